@@ -1,0 +1,3 @@
+from corpus_tools.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""The command line: parse options, open streams, call the library. No text processing happens here."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from corpus_tools import __version__
+from corpus_tools.errors import CorpusError
+from corpus_tools.io import RecordWriter, open_output, read_items
+from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, Step, run
+
+
+class _Group(TyperGroup):
+    """Turns library errors into one ``error:`` line and an exit code, and a closed pipe into a quiet exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CorpusError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`... | head -1`): not an error of ours. Point stdout at /dev/null so the
+            # interpreter's final flush does not print a second BrokenPipeError.
+            _silence_stdout()
+            ctx.exit(0)
+
+
+app = typer.Typer(
+    name="corpus-tools",
+    cls=_Group,
+    help="Turn scraped news text into a clean, auditable JSONL corpus. Every command reads and writes "
+    "JSON lines (one record per line), so commands compose with pipes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"corpus-tools {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Turn scraped news text into a clean, auditable JSONL corpus."""
+
+
+# ------------------------------------------------------------------------------ options every command shares
+
+Inputs = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Files, directories (recursive) or globs; .txt is one document, .jsonl/.json are records; "
+        ".gz/.zst read transparently. '-' or nothing reads stdin.",
+        show_default=False,
+    ),
+]
+Output = Annotated[
+    str | None,
+    typer.Option("-o", "--output", help="Write here instead of stdout (.gz/.zst compress); written atomically."),
+]
+TextField = Annotated[str, typer.Option("--text-field", help="The record key that holds the text.")]
+OnErrorOption = Annotated[
+    OnError,
+    typer.Option("--on-error", help="fail: stop at the first bad record (exit 2). skip: count it and go on."),
+]
+RejectsOption = Annotated[
+    str | None,
+    typer.Option("--rejects", help="With --on-error skip: write each bad record and its reason here (JSONL)."),
+]
+Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No summary on stderr.")]
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """Where records come from and go to, and what happens to bad ones."""
+
+    inputs: tuple[str, ...] = ()
+    output: str | None = None
+    text_field: str = "text"
+    on_error: OnError = OnError.fail
+    rejects: str | None = None
+    quiet: bool = False
+
+
+def run_steps(options: StreamOptions, steps: Sequence[Step], *, stdin_is_text: bool = False) -> RunStats:
+    """Read the inputs, apply ``steps``, write the output and the rejects, report what was skipped."""
+    pipeline = Pipeline(tuple(steps), options.text_field)
+    items = read_items(options.inputs, text_field=options.text_field, stdin_is_text=stdin_is_text)
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open_output(options.output))
+        rejects = Rejects(stack.enter_context(open_output(options.rejects)) if options.rejects else None)
+        stats = run(items, pipeline, RecordWriter(out), on_error=options.on_error, rejects=rejects)
+    report_rejects(stats, options)
+    return stats
+
+
+def report_rejects(stats: RunStats, options: StreamOptions) -> None:
+    """Nothing is lost silently: skipped records are always reported on stderr, even with --quiet."""
+    if not stats.rejected:
+        return
+    for line in stats.first_rejects:
+        typer.echo(f"warning: {line}: skipped", err=True)
+    more = stats.rejected - len(stats.first_rejects)
+    if more > 0:
+        typer.echo(f"warning: ... and {more} more", err=True)
+    where = f" (written to {options.rejects})" if options.rejects else " (use --rejects PATH to keep them)"
+    typer.echo(f"corpus-tools: {stats.summary_of_rejects()}{where}", err=True)
+
+
+# ------------------------------------------------------------------------------------------------ commands
+
+
+@app.command()
+def ingest(
+    inputs: Inputs = None,
+    output: Output = None,
+    text_field: TextField = "text",
+    on_error: OnErrorOption = OnError.fail,
+    rejects: RejectsOption = None,
+) -> None:
+    """Turn raw text files into records: id = file stem, source = path as given, text as read.
+
+    Bytes that are not UTF-8 fall back to cp1252, then latin-1; metadata.encoding says which was used.
+    """
+    options = StreamOptions(tuple(inputs or ()), output, text_field, on_error, rejects)
+    run_steps(options, (), stdin_is_text=True)
+
+
+# ------------------------------------------------------------------------------------------------ entry
+
+
+def _silence_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="corpus-tools")
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0

@@ -1,0 +1,53 @@
+"""Raw text documents -> records. Decoding is the only judgement call here, so it is explicit and flagged.
+
+Strategy for bytes that are not UTF-8 (documented in the README):
+1. UTF-8, with a leading BOM dropped;
+2. else cp1252, when every byte is defined in it (the usual case for Windows-made news text);
+3. else latin-1, which maps every byte and so never fails.
+The encoding used is recorded in ``metadata.encoding``; ``metadata.encoding_fallback`` is true when 2 or 3 applied.
+A NUL byte marks a binary file: that is unusable input, not text to guess at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from corpus_tools.errors import RecordError
+from corpus_tools.records import Record, make_record
+
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    fallback: bool
+
+
+def decode_document(data: bytes) -> Decoded:
+    """Decode one document's bytes; raise :class:`RecordError` for binary data."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise RecordError(f"binary file (NUL byte at offset {nul})")
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8", False)
+    except UnicodeDecodeError:
+        pass
+    try:
+        return Decoded(data.decode("cp1252"), "cp1252", True)
+    except UnicodeDecodeError:
+        return Decoded(data.decode("latin-1"), "latin-1", True)
+
+
+def document_record(doc_id: str, source: str, data: bytes, text_field: str = "text") -> Record:
+    """The record for one raw text document (``id`` = file stem, ``source`` = path as given)."""
+    decoded = decode_document(data)
+    record = make_record(doc_id, decoded.text, source, {"encoding": decoded.encoding})
+    if decoded.fallback:
+        record["metadata"]["encoding_fallback"] = True
+    if text_field != "text":
+        record = {text_field if k == "text" else k: v for k, v in record.items()}
+    return record
