@@ -45,9 +45,9 @@ def decode_document(data: bytes) -> Decoded:
 def document_record(doc_id: str, source: str, data: bytes, text_field: str = "text") -> Record:
     """The record for one raw text document (``id`` = file stem, ``source`` = path as given)."""
     decoded = decode_document(data)
-    record = make_record(doc_id, decoded.text, source, {"encoding": decoded.encoding})
-    if decoded.fallback:
-        record["metadata"]["encoding_fallback"] = True
+    # Both keys always present, so every ingested record has the same schema.
+    metadata = {"encoding": decoded.encoding, "encoding_fallback": decoded.fallback}
+    record = make_record(doc_id, decoded.text, source, metadata)
     if text_field != "text":
         record = {text_field if k == "text" else k: v for k, v in record.items()}
     return record

@@ -134,9 +134,7 @@ def open_binary(path: str) -> BinaryIO:
     return raw
 
 
-def read_items(
-    paths: Sequence[str], *, text_field: str = "text", stdin_is_text: bool = False
-) -> Iterator[Item]:
+def read_items(paths: Sequence[str], *, text_field: str = "text", stdin_is_text: bool = False) -> Iterator[Item]:
     """Yield every input record (or the reason it is unreadable) in input order.
 
     JSON-lines inputs yield one :class:`Item` per non-blank line; other files one per file.

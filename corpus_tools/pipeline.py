@@ -127,4 +127,3 @@ def reject(item: Item, reason: str, stats: RunStats, on_error: OnError, rejects:
     if len(stats.first_rejects) < 10:
         stats.first_rejects.append(f"{item.where}: {reason}")
     rejects.write(item, reason)
-

@@ -1,4 +1,7 @@
-"""The command line: parse options, open streams, call the library. No text processing happens here."""
+"""The CLI's shared parts: the app, the options every command takes, running steps over streams, ``main``.
+
+Each command lives in its own module beside this one and only maps its flags onto the library's options.
+"""
 
 from __future__ import annotations
 
@@ -122,25 +125,6 @@ def report_rejects(stats: RunStats, options: StreamOptions) -> None:
         typer.echo(f"warning: ... and {more} more", err=True)
     where = f" (written to {options.rejects})" if options.rejects else " (use --rejects PATH to keep them)"
     typer.echo(f"corpus-tools: {stats.summary_of_rejects()}{where}", err=True)
-
-
-# ------------------------------------------------------------------------------------------------ commands
-
-
-@app.command()
-def ingest(
-    inputs: Inputs = None,
-    output: Output = None,
-    text_field: TextField = "text",
-    on_error: OnErrorOption = OnError.fail,
-    rejects: RejectsOption = None,
-) -> None:
-    """Turn raw text files into records: id = file stem, source = path as given, text as read.
-
-    Bytes that are not UTF-8 fall back to cp1252, then latin-1; metadata.encoding says which was used.
-    """
-    options = StreamOptions(tuple(inputs or ()), output, text_field, on_error, rejects)
-    run_steps(options, (), stdin_is_text=True)
 
 
 # ------------------------------------------------------------------------------------------------ entry
