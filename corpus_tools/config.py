@@ -1,0 +1,129 @@
+"""TOML config files map onto the same frozen options dataclasses the CLI flags map onto: one source of truth.
+
+A config file has one table per step, named as the step (``[normalize]``, ``[teasers]``, ``[check]`` ...); each
+key is a field of that step's options dataclass. Unknown tables or keys, and values of the wrong type, are errors
+that name the file and the key, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import sys
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import orjson
+
+from corpus_tools.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+T = TypeVar("T")
+
+
+def load_config(path: str) -> dict[str, dict[str, Any]]:
+    """The tables of the TOML file at ``path``; raises :class:`ConfigError` if it is missing or malformed."""
+    try:
+        with open(path, "rb") as fp:
+            data = tomllib.load(fp)
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: '{name}' must be a table ([{name}]), not a value")
+    return data
+
+
+def check_tables(config: Mapping[str, Any], known: set[str], *, where: str) -> None:
+    """Raise :class:`ConfigError` for a table no step owns (usually a typo)."""
+    for name in config:
+        if name not in known:
+            raise ConfigError(f"{where}: unknown table [{name}] (known: {', '.join(sorted(known))})")
+
+
+def options_from(cls: type[T], table: Mapping[str, Any] | None, *, where: str, base: T | None = None) -> T:
+    """An instance of the options dataclass ``cls`` from ``base`` (default: its defaults) with ``table`` applied.
+
+    Values are checked against the fields' annotations; TOML arrays become tuples for tuple fields.
+    """
+    instance = base if base is not None else cls()
+    if not table:
+        return instance
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints = typing.get_type_hints(cls)
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in fields:
+            raise ConfigError(f"{where}: unknown option '{key}' (known: {', '.join(sorted(fields))})")
+        changes[key] = _coerce(value, hints[key], f"{where}: option '{key}'")
+    return dataclasses.replace(instance, **changes)  # type: ignore[type-var]
+
+
+def _coerce(value: Any, hint: Any, what: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        for arg in args:
+            try:
+                return _coerce(value, arg, what)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{what} must be {_describe(hint)}, got {value!r}")
+    if origin is typing.Literal:
+        if value in args:
+            return value
+        raise ConfigError(f"{what} must be one of {', '.join(map(repr, args))}, got {value!r}")
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{what} must be an array, got {value!r}")
+        item = args[0] if args else Any
+        return tuple(_coerce(v, item, what) for v in value)
+    if hint is Any:
+        return value
+    if hint is type(None):
+        if value is None:
+            return None
+        raise ConfigError(f"{what} must be empty, got {value!r}")
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is int and isinstance(value, bool):
+        raise ConfigError(f"{what} must be an integer, got {value!r}")
+    if isinstance(hint, type) and issubclass(hint, str) and hint is not str and isinstance(value, str):
+        try:  # str-valued enums
+            return hint(value)
+        except ValueError:
+            raise ConfigError(f"{what} must be one of {', '.join(map(str, hint))}, got {value!r}") from None
+    if isinstance(hint, type) and isinstance(value, hint):
+        return value
+    raise ConfigError(f"{what} must be {_describe(hint)}, got {value!r}")
+
+
+def _describe(hint: Any) -> str:
+    return getattr(hint, "__name__", str(hint))
+
+
+def options_dict(options: Any) -> dict[str, Any]:
+    """A dataclass of options as plain JSON-able data (tuples as lists, enums as values)."""
+    return orjson.loads(orjson.dumps(dataclasses.asdict(options), default=_jsonable))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if hasattr(value, "value"):
+        return value.value
+    raise TypeError(f"not JSON serializable: {value!r}")
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """A short stable digest of a resolved configuration (sorted keys), to record which config made a corpus."""
+    canonical = orjson.dumps(config, option=orjson.OPT_SORT_KEYS, default=_jsonable)
+    return hashlib.sha256(canonical).hexdigest()[:16]
