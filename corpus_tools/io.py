@@ -130,7 +130,9 @@ def open_binary(path: str) -> BinaryIO:
     if head.startswith(GZIP_MAGIC):
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if head.startswith(ZSTD_MAGIC):
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)  # type: ignore[return-value]
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
+        # zstandard's reader is not line-iterable; a buffered wrapper makes it behave like a file.
+        return io.BufferedReader(reader)  # type: ignore[arg-type]
     return raw
 
 
