@@ -1,6 +1,7 @@
 """The command line: parse options, open streams, call the library. No text processing happens here."""
 
 from corpus_tools.cli import ingest  # noqa: F401  (each import registers its commands on ``app``)
+from corpus_tools.cli import credits  # noqa: F401
 from corpus_tools.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -1,0 +1,61 @@
+"""``corpus-tools credits``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from corpus_tools.cli.app import (
+    Inputs,
+    OnErrorOption,
+    Output,
+    Quiet,
+    RejectsOption,
+    StreamOptions,
+    TextField,
+    app,
+    run_steps,
+)
+from corpus_tools.credits import Credits, CreditsOptions
+from corpus_tools.pipeline import OnError
+
+
+@app.command()
+def credits(
+    inputs: Inputs = None,
+    output: Output = None,
+    text_field: TextField = "text",
+    on_error: OnErrorOption = OnError.fail,
+    rejects: RejectsOption = None,
+    quiet: Quiet = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Fill metadata.authors/bylines/translators but leave the text as is.")
+    ] = False,
+    bylines: Annotated[bool, typer.Option("--bylines/--no-bylines", help="Detect a leading 'By NAME' line.")] = True,
+    bios: Annotated[bool, typer.Option("--bios/--no-bios", help="Detect author bios in the bio position.")] = True,
+    translators: Annotated[
+        bool, typer.Option("--translators/--no-translators", help="Detect 'Translated by NAME' lines.")
+    ] = True,
+    max_bio_words: Annotated[int, typer.Option("--max-bio-words", min=1, help="A longer paragraph is never a bio.")] = (
+        CreditsOptions.max_bio_words
+    ),
+    role: Annotated[
+        list[str] | None,
+        typer.Option("--role", help="An extra word that marks a bio's role (repeatable), e.g. --role priest."),
+    ] = None,
+) -> None:
+    """Move bylines, author bios and translator credits out of the text into metadata.
+
+    Sets metadata.authors, metadata.bylines (the removed lines, verbatim) and metadata.translators, always
+    present as lists. A bio counts only right before a translator credit, the teaser tail or the end.
+    """
+    options = CreditsOptions(
+        bylines=bylines,
+        bios=bios,
+        translators=translators,
+        max_bio_words=max_bio_words,
+        extra_roles=tuple(r.lower() for r in role or ()),
+        dry_run=dry_run,
+    )
+    run_steps(StreamOptions(tuple(inputs or ()), output, text_field, on_error, rejects, quiet), [Credits(options)])

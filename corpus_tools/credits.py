@@ -1,0 +1,411 @@
+"""Credits: leading bylines, author bios and translator credits, out of the body and into metadata.
+
+Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape only);
+:func:`label_credits` decides what a document's lines *are*, from shape and position together:
+
+- a **byline** is the first non-blank line, and the whole line is ``By NAME`` (``By John Lim 林泉忠``,
+  ``By Ann Lee and Bo Chen``);
+- a **translator** credit is a whole line ``Translated by NAME``, ``Translated by NAME and NAME`` or
+  ``Translated and edited by NAME``; a sentence that mentions "translated by" in passing is not a credit;
+- a **bio** (``NAME is a ...``, ``NAME, a ... at ..., is a ...``, ``NAME is ... and NAME is ...``,
+  ``NAME and NAME are ...``) counts only in the bio position: the last body-like lines right before a
+  translator credit, before the teaser tail (:func:`corpus_tools.teasers.tail_start`) or at the end of the
+  text. ``Lai is a pragmatist who ...`` in the middle of an article is body, whatever its shape.
+
+The :class:`Credits` step removes the labelled lines and records them in ``metadata.authors``,
+``metadata.bylines`` (the removed lines, verbatim, in text order) and ``metadata.translators``.
+
+Every pattern is anchored and built from possessive quantifiers on character classes, with only bounded
+repetition of groups, so no input makes them backtrack; and no line longer than
+:attr:`CreditsOptions.max_line_chars` is ever matched against them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from corpus_tools.errors import RecordError
+from corpus_tools.labels import Label, cut, ends_sentence, join_paragraphs, split_paragraphs, word_count
+from corpus_tools.records import Record, metadata_of
+
+STEP = "credits"
+
+BYLINE = "byline"
+BIO = "bio"
+TRANSLATOR = "translator"
+KINDS = (BYLINE, BIO, TRANSLATOR)
+
+# Reasons are data: stable strings used as stats keys, audit fields and test assertions.
+REASON_BY_NAME = "by_name_first_line"
+REASON_TRANSLATED_BY = "translated_by_line"
+REASON_BIO_BEFORE_TRANSLATOR = "bio_before_translator"
+REASON_BIO_BEFORE_TAIL = "bio_before_tail"
+REASON_BIO_AT_END = "bio_at_end"
+
+METADATA_KEYS = ("authors", "bylines", "translators")
+
+
+@dataclass(frozen=True)
+class CreditsOptions:
+    """What the credits step looks for and whether it cuts.
+
+    ``bylines``/``bios``/``translators``: detect that kind of credit (default: all three).
+    ``max_bio_words``: a longer paragraph is never a bio (bios are one or two sentences).
+    ``max_bio_lines``: at most this many consecutive bio lines are taken in one bio position.
+    ``max_line_chars``: a longer line is never a credit of any kind; this also bounds the work the patterns do.
+    ``extra_roles``: words (lower case) that also mark a bio's predicate as a role, e.g. ``("priest",)``.
+    ``dry_run``: label and fill the metadata, but leave ``text`` untouched.
+    """
+
+    bylines: bool = True
+    bios: bool = True
+    translators: bool = True
+    max_bio_words: int = 80
+    max_bio_lines: int = 2
+    max_line_chars: int = 1000
+    extra_roles: tuple[str, ...] = ()
+    dry_run: bool = False
+
+
+# ------------------------------------------------------------------------------------------------ patterns
+#
+# Building blocks. Rule kept by every piece (and asserted by tests/test_credits.py): `*` and `+` only ever
+# follow a character class and are possessive (`*+`, `++`); a group is only repeated a bounded number of times.
+
+# A name word: capitalised, with letters, marks and apostrophes (O'Brien, Ng’ang’a), optionally hyphenated
+# parts (Chung-yuan, Jean-Pierre), or a form like al-Hassan. A possessive (Taiwan’s) is not a name word.
+_WORD = r"(?:(?:al|el|d[’'])-?\p{Lu}|\p{Lu})[\p{L}\p{M}’']*+(?:-[\p{L}\p{M}’']++){0,3}(?<![’']s)"
+# An initial: J. or J.R. (with or without the second period).
+_INITIAL = r"\p{Lu}\.(?:\p{Lu}\.?)?"
+# Lower-case name particles that may stand between name words.
+_PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|dos|das|du|la|le|bin|binti|binte|ibn|ter|ten|zu|y)"
+_TOKEN = rf"(?:{_INITIAL}|{_WORD})"
+# The name in CJK characters, after the Latin one: `John Lim 林泉忠`, `Wu Chih-chung (吳志中)`.
+_CJK = r"(?:\s?[(（]\p{Han}{2,6}[)）]|\s\p{Han}{2,6})"
+_HAN_NAME = r"\p{Han}{2,6}"
+# A person's name: one to six tokens (bylines and translator credits), with optional particles between them.
+_NAME1 = rf"(?:{_TOKEN}(?:\s(?:{_PARTICLE}\s){{0,3}}{_TOKEN}){{0,5}}{_CJK}?|{_HAN_NAME})"
+# Two tokens at least: the bar for a name at the start of a bio, which is a weaker shape than `By NAME`.
+_NAME2 = rf"(?:{_TOKEN}(?:\s(?:{_PARTICLE}\s){{0,3}}{_TOKEN}){{1,5}}{_CJK}?)"
+_AND = r"(?:,?\s(?:and|&)\s|,\s)"
+_NAMES1 = rf"{_NAME1}(?:{_AND}{_NAME1}){{0,5}}"
+
+BYLINE_RE = regex.compile(rf"^By\s(?P<names>{_NAMES1})\s*$")
+TRANSLATOR_RE = regex.compile(
+    rf"^Translated\s(?:and\sedited\s|and\sadapted\s)?by\s(?P<names>{_NAMES1})\.?\s*$", regex.IGNORECASE
+)
+# The start of a bio: NAME, then `is`, an appositive `, a ... ,`, or `and NAME are`.
+BIO_HEAD_RE = regex.compile(rf"^(?P<name>{_NAME2})(?P<after>\s(?:is|was)\s|,\s|{_AND})")
+# The verb of an appositive bio, after the appositive: `..., is a junior researcher at ...`.
+APPOSITIVE_VERB_RE = regex.compile(r",\s(?:is|was)\s")
+# More authors in a list at the start: `NAME, NAME and NAME are ...`.
+NAME_LIST_RE = regex.compile(rf"\G(?:{_AND})(?P<name>{_NAME2})")
+PLURAL_VERB_RE = regex.compile(r"\G\s(?:are|were)\s")
+# A second author later in the line: `NAME is ... and NAME is ...`.
+SECOND_AUTHOR_RE = regex.compile(rf"(?:,\s|\s)and\s(?P<name>{_NAME2})\s(?:is|was)\s")
+CJK_SUFFIX_RE = regex.compile(rf"{_CJK}$")
+SPLIT_NAMES_RE = regex.compile(r",?\s(?:and|&)\s|,\s")
+
+
+def _words(text: str) -> frozenset[str]:
+    """A word list written as one block of text (easier to read and extend than a list of quoted strings)."""
+    return frozenset(text.split())
+
+
+# Words a bio's predicate uses to say what the person does. A bio-shaped sentence without one
+# ("South Korea is a close partner") is not a bio.
+ROLES = _words(
+    """
+    professor lecturer researcher research fellow analyst director chair chairman chairwoman chairperson president
+    vice-president founder co-founder cofounder editor writer journalist reporter correspondent columnist
+    commentator contributor author scholar student candidate graduate alumnus alumna associate assistant adviser
+    advisor consultant member lawyer attorney legislator lawmaker councilor councillor representative ambassador
+    diplomat minister officer official secretary secretary-general executive ceo cfo manager specialist
+    expert economist historian scientist engineer physician doctor teacher principal dean head coordinator
+    activist volunteer intern retired former emeritus deputy senior visiting adjunct postdoctoral doctoral phd
+    strategist practitioner entrepreneur investor photographer translator novelist poet artist filmmaker pastor
+    priest blogger podcaster host producer campaigner organizer organiser founder-director curator librarian
+    architect psychologist sociologist anthropologist political resident-fellow nonresident non-resident
+    """
+)
+_ROLE_WORD_RE = regex.compile(r"[\p{L}][\p{L}-]*+")
+# A bio says what its subject does within its first words; beyond that a match is a coincidence.
+_ROLE_WINDOW_WORDS = 25
+# Determiners and pronouns never start a person's name ("The US and Japan are ...", "This Is Taiwan ...").
+_NOT_NAME_START = _words(
+    """
+    The This That These Those It Its He She They We I Our His Her Their A An In On At But And Yet So If When While
+    Such Both Every Each Some Many Most All There Here What Why How Who Whose Which Mr Mrs Ms Dr President
+    Premier Minister Former
+    """
+)
+# Words that make a capitalised phrase a place or an institution, not a person ("South Korea and Japan are ...").
+_NOT_NAME_WORDS = _words(
+    """
+    North South East West Central Northern Southern Eastern Western United States Kingdom Republic Union Nations
+    Party Government Ministry Council Strait Sea Island Islands Korea China Taiwan Japan America Europe Asia
+    Africa Association Institute University College Foundation Agency Department Committee Army Navy Court House
+    Congress Parliament Democratic Communist Liberation Forces Bank Company Corporation Group Times News
+    """
+)
+
+
+# -------------------------------------------------------------------------------------------------- shapes
+
+
+def credit_kind(paragraph: str, options: CreditsOptions | None = None) -> str | None:
+    """What one line looks like: ``"byline"``, ``"bio"``, ``"translator"``, or ``None``. Shape only.
+
+    Position decides whether a bio-shaped line is a bio; that is :func:`label_credits`'s job.
+    """
+    return _shape(paragraph.strip(), options or CreditsOptions())[0]
+
+
+def _shape(line: str, options: CreditsOptions) -> tuple[str | None, list[str]]:
+    """The credit kind of a stripped line and the names it credits."""
+    if not line or len(line) > options.max_line_chars:
+        return None, []
+    if options.bylines and line.startswith("By"):
+        match = BYLINE_RE.match(line)
+        if match:
+            names = _split_names(match["names"])
+            if names:
+                return BYLINE, names
+    if options.translators and line[:10].lower() == "translated":
+        match = TRANSLATOR_RE.match(line)
+        if match:
+            names = _split_names(match["names"])
+            if names:
+                return TRANSLATOR, names
+    if options.bios:
+        names = bio_names(line, options)
+        if names:
+            return BIO, names
+    return None, []
+
+
+def bio_names(line: str, options: CreditsOptions | None = None) -> list[str]:
+    """The authors a bio-shaped line names, or ``[]`` when the line does not read like a bio."""
+    options = options or CreditsOptions()
+    if len(line) > options.max_line_chars or word_count(line) > options.max_bio_words:
+        return []
+    head = BIO_HEAD_RE.match(line)
+    if head is None or not _person_like(head["name"]):
+        return []
+    names = [_latin_name(head["name"])]
+    after = head["after"]
+    predicate_start: int | None = None
+    if after.strip() in ("is", "was"):
+        predicate_start = head.end()
+    else:
+        # Either a list of authors (`NAME and NAME are`, `NAME, NAME and NAME are`) or an appositive.
+        pos = head.start("after")
+        more: list[str] = []
+        while True:
+            match = NAME_LIST_RE.match(line, pos)
+            if match is None or not _person_like(match["name"]):
+                break
+            more.append(_latin_name(match["name"]))
+            pos = match.end()
+            if len(more) >= 5:
+                break
+        plural = PLURAL_VERB_RE.match(line, pos) if more else None
+        if plural is not None:
+            names.extend(more)
+            predicate_start = plural.end()
+        elif after.startswith(","):
+            appositive = line[head.end() :]
+            # An appositive describes the person: `Huynh Tam Sang, an international relations lecturer ..., is`.
+            verb = APPOSITIVE_VERB_RE.search(appositive)
+            if verb is None or not _has_role(appositive[: verb.start()], options):
+                return []
+            predicate_start = head.end() + verb.end()
+    if predicate_start is None:
+        return []
+    predicate = line[predicate_start:]
+    if not predicate[:1].islower() and not predicate[:1].isdigit():
+        # `is a`, `is an`, `is professor emeritus`: a bio's predicate starts in lower case.
+        return []
+    if not _has_role(predicate, options):
+        return []
+    for match in SECOND_AUTHOR_RE.finditer(predicate):
+        if _person_like(match["name"]):
+            names.append(_latin_name(match["name"]))
+    return _unique(names)
+
+
+def _has_role(text: str, options: CreditsOptions) -> bool:
+    words = [w.lower() for w in _ROLE_WORD_RE.findall(text, endpos=min(len(text), 400))][:_ROLE_WINDOW_WORDS]
+    extra = {r.lower() for r in options.extra_roles}
+    return any(w in ROLES or w.rstrip("s") in ROLES or w in extra for w in words)
+
+
+def _person_like(name: str) -> bool:
+    words = name.split()
+    return words[0].rstrip(".") not in _NOT_NAME_START and not any(w in _NOT_NAME_WORDS for w in words)
+
+
+def _latin_name(name: str) -> str:
+    """The name as printed, without the CJK form after it (that stays in the verbatim byline)."""
+    stripped = CJK_SUFFIX_RE.sub("", name).strip()
+    return stripped or name.strip()
+
+
+def _split_names(names: str) -> list[str]:
+    return _unique(_latin_name(n) for n in SPLIT_NAMES_RE.split(names) if n.strip())
+
+
+def _unique(names: Any) -> list[str]:
+    seen: dict[str, None] = {}
+    for name in names:
+        seen.setdefault(name, None)
+    return list(seen)
+
+
+# ------------------------------------------------------------------------------------------------ position
+
+
+def _tail_start(paragraphs: list[str]) -> int:
+    """Where the teaser tail starts (``len(paragraphs)`` when there is none), from the teasers step."""
+    # Imported here, not at module top: teasers imports credits too (see INTERFACES.md).
+    try:
+        from corpus_tools import teasers
+    except ImportError:  # pragma: no cover - only while the teasers module does not exist yet
+        return _provisional_tail_start(paragraphs)
+    return teasers.tail_start(paragraphs)
+
+
+def _provisional_tail_start(paragraphs: list[str]) -> int:  # pragma: no cover - replaced by teasers.tail_start
+    """A stand-in until the teasers step lands: the trailing run of unfinished or ~100-word paragraphs."""
+    start = len(paragraphs)
+    i = len(paragraphs) - 1
+    while i >= 0:
+        line = paragraphs[i].strip()
+        if line and ends_sentence(line) and not 90 <= word_count(line) <= 110:
+            break
+        if line:
+            start = i
+        i -= 1
+    return start
+
+
+def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) -> dict[int, Label]:
+    """Label the credit lines of one document (index -> :class:`Label`); unlabelled lines are body.
+
+    Works whether or not the teaser tail is still there, and whether or not it was cut already.
+    """
+    options = options or CreditsOptions()
+    labels: dict[int, Label] = {}
+    filled = [i for i, p in enumerate(paragraphs) if p.strip()]
+    if not filled:
+        return labels
+
+    first = filled[0]
+    if options.bylines and credit_kind(paragraphs[first], options) == BYLINE:
+        labels[first] = Label(BYLINE, REASON_BY_NAME, STEP)
+
+    translator_lines = []
+    if options.translators:
+        for i in filled:
+            if i not in labels and credit_kind(paragraphs[i], options) == TRANSLATOR:
+                labels[i] = Label(TRANSLATOR, REASON_TRANSLATED_BY, STEP)
+                translator_lines.append(i)
+
+    if options.bios:
+        tail = _tail_start(paragraphs)
+        # Bio positions: right before a translator credit, right before the tail, at the end.
+        anchors: dict[int, str] = {}
+        for i in translator_lines:
+            anchors.setdefault(i, REASON_BIO_BEFORE_TRANSLATOR)
+        if tail < len(paragraphs):
+            anchors.setdefault(tail, REASON_BIO_BEFORE_TAIL)
+        anchors.setdefault(len(paragraphs), REASON_BIO_AT_END)
+        for anchor, reason in sorted(anchors.items()):
+            _label_bios_before(paragraphs, anchor, reason, labels, options)
+    return labels
+
+
+def _label_bios_before(
+    paragraphs: list[str], anchor: int, reason: str, labels: dict[int, Label], options: CreditsOptions
+) -> None:
+    """Label the bio lines that end right before ``anchor``, stepping over blank lines and other credits."""
+    taken = 0
+    i = anchor - 1
+    while i >= 0 and taken < options.max_bio_lines:
+        line = paragraphs[i]
+        if not line.strip() or (i in labels and labels[i].kind == TRANSLATOR):
+            i -= 1
+            continue
+        if i in labels:
+            if labels[i].kind == BIO:
+                # Already taken from a later anchor: the block goes on above it.
+                taken += 1
+                i -= 1
+                continue
+            break
+        if not bio_names(line.strip(), options):
+            break
+        labels[i] = Label(BIO, reason, STEP)
+        taken += 1
+        i -= 1
+
+
+# ------------------------------------------------------------------------------------------------ the step
+
+
+@dataclass(frozen=True)
+class CreditsFound:
+    """What :func:`find_credits` found in one text."""
+
+    labels: dict[int, Label]
+    authors: list[str]
+    bylines: list[str]
+    translators: list[str]
+
+
+def find_credits(paragraphs: list[str], options: CreditsOptions | None = None) -> CreditsFound:
+    """Label the credits and collect the names they give, in text order, each name once."""
+    options = options or CreditsOptions()
+    labels = label_credits(paragraphs, options)
+    authors: list[str] = []
+    translators: list[str] = []
+    bylines: list[str] = []
+    for i in sorted(labels):
+        line = paragraphs[i]
+        _kind, names = _shape(line.strip(), options)
+        bylines.append(line)
+        (translators if labels[i].kind == TRANSLATOR else authors).extend(names)
+    return CreditsFound(labels, _unique(authors), bylines, _unique(translators))
+
+
+class Credits:
+    """The ``credits`` step: cut credit lines from the text and record them in metadata."""
+
+    name = STEP
+
+    def __init__(self, options: CreditsOptions | None = None) -> None:
+        self.options = options or CreditsOptions()
+
+    def process(self, record: Record, text_field: str) -> Record:
+        paragraphs = split_paragraphs(record[text_field])
+        found = find_credits(paragraphs, self.options)
+        if found.labels and not self.options.dry_run:
+            record[text_field] = join_paragraphs(cut(paragraphs, set(found.labels)))
+        metadata = metadata_of(record)
+        # A second run (or a dry run then a real one) adds to what is there instead of wiping it.
+        metadata["authors"] = _merge(metadata, "authors", found.authors)
+        metadata["bylines"] = _merge(metadata, "bylines", found.bylines)
+        metadata["translators"] = _merge(metadata, "translators", found.translators)
+        return record
+
+
+def _merge(metadata: dict[str, Any], key: str, new: list[str]) -> list[str]:
+    old = metadata.get(key)
+    if old is None:
+        return new
+    if not isinstance(old, list) or not all(isinstance(x, str) for x in old):
+        raise RecordError(f"metadata.{key} is not a list of strings")
+    return _unique([*old, *new])
