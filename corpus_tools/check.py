@@ -1,0 +1,805 @@
+"""``check``: is this corpus clean? Rules over a stream of records, for CI gates.
+
+Rules are data: each :class:`Rule` has a name (what ``--ignore``/``--warn``/``--error`` take), a default severity,
+a short stable reason (the summary line, the JSON field, the test assertion) and a factory that builds a fresh
+streaming checker for one run. A checker looks at one record at a time and returns its hits; the only state kept
+across records is the 16-byte digests of ids and texts (duplicate rules) and the JSON type of each key path seen
+(``types``), so a corpus of any size is checked in constant memory apart from those.
+
+What is a finding and what is unusable input:
+
+- a line that is JSON is a record to check: a value that breaks the record contract (not an object, ``text`` not a
+  string, ``metadata.authors`` not a list of strings, ...) is a finding of the ``schema`` rule (exit 1);
+- a line with a lone surrogate (``"\\ud800"``: valid JSON grammar, not valid Unicode; orjson refuses it) or with
+  bytes that are not UTF-8 is checked too, and the ``unicode`` rule reports it (exit 1);
+- a line that is not JSON at all, or a file that cannot be read, is unusable input: ``error: FILE:LINE: ...`` and
+  exit 2, as in every other command.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import html.entities
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+import regex
+
+from corpus_tools.errors import ConfigError, InputError
+from corpus_tools.io import Item, read_items
+from corpus_tools.labels import split_paragraphs
+
+DIGEST_SIZE = 16  # bytes of blake2b per id / text: collisions are negligible far beyond any corpus size
+
+
+class Severity(str, enum.Enum):
+    """What a rule's findings do to the exit code."""
+
+    error = "error"  # reported, exit code 1
+    warning = "warning"  # reported, exit code unchanged
+    off = "off"  # not run
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Which rules run at which severity, and their thresholds. The ``[check]`` table of a TOML config.
+
+    ``ignore``/``warn``/``error`` name rules (see :data:`RULES`) whose default severity is changed.
+    """
+
+    ignore: tuple[str, ...] = ()
+    warn: tuple[str, ...] = ()
+    error: tuple[str, ...] = ()
+    # empty-text: a text with fewer non-whitespace characters than this is a finding (1: only empty ones).
+    min_chars: int = 1
+    # mojibake: a record is a finding when at least this many of its paragraphs look like mojibake.
+    mojibake_min_paragraphs: int = 1
+    # html-entities: a record is a finding when its text holds at least this many entities.
+    entities_min: int = 1
+    # credit-lines: a record is a finding when at least this many credit lines are left in its text.
+    credit_min_lines: int = 1
+    # teaser-tail: a record is a finding when its tail still has at least this many teaser paragraphs.
+    teaser_min_paragraphs: int = 1
+    # findings kept per rule for the report (counts are always exact); 0 keeps all (memory grows with them).
+    max_findings: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One thing a checker found in a record: a short detail and, when it is about one paragraph, its index."""
+
+    detail: str
+    paragraph: int | None = None
+
+
+class Doc:
+    """One record being checked, with where it came from; text and paragraphs are computed once, on demand."""
+
+    def __init__(self, record: Any, source: str, line: int | None, text_field: str, problem: str | None = None):
+        self.record = record
+        self.source = source
+        self.line = line
+        self.text_field = text_field
+        self.problem = problem  # a decoding problem found while reading the line (the unicode rule reports it)
+
+    @property
+    def where(self) -> str:
+        return self.source if self.line is None else f"{self.source}:{self.line}"
+
+    @cached_property
+    def id(self) -> str | None:
+        value = self.record.get("id") if isinstance(self.record, dict) else None
+        return value if isinstance(value, str) else None
+
+    @cached_property
+    def text(self) -> str | None:
+        value = self.record.get(self.text_field) if isinstance(self.record, dict) else None
+        return value if isinstance(value, str) else None
+
+    @cached_property
+    def paragraphs(self) -> list[str]:
+        return split_paragraphs(self.text) if self.text is not None else []
+
+
+Checker = Callable[[Doc], list[Hit]]
+
+
+class RuleUnavailable(Exception):
+    """A rule cannot run in this installation (its detector's module is missing); the report says so."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check: ``make(options)`` returns a fresh checker (it may keep state across the records of one run)."""
+
+    name: str
+    severity: Severity
+    reason: str
+    make: Callable[[CheckOptions], Checker]
+    doc: str = ""
+
+
+# ------------------------------------------------------------------------------------------------ the rules
+
+
+_CONTRACT_STRINGS = ("id", "source")
+_METADATA_STRING_LISTS = ("authors", "bylines", "translators", "teasers")
+
+
+def _schema(options: CheckOptions) -> Checker:
+    def check(doc: Doc) -> list[Hit]:
+        record = doc.record
+        if not isinstance(record, dict):
+            return [Hit(f"a record must be a JSON object, not {_json_type(record)}")]
+        hits: list[Hit] = []
+        for key in (*_CONTRACT_STRINGS, doc.text_field):
+            if key not in record:
+                hits.append(Hit(f"missing {key!r}"))
+            elif not isinstance(record[key], str):
+                hits.append(Hit(f"{key!r} is {_json_type(record[key])}, not a string"))
+        if "metadata" not in record:
+            hits.append(Hit("missing 'metadata'"))
+            return hits
+        metadata = record["metadata"]
+        if not isinstance(metadata, dict):
+            hits.append(Hit(f"'metadata' is {_json_type(metadata)}, not an object"))
+            return hits
+        for key in _METADATA_STRING_LISTS:
+            if key in metadata and not _is_list_of(metadata[key], str):
+                hits.append(Hit(f"'metadata.{key}' must be an array of strings, got {_short_json(metadata[key])}"))
+        if "cuts" in metadata and not _valid_cuts(metadata["cuts"]):
+            hits.append(
+                Hit(
+                    f"'metadata.cuts' must be an array of {{rule: string, paragraph: integer}}, got "
+                    f"{_short_json(metadata['cuts'])}"
+                )
+            )
+        if "normalize" in metadata and not _valid_counts(metadata["normalize"]):
+            hits.append(
+                Hit(
+                    f"'metadata.normalize' must be an object of integer counts, got "
+                    f"{_short_json(metadata['normalize'])}"
+                )
+            )
+        return hits
+
+    return check
+
+
+def _valid_cuts(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(c, dict)
+        and isinstance(c.get("rule"), str)
+        and isinstance(c.get("paragraph"), int)
+        and not isinstance(c.get("paragraph"), bool)
+        for c in value
+    )
+
+
+def _valid_counts(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, int) and not isinstance(v, bool) for v in value.values())
+
+
+def _is_list_of(value: Any, kind: type) -> bool:
+    return isinstance(value, list) and all(isinstance(v, kind) for v in value)
+
+
+class _FirstSeen:
+    """Digest -> where it was first seen, packed in one int (file number and line) to keep memory small."""
+
+    def __init__(self) -> None:
+        self.seen: dict[bytes, int] = {}
+        self.sources: list[str] = []
+        self._source_numbers: dict[str, int] = {}
+
+    def add(self, key: str, doc: Doc) -> str | None:
+        """Remember ``key``; return where it was first seen if it was seen before."""
+        digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=DIGEST_SIZE).digest()
+        first = self.seen.get(digest)
+        if first is not None:
+            number, line = divmod(first, 1 << 40)
+            source = self.sources[number]
+            return source if line == 0 else f"{source}:{line}"
+        number = self._source_numbers.get(doc.source)
+        if number is None:
+            number = self._source_numbers[doc.source] = len(self.sources)
+            self.sources.append(doc.source)
+        self.seen[digest] = (number << 40) + (doc.line or 0)
+        return None
+
+
+def _duplicate_id(options: CheckOptions) -> Checker:
+    seen = _FirstSeen()
+
+    def check(doc: Doc) -> list[Hit]:
+        if doc.id is None:
+            return []
+        first = seen.add(doc.id, doc)
+        return [Hit(f"id {doc.id!r} first seen at {first}")] if first else []
+
+    return check
+
+
+def _duplicate_text(options: CheckOptions) -> Checker:
+    seen = _FirstSeen()
+
+    def check(doc: Doc) -> list[Hit]:
+        # Empty texts are the empty-text rule's business; counting them here too would only add noise.
+        if doc.text is None or not doc.text.strip():
+            return []
+        first = seen.add(doc.text, doc)
+        return [Hit(f"same text as the record at {first}")] if first else []
+
+    return check
+
+
+def _empty_text(options: CheckOptions) -> Checker:
+    def check(doc: Doc) -> list[Hit]:
+        if doc.text is None:
+            return []
+        chars = _visible_chars(doc.text, options.min_chars)
+        if chars >= options.min_chars:
+            return []
+        what = "empty" if not doc.text else "whitespace only" if chars == 0 else f"only {chars} characters"
+        return [Hit(f"text is {what}")]
+
+    return check
+
+
+def _visible_chars(text: str, enough: int) -> int:
+    """Non-whitespace characters in ``text``, counted only up to ``enough`` (a long text stops early)."""
+    count = 0
+    for char in text:
+        if not char.isspace():
+            count += 1
+            if count >= enough:
+                break
+    return count
+
+
+_SURROGATE = regex.compile(r"[\ud800-\udfff]")
+# Characters that do not belong in a text of one paragraph per line: C0 controls except tab and newline (a carriage
+# return included: line breaks are \n), DEL, C1 controls, and U+FFFD, the mark of bytes lost in decoding.
+_BAD_CHAR = regex.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
+
+
+def _unicode(options: CheckOptions) -> Checker:
+    def check(doc: Doc) -> list[Hit]:
+        hits: list[Hit] = []
+        if doc.problem:
+            hits.append(Hit(doc.problem))
+        for path, value in _strings(doc.record):
+            match = _SURROGATE.search(value)
+            if match:
+                hits.append(Hit(f"lone surrogate U+{ord(match.group()):04X} in {path}"))
+        for index, paragraph in enumerate(doc.paragraphs):
+            match = _BAD_CHAR.search(paragraph)
+            if match:
+                char = ord(match.group())
+                what = "replacement character" if char == 0xFFFD else "control character"
+                hits.append(Hit(f"{what} U+{char:04X}", index))
+        return hits
+
+    return check
+
+
+def _strings(value: Any, path: str = "record") -> Iterator[tuple[str, str]]:
+    """Every string in a JSON value (keys included), with its path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield f"a key of {path}", key
+            yield from _strings(item, key if path == "record" else f"{path}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, f"{path}[]")
+
+
+def _mojibake(options: CheckOptions) -> Checker:
+    from ftfy.badness import is_bad
+
+    def check(doc: Doc) -> list[Hit]:
+        hits = [Hit(f"looks like mojibake: {_snippet(p)}", i) for i, p in enumerate(doc.paragraphs) if is_bad(p)]
+        return hits if len(hits) >= options.mojibake_min_paragraphs else []
+
+    return check
+
+
+# Named entities (HTML5's list, with the semicolon, so "AT&T;" or "R&D;" are not taken for one), numeric
+# entities, and the five legacy names scrapers most often leave without a semicolon ("Q&amp A").
+_ENTITY = regex.compile(
+    r"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|(?:"
+    + "|".join(sorted((regex.escape(n[:-1]) for n in html.entities.html5 if n.endswith(";")), key=len, reverse=True))
+    + r");|(?:amp|lt|gt|quot|nbsp)(?![A-Za-z0-9;]))"
+)
+
+
+def _html_entities(options: CheckOptions) -> Checker:
+    def check(doc: Doc) -> list[Hit]:
+        hits: list[Hit] = []
+        total = 0
+        for index, paragraph in enumerate(doc.paragraphs):
+            if "&" not in paragraph:
+                continue
+            found = [m.group() for m in _ENTITY.finditer(paragraph)]
+            if found:
+                total += len(found)
+                hits.append(Hit(f"HTML entit{'y' if len(found) == 1 else 'ies'} {' '.join(found[:5])}", index))
+        return hits if total >= options.entities_min else []
+
+    return check
+
+
+def _credit_lines(options: CheckOptions) -> Checker:
+    try:
+        from corpus_tools import credits
+    except ImportError as exc:
+        raise RuleUnavailable(f"needs corpus_tools.credits ({exc})") from None
+
+    def check(doc: Doc) -> list[Hit]:
+        if not doc.paragraphs:
+            return []
+        labels = credits.label_credits(doc.paragraphs)
+        hits = [Hit(f"{labels[i].kind} line: {_snippet(doc.paragraphs[i])}", i) for i in sorted(labels)]
+        return hits if len(hits) >= options.credit_min_lines else []
+
+    return check
+
+
+def _teaser_tail(options: CheckOptions) -> Checker:
+    try:
+        from corpus_tools import teasers
+    except ImportError as exc:
+        raise RuleUnavailable(f"needs corpus_tools.teasers ({exc})") from None
+
+    def check(doc: Doc) -> list[Hit]:
+        paragraphs = doc.paragraphs
+        if not paragraphs:
+            return []
+        start = teasers.tail_start(paragraphs)
+        count = len(paragraphs) - start
+        if count < max(1, options.teaser_min_paragraphs):
+            return []
+        plural = "s" if count > 1 else ""
+        return [Hit(f"{count} teaser paragraph{plural} at the end: {_snippet(paragraphs[start])}", start)]
+
+    return check
+
+
+def _types(options: CheckOptions) -> Checker:
+    # The JSON type of every key path seen first, and where: a key that is a number in one record and a string in
+    # another is exactly what makes pyarrow's (and so HuggingFace datasets') JSON reader fail on a corpus.
+    # Memory grows with the number of distinct key paths, not with records.
+    first: dict[str, tuple[str, str]] = {}
+
+    def check(doc: Doc) -> list[Hit]:
+        if not isinstance(doc.record, dict):
+            return []
+        hits: list[Hit] = []
+        for path, kind in _typed_paths(doc.record, ""):
+            seen = first.get(path)
+            if seen is None:
+                first[path] = (kind, doc.where)
+            elif seen[0] != kind:
+                hits.append(Hit(f"{path} is {kind} here but {seen[0]} at {seen[1]}"))
+        return hits
+
+    return check
+
+
+def _typed_paths(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(path, JSON type) for every non-null value below ``value``; array items share the path ``key[]``."""
+    for key, item in value.items() if isinstance(value, dict) else ():
+        sub = f"{path}.{key}" if path else str(key)
+        if item is None:
+            continue  # null fits any column
+        yield sub, _type_name(item)
+        if isinstance(item, dict):
+            yield from _typed_paths(item, sub)
+        elif isinstance(item, list):
+            yield from _typed_items(item, f"{sub}[]")
+
+
+def _typed_items(items: list[Any], path: str) -> Iterator[tuple[str, str]]:
+    for item in items:
+        if item is None:
+            continue
+        yield path, _type_name(item)
+        if isinstance(item, dict):
+            yield from _typed_paths(item, path)
+        elif isinstance(item, list):
+            yield from _typed_items(item, f"{path}[]")
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"  # pyarrow widens integers to doubles; only a change of kind breaks a column
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "schema",
+        Severity.error,
+        "record breaks the contract",
+        _schema,
+        "id, text and source are strings, metadata an object; its list keys (authors, bylines, translators, "
+        "teasers, cuts) and normalize counts have their documented types when present",
+    ),
+    Rule(
+        "types",
+        Severity.error,
+        "key changes type between records",
+        _types,
+        "a key holds the same JSON type in every record (null aside), so the corpus loads as one table",
+    ),
+    Rule("duplicate-id", Severity.error, "duplicate id", _duplicate_id, "no two records share an id"),
+    Rule(
+        "empty-text", Severity.error, "empty text", _empty_text, "text has at least min_chars non-whitespace characters"
+    ),
+    Rule(
+        "unicode",
+        Severity.error,
+        "invalid Unicode",
+        _unicode,
+        "no lone surrogates anywhere, no invalid UTF-8, no control characters or U+FFFD in the text",
+    ),
+    Rule("mojibake", Severity.error, "mojibake left", _mojibake, "no paragraph that ftfy's badness check flags"),
+    Rule(
+        "html-entities",
+        Severity.error,
+        "HTML entities left",
+        _html_entities,
+        "no HTML entities (&amp; &#8217; ...) left unescaped in the text",
+    ),
+    Rule(
+        "credit-lines",
+        Severity.error,
+        "credit lines left in text",
+        _credit_lines,
+        "no byline, author bio or translator line left in the text (the credits step's detector)",
+    ),
+    Rule(
+        "teaser-tail",
+        Severity.error,
+        "tail looks like a teaser",
+        _teaser_tail,
+        "the text does not end in a teaser tail (the teasers step's detector)",
+    ),
+    Rule(
+        "duplicate-text",
+        Severity.warning,
+        "duplicate text",
+        _duplicate_text,
+        "no two records have exactly the same text (a warning: deduplicating is the user's choice)",
+    ),
+)
+RULE_NAMES: tuple[str, ...] = tuple(rule.name for rule in RULES)
+
+
+def rule_named(name: str) -> Rule:
+    for rule in RULES:
+        if rule.name == name:
+            return rule
+    raise ConfigError(f"unknown rule {name!r} (rules: {', '.join(RULE_NAMES)})")
+
+
+# ----------------------------------------------------------------------------------------- severities
+
+
+def severities(options: CheckOptions) -> dict[str, Severity]:
+    """Each rule's severity: its default, changed by ``options.ignore``/``warn``/``error``."""
+    result = {rule.name: rule.severity for rule in RULES}
+    claimed: dict[str, str] = {}
+    for attr, severity in (("ignore", Severity.off), ("warn", Severity.warning), ("error", Severity.error)):
+        for name in getattr(options, attr):
+            rule_named(name)
+            if name in claimed and claimed[name] != attr:
+                raise ConfigError(f"rule {name!r} is in both {claimed[name]!r} and {attr!r}")
+            claimed[name] = attr
+            result[name] = severity
+    return result
+
+
+def with_overrides(
+    options: CheckOptions, *, ignore: Sequence[str] = (), warn: Sequence[str] = (), error: Sequence[str] = ()
+) -> CheckOptions:
+    """``options`` with the named rules moved to the given severities (command-line flags win over the config)."""
+    named: dict[str, str] = {}
+    for attr, names in (("ignore", ignore), ("warn", warn), ("error", error)):
+        for name in names:
+            rule_named(name)
+            if name in named and named[name] != attr:
+                raise ConfigError(f"rule {name!r} given to both --{named[name]} and --{attr}")
+            named[name] = attr
+    lists = {attr: [n for n in getattr(options, attr) if n not in named] for attr in ("ignore", "warn", "error")}
+    for name, attr in named.items():
+        if name not in lists[attr]:
+            lists[attr].append(name)
+    return replace(options, **{attr: tuple(names) for attr, names in lists.items()})
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    source: str
+    line: int | None
+    id: str | None
+    detail: str
+    paragraph: int | None = None
+
+    @property
+    def where(self) -> str:
+        return self.source if self.line is None else f"{self.source}:{self.line}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "source": self.source,
+            "line": self.line,
+            "id": self.id,
+            "paragraph": self.paragraph,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class Report:
+    """What a check run found: exact counts per rule, the first findings of each, and which rules ran."""
+
+    severity: dict[str, Severity]
+    records: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    records_by_rule: Counter[str] = field(default_factory=Counter)  # records with at least one hit
+    hits_by_rule: Counter[str] = field(default_factory=Counter)
+    unavailable: dict[str, str] = field(default_factory=dict)  # rule -> why it could not run
+
+    @property
+    def errors(self) -> int:
+        return sum(n for rule, n in self.records_by_rule.items() if self.severity[rule] is Severity.error)
+
+    @property
+    def warnings(self) -> int:
+        return sum(n for rule, n in self.records_by_rule.items() if self.severity[rule] is Severity.warning)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        rules = []
+        for rule in RULES:
+            severity = self.severity[rule.name]
+            rules.append(
+                {
+                    "rule": rule.name,
+                    "severity": severity.value,
+                    "reason": rule.reason,
+                    "status": "unavailable"
+                    if rule.name in self.unavailable
+                    else "off"
+                    if severity is Severity.off
+                    else "ran",
+                    "records": self.records_by_rule[rule.name],
+                    "hits": self.hits_by_rule[rule.name],
+                    **({"unavailable": self.unavailable[rule.name]} if rule.name in self.unavailable else {}),
+                }
+            )
+        return {
+            "records": self.records,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "exit_code": self.exit_code,
+            "rules": rules,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def check_items(items: Iterable[Item], options: CheckOptions = CheckOptions(), *, text_field: str = "text") -> Report:
+    """Run every rule that is not off over ``items``; raise :class:`InputError` for unusable input."""
+    severity = severities(options)
+    report = Report(severity)
+    checkers: list[tuple[str, Severity, Checker]] = []
+    for rule in RULES:
+        if severity[rule.name] is Severity.off:
+            continue
+        try:
+            checkers.append((rule.name, severity[rule.name], rule.make(options)))
+        except RuleUnavailable as exc:
+            report.unavailable[rule.name] = str(exc)
+    kept: Counter[str] = Counter()
+    for item in items:
+        doc = _doc_of(item, text_field)
+        report.records += 1
+        for name, rule_severity, checker in checkers:
+            hits = checker(doc)
+            if not hits:
+                continue
+            report.records_by_rule[name] += 1
+            report.hits_by_rule[name] += len(hits)
+            for hit in hits:
+                if options.max_findings and kept[name] >= options.max_findings:
+                    break
+                kept[name] += 1
+                report.findings.append(
+                    Finding(name, rule_severity, doc.source, doc.line, doc.id, hit.detail, hit.paragraph)
+                )
+    return report
+
+
+def check_paths(paths: Sequence[str], options: CheckOptions = CheckOptions(), *, text_field: str = "text") -> Report:
+    return check_items(read_items(paths, text_field=text_field), options, text_field=text_field)
+
+
+def _doc_of(item: Item, text_field: str) -> Doc:
+    """The record to check, recovering lines that are JSON but not valid Unicode; else unusable input."""
+    if item.error is None:
+        return Doc(item.record, item.source, item.line, text_field)
+    if item.raw is not None and item.error.startswith(("invalid JSON", "invalid UTF-8")):
+        try:
+            # The standard library accepts what orjson refuses: lone surrogate escapes (valid JSON grammar).
+            record = json.loads(item.raw)
+        except ValueError:
+            record = _NOT_JSON
+        if record is not _NOT_JSON:
+            if item.error.startswith("invalid UTF-8"):
+                return Doc(record, item.source, item.line, text_field, problem="bytes that are not UTF-8 in the line")
+            if any(_SURROGATE.search(s) for _, s in _strings(record)):
+                return Doc(record, item.source, item.line, text_field)
+    raise InputError(item.error, item.source, item.line)
+
+
+_NOT_JSON = object()
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _snippet(text: str, width: int = 60) -> str:
+    text = text.strip()
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _short_json(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+# ---------------------------------------------------------------------------------------------- reports
+
+
+def finding_line(finding: Finding) -> str:
+    """``FILE:LINE: RULE (severity) ID: [paragraph N:] detail`` (paragraphs counted from 0, as in metadata.cuts)."""
+    where = f"paragraph {finding.paragraph}: " if finding.paragraph is not None else ""
+    ident = f" {finding.id}" if finding.id is not None else ""
+    return f"{finding.where}: {finding.rule} ({finding.severity.value}){ident}: {where}{finding.detail}"
+
+
+def summary_line(report: Report) -> str:
+    errors = f"{report.errors} record{'s' if report.errors != 1 else ''} with errors"
+    warnings = f"{report.warnings} with warnings"
+    verdict = "clean" if report.exit_code == 0 else "not clean"
+    return f"checked {report.records} record{'s' if report.records != 1 else ''}: {errors}, {warnings}: {verdict}"
+
+
+def render_text(report: Report) -> str:
+    """The plain human report: one line per kept finding, one per rule that fired or could not run, a verdict."""
+    lines = [finding_line(f) for f in report.findings]
+    if lines:
+        lines.append("")
+    for rule in RULES:
+        records = report.records_by_rule[rule.name]
+        if records:
+            severity = report.severity[rule.name].value
+            shown = sum(1 for f in report.findings if f.rule == rule.name)
+            more = report.hits_by_rule[rule.name] - shown
+            tail = f" ({more} more not shown)" if more > 0 else ""
+            lines.append(
+                f"{rule.name}: {records} record{'s' if records != 1 else ''}: {rule.reason} [{severity}]{tail}"
+            )
+    for name, why in report.unavailable.items():
+        lines.append(f"{name}: not run: {why}")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def render_rich(report: Report, console: Any) -> None:
+    """The terminal report: findings, then a table of every rule with its count, severity and reason."""
+    from rich.table import Table
+    from rich.text import Text
+
+    style = {Severity.error: "bold red", Severity.warning: "yellow", Severity.off: "dim"}
+    for finding in report.findings:
+        line = Text(f"{finding.where}: ", style="bold")
+        line.append(finding.rule, style=style[finding.severity])
+        line.append(f" {finding.id}" if finding.id is not None else "", style="cyan")
+        line.append(": ")
+        line.append(f"paragraph {finding.paragraph}: " if finding.paragraph is not None else "", style="dim")
+        line.append(finding.detail)
+        console.print(line, highlight=False, soft_wrap=True)
+    table = Table(title=None, show_edge=False, pad_edge=False)
+    table.add_column("rule")
+    table.add_column("severity")
+    table.add_column("records", justify="right")
+    table.add_column("reason")
+    for rule in RULES:
+        severity = report.severity[rule.name]
+        records = report.records_by_rule[rule.name]
+        if rule.name in report.unavailable:
+            count, row_style = "not run", "dim"
+        else:
+            count = "-" if severity is Severity.off else str(records)
+            row_style = style[severity] if records else "dim" if severity is Severity.off else "green"
+        table.add_row(rule.name, severity.value, count, rule.reason, style=row_style)
+    if report.findings:
+        console.print()
+    console.print(table)
+    verdict = "green" if report.exit_code == 0 else "bold red"
+    console.print(Text(summary_line(report), style=verdict))
+
+
+def render_json(report: Report) -> bytes:
+    import orjson
+
+    return orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def render_github(report: Report) -> str:
+    """GitHub Actions workflow commands: one ``::error``/``::warning`` annotation per kept finding, then a notice."""
+    lines = []
+    for finding in report.findings:
+        props = []
+        if finding.source != "-":
+            props.append(f"file={_gh_property(finding.source)}")
+            if finding.line is not None:
+                props.append(f"line={finding.line}")
+        props.append(f"title={_gh_property(f'{finding.rule}: {rule_named(finding.rule).reason}')}")
+        ident = f"{finding.id}: " if finding.id is not None else ""
+        where = f"paragraph {finding.paragraph}: " if finding.paragraph is not None else ""
+        level = "error" if finding.severity is Severity.error else "warning"
+        lines.append(f"::{level} {','.join(props)}::{_gh_data(ident + where + finding.detail)}")
+    for name, why in report.unavailable.items():
+        lines.append(f"::warning title={_gh_property(f'{name}: not run')}::{_gh_data(why)}")
+    lines.append(f"::notice title=corpus-tools check::{_gh_data(summary_line(report))}")
+    return "\n".join(lines) + "\n"
+
+
+def _gh_data(text: str) -> str:
+    # The escaping GitHub's runner undoes (actions/toolkit, command.ts): % first, then line breaks.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,79 @@
+"""``corpus-tools check``."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from typing import Annotated
+
+import typer
+
+from corpus_tools import check as checking
+from corpus_tools.cli.app import Inputs, TextField, app
+from corpus_tools.config import load_config, options_from
+
+
+class Format(str, enum.Enum):
+    human = "human"
+    json = "json"
+    github = "github"
+
+
+RuleList = Annotated[list[str] | None, typer.Option(metavar="RULE", show_default=False)]
+
+
+@app.command()
+def check(
+    inputs: Inputs = None,
+    text_field: TextField = "text",
+    output_format: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="human: a summary (rich on a terminal, plain when piped); json: one JSON report; "
+            "github: GitHub Actions annotations.",
+        ),
+    ] = Format.human,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", metavar="RULE", help="Do not run RULE (repeatable).")
+    ] = None,
+    warn: Annotated[
+        list[str] | None,
+        typer.Option("--warn", metavar="RULE", help="Report RULE as a warning: it does not fail the check."),
+    ] = None,
+    error: Annotated[
+        list[str] | None, typer.Option("--error", metavar="RULE", help="Report RULE as an error: it fails the check.")
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", help="A TOML file; its [check] table sets rules and thresholds.")
+    ] = None,
+    max_findings: Annotated[
+        int | None,
+        typer.Option("--max-findings", min=0, help="Findings listed per rule (counts are always exact); 0: all."),
+    ] = None,
+) -> None:
+    """Check records against the corpus rules; exit 0 when clean, 1 on findings, 2 on unusable input.
+
+    Rules: schema, types, duplicate-id, empty-text, unicode, mojibake, html-entities, credit-lines,
+    teaser-tail (errors by default) and duplicate-text (a warning by default). Warnings are reported but
+    do not change the exit code.
+    """
+    options = checking.CheckOptions()
+    if config is not None:
+        options = options_from(checking.CheckOptions, load_config(config).get("check"), where=f"{config} [check]")
+    options = checking.with_overrides(options, ignore=ignore or (), warn=warn or (), error=error or ())
+    if max_findings is not None:
+        options = checking.CheckOptions(**{**options.__dict__, "max_findings": max_findings})
+    report = checking.check_paths(tuple(inputs or ()), options, text_field=text_field)
+    if output_format is Format.json:
+        sys.stdout.buffer.write(checking.render_json(report))
+    elif output_format is Format.github:
+        sys.stdout.write(checking.render_github(report))
+    elif sys.stdout.isatty():
+        from rich.console import Console
+
+        checking.render_rich(report, Console())
+    else:
+        sys.stdout.write(checking.render_text(report))
+    sys.stdout.flush()
+    raise typer.Exit(report.exit_code)
