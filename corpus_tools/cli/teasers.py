@@ -1,0 +1,147 @@
+"""``corpus-tools teasers`` and ``corpus-tools index``."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated, Any
+
+import typer
+
+from corpus_tools.cli.app import (
+    Inputs,
+    OnErrorOption,
+    Output,
+    Quiet,
+    RejectsOption,
+    StreamOptions,
+    TextField,
+    app,
+    report_rejects,
+    run_steps,
+)
+from corpus_tools.errors import ConfigError
+from corpus_tools.io import open_output, read_items
+from corpus_tools.pipeline import OnError, Pipeline, Rejects, run
+from corpus_tools.records import Record
+from corpus_tools.tailindex import DEFAULT_MAX_WORDS, DEFAULT_MIN_WORDS, TailIndex
+from corpus_tools.teasers import Teasers, TeasersOptions
+
+_DEFAULTS = TeasersOptions()
+
+
+@app.command()
+def teasers(
+    inputs: Inputs = None,
+    output: Output = None,
+    text_field: TextField = "text",
+    on_error: OnErrorOption = OnError.fail,
+    rejects: RejectsOption = None,
+    quiet: Quiet = False,
+    index: Annotated[
+        str | None,
+        typer.Option("--index", help="A tail index (`corpus-tools index`): adds the recurrence-across-pages signal."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Only label: fill metadata.cuts with what would be cut; text unchanged."),
+    ] = False,
+    min_words: Annotated[
+        int, typer.Option("--min-words", min=1, help="Shortest teaser, in words (teasers share a tight band).")
+    ] = _DEFAULTS.min_words,
+    max_words: Annotated[int, typer.Option("--max-words", min=1, help="Longest teaser, in words.")] = (
+        _DEFAULTS.max_words
+    ),
+    heading_max_words: Annotated[
+        int, typer.Option("--heading-max-words", min=1, help="Longest subhead, in words (subheads are kept).")
+    ] = _DEFAULTS.heading_max_words,
+    use_credits: Annotated[
+        bool,
+        typer.Option("--credits/--no-credits", help="Use 'right after the credit lines' as a teaser signal."),
+    ] = _DEFAULTS.use_credits,
+    min_recurrence: Annotated[
+        int, typer.Option("--min-recurrence", min=2, help="With --index: documents a paragraph must recur in.")
+    ] = _DEFAULTS.min_recurrence,
+) -> None:
+    """Cut the teaser tail (truncated previews of other articles) that scraped pages end with.
+
+    Every cut paragraph goes to metadata.teasers (verbatim) and its reason to metadata.cuts
+    ({"rule", "paragraph"}); both are always present. Subheads stay. When the signals disagree, the paragraph
+    stays: losing body text is worse than leaving a teaser in.
+    """
+    if min_words > max_words:
+        raise ConfigError(f"--min-words ({min_words}) is greater than --max-words ({max_words})")
+    options = TeasersOptions(
+        min_words=min_words,
+        max_words=max_words,
+        heading_max_words=heading_max_words,
+        use_credits=use_credits,
+        min_recurrence=min_recurrence,
+        dry_run=dry_run,
+    )
+    tail_index = TailIndex.load(index) if index else None
+    stream = StreamOptions(tuple(inputs or ()), output, text_field, on_error, rejects, quiet)
+    run_steps(stream, [Teasers(options, tail_index)])
+
+
+class _AddToIndex:
+    """A step that only counts the record's paragraphs into an index."""
+
+    name = "index"
+
+    def __init__(self, index: TailIndex) -> None:
+        self.index = index
+
+    def process(self, record: Record, text_field: str) -> Record:
+        self.index.add_text(record[text_field])
+        return record
+
+
+class _Discard:
+    """A writer for a run whose product is the index, not records."""
+
+    count = 0
+
+    def write(self, record: Any) -> None:
+        self.count += 1
+
+
+@app.command("index")
+def index_command(
+    inputs: Inputs = None,
+    output: Annotated[str, typer.Option("-o", "--output", help="The index file to write (atomically).")] = "",
+    text_field: TextField = "text",
+    on_error: OnErrorOption = OnError.fail,
+    rejects: RejectsOption = None,
+    quiet: Quiet = False,
+    min_words: Annotated[
+        int, typer.Option("--min-words", min=1, help="Count paragraphs of at least this many words.")
+    ] = DEFAULT_MIN_WORDS,
+    max_words: Annotated[int, typer.Option("--max-words", min=1, help="... and at most this many.")] = (
+        DEFAULT_MAX_WORDS
+    ),
+) -> None:
+    """Build a tail index: how many documents each teaser-length paragraph appears in (hashes, no text).
+
+    Use it with `corpus-tools teasers --index FILE`: a paragraph that recurs across pages extends a teaser
+    tail. The file stores 12 bytes per distinct counted paragraph plus a 36-byte header.
+    """
+    if not output:
+        raise ConfigError("index needs -o PATH (the index is a binary file, not JSON lines)")
+    if min_words > max_words:
+        raise ConfigError(f"--min-words ({min_words}) is greater than --max-words ({max_words})")
+    tail_index = TailIndex(min_words, max_words)
+    stream = StreamOptions(tuple(inputs or ()), None, text_field, on_error, rejects, quiet)
+    pipeline = Pipeline((_AddToIndex(tail_index),), text_field)
+    items = read_items(stream.inputs, text_field=text_field)
+    with contextlib.ExitStack() as stack:
+        rejects_stream = Rejects(stack.enter_context(open_output(rejects)) if rejects else None)
+        stats = run(items, pipeline, _Discard(), on_error=on_error, rejects=rejects_stream)  # type: ignore[arg-type]
+    report_rejects(stats, stream)
+    size = tail_index.save(output)
+    if not quiet:
+        per_document = size / tail_index.documents if tail_index.documents else 0.0
+        typer.echo(
+            f"corpus-tools: indexed {tail_index.documents} documents, {len(tail_index)} distinct paragraphs, "
+            f"{size} bytes ({per_document:.1f} bytes/document) -> {output}",
+            err=True,
+        )

@@ -1,0 +1,320 @@
+"""Teasers: find the truncated previews of other articles that scraped pages end with, and cut them.
+
+A teaser is the first ~100 words of another article, cut at a word boundary, so most end mid-sentence and some
+end on a full stop by chance. Pages carry none, one or several, after the credit lines or straight after the
+article's last paragraph. No single rule finds them (cutting every line without terminal punctuation, the C4
+rule, deletes subheads, lists and credits and keeps full-stop teasers), so :func:`label_teasers` combines:
+
+1. **band**: the paragraph has ``min_words``..``max_words`` words (teasers share one tight length);
+2. **truncated**: it does not end a sentence (:func:`corpus_tools.labels.ends_sentence`: closing quotes,
+   brackets and CJK punctuation count as endings), and does not end on a colon or a closing quote or bracket
+   either, which a body paragraph does ("... three demands:", "... a “new normal”");
+3. **position**: only the trailing run of in-band paragraphs is considered (blank lines step over), and the
+   tail inside it starts at its topmost *truncated* paragraph; paragraphs below that one are teasers whatever
+   their ending ("contiguity");
+4. **credits**: an in-band paragraph that ends a sentence, above the topmost truncated one, is a teaser when
+   the run sits right after the credits block (a bio or translator line with body above it), or, when the
+   credits step already removed that block, when its length matches the truncated teasers' within
+   ``credits_removed_slack`` words;
+5. **recurrence** (with a :class:`~corpus_tools.tailindex.TailIndex`): such a paragraph is also a teaser when
+   it appears in at least ``min_recurrence`` documents and in more documents than the page's own first
+   paragraph (so a duplicated article does not look like a teaser). Recurrence only extends a tail upward
+   through the run; it never starts one and never reaches past the run into the body.
+
+When the signals disagree the paragraph stays: losing body text is worse than leaving a teaser in.
+
+Short subheads (up to ``heading_max_words`` words, starting with a capital or a digit, with no punctuation at
+the end) are labelled ``heading`` and always kept, including one right before the tail.
+
+Reasons (stable strings, used as ``metadata.cuts[].rule``, stats keys and test assertions):
+``truncated``, ``contiguous``, ``after-credits``, ``after-credits-removed``, ``recurrent``; headings: ``subhead``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import regex
+
+from corpus_tools.errors import RecordError
+from corpus_tools.labels import Label, cut, ends_sentence, join_paragraphs, split_paragraphs, word_count
+from corpus_tools.records import Record, metadata_of
+
+if TYPE_CHECKING:
+    from corpus_tools.tailindex import TailIndex
+
+STEP = "teasers"
+
+TEASER = "teaser"
+HEADING = "heading"
+
+TRUNCATED = "truncated"
+CONTIGUOUS = "contiguous"
+AFTER_CREDITS = "after-credits"
+AFTER_CREDITS_REMOVED = "after-credits-removed"
+RECURRENT = "recurrent"
+SUBHEAD = "subhead"
+REASONS = (TRUNCATED, CONTIGUOUS, AFTER_CREDITS, AFTER_CREDITS_REMOVED, RECURRENT)
+
+METADATA_KEYS = ("teasers", "cuts")
+
+# Credit kinds that close an article (a leading byline does not: body follows it).
+_END_CREDITS = ("bio", "translator")
+
+
+@dataclass(frozen=True)
+class TeasersOptions:
+    """What counts as a teaser tail, and whether the step cuts it.
+
+    ``min_words``/``max_words``: the word band teasers share (the seeds' are 100-103 words; sites that cut at a
+    fixed number of words or characters give one tight band, so set it to your corpus's).
+    ``heading_max_words``: a line this short, capitalised and without end punctuation is a subhead (kept).
+    ``use_credits``: use the position right after the credits block as a signal.
+    ``credits_removed_slack``: when the credits step already removed the end credits, a full-stop paragraph at
+    the head of the tail counts only if its length is within this many words of the truncated teasers'.
+    ``min_recurrence``: with an index, the fewest documents a paragraph must appear in to count as recurring.
+    ``dry_run``: label only: fill ``metadata.cuts`` with what would be cut, leave ``text`` and
+    ``metadata.teasers`` alone.
+    """
+
+    min_words: int = 95
+    max_words: int = 110
+    heading_max_words: int = 8
+    use_credits: bool = True
+    credits_removed_slack: int = 3
+    min_recurrence: int = 2
+    dry_run: bool = False
+
+
+# A body paragraph may stop on a colon (before a list or quote that the scraper lost) or on a closing quote
+# or bracket without a full stop; a teaser cut at a word boundary almost never does. Such an ending is not
+# evidence of truncation.
+_OPEN_ENDING = regex.compile(r"[:：\p{Pe}\p{Pf}\"'»›」』】〉》）\]]\s*$")
+# A subhead starts with a capital, a digit or a CJK character, and is not a list item ("1. ", "- ", "• ").
+_HEADING_START = regex.compile(r"^[\p{Lu}\p{Lt}\p{N}\p{Lo}]")
+_LIST_ITEM = regex.compile(r"^(?:\p{N}{1,3}[.)]\s|[-–—*•·▪●◦]\s?)")
+_HEADING_END = regex.compile(r"[,;:、，；：]\s*$")
+
+# Stand-in shapes for credit lines while ``corpus_tools.credits`` is absent (kept for a partial install).
+_FALLBACK_CREDIT = regex.compile(
+    r"^(?:(?P<translator>Translated(?:\sand\s(?:edited|adapted))?\sby\s\p{Lu})"
+    r"|(?P<byline>By\s\p{Lu}[\p{L}.’'-]*+(?:\s\p{Lu}[\p{L}.’'-]*+){0,4}\s*$)"
+    r"|(?P<bio>\p{Lu}[\p{L}’'-]*+(?:\s\p{Lu}[\p{L}’'-]*+){1,4},?\s(?:is|was)\s(?:a|an|the)\s))"
+)
+
+
+def _fallback_credit_kind(paragraph: str) -> str | None:
+    match = _FALLBACK_CREDIT.match(paragraph.strip()[:300])
+    return match.lastgroup if match else None
+
+
+def _credit_kind_function() -> Callable[[str], str | None]:
+    # Imported here, not at module top: credits imports teasers too (see INTERFACES.md).
+    try:
+        from corpus_tools.credits import credit_kind
+    except ImportError:  # pragma: no cover - only without the credits module
+        return _fallback_credit_kind
+    return credit_kind
+
+
+# ------------------------------------------------------------------------------------------ paragraph shapes
+
+
+def is_truncated(paragraph: str) -> bool:
+    """Whether a paragraph stops mid-sentence: no sentence ending, and not a colon or a closing quote/bracket."""
+    text = paragraph.rstrip()
+    return bool(text) and not ends_sentence(text) and _OPEN_ENDING.search(text[-4:]) is None
+
+
+def is_heading(paragraph: str, options: TeasersOptions = TeasersOptions(), credit_kind: Any = None) -> bool:
+    """Whether a line is a short subhead: a few words, capitalised, no end punctuation, not a credit line."""
+    text = paragraph.strip()
+    if not text or word_count(text) > options.heading_max_words:
+        return False
+    if ends_sentence(text) or _HEADING_END.search(text) or _OPEN_ENDING.search(text[-4:]):
+        return False
+    if not _HEADING_START.match(text) or _LIST_ITEM.match(text):
+        return False
+    kind = (credit_kind or _credit_kind_function())(text)
+    return kind is None
+
+
+def _in_band(paragraph: str, options: TeasersOptions) -> bool:
+    return options.min_words <= word_count(paragraph) <= options.max_words
+
+
+# ------------------------------------------------------------------------------------------------- labelling
+
+
+def label_teasers(
+    paragraphs: list[str],
+    options: TeasersOptions = TeasersOptions(),
+    index: TailIndex | None = None,
+    *,
+    credits_removed: bool = False,
+) -> dict[int, Label]:
+    """Label the teaser tail (kind ``teaser``) and the subheads (kind ``heading``) of one document.
+
+    ``paragraphs`` is the text split into lines (:func:`corpus_tools.labels.split_paragraphs`); the result maps
+    a line's index to its label, unlabelled lines are body. ``index`` adds the recurrence signal.
+    ``credits_removed`` says the credits step already cut end credits (bio, translator) from this text, so the
+    position "right after the credits" is known to have existed even though the lines are gone.
+    """
+    credit_kind = _credit_kind_function()
+    labels: dict[int, Label] = {}
+    for i, reason in _tail(paragraphs, options, index, credits_removed, credit_kind):
+        labels[i] = Label(TEASER, reason, STEP)
+    for i, paragraph in enumerate(paragraphs):
+        if i not in labels and is_heading(paragraph, options, credit_kind):
+            labels[i] = Label(HEADING, SUBHEAD, STEP)
+    return labels
+
+
+def tail_start(
+    paragraphs: list[str], options: TeasersOptions = TeasersOptions(), index: TailIndex | None = None
+) -> int:
+    """The index of the first paragraph of the teaser tail; ``len(paragraphs)`` when there is none.
+
+    Works whether or not credit lines are still in the text (the credits step calls it to find the bio).
+    """
+    teasers = _tail(paragraphs, options, index, False, _credit_kind_function())
+    return min((i for i, _ in teasers), default=len(paragraphs))
+
+
+def _tail(
+    paragraphs: list[str],
+    options: TeasersOptions,
+    index: TailIndex | None,
+    credits_removed: bool,
+    credit_kind: Callable[[str], str | None],
+) -> list[tuple[int, str]]:
+    """The teaser tail as (index, reason) pairs, bottom up."""
+    # The trailing run of in-band paragraphs, bottom up; blank lines are stepped over.
+    run: list[int] = []
+    i = len(paragraphs) - 1
+    while i >= 0:
+        paragraph = paragraphs[i]
+        if paragraph.strip():
+            if not _in_band(paragraph, options):
+                break
+            run.append(i)
+        i -= 1
+    above = i  # the line right above the run (a blank-free neighbour), or -1
+    truncated = [j for j in run if is_truncated(paragraphs[j])]
+    if not truncated:
+        # No paragraph stops mid-sentence: no tail. Recurrence alone never starts one.
+        return []
+    top = truncated[-1]  # run is bottom up: the last truncated one is the topmost
+    tail: list[tuple[int, str]] = []
+    for j in run:
+        if j > top:
+            tail.append((j, TRUNCATED if is_truncated(paragraphs[j]) else CONTIGUOUS))
+    tail.append((top, TRUNCATED))
+
+    # Full-stop paragraphs above the topmost truncated one: teasers only with another signal.
+    head = [j for j in run if j < top]  # bottom up
+    if not head:
+        return tail
+    if options.use_credits and _after_credits(paragraphs, above, credit_kind):
+        tail.extend((j, AFTER_CREDITS) for j in head)
+        return tail
+    lengths = [word_count(paragraphs[j]) for j, _ in tail if is_truncated(paragraphs[j])]
+    low, high = min(lengths) - options.credits_removed_slack, max(lengths) + options.credits_removed_slack
+    baseline = _baseline(paragraphs, index) if index is not None else 0
+    for j in head:
+        if options.use_credits and credits_removed and low <= word_count(paragraphs[j]) <= high:
+            tail.append((j, AFTER_CREDITS_REMOVED))
+        elif index is not None and _recurs(paragraphs[j], index, baseline, options):
+            tail.append((j, RECURRENT))
+        else:
+            break  # contiguity broken: everything above stays
+    return tail
+
+
+def _after_credits(paragraphs: list[str], above: int, credit_kind: Callable[[str], str | None]) -> bool:
+    """Whether line ``above`` ends a credits block that closes an article (end credits with body above them)."""
+    i = above
+    saw_end_credit = False
+    while i >= 0:
+        paragraph = paragraphs[i]
+        if paragraph.strip():
+            kind = credit_kind(paragraph)
+            if kind is None:
+                # Body above the credits: the credits close an article.
+                return saw_end_credit
+            saw_end_credit = saw_end_credit or kind in _END_CREDITS
+        i -= 1
+    return False  # only credit lines above: a page that starts with its byline
+
+
+def _baseline(paragraphs: list[str], index: TailIndex) -> int:
+    """How many documents share this page's first paragraph: the recurrence a duplicated article has anyway."""
+    for paragraph in paragraphs:
+        if paragraph.strip():
+            return index.count(paragraph)
+    return 0
+
+
+def _recurs(paragraph: str, index: TailIndex, baseline: int, options: TeasersOptions) -> bool:
+    n = index.count(paragraph)
+    return n >= options.min_recurrence and n > baseline
+
+
+# -------------------------------------------------------------------------------------------------- the step
+
+
+def end_credits_removed(metadata: dict[str, Any]) -> bool:
+    """Whether the credits step already cut end credits (a bio or translator line) from this record's text."""
+    bylines = metadata.get("bylines")
+    if not isinstance(bylines, list):
+        return False
+    credit_kind = _credit_kind_function()
+    return any(isinstance(line, str) and credit_kind(line) in _END_CREDITS for line in bylines)
+
+
+class Teasers:
+    """The ``teasers`` step: cut the teaser tail, keep every cut paragraph and its reason in metadata.
+
+    ``metadata.teasers``: the cut paragraphs, verbatim, in text order. ``metadata.cuts``: one
+    ``{"rule": reason, "paragraph": i}`` per cut, ``i`` being the 0-based line in the text the step received.
+    Both are always present. A second run appends what it cuts (its indices refer to the text it received);
+    with ``dry_run``, ``cuts`` lists what would be cut and ``teasers`` gets nothing, so a record whose ``cuts``
+    outnumber its ``teasers`` was labelled, not cut, and a later real run replaces those labels.
+    """
+
+    name = STEP
+
+    def __init__(self, options: TeasersOptions = TeasersOptions(), index: TailIndex | None = None) -> None:
+        self.options = options
+        self.index = index
+
+    def process(self, record: Record, text_field: str) -> Record:
+        metadata = metadata_of(record)
+        previous_teasers = _list_of(metadata, "teasers", str)
+        previous_cuts = _list_of(metadata, "cuts", dict)
+        if len(previous_cuts) != len(previous_teasers):
+            # A dry run's labels: superseded by this run's.
+            previous_cuts = previous_cuts[: len(previous_teasers)]
+        paragraphs = split_paragraphs(record[text_field])
+        labels = label_teasers(paragraphs, self.options, self.index, credits_removed=end_credits_removed(metadata))
+        cuts = sorted(i for i, label in labels.items() if label.kind == TEASER)
+        new_cuts = [{"rule": labels[i].reason, "paragraph": i} for i in cuts]
+        if self.options.dry_run:
+            metadata["teasers"] = previous_teasers
+        else:
+            if cuts:
+                record[text_field] = join_paragraphs(cut(paragraphs, set(cuts)))
+            metadata["teasers"] = previous_teasers + [paragraphs[i] for i in cuts]
+        metadata["cuts"] = previous_cuts + new_cuts
+        return record
+
+
+def _list_of(metadata: dict[str, Any], key: str, kind: type) -> list[Any]:
+    value = metadata.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, kind) for x in value):
+        raise RecordError(f"metadata.{key} is not a list of {'strings' if kind is str else 'objects'}")
+    return list(value)
