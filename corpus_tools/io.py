@@ -159,11 +159,16 @@ def _read_document(path: str, text_field: str) -> Iterator[Item]:
     finally:
         if path != STDIN:
             stream.close()
+    yield document_item(path, data, text_field)
+
+
+def document_item(path: str, data: bytes, text_field: str = "text") -> Item:
+    """The item for one raw text document's bytes (also used by the parallel engine on its batches)."""
     doc_id = "stdin" if path == STDIN else document_id(path)
     try:
-        yield Item(path, None, document_record(doc_id, path, data, text_field))
+        return Item(path, None, document_record(doc_id, path, data, text_field))
     except RecordError as exc:
-        yield Item(path, None, error=exc.reason)
+        return Item(path, None, error=exc.reason)
 
 
 def _read_all(stream: BinaryIO, path: str) -> bytes:
@@ -175,26 +180,34 @@ def _read_all(stream: BinaryIO, path: str) -> bytes:
 
 def _read_json_lines(path: str) -> Iterator[Item]:
     stream = open_binary(path)
-    reader = jsonlines.Reader(_LineCounter(stream, path), loads=orjson.loads)
     try:
-        while True:
-            try:
-                value = reader.read(skip_empty=True, allow_none=True)
-            except EOFError:
-                return
-            except jsonlines.InvalidLineError as exc:
-                raw = exc.line.decode("utf-8", "replace") if isinstance(exc.line, bytes) else exc.line
-                reason = "invalid UTF-8" if "utf-8" in str(exc) else "invalid JSON"
-                cause = exc.__cause__
-                # orjson counts lines within the one line it was given: keep only the column.
-                detail = _LINE_COLUMN.sub(r"column \1", str(cause)) if cause is not None else ""
-                detail = f" ({detail})" if detail and reason == "invalid JSON" else ""
-                yield Item(path, exc.lineno, error=f"{reason}{detail}", raw=raw.rstrip("\n"))
-                continue
-            yield Item(path, reader_line(reader), value)
+        yield from json_line_items(_LineCounter(stream, path), path)
     finally:
         if path != STDIN:
             stream.close()
+
+
+def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
+    """Parse JSON lines into items; ``lines`` counts the lines it hands out in ``.lineno`` (as ``_LineCounter``
+    does), so a block cut from the middle of a file (the parallel engine's batches) keeps its true line numbers.
+    """
+    reader = jsonlines.Reader(lines, loads=orjson.loads)
+    while True:
+        try:
+            value = reader.read(skip_empty=True, allow_none=True)
+        except EOFError:
+            return
+        except jsonlines.InvalidLineError as exc:
+            raw = exc.line.decode("utf-8", "replace") if isinstance(exc.line, bytes) else exc.line
+            reason = "invalid UTF-8" if "utf-8" in str(exc) else "invalid JSON"
+            cause = exc.__cause__
+            # orjson counts lines within the one line it was given: keep only the column. (The line number
+            # comes from ``lines``, not from jsonlines, which counts from 1 wherever the lines started.)
+            detail = _LINE_COLUMN.sub(r"column \1", str(cause)) if cause is not None else ""
+            detail = f" ({detail})" if detail and reason == "invalid JSON" else ""
+            yield Item(source, reader_line(reader), error=f"{reason}{detail}", raw=raw.rstrip("\n"))
+            continue
+        yield Item(source, reader_line(reader), value)
 
 
 class _LineCounter:

@@ -1,0 +1,383 @@
+"""``corpus-tools clean``: ingest -> normalize -> credits -> teasers in one command.
+
+The step options are not redeclared here: clean takes every option of the single commands (``normalize``,
+``credits``, ``teasers``) from their own signatures, with the same flag names and help, so the two can never drift
+apart. A flag given on the command line overrides the ``--config`` file, which overrides the defaults.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import enum
+import importlib
+import inspect
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import orjson
+import typer
+
+from corpus_tools import engine as engines
+from corpus_tools.cli.app import (
+    Inputs,
+    OnErrorOption,
+    Output,
+    Quiet,
+    RejectsOption,
+    TextField,
+    app,
+    report_rejects,
+)
+from corpus_tools.config import check_tables, config_hash, load_config, options_from
+from corpus_tools.errors import ConfigError
+from corpus_tools.io import open_output
+from corpus_tools.pipeline import OnError, Rejects
+from corpus_tools.shards import DEFAULT_SHARD_RECORDS, ShardWriter, is_directory_target, versions
+
+#: Parameters every command has; clean declares them once itself.
+_COMMON = frozenset({"inputs", "output", "text_field", "on_error", "rejects", "quiet", "index"})
+#: Flags whose name differs from the options field they set, and how their value maps onto it.
+_RENAMED: dict[tuple[str, str], tuple[str, Any]] = {
+    ("credits", "role"): ("extra_roles", lambda value: tuple(r.lower() for r in value or ())),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class StepFlag:
+    """One option of a single command, offered on clean: which step and options field it sets."""
+
+    step: str
+    param: str
+    field: str
+    convert: Any
+
+
+def _decls(param: inspect.Parameter) -> list[str]:
+    """The flag names of a typer option parameter (``--credits/--no-credits`` gives both)."""
+    info = next(
+        (m for m in getattr(param.annotation, "__metadata__", ()) if isinstance(m, typer.models.OptionInfo)), None
+    )
+    if info is None:
+        return []
+    raw = [info.default] if isinstance(info.default, str) else []
+    raw += list(info.param_decls or ())
+    return [name for decl in raw for name in decl.split("/")]
+
+
+def _prefixed(param: inspect.Parameter, step: str) -> inspect.Parameter:
+    """``param`` under step-prefixed flags (``--credits`` of teasers becomes ``--teasers-credits``)."""
+    meta = list(param.annotation.__metadata__)
+    for i, info in enumerate(meta):
+        if isinstance(info, typer.models.OptionInfo):
+            info = copy.copy(info)
+            decls = [info.default] if isinstance(info.default, str) else []
+            decls += list(info.param_decls or ())
+            renamed = [
+                "/".join(
+                    f"--no-{step}-{name[5:]}" if name.startswith("--no-") else f"--{step}-{name[2:]}"
+                    for name in decl.split("/")
+                    if name.startswith("--")
+                )
+                for decl in decls
+            ]
+            info.default, info.param_decls = renamed[0], tuple(renamed[1:])
+            meta[i] = info
+    annotation = Annotated[(param.annotation.__origin__, *meta)]  # type: ignore[valid-type]
+    return param.replace(name=f"{step}_{param.name}", annotation=annotation)
+
+
+def _shared(param: inspect.Parameter) -> inspect.Parameter:
+    """A flag that several steps take: one help text saying it applies to each of them."""
+    meta = [copy.copy(m) for m in param.annotation.__metadata__]
+    for info in meta:
+        if isinstance(info, typer.models.OptionInfo) and param.name == "dry_run":
+            info.help = "Label only: every step fills its metadata (credits, cuts) but leaves the text as is."
+    return param.replace(annotation=Annotated[(param.annotation.__origin__, *meta)])  # type: ignore[valid-type]
+
+
+def _step_flags(own: set[str]) -> tuple[list[inspect.Parameter], list[StepFlag]]:
+    """The parameters of the single step commands (minus the common ones) and the fields they map onto.
+
+    A flag that clashes with one of clean's own (teasers' ``--no-credits`` vs clean's ``--no-credits``) is offered
+    under a step prefix (``--no-teasers-credits``).
+    """
+    params: dict[str, inspect.Parameter] = {}
+    flags: list[StepFlag] = []
+    for step in engines.available_steps():
+        try:
+            command = getattr(importlib.import_module(f"corpus_tools.cli.{step}"), step)
+        except (ModuleNotFoundError, AttributeError):
+            continue
+        options_class, _ = engines.step_types(step)
+        fields = {f.name for f in dataclasses.fields(options_class)}
+        for param in inspect.signature(command, eval_str=True).parameters.values():
+            if param.name in _COMMON:
+                continue
+            field, convert = _RENAMED.get((step, param.name), (param.name, None))
+            if field not in fields:
+                raise TypeError(f"clean: '{step} --{param.name}' maps onto no field of {options_class.__name__}")
+            if own.intersection(_decls(param)):
+                param = _prefixed(param, step)
+            # A flag several steps share (--dry-run) is declared once and sets each step's field.
+            if param.name in params:
+                params[param.name] = _shared(params[param.name])
+            params.setdefault(param.name, param)
+            flags.append(StepFlag(step, param.name, field, convert))
+    return list(params.values()), flags
+
+
+Jobs = Annotated[
+    int | None,
+    typer.Option("-j", "--jobs", min=1, help="Worker processes (default: the machine's cores). Output is the same."),
+]
+Config = Annotated[
+    str | None,
+    typer.Option("--config", help="TOML file with \\[normalize], \\[credits], \\[teasers] tables of step options."),
+]
+IndexOption = Annotated[
+    str | None,
+    typer.Option("--index", help="A prebuilt corpus index (corpus-tools index) for the teasers' recurrence signal."),
+]
+CorpusAware = Annotated[
+    bool,
+    typer.Option(
+        "--corpus-aware/--no-corpus-aware",
+        help="Build the teasers' recurrence index in a first pass over the inputs (files and directories only).",
+    ),
+]
+ShardSize = Annotated[
+    int | None,
+    typer.Option("--shard-size", min=1, help=f"With -o DIR/: records per shard (default {DEFAULT_SHARD_RECORDS})."),
+]
+ShardBytes = Annotated[
+    int | None,
+    typer.Option("--shard-bytes", min=1, help="With -o DIR/: also close a shard before it passes this many bytes."),
+]
+
+
+class EngineName(str, enum.Enum):
+    local = "local"
+    dask = "dask"
+
+
+EngineOption = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="local: worker processes on this machine. dask: a Dask cluster (pip install 'corpus-tools\\[dask]').",
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="With --engine dask: the scheduler address (default: a local cluster)."),
+]
+
+_DOC = (
+    "Clean a corpus in one go: ingest -> normalize -> credits -> teasers, in input order.\n\n"
+    "Prints exactly what `ingest | normalize | credits | teasers` prints. Given files or directories, clean first "
+    "builds the teasers' corpus index (paragraph recurrence) unless --no-corpus-aware.\n\n"
+    "-o DIR/ writes zstd shards and a manifest.json; -o FILE also writes FILE.manifest.json (configuration, counts, "
+    "versions)."
+)
+
+
+def clean(ctx: typer.Context, **kwargs: Any) -> None:
+    inputs = tuple(kwargs["inputs"] or ())
+    output: str | None = kwargs["output"]
+    plan = _plan(ctx, kwargs)
+    config = plan.config()
+    digest = config_hash(config)
+    sharded = is_directory_target(output)
+    if not sharded and (kwargs["shard_size"] is not None or kwargs["shard_bytes"] is not None):
+        raise ConfigError("--shard-size and --shard-bytes need a directory output: -o DIR/")
+    engine = _engine(kwargs)
+    quiet: bool = kwargs["quiet"]
+    started = time.perf_counter()
+    try:
+        index = _index(plan, inputs, engine)
+        pipeline = plan.pipeline(index)
+        with contextlib.ExitStack() as stack:
+            rejects_path: str | None = kwargs["rejects"]
+            rejects = Rejects(stack.enter_context(open_output(rejects_path)) if rejects_path else None)
+            progress = stack.enter_context(_progress(quiet))
+            if sharded:
+                sink: Any = stack.enter_context(
+                    ShardWriter(
+                        output, records=kwargs["shard_size"] or DEFAULT_SHARD_RECORDS, max_bytes=kwargs["shard_bytes"]
+                    )  # type: ignore[arg-type]
+                )
+            else:
+                sink = engines.StreamSink(stack.enter_context(open_output(output)))
+            stats = engines.run_pipeline(
+                inputs, pipeline, sink, engine=engine, on_error=kwargs["on_error"], rejects=rejects, progress=progress
+            )
+            stats.seconds = time.perf_counter() - started
+            manifest = {
+                "inputs": list(inputs) or ["-"],
+                "counts": _counts(stats),
+                "config": config,
+                "config_hash": digest,
+                "versions": versions(),
+            }
+            if sharded:
+                sink.finish(manifest)
+    finally:
+        engine.close()
+    if output and not sharded and output != "-":
+        # A single file cannot carry its configuration without changing its bytes: it goes in a sidecar.
+        sidecar = f"{output}.manifest.json"
+        with open_output(sidecar) as stream:
+            stream.write(orjson.dumps({"output": Path(output).name, **manifest}, option=orjson.OPT_INDENT_2) + b"\n")
+    report_rejects(stats, _RejectsWhere(rejects_path))
+    if not quiet:
+        typer.echo(f"clean: {stats.summary()} (config {digest})", err=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class _RejectsWhere:
+    rejects: str | None
+
+
+def _counts(stats: engines.CorpusStats) -> dict[str, Any]:
+    return {
+        "read": stats.read,
+        "written": stats.written,
+        "rejected": stats.rejected,
+        "rejected_by_reason": dict(stats.reasons.most_common()),
+        "teasers_cut": stats.counts["teasers_cut"],
+        "credits_found": stats.counts["credits_found"],
+        "bytes_in": stats.bytes_in,
+    }
+
+
+def _plan(ctx: typer.Context, kwargs: dict[str, Any]) -> engines.CleanPlan:
+    """Defaults, then the config file's tables, then the flags given on the command line."""
+    config_path: str | None = kwargs["config"]
+    tables = load_config(config_path) if config_path else {}
+    if config_path:
+        check_tables(tables, set(engines.CLEAN_STEPS), where=config_path)
+    steps = []
+    for step in engines.CLEAN_STEPS:
+        if kwargs.get(f"no_{step}") or step not in engines.available_steps():
+            steps.append((step, None))
+            continue
+        options_class, _ = engines.step_types(step)
+        options = options_from(options_class, tables.get(step), where=f"{config_path}: [{step}]")
+        changes = {}
+        for flag in _STEP_FLAGS:
+            if flag.step == step and ctx.get_parameter_source(flag.param) is not click.core.ParameterSource.DEFAULT:
+                value = kwargs[flag.param]
+                changes[flag.field] = flag.convert(value) if flag.convert else value
+        steps.append((step, dataclasses.replace(options, **changes) if changes else options))
+    return engines.CleanPlan(tuple(steps), kwargs["text_field"], kwargs["corpus_aware"], kwargs["index"])
+
+
+def _engine(kwargs: dict[str, Any]) -> Any:
+    if kwargs["engine"] is EngineName.dask:
+        from corpus_tools.dask_engine import DaskEngine
+
+        return DaskEngine(kwargs["scheduler"], jobs=kwargs["jobs"])
+    if kwargs["scheduler"]:
+        raise ConfigError("--scheduler needs --engine dask")
+    return engines.LocalEngine(kwargs["jobs"])
+
+
+def _index(plan: engines.CleanPlan, inputs: tuple[str, ...], engine: Any) -> Any:
+    if plan.index is not None and "teasers" in plan.enabled():
+        from corpus_tools.tailindex import TailIndex
+
+        return TailIndex.load(plan.index)
+    if plan.needs_index(inputs):
+        return engines.build_index(inputs, plan.index_prefix(), engine=engine)
+    return None
+
+
+class _Bar:
+    """A rich progress display on stderr: documents, MB, MB/s. Refreshed by hand (no thread: workers fork)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.fields[documents]:,} documents"),
+            TextColumn("{task.fields[mb]:.1f} MB"),
+            TextColumn("{task.fields[rate]:.1f} MB/s"),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stderr),
+            auto_refresh=False,
+            transient=True,
+        )
+        self.task = self.progress.add_task("clean", documents=0, mb=0.0, rate=0.0)
+        self.documents = 0
+        self.nbytes = 0
+        self.started = time.perf_counter()
+        self.shown = 0.0
+
+    def advance(self, documents: int, nbytes: int) -> None:
+        self.documents += documents
+        self.nbytes += nbytes
+        now = time.perf_counter()
+        if now - self.shown < 0.1:
+            return
+        self.shown = now
+        mb = self.nbytes / 1e6
+        rate = mb / max(now - self.started, 1e-9)
+        self.progress.update(self.task, documents=self.documents, mb=mb, rate=rate)
+        self.progress.refresh()
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Any:
+    """A progress bar only when stderr is a terminal (never on stdout, never in a log file)."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bar = _Bar()
+    with bar.progress:
+        yield bar
+
+
+def _signature() -> inspect.Signature:
+    own = [
+        ("inputs", Inputs, None),
+        ("output", Output, None),
+        ("config", Config, None),
+        ("jobs", Jobs, None),
+        ("engine", EngineOption, EngineName.local),
+        ("scheduler", Scheduler, None),
+        ("corpus_aware", CorpusAware, True),
+        ("index", IndexOption, None),
+        ("shard_size", ShardSize, None),
+        ("shard_bytes", ShardBytes, None),
+        ("text_field", TextField, "text"),
+        ("on_error", OnErrorOption, OnError.fail),
+        ("rejects", RejectsOption, None),
+        ("quiet", Quiet, False),
+    ]
+    switches = [
+        (f"no_{step}", Annotated[bool, typer.Option(f"--no-{step}", help=f"Skip the {step} step.")], False)
+        for step in engines.CLEAN_STEPS
+    ]
+    params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+    for name, annotation, default in own + switches:
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default))
+    own_flags = {flag for p in params[1:] for flag in _decls(p)}
+    step_params, _STEP_FLAGS[:] = _step_flags(own_flags)
+    params += [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in step_params]
+    return inspect.Signature(params)
+
+
+_STEP_FLAGS: list[StepFlag] = []
+
+
+clean.__signature__ = _signature()  # type: ignore[attr-defined]
+clean.__annotations__ = {p.name: p.annotation for p in clean.__signature__.parameters.values()}  # type: ignore[attr-defined]
+clean.__doc__ = _DOC
+app.command()(clean)

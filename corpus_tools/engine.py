@@ -1,0 +1,479 @@
+"""Running a pipeline over a whole corpus: batches of input, worker processes, output in input order.
+
+The unit of work is a *batch*: a block of whole JSON lines cut from one input (by bytes, at a line boundary) or a
+group of whole text documents. The main process only cuts batches (no per-line Python work for JSON lines) and
+writes the workers' encoded lines in order; workers parse, run the steps and encode. Because a batch is processed
+by the very same function whether it runs inline (``jobs=1``), in a local process pool or on a Dask cluster, the
+output bytes, the rejects and the errors (file and line) are the same whatever the engine.
+
+At most ``window`` batches are in flight at a time, so memory stays flat however large the corpus is.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import importlib
+import io
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Protocol
+
+import orjson
+import zstandard
+
+from corpus_tools.errors import InputError, RecordError
+from corpus_tools.io import STDIN, Item, document_item, expand_inputs, is_json_lines, json_line_items, open_binary
+from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, reject
+
+#: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
+#: small enough that a few batches per worker in flight keep memory low.
+BATCH_BYTES = 1 << 20
+#: Text documents per batch at most (documents are usually small; a batch also closes at ``BATCH_BYTES``).
+BATCH_DOCUMENTS = 256
+
+
+# ------------------------------------------------------------------------------------------------ batches
+
+
+@dataclass(frozen=True, slots=True)
+class LinesBatch:
+    """Whole JSON lines of ``source`` starting at 1-based line ``first_line``."""
+
+    source: str
+    first_line: int
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentsBatch:
+    """Whole raw text documents: ``(path, bytes)`` pairs in input order."""
+
+    documents: tuple[tuple[str, bytes], ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(data) for _, data in self.documents)
+
+
+Batch = LinesBatch | DocumentsBatch
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An input that could not be read or processed, and why (the same reason the single commands give)."""
+
+    item: Item
+    reason: str
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """One batch done: encoded output lines and rejects in input order, plus counts for the summary."""
+
+    outputs: list[bytes | Rejected] = field(default_factory=list)
+    bytes_in: int = 0
+    counts: collections.Counter[str] = field(default_factory=collections.Counter)
+
+
+def batches(
+    paths: Sequence[str], *, batch_bytes: int = BATCH_BYTES, batch_documents: int = BATCH_DOCUMENTS
+) -> Iterator[Batch]:
+    """Cut the inputs into batches, in input order (the order :func:`corpus_tools.io.read_items` reads them).
+
+    JSON lines (files or stdin) are cut into blocks of about ``batch_bytes`` at line boundaries, so a single
+    huge file still spreads over every worker; text documents are grouped. Nothing is parsed here.
+    """
+    pending: list[tuple[str, bytes]] = []
+    pending_bytes = 0
+    for path in expand_inputs(paths):
+        if path == STDIN or is_json_lines(path):
+            if pending:
+                yield DocumentsBatch(tuple(pending))
+                pending, pending_bytes = [], 0
+            yield from _line_blocks(path, batch_bytes)
+            continue
+        data = _read_document_bytes(path)
+        pending.append((path, data))
+        pending_bytes += len(data)
+        if pending_bytes >= batch_bytes or len(pending) >= batch_documents:
+            yield DocumentsBatch(tuple(pending))
+            pending, pending_bytes = [], 0
+    if pending:
+        yield DocumentsBatch(tuple(pending))
+
+
+def _read_document_bytes(path: str) -> bytes:
+    stream = open_binary(path)
+    try:
+        return stream.read()
+    except (OSError, EOFError, zstandard.ZstdError) as exc:
+        raise InputError(f"cannot read: {exc}", path) from None
+    finally:
+        stream.close()
+
+
+def _line_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:
+    """Blocks of whole lines of ``path``; a line longer than ``batch_bytes`` makes one block of its own."""
+    stream = open_binary(path)
+    line = 1
+    carry: list[bytes] = []  # the start of a line that did not end in the last chunk read
+    try:
+        while True:
+            try:
+                chunk = stream.read(batch_bytes)
+            except (OSError, EOFError, zstandard.ZstdError) as exc:
+                raise InputError(f"cannot read: {exc}", path, line + sum(c.count(b"\n") for c in carry)) from None
+            if not chunk:
+                break
+            end = chunk.rfind(b"\n") + 1
+            if end == 0:
+                carry.append(chunk)
+                continue
+            block = b"".join([*carry, chunk[:end]]) if carry else chunk[:end]
+            carry = [chunk[end:]] if end < len(chunk) else []
+            yield LinesBatch(path, line, block)
+            line += block.count(b"\n")
+        if carry:
+            yield LinesBatch(path, line, b"".join(carry))
+    finally:
+        if path != STDIN:
+            stream.close()
+
+
+def batch_items(batch: Batch, text_field: str) -> Iterator[Item]:
+    """The items of one batch, exactly as :func:`corpus_tools.io.read_items` yields them from the whole input."""
+    if isinstance(batch, DocumentsBatch):
+        for path, data in batch.documents:
+            yield document_item(path, data, text_field)
+    else:
+        yield from json_line_items(_Lines(batch.data, batch.first_line), batch.source)
+
+
+class _Lines:
+    """The lines of a block, counting from ``first_line`` (what ``io._LineCounter`` does for a whole file)."""
+
+    def __init__(self, data: bytes, first_line: int) -> None:
+        self.data = data
+        self.lineno = first_line - 1
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in io.BytesIO(self.data):
+            self.lineno += 1
+            yield line
+
+
+# ----------------------------------------------------------------------------------------- processing
+
+
+def encode(record: Any) -> bytes:
+    """One output line, byte for byte what :class:`corpus_tools.io.RecordWriter` writes for ``record``."""
+    try:
+        return orjson.dumps(record) + b"\n"
+    except TypeError as exc:  # orjson: lone surrogates or non-JSON values
+        raise RecordError(f"cannot encode as JSON: {exc}") from None
+
+
+def count_record(record: dict[str, Any], counts: collections.Counter[str]) -> None:
+    """What the summary reports about one output record (keys owned by the teasers and credits steps)."""
+    metadata = record.get("metadata")
+    if isinstance(metadata, dict):
+        teasers = metadata.get("teasers")
+        if isinstance(teasers, list):
+            counts["teasers_cut"] += len(teasers)
+        bylines = metadata.get("bylines")
+        if isinstance(bylines, list):
+            counts["credits_found"] += len(bylines)
+
+
+def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
+    """Parse, process and encode one batch. Pure: the same batch gives the same result on any engine."""
+    result = BatchResult(bytes_in=batch.size)
+    outputs = result.outputs
+    for item in batch_items(batch, pipeline.text_field):
+        if item.error is not None:
+            outputs.append(Rejected(item, item.error))
+            continue
+        try:
+            record = pipeline.process(item.record)
+            outputs.append(encode(record))
+        except RecordError as exc:
+            outputs.append(Rejected(item, exc.reason))
+            continue
+        count_record(record, result.counts)
+    return result
+
+
+def batch_texts(batch: Batch, text_field: str) -> list[str]:
+    """The texts of the usable records of a batch (for the corpus-aware first pass)."""
+    texts: list[str] = []
+    for item in batch_items(batch, text_field):
+        record = item.record
+        if item.error is None and isinstance(record, dict) and isinstance(record.get(text_field), str):
+            texts.append(record[text_field])
+    return texts
+
+
+# -------------------------------------------------------------------------------------------- engines
+
+
+class Engine(Protocol):
+    """Runs a function over batches and yields the results in the order of the batches."""
+
+    def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]: ...
+
+    def close(self) -> None: ...
+
+
+def ordered(
+    submit: Callable[[Batch], concurrent.futures.Future[Any]], items: Iterable[Batch], window: int
+) -> Iterator[Any]:
+    """Submit ``items`` with at most ``window`` in flight and yield their results in submission order.
+
+    The bounded window is what keeps memory flat: input is read only as fast as results are written.
+    """
+    in_flight: collections.deque[concurrent.futures.Future[Any]] = collections.deque()
+    try:
+        for item in items:
+            in_flight.append(submit(item))
+            if len(in_flight) >= window:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+    finally:
+        for future in in_flight:
+            future.cancel()
+
+
+_SHARED: Any = None  # what the worker processes share (the pipeline), set once per worker
+
+
+def _set_shared(shared: Any) -> None:
+    global _SHARED
+    _SHARED = shared
+
+
+def _call_shared(fn: Callable[[Any, Batch], Any], batch: Batch) -> Any:
+    return fn(_SHARED, batch)
+
+
+class LocalEngine:
+    """``jobs`` worker processes on this machine; ``jobs=1`` runs inline, with no process or pickling at all."""
+
+    def __init__(self, jobs: int | None = None, *, window_per_job: int = 3) -> None:
+        self.jobs = max(1, jobs or default_jobs())
+        self.window = self.jobs * window_per_job
+        self._pools: list[concurrent.futures.ProcessPoolExecutor] = []
+
+    def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]:
+        if self.jobs == 1:
+            return (fn(shared, item) for item in items)
+        # fork: workers start fast and inherit the steps (and a corpus index) without pickling them.
+        # The progress display refreshes by hand, not from a thread, so forking is safe.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        pool = concurrent.futures.ProcessPoolExecutor(
+            self.jobs, mp_context=context, initializer=_set_shared, initargs=(shared,)
+        )
+        self._pools.append(pool)
+        return ordered(lambda item: pool.submit(_call_shared, fn, item), items, self.window)
+
+    def close(self) -> None:
+        for pool in self._pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._pools.clear()
+
+
+def default_jobs() -> int:
+    """The cores this process may use (the CPU affinity mask when the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+# ------------------------------------------------------------------------------------------------ runs
+
+
+class Sink(Protocol):
+    """Where encoded output lines go (a stream, or the shard writer)."""
+
+    def write_line(self, line: bytes) -> None: ...
+
+
+class StreamSink:
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def write_line(self, line: bytes) -> None:
+        self.stream.write(line)
+        self.count += 1
+
+
+@dataclass
+class CorpusStats(RunStats):
+    """A run's counts: records read, written and rejected, plus what the steps found, bytes and time."""
+
+    bytes_in: int = 0
+    seconds: float = 0.0
+    counts: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def summary(self) -> str:
+        return (
+            f"{self.read} records in, {self.written} out, {self.rejected} rejected, "
+            f"{self.counts['teasers_cut']} teasers cut, {self.counts['credits_found']} credits found, "
+            f"{self.bytes_in / 1e6:.1f} MB, {self.seconds:.1f} s"
+        )
+
+
+class Progress(Protocol):
+    def advance(self, documents: int, nbytes: int) -> None: ...
+
+
+def run_pipeline(
+    paths: Sequence[str],
+    pipeline: Pipeline,
+    sink: Sink,
+    *,
+    engine: Engine | None = None,
+    on_error: OnError = OnError.fail,
+    rejects: Rejects | None = None,
+    progress: Progress | None = None,
+    batch_bytes: int = BATCH_BYTES,
+) -> CorpusStats:
+    """Run ``pipeline`` over every input record and write the results to ``sink`` in input order.
+
+    Rejects and ``--on-error`` go through :func:`corpus_tools.pipeline.reject`, the very function the single
+    commands use, so a bad record is reported the same way (file and line) whatever the engine.
+    """
+    engine = engine or LocalEngine(1)
+    rejects = rejects or Rejects(None)
+    stats = CorpusStats()
+    started = time.perf_counter()
+    for result in engine.map(process_batch, pipeline, batches(paths, batch_bytes=batch_bytes)):
+        for output in result.outputs:
+            stats.read += 1
+            if isinstance(output, bytes):
+                sink.write_line(output)
+                stats.written += 1
+            else:
+                reject(output.item, output.reason, stats, on_error, rejects)
+        stats.bytes_in += result.bytes_in
+        stats.counts.update(result.counts)
+        if progress is not None:
+            progress.advance(len(result.outputs), result.bytes_in)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _index_batch(prefix: Pipeline, batch: Batch) -> Any:
+    """A partial corpus index of one batch: the texts after ``prefix`` (the steps that run before teasers)."""
+    from corpus_tools.tailindex import TailIndex
+
+    index = TailIndex()
+    for item in batch_items(batch, prefix.text_field):
+        if item.error is not None:
+            continue
+        try:
+            record = prefix.process(item.record)
+        except RecordError:
+            continue  # the main pass reports it
+        index.add_text(record[prefix.text_field])
+    return index
+
+
+def build_index(
+    paths: Sequence[str], prefix: Pipeline, *, engine: Engine | None = None, batch_bytes: int = BATCH_BYTES
+) -> Any:
+    """The corpus index (paragraph recurrence) of ``paths``, built from partial indexes of batches, in parallel."""
+    from corpus_tools.tailindex import TailIndex
+
+    engine = engine or LocalEngine(1)
+    index = TailIndex()
+    for part in engine.map(_index_batch, prefix, batches(paths, batch_bytes=batch_bytes)):
+        index.merge(part)
+    return index
+
+
+# ----------------------------------------------------------------------------------------- clean's plan
+
+#: The steps of ``clean``, in order; each is ``corpus_tools.<name>`` with ``<Name>Options`` and ``<Name>``.
+CLEAN_STEPS = ("normalize", "credits", "teasers")
+
+
+def step_types(name: str) -> tuple[type, type]:
+    """The options dataclass and the step class of the step called ``name``."""
+    module = importlib.import_module(f"corpus_tools.{name}")
+    title = name.capitalize()
+    return getattr(module, f"{title}Options"), getattr(module, title)
+
+
+def available_steps() -> tuple[str, ...]:
+    """The steps of :data:`CLEAN_STEPS` that this installation has."""
+    found = []
+    for name in CLEAN_STEPS:
+        try:
+            step_types(name)
+        except (ModuleNotFoundError, AttributeError):
+            continue
+        found.append(name)
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class CleanPlan:
+    """What ``clean`` runs: each step's options (``None`` = switched off) and where the corpus index comes from.
+
+    ``corpus_aware`` builds the teasers' recurrence index in a first pass over the inputs (files only);
+    ``index`` loads a prebuilt one instead.
+    """
+
+    steps: tuple[tuple[str, Any], ...] = ()
+    text_field: str = "text"
+    corpus_aware: bool = True
+    index: str | None = None
+
+    def enabled(self) -> tuple[str, ...]:
+        return tuple(name for name, options in self.steps if options is not None)
+
+    def config(self) -> dict[str, Any]:
+        """The resolved configuration, as plain data: recorded in manifests and hashed."""
+        from corpus_tools.config import options_dict
+
+        return {
+            "steps": list(self.enabled()),
+            "text_field": self.text_field,
+            "corpus_aware": self.corpus_aware and self.index is None,
+            "index": self.index,
+            **{name: options_dict(options) for name, options in self.steps if options is not None},
+        }
+
+    def pipeline(self, index: Any = None) -> Pipeline:
+        """The steps as a pipeline; ``index`` goes to the teasers step."""
+        built = []
+        for name, options in self.steps:
+            if options is None:
+                continue
+            _, step_class = step_types(name)
+            built.append(step_class(options, index=index) if name == "teasers" else step_class(options))
+        return Pipeline(tuple(built), self.text_field)
+
+    def index_prefix(self) -> Pipeline:
+        """What runs on a record before it is counted into the corpus index: nothing. The first pass counts the
+        input as read, exactly as ``corpus-tools index`` does (the index keys on words, case-folded and NFKC, so
+        the repairs normalize makes rarely change a key), and it stays cheap: no step runs twice.
+        """
+        return Pipeline((), self.text_field)
+
+    def needs_index(self, paths: Sequence[str]) -> bool:
+        """A first pass is worth it only with teasers on, no prebuilt index, and inputs that can be read twice."""
+        inputs = list(paths) or [STDIN]
+        return "teasers" in self.enabled() and self.index is None and self.corpus_aware and STDIN not in inputs

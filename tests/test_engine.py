@@ -1,0 +1,218 @@
+"""The local engine: batches, worker processes, input order, the same rejects and errors as the single commands."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import random
+import tempfile
+from concurrent.futures import Future
+from pathlib import Path
+
+import orjson
+import pytest
+import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import SEEDS
+from corpus_tools.engine import (
+    DocumentsBatch,
+    LinesBatch,
+    LocalEngine,
+    StreamSink,
+    batch_items,
+    batches,
+    ordered,
+    process_batch,
+    run_pipeline,
+)
+from corpus_tools.errors import InputError, RecordError
+from corpus_tools.io import RecordWriter, open_output, read_items
+from corpus_tools.pipeline import OnError, Pipeline, Rejects, run
+from corpus_tools.records import Record
+
+
+class Upper:
+    """A test step: upper-cases the text, and refuses texts containing 'REFUSE'."""
+
+    name = "upper"
+
+    def process(self, record: Record, text_field: str) -> Record:
+        if "refuse" in record[text_field]:
+            raise RecordError("refused by test step")
+        record[text_field] = record[text_field].upper()
+        record.setdefault("metadata", {})["teasers"] = ["t"] * (len(record[text_field]) % 3)
+        return record
+
+
+PIPELINE = Pipeline((Upper(),))
+
+
+def write_corpus(root: Path, files: int = 12, per_file: int = 40, seed: int = 7) -> list[str]:
+    """A multi-file corpus: JSONL (plain, gzip, zstd), text documents, blank lines; a few hundred records."""
+    rng = random.Random(seed)
+    words = ["tea", "news", "Taipei", "—", "“quoted”", "é", "中文", "refuse", "..."]
+    paths = []
+    for f in range(files):
+        lines = []
+        for i in range(per_file):
+            text = "\n".join(" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))) for _ in range(3))
+            lines.append(orjson.dumps({"id": f"{f}-{i}", "text": text, "source": "gen", "metadata": {"k": i}}))
+            if i % 13 == 0:
+                lines.append(b"   ")
+        data = b"\n".join(lines) + b"\n"
+        kind = f % 4
+        if kind == 0:
+            path = root / f"part{f:02d}.jsonl"
+            path.write_bytes(data)
+        elif kind == 1:
+            path = root / f"part{f:02d}.jsonl.gz"
+            path.write_bytes(gzip.compress(data, mtime=0))
+        elif kind == 2:
+            path = root / f"part{f:02d}.jsonl.zst"
+            path.write_bytes(zstandard.ZstdCompressor().compress(data))
+        else:
+            path = root / f"doc{f:02d}.txt"
+            path.write_bytes(b"Line one\nline two refuse?\n" if f == 3 else ("texte " * (f + 1)).encode())
+        paths.append(str(path))
+    return paths
+
+
+def sequential(paths: list[str], pipeline: Pipeline = PIPELINE, on_error: OnError = OnError.skip) -> tuple[bytes, list]:
+    """What the single commands' loop (pipeline.run over io.read_items) makes of the same input."""
+    buf = io.BytesIO()
+    rejects = io.BytesIO()
+    stats = run(read_items(paths), pipeline, RecordWriter(buf), on_error=on_error, rejects=Rejects(rejects))
+    return buf.getvalue(), [stats.read, stats.written, stats.rejected, rejects.getvalue()]
+
+
+def engine_run(paths: list[str], jobs: int, batch_bytes: int, on_error: OnError = OnError.skip) -> tuple[bytes, list]:
+    buf = io.BytesIO()
+    rejects = io.BytesIO()
+    engine = LocalEngine(jobs)
+    try:
+        stats = run_pipeline(
+            paths,
+            PIPELINE,
+            StreamSink(buf),
+            engine=engine,
+            on_error=on_error,
+            rejects=Rejects(rejects),
+            batch_bytes=batch_bytes,
+        )
+    finally:
+        engine.close()
+    return buf.getvalue(), [stats.read, stats.written, stats.rejected, rejects.getvalue()]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    root = tmp_path_factory.mktemp("corpus")
+    return write_corpus(root)
+
+
+@pytest.mark.parametrize(("jobs", "batch_bytes"), [(1, 1 << 20), (1, 300), (2, 1 << 20), (2, 300), (3, 1)])
+def test_engine_matches_the_single_command_loop(corpus: list[str], jobs: int, batch_bytes: int) -> None:
+    expected = sequential(corpus)
+    got = engine_run(corpus, jobs, batch_bytes)
+    assert expected[1][0] > 300  # a few hundred records
+    assert expected[1][2] > 0  # and some rejects
+    assert got == expected
+
+
+def test_rejects_name_file_and_true_line_across_batches(tmp_path: Path) -> None:
+    lines = [orjson.dumps({"id": str(i), "text": "ok"}) for i in range(50)]
+    lines[37] = b"{not json"
+    lines[41] = b'{"id": "x", "text": 3}'
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    _, (read, written, rejected, rejects) = engine_run([str(path)], 2, 64)
+    assert (read, written, rejected) == (50, 48, 2)
+    entries = [orjson.loads(line) for line in rejects.splitlines()]
+    assert [(e["line"], e["reason"].split(" (")[0]) for e in entries] == [
+        (38, "invalid JSON"),
+        (42, "text field 'text' is a number, not a string"),
+    ]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_on_error_fail_names_file_and_line_and_keeps_what_came_before(tmp_path: Path, jobs: int) -> None:
+    lines = [orjson.dumps({"id": str(i), "text": "ok"}) for i in range(30)] + [b"[1]"]
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "out.jsonl"
+    engine = LocalEngine(jobs)
+    with pytest.raises(InputError) as caught, open(out, "wb") as stream:
+        run_pipeline([str(path)], PIPELINE, StreamSink(stream), engine=engine, batch_bytes=50)
+    engine.close()
+    assert str(caught.value) == f"{path}:31: expected a JSON object, got an array"
+    assert len(out.read_bytes().splitlines()) == 30
+
+
+def test_batches_cut_at_line_boundaries_with_true_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"text": "a"}\n\n{"text": "bb"}\n{"text": "ccc"}')  # blank line, no final newline
+    cut = list(batches([str(path)], batch_bytes=5))
+    assert all(isinstance(b, LinesBatch) for b in cut)
+    assert b"".join(b.data for b in cut) == path.read_bytes()
+    assert all(b.data.endswith(b"\n") for b in cut[:-1])
+    items = [item for b in cut for item in batch_items(b, "text")]
+    assert [(i.line, i.record["text"]) for i in items] == [(1, "a"), (3, "bb"), (4, "ccc")]
+
+
+def test_text_documents_are_grouped_and_read_like_ingest() -> None:
+    cut = list(batches([str(SEEDS)], batch_documents=2))
+    assert [len(b.documents) for b in cut if isinstance(b, DocumentsBatch)] == [2, 2, 1]
+    items = [item for b in cut for item in batch_items(b, "text")]
+    assert items == list(read_items([str(SEEDS)]))
+
+
+@given(
+    st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30), max_size=20), st.integers(1, 64)
+)
+def test_any_cut_of_json_lines_reads_the_same(texts: list[str], batch_bytes: int) -> None:
+    data = b"".join(orjson.dumps({"text": t}) + b"\n" for t in texts)
+    with tempfile.NamedTemporaryFile(suffix=".jsonl") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        cut = list(batches([tmp.name], batch_bytes=batch_bytes))
+        got = [(i.line, i.record) for b in cut for i in batch_items(b, "text")]
+        assert got == [(i.line, i.record) for i in read_items([tmp.name])]
+
+
+def test_process_batch_encodes_like_the_record_writer() -> None:
+    batch = next(batches([str(SEEDS)]))
+    result = process_batch(PIPELINE, batch)
+    buf = io.BytesIO()
+    writer = RecordWriter(buf)
+    for item in batch_items(batch, "text"):
+        writer.write(PIPELINE(item.record))
+    assert b"".join(result.outputs) == buf.getvalue()  # type: ignore[arg-type]
+    assert result.bytes_in == sum(len(d) for _, d in batch.documents)
+
+
+def test_memory_is_bounded_by_the_window(tmp_path: Path) -> None:
+    """Input is read only as fast as results are consumed: never more than the window of batches ahead."""
+    consumed = []
+
+    def tracked():
+        for i in range(100):
+            consumed.append(i)
+            yield LinesBatch("x", 1, b"")
+
+    from concurrent.futures import Future
+
+    def submit(batch):
+        future: Future = Future()
+        future.set_result(len(consumed))
+        return future
+
+    results = ordered(submit, tracked(), window=4)
+    for n, _ in enumerate(results):
+        assert len(consumed) <= n + 4
+
+
+def test_a_missing_input_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"), open_output(None) as stream:
+        run_pipeline([str(tmp_path / "missing.jsonl")], PIPELINE, StreamSink(stream))
