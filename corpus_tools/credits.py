@@ -57,7 +57,8 @@ class CreditsOptions:
     ``max_bio_lines``: at most this many consecutive bio lines are taken in one bio position.
     ``max_line_chars``: a longer line is never a credit of any kind; this also bounds the work the patterns do.
     ``extra_roles``: words (lower case) that also mark a bio's predicate as a role, e.g. ``("priest",)``.
-    ``dry_run``: label and fill the metadata, but leave ``text`` untouched.
+    ``dry_run``: label and fill ``authors``/``translators``, but leave ``text`` untouched (and so ``bylines``,
+    the list of removed lines, gets nothing).
     """
 
     bylines: bool = True
@@ -93,10 +94,8 @@ _NAME2 = rf"(?:{_TOKEN}(?:\s(?:{_PARTICLE}\s){{0,3}}{_TOKEN}){{1,5}}{_CJK}?)"
 _AND = r"(?:,?\s(?:and|&)\s|,\s)"
 _NAMES1 = rf"{_NAME1}(?:{_AND}{_NAME1}){{0,5}}"
 
-BYLINE_RE = regex.compile(rf"^By\s(?P<names>{_NAMES1})\s*$")
-TRANSLATOR_RE = regex.compile(
-    rf"^Translated\s(?:and\sedited\s|and\sadapted\s)?by\s(?P<names>{_NAMES1})\.?\s*$", regex.IGNORECASE
-)
+BYLINE_RE = regex.compile(rf"^By\s(?P<names>{_NAMES1})\s*+$")
+TRANSLATOR_RE = regex.compile(rf"^[Tt]ranslated\s(?:and\sedited\s|and\sadapted\s)?by\s(?P<names>{_NAMES1})\.?\s*+$")
 # The start of a bio: NAME, then `is`, an appositive `, a ... ,`, or `and NAME are`.
 BIO_HEAD_RE = regex.compile(rf"^(?P<name>{_NAME2})(?P<after>\s(?:is|was)\s|,\s|{_AND})")
 # The verb of an appositive bio, after the appositive: `..., is a junior researcher at ...`.
@@ -328,6 +327,11 @@ def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) 
     return labels
 
 
+def _translator_shaped(line: str) -> bool:
+    line = line.strip()
+    return len(line) <= 200 and TRANSLATOR_RE.match(line) is not None
+
+
 def _label_bios_before(
     paragraphs: list[str], anchor: int, reason: str, labels: dict[int, Label], options: CreditsOptions
 ) -> None:
@@ -336,7 +340,9 @@ def _label_bios_before(
     i = anchor - 1
     while i >= 0 and taken < options.max_bio_lines:
         line = paragraphs[i]
-        if not line.strip() or (i in labels and labels[i].kind == TRANSLATOR):
+        # Blank lines and translator credits (labelled, or shaped like one when that kind is switched off) are
+        # not body: the bio may sit above them.
+        if not line.strip() or (i in labels and labels[i].kind == TRANSLATOR) or _translator_shaped(line):
             i -= 1
             continue
         if i in labels:
@@ -397,7 +403,8 @@ class Credits:
         metadata = metadata_of(record)
         # A second run (or a dry run then a real one) adds to what is there instead of wiping it.
         metadata["authors"] = _merge(metadata, "authors", found.authors)
-        metadata["bylines"] = _merge(metadata, "bylines", found.bylines)
+        # `bylines` lists the lines removed from the text: a dry run removes none.
+        metadata["bylines"] = _merge(metadata, "bylines", [] if self.options.dry_run else found.bylines)
         metadata["translators"] = _merge(metadata, "translators", found.translators)
         return record
 

@@ -1,0 +1,374 @@
+"""The credits step: shapes, positions, the fixture set, the seeds, the CLI, and patterns that cannot backtrack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from corpus_tools import credits as credits_module
+from corpus_tools.credits import (
+    BIO,
+    BYLINE,
+    TRANSLATOR,
+    Credits,
+    CreditsOptions,
+    bio_names,
+    credit_kind,
+    find_credits,
+    label_credits,
+)
+from corpus_tools.labels import join_paragraphs, split_paragraphs
+from corpus_tools.pipeline import Pipeline
+
+CASES_DIR = DATA / "credits"
+GOLDEN = DATA / "golden" / "credits" / "seeds.jsonl"
+CREDIT_KINDS = {BYLINE, BIO, TRANSLATOR}
+
+
+# ------------------------------------------------------------------------------------------------ fixtures
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fixture document: each line labelled with what it is, plus the names the credits give."""
+
+    name: str
+    note: str
+    authors: list[str]
+    translators: list[str]
+    kinds: list[str]  # per paragraph: body, heading, teaser, blank, byline, bio, translator
+    paragraphs: list[str]
+
+    @property
+    def text(self) -> str:
+        return join_paragraphs(self.paragraphs)
+
+    @property
+    def credit_lines(self) -> dict[int, str]:
+        return {i: k for i, k in enumerate(self.kinds) if k in CREDIT_KINDS}
+
+
+def _names(value: str) -> list[str]:
+    return [n.strip() for n in value.split(";") if n.strip()]
+
+
+def load_case(path: Path) -> Case:
+    """Parse a ``.case`` file: ``# note``, ``authors: A; B``, ``translators: ...``, ``---``, ``kind | text`` lines."""
+    header, body = path.read_text(encoding="utf-8").split("\n---\n", 1)
+    fields = dict(line.split(":", 1) for line in header.splitlines() if not line.startswith("#"))
+    note = header.splitlines()[0].lstrip("# ")
+    kinds, paragraphs = [], []
+    for line in body.rstrip("\n").split("\n"):
+        if not line:
+            kinds.append("blank")
+            paragraphs.append("")
+            continue
+        kind, text = line.split(" | ", 1)
+        kinds.append(kind)
+        paragraphs.append(text)
+    return Case(path.stem, note, _names(fields["authors"]), _names(fields["translators"]), kinds, paragraphs)
+
+
+CASES = [load_case(p) for p in sorted(CASES_DIR.glob("*.case"))]
+
+
+def test_fixture_set_is_big_and_covers_every_form():
+    assert len(CASES) >= 30
+    kinds = {k for case in CASES for k in case.kinds}
+    assert kinds >= CREDIT_KINDS
+    traps = [c for c in CASES if c.name.startswith("trap_")]
+    assert len(traps) >= 10 and sum(not c.credit_lines for c in traps) >= 10
+    assert any(len(c.authors) >= 2 for c in CASES) and any(len(c.translators) >= 2 for c in CASES)
+    assert any(regex.search(r"\p{Han}", p) for c in CASES for p in c.paragraphs)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_fixture_case(case: Case):
+    record = {"id": case.name, "text": case.text, "source": "fixture", "metadata": {}}
+    out = Pipeline((Credits(),)).process(record)
+    expected_text = join_paragraphs([p for i, p in enumerate(case.paragraphs) if i not in case.credit_lines])
+    assert out["text"] == expected_text, case.note
+    assert out["metadata"]["authors"] == case.authors
+    assert out["metadata"]["translators"] == case.translators
+    assert out["metadata"]["bylines"] == [case.paragraphs[i] for i in sorted(case.credit_lines)]
+    labels = label_credits(case.paragraphs)
+    assert {i: label.kind for i, label in labels.items()} == case.credit_lines
+
+
+def test_step_never_removes_a_body_paragraph_in_the_fixture_set():
+    removed_body = []
+    for case in CASES:
+        for i in label_credits(case.paragraphs):
+            if case.kinds[i] not in CREDIT_KINDS:
+                removed_body.append((case.name, i, case.paragraphs[i][:60]))
+    assert removed_body == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_second_run_cuts_nothing_more(case: Case):
+    once = Credits().process({"text": case.text, "metadata": {}}, "text")
+    twice = Credits().process(dict(once, metadata=dict(once["metadata"])), "text")
+    assert twice == once
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.credit_lines], ids=lambda c: c.name)
+def test_dry_run_labels_without_cutting(case: Case):
+    out = Credits(CreditsOptions(dry_run=True)).process({"text": case.text}, "text")
+    assert out["text"] == case.text
+    assert out["metadata"]["authors"] == case.authors
+    assert out["metadata"]["translators"] == case.translators
+    assert out["metadata"]["bylines"] == []
+
+
+# ------------------------------------------------------------------------------------------------ shapes
+
+SHAPES = [
+    ("By John Lim 林泉忠", BYLINE),
+    ("By Ann Lee and Bo Chen", BYLINE),
+    ("By J. R. Smith", BYLINE),
+    ("By the end of the year, buses will run all night.", None),
+    ("By supporting Taiwan, Tokyo helps itself.", None),
+    ("Translated by Eddy Chang", TRANSLATOR),
+    ("Translated by Ann Lee and Bo Chen.", TRANSLATOR),
+    ("Translated and edited by Grace Wu", TRANSLATOR),
+    ("Translated by volunteers, the letters circulated widely.", None),
+    ("The novel, translated by Howard Goldblatt, sold well.", None),
+    ("Yao Chung-yuan is a professor and former deputy director of the strategic planning department.", BIO),
+    ("Cathy Fang is a policy analyst in the Project 2049 Institute.", BIO),
+    ("Huynh Tam Sang, an international relations lecturer, is a junior researcher at a foundation.", BIO),
+    ("Pieter van der Berg is a lecturer at Leiden University.", BIO),
+    ("Ahmad bin Ismail is a research fellow at an institute.", BIO),
+    ("Lai is a pragmatist who will not change the name of the country.", None),  # one-word name: not a bio
+    ("South Korea is a close partner and a member of the group.", None),  # a place, not a person
+    ("Taipei and Tokyo are natural partners.", None),
+    ("The US is a member of the alliance.", None),
+    ("Chen Wei is a pragmatic man.", None),  # no role in the predicate
+    ("Sanae Takaichi, one of the main candidates, has been vocal.", None),  # appositive without `is`
+    ("", None),
+    ("   ", None),
+]
+
+
+@pytest.mark.parametrize(("line", "kind"), SHAPES)
+def test_credit_kind_shapes(line: str, kind: str | None):
+    assert credit_kind(line) == kind
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("Lin Fei-fan (林飛帆) is a former deputy secretary-general of the party.", ["Lin Fei-fan"]),
+        ("J.M. Alvarez is a former correspondent in Beijing.", ["J.M. Alvarez"]),
+        ("Ann Lee, Bo Chen and Carl Wu are analysts at an institute.", ["Ann Lee", "Bo Chen", "Carl Wu"]),
+        (
+            "Tsai Hsin-yi is a professor at NTU and Lee Chun-yi is a doctoral student at NCKU.",
+            ["Tsai Hsin-yi", "Lee Chun-yi"],
+        ),
+        ("Mary O’Brien is a writer based in Dublin.", ["Mary O’Brien"]),
+        ("Ali al-Hassan is a researcher in Doha.", ["Ali al-Hassan"]),
+    ],
+)
+def test_bio_names(line: str, names: list[str]):
+    assert bio_names(line) == names
+
+
+def test_extra_roles_widen_what_a_bio_predicate_may_say():
+    line = "Chen Wei is a beekeeper in Tainan."
+    assert credit_kind(line) is None
+    assert credit_kind(line, CreditsOptions(extra_roles=("beekeeper",))) == BIO
+
+
+def test_max_bio_words_bounds_a_bio():
+    line = "Ann Lee is a researcher at the Institute of Political Science."
+    assert credit_kind(line, CreditsOptions(max_bio_words=5)) is None
+
+
+def test_each_kind_can_be_turned_off():
+    case = next(c for c in CASES if c.name == "byline_cjk")
+    labels = label_credits(case.paragraphs, CreditsOptions(bylines=False))
+    assert {label.kind for label in labels.values()} == {BIO}
+    case = next(c for c in CASES if c.name == "name_hyphen_translator")
+    assert {label.kind for label in label_credits(case.paragraphs, CreditsOptions(bios=False)).values()} == {TRANSLATOR}
+    assert {label.kind for label in label_credits(case.paragraphs, CreditsOptions(translators=False)).values()} == {BIO}
+
+
+def test_reasons_say_which_position_made_a_bio():
+    reasons = {}
+    for name in ("bio_is_a", "bio_is_an", "name_hyphen_translator", "byline_plain"):
+        case = next(c for c in CASES if c.name == name)
+        reasons[name] = sorted(label.reason for label in label_credits(case.paragraphs).values())
+    assert reasons == {
+        "bio_is_a": ["bio_at_end"],
+        "bio_is_an": ["bio_before_tail"],
+        "name_hyphen_translator": ["bio_before_translator", "translated_by_line"],
+        "byline_plain": ["by_name_first_line"],
+    }
+
+
+def test_works_after_the_teaser_tail_was_cut():
+    """Either order: with the tail already gone, the bio is at the end and still found."""
+    case = next(c for c in CASES if c.name == "name_hyphen_translator")
+    no_tail = [p for p, k in zip(case.paragraphs, case.kinds, strict=True) if k != "teaser"]
+    found = find_credits(no_tail)
+    assert (found.authors, found.translators) == (["Hsu Chien-jung"], ["Eddy Chang"])
+
+
+# ------------------------------------------------------------------------------------------------ metadata
+
+
+def test_keys_always_present_and_lists():
+    out = Credits().process({"text": "Just one body line.", "metadata": {"other": 1}}, "text")
+    assert out["metadata"] == {"other": 1, "authors": [], "bylines": [], "translators": []}
+    out = Credits().process({"text": ""}, "text")
+    assert out["metadata"] == {"authors": [], "bylines": [], "translators": []}
+
+
+def test_existing_credits_are_kept_and_merged():
+    record = {"text": "Body.\nAnn Lee is a researcher at an institute.", "metadata": {"authors": ["Bo Chen"]}}
+    out = Credits().process(record, "text")
+    assert out["metadata"]["authors"] == ["Bo Chen", "Ann Lee"]
+
+
+def test_metadata_of_the_wrong_type_is_a_record_error():
+    from corpus_tools.errors import RecordError
+
+    with pytest.raises(RecordError, match=r"metadata.authors is not a list of strings"):
+        Credits().process({"text": "x", "metadata": {"authors": "Ann Lee"}}, "text")
+
+
+# ------------------------------------------------------------------------------------------------ seeds
+
+SEED_CREDITS = {
+    "000_d71da426b8456c2b": (["Yao Chung-yuan"], ["Eddy Chang"]),
+    "001_f74657ecf586bcea": (["Yao Chung-yuan"], ["Eddy Chang"]),
+    "002_38a8e521ae68cf37": ([], []),
+    "003_275b2542cd664c9b": (["Huynh Tam Sang"], []),
+    "004_94e41eeb8c470aa6": (["Cathy Fang"], []),
+}
+
+
+def test_seeds_through_a_real_pipe_match_the_golden_file():
+    result = run_shell("corpus-tools ingest seeds/ | corpus-tools credits")
+    assert result.returncode == 0, result.stderr.decode()
+    records = parse_jsonl(result.stdout)
+    assert records == parse_jsonl(GOLDEN.read_bytes())
+    assert {r["id"]: (r["metadata"]["authors"], r["metadata"]["translators"]) for r in records} == SEED_CREDITS
+    for record in records:
+        raw = (SEEDS / f"{record['id']}.txt").read_text(encoding="utf-8")
+        if record["id"].startswith("002"):
+            assert record["text"] == raw  # no credits: body untouched
+            continue
+        kept = split_paragraphs(record["text"])
+        assert not any(credit_kind(p) for p in kept)  # no credit line left in text
+        removed = [p for p in split_paragraphs(raw) if p not in kept]
+        assert removed == record["metadata"]["bylines"]
+
+
+def test_cli_dry_run_and_switches(cli):
+    text = (SEEDS / "000_d71da426b8456c2b.txt").read_text(encoding="utf-8")
+    [dry] = parse_jsonl(cli(["credits", "--dry-run"], input=_jsonl(text)).stdout_bytes)
+    assert dry["text"] == text and dry["metadata"]["translators"] == ["Eddy Chang"]
+    assert dry["metadata"]["bylines"] == []  # nothing was removed
+    [no_tr] = parse_jsonl(cli(["credits", "--no-translators"], input=_jsonl(text)).stdout_bytes)
+    assert no_tr["metadata"]["translators"] == [] and "Translated by Eddy Chang" in no_tr["text"]
+    keeper = "Body line.\nChen Wei is a beekeeper in Tainan."
+    [out] = parse_jsonl(cli(["credits", "--role", "Beekeeper"], input=_jsonl(keeper)).stdout_bytes)
+    assert out["metadata"]["authors"] == ["Chen Wei"] and out["text"] == "Body line."
+
+
+def test_cli_bad_metadata_is_one_line_naming_file_and_line(cli, tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "a"}\n{"text": "b", "metadata": {"translators": 3}}\n', encoding="utf-8")
+    result = cli(["credits", path])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {path}:2: metadata.translators is not a list of strings\n"
+
+
+def _jsonl(text: str) -> bytes:
+    import orjson
+
+    return orjson.dumps({"id": "x", "text": text}) + b"\n"
+
+
+# ------------------------------------------------------------------------------------------------ no backtracking
+
+PATTERNS = {
+    name: value.pattern
+    for name, value in vars(credits_module).items()
+    if isinstance(value, regex.Pattern) and name.endswith("_RE")
+}
+
+
+def structure_problems(pattern: str) -> list[str]:
+    """What in ``pattern`` could backtrack without bound: a group repeated without bound, or a `*`/`+` that is
+    not possessive. With neither, no part of the pattern can match the same text in many ways, so matching is
+    linear in the input."""
+    # strip escapes and character classes so the checks below see only structure
+    flat = regex.sub(r"\\[pP]\{[^}]*\}|\\.", "x", pattern)
+    flat = regex.sub(r"\[[^\]]*+\]", "x", flat)
+    problems = [f"unbounded group at {m.start()}" for m in regex.finditer(r"\)[*+]|\)\{\d+,\}", flat)]
+    # a quantifier `*` or `+` (not the `+` that makes the one before it possessive) must be followed by `+`
+    for match in regex.finditer(r"(?<![*+?}])[*+]", flat):
+        if flat[match.end() : match.end() + 1] != "+":
+            problems.append(f"non-possessive quantifier: {flat[: match.end()]}")
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_pattern_structure_cannot_backtrack(name: str):
+    assert structure_problems(PATTERNS[name]) == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "bad"),
+    [(r"^(a+)+$", True), (r"^(?:\w+\s?){2,}$", True), (r"^[a-z]*x", True), (r"^\p{Lu}[\p{L}]*+(?:-\w++){0,3}$", False)],
+)
+def test_structure_check_catches_backtracking_patterns(pattern: str, bad: bool):
+    assert bool(structure_problems(pattern)) is bad
+
+
+PATHOLOGICAL = [
+    "A" * 1_000_000,
+    "Ann " * 250_000,
+    "Ann Lee, " * 110_000,
+    "By " + "Ann-" * 250_000,
+    "Translated by " + "J. " * 330_000,
+    "Ann van der " * 90_000 + "Lee is a",
+    "林" * 1_000_000,
+]
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL, ids=lambda t: f"{t[:12]!r}x{len(t)}")
+def test_megabyte_lines_are_no_credit_and_patterns_finish(text: str):
+    assert credit_kind(text) is None
+    # The patterns themselves, without the length guard, finish on the same megabyte (linear, by structure).
+    for pattern in (credits_module.BYLINE_RE, credits_module.TRANSLATOR_RE, credits_module.BIO_HEAD_RE):
+        pattern.match(text)
+
+
+PIECES = [*"Aa .,-’林()", "By ", "Ann ", "Lee", " is a ", " and ", "van ", "professor", "Translated by "]
+NAMEISH = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
+
+
+@given(st.lists(NAMEISH, max_size=8))
+def test_labels_are_credit_shaped_and_cutting_removes_exactly_them(paragraphs: list[str]):
+    paragraphs = split_paragraphs(join_paragraphs(paragraphs))
+    labels = label_credits(paragraphs)
+    for i, label in labels.items():
+        assert credit_kind(paragraphs[i]) == label.kind
+    out = Credits().process({"text": join_paragraphs(paragraphs)}, "text")
+    assert split_paragraphs(out["text"]) == [p for i, p in enumerate(paragraphs) if i not in labels]
+    assert out["metadata"]["bylines"] == [paragraphs[i] for i in sorted(labels)]
+
+
+@given(st.text(max_size=300))
+def test_any_text_is_handled(text: str):
+    out = Credits().process({"text": text}, "text")
+    assert set(out["metadata"]) == {"authors", "bylines", "translators"}
+    assert len(out["text"]) <= len(text)
