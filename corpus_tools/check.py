@@ -347,7 +347,7 @@ def _credit_lines(options: CheckOptions) -> Checker:
         if not doc.paragraphs:
             return []
         labels = credits.label_credits(doc.paragraphs)
-        hits = [Hit(f"{labels[i].kind} line: {_snippet(doc.paragraphs[i])}", i) for i in sorted(labels)]
+        hits = [Hit(f"{labels[i].kind}: {_snippet(doc.paragraphs[i])}", i) for i in sorted(labels)]
         return hits if len(hits) >= options.credit_min_lines else []
 
     return check
@@ -567,18 +567,12 @@ class Report:
 
     severity: dict[str, Severity]
     records: int = 0
+    errors: int = 0  # records with at least one error
+    warnings: int = 0  # records with at least one warning
     findings: list[Finding] = field(default_factory=list)
     records_by_rule: Counter[str] = field(default_factory=Counter)  # records with at least one hit
     hits_by_rule: Counter[str] = field(default_factory=Counter)
     unavailable: dict[str, str] = field(default_factory=dict)  # rule -> why it could not run
-
-    @property
-    def errors(self) -> int:
-        return sum(n for rule, n in self.records_by_rule.items() if self.severity[rule] is Severity.error)
-
-    @property
-    def warnings(self) -> int:
-        return sum(n for rule, n in self.records_by_rule.items() if self.severity[rule] is Severity.warning)
 
     @property
     def exit_code(self) -> int:
@@ -629,19 +623,24 @@ def check_items(items: Iterable[Item], options: CheckOptions = CheckOptions(), *
     for item in items:
         doc = _doc_of(item, text_field)
         report.records += 1
+        found: set[Severity] = set()
         for name, rule_severity, checker in checkers:
             hits = checker(doc)
             if not hits:
                 continue
+            found.add(rule_severity)
             report.records_by_rule[name] += 1
             report.hits_by_rule[name] += len(hits)
             for hit in hits:
                 if options.max_findings and kept[name] >= options.max_findings:
                     break
                 kept[name] += 1
+                ident = _printable(doc.id) if doc.id is not None else None
                 report.findings.append(
-                    Finding(name, rule_severity, doc.source, doc.line, doc.id, hit.detail, hit.paragraph)
+                    Finding(name, rule_severity, doc.source, doc.line, ident, _printable(hit.detail), hit.paragraph)
                 )
+        report.errors += Severity.error in found
+        report.warnings += Severity.warning in found
     return report
 
 
@@ -671,6 +670,11 @@ _NOT_JSON = object()
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+
+
+def _printable(text: str) -> str:
+    """``text`` with lone surrogates spelled out (``\\udc00``), so a report can always be written as UTF-8."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _snippet(text: str, width: int = 60) -> str:

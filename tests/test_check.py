@@ -1,0 +1,359 @@
+"""``check``: every rule fires on its ``-fire`` fixture and stays quiet on its ``-quiet`` one (tests/data/check/),
+with the exact findings in ``expected.json``; severities, thresholds, the three output formats and exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+
+from conftest import DATA, ROOT, run_shell
+from corpus_tools import check
+from corpus_tools.check import RULE_NAMES, CheckOptions, Severity, check_items, check_paths
+from corpus_tools.errors import ConfigError, InputError
+from corpus_tools.io import Item
+
+CASES = DATA / "check"
+EXPECTED: dict[str, list[str]] = json.loads((CASES / "expected.json").read_text(encoding="utf-8"))
+FIXTURES = sorted(CASES.glob("*.jsonl"))
+
+
+def lines(report: check.Report, path: Path) -> list[str]:
+    """The findings as ``LINE: rule (severity) id: [paragraph N: ]detail``, with the fixture's path shortened."""
+    out = []
+    for f in report.findings:
+        ident = f" {f.id}" if f.id is not None else ""
+        para = f"paragraph {f.paragraph}: " if f.paragraph is not None else ""
+        out.append(f"{f.line}: {f.rule} ({f.severity.value}){ident}: {para}{f.detail}".replace(str(path), path.name))
+    return out
+
+
+def records(*texts: str, **metadata: object) -> list[Item]:
+    return [
+        Item("mem.jsonl", n, {"id": f"r{n}", "text": t, "source": "x.txt", "metadata": dict(metadata)})
+        for n, t in enumerate(texts, 1)
+    ]
+
+
+# ------------------------------------------------------------------------------------- data-driven rules
+
+
+def test_every_rule_has_a_firing_and_a_quiet_fixture_with_expectations():
+    names = {p.name for p in FIXTURES}
+    for rule in RULE_NAMES:
+        assert f"{rule}-fire.jsonl" in names, rule
+        assert f"{rule}-quiet.jsonl" in names, rule
+    assert set(EXPECTED) == names
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_fixture_gives_exactly_the_expected_findings(path: Path):
+    rule, _, kind = path.stem.rpartition("-")
+    ignore = () if rule == "teaser-tail" else ("teaser-tail",)  # the tail rule is tested on its own fixtures
+    report = check_paths([str(path)], CheckOptions(ignore=ignore))
+    got = lines(report, path)
+    assert got == EXPECTED[path.name]
+    if kind == "fire":
+        assert report.records_by_rule[rule] > 0
+        assert any(f" {rule} (" in line for line in got)
+    else:
+        assert got == []
+        assert report.exit_code == 0
+
+
+def test_reasons_are_short_stable_and_unique():
+    reasons = [r.reason for r in check.RULES]
+    assert len(set(reasons)) == len(reasons)
+    assert all(0 < len(r) <= 40 and r == r.strip() for r in reasons)
+    assert {r.name: r.severity for r in check.RULES}["duplicate-text"] is Severity.warning
+    assert all(r.severity is Severity.error for r in check.RULES if r.name != "duplicate-text")
+
+
+# ------------------------------------------------------------------------------------------ thresholds
+
+
+def test_min_chars_threshold_makes_a_short_text_empty():
+    items = records("Hi.", "Long enough.")
+    assert check_items(items, CheckOptions()).records_by_rule["empty-text"] == 0
+    report = check_items(items, CheckOptions(min_chars=5))
+    assert lines(report, Path("mem.jsonl")) == ["1: empty-text (error) r1: text is only 3 characters"]
+
+
+def test_mojibake_threshold_counts_paragraphs():
+    items = records("Japanâ€™s one.\nFine.", "Japanâ€™s one.\nAnd Taiwanâ€™s two.")
+    report = check_items(items, CheckOptions(mojibake_min_paragraphs=2))
+    assert report.records_by_rule["mojibake"] == 1
+    assert {f.id for f in report.findings} == {"r2"}
+
+
+def test_entities_threshold_counts_entities_in_the_text():
+    items = records("One &amp; only.", "Two &amp; and &lt; here.")
+    report = check_items(items, CheckOptions(entities_min=2))
+    assert [f.id for f in report.findings] == ["r2"]
+
+
+def test_credit_threshold_counts_lines():
+    path = CASES / "credit-lines-fire.jsonl"
+    report = check_paths([str(path)], CheckOptions(credit_min_lines=2, ignore=("teaser-tail",)))
+    assert {f.id for f in report.findings} == {"c1"}
+
+
+def test_max_findings_caps_the_list_but_not_the_counts():
+    items = records(*[""] * 7)
+    report = check_items(items, CheckOptions(max_findings=3))
+    assert len(report.findings) == 3
+    assert report.records_by_rule["empty-text"] == 7
+    assert report.errors == 7
+    assert "(4 more not shown)" in check.render_text(report)
+
+
+# ------------------------------------------------------------------------------------------ severities
+
+
+def test_warn_ignore_and_error_change_severity_and_exit_code():
+    items = records("", "Same.", "Same.")
+    default = check_items(items)
+    assert (default.errors, default.warnings, default.exit_code) == (1, 1, 1)
+    warned = check_items(items, CheckOptions(warn=("empty-text",)))
+    assert (warned.errors, warned.warnings, warned.exit_code) == (0, 2, 0)
+    ignored = check_items(items, CheckOptions(ignore=("empty-text", "duplicate-text")))
+    assert (ignored.records_by_rule, ignored.exit_code) == ({}, 0)
+    strict = check_items(records("A.", "A."), CheckOptions(error=("duplicate-text",)))
+    assert strict.exit_code == 1
+
+
+def test_unknown_or_conflicting_rules_are_config_errors():
+    with pytest.raises(ConfigError, match="unknown rule 'emtpy-text'"):
+        check.severities(CheckOptions(ignore=("emtpy-text",)))
+    with pytest.raises(ConfigError, match="both 'warn' and 'error'"):
+        check.severities(CheckOptions(warn=("schema",), error=("schema",)))
+    with pytest.raises(ConfigError, match="both --warn and --error"):
+        check.with_overrides(CheckOptions(), warn=["schema"], error=["schema"])
+
+
+def test_command_line_overrides_win_over_the_config():
+    config = CheckOptions(ignore=("mojibake",), error=("duplicate-text",))
+    options = check.with_overrides(config, warn=["mojibake", "duplicate-text"])
+    assert options.ignore == () and options.error == ()
+    assert check.severities(options)["mojibake"] is Severity.warning
+
+
+# ------------------------------------------------------------------------------ unusable input vs findings
+
+
+def test_a_line_that_is_not_json_is_unusable_input():
+    items = [Item("bad.jsonl", 3, error="invalid JSON (unexpected character: column 2)", raw="{oops")]
+    with pytest.raises(InputError) as info:
+        check_items(items)
+    assert str(info.value) == "bad.jsonl:3: invalid JSON (unexpected character: column 2)"
+
+
+@given(st.lists(st.sampled_from(["a", "b", "c", "d", "e\ud800"]), max_size=30))
+def test_duplicate_id_findings_are_the_repeats(ids: list[str]):
+    items = [
+        Item("p.jsonl", n, {"id": i, "text": f"t{n}", "source": "s", "metadata": {}}) for n, i in enumerate(ids, 1)
+    ]
+    report = check_items(items, CheckOptions(max_findings=0, ignore=("unicode",)))
+    assert report.records_by_rule["duplicate-id"] == len(ids) - len(set(ids))
+
+
+@given(st.lists(st.sampled_from(["x.", "y.", "x. ", "", "z\n"]), max_size=30))
+def test_duplicate_text_findings_are_the_repeats_of_nonempty_texts(texts: list[str]):
+    report = check_items(records(*texts), CheckOptions(max_findings=0))
+    nonempty = [t for t in texts if t.strip()]
+    assert report.records_by_rule["duplicate-text"] == len(nonempty) - len(set(nonempty))
+    assert report.records_by_rule["empty-text"] == len(texts) - len(nonempty)
+
+
+def test_duplicate_state_is_fixed_size_digests_not_texts():
+    seen = check._FirstSeen()
+    doc = check.Doc({}, "f.jsonl", 1, "text")
+    assert seen.add("x" * 100_000, doc) is None
+    assert [len(k) for k in seen.seen] == [check.DIGEST_SIZE]
+    assert seen.add("x" * 100_000, check.Doc({}, "g.jsonl", 9, "text")) == "f.jsonl:1"
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+
+
+def test_cli_exit_codes(cli):
+    assert cli(["check", CASES / "empty-text-quiet.jsonl"]).exit_code == 0
+    assert cli(["check", CASES / "empty-text-fire.jsonl"]).exit_code == 1
+    assert cli(["check", CASES / "duplicate-text-fire.jsonl"]).exit_code == 0  # warnings only
+    bad = cli(["check"], input=b'{"id": "a", "text": "x.", "source": "s", "metadata": {}}\n{oops\n')
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("error: -:2: invalid JSON")
+    assert bad.stdout == ""
+
+
+def test_cli_plain_report_when_piped(cli):
+    result = cli(["check", "--ignore", "teaser-tail", CASES / "empty-text-fire.jsonl"])
+    path = CASES / "empty-text-fire.jsonl"
+    assert result.stdout == (
+        f"{path}:1: empty-text (error) e1: text is empty\n"
+        f"{path}:2: empty-text (error) e2: text is whitespace only\n"
+        f"{path}:3: empty-text (error) e3: text is whitespace only\n"
+        "\n"
+        "empty-text: 3 records: empty text [error]\n"
+        "checked 3 records: 3 records with errors, 0 with warnings: not clean\n"
+    )
+
+
+def test_cli_flags_change_severities(cli):
+    path = CASES / "empty-text-fire.jsonl"
+    assert cli(["check", "--warn", "empty-text", path]).exit_code == 0
+    assert cli(["check", "--ignore", "empty-text", path]).exit_code == 0
+    assert cli(["check", "--error", "duplicate-text", CASES / "duplicate-text-fire.jsonl"]).exit_code == 1
+    unknown = cli(["check", "--ignore", "nope", path])
+    assert unknown.exit_code == 2
+    assert unknown.stderr.startswith("error: unknown rule 'nope' (rules: schema, types,")
+
+
+def test_cli_config_table_sets_rules_and_thresholds(cli, tmp_path: Path):
+    config = tmp_path / "corpus.toml"
+    config.write_text('[check]\nwarn = ["empty-text"]\nmin_chars = 2\n', encoding="utf-8")
+    quiet = CASES / "empty-text-quiet.jsonl"  # its first text is "." (1 character)
+    result = cli(["check", "--config", config, "--format", "json", quiet])
+    report = orjson.loads(result.stdout)
+    assert result.exit_code == 0
+    assert [(f["id"], f["severity"], f["detail"]) for f in report["findings"]] == [
+        ("e1", "warning", "text is only 1 characters")
+    ]
+    assert cli(["check", "--config", config, "--error", "empty-text", quiet]).exit_code == 1
+    config.write_text("[check]\nmin_char = 2\n", encoding="utf-8")
+    typo = cli(["check", "--config", config, quiet])
+    assert typo.exit_code == 2
+    assert "unknown option 'min_char'" in typo.stderr
+
+
+def test_cli_json_report(cli):
+    path = CASES / "duplicate-id-fire.jsonl"
+    result = cli(["check", "--format", "json", "--ignore", "teaser-tail", path])
+    report = orjson.loads(result.stdout)
+    assert result.exit_code == 1
+    assert {k: report[k] for k in ("records", "errors", "warnings", "exit_code")} == {
+        "records": 3,
+        "errors": 1,
+        "warnings": 0,
+        "exit_code": 1,
+    }
+    assert report["findings"] == [
+        {
+            "rule": "duplicate-id",
+            "severity": "error",
+            "source": str(path),
+            "line": 3,
+            "id": "d1",
+            "paragraph": None,
+            "detail": f"id 'd1' first seen at {path}:1",
+        }
+    ]
+    by_rule = {r["rule"]: r for r in report["rules"]}
+    assert list(by_rule) == list(RULE_NAMES)
+    assert by_rule["duplicate-id"] == {
+        "rule": "duplicate-id",
+        "severity": "error",
+        "reason": "duplicate id",
+        "status": "ran",
+        "records": 1,
+        "hits": 1,
+    }
+    assert by_rule["teaser-tail"]["status"] == "off"
+
+
+def test_cli_github_annotations(cli):
+    path = CASES / "html-entities-fire.jsonl"
+    result = cli(["check", "--format", "github", "--ignore", "teaser-tail", path])
+    assert result.exit_code == 1
+    out = result.stdout.splitlines()
+    assert out[0] == (
+        f"::error file={path},line=1,title=html-entities%3A HTML entities left::h1: paragraph 0: HTML entity &rsquo;"
+    )
+    assert len(out) == 5
+    assert (
+        out[-1]
+        == "::notice title=corpus-tools check::checked 2 records: 2 records with errors, 0 with warnings: not clean"
+    )
+    warn = cli(["check", "--format", "github", CASES / "duplicate-text-fire.jsonl", "--ignore", "teaser-tail"])
+    assert warn.stdout.startswith("::warning file=")
+
+
+def test_github_escaping_keeps_one_annotation_per_line():
+    assert check._gh_data("50% a\nb\r") == "50%25 a%0Ab%0D"
+    assert check._gh_property("C:\\a,b") == "C%3A\\a%2Cb"
+
+
+def test_rich_report_renders_every_rule():
+    report = check_paths([str(CASES / "mojibake-fire.jsonl")], CheckOptions(ignore=("teaser-tail",)))
+    buffer = io.StringIO()
+    check.render_rich(report, Console(file=buffer, width=200, color_system=None))
+    text = buffer.getvalue()
+    assert all(name in text for name in RULE_NAMES)
+    assert "mojibake-fire.jsonl:1: mojibake m1: paragraph 0: looks like mojibake" in text
+    assert text.rstrip().endswith("checked 1 record: 1 record with errors, 0 with warnings: not clean")
+
+
+def test_lone_surrogates_on_stdin_are_a_unicode_finding(cli):
+    line = b'{"id": "u", "text": "Lone \\udc9d here.", "source": "s", "metadata": {}}\n'
+    result = cli(["check", "--format", "json", "--ignore", "teaser-tail"], input=line)
+    assert result.exit_code == 1
+    assert [f["detail"] for f in orjson.loads(result.stdout)["findings"]] == ["lone surrogate U+DC9D in text"]
+
+
+def test_a_rule_whose_detector_is_missing_is_reported_as_not_run(monkeypatch):
+    monkeypatch.setitem(sys.modules, "corpus_tools.teasers", None)  # makes the import fail
+    monkeypatch.delattr("corpus_tools.teasers", raising=False)
+    report = check_items(records("Fine."))
+    assert list(report.unavailable) == ["teaser-tail"]
+    assert report.exit_code == 0
+    assert "teaser-tail: not run: needs corpus_tools.teasers" in check.render_text(report)
+    assert orjson.loads(check.render_json(report))["rules"][8]["status"] == "unavailable"
+
+
+# ------------------------------------------------------------------------------------------ real pipes
+
+
+def test_raw_seeds_fail_the_check_and_name_teasers_and_credit_lines():
+    result = run_shell("corpus-tools ingest seeds/ | corpus-tools check --format json")
+    assert result.returncode == 1, result.stderr
+    report = orjson.loads(result.stdout)
+    credit = [
+        (f["id"][:3], f["paragraph"], f["detail"].split(":")[0])
+        for f in report["findings"]
+        if f["rule"] == "credit-lines"
+    ]
+    assert credit == [
+        ("000", 14, "bio"),
+        ("000", 15, "translator"),
+        ("001", 14, "bio"),
+        ("001", 15, "translator"),
+        ("003", 26, "bio"),
+        ("004", 22, "bio"),
+    ]
+    # 002 ends mid-sentence in its body and has no teaser tail.
+    tails = [
+        (f["id"][:3], f["paragraph"], f["detail"].split(":")[0])
+        for f in report["findings"]
+        if f["rule"] == "teaser-tail"
+    ]
+    assert tails == [
+        ("000", 16, "4 teaser paragraphs at the end"),
+        ("001", 16, "4 teaser paragraphs at the end"),
+        ("003", 27, "4 teaser paragraphs at the end"),
+        ("004", 23, "4 teaser paragraphs at the end"),
+    ]
+    assert report["warnings"] == 0  # 000 and 001 differ in their teaser tails
+
+
+def test_readme_documents_every_rule():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### check", 1)[1].split("\n### ", 1)[0]
+    for rule in check.RULES:
+        assert f"`{rule.name}`" in section, rule.name
