@@ -1,0 +1,332 @@
+"""``stats``: what is in a corpus. One streaming pass that counts; the report is plain data (``as_dict``).
+
+Memory: constant per record except the document lengths (4 bytes each, for exact percentiles) and the
+repeated-paragraph counter, which is bounded by ``StatsOptions.max_tracked`` (see :class:`RepeatCounter`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from corpus_tools.errors import InputError, RecordError
+from corpus_tools.io import Item, read_items
+from corpus_tools.records import check_record
+
+
+@dataclass(frozen=True)
+class StatsOptions:
+    """What the report shows. The ``[stats]`` table of a TOML config."""
+
+    # How many of the most repeated paragraphs to list.
+    top: int = 10
+    # A paragraph is listed only if it appears in at least this many records.
+    min_repeats: int = 2
+    # Distinct paragraphs counted at once; above it the rarest are dropped (counts become lower bounds).
+    max_tracked: int = 200_000
+    # Lower edges (in words) of the document-length histogram's bins; the last bin is open-ended.
+    length_bins: tuple[int, ...] = (0, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+
+
+class RepeatCounter:
+    """In how many records each paragraph appears, in bounded memory.
+
+    Keys are 8-byte blake2b digests (as ints); a paragraph's text is kept only once it has been seen in two
+    records, i.e. only for candidates. When more than ``max_tracked`` digests are held, the ones seen in a single
+    record are dropped, then if need be the least counted, down to half of ``max_tracked``; from then on counts
+    are lower bounds and ``exact`` is false. Below the bound (the usual case for a shard) the counts are exact.
+    """
+
+    def __init__(self, max_tracked: int) -> None:
+        self.max_tracked = max(2, max_tracked)
+        self.counts: dict[int, int] = {}
+        self.texts: dict[int, str] = {}
+        self.exact = True
+
+    def add_document(self, paragraphs: Iterable[str]) -> None:
+        for paragraph in set(paragraphs):
+            key = int.from_bytes(hashlib.blake2b(paragraph.encode("utf-8", "surrogatepass"), digest_size=8).digest())
+            count = self.counts.get(key, 0) + 1
+            self.counts[key] = count
+            if count == 2:
+                self.texts[key] = paragraph
+        if len(self.counts) > self.max_tracked:
+            self._prune()
+
+    def _prune(self) -> None:
+        self.exact = False
+        self.counts = {k: n for k, n in self.counts.items() if n > 1}
+        target = self.max_tracked // 2
+        if len(self.counts) > target:
+            keep = sorted(self.counts.items(), key=lambda kv: kv[1], reverse=True)[:target]
+            self.counts = dict(keep)
+        self.texts = {k: t for k, t in self.texts.items() if k in self.counts}
+
+    def top(self, n: int, min_count: int) -> list[tuple[int, str]]:
+        """The ``n`` most repeated paragraphs seen in at least ``min_count`` records: (records, text)."""
+        found = [(c, self.texts[k]) for k, c in self.counts.items() if c >= max(2, min_count) and k in self.texts]
+        found.sort(key=lambda ct: (-ct[0], ct[1]))
+        return found[:n]
+
+
+@dataclass
+class CorpusStats:
+    """Running counts over records; :meth:`add` one record at a time, :meth:`as_dict` for the report."""
+
+    options: StatsOptions = field(default_factory=StatsOptions)
+    text_field: str = "text"
+    records: int = 0
+    words: int = 0
+    characters: int = 0
+    paragraphs: int = 0
+    lengths: array = field(default_factory=lambda: array("I"))  # words per record, for exact percentiles
+    with_authors: int = 0
+    with_translators: int = 0
+    credit_lines: int = 0
+    teasers_cut: int = 0
+    teasers_per_record: Counter[int] = field(default_factory=Counter)
+    cuts: Counter[str] = field(default_factory=Counter)
+    normalize: Counter[str] = field(default_factory=Counter)
+    normalized_records: int = 0
+    repeats: RepeatCounter | None = None
+
+    def __post_init__(self) -> None:
+        if self.repeats is None:
+            self.repeats = RepeatCounter(self.options.max_tracked)
+
+    def add(self, record: dict[str, Any]) -> None:
+        text: str = record[self.text_field]
+        metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+        paragraphs = [p.strip() for p in text.split("\n")]
+        paragraphs = [p for p in paragraphs if p]
+        words = len(text.split())
+        self.records += 1
+        self.words += words
+        self.characters += len(text)
+        self.paragraphs += len(paragraphs)
+        self.lengths.append(min(words, 2**32 - 1))
+        self.with_authors += bool(_strings(metadata.get("authors")))
+        self.with_translators += bool(_strings(metadata.get("translators")))
+        self.credit_lines += len(_strings(metadata.get("bylines")))
+        teasers = len(_strings(metadata.get("teasers")))
+        self.teasers_cut += teasers
+        self.teasers_per_record[teasers] += 1
+        cuts = metadata.get("cuts")
+        for cut in cuts if isinstance(cuts, list) else ():
+            if isinstance(cut, dict) and isinstance(cut.get("rule"), str):
+                self.cuts[cut["rule"]] += 1
+        fixes = metadata.get("normalize")
+        if isinstance(fixes, dict):
+            fixed = False
+            for kind, count in fixes.items():
+                if isinstance(count, int) and not isinstance(count, bool):
+                    self.normalize[kind] += count  # every kind, zeros included, so the report names them all
+                    fixed = fixed or count > 0
+            self.normalized_records += fixed
+        assert self.repeats is not None
+        self.repeats.add_document(paragraphs)
+
+    def as_dict(self) -> dict[str, Any]:
+        assert self.repeats is not None
+        n = self.records
+        lengths = sorted(self.lengths)
+        top = self.repeats.top(self.options.top, self.options.min_repeats)
+        return {
+            "records": n,
+            "words": self.words,
+            "characters": self.characters,
+            "paragraphs": self.paragraphs,
+            "length_words": {
+                "min": lengths[0] if n else 0,
+                "p10": _rank(lengths, 0.10),
+                "median": _rank(lengths, 0.50),
+                "p90": _rank(lengths, 0.90),
+                "max": lengths[-1] if n else 0,
+                "mean": round(self.words / n, 2) if n else 0.0,
+            },
+            "length_histogram": self._histogram(lengths),
+            "authors": {"records": self.with_authors, "share": _share(self.with_authors, n)},
+            "translators": {"records": self.with_translators, "share": _share(self.with_translators, n)},
+            "credit_lines": self.credit_lines,
+            "teasers": {
+                "cut": self.teasers_cut,
+                "records": n - self.teasers_per_record.get(0, 0),
+                "per_record": round(self.teasers_cut / n, 2) if n else 0.0,
+                "by_count": {str(k): self.teasers_per_record[k] for k in sorted(self.teasers_per_record)},
+            },
+            "cuts": dict(sorted(self.cuts.items())),
+            "normalize": {
+                "records": self.normalized_records,
+                "fixes": sum(self.normalize.values()),
+                "by_kind": dict(sorted(self.normalize.items())),
+            },
+            "top_paragraphs": [{"records": c, "text": t} for c, t in top],
+            "top_paragraphs_exact": self.repeats.exact,
+        }
+
+    def _histogram(self, lengths: list[int]) -> list[dict[str, Any]]:
+        edges = sorted(set(self.options.length_bins)) or [0]
+        bins = []
+        for i, low in enumerate(edges):
+            high = edges[i + 1] - 1 if i + 1 < len(edges) else None
+            start = bisect.bisect_left(lengths, low)
+            stop = bisect.bisect_right(lengths, high) if high is not None else len(lengths)
+            bins.append({"min_words": low, "max_words": high, "records": stop - start})
+        return bins
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _rank(sorted_values: Sequence[int], q: float) -> int:
+    """The nearest-rank percentile (an actual document's length, never an interpolation)."""
+    if not sorted_values:
+        return 0
+    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def stats_items(
+    items: Iterable[Item], options: StatsOptions = StatsOptions(), *, text_field: str = "text"
+) -> CorpusStats:
+    """Count over ``items``; unusable input or a record without a string text raises :class:`InputError`."""
+    stats = CorpusStats(options, text_field)
+    for item in items:
+        if item.error is not None:
+            raise InputError(item.error, item.source, item.line)
+        try:
+            record = check_record(item.record, text_field)
+        except RecordError as exc:
+            raise InputError(
+                f"{exc.reason} (corpus-tools check names every such record)", item.source, item.line
+            ) from None
+        stats.add(record)
+    return stats
+
+
+def stats_paths(
+    paths: Sequence[str], options: StatsOptions = StatsOptions(), *, text_field: str = "text"
+) -> CorpusStats:
+    return stats_items(read_items(paths, text_field=text_field), options, text_field=text_field)
+
+
+# ---------------------------------------------------------------------------------------------- reports
+
+
+def _bar(count: int, most: int, width: int = 30) -> str:
+    if not count:
+        return ""
+    return "#" * max(1, round(width * count / most))
+
+
+def _bin_label(b: dict[str, Any]) -> str:
+    return f"{b['min_words']}+" if b["max_words"] is None else f"{b['min_words']}-{b['max_words']}"
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _clip(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_text(report: dict[str, Any]) -> str:
+    """The plain report (for pipes and logs): one ``name: value`` per line, a ``#`` histogram."""
+    r = report
+    lw = r["length_words"]
+    out = [
+        f"records: {r['records']}",
+        f"words: {r['words']}",
+        f"characters: {r['characters']}",
+        f"paragraphs: {r['paragraphs']}",
+        f"words per record: min {lw['min']}, p10 {lw['p10']}, median {lw['median']}, p90 {lw['p90']}, "
+        f"max {lw['max']}, mean {lw['mean']}",
+        "length histogram (words: records):",
+    ]
+    bins = [b for b in r["length_histogram"] if b["records"]]
+    most = max((b["records"] for b in bins), default=0)
+    width = max((len(_bin_label(b)) for b in bins), default=0)
+    out.extend(f"  {_bin_label(b):>{width}}: {b['records']:>4} {_bar(b['records'], most)}" for b in bins)
+    out.append(f"with authors: {r['authors']['records']} ({r['authors']['share']:.1%})")
+    out.append(f"with translators: {r['translators']['records']} ({r['translators']['share']:.1%})")
+    out.append(f"credit lines moved to metadata: {r['credit_lines']}")
+    t = r["teasers"]
+    out.append(f"teasers cut: {t['cut']} in {_n(t['records'], 'record')} ({t['per_record']} per record)")
+    if r["cuts"]:
+        out.append("cuts by rule: " + ", ".join(f"{k} {v}" for k, v in r["cuts"].items()))
+    nz = r["normalize"]
+    out.append(f"normalization fixes: {nz['fixes']} in {_n(nz['records'], 'record')}")
+    for kind, count in nz["by_kind"].items():
+        if count:
+            out.append(f"  {kind}: {count}")
+    exact = "" if r["top_paragraphs_exact"] else " (approximate: counts are lower bounds)"
+    out.append(f"top repeated paragraphs{exact}:")
+    out.extend(f"  {p['records']:>4} records: {_clip(p['text'])}" for p in r["top_paragraphs"])  # always >= 2
+    if not r["top_paragraphs"]:
+        out.append("  none")
+    return "\n".join(out) + "\n"
+
+
+def render_rich(report: dict[str, Any], console: Any) -> None:
+    """The terminal report: rich tables and a bar histogram."""
+    from rich.table import Table
+
+    r = report
+    lw = r["length_words"]
+    overview = Table(title="corpus", show_header=False, title_justify="left")
+    overview.add_column(style="bold")
+    overview.add_column(justify="right")
+    for name, value in (
+        ("records", r["records"]),
+        ("words", r["words"]),
+        ("characters", r["characters"]),
+        ("paragraphs", r["paragraphs"]),
+        ("words/record (min · median · max)", f"{lw['min']} · {lw['median']} · {lw['max']}"),
+        ("words/record (p10 · p90 · mean)", f"{lw['p10']} · {lw['p90']} · {lw['mean']}"),
+        ("with authors", f"{r['authors']['records']} ({r['authors']['share']:.1%})"),
+        ("with translators", f"{r['translators']['records']} ({r['translators']['share']:.1%})"),
+        ("credit lines", r["credit_lines"]),
+        ("teasers cut", f"{r['teasers']['cut']} in {r['teasers']['records']} records"),
+        ("normalization fixes", f"{r['normalize']['fixes']} in {r['normalize']['records']} records"),
+    ):
+        overview.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(overview)
+    hist = Table(title="document length (words)", title_justify="left")
+    hist.add_column("words", justify="right")
+    hist.add_column("records", justify="right")
+    hist.add_column("")
+    bins = [b for b in r["length_histogram"] if b["records"]]
+    most = max((b["records"] for b in bins), default=0)
+    for b in bins:
+        hist.add_row(_bin_label(b), str(b["records"]), "█" * max(1, round(30 * b["records"] / most)))
+    console.print(hist)
+    fixes = {k: v for k, v in r["normalize"]["by_kind"].items() if v}
+    if fixes or r["cuts"]:
+        kinds = Table(title="fixes and cuts by kind", title_justify="left")
+        kinds.add_column("step")
+        kinds.add_column("kind")
+        kinds.add_column("count", justify="right")
+        for k, v in fixes.items():
+            kinds.add_row("normalize", k, str(v))
+        for k, v in r["cuts"].items():
+            kinds.add_row("cuts", k, str(v))
+        console.print(kinds)
+    top = Table(
+        title="top repeated paragraphs" + ("" if r["top_paragraphs_exact"] else " (approximate)"), title_justify="left"
+    )
+    top.add_column("records", justify="right")
+    top.add_column("paragraph", overflow="ellipsis", no_wrap=True, max_width=100)
+    for p in r["top_paragraphs"]:
+        top.add_row(str(p["records"]), p["text"])
+    console.print(top)
