@@ -1,0 +1,173 @@
+"""``corpus-tools explain``: render :mod:`corpus_tools.explain`'s rows as a rich table, plain lines or JSON."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Annotated, TextIO
+
+import orjson
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from corpus_tools.cli.app import Inputs, TextField, app
+from corpus_tools.errors import InputError, RecordError
+from corpus_tools.explain import ExplainOptions, Explanation, Row, explain_record
+from corpus_tools.io import read_items
+from corpus_tools.labels import BODY
+from corpus_tools.records import check_record
+
+# One style per kind: what stays is quiet, what a step would cut stands out.
+STYLES = {
+    BODY: "dim",
+    "heading": "bold cyan",
+    "byline": "bold green",
+    "bio": "bold magenta",
+    "translator": "bold yellow",
+    "teaser": "bold red",
+}
+TEXT_STYLES = {
+    BODY: "",
+    "heading": "cyan",
+    "teaser": "red",
+    "byline": "green",
+    "bio": "magenta",
+    "translator": "yellow",
+}
+
+
+@app.command()
+def explain(
+    inputs: Inputs = None,
+    text_field: TextField = "text",
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per document (JSON lines).")] = False,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Plain tab-separated lines even on a terminal (the piped format).")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="On a terminal, wrap whole paragraphs instead of cutting.")
+    ] = False,
+    normalize: Annotated[
+        bool,
+        typer.Option("--normalize/--no-normalize", help="Label the text as `clean` sees it, after normalize."),
+    ] = True,
+    index: Annotated[
+        str | None, typer.Option("--index", help="A tail index (`corpus-tools index`) for the recurrence signal.")
+    ] = None,
+) -> None:
+    """Show each paragraph with the label every step gives it (body, heading, byline, bio, translator, teaser)
+    and why. Nothing is cut.
+
+    On a terminal: a coloured table per document. Piped: one tab-separated line per non-blank paragraph,
+    `ID  INDEX  KIND  STEP  REASON  TEXT` (`-` for body's step and reason). --json: one object per document.
+    INDEX counts lines of the text (blank ones included), as in metadata.cuts.
+    """
+    tail_index = None
+    if index:
+        from corpus_tools.tailindex import TailIndex
+
+        tail_index = TailIndex.load(index)
+    options = ExplainOptions(normalize=normalize)
+    docs = _explanations(tuple(inputs or ()), text_field, options, tail_index)
+    out = sys.stdout
+    if json_output:
+        for doc in docs:
+            out.write(orjson.dumps(doc.to_json()).decode() + "\n")
+    elif plain or not out.isatty():
+        for doc in docs:
+            write_plain(doc, out)
+    else:
+        console = Console()
+        for doc in docs:
+            render_rich(doc, console, full=full)
+
+
+def _explanations(
+    inputs: tuple[str, ...], text_field: str, options: ExplainOptions, index: object
+) -> Iterator[Explanation]:
+    for item in read_items(inputs, text_field=text_field, stdin_is_text=False):
+        if item.error is not None:
+            raise InputError(item.error, item.source, item.line)
+        record = item.record
+        try:
+            check_record(record, text_field)
+        except RecordError as exc:
+            raise InputError(exc.reason, item.source, item.line) from None
+        yield explain_record(record, text_field, options=options, index=index)
+
+
+def plain_line(doc: Explanation, row_index: int) -> str:
+    """``ID\\tINDEX\\tKIND\\tSTEP\\tREASON\\tTEXT`` for one row (tabs and newlines in the text cannot occur:
+    a paragraph is one line, and tabs are shown as spaces so the columns stay put)."""
+    row = doc.rows[row_index]
+    fields = (doc.id, str(row.index), row.kind, row.step or "-", row.reason or "-", row.text.replace("\t", " "))
+    return "\t".join(fields)
+
+
+def write_plain(doc: Explanation, out: TextIO) -> None:
+    for i in range(len(doc.rows)):
+        out.write(plain_line(doc, i) + "\n")
+
+
+def render_rich(doc: Explanation, console: Console, *, full: bool = False) -> None:
+    """A table per document: index, label, the step and its reason, words, the paragraph (one line unless
+    ``full``), then a one-line summary coloured like the labels (which doubles as the legend)."""
+    title = Text.assemble((doc.id or "(no id)", "bold"), ("  " + doc.source, "dim") if doc.source else "")
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption=_summary(doc),
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        expand=True,
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold",
+    )
+    whys = [_why(row) for row in doc.rows]
+    table.add_column("#", justify="right", style="dim", no_wrap=True, min_width=2)
+    table.add_column("label", no_wrap=True, min_width=6)
+    table.add_column("why", no_wrap=True, min_width=max((len(w.plain) for w in whys), default=3))
+    table.add_column("words", justify="right", style="dim", no_wrap=True)
+    table.add_column("paragraph", ratio=1, no_wrap=not full, overflow="fold" if full else "ellipsis")
+    for row, why in zip(doc.rows, whys, strict=True):
+        kind = row.kind
+        table.add_row(
+            str(row.index),
+            Text(kind, style=STYLES.get(kind, "bold")),
+            why,
+            str(row.words),
+            Text(row.text, style=TEXT_STYLES.get(kind, "")),
+        )
+    console.print(table)
+    console.print()
+
+
+def _why(row: Row) -> Text:
+    """``credits bio_before_tail`` (the step dim, the reason plain); every label when steps disagree."""
+    text = Text()
+    for j, label in enumerate(row.labels):
+        if j:
+            text.append(f" + {label.kind} ", style=STYLES.get(label.kind, "bold"))
+        text.append(label.step + " ", style="dim")
+        text.append(label.reason)
+    return text
+
+
+def _summary(doc: Explanation) -> Text:
+    text = Text(f"{len(doc.rows)} paragraphs: ")
+    parts = [(kind, n) for kind, n in doc.counts().items() if n]
+    for j, (kind, n) in enumerate(parts):
+        if j:
+            text.append(" · ", style="dim")
+        text.append(f"{n} {kind}", style=STYLES.get(kind, "bold"))
+    cut = sum(n for kind, n in parts if kind not in (BODY, "heading"))
+    text.append(f"   ({cut} would be cut", style="dim")
+    if doc.normalized:
+        changes = sum(doc.normalize_counts.values())
+        text.append(f"; normalized first, {changes} changes", style="dim")
+    text.append(")", style="dim")
+    return text
