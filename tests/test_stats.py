@@ -1,0 +1,187 @@
+"""``stats``: exact JSON on the seeds (golden), exact figures on small records, bounded repeat counting."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+
+from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from corpus_tools.io import Item
+from corpus_tools.stats import RepeatCounter, StatsOptions, render_rich, render_text, stats_items
+
+GOLDEN = DATA / "stats"
+
+
+def items(*records: dict) -> list[Item]:
+    return [Item("mem.jsonl", n, r) for n, r in enumerate(records, 1)]
+
+
+def record(id: str, text: str, **metadata: object) -> dict:
+    return {"id": id, "text": text, "source": f"{id}.txt", "metadata": metadata}
+
+
+SMALL = items(
+    record(
+        "a",
+        "One two three.\n\nFour five.\nShared paragraph here.",
+        authors=["Cathy Fang"],
+        bylines=["Cathy Fang is a policy analyst."],
+        translators=[],
+        teasers=["T one", "T two"],
+        cuts=[{"rule": "truncated", "paragraph": 4}, {"rule": "after-credits", "paragraph": 3}],
+        normalize={"entities": 2, "mojibake": 0},
+    ),
+    record(
+        "b",
+        "Shared paragraph here.\nAnother one with six words here.",
+        authors=[],
+        bylines=[],
+        translators=["Eddy Chang"],
+        teasers=[],
+        cuts=[],
+        normalize={"entities": 0, "mojibake": 1},
+    ),
+    record("c", "Solo.", note="no step metadata at all"),
+)
+
+
+def test_small_corpus_figures_are_exact():
+    report = stats_items(SMALL, StatsOptions(length_bins=(0, 5, 10))).as_dict()
+    assert report == {
+        "records": 3,
+        "words": 8 + 9 + 1,
+        "characters": 49 + 55 + 5,  # "One two three." 14 + 2 newlines + "Four five." 10 + 1 + 22; 22 + 1 + 32; 5
+        "paragraphs": 3 + 2 + 1,
+        "length_words": {"min": 1, "p10": 1, "median": 8, "p90": 9, "max": 9, "mean": 6.0},
+        "length_histogram": [
+            {"min_words": 0, "max_words": 4, "records": 1},
+            {"min_words": 5, "max_words": 9, "records": 2},
+            {"min_words": 10, "max_words": None, "records": 0},
+        ],
+        "authors": {"records": 1, "share": 0.3333},
+        "translators": {"records": 1, "share": 0.3333},
+        "credit_lines": 1,
+        "teasers": {"cut": 2, "records": 1, "per_record": 0.67, "by_count": {"0": 2, "2": 1}},
+        "cuts": {"after-credits": 1, "truncated": 1},
+        "normalize": {"records": 2, "fixes": 3, "by_kind": {"entities": 2, "mojibake": 1}},
+        "top_paragraphs": [{"records": 2, "text": "Shared paragraph here."}],
+        "top_paragraphs_exact": True,
+    }
+
+
+def test_plain_report_for_pipes():
+    report = stats_items(SMALL, StatsOptions(length_bins=(0, 5, 10))).as_dict()
+    assert render_text(report) == (
+        "records: 3\n"
+        "words: 18\n"
+        "characters: 109\n"
+        "paragraphs: 6\n"
+        "words per record: min 1, p10 1, median 8, p90 9, max 9, mean 6.0\n"
+        "length histogram (words: records):\n"
+        "  0-4:    1 ###############\n"
+        "  5-9:    2 ##############################\n"
+        "with authors: 1 (33.3%)\n"
+        "with translators: 1 (33.3%)\n"
+        "credit lines moved to metadata: 1\n"
+        "teasers cut: 2 in 1 record (0.67 per record)\n"
+        "cuts by rule: after-credits 1, truncated 1\n"
+        "normalization fixes: 3 in 2 records\n"
+        "  entities: 2\n"
+        "  mojibake: 1\n"
+        "top repeated paragraphs:\n"
+        "     2 records: Shared paragraph here.\n"
+    )
+
+
+def test_rich_report_on_a_terminal():
+    report = stats_items(SMALL).as_dict()
+    buffer = io.StringIO()
+    render_rich(report, Console(file=buffer, width=160, color_system=None))
+    text = buffer.getvalue()
+    assert "█" in text
+    assert "Shared paragraph here." in text
+    assert "normalize" in text and "entities" in text
+
+
+def test_empty_input_reports_zeros(cli):
+    result = cli(["stats", "--json"], input=b"")
+    report = orjson.loads(result.stdout)
+    assert result.exit_code == 0
+    assert (report["records"], report["length_words"]["median"], report["top_paragraphs"]) == (0, 0, [])
+
+
+def test_seeds_json_is_exactly_the_golden_file(cli, tmp_path):
+    raw = cli(["ingest", SEEDS])
+    path = tmp_path / "raw.jsonl"
+    path.write_bytes(raw.stdout_bytes)
+    result = cli(["stats", "--json", path])
+    assert result.exit_code == 0, result.stderr
+    golden = json.loads((GOLDEN / "seeds-ingest.json").read_text(encoding="utf-8"))
+    assert orjson.loads(result.stdout) == golden
+    # 000 and 001 share their body, 000 and 003 a teaser: nothing in the seeds repeats more than twice.
+    assert golden["top_paragraphs"][0]["records"] == 2
+
+
+def test_cleaned_seeds_through_a_real_pipe():
+    result = run_shell("corpus-tools clean seeds/ | corpus-tools stats --json")
+    assert result.returncode == 0, result.stderr
+    report = orjson.loads(result.stdout)
+    assert report["records"] == 5
+    assert (report["authors"], report["translators"]) == ({"records": 4, "share": 0.8}, {"records": 2, "share": 0.4})
+    assert report["credit_lines"] == 6
+    assert report["teasers"] == {"cut": 16, "records": 4, "per_record": 3.2, "by_count": {"0": 1, "4": 4}}
+    # After cleaning only 000 and 001's shared article body repeats.
+    assert {p["records"] for p in report["top_paragraphs"]} == {2}
+    cleaned = parse_jsonl(run_shell("corpus-tools clean seeds/").stdout)
+    assert report["words"] == sum(len(r["text"].split()) for r in cleaned)
+    fixes = Counter()
+    for r in cleaned:
+        fixes.update(r["metadata"]["normalize"])
+    assert report["normalize"]["by_kind"] == dict(sorted(fixes.items()))
+
+
+def test_plain_when_piped_and_top_option(cli):
+    result = cli(["stats", "--top", "1", SEEDS])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "records: 5"
+    top = lines[lines.index("top repeated paragraphs:") + 1 :]
+    assert len(top) == 1 and top[0].startswith("     2 records: Although Taipei")
+
+
+def test_bad_input_is_exit_2(cli):
+    bad = cli(["stats"], input=b'{"id": "a", "text": 3, "source": "s", "metadata": {}}\n')
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("error: -:1: text field 'text' is a number, not a string")
+    assert cli(["stats"], input=b"{nope\n").exit_code == 2
+
+
+@given(st.lists(st.lists(st.sampled_from("abcdefgh"), max_size=6), max_size=40))
+def test_repeat_counts_are_exact_below_the_bound(documents: list[list[str]]):
+    counter = RepeatCounter(max_tracked=1000)
+    truth: Counter[str] = Counter()
+    for doc in documents:
+        counter.add_document(doc)
+        truth.update(set(doc))
+    assert counter.exact
+    expected = sorted(((n, p) for p, n in truth.items() if n >= 2), key=lambda np: (-np[0], np[1]))
+    assert counter.top(100, 2) == expected
+
+
+@given(st.lists(st.lists(st.integers(0, 60).map(str), max_size=8), min_size=1, max_size=80))
+def test_repeat_counts_are_lower_bounds_once_pruned(documents: list[list[str]]):
+    counter = RepeatCounter(max_tracked=8)
+    truth: Counter[str] = Counter()
+    for doc in documents:
+        counter.add_document(doc)
+        truth.update(set(doc))
+        assert len(counter.counts) <= 8
+        assert set(counter.texts) <= set(counter.counts)
+    for count, text in counter.top(100, 2):
+        assert count <= truth[text]
