@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import orjson
 import typer
 
@@ -270,11 +269,18 @@ def _plan(ctx: typer.Context, kwargs: dict[str, Any]) -> engines.CleanPlan:
         options = options_from(options_class, tables.get(step), where=f"{config_path}: [{step}]")
         changes = {}
         for flag in _STEP_FLAGS:
-            if flag.step == step and ctx.get_parameter_source(flag.param) is not click.core.ParameterSource.DEFAULT:
+            if flag.step == step and _given(ctx, flag.param):
                 value = kwargs[flag.param]
                 changes[flag.field] = flag.convert(value) if flag.convert else value
         steps.append((step, dataclasses.replace(options, **changes) if changes else options))
     return engines.CleanPlan(tuple(steps), kwargs["text_field"], kwargs["corpus_aware"], kwargs["index"])
+
+
+def _given(ctx: typer.Context, param: str) -> bool:
+    """Whether a flag was given (command line or environment), not left at its default."""
+    source = ctx.get_parameter_source(param)
+    # Compared by name: typer may carry its own copy of click's ParameterSource enum.
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def _engine(kwargs: dict[str, Any]) -> Any:

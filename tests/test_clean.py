@@ -1,0 +1,282 @@
+"""``corpus-tools clean``: exact composition of the single commands, --jobs, shards + manifest, config, stderr."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+import zstandard
+
+from conftest import SEEDS, parse_jsonl, run_shell
+from corpus_tools.config import config_hash
+from corpus_tools.shards import read_manifest
+
+PIPE = "corpus-tools ingest seeds/ | corpus-tools normalize | corpus-tools credits | corpus-tools teasers"
+
+
+def ok(command: str, input: bytes | None = None) -> bytes:
+    result = run_shell(command, input=input)
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout
+
+
+def test_composition_is_byte_exact_with_real_pipes() -> None:
+    piped = ok(PIPE)
+    cleaned = ok("corpus-tools clean seeds/ --no-corpus-aware -q")
+    assert len(parse_jsonl(cleaned)) == 5
+    assert cleaned == piped
+
+
+def test_composition_is_byte_exact_with_one_index_given_to_both(tmp_path: Path) -> None:
+    index = tmp_path / "tails.idx"
+    ok(f"corpus-tools index seeds/ -o {index} -q")
+    piped = ok(f"{PIPE} --index {index}")
+    cleaned = ok(f"corpus-tools clean seeds/ --index {index} -q")
+    assert cleaned == piped
+
+
+def test_corpus_aware_by_default_is_the_same_as_a_prebuilt_index(tmp_path: Path, cli) -> None:
+    index = tmp_path / "tails.idx"
+    assert cli(["index", SEEDS, "-o", index, "-q"]).exit_code == 0
+    default = cli(["clean", SEEDS, "-q"])
+    given = cli(["clean", SEEDS, "--index", index, "-q"])
+    assert default.exit_code == given.exit_code == 0
+    assert default.stdout_bytes == given.stdout_bytes
+
+
+@pytest.mark.parametrize("off", ["normalize", "credits", "teasers"])
+def test_a_step_switched_off_is_the_pipe_without_it(off: str) -> None:
+    steps = [s for s in ("normalize", "credits", "teasers") if s != off]
+    piped = ok("corpus-tools ingest seeds/ | " + " | ".join(f"corpus-tools {s}" for s in steps))
+    assert ok(f"corpus-tools clean seeds/ --no-corpus-aware --no-{off} -q") == piped
+
+
+def test_step_flags_are_the_single_commands_flags() -> None:
+    piped = ok(
+        "corpus-tools ingest seeds/ | corpus-tools normalize | corpus-tools credits --no-bios "
+        "| corpus-tools teasers --min-words 90 --no-credits"
+    )
+    cleaned = ok("corpus-tools clean seeds/ --no-corpus-aware -q --no-bios --min-words 90 --no-teasers-credits")
+    assert cleaned == piped
+    assert cleaned != ok("corpus-tools clean seeds/ --no-corpus-aware -q")
+
+
+def test_stdin_is_json_lines_with_per_document_signals() -> None:
+    raw = ok("corpus-tools ingest seeds/")
+    assert ok("corpus-tools clean -q", input=raw) == ok(PIPE)
+
+
+# ---------------------------------------------------------------------------------------------- --jobs
+
+
+def generated_corpus(root: Path, files: int = 6, per_file: int = 60) -> Path:
+    """Several hundred records made from seed paragraphs, shuffled, with a few defects and bad lines."""
+    rng = random.Random(3)
+    paragraphs = [p for seed in sorted(SEEDS.iterdir()) for p in seed.read_text().splitlines() if p.strip()]
+    root.mkdir(exist_ok=True)
+    for f in range(files):
+        lines = []
+        for i in range(per_file):
+            body = rng.sample(paragraphs, rng.randint(3, 12))
+            if i % 10 == 0:
+                body[0] = body[0].replace("’", "â€™").replace(" ", "\u00a0", 3) + ".."
+            lines.append(orjson.dumps({"id": f"{f}-{i}", "text": "\n".join(body), "source": "gen", "metadata": {}}))
+        if f == 2:
+            lines.insert(7, b"{broken")
+        (root / f"part-{f}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    for seed in sorted(SEEDS.iterdir()):
+        (root / seed.name).write_bytes(seed.read_bytes())
+    return root
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generated_corpus(tmp_path_factory.mktemp("gen") / "corpus")
+
+
+@pytest.mark.parametrize("where", ["seeds", "generated"])
+def test_jobs_do_not_change_a_byte(where: str, corpus: Path, tmp_path: Path) -> None:
+    source = SEEDS if where == "seeds" else corpus
+    one = run_shell(f"corpus-tools clean {source} --jobs 1 --on-error skip --rejects {tmp_path}/r1.jsonl")
+    two = run_shell(f"corpus-tools clean {source} --jobs 2 --on-error skip --rejects {tmp_path}/r2.jsonl")
+    assert one.returncode == two.returncode == 0
+    assert len(parse_jsonl(one.stdout)) >= (5 if where == "seeds" else 360)
+    assert one.stdout == two.stdout
+    assert (tmp_path / "r1.jsonl").read_bytes() == (tmp_path / "r2.jsonl").read_bytes()
+    # The same summary, but for the seconds.
+    assert summary(one.stderr) == summary(two.stderr)
+    assert summary(one.stderr).startswith("clean: ")
+
+
+def summary(stderr: bytes) -> str:
+    line = stderr.decode().splitlines()[-1]
+    return re.sub(r", [\d.]+ s ", " ", line)
+
+
+def test_jobs_fail_on_the_same_file_and_line(corpus: Path) -> None:
+    one = run_shell(f"corpus-tools clean {corpus} --jobs 1 -q")
+    two = run_shell(f"corpus-tools clean {corpus} --jobs 2 -q")
+    assert one.returncode == two.returncode == 2
+    assert one.stderr == two.stderr
+    assert one.stderr.startswith(f"error: {corpus}/part-2.jsonl:8: invalid JSON (".encode())
+    assert len(one.stderr.splitlines()) == 1
+    assert one.stdout == two.stdout  # what came before the bad line, in order
+
+
+# ---------------------------------------------------------------------------------------- shards
+
+
+def read_shards(directory: Path) -> bytes:
+    manifest = read_manifest(str(directory))
+    return b"".join(
+        zstandard.ZstdDecompressor().stream_reader((directory / s["path"]).read_bytes()).read()
+        for s in manifest["shards"]
+    )
+
+
+def test_sharded_output_and_its_manifest(tmp_path: Path, cli) -> None:
+    out = tmp_path / "corpus"
+    result = cli(["clean", SEEDS, "-o", f"{out}/", "--shard-size", "2", "-q"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    manifest = read_manifest(str(out))
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "part-00000.jsonl.zst",
+        "part-00001.jsonl.zst",
+        "part-00002.jsonl.zst",
+    ]
+    assert [s["records"] for s in manifest["shards"]] == [2, 2, 1]
+    for shard in manifest["shards"]:
+        data = (out / shard["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == shard["sha256"]
+        assert len(data) == shard["bytes"]
+        lines = zstandard.ZstdDecompressor().stream_reader(data).read()
+        assert len(lines.splitlines()) == shard["records"] and len(lines) == shard["json_bytes"]
+    assert read_shards(out) == cli(["clean", SEEDS, "-q"]).stdout_bytes
+    assert manifest["records"] == manifest["counts"]["written"] == 5
+    assert manifest["counts"]["teasers_cut"] == 16
+    assert manifest["config_hash"] == config_hash(manifest["config"])
+    assert manifest["config"]["steps"] == ["normalize", "credits", "teasers"]
+    assert {"corpus-tools", "python", "ftfy", "orjson", "zstandard"} <= set(manifest["versions"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
+
+
+def test_shards_close_on_bytes_too(tmp_path: Path, cli) -> None:
+    out = tmp_path / "corpus"
+    assert cli(["clean", SEEDS, "-o", f"{out}/", "--shard-bytes", "1", "-q"]).exit_code == 0
+    assert [s["records"] for s in read_manifest(str(out))["shards"]] == [1] * 5
+
+
+def test_shards_are_the_same_for_any_jobs(tmp_path: Path, corpus: Path) -> None:
+    for jobs in (1, 2):
+        ok(f"corpus-tools clean {corpus} -o {tmp_path}/j{jobs}/ --jobs {jobs} --shard-size 100 --on-error skip -q")
+    one, two = read_manifest(str(tmp_path / "j1")), read_manifest(str(tmp_path / "j2"))
+    assert one["shards"] == two["shards"] and len(one["shards"]) == 4
+
+
+def test_a_previous_output_is_replaced_and_a_foreign_directory_is_refused(tmp_path: Path, cli) -> None:
+    out = tmp_path / "corpus"
+    assert cli(["clean", SEEDS, "-o", f"{out}/", "--shard-size", "1", "-q"]).exit_code == 0
+    assert cli(["clean", SEEDS, "-o", str(out), "--shard-size", "3", "-q"]).exit_code == 0  # existing dir
+    assert [s["records"] for s in read_manifest(str(out))["shards"]] == [3, 2]
+    assert len(list(out.iterdir())) == 3
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    result = cli(["clean", SEEDS, "-o", f"{foreign}/", "-q"])
+    assert result.exit_code == 2
+    assert "not a previous corpus-tools output" in result.stderr
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+
+
+def test_a_failed_run_leaves_no_output_directory(tmp_path: Path, cli) -> None:
+    bad = tmp_path / "in.jsonl"
+    bad.write_bytes(b'{"text": "fine"}\n{oops\n')
+    result = cli(["clean", bad, "-o", f"{tmp_path}/out/", "-q"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {bad}:2: invalid JSON")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+# ---------------------------------------------------------------------------------------- config
+
+
+def test_config_file_maps_onto_the_steps_and_flags_override_it(tmp_path: Path) -> None:
+    config = tmp_path / "clean.toml"
+    config.write_text("[credits]\nbios = false\n\n[teasers]\nmin_words = 90\n")
+    by_pipe = ok(
+        "corpus-tools ingest seeds/ | corpus-tools normalize | corpus-tools credits --no-bios "
+        "| corpus-tools teasers --min-words 90"
+    )
+    assert ok(f"corpus-tools clean seeds/ --no-corpus-aware -q --config {config}") == by_pipe
+    # A flag given on the command line wins over the file.
+    assert ok(f"corpus-tools clean seeds/ --no-corpus-aware -q --config {config} --bios --min-words 95") == ok(PIPE)
+
+
+def test_config_errors_name_the_file_and_key(tmp_path: Path, cli) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[teasers]\nmin_wrods = 3\n")
+    result = cli(["clean", SEEDS, "--config", config])
+    assert result.exit_code == 2
+    assert str(config) in result.stderr and "min_wrods" in result.stderr
+    config.write_text("[teaser]\n")
+    result = cli(["clean", SEEDS, "--config", config])
+    assert result.exit_code == 2 and "unknown table [teaser]" in result.stderr
+
+
+def test_a_file_output_gets_a_manifest_sidecar(tmp_path: Path, cli) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[teasers]\nmin_words = 90\n")
+    out = tmp_path / "corpus.jsonl.zst"
+    assert cli(["clean", SEEDS, "-o", out, "--config", config, "-q"]).exit_code == 0
+    sidecar = orjson.loads((tmp_path / "corpus.jsonl.zst.manifest.json").read_bytes())
+    assert sidecar["output"] == "corpus.jsonl.zst"
+    assert sidecar["config"]["teasers"]["min_words"] == 90
+    assert sidecar["config_hash"] == config_hash(sidecar["config"])
+    assert sidecar["counts"]["written"] == 5
+
+
+# ---------------------------------------------------------------------------------- stdout and stderr
+
+
+def test_stdout_carries_records_only_and_stderr_the_summary() -> None:
+    result = run_shell("corpus-tools clean seeds/ --jobs 2")
+    assert result.returncode == 0
+    records = parse_jsonl(result.stdout)  # every stdout line is a record
+    assert len(records) == len(result.stdout.splitlines()) == 5
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("clean: 5 records in, 5 out, 0 rejected, 16 teasers cut, ")
+    assert "credits found" in lines[0] and "(config " in lines[0]
+    quiet = run_shell("corpus-tools clean seeds/ -q")
+    assert quiet.stderr == b"" and quiet.stdout == result.stdout
+
+
+def test_skipped_records_are_reported_even_when_quiet(corpus: Path) -> None:
+    result = run_shell(f"corpus-tools clean {corpus} --on-error skip -q")
+    assert result.returncode == 0
+    assert "part-2.jsonl:8: invalid JSON" in result.stderr.decode()
+    assert "skipped 1 of" in result.stderr.decode()
+    assert b"invalid JSON" not in result.stdout
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from corpus_tools.cli import clean as clean_cli
+
+    with clean_cli._progress(False) as bar:  # stderr is not a terminal under pytest
+        assert bar is None
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    with clean_cli._progress(True) as bar:
+        assert bar is None  # --quiet
+    with clean_cli._progress(False) as bar:
+        assert bar is not None
+        bar.advance(3, 2_000_000)
+        bar.shown = 0.0
+        bar.advance(2, 1_000_000)
+        assert (bar.documents, bar.nbytes) == (5, 3_000_000)
