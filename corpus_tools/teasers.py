@@ -83,8 +83,8 @@ class TeasersOptions:
     max_words: int = 110
     heading_max_words: int = 8
     use_credits: bool = True
-    credits_removed_slack: int = 3
-    min_recurrence: int = 2
+    credits_removed_slack: int = 0
+    min_recurrence: int = 3
     dry_run: bool = False
 
 

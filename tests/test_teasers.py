@@ -1,0 +1,512 @@
+"""Teasers: signals, the labelled fixture set (recall and body kept), seeds golden files, properties, CLI."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from corpus_tools.credits import Credits
+from corpus_tools.errors import RecordError
+from corpus_tools.labels import Label, ends_sentence, split_paragraphs, word_count
+from corpus_tools.pipeline import Pipeline
+from corpus_tools.tailindex import TailIndex
+from corpus_tools.teasers import (
+    REASONS,
+    Teasers,
+    TeasersOptions,
+    is_heading,
+    is_truncated,
+    label_teasers,
+    tail_start,
+)
+
+FIXTURES = sorted((DATA / "teasers").glob("*.json"))
+GOLDEN = DATA / "golden" / "teasers" / "seeds.jsonl"
+
+
+def words(n: int, end: str = "") -> str:
+    """A paragraph of exactly ``n`` words, the last one followed by ``end``."""
+    return " ".join(f"w{i}" for i in range(n)) + end
+
+
+TEASER = words(100)  # in the band, stops mid-sentence
+STOP_TEASER = words(101, ".")  # in the band, ends on a full stop by chance
+BODY = "The body says something. It ends well."
+BIO = "Jane Doe is a professor of history at the Northern University."
+TRANSLATOR = "Translated by John Roe"
+
+
+def kinds(labels: dict[int, Label]) -> dict[int, tuple[str, str]]:
+    return {i: (label.kind, label.reason) for i, label in sorted(labels.items())}
+
+
+def teasers_of(labels: dict[int, Label]) -> list[int]:
+    return sorted(i for i, label in labels.items() if label.kind == "teaser")
+
+
+def record(text: str, **metadata) -> dict:
+    return {"id": "x", "text": text, "source": "s", "metadata": dict(metadata)}
+
+
+# ----------------------------------------------------------------------------------------------- shapes
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "truncated"),
+    [
+        ("Every few months a foreign reporter goes to", True),
+        ("they won’t just be burning the midnight oil, they’ll be", True),
+        ("a sentence cut after a comma,", True),
+        ("This is not science fiction — it is reality.", False),
+        ("“Now let us use it.”", False),
+        ("(as the report notes.)", False),
+        ("Who would want the job now?", False),
+        ("課程名稱：山高水長。」", False),
+        ("and there are three of them:", False),  # a colon introduces what follows: not truncation evidence
+        ("the phrase she uses: “come and count the queue”", False),  # a closing quote without a full stop
+        ("a bracketed aside (see below)", False),
+        ("", False),
+    ],
+)
+def test_truncation_minds_quotes_brackets_cjk_and_colons(paragraph, truncated):
+    assert is_truncated(paragraph) is truncated
+
+
+@pytest.mark.parametrize(
+    ("line", "heading"),
+    [
+        ("Japan’s growing military", True),
+        ("The time is now", True),
+        ("2024 in review", True),
+        ("Translated by Eddy Chang", False),  # a credit line, not a subhead
+        ("By John Lim", False),
+        ("- drink water regularly", False),  # list items
+        ("1. A pay rise in line with inflation", False),
+        ("Residents should do the following:", False),
+        ("Short sentence.", False),
+        ("lower-case fragment", False),
+        ("A line of more than eight words is no longer a subhead", False),
+        ("", False),
+    ],
+)
+def test_subheads(line, heading):
+    assert is_heading(line) is heading
+
+
+# ------------------------------------------------------------------------------------------------ signals
+
+
+def test_truncated_tail_after_body():
+    paragraphs = [BODY, BODY, TEASER, TEASER]
+    assert kinds(label_teasers(paragraphs)) == {2: ("teaser", "truncated"), 3: ("teaser", "truncated")}
+    assert tail_start(paragraphs) == 2
+
+
+def test_no_tail_gives_len():
+    paragraphs = [BODY, words(100, ".")]
+    assert label_teasers(paragraphs) == {}
+    assert tail_start(paragraphs) == 2
+
+
+def test_full_stop_teaser_after_credits_is_a_teaser():
+    paragraphs = [BODY, BIO, TRANSLATOR, STOP_TEASER, TEASER]
+    assert kinds(label_teasers(paragraphs)) == {3: ("teaser", "after-credits"), 4: ("teaser", "truncated")}
+    assert tail_start(paragraphs) == 3
+
+
+def test_full_stop_teaser_straight_after_body_is_kept_without_another_signal():
+    # indistinguishable from a ~100-word final body paragraph: when the signals disagree, keep
+    assert teasers_of(label_teasers([BODY, STOP_TEASER, TEASER])) == [2]
+
+
+def test_full_stop_paragraphs_below_or_between_truncated_ones_are_contiguous_teasers():
+    labels = label_teasers([BODY, TEASER, STOP_TEASER, TEASER, STOP_TEASER])
+    assert kinds(labels) == {
+        1: ("teaser", "truncated"),
+        2: ("teaser", "contiguous"),
+        3: ("teaser", "truncated"),
+        4: ("teaser", "contiguous"),
+    }
+
+
+def test_all_full_stop_tail_is_not_cut():
+    assert label_teasers([BODY, BIO, STOP_TEASER, STOP_TEASER]) == {}
+
+
+def test_out_of_band_lines_are_never_teasers():
+    # the C4 rule would cut all of these
+    paragraphs = [BODY, "A list item without a stop", words(60), words(120), words(94)]
+    assert teasers_of(label_teasers(paragraphs)) == []
+
+
+def test_band_is_an_option():
+    paragraphs = [BODY, words(60), words(61)]
+    assert teasers_of(label_teasers(paragraphs)) == []
+    assert teasers_of(label_teasers(paragraphs, TeasersOptions(min_words=55, max_words=65))) == [1, 2]
+
+
+def test_subhead_right_before_the_tail_stays():
+    labels = label_teasers([BODY, "Related stories", TEASER])
+    assert kinds(labels) == {1: ("heading", "subhead"), 2: ("teaser", "truncated")}
+
+
+def test_leading_byline_is_not_an_end_credits_block():
+    # `By NAME` opens a page: the ~100-word full-stop paragraph below it is body
+    assert teasers_of(label_teasers(["By Noor Haddad", words(100, "."), TEASER])) == [2]
+
+
+def test_credits_signal_can_be_turned_off():
+    paragraphs = [BODY, BIO, STOP_TEASER, TEASER]
+    assert teasers_of(label_teasers(paragraphs, TeasersOptions(use_credits=False))) == [3]
+
+
+def test_blank_lines_are_stepped_over_and_kept():
+    paragraphs = [BODY, "", TEASER, "", TEASER, "", ""]
+    assert teasers_of(label_teasers(paragraphs)) == [2, 4]
+    out = Teasers().process(record("\n".join(paragraphs)), "text")
+    assert out["text"] == "\n".join([BODY, "", "", "", ""])
+
+
+def test_credits_removed_hint_needs_a_matching_length():
+    # After the credits step cut the bio, the full-stop paragraph counts only if its length matches the
+    # truncated teasers' (101 vs 100 here: kept); the hint comes from metadata.bylines.
+    paragraphs = [BODY, STOP_TEASER, TEASER]
+    assert teasers_of(label_teasers(paragraphs, credits_removed=True)) == [2]
+    same_length = [BODY, words(100, "."), TEASER]
+    labels = label_teasers(same_length, credits_removed=True)
+    assert kinds(labels) == {1: ("teaser", "after-credits-removed"), 2: ("teaser", "truncated")}
+    out = Teasers().process(record("\n".join(same_length), bylines=[BIO]), "text")
+    assert out["metadata"]["cuts"][0] == {"rule": "after-credits-removed", "paragraph": 1}
+    leading_only = Teasers().process(record("\n".join(same_length), bylines=["By Jane Doe"]), "text")
+    assert leading_only["metadata"]["cuts"] == [{"rule": "truncated", "paragraph": 2}]
+
+
+# --------------------------------------------------------------------------------------------- recurrence
+
+
+def corpus_index(*texts: str) -> TailIndex:
+    index = TailIndex()
+    for text in texts:
+        index.add_text(text)
+    return index
+
+
+def test_recurrence_extends_a_tail_over_a_full_stop_teaser():
+    pages = [f"Lead {i}.\n{BODY}\n{STOP_TEASER}\n{TEASER}" for i in range(3)]
+    index = corpus_index(*pages)
+    labels = label_teasers(split_paragraphs(pages[0]), index=index)
+    assert kinds(labels) == {2: ("teaser", "recurrent"), 3: ("teaser", "truncated")}
+
+
+def test_recurrence_never_starts_a_tail_or_cuts_inside_the_body():
+    recurring = words(100, ".")
+    pages = [f"Lead {i}.\n{recurring}\n{BODY}" for i in range(5)] + [f"Lead x.\n{BODY}\n{recurring}"]
+    index = corpus_index(*pages)
+    assert index.count(recurring) == 6
+    # inside the body: not even looked at
+    assert label_teasers(split_paragraphs(pages[0]), index=index) == {}
+    # at the end but with no truncated paragraph: recurrence alone never starts a tail
+    assert label_teasers(split_paragraphs(pages[-1]), index=index) == {}
+
+
+def test_recurrence_of_a_duplicated_article_is_not_evidence():
+    # the same article scraped three times: its final ~100-word paragraph recurs as often as its lead
+    page = f"The lead.\n{BODY}\n{words(100, '.')}\n{TEASER}"
+    index = corpus_index(page, page, page)
+    assert teasers_of(label_teasers(split_paragraphs(page), index=index)) == [3]
+
+
+def test_recurrence_needs_min_recurrence_documents():
+    pages = [f"Lead {i}.\n{STOP_TEASER}\n{TEASER}" for i in range(2)]
+    index = corpus_index(*pages)
+    assert teasers_of(label_teasers(split_paragraphs(pages[0]), index=index)) == [2]
+    options = TeasersOptions(min_recurrence=2)
+    assert teasers_of(label_teasers(split_paragraphs(pages[0]), options, index)) == [1, 2]
+
+
+# -------------------------------------------------------------------------------------------- the step
+
+
+def test_step_cuts_and_records_every_cut():
+    text = "\n".join([BODY, BIO, STOP_TEASER, TEASER])
+    out = Teasers().process(record(text, other=1), "text")
+    assert out["text"] == f"{BODY}\n{BIO}"
+    assert out["metadata"] == {
+        "other": 1,
+        "teasers": [STOP_TEASER, TEASER],
+        "cuts": [{"rule": "after-credits", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}],
+    }
+
+
+def test_keys_are_always_present():
+    out = Teasers().process(record(BODY), "text")
+    assert out["text"] == BODY
+    assert out["metadata"] == {"teasers": [], "cuts": []}
+
+
+def test_dry_run_labels_without_cutting_and_a_real_run_replaces_its_labels():
+    text = "\n".join([BODY, TEASER])
+    dry = Teasers(TeasersOptions(dry_run=True)).process(record(text), "text")
+    assert dry["text"] == text
+    assert dry["metadata"] == {"teasers": [], "cuts": [{"rule": "truncated", "paragraph": 1}]}
+    again = Teasers(TeasersOptions(dry_run=True)).process(dict(dry, metadata=dict(dry["metadata"])), "text")
+    assert again == dry
+    real = Teasers().process(dict(dry, metadata=dict(dry["metadata"])), "text")
+    assert real["text"] == BODY
+    assert real["metadata"] == {"teasers": [TEASER], "cuts": [{"rule": "truncated", "paragraph": 1}]}
+
+
+def test_other_text_field():
+    out = Teasers().process({"content": f"{BODY}\n{TEASER}"}, "content")
+    assert out == {"content": BODY, "metadata": {"teasers": [TEASER], "cuts": [{"rule": "truncated", "paragraph": 1}]}}
+
+
+@pytest.mark.parametrize(("key", "value"), [("teasers", "x"), ("teasers", [1]), ("cuts", ["x"]), ("cuts", {})])
+def test_malformed_metadata_is_a_record_error(key, value):
+    with pytest.raises(RecordError, match=f"metadata.{key} is not a list"):
+        Teasers().process(record(BODY, **{key: value}), "text")
+
+
+# ------------------------------------------------------------------------------------------- fixture set
+
+
+@cache
+def fixture(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@cache
+def fixture_index() -> TailIndex:
+    """Recurrence over the fixture set itself: the corpus-aware mode."""
+    return corpus_index(*("\n".join(fixture(p)["paragraphs"]) for p in FIXTURES))
+
+
+def test_fixture_set_is_big_and_varied_enough():
+    docs = [fixture(p) for p in FIXTURES]
+    assert len(docs) >= 40
+    counts = [len(d["teasers"]) for d in docs]
+    assert min(counts) == 0 and max(counts) == 5
+    stops = sum(ends_sentence(d["paragraphs"][i]) for d in docs for i in d["teasers"])
+    assert stops >= 10
+    for d in docs:  # every teaser is in the default band, and sits in the trailing part of its page
+        assert all(95 <= word_count(d["paragraphs"][i]) <= 110 for i in d["teasers"])
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_fixture_labels(path):
+    doc = fixture(path)
+    paragraphs = doc["paragraphs"]
+    expected = set(doc["teasers"]) - set(doc.get("missed_without_index", []))
+    labels = label_teasers(paragraphs)
+    assert set(teasers_of(labels)) == expected, doc["description"]
+    assert sorted(i for i, label in labels.items() if label.kind == "heading") == doc["headings"]
+    assert all(label.reason in (*REASONS, "subhead") for label in labels.values())
+    # corpus-aware: the known per-document misses are found, nothing else changes
+    assert teasers_of(label_teasers(paragraphs, index=fixture_index())) == doc["teasers"], doc["description"]
+
+
+def measure(index: TailIndex | None = None, steps=None) -> tuple[float, float, int, int]:
+    """Teaser recall and body kept over the fixture set (body = every non-blank line that is not a teaser)."""
+    found = total = kept = body = 0
+    for path in FIXTURES:
+        doc = fixture(path)
+        paragraphs = doc["paragraphs"]
+        pipeline = Pipeline(tuple(steps or (Teasers(index=index),)))
+        out = pipeline(record("\n".join(paragraphs)))
+        teaser_texts = [paragraphs[i] for i in doc["teasers"]]
+        cut = out["metadata"]["teasers"]
+        found += sum(t in cut for t in teaser_texts)
+        total += len(teaser_texts)
+        body_lines = [p for i, p in enumerate(paragraphs) if p.strip() and i not in doc["teasers"]]
+        kept += sum(p not in cut for p in body_lines)
+        body += len(body_lines)
+    return found / total, kept / body, total, body
+
+
+def test_fixture_set_recall_and_body_kept(capsys):
+    recall, body_kept, teasers, body = measure()
+    indexed_recall, indexed_body_kept, _, _ = measure(fixture_index())
+    with capsys.disabled():
+        print(
+            f"\nteasers fixture set: {len(FIXTURES)} documents, {teasers} teasers, {body} body lines; "
+            f"recall {recall:.3f}, body kept {body_kept:.3f}; "
+            f"with --index: recall {indexed_recall:.3f}, body kept {indexed_body_kept:.3f}"
+        )
+    assert recall >= 0.98
+    assert body_kept == 1.0
+    assert indexed_recall == 1.0
+    assert indexed_body_kept == 1.0
+
+
+def test_fixture_set_either_order_with_credits_never_loses_body():
+    # credits first cuts the bio the "after credits" signal relies on; the step then only has the hint in
+    # metadata.bylines, so it keeps more (recall drops) but still never cuts body
+    recall, body_kept, _, _ = measure(steps=[Credits(), Teasers()])
+    assert body_kept == 1.0
+    assert recall >= 0.93
+    recall, body_kept, _, _ = measure(steps=[Teasers(), Credits()])
+    assert (recall >= 0.98, body_kept) == (True, 1.0)
+
+
+# -------------------------------------------------------------------------------------------------- seeds
+
+
+def seed_paragraphs() -> dict[str, list[str]]:
+    return {p.stem: p.read_text(encoding="utf-8").split("\n") for p in sorted(SEEDS.glob("*.txt"))}
+
+
+EXPECTED_SEED_TAILS = {
+    "000_d71da426b8456c2b": [16, 17, 18, 19],
+    "001_f74657ecf586bcea": [16, 17, 18, 19],
+    "002_38a8e521ae68cf37": [],
+    "003_275b2542cd664c9b": [27, 28, 29, 30],
+    "004_94e41eeb8c470aa6": [23, 24, 25, 26],
+}
+
+
+def test_seeds_all_sixteen_teasers_and_nothing_else():
+    for doc_id, paragraphs in seed_paragraphs().items():
+        labels = label_teasers(paragraphs)
+        assert teasers_of(labels) == EXPECTED_SEED_TAILS[doc_id], doc_id
+    headings = label_teasers(seed_paragraphs()["002_38a8e521ae68cf37"])
+    assert kinds(headings) == {6: ("heading", "subhead"), 17: ("heading", "subhead"), 23: ("heading", "subhead")}
+
+
+def ingest_seeds(cli, monkeypatch) -> bytes:
+    """The seeds as `corpus-tools ingest seeds/` prints them from the repository root (sources are relative)."""
+    monkeypatch.chdir(SEEDS.parent)
+    return cli(["ingest", "seeds/"]).stdout_bytes
+
+
+def test_seeds_golden(cli, monkeypatch):
+    ingested = ingest_seeds(cli, monkeypatch)
+    result = cli(["teasers"], input=ingested)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == GOLDEN.read_bytes()
+    records = parse_jsonl(result.stdout_bytes)
+    assert sum(len(r["metadata"]["teasers"]) for r in records) == 16
+    for r, original in zip(records, parse_jsonl(ingested), strict=True):
+        # no body line or subhead lost: the output is the input minus exactly the recorded teasers
+        before = original["text"].split("\n")
+        assert [p for p in before if p not in r["metadata"]["teasers"]] == r["text"].split("\n")
+
+
+def test_seeds_golden_with_an_index_of_the_seeds(cli, tmp_path, monkeypatch):
+    index = tmp_path / "tails.idx"
+    assert cli(["index", SEEDS, "-o", index, "-q"]).exit_code == 0
+    result = cli(["teasers", "--index", index], input=ingest_seeds(cli, monkeypatch))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == GOLDEN.read_bytes()
+
+
+@pytest.mark.parametrize("order", [("credits", "teasers"), ("teasers", "credits")])
+def test_seeds_with_credits_in_either_order(cli, order):
+    stream = cli(["ingest", SEEDS]).stdout_bytes
+    for command in order:
+        stream = cli([command], input=stream).stdout_bytes
+    records = {r["id"]: r for r in parse_jsonl(stream)}
+    golden = {r["id"]: r for r in parse_jsonl(GOLDEN.read_bytes())}
+    for doc_id, r in records.items():
+        assert r["metadata"]["teasers"] == golden[doc_id]["metadata"]["teasers"], (order, doc_id)
+
+
+# ---------------------------------------------------------------------------------------------- properties
+
+_BODY_LINES = st.sampled_from(
+    [BODY, "Short subhead", "- a list item", "Ends with a colon:", words(30, "."), words(100, "."), words(103, "?")]
+)
+_TAIL_LINES = st.sampled_from([TEASER, STOP_TEASER, words(104), words(97, ","), ""])
+_CREDIT_LINES = st.sampled_from([[], [BIO], [BIO, TRANSLATOR], ["By Jane Doe"]])
+
+
+@st.composite
+def documents(draw) -> list[str]:
+    body = draw(st.lists(_BODY_LINES, min_size=1, max_size=8))
+    return body + draw(_CREDIT_LINES) + draw(st.lists(_TAIL_LINES, max_size=5))
+
+
+@given(documents())
+def test_property_cut_lines_form_the_tail_and_sentences_outside_it_stay(paragraphs):
+    labels = label_teasers(paragraphs)
+    cut = teasers_of(labels)
+    start = tail_start(paragraphs)
+    assert cut == [i for i in range(start, len(paragraphs)) if paragraphs[i].strip()]
+    for i, paragraph in enumerate(paragraphs):
+        if i < start and ends_sentence(paragraph):
+            assert i not in cut
+        if i in cut:
+            assert 95 <= word_count(paragraph) <= 110
+
+
+@given(documents())
+def test_property_output_is_the_input_minus_the_cut_lines_in_order(paragraphs):
+    out = Teasers().process(record("\n".join(paragraphs)), "text")
+    cut = [c["paragraph"] for c in out["metadata"]["cuts"]]
+    assert out["text"].split("\n") == [p for i, p in enumerate(paragraphs) if i not in cut]
+    assert out["metadata"]["teasers"] == [paragraphs[i] for i in cut]
+    assert (
+        out["text"].split("\n")[: min(cut, default=len(paragraphs))] == paragraphs[: min(cut, default=len(paragraphs))]
+    )
+
+
+@given(documents(), st.booleans())
+def test_property_idempotent(paragraphs, with_credits_first):
+    steps = (Credits(), Teasers()) if with_credits_first else (Teasers(),)
+    once = Pipeline(steps)(record("\n".join(paragraphs)))
+    twice = Pipeline(steps)(once)
+    assert twice == once
+
+
+# ---------------------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_dry_run_and_options(cli):
+    text = "\n".join([BODY, BIO, STOP_TEASER, TEASER])
+    line = json.dumps(record(text))
+    dry = parse_jsonl(cli(["teasers", "--dry-run"], input=line).stdout_bytes)[0]
+    assert dry["text"] == text
+    assert dry["metadata"]["cuts"] == [{"rule": "after-credits", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}]
+    no_credits = parse_jsonl(cli(["teasers", "--no-credits"], input=line).stdout_bytes)[0]
+    assert no_credits["metadata"]["cuts"] == [{"rule": "truncated", "paragraph": 3}]
+    narrow = parse_jsonl(cli(["teasers", "--min-words", "20", "--max-words", "40"], input=line).stdout_bytes)[0]
+    assert narrow["text"] == text
+
+
+def test_cli_bad_input_follows_the_error_policy(cli, tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(record(BODY)) + "\n" + '{"text": 3}\n', encoding="utf-8")
+    result = cli(["teasers", path])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {path}:2: text field 'text' is a number, not a string\n"
+    bad_meta = cli(["teasers"], input=json.dumps(record(BODY, cuts="x")) + "\n")
+    assert bad_meta.exit_code == 2
+    assert bad_meta.stderr == "error: -:1: metadata.cuts is not a list of objects\n"
+
+
+def test_cli_bad_index_and_bad_band(cli, tmp_path):
+    bogus = tmp_path / "bogus.idx"
+    bogus.write_bytes(b"hello")
+    result = cli(["teasers", "--index", bogus], input=b"")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {bogus}: not a tail index (bad magic; build one with `corpus-tools index`)\n"
+    missing = cli(["teasers", "--index", tmp_path / "none.idx"], input=b"")
+    assert missing.exit_code == 2
+    assert missing.stderr.startswith(f"error: {tmp_path / 'none.idx'}: ")
+    band = cli(["teasers", "--min-words", "50", "--max-words", "40"], input=b"")
+    assert (band.exit_code, band.stderr) == (2, "error: --min-words (50) is greater than --max-words (40)\n")
+
+
+def test_real_pipe_with_an_index(tmp_path):
+    result = run_shell(
+        f"corpus-tools index seeds/ -o {tmp_path}/t.idx -q && "
+        f"corpus-tools ingest seeds/ | corpus-tools teasers --index {tmp_path}/t.idx | corpus-tools teasers"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    assert result.stdout == GOLDEN.read_bytes()  # a second pass finds nothing more: idempotent through pipes
