@@ -131,6 +131,8 @@ ROLES = _words(
     """
 )
 _ROLE_WORD_RE = regex.compile(r"[\p{L}][\p{L}-]*+")
+# The longest section label over the teasers that the search for the bio steps over.
+_SECTION_LABEL_WORDS = 4
 # A bio says what its subject does within its first words; beyond that a match is a coincidence.
 _ROLE_WINDOW_WORDS = 25
 # Determiners and pronouns never start a person's name ("The US and Japan are ...", "This Is Taiwan ...").
@@ -332,17 +334,29 @@ def _translator_shaped(line: str) -> bool:
     return len(line) <= 200 and TRANSLATOR_RE.match(line) is not None
 
 
+def _section_label(line: str) -> bool:
+    """A short label over the teasers ("More opinion", "Related stories"): a few words, no end punctuation."""
+    text = line.strip()
+    return word_count(text) <= _SECTION_LABEL_WORDS and text[:1].isupper() and not ends_sentence(text)
+
+
 def _label_bios_before(
     paragraphs: list[str], anchor: int, reason: str, labels: dict[int, Label], options: CreditsOptions
 ) -> None:
-    """Label the bio lines that end right before ``anchor``, stepping over blank lines and other credits."""
+    """Label the bio lines that end right before ``anchor``, stepping over blank lines and other credits, and
+    over one section label between the credits and the tail ("More opinion", "Related")."""
     taken = 0
+    headings = 0
     i = anchor - 1
     while i >= 0 and taken < options.max_bio_lines:
         line = paragraphs[i]
         # Blank lines and translator credits (labelled, or shaped like one when that kind is switched off) are
         # not body: the bio may sit above them.
         if not line.strip() or (i in labels and labels[i].kind == TRANSLATOR) or _translator_shaped(line):
+            i -= 1
+            continue
+        if taken == 0 and headings == 0 and i not in labels and _section_label(line):
+            headings += 1
             i -= 1
             continue
         if i in labels:
