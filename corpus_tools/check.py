@@ -807,3 +807,35 @@ def _gh_data(text: str) -> str:
 
 def _gh_property(text: str) -> str:
     return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# ------------------------------------------------------------------------------------------ dataset loading
+
+
+def arrow_schema(text_field: str = "text") -> Any:
+    """The Arrow schema of a cleaned corpus, for ``pyarrow.json.ParseOptions(explicit_schema=...)`` or
+    ``datasets.Features.from_arrow_schema``.
+
+    Type inference alone is not enough: pyarrow infers each block (1 MB by default) on its own, and a block in
+    which every ``translators`` or ``cuts`` list is empty infers ``list<null>``, which later blocks (or shards)
+    with strings then contradict. Keys not named here (other metadata, extra record keys) are still inferred.
+    Needs pyarrow (not a dependency of corpus-tools itself).
+    """
+    import pyarrow as pa
+
+    from corpus_tools.normalize import KINDS
+
+    strings = pa.list_(pa.string())
+    metadata = pa.struct(
+        [
+            ("encoding", pa.string()),
+            ("encoding_fallback", pa.bool_()),
+            ("normalize", pa.struct([(kind, pa.int64()) for kind in KINDS])),
+            ("authors", strings),
+            ("bylines", strings),
+            ("translators", strings),
+            ("teasers", strings),
+            ("cuts", pa.list_(pa.struct([("rule", pa.string()), ("paragraph", pa.int64())]))),
+        ]
+    )
+    return pa.schema([("id", pa.string()), (text_field, pa.string()), ("source", pa.string()), ("metadata", metadata)])
