@@ -54,6 +54,8 @@ _BIG_ENDIAN = sys.byteorder == "big"
 #: any band inside it.
 DEFAULT_MIN_WORDS = 80
 DEFAULT_MAX_WORDS = 140
+#: Additions held in a dict before they are folded into the sorted arrays.
+COMPACT_EVERY = 1 << 18
 
 
 def paragraph_key(paragraph: str) -> str:
@@ -105,6 +107,7 @@ class TailIndex:
         added = self._added
         for key in {paragraph_hash(p) for p in self.eligible(split_paragraphs(text))}:
             added[key] = added.get(key, 0) + 1
+        self._maybe_compact()
 
     def merge(self, other: TailIndex) -> None:
         """Add ``other``'s counts and documents to this index (both must share the eligibility band)."""
@@ -117,6 +120,7 @@ class TailIndex:
         added = self._added
         for key, n in other.items():
             added[key] = added.get(key, 0) + n
+        self._maybe_compact()
 
     # ------------------------------------------------------------------------------------------------ query
 
@@ -142,16 +146,32 @@ class TailIndex:
         return len(self._hashes)
 
     def _compact(self) -> None:
-        """Fold the additions into the sorted arrays."""
+        """Fold the additions into the sorted arrays (a linear merge: no second copy of the whole index)."""
         if not self._added:
             return
-        merged = dict(zip(self._hashes, self._counts, strict=True))
-        for key, n in self._added.items():
-            merged[key] = min(merged.get(key, 0) + n, _MAX_COUNT)
-        keys = sorted(merged)
-        self._hashes = array("Q", keys)
-        self._counts = array("I", (merged[k] for k in keys))
-        self._added = {}
+        old_hashes, old_counts = self._hashes, self._counts
+        hashes: array[int] = array("Q")
+        counts: array[int] = array("I")
+        i, n = 0, len(old_hashes)
+        for key in sorted(self._added):
+            while i < n and old_hashes[i] < key:
+                hashes.append(old_hashes[i])
+                counts.append(old_counts[i])
+                i += 1
+            count = self._added[key]
+            if i < n and old_hashes[i] == key:
+                count += old_counts[i]
+                i += 1
+            hashes.append(key)
+            counts.append(min(count, _MAX_COUNT))
+        hashes.extend(old_hashes[i:])
+        counts.extend(old_counts[i:])
+        self._hashes, self._counts, self._added = hashes, counts, {}
+
+    def _maybe_compact(self) -> None:
+        # A dict entry costs ~100 bytes, an array entry 12: keep the dict part bounded on big corpora.
+        if len(self._added) >= COMPACT_EVERY:
+            self._compact()
 
     # -------------------------------------------------------------------------------------------------- file
 

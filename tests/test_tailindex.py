@@ -179,3 +179,19 @@ def test_index_command_bad_record_follows_the_error_policy(cli, tmp_path):
     assert skipped.exit_code == 0
     assert "skipped 1 of 2 records" in skipped.stderr
     assert TailIndex.load(str(tmp_path / "t.idx")).documents == 1
+
+
+def test_compaction_midway_keeps_every_count(monkeypatch):
+    from corpus_tools import tailindex
+
+    texts = [f"Lead {i}.\n{TEASER}\n{TEASER} {i % 3}" for i in range(20)]
+    reference = TailIndex()
+    for text in texts:
+        reference.add_text(text)
+    monkeypatch.setattr(tailindex, "COMPACT_EVERY", 3)
+    small = TailIndex()
+    for text in texts:
+        small.add_text(text)
+    assert small.items() == reference.items()
+    assert small.count(TEASER) == 20
+    assert small.count(f"{TEASER} 1") == 7
