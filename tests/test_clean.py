@@ -40,6 +40,22 @@ def test_composition_is_byte_exact_with_one_index_given_to_both(tmp_path: Path) 
     assert cleaned == piped
 
 
+def chain(cli, *commands: list) -> bytes:
+    """In-process equivalent of a pipe of single commands (the real-pipe test above proves they agree)."""
+    data = None
+    for command in commands:
+        result = cli([str(a) for a in command], input=data)
+        assert result.exit_code == 0, result.stderr
+        data = result.stdout_bytes
+    return data
+
+
+def clean_out(cli, *args: str) -> bytes:
+    result = cli(["clean", SEEDS, "--no-corpus-aware", "-q", *args])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout_bytes
+
+
 def test_corpus_aware_by_default_is_the_same_as_a_prebuilt_index(tmp_path: Path, cli) -> None:
     index = tmp_path / "tails.idx"
     assert cli(["index", SEEDS, "-o", index, "-q"]).exit_code == 0
@@ -50,25 +66,27 @@ def test_corpus_aware_by_default_is_the_same_as_a_prebuilt_index(tmp_path: Path,
 
 
 @pytest.mark.parametrize("off", ["normalize", "credits", "teasers"])
-def test_a_step_switched_off_is_the_pipe_without_it(off: str) -> None:
-    steps = [s for s in ("normalize", "credits", "teasers") if s != off]
-    piped = ok("corpus-tools ingest seeds/ | " + " | ".join(f"corpus-tools {s}" for s in steps))
-    assert ok(f"corpus-tools clean seeds/ --no-corpus-aware --no-{off} -q") == piped
+def test_a_step_switched_off_is_the_pipe_without_it(off: str, cli) -> None:
+    steps = [[s] for s in ("normalize", "credits", "teasers") if s != off]
+    assert clean_out(cli, f"--no-{off}") == chain(cli, ["ingest", SEEDS], *steps)
 
 
-def test_step_flags_are_the_single_commands_flags() -> None:
-    piped = ok(
-        "corpus-tools ingest seeds/ | corpus-tools normalize | corpus-tools credits --no-bios "
-        "| corpus-tools teasers --min-words 90 --no-credits"
+def test_step_flags_are_the_single_commands_flags(cli) -> None:
+    piped = chain(
+        cli,
+        ["ingest", SEEDS],
+        ["normalize"],
+        ["credits", "--no-bios"],
+        ["teasers", "--min-words", "90", "--no-credits"],
     )
-    cleaned = ok("corpus-tools clean seeds/ --no-corpus-aware -q --no-bios --min-words 90 --no-teasers-credits")
-    assert cleaned == piped
-    assert cleaned != ok("corpus-tools clean seeds/ --no-corpus-aware -q")
+    assert clean_out(cli, "--no-bios", "--min-words", "90", "--no-teasers-credits") == piped
+    assert piped != clean_out(cli)
 
 
-def test_stdin_is_json_lines_with_per_document_signals() -> None:
-    raw = ok("corpus-tools ingest seeds/")
-    assert ok("corpus-tools clean -q", input=raw) == ok(PIPE)
+def test_stdin_is_json_lines_with_per_document_signals(cli) -> None:
+    raw = chain(cli, ["ingest", SEEDS])
+    result = cli(["clean", "-q"], input=raw)
+    assert result.stdout_bytes == chain(cli, ["ingest", SEEDS], ["normalize"], ["credits"], ["teasers"])
 
 
 # ---------------------------------------------------------------------------------------------- --jobs
@@ -207,16 +225,13 @@ def test_a_failed_run_leaves_no_output_directory(tmp_path: Path, cli) -> None:
 # ---------------------------------------------------------------------------------------- config
 
 
-def test_config_file_maps_onto_the_steps_and_flags_override_it(tmp_path: Path) -> None:
+def test_config_file_maps_onto_the_steps_and_flags_override_it(tmp_path: Path, cli) -> None:
     config = tmp_path / "clean.toml"
     config.write_text("[credits]\nbios = false\n\n[teasers]\nmin_words = 90\n")
-    by_pipe = ok(
-        "corpus-tools ingest seeds/ | corpus-tools normalize | corpus-tools credits --no-bios "
-        "| corpus-tools teasers --min-words 90"
-    )
-    assert ok(f"corpus-tools clean seeds/ --no-corpus-aware -q --config {config}") == by_pipe
+    by_pipe = chain(cli, ["ingest", SEEDS], ["normalize"], ["credits", "--no-bios"], ["teasers", "--min-words", "90"])
+    assert clean_out(cli, "--config", str(config)) == by_pipe
     # A flag given on the command line wins over the file.
-    assert ok(f"corpus-tools clean seeds/ --no-corpus-aware -q --config {config} --bios --min-words 95") == ok(PIPE)
+    assert clean_out(cli, "--config", str(config), "--bios", "--min-words", "95") == clean_out(cli)
 
 
 def test_config_errors_name_the_file_and_key(tmp_path: Path, cli) -> None:
