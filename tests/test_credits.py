@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import pytest
 import regex
 from hypothesis import given
@@ -25,6 +26,7 @@ from corpus_tools.credits import (
 )
 from corpus_tools.labels import join_paragraphs, split_paragraphs
 from corpus_tools.pipeline import Pipeline
+from corpus_tools.teasers import Teasers
 
 CASES_DIR = DATA / "credits"
 GOLDEN = DATA / "golden" / "credits" / "seeds.jsonl"
@@ -219,6 +221,41 @@ def test_works_after_the_teaser_tail_was_cut():
     assert (found.authors, found.translators) == (["Hsu Chien-jung"], ["Eddy Chang"])
 
 
+TEASER_CASES = sorted((DATA / "teasers").glob("*.json"))
+
+
+def _all_documents() -> list[tuple[str, str]]:
+    """Every labelled document the project has: this set, the teasers step's set, the seeds."""
+    docs = [(c.name, c.text) for c in CASES]
+    docs += [(p.stem, join_paragraphs(orjson.loads(p.read_bytes())["paragraphs"])) for p in TEASER_CASES]
+    docs += [(p.stem, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt"))]
+    return docs
+
+
+def test_same_credits_whether_teasers_ran_before_or_after():
+    """Either order: over every labelled document of the project, credits finds exactly the same credits."""
+    assert len(TEASER_CASES) >= 40
+    keys = ("authors", "bylines", "translators")
+    differ = []
+    for name, text in _all_documents():
+        record = {"id": name, "text": text, "metadata": {}}
+        first = Pipeline((Credits(), Teasers())).process(record)
+        after = Pipeline((Teasers(), Credits())).process(record)
+        if [first["metadata"][k] for k in keys] != [after["metadata"][k] for k in keys]:
+            differ.append(name)
+    assert differ == []
+
+
+def test_never_labels_a_teaser_or_heading_of_the_teasers_fixture_set():
+    clashes = {}
+    for path in TEASER_CASES:
+        case = orjson.loads(path.read_bytes())
+        labelled = set(label_credits(case["paragraphs"]))
+        if labelled & (set(case["teasers"]) | set(case["headings"])):
+            clashes[path.stem] = sorted(labelled)
+    assert clashes == {}
+
+
 # ------------------------------------------------------------------------------------------------ metadata
 
 
@@ -291,8 +328,6 @@ def test_cli_bad_metadata_is_one_line_naming_file_and_line(cli, tmp_path):
 
 
 def _jsonl(text: str) -> bytes:
-    import orjson
-
     return orjson.dumps({"id": "x", "text": text}) + b"\n"
 
 
