@@ -374,8 +374,8 @@ def run_pipeline(
     return stats
 
 
-def _index_batch(prefix: Pipeline, batch: Batch) -> Any:
-    """A partial corpus index of one batch: the texts after ``prefix`` (the steps that run before teasers)."""
+def _index_batch(prefix: Pipeline, batch: Batch) -> tuple[Any, int]:
+    """A partial corpus index of one batch (the texts after ``prefix``), and the batch's size in bytes."""
     from corpus_tools.tailindex import TailIndex
 
     index = TailIndex()
@@ -387,19 +387,27 @@ def _index_batch(prefix: Pipeline, batch: Batch) -> Any:
         except RecordError:
             continue  # the main pass reports it
         index.add_text(record[prefix.text_field])
-    return index
+    return index, batch.size
 
 
 def build_index(
-    paths: Sequence[str], prefix: Pipeline, *, engine: Engine | None = None, batch_bytes: int = BATCH_BYTES
+    paths: Sequence[str],
+    prefix: Pipeline,
+    *,
+    engine: Engine | None = None,
+    batch_bytes: int = BATCH_BYTES,
+    progress: Progress | None = None,
 ) -> Any:
     """The corpus index (paragraph recurrence) of ``paths``, built from partial indexes of batches, in parallel."""
     from corpus_tools.tailindex import TailIndex
 
     engine = engine or LocalEngine(1)
     index = TailIndex()
-    for part in engine.map(_index_batch, prefix, batches(paths, batch_bytes=batch_bytes)):
+    for part, nbytes in engine.map(_index_batch, prefix, batches(paths, batch_bytes=batch_bytes)):
+        before = index.documents
         index.merge(part)
+        if progress is not None:
+            progress.advance(index.documents - before, nbytes)
     return index
 
 

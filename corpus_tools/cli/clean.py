@@ -13,6 +13,7 @@ import dataclasses
 import enum
 import importlib
 import inspect
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,8 +34,8 @@ from corpus_tools.cli.app import (
     report_rejects,
 )
 from corpus_tools.config import check_tables, config_hash, load_config, options_from
-from corpus_tools.errors import ConfigError
-from corpus_tools.io import open_output
+from corpus_tools.errors import ConfigError, CorpusError
+from corpus_tools.io import STDIN, compression_for, expand_inputs, open_output
 from corpus_tools.pipeline import OnError, Rejects
 from corpus_tools.shards import DEFAULT_SHARD_RECORDS, ShardWriter, is_directory_target, versions
 
@@ -198,12 +199,14 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
     quiet: bool = kwargs["quiet"]
     started = time.perf_counter()
     try:
-        index = _index(plan, inputs, engine)
-        pipeline = plan.pipeline(index)
         with contextlib.ExitStack() as stack:
+            progress = stack.enter_context(_progress(quiet, inputs))
+            index = _index(plan, inputs, engine, progress)
+            pipeline = plan.pipeline(index)
+            if progress is not None:
+                progress.phase("cleaning")
             rejects_path: str | None = kwargs["rejects"]
             rejects = Rejects(stack.enter_context(open_output(rejects_path)) if rejects_path else None)
-            progress = stack.enter_context(_progress(quiet))
             if sharded:
                 sink: Any = stack.enter_context(
                     ShardWriter(
@@ -293,34 +296,46 @@ def _engine(kwargs: dict[str, Any]) -> Any:
     return engines.LocalEngine(kwargs["jobs"])
 
 
-def _index(plan: engines.CleanPlan, inputs: tuple[str, ...], engine: Any) -> Any:
+def _index(plan: engines.CleanPlan, inputs: tuple[str, ...], engine: Any, progress: Any) -> Any:
     if plan.index is not None and "teasers" in plan.enabled():
         from corpus_tools.tailindex import TailIndex
 
         return TailIndex.load(plan.index)
     if plan.needs_index(inputs):
-        return engines.build_index(inputs, plan.index_prefix(), engine=engine)
+        if progress is not None:
+            progress.phase("indexing")
+        return engines.build_index(inputs, plan.index_prefix(), engine=engine, progress=progress)
     return None
 
 
 class _Bar:
-    """A rich progress display on stderr: documents, MB, MB/s. Refreshed by hand (no thread: workers fork)."""
+    """A rich progress display on stderr: phase, documents, MB, MB/s, and a bar when the input size is known.
 
-    def __init__(self) -> None:
+    Refreshed by hand from the main loop, not from a thread, so forking the worker processes stays safe.
+    """
+
+    def __init__(self, total_bytes: int | None) -> None:
         from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        self.progress = Progress(
-            SpinnerColumn(),
+        self.total = total_bytes
+        columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description:<9}")]
+        if total_bytes:
+            columns += [BarColumn(), TextColumn("{task.percentage:>3.0f}%")]
+        columns += [
             TextColumn("{task.fields[documents]:,} documents"),
-            TextColumn("{task.fields[mb]:.1f} MB"),
+            TextColumn("{task.fields[mb]:,.1f} MB"),
             TextColumn("{task.fields[rate]:.1f} MB/s"),
             TimeElapsedColumn(),
-            console=Console(file=sys.stderr),
-            auto_refresh=False,
-            transient=True,
-        )
-        self.task = self.progress.add_task("clean", documents=0, mb=0.0, rate=0.0)
+        ]
+        self.progress = Progress(*columns, console=Console(file=sys.stderr), auto_refresh=False, transient=True)
+        self.task: Any = None
+        self.phase("cleaning")
+
+    def phase(self, description: str) -> None:
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task(description, total=self.total, documents=0, mb=0.0, rate=0.0)
         self.documents = 0
         self.nbytes = 0
         self.started = time.perf_counter()
@@ -335,19 +350,30 @@ class _Bar:
         self.shown = now
         mb = self.nbytes / 1e6
         rate = mb / max(now - self.started, 1e-9)
-        self.progress.update(self.task, documents=self.documents, mb=mb, rate=rate)
+        self.progress.update(self.task, completed=self.nbytes, documents=self.documents, mb=mb, rate=rate)
         self.progress.refresh()
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool) -> Any:
+def _progress(quiet: bool, inputs: tuple[str, ...] = ()) -> Any:
     """A progress bar only when stderr is a terminal (never on stdout, never in a log file)."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    bar = _Bar()
+    bar = _Bar(_input_bytes(inputs))
     with bar.progress:
         yield bar
+
+
+def _input_bytes(inputs: tuple[str, ...]) -> int | None:
+    """The bytes the run will read, when known up front (plain files; not stdin, not compressed input)."""
+    try:
+        files = expand_inputs(inputs)
+    except CorpusError:
+        return None
+    if STDIN in files or any(compression_for(f) for f in files):
+        return None
+    return sum(os.path.getsize(f) for f in files) or None
 
 
 def _signature() -> inspect.Signature:
