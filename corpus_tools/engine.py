@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import concurrent.futures.process
 import importlib
 import io
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from typing import Any, BinaryIO, Protocol
 import orjson
 import zstandard
 
-from corpus_tools.errors import InputError, RecordError
+from corpus_tools.errors import CorpusError, InputError, RecordError
 from corpus_tools.io import STDIN, Item, document_item, expand_inputs, is_json_lines, json_line_items, open_binary
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, reject
 
@@ -275,20 +277,37 @@ class LocalEngine:
     def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]:
         if self.jobs == 1:
             return (fn(shared, item) for item in items)
-        # fork: workers start fast and inherit the steps (and a corpus index) without pickling them.
-        # The progress display refreshes by hand, not from a thread, so forking is safe.
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
         pool = concurrent.futures.ProcessPoolExecutor(
-            self.jobs, mp_context=context, initializer=_set_shared, initargs=(shared,)
+            self.jobs, mp_context=_start_context(), initializer=_set_shared, initargs=(shared,)
         )
         self._pools.append(pool)
-        return ordered(lambda item: pool.submit(_call_shared, fn, item), items, self.window)
+        return _worker_deaths(ordered(lambda item: pool.submit(_call_shared, fn, item), items, self.window))
 
     def close(self) -> None:
         for pool in self._pools:
             pool.shutdown(wait=True, cancel_futures=True)
         self._pools.clear()
+
+
+def _start_context() -> Any:
+    """fork when it is safe: workers start at once and inherit the steps (and a corpus index) without pickling.
+
+    Forking a process that runs other threads (a Dask client, a library's pool) can deadlock the child on a lock
+    some thread held, so then the workers start from a clean forkserver and receive the steps pickled.
+    (The progress display refreshes from the main loop, not from a thread, for this reason.)
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _worker_deaths(results: Iterator[Any]) -> Iterator[Any]:
+    """A worker killed under us (out of memory, a signal) becomes one error line, not a traceback."""
+    try:
+        yield from results
+    except concurrent.futures.process.BrokenProcessPool:
+        raise CorpusError("a worker process died unexpectedly (out of memory?); try fewer --jobs") from None
 
 
 def default_jobs() -> int:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import random
 import tempfile
+import threading
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -21,13 +23,14 @@ from corpus_tools.engine import (
     LinesBatch,
     LocalEngine,
     StreamSink,
+    _start_context,
     batch_items,
     batches,
     ordered,
     process_batch,
     run_pipeline,
 )
-from corpus_tools.errors import InputError, RecordError
+from corpus_tools.errors import CorpusError, InputError, RecordError
 from corpus_tools.io import RecordWriter, open_output, read_items
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, run
 from corpus_tools.records import Record
@@ -216,3 +219,33 @@ def test_memory_is_bounded_by_the_window(tmp_path: Path) -> None:
 def test_a_missing_input_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"), open_output(None) as stream:
         run_pipeline([str(tmp_path / "missing.jsonl")], PIPELINE, StreamSink(stream))
+
+
+class Die:
+    """A test step that kills the worker process running it, as the OOM killer would."""
+
+    name = "die"
+
+    def process(self, record: Record, text_field: str) -> Record:
+        os._exit(9)
+
+
+def test_a_dead_worker_is_one_error_line(corpus: list[str]) -> None:
+    engine = LocalEngine(2)
+    with pytest.raises(CorpusError, match="a worker process died unexpectedly"), open_output(os.devnull) as stream:
+        run_pipeline(corpus, Pipeline((Die(),)), StreamSink(stream), engine=engine)
+    engine.close()
+
+
+def test_workers_start_from_a_forkserver_when_threads_run(corpus: list[str]) -> None:
+    """Forking beside other threads can deadlock: then the steps are pickled to fresh workers, same output."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert _start_context().get_start_method() != "fork"
+        assert engine_run(corpus, 2, 4096) == sequential(corpus)
+    finally:
+        stop.set()
+        thread.join()
+    assert _start_context().get_start_method() == "fork"
