@@ -94,17 +94,30 @@ _NAME2 = rf"(?:{_TOKEN}(?:\s(?:{_PARTICLE}\s){{0,3}}{_TOKEN}){{1,5}}{_CJK}?)"
 _AND = r"(?:,?\s(?:and|&)\s|,\s)"
 _NAMES1 = rf"{_NAME1}(?:{_AND}{_NAME1}){{0,5}}"
 
-BYLINE_RE = regex.compile(rf"^By\s(?P<names>{_NAMES1})\s*+$")
-TRANSLATOR_RE = regex.compile(rf"^[Tt]ranslated\s(?:and\sedited\s|and\sadapted\s)?by\s(?P<names>{_NAMES1})\.?\s*+$")
-# The start of a bio: NAME, then `is`, an appositive `, a ... ,`, or `and NAME are`.
-BIO_HEAD_RE = regex.compile(rf"^(?P<name>{_NAME2})(?P<after>\s(?:is|was)\s|,\s|{_AND})")
+# What may follow the names of a byline: `By Ann Lee, Staff reporter`, `By Ann Lee / Staff writer`.
+_BYLINE_TAIL = r"(?P<desc>\s?[,/|—–-]\s[^.!?,/|—–]{1,60}+)?"
+BYLINE_RE = regex.compile(rf"^By\s(?P<names>{_NAMES1}){_BYLINE_TAIL}\s*+$")
+TRANSLATOR_RE = regex.compile(
+    rf"^(?:[Tt]ranslated|Translation)(?:\sfrom\s(?:the\s)?\p{{Lu}}\p{{L}}*+)?(?:\sand\s(?:edited|adapted))?"
+    rf"\sby\s(?P<names>{_NAMES1})\.?\s*+$"
+)
+# A title before the name of a bio's subject; not part of the name recorded.
+_HONORIFIC = r"(?:(?:Dr|Prof|Professor|Mr|Mrs|Ms|Rev)\.?\s)?"
+# The verbs of a bio. `teaches` and `lectures` say the role themselves.
+_VERB = r"(?:is|was|has\sbeen|serves\sas|works\sas|teaches|lectures)"
+_PLURAL_VERB = r"(?:are|were|have\sbeen|serve\sas|work\sas|teach|lecture)"
+_ROLE_VERBS = frozenset({"teaches", "lectures", "teach", "lecture"})
+# The start of a bio: NAME, then a verb, an appositive `, a ... ,`, or `and NAME are`.
+BIO_HEAD_RE = regex.compile(rf"^{_HONORIFIC}(?P<name>{_NAME2})(?P<after>\s{_VERB}\s|,\s|{_AND})")
+# A bio that names no one: `The writer is a research fellow at ...`.
+ANONYMOUS_BIO_RE = regex.compile(r"^The\s(?:author|writer|columnist)s?+\s(?:is|are|was|were)\s")
 # The verb of an appositive bio, after the appositive: `..., is a junior researcher at ...`.
-APPOSITIVE_VERB_RE = regex.compile(r",\s(?:is|was)\s")
+APPOSITIVE_VERB_RE = regex.compile(r",\s(?:is|was|serves\sas)\s")
 # More authors in a list at the start: `NAME, NAME and NAME are ...`.
-NAME_LIST_RE = regex.compile(rf"\G(?:{_AND})(?P<name>{_NAME2})")
-PLURAL_VERB_RE = regex.compile(r"\G\s(?:are|were)\s")
+NAME_LIST_RE = regex.compile(rf"\G(?:{_AND}){_HONORIFIC}(?P<name>{_NAME2})")
+PLURAL_VERB_RE = regex.compile(rf"\G\s{_PLURAL_VERB}\s")
 # A second author later in the line: `NAME is ... and NAME is ...`.
-SECOND_AUTHOR_RE = regex.compile(rf"(?:,\s|\s)and\s(?P<name>{_NAME2})\s(?:is|was)\s")
+SECOND_AUTHOR_RE = regex.compile(rf"(?:,\s|\s)and\s{_HONORIFIC}(?P<name>{_NAME2})\s{_VERB}\s")
 CJK_SUFFIX_RE = regex.compile(rf"{_CJK}$")
 SPLIT_NAMES_RE = regex.compile(r",?\s(?:and|&)\s|,\s")
 
@@ -171,67 +184,76 @@ def _shape(line: str, options: CreditsOptions) -> tuple[str | None, list[str]]:
         return None, []
     if options.bylines and line.startswith("By"):
         match = BYLINE_RE.match(line)
-        if match:
+        # A trailing descriptor must say what the author is (`Staff reporter`); else it is no byline.
+        if match and (match["desc"] is None or _has_role(match["desc"], options)):
             names = _split_names(match["names"])
             if names:
                 return BYLINE, names
-    if options.translators and line[:10].lower() == "translated":
+    if options.translators and line[:11].lower() in ("translated ", "translation"):
         match = TRANSLATOR_RE.match(line)
         if match:
             names = _split_names(match["names"])
             if names:
                 return TRANSLATOR, names
     if options.bios:
-        names = bio_names(line, options)
-        if names:
+        names = _bio(line, options)
+        if names is not None:
             return BIO, names
     return None, []
 
 
 def bio_names(line: str, options: CreditsOptions | None = None) -> list[str]:
-    """The authors a bio-shaped line names, or ``[]`` when the line does not read like a bio."""
-    options = options or CreditsOptions()
+    """The authors a bio-shaped line names; ``[]`` when it does not read like a bio or names no one."""
+    return _bio(line, options or CreditsOptions()) or []
+
+
+def _bio(line: str, options: CreditsOptions) -> list[str] | None:
+    """The names of a bio-shaped line (``[]`` for `The writer is ...`), ``None`` when it is not one."""
     if len(line) > options.max_line_chars or word_count(line) > options.max_bio_words:
-        return []
+        return None
+    anonymous = ANONYMOUS_BIO_RE.match(line)
+    if anonymous is not None:
+        return [] if _has_role(line[anonymous.end() :], options) else None
     head = BIO_HEAD_RE.match(line)
     if head is None or not _person_like(head["name"]):
-        return []
+        return None
     names = [_latin_name(head["name"])]
     after = head["after"]
     predicate_start: int | None = None
-    if after.strip() in ("is", "was"):
+    role_verb = False
+    if not after.startswith(",") and after.split()[0] not in ("and", "&"):
         predicate_start = head.end()
+        role_verb = after.strip() in _ROLE_VERBS
     else:
         # Either a list of authors (`NAME and NAME are`, `NAME, NAME and NAME are`) or an appositive.
         pos = head.start("after")
         more: list[str] = []
-        while True:
+        while len(more) < 5:
             match = NAME_LIST_RE.match(line, pos)
             if match is None or not _person_like(match["name"]):
                 break
             more.append(_latin_name(match["name"]))
             pos = match.end()
-            if len(more) >= 5:
-                break
         plural = PLURAL_VERB_RE.match(line, pos) if more else None
         if plural is not None:
             names.extend(more)
             predicate_start = plural.end()
+            role_verb = plural.group().strip() in _ROLE_VERBS
         elif after.startswith(","):
             appositive = line[head.end() :]
             # An appositive describes the person: `Huynh Tam Sang, an international relations lecturer ..., is`.
             verb = APPOSITIVE_VERB_RE.search(appositive)
             if verb is None or not _has_role(appositive[: verb.start()], options):
-                return []
+                return None
             predicate_start = head.end() + verb.end()
     if predicate_start is None:
-        return []
+        return None
     predicate = line[predicate_start:]
     if not predicate[:1].islower() and not predicate[:1].isdigit():
         # `is a`, `is an`, `is professor emeritus`: a bio's predicate starts in lower case.
-        return []
-    if not _has_role(predicate, options):
-        return []
+        return None
+    if not role_verb and not _has_role(predicate, options):
+        return None
     for match in SECOND_AUTHOR_RE.finditer(predicate):
         if _person_like(match["name"]):
             names.append(_latin_name(match["name"]))
@@ -366,7 +388,7 @@ def _label_bios_before(
                 i -= 1
                 continue
             break
-        if not bio_names(line.strip(), options):
+        if _bio(line.strip(), options) is None:
             break
         labels[i] = Label(BIO, reason, STEP)
         taken += 1
