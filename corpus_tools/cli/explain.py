@@ -15,7 +15,7 @@ from rich.text import Text
 
 from corpus_tools.cli.app import Inputs, TextField, app
 from corpus_tools.errors import InputError, RecordError
-from corpus_tools.explain import ExplainOptions, Explanation, Row, explain_record
+from corpus_tools.explain import CUT_KINDS, ExplainOptions, Explanation, Row, explain_record
 from corpus_tools.io import read_items
 from corpus_tools.labels import BODY
 from corpus_tools.records import check_record
@@ -116,6 +116,8 @@ def render_rich(doc: Explanation, console: Console, *, full: bool = False) -> No
     """A table per document: index, label, the step and its reason, words, the paragraph (one line unless
     ``full``), then a one-line summary coloured like the labels (which doubles as the legend)."""
     title = Text.assemble((doc.id or "(no id)", "bold"), ("  " + doc.source, "dim") if doc.source else "")
+    if doc.normalized:
+        title.append(f"  (normalized: {sum(doc.normalize_counts.values())} changes)", style="dim")
     table = Table(
         title=title,
         title_justify="left",
@@ -158,16 +160,13 @@ def _why(row: Row) -> Text:
 
 
 def _summary(doc: Explanation) -> Text:
+    """``20 paragraphs: 14 body · 1 bio · 1 translator · 4 teaser  → 6 would be cut``, in the labels' colours."""
     text = Text(f"{len(doc.rows)} paragraphs: ")
     parts = [(kind, n) for kind, n in doc.counts().items() if n]
     for j, (kind, n) in enumerate(parts):
         if j:
             text.append(" · ", style="dim")
         text.append(f"{n} {kind}", style=STYLES.get(kind, "bold"))
-    cut = sum(n for kind, n in parts if kind not in (BODY, "heading"))
-    text.append(f"   ({cut} would be cut", style="dim")
-    if doc.normalized:
-        changes = sum(doc.normalize_counts.values())
-        text.append(f"; normalized first, {changes} changes", style="dim")
-    text.append(")", style="dim")
+    cut = sum(n for kind, n in parts if kind in CUT_KINDS)
+    text.append(f"  → {cut} would be cut", style="bold" if cut else "dim")
     return text
