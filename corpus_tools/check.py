@@ -19,9 +19,12 @@ What is a finding and what is unusable input:
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import html.entities
 import json
+import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -189,28 +192,82 @@ def _is_list_of(value: Any, kind: type) -> bool:
     return isinstance(value, list) and all(isinstance(v, kind) for v in value)
 
 
-class _FirstSeen:
-    """Digest -> where it was first seen, packed in one int (file number and line) to keep memory small."""
+class DigestTable:
+    """A map from 16-byte digests to 8-byte values in about 32 bytes per entry (a ``dict`` costs ~133).
+
+    Entries live packed in one append-only ``bytearray`` (24 bytes each: digest, value); an open-addressing index
+    of 4-byte entry numbers (linear probing, kept between 1/3 and 2/3 full) finds them. Growing rehashes the
+    packed entries, never empty slots.
+    """
+
+    ENTRY = DIGEST_SIZE + 8
 
     def __init__(self) -> None:
-        self.seen: dict[bytes, int] = {}
+        self.entries = bytearray()
+        self.index = array("I", bytes(4 * 1024))  # entry number + 1; 0 is an empty slot
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def setdefault(self, digest: bytes, value: int) -> int | None:
+        """The value stored for ``digest``, or ``None`` after storing ``value`` (< 2**64) for it."""
+        entries, index, size = self.entries, self.index, self.ENTRY
+        mask = len(index) - 1
+        slot = int.from_bytes(digest[:8], "little") & mask
+        while True:
+            number = index[slot]
+            if not number:
+                break
+            offset = (number - 1) * size
+            if entries[offset : offset + DIGEST_SIZE] == digest:
+                return int.from_bytes(entries[offset + DIGEST_SIZE : offset + size], "little")
+            slot = (slot + 1) & mask
+        entries += digest
+        entries += value.to_bytes(8, "little")
+        self.size += 1
+        index[slot] = self.size
+        if 3 * self.size > 2 * len(index):
+            self._grow()
+        return None
+
+    def _grow(self) -> None:
+        index = array("I", bytes(8 * len(self.index)))
+        mask = len(index) - 1
+        entries, size = self.entries, self.ENTRY
+        for number in range(1, self.size + 1):
+            offset = (number - 1) * size
+            slot = int.from_bytes(entries[offset : offset + 8], "little") & mask
+            while index[slot]:
+                slot = (slot + 1) & mask
+            index[slot] = number
+        self.index = index
+
+
+class _FirstSeen:
+    """Key -> where it was first seen: a 16-byte digest of the key and the place packed in 8 bytes (file number
+    in the high 24 bits, line in the low 40), in a :class:`DigestTable`. No key text is kept."""
+
+    def __init__(self) -> None:
+        self.seen = DigestTable()
         self.sources: list[str] = []
         self._source_numbers: dict[str, int] = {}
 
     def add(self, key: str, doc: Doc) -> str | None:
         """Remember ``key``; return where it was first seen if it was seen before."""
         digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=DIGEST_SIZE).digest()
-        first = self.seen.get(digest)
-        if first is not None:
-            number, line = divmod(first, 1 << 40)
-            source = self.sources[number]
-            return source if line == 0 else f"{source}:{line}"
         number = self._source_numbers.get(doc.source)
         if number is None:
-            number = self._source_numbers[doc.source] = len(self.sources)
-            self.sources.append(doc.source)
-        self.seen[digest] = (number << 40) + (doc.line or 0)
-        return None
+            number = len(self.sources)
+        first = self.seen.setdefault(digest, (number << 40) + min(doc.line or 0, (1 << 40) - 1))
+        if first is None:
+            if number == len(self.sources):
+                self._source_numbers[doc.source] = number
+                self.sources.append(doc.source)
+            return None
+        number, line = divmod(first, 1 << 40)
+        source = self.sources[number]
+        return source if line == 0 else f"{source}:{line}"
 
 
 def _duplicate_id(options: CheckOptions) -> Checker:
@@ -277,6 +334,8 @@ def _unicode(options: CheckOptions) -> Checker:
             match = _SURROGATE.search(value)
             if match:
                 hits.append(Hit(f"lone surrogate U+{ord(match.group()):04X} in {path}"))
+        if doc.text is None or not _BAD_CHAR.search(doc.text):  # one scan of the whole text in the usual case
+            return hits
         for index, paragraph in enumerate(doc.paragraphs):
             match = _BAD_CHAR.search(paragraph)
             if match:
@@ -303,13 +362,67 @@ def _strings(value: Any, path: str = "record") -> Iterator[tuple[str, str]]:
 
 
 def _mojibake(options: CheckOptions) -> Checker:
-    from ftfy.badness import is_bad
-
     def check(doc: Doc) -> list[Hit]:
+        if doc.text is None or not _loud_characters().search(doc.text):
+            return []
         hits = [Hit(f"looks like mojibake: {_snippet(p)}", i) for i, p in enumerate(doc.paragraphs) if is_bad(p)]
         return hits if len(hits) >= options.mojibake_min_paragraphs else []
 
     return check
+
+
+# ftfy's badness regex is a long alternation tried at every position: ~0.5 us per character, the slowest thing
+# check does. Every one of its matches contains at least one "loud" character (a character of its mojibake
+# categories other than the everyday punctuation of the "common", "start_punctuation" and "end_punctuation"
+# ones: curly quotes, dashes, ellipsis ...; tests/test_check.py verifies this exhaustively for short strings)
+# and is at most 7 characters long. So searching only the windows around loud characters gives ftfy's answer
+# exactly, and plain English news with curly quotes costs one scan for a character class.
+_QUIET_CATEGORIES = ("common", "start_punctuation", "end_punctuation")
+_WINDOW = 8
+
+
+def class_chars(fragment: str) -> set[str]:
+    """The characters a regex character-class body such as ``"a-cxÒ-Ö"`` (no escapes) stands for."""
+    chars: set[str] = set()
+    i = 0
+    while i < len(fragment):
+        if i + 2 < len(fragment) and fragment[i + 1] == "-":
+            chars.update(chr(c) for c in range(ord(fragment[i]), ord(fragment[i + 2]) + 1))
+            i += 3
+        else:
+            chars.add(fragment[i])
+            i += 1
+    return chars
+
+
+@functools.cache
+def _loud_characters() -> re.Pattern[str]:
+    from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
+
+    loud: set[str] = set()
+    quiet: set[str] = set()
+    for name, fragment in MOJIBAKE_CATEGORIES.items():
+        (quiet if name in _QUIET_CATEGORIES else loud).update(class_chars(fragment))
+    quiet -= loud
+    # Characters the pattern names outside the categories (Cyrillic, Greek, MacRoman sequences ...).
+    loud.update(c for c in BADNESS_RE.pattern if ord(c) > 127 and c not in quiet)
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(loud)) + "]")
+
+
+def is_bad(text: str) -> bool:
+    """Exactly ``ftfy.badness.is_bad(text)``, searching only around the characters a match needs."""
+    from ftfy.badness import BADNESS_RE
+
+    start = stop = -1
+    for match in _loud_characters().finditer(text):
+        position = match.start()
+        if position - _WINDOW <= stop:
+            stop = position + _WINDOW
+            continue
+        if stop >= 0 and BADNESS_RE.search(text, start, stop):
+            return True
+        start, stop = max(0, position - _WINDOW), position + _WINDOW
+    return stop >= 0 and BADNESS_RE.search(text, start, stop) is not None
 
 
 # Named entities (HTML5's list, with the semicolon, so "AT&T;" or "R&D;" are not taken for one), numeric
@@ -325,6 +438,8 @@ def _html_entities(options: CheckOptions) -> Checker:
     def check(doc: Doc) -> list[Hit]:
         hits: list[Hit] = []
         total = 0
+        if doc.text is None or "&" not in doc.text:
+            return hits
         for index, paragraph in enumerate(doc.paragraphs):
             if "&" not in paragraph:
                 continue

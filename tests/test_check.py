@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from conftest import DATA, ROOT, run_shell
+from conftest import DATA, ROOT, SEEDS, run_shell
 from corpus_tools import check
 from corpus_tools.check import RULE_NAMES, CheckOptions, Severity, check_items, check_paths
 from corpus_tools.errors import ConfigError, InputError
@@ -176,8 +176,81 @@ def test_duplicate_state_is_fixed_size_digests_not_texts():
     seen = check._FirstSeen()
     doc = check.Doc({}, "f.jsonl", 1, "text")
     assert seen.add("x" * 100_000, doc) is None
-    assert [len(k) for k in seen.seen] == [check.DIGEST_SIZE]
+    assert len(seen.seen) == 1
+    assert len(seen.seen.entries) == check.DIGEST_SIZE + 8  # the digest and the packed place, nothing else
     assert seen.add("x" * 100_000, check.Doc({}, "g.jsonl", 9, "text")) == "f.jsonl:1"
+
+
+@given(st.lists(st.binary(min_size=16, max_size=16), max_size=3000), st.integers(0, 2**64 - 1))
+def test_digest_table_is_a_map(digests: list[bytes], value: int):
+    table = check.DigestTable()
+    truth: dict[bytes, int] = {}
+    for n, digest in enumerate(digests):
+        stored = (value + n) % 2**64
+        assert table.setdefault(digest, stored) == truth.get(digest)
+        truth.setdefault(digest, stored)
+    assert len(table) == len(truth)
+    assert all(table.setdefault(d, 0) == v for d, v in truth.items())
+
+
+# ------------------------------------------------------------------------------ mojibake, fast and exact
+
+LOUD_AND_QUIET = "".join(
+    sorted(set().union(*(check.class_chars(f) for f in __import__("ftfy").badness.MOJIBAKE_CATEGORIES.values())))
+)
+
+
+@given(st.text(alphabet=st.sampled_from(LOUD_AND_QUIET + "ÂÃØÙГВРСβΒΓ€œ°µ aZz.,?!\n1台"), max_size=40))
+def test_fast_is_bad_agrees_with_ftfy_on_mojibake_alphabets(text: str):
+    from ftfy.badness import is_bad
+
+    assert check.is_bad(text) == is_bad(text)
+
+
+@given(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60),
+    st.sampled_from(["latin-1", "cp1252", "mac_roman", "cp1251", "cp1253", "cp1257"]),
+)
+def test_fast_is_bad_agrees_with_ftfy_on_real_mojibake(text: str, codec: str):
+    from ftfy.badness import is_bad
+
+    garbled = text.encode("utf-8").decode(codec, errors="replace")
+    for sample in (text, garbled, "Plain words. " + garbled + " more words"):
+        assert check.is_bad(sample) == is_bad(sample)
+
+
+def test_fast_is_bad_agrees_with_ftfy_on_the_seeds():
+    from ftfy.badness import is_bad
+
+    paragraphs = [p for path in sorted(SEEDS.glob("*.txt")) for p in path.read_text(encoding="utf-8").split("\n")]
+    assert [check.is_bad(p) for p in paragraphs] == [is_bad(p) for p in paragraphs]
+
+
+def test_every_badness_match_needs_a_loud_character():
+    # Exhaustive over short strings of quiet characters (curly quotes, dashes ...) and ASCII: ftfy never calls
+    # them mojibake, which is what lets is_bad search only around loud characters.
+    import itertools
+
+    from ftfy.badness import BADNESS_RE
+
+    loud = check._loud_characters()
+    quiet = [c for c in LOUD_AND_QUIET if not loud.match(c)]
+    assert "’" in quiet and "“" in quiet and "—" in quiet
+    alphabet = [*quiet, *"aZ .,?!\n\t19"]
+    for n in (1, 2, 3):
+        for chars in itertools.product(alphabet, repeat=n):
+            assert not BADNESS_RE.search("".join(chars)), chars
+
+
+def test_class_chars_matches_the_regex_reading_of_ftfy_categories():
+    import re
+
+    from ftfy.badness import MOJIBAKE_CATEGORIES
+
+    for fragment in MOJIBAKE_CATEGORIES.values():
+        expected = {chr(c) for c in range(0x80, 0x10000) if re.match("[" + fragment + "]", chr(c))}
+        assert check.class_chars(fragment) == expected
+        assert all(ord(c) < 0x10000 for c in fragment)
 
 
 # ------------------------------------------------------------------------------------------------ CLI
