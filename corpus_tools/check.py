@@ -889,6 +889,12 @@ def render_rich(report: Report, console: Any) -> None:
     console.print(Text(summary_line(report), style=verdict))
 
 
+def render_rules() -> str:
+    """Every rule with its default severity, reason and what it checks (``check --list-rules``)."""
+    width = max(len(rule.name) for rule in RULES)
+    return "".join(f"{r.name:<{width}}  {r.severity.value:<7}  {r.reason}: {r.doc}\n" for r in RULES)
+
+
 def render_json(report: Report) -> bytes:
     import orjson
 

@@ -256,6 +256,20 @@ def test_class_chars_matches_the_regex_reading_of_ftfy_categories():
 # ------------------------------------------------------------------------------------------------ CLI
 
 
+def test_list_rules(cli):
+    result = cli(["check", "--list-rules"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == list(RULE_NAMES)
+    assert lines[-1].startswith("duplicate-text  warning  duplicate text: no two records have exactly the same text")
+
+
+def test_max_findings_flag(cli):
+    result = cli(["check", "--format", "json", "--max-findings", "1", CASES / "empty-text-fire.jsonl"])
+    report = orjson.loads(result.stdout)
+    assert (len(report["findings"]), report["errors"]) == (1, 3)
+
+
 def test_cli_exit_codes(cli):
     assert cli(["check", CASES / "empty-text-quiet.jsonl"]).exit_code == 0
     assert cli(["check", CASES / "empty-text-fire.jsonl"]).exit_code == 1
@@ -371,6 +385,18 @@ def test_rich_report_renders_every_rule():
     assert all(name in text for name in RULE_NAMES)
     assert "mojibake-fire.jsonl:1: mojibake m1: paragraph 0: looks like mojibake" in text
     assert text.rstrip().endswith("checked 1 record: 1 record with errors, 0 with warnings: not clean")
+
+
+def test_text_field_moves_every_text_rule(cli):
+    line = b'{"id": "a", "content": "Q&amp;A", "source": "s", "metadata": {}}\n'
+    result = cli(["check", "--text-field", "content", "--format", "json"], input=line)
+    assert [(f["rule"], f["detail"]) for f in orjson.loads(result.stdout)["findings"]] == [
+        ("html-entities", "HTML entity &amp;")
+    ]
+    default = cli(["check", "--format", "json"], input=line)
+    assert [(f["rule"], f["detail"]) for f in orjson.loads(default.stdout)["findings"]] == [
+        ("schema", "missing 'text'")
+    ]
 
 
 def test_lone_surrogates_on_stdin_are_a_unicode_finding(cli):

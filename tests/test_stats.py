@@ -155,6 +155,21 @@ def test_plain_when_piped_and_top_option(cli):
     assert len(top) == 1 and top[0].startswith("     2 records: Although Taipei")
 
 
+def test_config_table_and_text_field(cli, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[stats]\nlength_bins = [0, 3]\ntop = 0\n", encoding="utf-8")
+    line = b'{"id": "a", "body": "one two three four", "source": "s", "metadata": {}}\n'
+    report = orjson.loads(cli(["stats", "--json", "--config", config, "--text-field", "body"], input=line).stdout)
+    assert report["length_histogram"] == [
+        {"min_words": 0, "max_words": 2, "records": 0},
+        {"min_words": 3, "max_words": None, "records": 1},
+    ]
+    config.write_text("[stats]\ntop = 'ten'\n", encoding="utf-8")
+    bad = cli(["stats", "--config", config], input=line)
+    assert bad.exit_code == 2
+    assert "option 'top' must be int" in bad.stderr
+
+
 def test_bad_input_is_exit_2(cli):
     bad = cli(["stats"], input=b'{"id": "a", "text": 3, "source": "s", "metadata": {}}\n')
     assert bad.exit_code == 2

@@ -19,9 +19,6 @@ class Format(str, enum.Enum):
     github = "github"
 
 
-RuleList = Annotated[list[str] | None, typer.Option(metavar="RULE", show_default=False)]
-
-
 @app.command()
 def check(
     inputs: Inputs = None,
@@ -47,6 +44,9 @@ def check(
     config: Annotated[
         str | None, typer.Option("--config", help="A TOML file; its [check] table sets rules and thresholds.")
     ] = None,
+    list_rules: Annotated[
+        bool, typer.Option("--list-rules", help="Print every rule, its default severity and what it checks; exit.")
+    ] = False,
     max_findings: Annotated[
         int | None,
         typer.Option("--max-findings", min=0, help="Findings listed per rule (counts are always exact); 0: all."),
@@ -58,12 +58,17 @@ def check(
     teaser-tail (errors by default) and duplicate-text (a warning by default). Warnings are reported but
     do not change the exit code.
     """
+    if list_rules:
+        typer.echo(checking.render_rules(), nl=False)
+        raise typer.Exit(0)
     options = checking.CheckOptions()
     if config is not None:
         options = options_from(checking.CheckOptions, load_config(config).get("check"), where=f"{config} [check]")
     options = checking.with_overrides(options, ignore=ignore or (), warn=warn or (), error=error or ())
     if max_findings is not None:
-        options = checking.CheckOptions(**{**options.__dict__, "max_findings": max_findings})
+        options = options_from(
+            checking.CheckOptions, {"max_findings": max_findings}, where="--max-findings", base=options
+        )
     report = checking.check_paths(tuple(inputs or ()), options, text_field=text_field)
     if output_format is Format.json:
         sys.stdout.buffer.write(checking.render_json(report))
