@@ -71,6 +71,9 @@ class CreditsOptions:
     dry_run: bool = False
 
 
+# One shared instance: building a frozen dataclass per call would cost more than matching most lines.
+DEFAULT_OPTIONS = CreditsOptions()
+
 # ------------------------------------------------------------------------------------------------ patterns
 #
 # Building blocks. Rule kept by every piece (and asserted by tests/test_credits.py): `*` and `+` only ever
@@ -153,7 +156,9 @@ _NOT_NAME_START = _words(
     """
     The This That These Those It Its He She They We I Our His Her Their A An In On At But And Yet So If When While
     Such Both Every Each Some Many Most All There Here What Why How Who Whose Which Mr Mrs Ms Dr President
-    Premier Minister Former
+    Premier Minister Former Although However After Before Since Because Despite During Like Unlike With Without
+    For From To As Under Over Through Meanwhile Still Then Now Today Yesterday Last Next Even Only Also Not No
+    Where One Two Three Several Few Under Among Between Against Across Unless Until Once Whether
     """
 )
 # Words that make a capitalised phrase a place or an institution, not a person ("South Korea and Japan are ...").
@@ -175,7 +180,7 @@ def credit_kind(paragraph: str, options: CreditsOptions | None = None) -> str | 
 
     Position decides whether a bio-shaped line is a bio; that is :func:`label_credits`'s job.
     """
-    return _shape(paragraph.strip(), options or CreditsOptions())[0]
+    return _shape(paragraph.strip(), options or DEFAULT_OPTIONS)[0]
 
 
 def _shape(line: str, options: CreditsOptions) -> tuple[str | None, list[str]]:
@@ -189,12 +194,10 @@ def _shape(line: str, options: CreditsOptions) -> tuple[str | None, list[str]]:
             names = _split_names(match["names"])
             if names:
                 return BYLINE, names
-    if options.translators and line[:11].lower() in ("translated ", "translation"):
-        match = TRANSLATOR_RE.match(line)
-        if match:
-            names = _split_names(match["names"])
-            if names:
-                return TRANSLATOR, names
+    if options.translators:
+        names = _translator_names(line, options)
+        if names:
+            return TRANSLATOR, names
     if options.bios:
         names = _bio(line, options)
         if names is not None:
@@ -202,20 +205,32 @@ def _shape(line: str, options: CreditsOptions) -> tuple[str | None, list[str]]:
     return None, []
 
 
+def _translator_names(line: str, options: CreditsOptions) -> list[str]:
+    """The names of a translator credit line (stripped), ``[]`` when it is not one."""
+    if len(line) > options.max_line_chars or line[:11].lower() not in ("translated ", "translation"):
+        return []
+    match = TRANSLATOR_RE.match(line)
+    return _split_names(match["names"]) if match else []
+
+
 def bio_names(line: str, options: CreditsOptions | None = None) -> list[str]:
     """The authors a bio-shaped line names; ``[]`` when it does not read like a bio or names no one."""
-    return _bio(line, options or CreditsOptions()) or []
+    return _bio(line, options or DEFAULT_OPTIONS) or []
 
 
 def _bio(line: str, options: CreditsOptions) -> list[str] | None:
     """The names of a bio-shaped line (``[]`` for `The writer is ...`), ``None`` when it is not one."""
-    if len(line) > options.max_line_chars or word_count(line) > options.max_bio_words:
+    if len(line) > options.max_line_chars:
         return None
     anonymous = ANONYMOUS_BIO_RE.match(line)
+    head = None if anonymous else BIO_HEAD_RE.match(line)
+    # The cheap anchored matches first: most lines fail there, before any word is counted.
+    if (anonymous is None and head is None) or word_count(line) > options.max_bio_words:
+        return None
     if anonymous is not None:
         return [] if _has_role(line[anonymous.end() :], options) else None
-    head = BIO_HEAD_RE.match(line)
-    if head is None or not _person_like(head["name"]):
+    assert head is not None
+    if not _person_like(head["name"]):
         return None
     names = [_latin_name(head["name"])]
     after = head["after"]
@@ -320,7 +335,7 @@ def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) 
 
     Works whether or not the teaser tail is still there, and whether or not it was cut already.
     """
-    options = options or CreditsOptions()
+    options = options or DEFAULT_OPTIONS
     labels: dict[int, Label] = {}
     filled = [i for i, p in enumerate(paragraphs) if p.strip()]
     if not filled:
@@ -333,7 +348,8 @@ def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) 
     translator_lines = []
     if options.translators:
         for i in filled:
-            if i not in labels and credit_kind(paragraphs[i], options) == TRANSLATOR:
+            # Only the translator shape is asked for here: the bio shape matters only in the bio position.
+            if i not in labels and _translator_names(paragraphs[i].strip(), options):
                 labels[i] = Label(TRANSLATOR, REASON_TRANSLATED_BY, STEP)
                 translator_lines.append(i)
 
@@ -410,7 +426,7 @@ class CreditsFound:
 
 def find_credits(paragraphs: list[str], options: CreditsOptions | None = None) -> CreditsFound:
     """Label the credits and collect the names they give, in text order, each name once."""
-    options = options or CreditsOptions()
+    options = options or DEFAULT_OPTIONS
     labels = label_credits(paragraphs, options)
     authors: list[str] = []
     translators: list[str] = []
@@ -429,7 +445,7 @@ class Credits:
     name = STEP
 
     def __init__(self, options: CreditsOptions | None = None) -> None:
-        self.options = options or CreditsOptions()
+        self.options = options or DEFAULT_OPTIONS
 
     def process(self, record: Record, text_field: str) -> Record:
         paragraphs = split_paragraphs(record[text_field])

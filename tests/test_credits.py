@@ -385,6 +385,8 @@ PATHOLOGICAL = [
     "Translated by " + "J. " * 330_000,
     "Ann van der " * 90_000 + "Lee is a",
     "林" * 1_000_000,
+    "Ann Lee is a professor" + " and Ann Lee" * 80_000,
+    "The writer is a" + " writer" * 140_000,
 ]
 
 
@@ -394,6 +396,8 @@ def test_megabyte_lines_are_no_credit_and_patterns_finish(text: str):
     # The patterns themselves, without the length guard, finish on the same megabyte (linear, by structure).
     for pattern in (credits_module.BYLINE_RE, credits_module.TRANSLATOR_RE, credits_module.BIO_HEAD_RE):
         pattern.match(text)
+    assert len(credits_module.SECOND_AUTHOR_RE.findall(text)) <= text.count(" and ")
+    credits_module.NAME_LIST_RE.match(text, 7)
 
 
 PIECES = [*"Aa .,-’林()", "By ", "Ann ", "Lee", " is a ", " and ", "van ", "professor", "Translated by "]
