@@ -276,9 +276,14 @@ def _bio(line: str, options: CreditsOptions) -> list[str] | None:
 
 
 def _has_role(text: str, options: CreditsOptions) -> bool:
+    """Whether the first words of ``text`` name a role (`researchers`, `editor-in-chief`, `Taipei-based writer`)."""
     words = [w.lower() for w in _ROLE_WORD_RE.findall(text, endpos=min(len(text), 400))][:_ROLE_WINDOW_WORDS]
     extra = {r.lower() for r in options.extra_roles}
-    return any(w in ROLES or w.rstrip("s") in ROLES or w in extra for w in words)
+    for word in words:
+        for form in (word, *word.split("-")) if "-" in word else (word,):
+            if form in ROLES or form in extra or (form.endswith("s") and form[:-1] in ROLES):
+                return True
+    return False
 
 
 def _person_like(name: str) -> bool:
