@@ -179,3 +179,15 @@ def test_rich_full_mode_wraps_instead_of_cutting():
     plain = regex.sub(r"\x1b\[[0-9;]*m", "", _render(doc, full=True))
     assert "…" not in plain
     assert "it is reality." in plain  # the end of teaser 16, beyond one line
+
+
+def test_index_and_text_field_options(cli, tmp_path):
+    index = tmp_path / "tails.idx"
+    assert cli(["index", SEEDS, "-o", index]).exit_code == 0
+    records = tmp_path / "in.jsonl"
+    text = SEED_000.read_text(encoding="utf-8")
+    records.write_bytes(orjson.dumps({"id": "x", "body": text}) + b"\n")
+    result = cli(["explain", "--json", "--index", index, "--text-field", "body", records])
+    assert result.exit_code == 0, result.stderr
+    [doc] = parse_jsonl(result.stdout_bytes)
+    assert doc["summary"]["teaser"] == 4 and doc["summary"]["bio"] == 1
