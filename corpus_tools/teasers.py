@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import regex
 
-from corpus_tools.errors import RecordError
+from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.labels import Label, cut, ends_sentence, join_paragraphs, split_paragraphs, word_count
 from corpus_tools.records import Record, metadata_of
 
@@ -86,6 +86,14 @@ class TeasersOptions:
     credits_removed_slack: int = 0
     min_recurrence: int = 3
     dry_run: bool = False
+
+    def __post_init__(self) -> None:
+        if self.min_words < 1 or self.max_words < self.min_words:
+            raise ConfigError(f"teasers: min_words ({self.min_words}) must be >= 1 and <= max_words ({self.max_words})")
+        if self.heading_max_words < 1 or self.credits_removed_slack < 0 or self.min_recurrence < 2:
+            raise ConfigError(
+                "teasers: heading_max_words must be >= 1, credits_removed_slack >= 0, min_recurrence >= 2"
+            )
 
 
 # A body paragraph may stop on a colon (before a list or quote that the scraper lost) or on a closing quote

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
 from corpus_tools.credits import Credits
-from corpus_tools.errors import RecordError
+from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.labels import Label, ends_sentence, split_paragraphs, word_count
 from corpus_tools.pipeline import Pipeline
 from corpus_tools.tailindex import TailIndex
@@ -510,3 +510,18 @@ def test_real_pipe_with_an_index(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == b""
     assert result.stdout == GOLDEN.read_bytes()  # a second pass finds nothing more: idempotent through pipes
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"min_words": 0},
+        {"min_words": 120},
+        {"heading_max_words": 0},
+        {"credits_removed_slack": -1},
+        {"min_recurrence": 1},
+    ],
+)
+def test_bad_options_are_config_errors(fields):
+    with pytest.raises(ConfigError, match="teasers: "):
+        TeasersOptions(**fields)
