@@ -199,15 +199,24 @@ def _tail(
     credit_kind: Callable[[str], str | None],
 ) -> list[tuple[int, str]]:
     """The teaser tail as (index, reason) pairs, bottom up."""
-    # The trailing run of in-band paragraphs, bottom up; blank lines are stepped over.
+    # The trailing run of in-band paragraphs, bottom up. Blank lines are stepped over, and so are short subheads
+    # ("Advertisement" after the tail, "More opinion" between teasers); but above a subhead inside the run only
+    # a truncated paragraph goes on with it, so a subhead standing before the tail still guards the body above.
     run: list[int] = []
+    after_heading = False
     i = len(paragraphs) - 1
     while i >= 0:
         paragraph = paragraphs[i]
         if paragraph.strip():
-            if not _in_band(paragraph, options):
+            if _in_band(paragraph, options):
+                if after_heading and not is_truncated(paragraph):
+                    break
+                run.append(i)
+                after_heading = False
+            elif is_heading(paragraph, options, credit_kind):
+                after_heading = bool(run)
+            else:
                 break
-            run.append(i)
         i -= 1
     above = i  # the line right above the run (a blank-free neighbour), or -1
     truncated = [j for j in run if is_truncated(paragraphs[j])]

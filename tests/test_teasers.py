@@ -46,6 +46,10 @@ def kinds(labels: dict[int, Label]) -> dict[int, tuple[str, str]]:
     return {i: (label.kind, label.reason) for i, label in sorted(labels.items())}
 
 
+def headings(labels: dict[int, Label]) -> list[int]:
+    return sorted(i for i, label in labels.items() if label.kind == "heading")
+
+
 def teasers_of(labels: dict[int, Label]) -> list[int]:
     return sorted(i for i, label in labels.items() if label.kind == "teaser")
 
@@ -154,6 +158,24 @@ def test_band_is_an_option():
 def test_subhead_right_before_the_tail_stays():
     labels = label_teasers([BODY, "Related stories", TEASER])
     assert kinds(labels) == {1: ("heading", "subhead"), 2: ("teaser", "truncated")}
+
+
+def test_subheads_after_and_inside_the_tail_are_stepped_over_and_kept():
+    labels = label_teasers([BODY, BIO, TEASER, "More opinion", TEASER, STOP_TEASER, "Advertisement"])
+    assert kinds(labels) == {
+        2: ("teaser", "truncated"),
+        3: ("heading", "subhead"),
+        4: ("teaser", "truncated"),
+        5: ("teaser", "contiguous"),
+        6: ("heading", "subhead"),
+    }
+
+
+def test_a_subhead_guards_the_full_stop_paragraph_above_it():
+    # above a subhead only a truncated paragraph continues the tail: the body's last paragraph stays,
+    # even with the credits-removed hint and a matching length
+    paragraphs = [BODY, words(100, "."), "Read more", TEASER]
+    assert teasers_of(label_teasers(paragraphs, credits_removed=True)) == [3]
 
 
 def test_leading_byline_is_not_an_end_credits_block():
@@ -421,7 +443,7 @@ def test_seeds_with_credits_in_either_order(cli, order):
 _BODY_LINES = st.sampled_from(
     [BODY, "Short subhead", "- a list item", "Ends with a colon:", words(30, "."), words(100, "."), words(103, "?")]
 )
-_TAIL_LINES = st.sampled_from([TEASER, STOP_TEASER, words(104), words(97, ","), ""])
+_TAIL_LINES = st.sampled_from([TEASER, STOP_TEASER, words(104), words(97, ","), "", "More opinion", "Advertisement"])
 _CREDIT_LINES = st.sampled_from([[], [BIO], [BIO, TRANSLATOR], ["By Jane Doe"]])
 
 
@@ -436,7 +458,8 @@ def test_property_cut_lines_form_the_tail_and_sentences_outside_it_stay(paragrap
     labels = label_teasers(paragraphs)
     cut = teasers_of(labels)
     start = tail_start(paragraphs)
-    assert cut == [i for i in range(start, len(paragraphs)) if paragraphs[i].strip()]
+    # the tail is everything from its start, except blank lines and subheads, which stay
+    assert cut == [i for i in range(start, len(paragraphs)) if paragraphs[i].strip() and i not in headings(labels)]
     for i, paragraph in enumerate(paragraphs):
         if i < start and ends_sentence(paragraph):
             assert i not in cut
