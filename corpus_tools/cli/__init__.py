@@ -7,6 +7,7 @@ from corpus_tools.cli import check  # noqa: F401
 from corpus_tools.cli import stats  # noqa: F401
 from corpus_tools.cli import teasers  # noqa: F401
 from corpus_tools.cli import clean  # noqa: F401
+from corpus_tools.cli import normalize  # noqa: F401
 from corpus_tools.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -1,0 +1,470 @@
+"""``normalize``: ftfy-exact Unicode repair at many times ftfy's speed, then whitespace and punctuation fixes.
+
+Two stages, applied until the text stops changing (at most :data:`MAX_ROUNDS` rounds):
+
+1. **Unicode repair** (:func:`repair_unicode`): the output is *identical* to ``ftfy.fix_text(text, config)``
+   with the configuration :func:`ftfy_config` builds from the options. ``fix_text`` cuts a text into segments
+   (each line with its ``\\n``, and any run longer than ``max_decode_length`` cut there) and fixes each segment on
+   its own with ``fix_and_explain``. A segment comes out of ``fix_and_explain`` unchanged exactly when no fixer
+   changes it in the first pass, and every fixer has a cheap necessary condition:
+
+   - ``unescape_html``: an entity-shaped ``&...;`` (ftfy's own ``HTML_ENTITY_RE``);
+   - ``fix_encoding``: the segment is not ASCII *and* ``ftfy.badness.is_bad`` says so. ``is_bad`` is a regex
+     whose every alternative needs at least one character of :data:`SUSPECT_CHARS` (derived from ftfy's
+     ``MOJIBAKE_CATEGORIES``; a test re-checks the claim), so it only runs on segments holding one;
+   - character fixers (C1 controls, control characters, terminal escapes, odd line breaks, surrogates,
+     ligatures, character width, curly quotes when straightening): a character class built from ftfy's tables;
+   - normalization: ``unicodedata.is_normalized`` (C speed).
+
+   A whole document is checked first with one class search and one ``is_normalized``; only documents that fail
+   are walked segment by segment, and only segments that fail go through ftfy itself.
+
+2. **Whitespace and punctuation** (:func:`fix_spacing`): odd spaces to plain spaces, runs of spaces collapsed,
+   spaces at both ends of a line removed, blank lines at both ends of the text removed and runs of blank lines
+   collapsed to one; a doubled full stop closing a sentence (``Taiwan..``) to one, a doubled en dash (``––``) to
+   an em dash. A real ellipsis (``...``, ``…``) is never touched.
+
+Every change is counted by kind (:data:`KINDS`); every kind is always present in ``metadata.normalize``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import ftfy
+import regex
+from ftfy import chardata
+from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
+
+from corpus_tools.errors import ConfigError
+from corpus_tools.records import Record, metadata_of
+
+# ------------------------------------------------------------------------------------------------ options
+
+FORMS = ("NFC", "NFKC", "NFD", "NFKD", "none")
+
+
+@dataclass(frozen=True)
+class NormalizeOptions:
+    """What ``normalize`` repairs. Defaults suit scraped news: fix damage, keep real typography.
+
+    ftfy options (each maps onto the :class:`ftfy.TextFixerConfig` field of the same meaning; see
+    :func:`ftfy_config` for the ones that are fixed on purpose):
+    """
+
+    #: Decode HTML entities (``&amp;`` -> ``&``, ``&#8217;`` -> ``’``). Always on or off, never ftfy's "auto",
+    #: which stops decoding for the rest of a text once it has seen a ``<`` (output would depend on line order).
+    unescape_html: bool = True
+    #: Repair mojibake (``â€™`` -> ``’``): UTF-8 decoded as cp1252/latin-1 and friends, and C1 controls.
+    fix_encoding: bool = True
+    #: Replace Latin ligatures (``ﬁ`` -> ``fi``), almost always a copy-and-paste artefact.
+    fix_latin_ligatures: bool = True
+    #: Replace fullwidth Latin and halfwidth katakana with standard widths (``Ｔａｉｗａｎ`` -> ``Taiwan``;
+    #: also turns fullwidth CJK punctuation such as ``，`` into ASCII): turn off for CJK-heavy corpora.
+    fix_character_width: bool = True
+    #: Straighten curly quotes (``“’”`` -> ``"'"``). Off by default: curly quotes are real typography here
+    #: (ftfy's own default is on).
+    straighten_quotes: bool = False
+    #: Unicode normalization form: "NFC" (default, composes without changing meaning), "NFKC" (also folds
+    #: compatibility characters: ``²`` -> ``2``, ``ﬁ`` -> ``fi``, NBSP -> space), "NFD", "NFKD" or "none".
+    unicode_form: str = "NFC"
+    #: Whitespace fixes: odd spaces, runs of spaces, spaces at line ends, blank lines (see :func:`fix_spacing`).
+    whitespace: bool = True
+    #: Punctuation fixes: ``Taiwan..`` -> ``Taiwan.`` and ``––`` -> ``—``.
+    punctuation: bool = True
+
+    def __post_init__(self) -> None:
+        if self.unicode_form not in FORMS:
+            raise ConfigError(f"unicode_form must be one of {', '.join(FORMS)}, not {self.unicode_form!r}")
+
+
+# ftfy's own default; kept so segments are cut exactly where fix_text cuts them.
+MAX_DECODE_LENGTH = 1_000_000
+
+# A second round only runs when the spacing fixes changed something that could make ftfy see more
+# (collapsing "Ã  la" into "Ã la" makes it mojibake ftfy recognises); in practice two rounds reach the fixed point.
+MAX_ROUNDS = 4
+
+
+def ftfy_config(options: NormalizeOptions = NormalizeOptions()) -> ftfy.TextFixerConfig:
+    """The ftfy configuration ``normalize`` matches exactly, every field set on purpose.
+
+    Fixed on purpose: ``fix_line_breaks`` (one paragraph per line depends on it), ``fix_surrogates`` (lone
+    surrogates cannot be written as UTF-8 JSON), ``remove_control_chars`` and ``remove_terminal_escapes`` (never
+    content in a text corpus). ``restore_byte_a0``, ``replace_lossy_sequences``, ``decode_inconsistent_utf8`` and
+    ``fix_c1_controls`` stay at ftfy's defaults because ``fix_text`` ignores them anyway: with ``explain=False``,
+    ``fix_and_explain`` calls ``fix_encoding(text)`` without the config. ``explain=False`` is what ``fix_text``
+    uses; ``max_decode_length`` is ftfy's default.
+    """
+    return ftfy.TextFixerConfig(
+        unescape_html=options.unescape_html,
+        remove_terminal_escapes=True,
+        fix_encoding=options.fix_encoding,
+        restore_byte_a0=True,
+        replace_lossy_sequences=True,
+        decode_inconsistent_utf8=True,
+        fix_c1_controls=True,
+        fix_latin_ligatures=options.fix_latin_ligatures,
+        fix_character_width=options.fix_character_width,
+        uncurl_quotes=options.straighten_quotes,
+        fix_line_breaks=True,
+        fix_surrogates=True,
+        remove_control_chars=True,
+        normalization=None if options.unicode_form == "none" else options.unicode_form,  # type: ignore[arg-type]
+        max_decode_length=MAX_DECODE_LENGTH,
+        explain=False,
+    )
+
+
+# -------------------------------------------------------------------------------------------------- kinds
+
+#: Every kind of change, in the order they appear in ``metadata.normalize``.
+#: ftfy's repairs count *segments* (lines) repaired, because ftfy reports which fixes it applied to a line,
+#: not how many characters each one touched. The spacing and punctuation kinds count occurrences.
+KINDS = (
+    "entities",  # HTML entities decoded
+    "mojibake",  # text re-decoded (UTF-8 read as cp1252, latin-1, ...), including C1 controls
+    "control_chars",  # control characters and terminal escape sequences removed
+    "line_breaks",  # CRLF (each one counts), CR, U+2028/U+2029, NEL (lines holding them) turned into LF
+    "surrogates",  # UTF-16 surrogates joined or replaced with U+FFFD
+    "ligatures",  # Latin ligatures taken apart
+    "width",  # fullwidth/halfwidth characters made standard width
+    "quotes",  # curly quotes straightened (only with straighten_quotes)
+    "unicode_form",  # Unicode normalization changed the line
+    "spaces",  # odd spaces (NBSP, thin space, tab, ...) made plain spaces
+    "space_runs",  # runs of spaces collapsed into one
+    "line_spaces",  # spaces removed at the start or end of a line
+    "blank_lines",  # blank lines removed (runs collapsed to one, none at either end of the text)
+    "double_periods",  # "Taiwan.." -> "Taiwan."
+    "double_dashes",  # "––" -> "—"
+)
+
+_ZERO = dict.fromkeys(KINDS, 0)
+
+# What each step of an ftfy explanation is, as a kind.
+_APPLIED_KIND = {
+    "unescape_html": "entities",
+    "decode_inconsistent_utf8": "mojibake",
+    "fix_c1_controls": "mojibake",
+    "fix_latin_ligatures": "ligatures",
+    "fix_character_width": "width",
+    "uncurl_quotes": "quotes",
+    "fix_line_breaks": "line_breaks",
+    "fix_surrogates": "surrogates",
+    "remove_terminal_escapes": "control_chars",
+    "remove_control_chars": "control_chars",
+}
+
+
+def zero_counts() -> dict[str, int]:
+    """A fresh counts object with every kind at 0."""
+    return dict(_ZERO)
+
+
+# ----------------------------------------------------------------------------------- the ftfy fast path
+
+
+def _char_class(codepoints: Iterable[int]) -> str:
+    """A regex character class matching exactly ``codepoints`` (as escaped ranges, surrogates included)."""
+    points = sorted(set(codepoints))
+    parts: list[str] = []
+    i = 0
+    while i < len(points):
+        j = i
+        while j + 1 < len(points) and points[j + 1] == points[j] + 1:
+            j += 1
+        lo, hi = points[i], points[j]
+        parts.append(_escape(lo) if lo == hi else f"{_escape(lo)}-{_escape(hi)}")
+        i = j + 1
+    return "[" + "".join(parts) + "]"
+
+
+def _escape(codepoint: int) -> str:
+    return f"\\U{codepoint:08x}"
+
+
+def _category_chars(spec: str) -> set[int]:
+    """The characters of one ftfy ``MOJIBAKE_CATEGORIES`` entry (a regex class body with ``a-z`` ranges)."""
+    chars: set[int] = set()
+    i = 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            chars.update(range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            i += 3
+        else:
+            chars.add(ord(spec[i]))
+            i += 1
+    return chars
+
+
+def _suspect_chars() -> frozenset[int]:
+    """Characters at least one of which every match of ftfy's ``BADNESS_RE`` contains.
+
+    Walking ``BADNESS_RE`` alternative by alternative: each one needs a character from the categories below,
+    or one of the literal letters listed (``[ØÙ]..[ØÙ]..``, ``‚[âó]…``, ``вЂ``, ``[ВГРС]…[ВГРС]``,
+    ``[ΒΓΞΟ]…[ΒΓΞΟ]``). The everyday typography of news text (’ “ ” — – … NBSP, the "common", "start/end
+    punctuation" and "kaomoji" categories) is deliberately *not* here, so lines holding only that skip ``is_bad``.
+    ``tests/test_normalize.py`` checks the claim against ``is_bad`` itself.
+    """
+    chars: set[int] = set()
+    for name in ("c1", "bad", "upper_accented", "lower_accented", "currency", "numeric", "box", "law"):
+        chars |= _category_chars(MOJIBAKE_CATEGORIES[name])
+    chars |= {ord(c) for c in "ØÙ‚ЂВГРСΒΓΞΟ"}
+    return frozenset(chars)
+
+
+SUSPECT_CHARS = _suspect_chars()
+
+_C1 = range(0x80, 0xA0)
+_LINE_BREAKS = (ord("\r"), 0x2028, 0x2029, 0x85)
+_SURROGATES = range(0xD800, 0xE000)
+_QUOTES = {ord(c) for c in "\u02bc\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f"}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Compiled checks for one set of options: what can make ftfy change a segment."""
+
+    config: ftfy.TextFixerConfig
+    explain_config: ftfy.TextFixerConfig
+    form: str | None
+    entities: re.Pattern[str] | None
+    fixers: re.Pattern[str]  # characters some character fixer always changes
+    suspect: re.Pattern[str] | None  # characters without which is_bad is false
+    any_trigger: re.Pattern[str]  # union of the two, for the whole-document check
+    ascii_trigger: re.Pattern[str]  # the ASCII part, for ASCII documents
+
+
+_PLANS: dict[NormalizeOptions, _Plan] = {}
+
+
+def _plan(options: NormalizeOptions) -> _Plan:
+    plan = _PLANS.get(options)
+    if plan is not None:
+        return plan
+    config = ftfy_config(options)
+    fixer_chars: set[int] = set(chardata.CONTROL_CHARS) | {0x1B} | set(_C1) | set(_LINE_BREAKS) | set(_SURROGATES)
+    if options.fix_latin_ligatures:
+        fixer_chars |= set(chardata.LIGATURES)
+    if options.fix_character_width:
+        fixer_chars |= set(chardata.WIDTH_MAP)
+    if options.straighten_quotes:
+        fixer_chars |= _QUOTES
+    suspect = SUSPECT_CHARS if options.fix_encoding else frozenset()
+    trigger = fixer_chars | suspect
+    plan = _Plan(
+        config=config,
+        # The same fixes with an explanation, so each repaired segment can be counted by kind. The output is the
+        # same as with explain=False because the four fix_encoding sub-options are at their defaults.
+        explain_config=config._replace(explain=True),
+        form=config.normalization,
+        entities=re.compile(chardata.HTML_ENTITY_RE.pattern) if options.unescape_html else None,
+        fixers=re.compile(_char_class(fixer_chars)),
+        suspect=re.compile(_char_class(suspect)) if suspect else None,
+        any_trigger=re.compile(_char_class(trigger)),
+        ascii_trigger=re.compile(_char_class(c for c in trigger if c < 0x80)),
+    )
+    _PLANS[options] = plan
+    return plan
+
+
+def segments(text: str, max_length: int | None = None) -> Iterator[str]:
+    """The pieces ``ftfy.fix_text`` fixes one by one: lines with their ``\\n``, long ones cut every ``max_length``."""
+    max_length = max_length or MAX_DECODE_LENGTH
+    pos = 0
+    end = len(text)
+    while pos < end:
+        cut = text.find("\n", pos) + 1
+        if cut == 0:
+            cut = end
+        if cut - pos > max_length:
+            cut = pos + max_length
+        yield text[pos:cut]
+        pos = cut
+
+
+def _may_change(segment: str, plan: _Plan) -> bool:
+    """False only when ftfy with ``plan.config`` is certain to return ``segment`` unchanged."""
+    if plan.fixers.search(segment):
+        return True
+    if plan.entities is not None and "&" in segment and plan.entities.search(segment):
+        return True
+    if plan.form is not None and not unicodedata.is_normalized(plan.form, segment):
+        return True
+    return plan.suspect is not None and plan.suspect.search(segment) is not None and is_bad(segment)
+
+
+def _document_is_clean(text: str, plan: _Plan) -> bool:
+    """True when no segment of ``text`` can change: one class search and one normalization check."""
+    if len(text) > MAX_DECODE_LENGTH:
+        return False  # fix_text would cut a long line mid-way: decide per segment
+    if plan.entities is not None and "&" in text and plan.entities.search(text):
+        return False
+    if text.isascii():
+        # ASCII is NFC/NFKC/NFD/NFKD already and never mojibake; only control characters and CR can apply.
+        return plan.ascii_trigger.search(text) is None
+    if plan.any_trigger.search(text):
+        return False
+    return plan.form is None or unicodedata.is_normalized(plan.form, text)
+
+
+def repair_unicode(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
+    """``ftfy.fix_text(text, ftfy_config(options))``, fast, and the number of segments repaired by kind."""
+    counts = zero_counts()
+    return _repair(text, _plan(options), counts), counts
+
+
+def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> str:
+    if "\r\n" in text and len(text) <= MAX_DECODE_LENGTH:
+        # Windows line breaks would send every line through ftfy. A "\r" just before the "\n" that ends a
+        # segment changes no other fixer's decision (is_bad, the encodings and the entity pattern treat it like
+        # the "\n" after it, and it composes with nothing), so fixing them up front gives what fix_text gives;
+        # the differential test checks it. Not for texts whose lines fix_text would cut mid-way.
+        counts["line_breaks"] += text.count("\r\n")
+        text = text.replace("\r\n", "\n")
+    if not text or _document_is_clean(text, plan):
+        return text
+    out: list[str] = []
+    for segment in segments(text):
+        if _may_change(segment, plan):
+            work = _order_mark_runs(segment) if plan.form is not None else segment
+            fixed, steps = ftfy.fix_and_explain(work, plan.explain_config)
+            if fixed != segment:
+                kinds = {_step_kind(step) for step in steps or ()}
+                if work != segment:
+                    kinds.add("unicode_form")  # the marks ordered above, which ftfy's NFC would have done
+                for kind in kinds:
+                    counts[kind] += 1
+            segment = fixed
+        out.append(segment)
+    return "".join(out)
+
+
+# Runs of combining marks longer than the 30 of Unicode's stream-safe format (UAX #15) only occur in garbage.
+_LONG_MARK_RUN = regex.compile(r"\P{ccc=0}{31,}")
+
+
+def _order_mark_runs(segment: str) -> str:
+    """``segment`` with long runs of combining marks put in canonical order, so normalization stays linear.
+
+    CPython orders combining marks with an insertion sort, quadratic in the length of a run: a text made of 100,000
+    marks takes minutes in ``unicodedata.normalize`` and so in ftfy. Every normalization form starts by stably
+    sorting each run by combining class, so sorting first (in O(n log n)) changes nothing in the result; and no
+    other ftfy fixer reads combining marks (none is in its badness categories, single-byte charsets or UTF-8
+    clues; a test checks), so the output stays identical to ftfy's.
+    """
+    if len(segment) <= 30:
+        return segment
+    return _LONG_MARK_RUN.sub(_sorted_marks, segment)
+
+
+def _sorted_marks(match: regex.Match[str]) -> str:
+    run = match.group()
+    classes = [unicodedata.combining(c) for c in run]
+    if 0 in classes:  # `regex` knows a newer Unicode than `unicodedata`: leave the run to ftfy as it is
+        return run
+    return "".join(c for _, c in sorted(zip(classes, run, strict=True), key=lambda pair: pair[0]))
+
+
+def _step_kind(step: tuple[str, str]) -> str:
+    action, parameter = step
+    if action == "apply":
+        return _APPLIED_KIND[parameter]
+    if action == "normalize":
+        return "unicode_form"
+    return "mojibake"  # encode / decode / transcode: re-decoding the text
+
+
+# ------------------------------------------------------------------------------- whitespace, punctuation
+
+# Spaces that are not U+0020: tab, vertical tab, form feed, NBSP, ogham space, en quad ... hair space, narrow NBSP,
+# medium mathematical space, ideographic space. Zero-width characters are not spaces (joiners carry meaning).
+_ODD_SPACE = re.compile("[\t\x0b\x0c\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_ODD_SPACE_ASCII = frozenset("\t\x0b\x0c")
+_SPACE_RUN = re.compile("  +")
+_LINE_SPACES = re.compile("^ +| +$", re.MULTILINE)
+_BLANK_RUN = re.compile("\n\n\n+")
+# Cheap whole-text check for spaces at line ends and blank-line runs: the engine skips ahead to each "\n".
+_LINE_END_CHECK = re.compile(r"\n(?:(?<= \n)|(?<=\n\n\n)| )").search
+_EDGE = (" ", "\n")
+# Two full stops, not part of a longer run, after a word (or closing punctuation) and closing a sentence: at the
+# end of the line, or before a space and the start of a new sentence. "wait.. what" is left alone (a two-dot
+# ellipsis in informal writing), and so are "1..10", "../", "..." and "…".
+_DOUBLE_PERIOD = regex.compile(
+    r"(?<=[^\s.])\.\.(?=[\p{Pe}\p{Pf}\"']*(?:$|[ ]+[\p{Lu}\p{Lt}\p{Lo}\p{Pi}\p{Ps}\"'\d]))", regex.MULTILINE
+)
+_DOUBLE_DASH = re.compile("(?<!\u2013)\u2013\u2013(?!\u2013)")
+
+
+def fix_spacing(text: str, options: NormalizeOptions, counts: dict[str, int]) -> str:
+    """The whitespace and punctuation fixes on text with ``\\n`` line breaks; adds what it did to ``counts``."""
+    if options.whitespace:
+        text = _fix_whitespace(text, counts)
+    if options.punctuation:
+        if ".." in text:
+            text, n = _DOUBLE_PERIOD.subn(".", text)
+            counts["double_periods"] += n
+        if "\u2013\u2013" in text:
+            text, n = _DOUBLE_DASH.subn("\u2014", text)
+            counts["double_dashes"] += n
+    return text
+
+
+def _fix_whitespace(text: str, counts: dict[str, int]) -> str:
+    if not text.isascii() or not _ODD_SPACE_ASCII.isdisjoint(text):
+        text, n = _ODD_SPACE.subn(" ", text)
+        counts["spaces"] += n
+    if "  " in text:
+        text, n = _SPACE_RUN.subn(" ", text)
+        counts["space_runs"] += n
+    if text[:1] in _EDGE or text[-1:] in _EDGE or _LINE_END_CHECK(text):
+        text, n = _LINE_SPACES.subn("", text)
+        counts["line_spaces"] += n
+        # Paragraphs are lines, so every "\n" removed here is one blank paragraph gone.
+        collapsed = _BLANK_RUN.sub("\n\n", text.strip("\n"))
+        counts["blank_lines"] += len(text) - len(collapsed)
+        text = collapsed
+    return text
+
+
+# ------------------------------------------------------------------------------------------------- the step
+
+
+def normalize_text(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
+    """The normalized text and the number of changes by kind (every kind in :data:`KINDS`, zeros included).
+
+    Repairs Unicode exactly as ``ftfy.fix_text`` with :func:`ftfy_config` would, then fixes spacing and
+    punctuation, and repeats while a round still changes something, so the result is a fixed point:
+    ``normalize_text(normalize_text(t)[0])[0] == normalize_text(t)[0]``.
+    """
+    plan = _plan(options)
+    counts = zero_counts()
+    for _ in range(MAX_ROUNDS):
+        before = text
+        text = _repair(text, plan, counts)
+        text = fix_spacing(text, options, counts)
+        if text == before:
+            break
+    return text, counts
+
+
+class Normalize:
+    """The ``normalize`` step: rewrites the text field and sets ``metadata.normalize`` (counts by kind).
+
+    ``metadata.normalize`` describes this run only: it replaces any value a previous run left.
+    """
+
+    name = "normalize"
+
+    def __init__(self, options: NormalizeOptions = NormalizeOptions()) -> None:
+        self.options = options
+        _plan(options)  # compile the checks once, up front
+
+    def process(self, record: Record, text_field: str) -> Record:
+        text, counts = normalize_text(record[text_field], self.options)
+        record[text_field] = text
+        metadata_of(record)["normalize"] = counts
+        return record

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Benchmarks for corpus-tools, run on a corpus built from the seeds (stdlib and project dependencies only).
+
+    python scripts/bench.py corpus --size-mb 50          # build (or reuse) the corpus only
+    python scripts/bench.py normalize --size-mb 50       # ftfy baseline vs normalize vs the I/O limit
+
+Figures are MB of input JSON lines per second of CPU time of this one process, i.e. per core: the machine
+may be busy with other work, and CPU time is what a single worker spends. Each subcommand is one function
+``run_<name>(args)`` plus an entry in :data:`COMMANDS`; add new ones the same way (they reuse :func:`build_corpus`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+DEFAULT_DATA = ROOT / "bench-data"
+
+# ------------------------------------------------------------------------------------------------ the corpus
+
+#: The defects a damaged document carries (one or two of them), each the way scraped news shows it.
+DEFECTS = ("mojibake", "entities", "crlf", "nbsp", "punctuation")
+
+
+def _seed_paragraphs() -> list[str]:
+    paragraphs: list[str] = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        paragraphs.extend(p for p in path.read_text(encoding="utf-8").split("\n") if p.strip())
+    return paragraphs
+
+
+def _mojibake(text: str) -> str:
+    # UTF-8 bytes read as Windows-1252 (the usual accident); the 5 undefined bytes pass through as latin-1.
+    return "".join(
+        b.decode("cp1252") if b not in b"\x81\x8d\x8f\x90\x9d" else b.decode("latin-1")
+        for b in (bytes([x]) for x in text.encode("utf-8"))
+    )
+
+
+def _entities(text: str) -> str:
+    # An HTML export that escaped typography: curly quotes and dashes as entities, & as &amp;.
+    for char, entity in (("&", "&amp;"), ("’", "&#8217;"), ("“", "&ldquo;"), ("”", "&rdquo;"), ("—", "&mdash;")):
+        text = text.replace(char, entity)
+    return text
+
+
+def _damage(paragraphs: list[str], kinds: list[str], rng: random.Random) -> str:
+    """One document with ``kinds`` of damage: mojibake and entities hit a few paragraphs (a pasted quote, an
+    escaped section), CRLF hits the whole document, NBSP a handful of spaces, punctuation a few sentence ends."""
+    paragraphs = list(paragraphs)
+
+    def some() -> list[int]:
+        return rng.sample(range(len(paragraphs)), k=min(len(paragraphs), rng.randint(1, 3)))
+
+    if "mojibake" in kinds:
+        for i in some():
+            paragraphs[i] = _mojibake(paragraphs[i])
+    if "entities" in kinds:
+        for i in some():
+            paragraphs[i] = _entities(paragraphs[i])
+    if "nbsp" in kinds:
+        for i in some():
+            words = paragraphs[i].split(" ")
+            cut = rng.randrange(1, max(2, len(words)))
+            paragraphs[i] = " ".join(words[:cut]) + "\u00a0" + " ".join(words[cut:])
+    if "punctuation" in kinds:
+        for i in some():
+            if paragraphs[i].endswith("."):
+                paragraphs[i] += "."
+            paragraphs[i] = paragraphs[i].replace(" — ", " –– ")
+        paragraphs.extend([""] * rng.randint(1, 4))  # trailing blank lines, as in seed 002
+    return ("\r\n" if "crlf" in kinds else "\n").join(paragraphs)
+
+
+def build_corpus(path: str | Path, size_mb: float, defect_share: float = 0.10, seed: int = 0) -> Path:
+    """Write (once; reused when present) a JSON-lines corpus of about ``size_mb`` MB built from the seeds.
+
+    Each document is 8-40 seed paragraphs in random order; ``defect_share`` of them carry one or two of
+    :data:`DEFECTS`. ``path`` is a folder: the file name says size, share and seed, so different corpora coexist.
+    """
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"corpus-{size_mb:g}mb-{defect_share:g}-{seed}.jsonl"
+    if target.exists():
+        return target
+    rng = random.Random(seed)
+    paragraphs = _seed_paragraphs()
+    limit = int(size_mb * 1_000_000)
+    written = 0
+    tmp = target.with_suffix(".tmp")
+    with open(tmp, "wb") as out:
+        n = 0
+        while written < limit:
+            doc = rng.sample(paragraphs, k=rng.randint(8, min(40, len(paragraphs))))
+            damaged = rng.random() < defect_share
+            kinds = rng.sample(DEFECTS, k=rng.randint(1, 2)) if damaged else []
+            text = _damage(doc, kinds, rng) if damaged else "\n".join(doc)
+            record = {"id": f"doc{n:07d}", "text": text, "source": "bench", "metadata": {"defects": kinds}}
+            line = orjson.dumps(record) + b"\n"
+            out.write(line)
+            written += len(line)
+            n += 1
+    os.replace(tmp, target)
+    return target
+
+
+def read_lines(path: Path) -> list[bytes]:
+    """The corpus's lines, read once into memory so disk speed is not measured."""
+    with open(path, "rb") as f:
+        return f.readlines()
+
+
+def iter_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The corpus's records, one at a time (for benchmarks that stream rather than hold lines in memory)."""
+    with open(path, "rb") as f:
+        for line in f:
+            yield orjson.loads(line)
+
+
+# --------------------------------------------------------------------------------------------- measuring
+
+
+def measure(lines: list[bytes], process: Callable[[dict[str, Any]], Any], repeat: int = 1) -> float:
+    """Best CPU seconds over ``repeat`` runs of: parse each line with orjson, ``process`` it, write it back out."""
+    best = float("inf")
+    with open(os.devnull, "wb") as sink:
+        for _ in range(repeat):
+            start = time.process_time()
+            write = sink.write
+            for line in lines:
+                record = orjson.loads(line)
+                write(orjson.dumps(process(record)) + b"\n")
+            best = min(best, time.process_time() - start)
+    return best
+
+
+def _mb(lines: list[bytes]) -> float:
+    return sum(map(len, lines)) / 1_000_000
+
+
+def _report(rows: list[tuple[str, float]], megabytes: float) -> None:
+    width = max(len(name) for name, _ in rows)
+    print(f"{'':{width}}  {'CPU s':>8}  {'MB/s/core':>10}")
+    for name, seconds in rows:
+        print(f"{name:{width}}  {seconds:8.2f}  {megabytes / seconds:10.1f}")
+
+
+# --------------------------------------------------------------------------------------------- normalize
+
+
+def run_normalize(args: argparse.Namespace) -> int:
+    """Plain ftfy vs normalize vs orjson alone, over the same records, in one run; prints the ratios."""
+    import ftfy
+
+    from corpus_tools.normalize import Normalize, NormalizeOptions, ftfy_config, repair_unicode
+
+    path = build_corpus(args.data, args.size_mb, args.defect_share, args.seed)
+    lines = read_lines(path)
+    megabytes = _mb(lines)
+    print(f"corpus: {path} ({megabytes:.1f} MB, {len(lines)} documents, {args.defect_share:.0%} damaged)")
+
+    options = NormalizeOptions()
+    config = ftfy_config(options)
+    step = Normalize(options)
+
+    def baseline(record: dict[str, Any]) -> dict[str, Any]:
+        record["text"] = ftfy.fix_text(record["text"], config)
+        return record
+
+    def normalize(record: dict[str, Any]) -> dict[str, Any]:
+        return step.process(record, "text")
+
+    io_s = measure(lines, lambda record: record, args.repeat)
+    normalize_s = measure(lines, normalize, args.repeat)
+    ftfy_s = measure(lines, baseline, 1)
+    _report(
+        [("orjson read+write (I/O limit)", io_s), ("corpus-tools normalize", normalize_s), ("ftfy.fix_text", ftfy_s)],
+        megabytes,
+    )
+    speedup = ftfy_s / normalize_s
+    io_ratio = normalize_s / io_s
+    print(f"normalize vs ftfy baseline: {speedup:.1f}x faster (target >= 10x: {'met' if speedup >= 10 else 'MISSED'})")
+    print(f"normalize vs I/O limit: {io_ratio:.1f}x slower (target <= 5x: {'met' if io_ratio <= 5 else 'MISSED'})")
+
+    if args.verify:
+        # Not timed: the fast path must give exactly what ftfy gives on every document of the corpus.
+        bad = [
+            record["id"]
+            for record in map(orjson.loads, lines)
+            if repair_unicode(record["text"], options)[0] != ftfy.fix_text(record["text"], config)
+        ]
+        print(f"identity with ftfy: {len(lines) - len(bad)}/{len(lines)} documents identical")
+        if bad:
+            print(f"DIFFERENT: {', '.join(bad[:10])}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def run_corpus(args: argparse.Namespace) -> int:
+    """Only build the corpus (and say where it is)."""
+    print(build_corpus(args.data, args.size_mb, args.defect_share, args.seed))
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ the CLI
+
+
+def _corpus_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder for cached corpora (default: bench-data/)")
+    parser.add_argument("--size-mb", type=float, default=50, help="corpus size in MB (default: 50)")
+    parser.add_argument("--defect-share", type=float, default=0.10, help="share of damaged documents (default: 0.10)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the corpus (default: 0)")
+
+
+def _normalize_args(parser: argparse.ArgumentParser) -> None:
+    _corpus_args(parser)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the fast variants; the best counts")
+    parser.add_argument(
+        "--no-verify", dest="verify", action="store_false", help="skip the check that output equals ftfy's"
+    )
+
+
+#: name -> (help, add its arguments, run it). New benchmarks add an entry here.
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "corpus": ("build the benchmark corpus only", _corpus_args, run_corpus),
+    "normalize": ("ftfy baseline vs normalize vs orjson I/O", _normalize_args, run_normalize),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, add_args, _) in COMMANDS.items():
+        add_args(commands.add_parser(name, help=help_text))
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command][2](args)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())

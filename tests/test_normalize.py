@@ -1,0 +1,406 @@
+"""normalize: identity with ftfy (differential), the fast path's own claims, fixes and counts, bad input, CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+
+import ftfy
+import orjson
+import pytest
+from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES, is_bad
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from corpus_tools import normalize as nz
+from corpus_tools.errors import ConfigError
+from corpus_tools.normalize import (
+    KINDS,
+    SUSPECT_CHARS,
+    Normalize,
+    NormalizeOptions,
+    ftfy_config,
+    normalize_text,
+    repair_unicode,
+)
+from corpus_tools.pipeline import Pipeline
+
+CASES = DATA / "normalize"
+GOLDEN = DATA / "golden" / "normalize" / "seeds.jsonl"
+SEED_FILES = sorted(SEEDS.glob("*.txt"))
+
+
+def fix_text(text: str, options: NormalizeOptions = NormalizeOptions()) -> str:
+    """The reference: plain ftfy with the configuration normalize promises to match."""
+    return ftfy.fix_text(text, ftfy_config(options))
+
+
+def nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {k: v for k, v in counts.items() if v}
+
+
+# ------------------------------------------------------------------------------------- text to test with
+
+
+def _mojibake(text: str) -> str:
+    """UTF-8 bytes read as cp1252 (the usual scraping accident); undefined bytes become latin-1 C1 controls."""
+    return text.encode("utf-8").decode("sloppy-windows-1252")
+
+
+def _lossy_mojibake(text: str) -> str:
+    """UTF-8 read as strict cp1252, the undefined bytes lost as U+FFFD (``â€œ ... â€�``)."""
+    return text.encode("utf-8").decode("cp1252", errors="replace")
+
+
+def _latin1_mojibake(text: str) -> str:
+    return text.encode("utf-8").decode("latin-1")
+
+
+WORDS = ["Taiwan", "Japan", "the", "policy", "Tokyo", "said", "a", "in", "1990", "U.S.", "x", "AT&T", "<b>"]
+TYPOGRAPHY = [*"’‘“”—–…·•«»€£°×²", "\u00a0", "\u2009", "\u202f", "...", "..", "––", "e\u0301", "ﬁ", "Ｔａ"]
+CJK = [
+    "台灣",
+    "吳志中",
+    "釣魚台",
+    "東京",
+    "，",
+    "。",
+    "「",
+    "」",
+    "\u3000",
+    "한국어",
+    "\u1100\u1161",
+    "\u1100\u1161\u11a8",
+]
+ENTITIES = [
+    "&amp;",
+    "&#8217;",
+    "&#x2019;",
+    "&eacute;",
+    "&EACUTE;",
+    "&nbsp;",
+    "&lt;",
+    "&gt;",
+    "&hellip;",
+    "&amp",
+    "&#0;",
+]
+ENTITIES += ["&#55357;", "&notin;", "&bogus;", "&#xD800;"]
+CONTROLS = ["\x00", "\x07", "\x0b", "\x0c", "\x1b[31m", "\x7f", "\x81", "\x85", "\x93", "\x9d", "\ufeff", "\u200b"]
+CONTROLS += ["\u206a", "\ufff9", "\ud83d\udc4d", "\ud800", "\udc00"]
+BREAKS = ["\n", "\r\n", "\r", "\u2028", "\u2029", "\n\n\n", " \n", "\n "]
+PHRASES = ["It’s", "“quoted”", "— dash", "café", "Pérez", "naïve", "Ærø", "€5", "台灣", "👍", "Москва", "½", "→"]
+
+# Built once: flatmap would make generation several times slower.
+MOJIBAKE = sorted(
+    {make(s) for s in PHRASES + TYPOGRAPHY[:8] for make in (_mojibake, _lossy_mojibake, _latin1_mojibake)}
+    | {_mojibake(_mojibake(s)) for s in PHRASES}
+)
+PIECES = st.one_of(
+    st.sampled_from(WORDS),
+    st.sampled_from(TYPOGRAPHY),
+    st.sampled_from(CJK),
+    st.sampled_from(ENTITIES),
+    st.sampled_from(MOJIBAKE),
+    st.sampled_from(CONTROLS),
+    st.sampled_from(BREAKS),
+    st.sampled_from([" ", "  ", ". ", ", "]),
+    st.text(max_size=4),
+    st.text(st.characters(min_codepoint=0x80, max_codepoint=0x24F), max_size=3),
+)
+TEXTS = st.lists(PIECES, max_size=24).map("".join)
+
+POOLS = [WORDS, TYPOGRAPHY, CJK, ENTITIES, MOJIBAKE, CONTROLS, BREAKS, [" ", "  ", ". ", ", "]]
+
+
+def _random_text(rng: random.Random) -> str:
+    """Up to 60 pieces from the pools above, plus random code points, chosen by a hypothesis-seeded ``rng``."""
+    pieces = []
+    for _ in range(rng.randrange(60)):
+        if rng.random() < 0.1:
+            pieces.append(chr(rng.choice([rng.randrange(0x80, 0x250), rng.randrange(0x110000)])))
+        else:
+            pieces.append(rng.choice(rng.choice(POOLS)))
+    return "".join(pieces)
+
+
+# Drawing one seed per example and building the text from it is about ten times faster than drawing every
+# piece through hypothesis, which is what makes 10,000+ examples affordable; TEXTS keeps shrinkable examples.
+RANDOM_TEXTS = st.randoms(use_true_random=False).map(_random_text)
+OPTIONS = st.builds(
+    NormalizeOptions,
+    unescape_html=st.booleans(),
+    fix_encoding=st.booleans(),
+    fix_latin_ligatures=st.booleans(),
+    fix_character_width=st.booleans(),
+    straighten_quotes=st.booleans(),
+    unicode_form=st.sampled_from(nz.FORMS),
+    whitespace=st.booleans(),
+    punctuation=st.booleans(),
+)
+
+
+def seed_paragraphs() -> list[str]:
+    paragraphs: list[str] = []
+    for path in SEED_FILES:
+        paragraphs.extend(path.read_text(encoding="utf-8").split("\n"))
+    return paragraphs
+
+
+# ------------------------------------------------------------------------ differential: fast path == ftfy
+
+
+@settings(max_examples=8000)
+@given(RANDOM_TEXTS)
+def test_repair_is_identical_to_ftfy(text: str) -> None:
+    assert repair_unicode(text)[0] == fix_text(text)
+
+
+@settings(max_examples=3000)
+@given(st.one_of(TEXTS, RANDOM_TEXTS), OPTIONS)
+def test_repair_is_identical_to_ftfy_for_every_option(text: str, options: NormalizeOptions) -> None:
+    assert repair_unicode(text, options)[0] == fix_text(text, options)
+
+
+@pytest.mark.parametrize("make", [str, _mojibake, _lossy_mojibake, _latin1_mojibake], ids=lambda f: f.__name__)
+def test_repair_is_identical_to_ftfy_on_every_seed_paragraph(make) -> None:
+    for paragraph in seed_paragraphs():
+        broken = make(paragraph)
+        for text in (broken, broken + "\n", broken + "\r\n"):
+            assert repair_unicode(text)[0] == fix_text(text), text
+
+
+@pytest.mark.parametrize("path", SEED_FILES, ids=lambda p: p.stem)
+def test_repair_is_identical_to_ftfy_on_whole_seed_documents(path) -> None:
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    # The document as it is, every other line broken in a different way, and all of it with CRLF line breaks.
+    damaged = "\n".join(_mojibake(line) if i % 3 == 0 else line.replace("’", "&#8217;") for i, line in enumerate(lines))
+    for doc in (text, damaged, damaged.replace("\n", "\r\n")):
+        assert repair_unicode(doc)[0] == fix_text(doc)
+
+
+@settings(max_examples=300)
+@given(st.lists(PIECES, max_size=40).map("".join))
+def test_long_lines_are_cut_where_ftfy_cuts_them(text: str) -> None:
+    # fix_text cuts a line longer than max_decode_length; the fast path must cut at the same places.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nz, "MAX_DECODE_LENGTH", 16)
+        patch.setattr(nz, "_PLANS", {})
+        assert repair_unicode(text)[0] == ftfy.fix_text(text, ftfy_config()._replace(max_decode_length=16))
+
+
+def test_suspect_characters_are_needed_for_every_badness_match() -> None:
+    """The fast path skips ``is_bad`` on lines without a SUSPECT_CHARS character: check that it would say False.
+
+    Every string of up to two characters drawn from the characters BADNESS_RE names (minus the suspects, plus
+    ASCII stand-ins for its [a-z], \\s, \\w and ^ parts), and many random longer ones. (An exhaustive run over
+    all strings of three such characters, 8.7 million, also passes; it takes half a minute.)
+    """
+    named: set[int] = set()
+    for spec in MOJIBAKE_CATEGORIES.values():
+        named |= nz._category_chars(spec)
+    named |= {ord(c) for c in BADNESS_RE.pattern if ord(c) > 127}
+    alphabet = sorted(chr(c) for c in named - SUSPECT_CHARS) + list("aA .\n1'")
+    assert len(alphabet) > 150
+    for n in (1, 2):
+        for chars in itertools.product(alphabet, repeat=n):
+            assert not is_bad("".join(chars))
+    rng = random.Random(0)
+    for _ in range(60_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(3, 8)))
+        assert not is_bad(text), text
+    # And the claim is not vacuous: each suspect character is part of some badness match.
+    assert is_bad("Ã©") and is_bad("â€") and is_bad("\x85")
+
+
+# --------------------------------------------------------------------------------------- the data cases
+
+
+def _cases(name: str) -> list[dict]:
+    return json.loads((CASES / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", _cases("cases.json"), ids=lambda c: c["name"])
+def test_case(case: dict) -> None:
+    options = NormalizeOptions(**case.get("options", {}))
+    text, counts = normalize_text(case["input"], options)
+    assert text == case["expected"]
+    assert nonzero(counts) == case["counts"]
+    assert list(counts) == list(KINDS)
+
+
+def _unchanged() -> list[str]:
+    lines = (CASES / "unchanged.txt").read_text(encoding="utf-8").split("\n")
+    return [line for line in lines if line and not line.startswith("# ")]
+
+
+@pytest.mark.parametrize("text", _unchanged())
+def test_negative_set_comes_out_unchanged(text: str) -> None:
+    assert normalize_text(text) == (text, nz.zero_counts())
+
+
+@pytest.mark.parametrize("case", _cases("known_failures.json"), ids=lambda c: c["name"])
+@pytest.mark.xfail(strict=True, reason="known limitation, documented in the case")
+def test_known_failure(case: dict) -> None:
+    assert normalize_text(case["input"])[0] == case["expected"]
+
+
+# -------------------------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=2000)
+@given(st.one_of(TEXTS, RANDOM_TEXTS), OPTIONS)
+def test_normalize_is_idempotent(text: str, options: NormalizeOptions) -> None:
+    once, _ = normalize_text(text, options)
+    twice, counts = normalize_text(once, options)
+    assert twice == once
+    assert nonzero(counts) == {}
+
+
+@settings(max_examples=1000)
+@given(RANDOM_TEXTS)
+def test_normalized_text_has_clean_spacing(text: str) -> None:
+    out, counts = normalize_text(text)
+    assert list(counts) == list(KINDS) and all(isinstance(v, int) and v >= 0 for v in counts.values())
+    lines = out.split("\n")
+    assert all(line == line.strip(" ") and "  " not in line for line in lines)
+    assert "\n\n\n" not in out and not out.startswith("\n") and not out.endswith("\n")
+    assert "\r" not in out and "\u00a0" not in out and "\t" not in out
+    out.encode("utf-8")  # no surrogates left: always writable as JSON
+
+
+def test_curly_quotes_and_em_dashes_survive_by_default() -> None:
+    text = "Japan’s “anti-China, pro-Taiwan” stance — as ‘they’ say"
+    assert normalize_text(text)[0] == text
+    assert normalize_text(text, NormalizeOptions(straighten_quotes=True))[0] == (
+        "Japan's \"anti-China, pro-Taiwan\" stance — as 'they' say"
+    )
+
+
+def test_ftfy_config_sets_every_option_on_purpose() -> None:
+    config = ftfy_config()
+    assert config.unescape_html is True  # never "auto": output must not depend on line order
+    assert config.uncurl_quotes is False and config.explain is False and config.normalization == "NFC"
+    assert set(config._fields) == set(ftfy.TextFixerConfig._fields)
+    assert ftfy_config(NormalizeOptions(unicode_form="none")).normalization is None
+
+
+def test_bad_unicode_form_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unicode_form"):
+        NormalizeOptions(unicode_form="NFX")
+
+
+# ------------------------------------------------------------------------------------------- bad input
+
+
+def test_lone_surrogates_and_nul_bytes() -> None:
+    text, counts = normalize_text("a\ud800b\udc00c\x00d\ud83d\udc4d")
+    assert text == "a\ufffdb\ufffdcd👍"
+    assert counts["surrogates"] == 1 and counts["control_chars"] == 1
+
+
+def test_only_combining_marks() -> None:
+    # NFC sorts a run of marks by combining class (cedillas first). CPython does that with an insertion sort,
+    # so ftfy takes minutes on 300,000 marks; normalize sorts long runs itself and stays linear.
+    text = "\u0301\u0308\u0327" * 100_000
+    out, counts = normalize_text(text)
+    assert out == "\u0327" * 100_000 + "\u0301\u0308" * 100_000
+    assert nonzero(counts) == {"unicode_form": 1}
+    for n in (11, 300):  # short enough for ftfy itself: the same result, with runs around other characters
+        text = "x" + "\u0301\u0308\u0327" * n + "é\u0316\u0301" * n + "\u0e48\u0e38" * n
+        assert normalize_text(text)[0] == fix_text(text)
+
+
+def test_no_ftfy_fixer_reads_combining_marks() -> None:
+    # Why sorting long runs of marks before ftfy cannot change its output (see normalize._order_mark_runs).
+    import unicodedata
+
+    from ftfy import chardata
+
+    def marks(chars) -> set[str]:
+        return {c for c in chars if unicodedata.combining(c)}
+
+    charmaps = "".join(bytes(range(256)).decode(e, errors="ignore") for e in chardata.CHARMAP_ENCODINGS)
+    assert not marks(BADNESS_RE.pattern) and not marks(charmaps) and not marks(chardata.UTF8_DETECTOR_RE.pattern)
+
+
+def test_ten_megabyte_single_line() -> None:
+    paragraph = SEED_FILES[0].read_text(encoding="utf-8").split("\n")[0] + " "
+    line = paragraph * (10_000_000 // len(paragraph) + 1) + "Itâ€™s the end.."
+    assert len(line) > 10_000_000
+    text, counts = normalize_text(line)
+    assert text.endswith("It’s the end.") and "\n" not in text
+    assert counts["mojibake"] == 1 and counts["double_periods"] == 1 and counts["line_spaces"] == 0
+
+
+# ------------------------------------------------------------------------------------------------ the step
+
+
+def test_step_sets_metadata_and_keeps_other_keys() -> None:
+    record = {"id": "x", "content": "Itâ€™s  here\n\n\n", "source": "s", "metadata": {"other": 1}, "extra": [1]}
+    out = Pipeline((Normalize(NormalizeOptions()),), "content").process(record)
+    assert out["content"] == "It’s here"
+    assert out["metadata"]["other"] == 1 and out["extra"] == [1] and out["id"] == "x"
+    assert nonzero(out["metadata"]["normalize"]) == {"mojibake": 1, "space_runs": 1, "blank_lines": 3}
+    assert record["content"] == "Itâ€™s  here\n\n\n"  # the input record is not changed
+
+
+def test_every_record_gets_every_kind() -> None:
+    out = Pipeline((Normalize(NormalizeOptions()),)).process({"id": "x", "text": "clean", "source": "s"})
+    assert out["metadata"] == {"normalize": nz.zero_counts()}
+
+
+# ------------------------------------------------------------------------------------------ golden, CLI
+
+
+def test_golden_seeds_through_a_real_pipe() -> None:
+    result = run_shell("corpus-tools ingest seeds/ | corpus-tools normalize")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == GOLDEN.read_bytes()
+
+
+def test_golden_says_what_the_issue_asks() -> None:
+    records = {r["id"][:3]: r for r in parse_jsonl(GOLDEN.read_bytes())}
+    assert len(records) == len(SEED_FILES)
+    for record in records.values():
+        assert "’" in record["text"] and "—" in record["text"] and "“" in record["text"]
+    text = records["002"]["text"]
+    assert "Taiwan.." not in text and "toward Taiwan.\n" in text and "––" not in text
+    assert text.endswith("Asia-Pacific region.")
+    assert nonzero(records["002"]["metadata"]["normalize"]) == {
+        "blank_lines": 5,
+        "double_periods": 1,
+        "double_dashes": 3,
+    }
+
+
+def test_cli_options_map_onto_the_library(cli) -> None:
+    line = orjson.dumps({"id": "a", "text": "“x²”  ", "source": "s"}) + b"\n"
+    result = cli(["normalize", "--straighten-quotes", "--form", "NFKC", "--no-whitespace"], input=line)
+    assert result.exit_code == 0, result.stderr
+    [record] = parse_jsonl(result.stdout)
+    assert record["text"] == '"x2"  '
+    assert nonzero(record["metadata"]["normalize"]) == {"quotes": 1, "unicode_form": 1}
+
+
+def test_cli_text_field_output_file_and_rejects(cli, tmp_path) -> None:
+    data = b'{"id": "a", "body": "caf&eacute;"}\nnot json\n{"id": "b", "text": "no body"}\n'
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    args = ["normalize", "--text-field", "body", "-o", out, "--on-error", "skip", "--rejects", rejects]
+    result = cli(args, input=data)
+    assert result.exit_code == 0
+    [record] = parse_jsonl(out.read_bytes())
+    assert record["body"] == "café" and record["metadata"]["normalize"]["entities"] == 1
+    assert [r["line"] for r in parse_jsonl(rejects.read_bytes())] == [2, 3]
+    assert "skipped 2 of 3 records" in result.stderr
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(cli) -> None:
+    result = cli(["normalize"], input=b'{"id": "a", "text": "ok"}\n{"id": "b"}\n')
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: -:2: missing text field 'text'"
+    result = cli(["normalize", "--form", "NFX"], input=b"")
+    assert result.exit_code == 2
