@@ -525,6 +525,18 @@ def test_cli_bad_index_and_bad_band(cli, tmp_path):
     assert (band.exit_code, band.stderr) == (2, "error: --min-words (50) is greater than --max-words (40)\n")
 
 
+def test_cli_warns_when_the_band_is_outside_the_index(cli, tmp_path):
+    index = tmp_path / "t.idx"
+    assert cli(["index", SEEDS, "-o", index, "-q", "--min-words", "90", "--max-words", "120"]).exit_code == 0
+    result = cli(["teasers", "--index", index, "--min-words", "60"], input=b"")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"warning: {index} counts paragraphs of 90..120 words; "
+        "teasers of 60..110 words outside that band get no recurrence signal\n"
+    )
+    assert cli(["teasers", "--index", index], input=b"").stderr == ""
+
+
 def test_real_pipe_with_an_index(tmp_path):
     result = run_shell(
         f"corpus-tools index seeds/ -o {tmp_path}/t.idx -q && "
