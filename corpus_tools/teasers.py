@@ -9,9 +9,9 @@ rule, deletes subheads, lists and credits and keeps full-stop teasers), so :func
 2. **truncated**: it does not end a sentence (:func:`corpus_tools.labels.ends_sentence`: closing quotes,
    brackets and CJK punctuation count as endings), and does not end on a colon or a closing quote or bracket
    either, which a body paragraph does ("... three demands:", "... a “new normal”");
-3. **position**: only the trailing run of in-band paragraphs is considered (blank lines step over), and the
-   tail inside it starts at its topmost *truncated* paragraph; paragraphs below that one are teasers whatever
-   their ending ("contiguity");
+3. **position**: only the trailing run of in-band paragraphs is considered (blank lines and subheads step over;
+   above a subhead only a truncated paragraph continues the run), and the tail inside it starts at its topmost
+   *truncated* paragraph; paragraphs below that one are teasers whatever their ending ("contiguity");
 4. **credits**: an in-band paragraph that ends a sentence, above the topmost truncated one, is a teaser when
    the run sits right after the credits block (a bio or translator line with body above it), or, when the
    credits step already removed that block, when its length matches the truncated teasers' within
