@@ -3,6 +3,8 @@
 
     python scripts/bench.py corpus --size-mb 50          # build (or reuse) the corpus only
     python scripts/bench.py normalize --size-mb 50       # ftfy baseline vs normalize vs the I/O limit
+    python scripts/bench.py clean --size-mb 100          # clean vs the obvious way vs the I/O limit; --jobs 2 vs 1
+    python scripts/bench.py memory --small-mb 10         # peak RSS of clean on 10 MB and on 100 MB
 
 Figures are MB of input JSON lines per second of CPU time of this one process, i.e. per core: the machine
 may be busy with other work, and CPU time is what a single worker spends. Each subcommand is one function
@@ -12,8 +14,12 @@ may be busy with other work, and CPU time is what a single worker spends. Each s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import resource
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -230,10 +236,146 @@ def _normalize_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# ----------------------------------------------------------------------------------- clean and memory
+
+
+def _corpus_tools() -> str:
+    """The installed ``corpus-tools`` of this interpreter's environment: clean is measured as a user runs it."""
+    found = shutil.which("corpus-tools", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if found is None:
+        raise SystemExit("corpus-tools is not installed in this environment (pip install -e .)")
+    return found
+
+
+def _clean(corpus: Path, jobs: int, *extra: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and its workers) of one ``corpus-tools clean`` run to a file."""
+    out = corpus.parent / f"bench-clean-j{jobs}.jsonl"
+    command = [_corpus_tools(), "clean", str(corpus), "--jobs", str(jobs), "-q", "-o", str(out), *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    out.unlink()
+    Path(f"{out}.manifest.json").unlink(missing_ok=True)
+    return wall, cpu
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    """clean --jobs 1 vs the obvious way vs the orjson limit (per core), and --jobs 2 vs --jobs 1 (wall clock)."""
+    import ftfy
+
+    from corpus_tools.credits import Credits, CreditsOptions
+    from corpus_tools.normalize import NormalizeOptions, ftfy_config
+    from corpus_tools.teasers import Teasers, TeasersOptions
+
+    path = build_corpus(args.data, args.size_mb, args.defect_share, args.seed)
+    megabytes = path.stat().st_size / 1_000_000
+    print(
+        f"corpus: {path} ({megabytes:.1f} MB, {args.defect_share:.0%} damaged); load average {os.getloadavg()[0]:.1f}"
+    )
+
+    # The same steps written the obvious way: ftfy.fix_text on every document (same configuration as normalize),
+    # then the credits and teasers steps' own logic, json in and out. Measured on the first --obvious-mb MB.
+    config = ftfy_config(NormalizeOptions())
+    credits, teasers = Credits(CreditsOptions()), Teasers(TeasersOptions())
+
+    def obvious(record: dict[str, Any]) -> dict[str, Any]:
+        record["text"] = ftfy.fix_text(record["text"], config)
+        return teasers.process(credits.process(record, "text"), "text")
+
+    sample: list[bytes] = []
+    for line in read_lines(path):
+        if _mb(sample) >= args.obvious_mb:
+            break
+        sample.append(line)
+    obvious_s = _measure_json(sample, obvious)
+    io_s = measure(read_lines(path), lambda record: record, 1)
+    one_wall, one_cpu = _clean(path, 1, "--no-corpus-aware")
+    two_wall, two_cpu = _clean(path, 2, "--no-corpus-aware")
+    aware_wall, aware_cpu = _clean(path, 1)
+
+    print(f"{'':44}  {'CPU s':>8}  {'MB/s/core':>10}")
+    rows = [
+        ("orjson read+write (I/O limit)", io_s, megabytes),
+        (f"obvious way (json + ftfy + steps), {_mb(sample):.0f} MB", obvious_s, _mb(sample)),
+        ("corpus-tools clean --jobs 1 --no-corpus-aware", one_cpu, megabytes),
+        ("corpus-tools clean --jobs 1 (corpus-aware)", aware_cpu, megabytes),
+    ]
+    for name, seconds, mb in rows:
+        print(f"{name:44}  {seconds:8.2f}  {mb / seconds:10.1f}")
+    print(
+        f"wall clock: --jobs 1 {megabytes / one_wall:.1f} MB/s, --jobs 2 {megabytes / two_wall:.1f} MB/s "
+        f"({two_cpu:.1f} CPU s in all), corpus-aware --jobs 1 {megabytes / aware_wall:.1f} MB/s"
+    )
+    versus_obvious = (megabytes / one_cpu) / (_mb(sample) / obvious_s)
+    versus_io = one_cpu / io_s
+    scaling = one_wall / two_wall
+    print(
+        f"clean --jobs 1 vs the obvious way: {versus_obvious:.1f}x faster (target >= 8x: {_met(versus_obvious >= 8)})"
+    )
+    print(f"clean --jobs 1 vs the I/O limit: {versus_io:.1f}x slower (target <= 6x: {_met(versus_io <= 6)})")
+    print(f"--jobs 2 vs --jobs 1 (wall): {scaling:.2f}x (target >= 1.7x: {_met(scaling >= 1.7)})")
+    return 0
+
+
+def _measure_json(lines: list[bytes], process: Callable[[dict[str, Any]], Any]) -> float:
+    """CPU seconds of: parse each line with the json module, ``process`` it, write it back with json."""
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        start = time.process_time()
+        for line in lines:
+            sink.write(json.dumps(process(json.loads(line)), ensure_ascii=False) + "\n")
+        return time.process_time() - start
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def _peak_rss_mb(command: list[str]) -> float:
+    """Peak resident memory of ``command`` (the largest of it and its workers), from a fresh parent's rusage."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, *command], check=True, capture_output=True, text=True)
+    return int(result.stdout.strip()) / 1024  # ru_maxrss is KiB on Linux
+
+
+def run_memory(args: argparse.Namespace) -> int:
+    """Peak RSS of clean on a corpus and on one ten times larger: flat memory means about the same figure."""
+    figures = []
+    for size_mb in (args.small_mb, args.small_mb * 10):
+        path = build_corpus(args.data, size_mb, args.defect_share, args.seed)
+        for jobs in (1, 2):
+            rss = _peak_rss_mb([_corpus_tools(), "clean", str(path), "--jobs", str(jobs), "-q"])
+            figures.append((size_mb, jobs, rss))
+            print(f"clean --jobs {jobs} on {size_mb:g} MB: peak RSS {rss:.0f} MB (largest process)")
+    for jobs in (1, 2):
+        small, large = (rss for _, j, rss in figures if j == jobs)
+        print(f"--jobs {jobs}: 10x the corpus, {large / small:.2f}x the peak RSS (target: flat)")
+    return 0
+
+
+def _clean_args(parser: argparse.ArgumentParser) -> None:
+    _corpus_args(parser)
+    parser.set_defaults(size_mb=100)
+    parser.add_argument("--obvious-mb", type=float, default=10, help="MB the slow obvious way runs on (default: 10)")
+
+
+def _memory_args(parser: argparse.ArgumentParser) -> None:
+    _corpus_args(parser)
+    parser.add_argument("--small-mb", type=float, default=10, help="smaller corpus; the larger is 10x (default: 10)")
+
+
 #: name -> (help, add its arguments, run it). New benchmarks add an entry here.
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "corpus": ("build the benchmark corpus only", _corpus_args, run_corpus),
     "normalize": ("ftfy baseline vs normalize vs orjson I/O", _normalize_args, run_normalize),
+    "clean": ("clean --jobs 1 vs the obvious way vs orjson I/O; --jobs 2 vs 1", _clean_args, run_clean),
+    "memory": ("peak RSS of clean on a corpus and on one 10x larger", _memory_args, run_memory),
 }
 
 
