@@ -295,3 +295,29 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
         bar.shown = 0.0
         bar.advance(2, 1_000_000)
         assert (bar.documents, bar.nbytes) == (5, 3_000_000)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--shard-size", "10"], "error: --shard-size and --shard-bytes need a directory output: -o DIR/\n"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "error: --scheduler needs --engine dask\n"),
+    ],
+)
+def test_options_that_make_no_sense_alone_are_errors(args: list[str], message: str, cli) -> None:
+    result = cli(["clean", SEEDS, *args])
+    assert result.exit_code == 2
+    assert result.stderr == message
+    assert result.stdout == ""
+
+
+def test_text_field_is_honoured(tmp_path: Path, cli) -> None:
+    records = parse_jsonl(clean_out(cli, "--no-teasers", "--no-credits", "--no-normalize"))
+    renamed = tmp_path / "content.jsonl"
+    renamed.write_bytes(
+        b"".join(orjson.dumps({"content" if k == "text" else k: v for k, v in r.items()}) + b"\n" for r in records)
+    )
+    result = cli(["clean", renamed, "--text-field", "content", "-q"])
+    assert result.exit_code == 0, result.stderr
+    got = parse_jsonl(result.stdout_bytes)
+    assert [r["content"] for r in got] == [r["text"] for r in parse_jsonl(clean_out(cli))]
