@@ -235,7 +235,6 @@ class _Plan:
     fixers: re.Pattern[str]  # characters some character fixer always changes
     suspect: re.Pattern[str] | None  # characters without which is_bad is false
     any_trigger: re.Pattern[str]  # union of the two, for the whole-document check
-    ascii_trigger: re.Pattern[str]  # the ASCII part, for ASCII documents
 
 
 _PLANS: dict[NormalizeOptions, _Plan] = {}
@@ -265,7 +264,6 @@ def _plan(options: NormalizeOptions) -> _Plan:
         fixers=re.compile(_char_class(fixer_chars)),
         suspect=re.compile(_char_class(suspect)) if suspect else None,
         any_trigger=re.compile(_char_class(trigger)),
-        ascii_trigger=re.compile(_char_class(c for c in trigger if c < 0x80)),
     )
     _PLANS[options] = plan
     return plan
@@ -297,16 +295,26 @@ def _may_change(segment: str, plan: _Plan) -> bool:
     return plan.suspect is not None and plan.suspect.search(segment) is not None and is_bad(segment)
 
 
-def _document_is_clean(text: str, plan: _Plan) -> bool:
+# Printable ASCII and "\n": the bytes no ftfy fixer and no spacing fix looks at on their own.
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
+
+
+def _unusual(text: str) -> str:
+    """The characters of ``text`` other than printable ASCII and ``\\n``, in order: in news text a few percent of
+    it, so the character-class searches below scan that instead of the whole text (encode and ``bytes.translate``
+    are several times faster than a class search)."""
+    return text.encode("utf-8", "surrogatepass").translate(None, _PLAIN_ASCII).decode("utf-8", "surrogatepass")
+
+
+def _document_is_clean(text: str, unusual: str, plan: _Plan) -> bool:
     """True when no segment of ``text`` can change: one class search and one normalization check."""
     if len(text) > MAX_DECODE_LENGTH:
         return False  # fix_text would cut a long line mid-way: decide per segment
     if plan.entities is not None and "&" in text and plan.entities.search(text):
         return False
-    if text.isascii():
-        # ASCII is NFC/NFKC/NFD/NFKD already and never mojibake; only control characters and CR can apply.
-        return plan.ascii_trigger.search(text) is None
-    if plan.any_trigger.search(text):
+    if not unusual:
+        return True  # printable ASCII: normalized in every form, never mojibake
+    if plan.any_trigger.search(unusual):
         return False
     return plan.form is None or unicodedata.is_normalized(plan.form, text)
 
@@ -314,33 +322,62 @@ def _document_is_clean(text: str, plan: _Plan) -> bool:
 def repair_unicode(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
     """``ftfy.fix_text(text, ftfy_config(options))``, fast, and the number of segments repaired by kind."""
     counts = zero_counts()
-    return _repair(text, _plan(options), counts), counts
+    return _repair(text, _plan(options), counts)[0], counts
 
 
-def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> str:
-    if "\r\n" in text and len(text) <= MAX_DECODE_LENGTH:
+def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | None]:
+    """The repaired text, and its unusual characters when they are already known (the text did not change)."""
+    if "\r\n" in text and len(text) <= MAX_DECODE_LENGTH and text.count("\r") == text.count("\r\n"):
         # Windows line breaks would send every line through ftfy. A "\r" just before the "\n" that ends a
         # segment changes no other fixer's decision (is_bad, the encodings and the entity pattern treat it like
         # the "\n" after it, and it composes with nothing), so fixing them up front gives what fix_text gives;
-        # the differential test checks it. Not for texts whose lines fix_text would cut mid-way.
+        # the differential test checks it. Not when a lone "\r" is about ("\r\r\n" is two breaks to ftfy), nor for
+        # texts whose lines fix_text would cut mid-way.
         counts["line_breaks"] += text.count("\r\n")
         text = text.replace("\r\n", "\n")
-    if not text or _document_is_clean(text, plan):
-        return text
+    unusual = _unusual(text)
+    if not text or _document_is_clean(text, unusual, plan):
+        return text, unusual
     out: list[str] = []
     for segment in segments(text):
         if _may_change(segment, plan):
-            work = _order_mark_runs(segment) if plan.form is not None else segment
-            fixed, steps = ftfy.fix_and_explain(work, plan.explain_config)
+            fixed, kinds = _fix_segment(segment, plan)
             if fixed != segment:
-                kinds = {_step_kind(step) for step in steps or ()}
-                if work != segment:
-                    kinds.add("unicode_form")  # the marks ordered above, which ftfy's NFC would have done
                 for kind in kinds:
                     counts[kind] += 1
             segment = fixed
         out.append(segment)
-    return "".join(out)
+    return "".join(out), None
+
+
+def _fix_segment(segment: str, plan: _Plan) -> tuple[str, set[str]]:
+    """What ``ftfy.fix_and_explain`` returns for ``segment``, and the kinds of fixes it made.
+
+    The usual damaged line holds entities or mojibake and nothing else, so first try the first two steps of
+    ftfy's first pass (``unescape_html``, then ``fix_encoding``, the very functions ftfy calls). If what comes out
+    is something no fixer would change, ftfy's loop would stop right there: that is its result, found without the
+    other eight fixers and the second pass. Otherwise run ftfy itself.
+    """
+    work = segment
+    kinds: set[str] = set()
+    if plan.entities is not None and "&" in work:
+        fixed = ftfy.fixes.unescape_html(work)
+        if fixed != work:
+            kinds.add("entities")
+            work = fixed
+    if plan.suspect is not None and plan.suspect.search(work):  # without one, is_bad is false: no-op
+        fixed = ftfy.fix_encoding(work)
+        if fixed != work:
+            kinds.add("mojibake")
+            work = fixed
+    if not _may_change(work, plan):
+        return work, kinds
+    work = _order_mark_runs(segment) if plan.form is not None else segment
+    fixed, steps = ftfy.fix_and_explain(work, plan.explain_config)
+    kinds = {_step_kind(step) for step in steps or ()}
+    if work != segment:
+        kinds.add("unicode_form")  # the marks ordered above, which ftfy's NFC would have done
+    return fixed, kinds
 
 
 # Runs of combining marks longer than the 30 of Unicode's stream-safe format (UAX #15) only occur in garbage.
@@ -383,7 +420,6 @@ def _step_kind(step: tuple[str, str]) -> str:
 # Spaces that are not U+0020: tab, vertical tab, form feed, NBSP, ogham space, en quad ... hair space, narrow NBSP,
 # medium mathematical space, ideographic space. Zero-width characters are not spaces (joiners carry meaning).
 _ODD_SPACE = re.compile("[\t\x0b\x0c\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-_ODD_SPACE_ASCII = frozenset("\t\x0b\x0c")
 _SPACE_RUN = re.compile("  +")
 _LINE_SPACES = re.compile("^ +| +$", re.MULTILINE)
 _BLANK_RUN = re.compile("\n\n\n+")
@@ -399,10 +435,13 @@ _DOUBLE_PERIOD = regex.compile(
 _DOUBLE_DASH = re.compile("(?<!\u2013)\u2013\u2013(?!\u2013)")
 
 
-def fix_spacing(text: str, options: NormalizeOptions, counts: dict[str, int]) -> str:
-    """The whitespace and punctuation fixes on text with ``\\n`` line breaks; adds what it did to ``counts``."""
+def fix_spacing(text: str, options: NormalizeOptions, counts: dict[str, int], unusual: str | None = None) -> str:
+    """The whitespace and punctuation fixes on text with ``\\n`` line breaks; adds what it did to ``counts``.
+
+    ``unusual`` may pass in what :func:`_unusual` gives for ``text``, when it is known already.
+    """
     if options.whitespace:
-        text = _fix_whitespace(text, counts)
+        text = _fix_whitespace(text, _unusual(text) if unusual is None else unusual, counts)
     if options.punctuation:
         if ".." in text:
             text, n = _DOUBLE_PERIOD.subn(".", text)
@@ -413,8 +452,8 @@ def fix_spacing(text: str, options: NormalizeOptions, counts: dict[str, int]) ->
     return text
 
 
-def _fix_whitespace(text: str, counts: dict[str, int]) -> str:
-    if not text.isascii() or not _ODD_SPACE_ASCII.isdisjoint(text):
+def _fix_whitespace(text: str, unusual: str, counts: dict[str, int]) -> str:
+    if unusual and _ODD_SPACE.search(unusual):
         text, n = _ODD_SPACE.subn(" ", text)
         counts["spaces"] += n
     if "  " in text:
@@ -444,8 +483,8 @@ def normalize_text(text: str, options: NormalizeOptions = NormalizeOptions()) ->
     counts = zero_counts()
     for _ in range(MAX_ROUNDS):
         before = text
-        text = _repair(text, plan, counts)
-        text = fix_spacing(text, options, counts)
+        text, unusual = _repair(text, plan, counts)
+        text = fix_spacing(text, options, counts, unusual)
         if text == before:
             break
     return text, counts
