@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pty
 import random
 import re
+import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import orjson
@@ -321,3 +325,39 @@ def test_text_field_is_honoured(tmp_path: Path, cli) -> None:
     assert result.exit_code == 0, result.stderr
     got = parse_jsonl(result.stdout_bytes)
     assert [r["content"] for r in got] == [r["text"] for r in parse_jsonl(clean_out(cli))]
+
+
+def test_on_a_terminal_the_progress_goes_to_stderr_and_stdout_stays_records(corpus: Path) -> None:
+    """stderr a real terminal (a pty), stdout a pipe: the bar shows on the terminal, stdout holds only records."""
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    env = dict(os.environ, COLUMNS="120", TERM="xterm")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    result = subprocess.run(
+        ["corpus-tools", "clean", str(corpus), "--jobs", "2", "--on-error", "skip"],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=env,
+        timeout=300,
+    )
+    os.close(slave)
+    reader.join(timeout=10)
+    os.close(master)
+    assert result.returncode == 0
+    assert len(parse_jsonl(result.stdout)) == len(result.stdout.splitlines()) >= 360
+    terminal = b"".join(chunks).decode("utf-8", "replace")
+    assert "cleaning" in terminal and "documents" in terminal and "MB/s" in terminal
+    assert "clean: " in terminal and " records in, " in terminal
