@@ -78,6 +78,8 @@ def load_case(path: Path) -> Case:
 
 
 CASES = [load_case(p) for p in sorted(CASES_DIR.glob("*.case"))]
+# Cases the step gets wrong today, kept in sight (strict xfail: one that starts passing must move to the main set).
+KNOWN_FAILURES = [load_case(p) for p in sorted((CASES_DIR / "known_failures").glob("*.case"))]
 
 
 def test_fixture_set_is_big_and_covers_every_form():
@@ -101,6 +103,19 @@ def test_fixture_case(case: Case):
     assert out["metadata"]["bylines"] == [case.paragraphs[i] for i in sorted(case.credit_lines)]
     labels = label_credits(case.paragraphs)
     assert {i: label.kind for i, label in labels.items()} == case.credit_lines
+
+
+@pytest.mark.xfail(strict=True, reason="known limitation, documented in the case")
+@pytest.mark.parametrize("case", KNOWN_FAILURES, ids=[c.name for c in KNOWN_FAILURES])
+def test_known_failure(case: Case):
+    test_fixture_case(case)
+
+
+def test_known_failures_never_cost_body_text():
+    """What the step gets wrong there, it gets wrong by keeping a credit, never by cutting body."""
+    assert len(KNOWN_FAILURES) >= 4
+    for case in KNOWN_FAILURES:
+        assert all(case.kinds[i] in CREDIT_KINDS for i in label_credits(case.paragraphs)), case.name
 
 
 def test_step_never_removes_a_body_paragraph_in_the_fixture_set():
