@@ -171,17 +171,38 @@ def test_text_documents_are_grouped_and_read_like_ingest() -> None:
     assert items == list(read_items([str(SEEDS)]))
 
 
-@given(
-    st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30), max_size=20), st.integers(1, 64)
+#: Lines of every kind a JSONL file holds in the wild: records, null, arrays, blanks, whitespace, a BOM, invalid
+#: JSON, invalid UTF-8, CRLF endings, a record-separator prefix.
+LINES = st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30).map(lambda t: orjson.dumps({"text": t})),
+    st.sampled_from(
+        [
+            b"null",
+            b"[1, 2]",
+            b"",
+            b"   ",
+            b"\t",
+            b'\xef\xbb\xbf{"text": "bom"}',
+            b"{oops",
+            b'{"text": "\xff"}',
+            b'{"text": "crlf"}\r',
+            b'\x1e{"text": "rs"}',
+            b'"just a string"',
+            b"{} {}",
+        ]
+    ),
 )
-def test_any_cut_of_json_lines_reads_the_same(texts: list[str], batch_bytes: int) -> None:
-    data = b"".join(orjson.dumps({"text": t}) + b"\n" for t in texts)
+
+
+@given(st.lists(LINES, max_size=25), st.integers(1, 64), st.booleans())
+def test_any_cut_of_json_lines_reads_the_same(lines: list[bytes], batch_bytes: int, final_newline: bool) -> None:
+    data = b"\n".join(lines) + (b"\n" if final_newline else b"")
     with tempfile.NamedTemporaryFile(suffix=".jsonl") as tmp:
         tmp.write(data)
         tmp.flush()
         cut = list(batches([tmp.name], batch_bytes=batch_bytes))
-        got = [(i.line, i.record) for b in cut for i in batch_items(b, "text")]
-        assert got == [(i.line, i.record) for i in read_items([tmp.name])]
+        got = [item for b in cut for item in batch_items(b, "text")]
+        assert got == list(read_items([tmp.name]))
 
 
 def test_process_batch_encodes_like_the_record_writer() -> None:
