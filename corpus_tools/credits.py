@@ -40,6 +40,7 @@ KINDS = (BYLINE, BIO, TRANSLATOR)
 
 # Reasons are data: stable strings used as stats keys, audit fields and test assertions.
 REASON_BY_NAME = "by_name_first_line"
+REASON_BY_NAME_UNDER_TITLE = "by_name_under_title"
 REASON_TRANSLATED_BY = "translated_by_line"
 REASON_BIO_BEFORE_TRANSLATOR = "bio_before_translator"
 REASON_BIO_BEFORE_TAIL = "bio_before_tail"
@@ -147,6 +148,8 @@ ROLES = _words(
     """
 )
 _ROLE_WORD_RE = regex.compile(r"[\p{L}][\p{L}-]*+")
+# The longest title line above a byline.
+_TITLE_WORDS = 20
 # The longest section label over the teasers that the search for the bio steps over.
 _SECTION_LABEL_WORDS = 4
 # A bio says what its subject does within its first words; beyond that a match is a coincidence.
@@ -346,9 +349,13 @@ def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) 
     if not filled:
         return labels
 
-    first = filled[0]
-    if options.bylines and credit_kind(paragraphs[first], options) == BYLINE:
-        labels[first] = Label(BYLINE, REASON_BY_NAME, STEP)
+    if options.bylines:
+        first = filled[0]
+        if credit_kind(paragraphs[first], options) == BYLINE:
+            labels[first] = Label(BYLINE, REASON_BY_NAME, STEP)
+        elif len(filled) > 1 and _title_like(paragraphs[first]) and credit_kind(paragraphs[filled[1]]) == BYLINE:
+            # The page starts with the article's title, then the byline.
+            labels[filled[1]] = Label(BYLINE, REASON_BY_NAME_UNDER_TITLE, STEP)
 
     translator_lines = []
     if options.translators:
@@ -375,6 +382,12 @@ def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) 
 def _translator_shaped(line: str) -> bool:
     line = line.strip()
     return len(line) <= 200 and TRANSLATOR_RE.match(line) is not None
+
+
+def _title_like(line: str) -> bool:
+    """An article title: a short line that does not end like a sentence (a question mark may end a title)."""
+    text = line.strip()
+    return word_count(text) <= _TITLE_WORDS and (not ends_sentence(text) or text.endswith("?"))
 
 
 def _section_label(line: str) -> bool:
