@@ -3,14 +3,16 @@
 Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape only);
 :func:`label_credits` decides what a document's lines *are*, from shape and position together:
 
-- a **byline** is the first non-blank line, and the whole line is ``By NAME`` (``By John Lim 林泉忠``,
-  ``By Ann Lee and Bo Chen``);
-- a **translator** credit is a whole line ``Translated by NAME``, ``Translated by NAME and NAME`` or
-  ``Translated and edited by NAME``; a sentence that mentions "translated by" in passing is not a credit;
+- a **byline** is the first non-blank line (or the second, under a title line), and the whole line is
+  ``By NAME`` (``By John Lim 林泉忠``, ``By Ann Lee and Bo Chen``, ``By Ann Lee, Staff reporter``);
+- a **translator** credit is a whole line ``Translated by NAME``, ``Translated by NAME and NAME``,
+  ``Translated and edited by NAME`` or ``Translated from the Chinese by NAME``; a sentence that mentions
+  "translated by" in passing is not a credit;
 - a **bio** (``NAME is a ...``, ``NAME, a ... at ..., is a ...``, ``NAME is ... and NAME is ...``,
-  ``NAME and NAME are ...``) counts only in the bio position: the last body-like lines right before a
-  translator credit, before the teaser tail (:func:`corpus_tools.teasers.tail_start`) or at the end of the
-  text. ``Lai is a pragmatist who ...`` in the middle of an article is body, whatever its shape.
+  ``NAME and NAME are ...``, ``The writer is ...``) whose predicate names a role counts only in the bio
+  position: the last body-like lines right before a translator credit, before the teaser tail
+  (:func:`corpus_tools.teasers.tail_start`) or at the end of the text. ``Lai is a pragmatist who ...`` in the
+  middle of an article is body, whatever its shape.
 
 The :class:`Credits` step removes the labelled lines and records them in ``metadata.authors``,
 ``metadata.bylines`` (the removed lines, verbatim, in text order) and ``metadata.translators``.
@@ -57,7 +59,7 @@ class CreditsOptions:
     ``max_bio_words``: a longer paragraph is never a bio (bios are one or two sentences).
     ``max_bio_lines``: at most this many consecutive bio lines are taken in one bio position.
     ``max_line_chars``: a longer line is never a credit of any kind; this also bounds the work the patterns do.
-    ``extra_roles``: words (lower case) that also mark a bio's predicate as a role, e.g. ``("priest",)``.
+    ``extra_roles``: words (lower case) that also mark a bio's predicate as a role, e.g. ``("beekeeper",)``.
     ``dry_run``: label and fill ``authors``/``translators``, but leave ``text`` untouched (and so ``bylines``,
     the list of removed lines, gets nothing).
     """
