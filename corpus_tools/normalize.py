@@ -325,8 +325,8 @@ def repair_unicode(text: str, options: NormalizeOptions = NormalizeOptions()) ->
     return _repair(text, _plan(options), counts)[0], counts
 
 
-def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | None]:
-    """The repaired text, and its unusual characters when they are already known (the text did not change)."""
+def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | None, bool]:
+    """The repaired text; its unusual characters when already known; whether the whole-document check passed."""
     if "\r\n" in text and len(text) <= MAX_DECODE_LENGTH and text.count("\r") == text.count("\r\n"):
         # Windows line breaks would send every line through ftfy. A "\r" just before the "\n" that ends a
         # segment changes no other fixer's decision (is_bad, the encodings and the entity pattern treat it like
@@ -337,17 +337,42 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
         text = text.replace("\r\n", "\n")
     unusual = _unusual(text)
     if not text or _document_is_clean(text, unusual, plan):
-        return text, unusual
+        return text, unusual, True
     out: list[str] = []
-    for segment in segments(text):
-        if _may_change(segment, plan):
-            fixed, kinds = _fix_segment(segment, plan)
-            if fixed != segment:
-                for kind in kinds:
-                    counts[kind] += 1
-            segment = fixed
-        out.append(segment)
-    return "".join(out), None
+    if len(text) <= MAX_DECODE_LENGTH and (plan.form is None or unicodedata.is_normalized(plan.form, text)):
+        # Segments are lines here, and only the lines holding a trigger character or an entity can change:
+        # visit just those, and copy the text between them as it is.
+        done = 0
+        for start, end in _trigger_lines(text, plan):
+            out.append(text[done:start])
+            out.append(_fix_counted(text[start:end], plan, counts))
+            done = end
+        out.append(text[done:])
+    else:
+        out.extend(_fix_counted(segment, plan, counts) for segment in segments(text))
+    return "".join(out), None, False
+
+
+def _trigger_lines(text: str, plan: _Plan) -> list[tuple[int, int]]:
+    """The (start, end) of every line of ``text`` (``\\n`` included) that holds a trigger character or an entity."""
+    starts: set[int] = {text.rfind("\n", 0, m.start()) + 1 for m in plan.any_trigger.finditer(text)}
+    if plan.entities is not None and "&" in text:
+        starts.update(text.rfind("\n", 0, m.start()) + 1 for m in plan.entities.finditer(text))
+    lines = []
+    for start in sorted(starts):
+        end = text.find("\n", start) + 1
+        lines.append((start, end or len(text)))
+    return lines
+
+
+def _fix_counted(segment: str, plan: _Plan, counts: dict[str, int]) -> str:
+    if not _may_change(segment, plan):
+        return segment
+    fixed, kinds = _fix_segment(segment, plan)
+    if fixed != segment:
+        for kind in kinds:
+            counts[kind] += 1
+    return fixed
 
 
 def _fix_segment(segment: str, plan: _Plan) -> tuple[str, set[str]]:
@@ -429,10 +454,11 @@ _EDGE = (" ", "\n")
 # Two full stops, not part of a longer run, after a word (or closing punctuation) and closing a sentence: at the
 # end of the line, or before a space and the start of a new sentence. "wait.. what" is left alone (a two-dot
 # ellipsis in informal writing), and so are "1..10", "../", "..." and "…".
+# (Both patterns start with their literal so the engines can skip ahead to it; the lookbehinds come after.)
 _DOUBLE_PERIOD = regex.compile(
-    r"(?<=[^\s.])\.\.(?=[\p{Pe}\p{Pf}\"']*(?:$|[ ]+[\p{Lu}\p{Lt}\p{Lo}\p{Pi}\p{Ps}\"'\d]))", regex.MULTILINE
+    r"\.\.(?<=[^\s.]\.\.)(?=[\p{Pe}\p{Pf}\"']*(?:$|[ ]+[\p{Lu}\p{Lt}\p{Lo}\p{Pi}\p{Ps}\"'\d]))", regex.MULTILINE
 )
-_DOUBLE_DASH = re.compile("(?<!\u2013)\u2013\u2013(?!\u2013)")
+_DOUBLE_DASH = re.compile("\u2013\u2013(?<!\u2013\u2013\u2013)(?!\u2013)")
 
 
 def fix_spacing(text: str, options: NormalizeOptions, counts: dict[str, int], unusual: str | None = None) -> str:
@@ -483,9 +509,11 @@ def normalize_text(text: str, options: NormalizeOptions = NormalizeOptions()) ->
     counts = zero_counts()
     for _ in range(MAX_ROUNDS):
         before = text
-        text, unusual = _repair(text, plan, counts)
+        text, unusual, clean = _repair(text, plan, counts)
         text = fix_spacing(text, options, counts, unusual)
-        if text == before:
+        # The spacing fixes only remove spaces, newlines and full stops and write " " and "—", none of which ftfy
+        # looks at: a text with no character ftfy could act on (clean) stays so, and the round is final.
+        if clean or text == before:
             break
     return text, counts
 
