@@ -30,7 +30,10 @@ def credits(
     rejects: RejectsOption = None,
     quiet: Quiet = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Fill metadata.authors/bylines/translators but leave the text as is.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Fill metadata.authors and translators, cut nothing (so metadata.bylines stays empty)."
+        ),
     ] = False,
     bylines: Annotated[bool, typer.Option("--bylines/--no-bylines", help="Detect a leading 'By NAME' line.")] = True,
     bios: Annotated[bool, typer.Option("--bios/--no-bios", help="Detect author bios in the bio position.")] = True,
@@ -42,7 +45,7 @@ def credits(
     ),
     role: Annotated[
         list[str] | None,
-        typer.Option("--role", help="An extra word that marks a bio's role (repeatable), e.g. --role priest."),
+        typer.Option("--role", help="An extra word that marks a bio's role (repeatable), e.g. --role beekeeper."),
     ] = None,
 ) -> None:
     """Move bylines, author bios and translator credits out of the text into metadata.

@@ -48,7 +48,7 @@ def explain(
         bool, typer.Option("--plain", help="Plain tab-separated lines even on a terminal (the piped format).")
     ] = False,
     full: Annotated[
-        bool, typer.Option("--full", help="On a terminal, wrap whole paragraphs instead of cutting.")
+        bool, typer.Option("--full", help="On a terminal, wrap whole paragraphs instead of cutting them.")
     ] = False,
     normalize: Annotated[
         bool,
