@@ -94,6 +94,8 @@ class CorpusStats:
     cuts: Counter[str] = field(default_factory=Counter)
     normalize: Counter[str] = field(default_factory=Counter)
     normalized_records: int = 0
+    # Records in which each step's key is present at all: 0 means the step has not run, not "none found".
+    recorded: Counter[str] = field(default_factory=Counter)
     repeats: RepeatCounter | None = None
 
     def __post_init__(self) -> None:
@@ -111,6 +113,8 @@ class CorpusStats:
         self.characters += len(text)
         self.paragraphs += len(paragraphs)
         self.lengths.append(min(words, 2**32 - 1))
+        for key in ("authors", "translators", "teasers", "normalize"):
+            self.recorded[key] += key in metadata
         self.with_authors += bool(_strings(metadata.get("authors")))
         self.with_translators += bool(_strings(metadata.get("translators")))
         self.credit_lines += len(_strings(metadata.get("bylines")))
@@ -151,18 +155,28 @@ class CorpusStats:
                 "mean": round(self.words / n, 2) if n else 0.0,
             },
             "length_histogram": self._histogram(lengths),
-            "authors": {"records": self.with_authors, "share": _share(self.with_authors, n)},
-            "translators": {"records": self.with_translators, "share": _share(self.with_translators, n)},
+            "authors": {
+                "records": self.with_authors,
+                "share": _share(self.with_authors, n),
+                "recorded": self.recorded["authors"],
+            },
+            "translators": {
+                "records": self.with_translators,
+                "share": _share(self.with_translators, n),
+                "recorded": self.recorded["translators"],
+            },
             "credit_lines": self.credit_lines,
             "teasers": {
                 "cut": self.teasers_cut,
                 "records": n - self.teasers_per_record.get(0, 0),
                 "per_record": round(self.teasers_cut / n, 2) if n else 0.0,
                 "by_count": {str(k): self.teasers_per_record[k] for k in sorted(self.teasers_per_record)},
+                "recorded": self.recorded["teasers"],
             },
             "cuts": dict(sorted(self.cuts.items())),
             "normalize": {
                 "records": self.normalized_records,
+                "recorded": self.recorded["normalize"],
                 "fixes": sum(self.normalize.values()),
                 "by_kind": dict(sorted(self.normalize.items())),
             },
@@ -233,6 +247,26 @@ def _bin_label(b: dict[str, Any]) -> str:
     return f"{b['min_words']}+" if b["max_words"] is None else f"{b['min_words']}-{b['max_words']}"
 
 
+def _share_text(entry: dict[str, Any], step: str) -> str:
+    if not entry["recorded"] and not entry["records"]:
+        return f"not recorded (the {step} step has not run)"
+    return f"{entry['records']} ({entry['share']:.1%})"
+
+
+def _teasers_text(r: dict[str, Any]) -> str:
+    t = r["teasers"]
+    if not t["recorded"] and r["records"]:
+        return "not recorded (the teasers step has not run)"
+    return f"{t['cut']} in {_n(t['records'], 'record')} ({t['per_record']} per record)"
+
+
+def _fixes_text(r: dict[str, Any]) -> str:
+    nz = r["normalize"]
+    if not nz["recorded"] and r["records"]:
+        return "not recorded (the normalize step has not run)"
+    return f"{nz['fixes']} in {_n(nz['records'], 'record')}"
+
+
 def _n(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -258,15 +292,14 @@ def render_text(report: dict[str, Any]) -> str:
     most = max((b["records"] for b in bins), default=0)
     width = max((len(_bin_label(b)) for b in bins), default=0)
     out.extend(f"  {_bin_label(b):>{width}}: {b['records']:>4} {_bar(b['records'], most)}" for b in bins)
-    out.append(f"with authors: {r['authors']['records']} ({r['authors']['share']:.1%})")
-    out.append(f"with translators: {r['translators']['records']} ({r['translators']['share']:.1%})")
+    for key in ("authors", "translators"):
+        out.append(f"with {key}: {_share_text(r[key], 'credits')}")
     out.append(f"credit lines moved to metadata: {r['credit_lines']}")
-    t = r["teasers"]
-    out.append(f"teasers cut: {t['cut']} in {_n(t['records'], 'record')} ({t['per_record']} per record)")
+    out.append(f"teasers cut: {_teasers_text(r)}")
     if r["cuts"]:
         out.append("cuts by rule: " + ", ".join(f"{k} {v}" for k, v in r["cuts"].items()))
     nz = r["normalize"]
-    out.append(f"normalization fixes: {nz['fixes']} in {_n(nz['records'], 'record')}")
+    out.append(f"normalization fixes: {_fixes_text(r)}")
     for kind, count in nz["by_kind"].items():
         if count:
             out.append(f"  {kind}: {count}")
@@ -294,11 +327,11 @@ def render_rich(report: dict[str, Any], console: Any) -> None:
         ("paragraphs", r["paragraphs"]),
         ("words/record (min · median · max)", f"{lw['min']} · {lw['median']} · {lw['max']}"),
         ("words/record (p10 · p90 · mean)", f"{lw['p10']} · {lw['p90']} · {lw['mean']}"),
-        ("with authors", f"{r['authors']['records']} ({r['authors']['share']:.1%})"),
-        ("with translators", f"{r['translators']['records']} ({r['translators']['share']:.1%})"),
+        ("with authors", _share_text(r["authors"], "credits")),
+        ("with translators", _share_text(r["translators"], "credits")),
         ("credit lines", r["credit_lines"]),
-        ("teasers cut", f"{r['teasers']['cut']} in {r['teasers']['records']} records"),
-        ("normalization fixes", f"{r['normalize']['fixes']} in {r['normalize']['records']} records"),
+        ("teasers cut", _teasers_text(r)),
+        ("normalization fixes", _fixes_text(r)),
     ):
         overview.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
     console.print(overview)

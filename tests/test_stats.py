@@ -64,12 +64,12 @@ def test_small_corpus_figures_are_exact():
             {"min_words": 5, "max_words": 9, "records": 2},
             {"min_words": 10, "max_words": None, "records": 0},
         ],
-        "authors": {"records": 1, "share": 0.3333},
-        "translators": {"records": 1, "share": 0.3333},
+        "authors": {"records": 1, "share": 0.3333, "recorded": 2},
+        "translators": {"records": 1, "share": 0.3333, "recorded": 2},
         "credit_lines": 1,
-        "teasers": {"cut": 2, "records": 1, "per_record": 0.67, "by_count": {"0": 2, "2": 1}},
+        "teasers": {"cut": 2, "records": 1, "per_record": 0.67, "by_count": {"0": 2, "2": 1}, "recorded": 2},
         "cuts": {"after-credits": 1, "truncated": 1},
-        "normalize": {"records": 2, "fixes": 3, "by_kind": {"entities": 2, "mojibake": 1}},
+        "normalize": {"records": 2, "recorded": 2, "fixes": 3, "by_kind": {"entities": 2, "mojibake": 1}},
         "top_paragraphs": [{"records": 2, "text": "Shared paragraph here."}],
         "top_paragraphs_exact": True,
     }
@@ -133,9 +133,16 @@ def test_cleaned_seeds_through_a_real_pipe():
     assert result.returncode == 0, result.stderr
     report = orjson.loads(result.stdout)
     assert report["records"] == 5
-    assert (report["authors"], report["translators"]) == ({"records": 4, "share": 0.8}, {"records": 2, "share": 0.4})
+    assert report["authors"] == {"records": 4, "share": 0.8, "recorded": 5}
+    assert report["translators"] == {"records": 2, "share": 0.4, "recorded": 5}
     assert report["credit_lines"] == 6
-    assert report["teasers"] == {"cut": 16, "records": 4, "per_record": 3.2, "by_count": {"0": 1, "4": 4}}
+    assert report["teasers"] == {
+        "cut": 16,
+        "records": 4,
+        "per_record": 3.2,
+        "by_count": {"0": 1, "4": 4},
+        "recorded": 5,
+    }
     # After cleaning only 000 and 001's shared article body repeats.
     assert {p["records"] for p in report["top_paragraphs"]} == {2}
     cleaned = parse_jsonl(run_shell("corpus-tools clean seeds/").stdout)
@@ -151,6 +158,10 @@ def test_plain_when_piped_and_top_option(cli):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "records: 5"
+    # Raw seeds: no step has run, which is not the same as "nothing found".
+    assert "with authors: not recorded (the credits step has not run)" in lines
+    assert "teasers cut: not recorded (the teasers step has not run)" in lines
+    assert "normalization fixes: not recorded (the normalize step has not run)" in lines
     top = lines[lines.index("top repeated paragraphs:") + 1 :]
     assert len(top) == 1 and top[0].startswith("     2 records: Although Taipei")
 
