@@ -209,6 +209,23 @@ def test_bio_names(line: str, names: list[str]):
     assert bio_names(line) == names
 
 
+@pytest.mark.parametrize(
+    ("text", "authors", "translators"),
+    [
+        ("By 林泉忠\nBody.", ["林泉忠"], []),
+        ("By John Lim 林泉忠\nBody.", ["John Lim"], []),
+        ("Body.\nTranslated by 王小明", [], ["王小明"]),
+        ("By Ann Lee, Staff reporter\nBody.", ["Ann Lee"], []),
+        ("Body.\nDr Ann Lee is a lecturer in law.", ["Ann Lee"], []),
+        ("Body.\nThe writer is a lecturer in law.", [], []),
+    ],
+)
+def test_names_recorded(text: str, authors: list[str], translators: list[str]):
+    out = Credits().process({"text": text}, "text")
+    assert (out["metadata"]["authors"], out["metadata"]["translators"]) == (authors, translators)
+    assert out["text"] == "Body."
+
+
 def test_extra_roles_widen_what_a_bio_predicate_may_say():
     line = "Chen Wei is a beekeeper in Tainan."
     assert credit_kind(line) is None
