@@ -68,6 +68,16 @@ def test_fixture_gives_exactly_the_expected_findings(path: Path):
         assert report.exit_code == 0
 
 
+KNOWN_FAILURES = json.loads((CASES / "known-failures.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", KNOWN_FAILURES, ids=lambda c: f"{c['rule']}: {c['text'][:30]}")
+@pytest.mark.xfail(strict=True, reason="known limitation, documented in tests/data/check/known-failures.json")
+def test_known_failure(case: dict):
+    report = check_items(records(case["text"] + " Ends here."), CheckOptions(ignore=("teaser-tail",)))
+    assert report.records_by_rule[case["rule"]] == 1, case["why"]
+
+
 def test_reasons_are_short_stable_and_unique():
     reasons = [r.reason for r in check.RULES]
     assert len(set(reasons)) == len(reasons)
