@@ -36,6 +36,7 @@ COMPRESSION_SUFFIXES = frozenset({".gz", ".zst", ".zstd"})
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 GLOB_CHARS = frozenset("*?[")
+MANIFEST_NAME = "manifest.json"  # written by ``clean`` beside its output; see corpus_tools/shards.py
 _LINE_COLUMN = re.compile(r"line \d+ column (\d+) \(char \d+\)")
 
 
@@ -91,12 +92,20 @@ def expand_inputs(paths: Sequence[str]) -> list[str]:
 
 
 def _walk(directory: str) -> list[str]:
-    """Every non-hidden file below ``directory``, in a stable sorted order."""
+    """Every non-hidden data file below ``directory``, in a stable sorted order.
+
+    The manifests ``clean`` writes (``manifest.json``, ``OUT.manifest.json``) describe a corpus rather than hold
+    records, so a folder written by ``clean -o DIR/`` reads back as its shards. Named explicitly, they still read.
+    """
     found: list[str] = []
     for root, dirs, names in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, n) for n in sorted(names) if not n.startswith("."))
+        found.extend(os.path.join(root, n) for n in sorted(names) if not n.startswith(".") and not _is_manifest(n))
     return found
+
+
+def _is_manifest(name: str) -> bool:
+    return name == MANIFEST_NAME or name.endswith(f".{MANIFEST_NAME}")
 
 
 def is_json_lines(path: str) -> bool:

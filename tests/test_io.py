@@ -56,6 +56,13 @@ def test_directory_walk_is_recursive_sorted_and_skips_hidden(tmp_path):
     assert expand_inputs([str(tmp_path)]) == [str(tmp_path / n) for n in ["a.txt", "b/1.txt", "b/2.txt"]]
 
 
+def test_directory_walk_skips_clean_manifests_but_not_named_ones(tmp_path):
+    for name in ["manifest.json", "part-00000.jsonl.zst", "corpus.jsonl", "corpus.jsonl.manifest.json"]:
+        (tmp_path / name).write_text("{}")
+    assert expand_inputs([str(tmp_path)]) == [str(tmp_path / "corpus.jsonl"), str(tmp_path / "part-00000.jsonl.zst")]
+    assert expand_inputs([str(tmp_path / "manifest.json")]) == [str(tmp_path / "manifest.json")]
+
+
 def test_glob_expands_sorted(tmp_path):
     for name in ["x2.txt", "x1.txt", "y.txt"]:
         (tmp_path / name).write_text(name)
