@@ -269,4 +269,10 @@ def test_workers_start_from_a_forkserver_when_threads_run(corpus: list[str]) -> 
     finally:
         stop.set()
         thread.join()
+
+
+def test_fork_is_used_when_no_other_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     assert _start_context().get_start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 3)
+    assert _start_context().get_start_method() == "forkserver"
