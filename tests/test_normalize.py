@@ -404,3 +404,24 @@ def test_cli_bad_input_is_one_line_and_exit_2(cli) -> None:
     assert result.stderr.strip() == "error: -:2: missing text field 'text'"
     result = cli(["normalize", "--form", "NFX"], input=b"")
     assert result.exit_code == 2
+
+
+def test_nfc_inert_blocks_hold_no_second_half_of_a_composition() -> None:
+    # The whole-document check skips is_normalized when every non-ASCII character is "NFC-inert"; that is only
+    # sound if none of them can compose with the character before it (NFC quick check "maybe").
+    import sys
+    import unicodedata
+
+    seconds = set()
+    for code in range(sys.maxunicode + 1):
+        decomposition = unicodedata.decomposition(chr(code))
+        if decomposition and not decomposition.startswith("<") and len(decomposition.split()) == 2:
+            seconds.add(chr(int(decomposition.split()[1], 16)))
+    seconds.update(map(chr, range(0x1161, 0x1176)))  # Hangul vowel and trailing jamo compose algorithmically
+    seconds.update(map(chr, range(0x11A8, 0x11C3)))
+    not_inert = nz._not_nfc_inert()
+    inert = [chr(c) for lo, hi in nz._NFC_INERT_BLOCKS for c in range(lo, hi + 1) if not not_inert.match(chr(c))]
+    assert len(inert) > 30_000
+    assert not seconds.intersection(inert)
+    assert all(unicodedata.is_normalized("NFC", c) and not unicodedata.combining(c) for c in inert)
+    assert not_inert.search("e\u0301") and not_inert.search("\u2000") and not not_inert.search("’“”—台灣")
