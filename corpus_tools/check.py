@@ -163,6 +163,13 @@ def _schema(options: CheckOptions) -> Checker:
                     f"{_short_json(metadata['cuts'])}"
                 )
             )
+        if "credit_cuts" in metadata and not _valid_cuts(metadata["credit_cuts"], ("rule", "kind")):
+            hits.append(
+                Hit(
+                    f"'metadata.credit_cuts' must be an array of {{rule: string, kind: string, paragraph: integer}}, "
+                    f"got {_short_json(metadata['credit_cuts'])}"
+                )
+            )
         if "normalize" in metadata and not _valid_counts(metadata["normalize"]):
             hits.append(
                 Hit(
@@ -175,10 +182,12 @@ def _schema(options: CheckOptions) -> Checker:
     return check
 
 
-def _valid_cuts(value: Any) -> bool:
+def _valid_cuts(value: Any, strings: tuple[str, ...] = ("rule",)) -> bool:
+    """An array of audit entries: each an object with the string fields ``strings`` and an integer ``paragraph``
+    (``metadata.cuts`` from teasers, ``metadata.credit_cuts`` from credits)."""
     return isinstance(value, list) and all(
         isinstance(c, dict)
-        and isinstance(c.get("rule"), str)
+        and all(isinstance(c.get(key), str) for key in strings)
         and isinstance(c.get("paragraph"), int)
         and not isinstance(c.get("paragraph"), bool)
         for c in value
@@ -570,7 +579,7 @@ RULES: tuple[Rule, ...] = (
         "record breaks the contract",
         _schema,
         "id, text and source are strings, metadata an object; its list keys (authors, bylines, translators, "
-        "teasers, cuts) and normalize counts have their documented types when present",
+        "credit_cuts, teasers, cuts) and normalize counts have their documented types when present",
     ),
     Rule(
         "types",
@@ -972,6 +981,10 @@ def arrow_schema(text_field: str = "text") -> Any:
             ("authors", strings),
             ("bylines", strings),
             ("translators", strings),
+            (
+                "credit_cuts",
+                pa.list_(pa.struct([("rule", pa.string()), ("kind", pa.string()), ("paragraph", pa.int64())])),
+            ),
             ("teasers", strings),
             ("cuts", pa.list_(pa.struct([("rule", pa.string()), ("paragraph", pa.int64())]))),
         ]

@@ -15,7 +15,9 @@ Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape
   middle of an article is body, whatever its shape.
 
 The :class:`Credits` step removes the labelled lines and records them in ``metadata.authors``,
-``metadata.bylines`` (the removed lines, verbatim, in text order) and ``metadata.translators``.
+``metadata.bylines`` (the removed lines, verbatim, in text order), ``metadata.translators`` and
+``metadata.credit_cuts`` (where each removed line stood, with its kind and reason: the audit trail the teasers
+step reads to know where the end credits stood once they are gone).
 
 Every pattern is anchored and built from possessive quantifiers on character classes, with only bounded
 repetition of groups, so no input makes them backtrack; and no line longer than
@@ -48,7 +50,7 @@ REASON_BIO_BEFORE_TRANSLATOR = "bio_before_translator"
 REASON_BIO_BEFORE_TAIL = "bio_before_tail"
 REASON_BIO_AT_END = "bio_at_end"
 
-METADATA_KEYS = ("authors", "bylines", "translators")
+METADATA_KEYS = ("authors", "bylines", "translators", "credit_cuts")
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,8 @@ class CreditsOptions:
     ``max_bio_lines``: at most this many consecutive bio lines are taken in one bio position.
     ``max_line_chars``: a longer line is never a credit of any kind; this also bounds the work the patterns do.
     ``extra_roles``: words (lower case) that also mark a bio's predicate as a role, e.g. ``("beekeeper",)``.
-    ``dry_run``: label and fill ``authors``/``translators``, but leave ``text`` untouched (and so ``bylines``,
-    the list of removed lines, gets nothing).
+    ``dry_run``: label and fill ``authors``/``translators``, but leave ``text`` untouched (and so ``bylines``
+    and ``credit_cuts``, which describe removed lines, get nothing).
     """
 
     bylines: bool = True
@@ -478,7 +480,36 @@ class Credits:
         # `bylines` lists the lines removed from the text: a dry run removes none.
         metadata["bylines"] = _merge(metadata, "bylines", [] if self.options.dry_run else found.bylines)
         metadata["translators"] = _merge(metadata, "translators", found.translators)
+        # Where each removed line stood (0-based, in the text this step received), so a later step knows the
+        # position of credits that are no longer in the text. Appended, never merged: a second run's indices
+        # refer to the text that run received.
+        new_cuts = [] if self.options.dry_run else credit_cuts(found.labels)
+        metadata["credit_cuts"] = _credit_cuts_of(metadata) + new_cuts
         return record
+
+
+def credit_cuts(labels: dict[int, Label]) -> list[dict[str, Any]]:
+    """The audit entries for cutting ``labels``: ``{"rule": reason, "kind": kind, "paragraph": i}``, in text order."""
+    return [{"rule": labels[i].reason, "kind": labels[i].kind, "paragraph": i} for i in sorted(labels)]
+
+
+def _credit_cuts_of(metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    old = metadata.get("credit_cuts")
+    if old is None:
+        return []
+    if not isinstance(old, list) or not all(_valid_credit_cut(c) for c in old):
+        raise RecordError('metadata.credit_cuts is not a list of {"rule", "kind", "paragraph"} objects')
+    return list(old)
+
+
+def _valid_credit_cut(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("rule"), str)
+        and isinstance(value.get("kind"), str)
+        and isinstance(value.get("paragraph"), int)
+        and not isinstance(value.get("paragraph"), bool)
+    )
 
 
 def _merge(metadata: dict[str, Any], key: str, new: list[str]) -> list[str]:

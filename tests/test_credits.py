@@ -103,6 +103,10 @@ def test_fixture_case(case: Case):
     assert out["metadata"]["bylines"] == [case.paragraphs[i] for i in sorted(case.credit_lines)]
     labels = label_credits(case.paragraphs)
     assert {i: label.kind for i, label in labels.items()} == case.credit_lines
+    # where each removed line stood, with its kind and the reason its label gave
+    assert out["metadata"]["credit_cuts"] == [
+        {"rule": labels[i].reason, "kind": case.kinds[i], "paragraph": i} for i in sorted(case.credit_lines)
+    ]
 
 
 @pytest.mark.xfail(strict=True, reason="known limitation, documented in the case")
@@ -141,6 +145,7 @@ def test_dry_run_labels_without_cutting(case: Case):
     assert out["metadata"]["authors"] == case.authors
     assert out["metadata"]["translators"] == case.translators
     assert out["metadata"]["bylines"] == []
+    assert out["metadata"]["credit_cuts"] == []  # like bylines: only lines actually removed are listed
 
 
 # ------------------------------------------------------------------------------------------------ shapes
@@ -307,9 +312,73 @@ def test_never_labels_a_teaser_or_heading_of_the_teasers_fixture_set():
 
 def test_keys_always_present_and_lists():
     out = Credits().process({"text": "Just one body line.", "metadata": {"other": 1}}, "text")
-    assert out["metadata"] == {"other": 1, "authors": [], "bylines": [], "translators": []}
+    assert out["metadata"] == {"other": 1, "authors": [], "bylines": [], "translators": [], "credit_cuts": []}
     out = Credits().process({"text": ""}, "text")
-    assert out["metadata"] == {"authors": [], "bylines": [], "translators": []}
+    assert out["metadata"] == {"authors": [], "bylines": [], "translators": [], "credit_cuts": []}
+
+
+def test_credit_cuts_say_where_each_removed_line_stood():
+    text = "By Ann Lee\nBody one.\nBody two.\nAnn Lee is a researcher at an institute.\n\nTranslated by Bo Chen"
+    out = Credits().process({"text": text}, "text")
+    assert out["text"] == "Body one.\nBody two.\n"
+    assert out["metadata"]["credit_cuts"] == [
+        {"rule": "by_name_first_line", "kind": "byline", "paragraph": 0},
+        {"rule": "bio_before_translator", "kind": "bio", "paragraph": 3},
+        {"rule": "translated_by_line", "kind": "translator", "paragraph": 5},
+    ]
+
+
+def test_a_second_run_appends_its_credit_cuts_with_its_own_indices():
+    # the first run cannot see the bio (bios switched off); the second, on the text the first returned, can
+    text = "By Ann Lee\nBody one.\nAnn Lee is a researcher at an institute."
+    once = Credits(CreditsOptions(bios=False)).process({"text": text}, "text")
+    twice = Credits().process(dict(once, metadata=dict(once["metadata"])), "text")
+    assert twice["text"] == "Body one."
+    assert twice["metadata"]["credit_cuts"] == [
+        {"rule": "by_name_first_line", "kind": "byline", "paragraph": 0},
+        {"rule": "bio_at_end", "kind": "bio", "paragraph": 1},
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "x",
+        [1],
+        [{"rule": "r", "kind": "bio"}],
+        [{"rule": "r", "kind": 1, "paragraph": 0}],
+        [{"rule": "r", "kind": "bio", "paragraph": True}],
+    ],
+)
+def test_malformed_credit_cuts_are_a_record_error(value):
+    from corpus_tools.errors import RecordError
+
+    with pytest.raises(RecordError, match=r"metadata.credit_cuts is not a list of"):
+        Credits().process(
+            {"text": "Body.\nAnn Lee is a researcher at an institute.", "metadata": {"credit_cuts": value}}, "text"
+        )
+
+
+def test_check_schema_accepts_credit_cuts_and_names_a_malformed_one():
+    from corpus_tools.check import CheckOptions, check_items
+    from corpus_tools.io import Item
+
+    out = Credits().process(
+        {"id": "a", "source": "s", "text": "Body.\nAnn Lee is a researcher at an institute."}, "text"
+    )
+    assert out["metadata"]["credit_cuts"] == [{"rule": "bio_at_end", "kind": "bio", "paragraph": 1}]
+    no_kind = [{"rule": "bio_at_end", "paragraph": 1}]
+    bad = dict(out, id="b", text="Other body.", metadata=dict(out["metadata"], credit_cuts=no_kind))
+    report = check_items([Item("mem.jsonl", 1, out), Item("mem.jsonl", 2, bad)], CheckOptions(ignore=("teaser-tail",)))
+    findings = [(f.id, f.rule, f.detail) for f in report.findings]
+    assert findings == [
+        (
+            "b",
+            "schema",
+            "'metadata.credit_cuts' must be an array of {rule: string, kind: string, paragraph: integer}, "
+            'got [{"rule": "bio_at_end", "paragraph": 1}]',
+        )
+    ]
 
 
 def test_existing_credits_are_kept_and_merged():
@@ -455,5 +524,5 @@ def test_labels_are_credit_shaped_and_cutting_removes_exactly_them(paragraphs: l
 @given(st.text(max_size=300))
 def test_any_text_is_handled(text: str):
     out = Credits().process({"text": text}, "text")
-    assert set(out["metadata"]) == {"authors", "bylines", "translators"}
+    assert set(out["metadata"]) == {"authors", "bylines", "translators", "credit_cuts"}
     assert len(out["text"]) <= len(text)
