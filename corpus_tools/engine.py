@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import concurrent.futures.process
+import contextlib
 import importlib
 import io
 import multiprocessing
@@ -27,7 +28,7 @@ from typing import Any, BinaryIO, Protocol
 import orjson
 import zstandard
 
-from corpus_tools.errors import CorpusError, InputError, RecordError
+from corpus_tools.errors import ConfigError, CorpusError, InputError, RecordError
 from corpus_tools.io import STDIN, Item, document_item, expand_inputs, is_json_lines, json_line_items, open_binary
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, reject
 
@@ -363,6 +364,18 @@ class CorpusStats(RunStats):
     seconds: float = 0.0
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
 
+    def counts_dict(self) -> dict[str, Any]:
+        """The counts as the manifest records them."""
+        return {
+            "read": self.read,
+            "written": self.written,
+            "rejected": self.rejected,
+            "rejected_by_reason": dict(self.reasons.most_common()),
+            "teasers_cut": self.counts["teasers_cut"],
+            "credits_found": self.counts["credits_found"],
+            "bytes_in": self.bytes_in,
+        }
+
     def summary(self) -> str:
         return (
             f"{self.read} records in, {self.written} out, {self.rejected} rejected, "
@@ -372,6 +385,10 @@ class CorpusStats(RunStats):
 
 
 class Progress(Protocol):
+    """A progress display: told when a phase (indexing, cleaning) starts and what each batch covered."""
+
+    def phase(self, description: str) -> None: ...
+
     def advance(self, documents: int, nbytes: int) -> None: ...
 
 
@@ -522,3 +539,82 @@ class CleanPlan:
         """A first pass is worth it only with teasers on, no prebuilt index, and inputs that can be read twice."""
         inputs = list(paths) or [STDIN]
         return "teasers" in self.enabled() and self.index is None and self.corpus_aware and STDIN not in inputs
+
+
+def load_or_build_index(plan: CleanPlan, paths: Sequence[str], engine: Engine, progress: Progress | None = None) -> Any:
+    """The teasers' corpus index for a run: the prebuilt one, one built in a first pass, or none."""
+    if "teasers" not in plan.enabled():
+        return None
+    if plan.index is not None:
+        from corpus_tools.tailindex import TailIndex
+
+        return TailIndex.load(plan.index)
+    if plan.needs_index(paths):
+        if progress is not None:
+            progress.phase("indexing")
+        return build_index(paths, plan.index_prefix(), engine=engine, progress=progress)
+    return None
+
+
+def clean_corpus(
+    plan: CleanPlan,
+    paths: Sequence[str],
+    output: str | None = None,
+    *,
+    engine: Engine | None = None,
+    on_error: OnError = OnError.fail,
+    rejects: str | None = None,
+    shard_records: int | None = None,
+    shard_bytes: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[CorpusStats, dict[str, Any]]:
+    """Run ``plan`` over ``paths`` and write ``output``: stdout (``None``/``-``), a file, or shards (``DIR/``).
+
+    Returns the run's counts and its manifest (inputs, counts, resolved config and its hash, versions). The
+    manifest goes into ``DIR/manifest.json`` for sharded output and into ``FILE.manifest.json`` beside a file:
+    the records themselves are never changed, so ``clean`` stays byte-identical to the pipe of single commands.
+    """
+    from corpus_tools.config import config_hash
+    from corpus_tools.io import open_output
+    from corpus_tools.shards import DEFAULT_SHARD_RECORDS, ShardWriter, is_directory_target, versions
+
+    sharded = is_directory_target(output)
+    if not sharded and (shard_records is not None or shard_bytes is not None):
+        raise ConfigError("--shard-size and --shard-bytes need a directory output: -o DIR/")
+    engine = engine or LocalEngine(1)
+    config = plan.config()
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        index = load_or_build_index(plan, paths, engine, progress)
+        if progress is not None:
+            progress.phase("cleaning")
+        reject_stream = Rejects(stack.enter_context(open_output(rejects)) if rejects else None)
+        if sharded:
+            records = shard_records or DEFAULT_SHARD_RECORDS
+            sink: Any = stack.enter_context(ShardWriter(output, records=records, max_bytes=shard_bytes))  # type: ignore[arg-type]
+        else:
+            sink = StreamSink(stack.enter_context(open_output(output)))
+        stats = run_pipeline(
+            paths,
+            plan.pipeline(index),
+            sink,
+            engine=engine,
+            on_error=on_error,
+            rejects=reject_stream,
+            progress=progress,
+        )
+        stats.seconds = time.perf_counter() - started
+        manifest = {
+            "inputs": list(paths) or [STDIN],
+            "counts": stats.counts_dict(),
+            "config": config,
+            "config_hash": config_hash(config),
+            "versions": versions(),
+        }
+        if sharded:
+            sink.finish(manifest)
+    if output and not sharded and output != STDIN:
+        with open_output(f"{output}.manifest.json") as stream:
+            stream.write(orjson.dumps({"output": os.path.basename(output), **manifest}, option=orjson.OPT_INDENT_2))
+            stream.write(b"\n")
+    return stats, manifest

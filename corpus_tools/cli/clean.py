@@ -16,10 +16,8 @@ import inspect
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
 
 from corpus_tools import engine as engines
@@ -33,11 +31,11 @@ from corpus_tools.cli.app import (
     app,
     report_rejects,
 )
-from corpus_tools.config import check_tables, config_hash, load_config, options_from
+from corpus_tools.config import check_tables, load_config, options_from
 from corpus_tools.errors import ConfigError, CorpusError
-from corpus_tools.io import STDIN, compression_for, expand_inputs, open_output
-from corpus_tools.pipeline import OnError, Rejects
-from corpus_tools.shards import DEFAULT_SHARD_RECORDS, ShardWriter, is_directory_target, versions
+from corpus_tools.io import STDIN, compression_for, expand_inputs
+from corpus_tools.pipeline import OnError
+from corpus_tools.shards import DEFAULT_SHARD_RECORDS
 
 #: Parameters every command has; clean declares them once itself.
 _COMMON = frozenset({"inputs", "output", "text_field", "on_error", "rejects", "quiet", "index"})
@@ -188,73 +186,34 @@ _DOC = (
 
 def clean(ctx: typer.Context, **kwargs: Any) -> None:
     inputs = tuple(kwargs["inputs"] or ())
-    output: str | None = kwargs["output"]
     plan = _plan(ctx, kwargs)
-    config = plan.config()
-    digest = config_hash(config)
-    sharded = is_directory_target(output)
-    if not sharded and (kwargs["shard_size"] is not None or kwargs["shard_bytes"] is not None):
-        raise ConfigError("--shard-size and --shard-bytes need a directory output: -o DIR/")
-    engine = _engine(kwargs)
     quiet: bool = kwargs["quiet"]
-    started = time.perf_counter()
+    engine = _engine(kwargs)
     try:
-        with contextlib.ExitStack() as stack:
-            progress = stack.enter_context(_progress(quiet, inputs))
-            index = _index(plan, inputs, engine, progress)
-            pipeline = plan.pipeline(index)
-            if progress is not None:
-                progress.phase("cleaning")
-            rejects_path: str | None = kwargs["rejects"]
-            rejects = Rejects(stack.enter_context(open_output(rejects_path)) if rejects_path else None)
-            if sharded:
-                sink: Any = stack.enter_context(
-                    ShardWriter(
-                        output, records=kwargs["shard_size"] or DEFAULT_SHARD_RECORDS, max_bytes=kwargs["shard_bytes"]
-                    )  # type: ignore[arg-type]
-                )
-            else:
-                sink = engines.StreamSink(stack.enter_context(open_output(output)))
-            stats = engines.run_pipeline(
-                inputs, pipeline, sink, engine=engine, on_error=kwargs["on_error"], rejects=rejects, progress=progress
+        with _progress(quiet, inputs) as progress:
+            stats, manifest = engines.clean_corpus(
+                plan,
+                inputs,
+                kwargs["output"],
+                engine=engine,
+                on_error=kwargs["on_error"],
+                rejects=kwargs["rejects"],
+                shard_records=kwargs["shard_size"],
+                shard_bytes=kwargs["shard_bytes"],
+                progress=progress,
             )
-            stats.seconds = time.perf_counter() - started
-            manifest = {
-                "inputs": list(inputs) or ["-"],
-                "counts": _counts(stats),
-                "config": config,
-                "config_hash": digest,
-                "versions": versions(),
-            }
-            if sharded:
-                sink.finish(manifest)
     finally:
         engine.close()
-    if output and not sharded and output != "-":
-        # A single file cannot carry its configuration without changing its bytes: it goes in a sidecar.
-        sidecar = f"{output}.manifest.json"
-        with open_output(sidecar) as stream:
-            stream.write(orjson.dumps({"output": Path(output).name, **manifest}, option=orjson.OPT_INDENT_2) + b"\n")
-    report_rejects(stats, _RejectsWhere(rejects_path))
+    report_rejects(stats, _RejectsWhere(kwargs["rejects"]))
     if not quiet:
-        typer.echo(f"clean: {stats.summary()} (config {digest})", err=True)
+        typer.echo(f"clean: {stats.summary()} (config {manifest['config_hash']})", err=True)
 
 
 @dataclasses.dataclass(frozen=True)
 class _RejectsWhere:
+    """What :func:`report_rejects` needs to know: where the rejects went."""
+
     rejects: str | None
-
-
-def _counts(stats: engines.CorpusStats) -> dict[str, Any]:
-    return {
-        "read": stats.read,
-        "written": stats.written,
-        "rejected": stats.rejected,
-        "rejected_by_reason": dict(stats.reasons.most_common()),
-        "teasers_cut": stats.counts["teasers_cut"],
-        "credits_found": stats.counts["credits_found"],
-        "bytes_in": stats.bytes_in,
-    }
 
 
 def _plan(ctx: typer.Context, kwargs: dict[str, Any]) -> engines.CleanPlan:
@@ -294,18 +253,6 @@ def _engine(kwargs: dict[str, Any]) -> Any:
     if kwargs["scheduler"]:
         raise ConfigError("--scheduler needs --engine dask")
     return engines.LocalEngine(kwargs["jobs"])
-
-
-def _index(plan: engines.CleanPlan, inputs: tuple[str, ...], engine: Any, progress: Any) -> Any:
-    if plan.index is not None and "teasers" in plan.enabled():
-        from corpus_tools.tailindex import TailIndex
-
-        return TailIndex.load(plan.index)
-    if plan.needs_index(inputs):
-        if progress is not None:
-            progress.phase("indexing")
-        return engines.build_index(inputs, plan.index_prefix(), engine=engine, progress=progress)
-    return None
 
 
 class _Bar:
