@@ -64,7 +64,10 @@ def options_from(cls: type[T], table: Mapping[str, Any] | None, *, where: str, b
         if key not in fields:
             raise ConfigError(f"{where}: unknown option '{key}' (known: {', '.join(sorted(fields))})")
         changes[key] = _coerce(value, hints[key], f"{where}: option '{key}'")
-    return dataclasses.replace(instance, **changes)  # type: ignore[type-var]
+    try:
+        return dataclasses.replace(instance, **changes)  # type: ignore[type-var]
+    except ConfigError as exc:  # an options class's own validation: say which file and table it came from
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _coerce(value: Any, hint: Any, what: str) -> Any:

@@ -50,6 +50,22 @@ def test_bad_values_name_file_table_and_key(table, message):
     assert str(exc.value) == message
 
 
+@dataclass(frozen=True)
+class Validated:
+    low: int = 1
+    high: int = 2
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise ConfigError(f"low ({self.low}) must be <= high ({self.high})")
+
+
+def test_an_options_class_own_validation_names_the_file():
+    with pytest.raises(ConfigError) as exc:
+        options_from(Validated, {"low": 5}, where="c.toml [v]")
+    assert str(exc.value) == "c.toml [v]: low (5) must be <= high (2)"
+
+
 def test_load_config_reads_tables_and_reports_errors(tmp_path):
     good = tmp_path / "good.toml"
     good.write_text("[normalize]\nuncurl_quotes = true\n[teasers]\nmin_words = 60\n")
