@@ -32,7 +32,6 @@ from functools import cached_property
 from typing import Any
 
 import orjson
-import regex
 
 from corpus_tools.errors import ConfigError, InputError
 from corpus_tools.io import Item, read_items
@@ -447,12 +446,19 @@ def is_bad(text: str) -> bool:
 
 
 # Named entities (HTML5's list, with the semicolon, so "AT&T;" or "R&D;" are not taken for one), numeric
-# entities, and the five legacy names scrapers most often leave without a semicolon ("Q&amp A").
-_ENTITY = regex.compile(
-    r"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|(?:"
-    + "|".join(sorted((regex.escape(n[:-1]) for n in html.entities.html5 if n.endswith(";")), key=len, reverse=True))
-    + r");|(?:amp|lt|gt|quot|nbsp)(?![A-Za-z0-9;]))"
+# entities, and the five legacy names scrapers most often leave without a semicolon ("Q&amp A"). The shape is
+# matched first and the name looked up after: one alternation of all 2,000 names took 0.25 s to compile, which
+# every `corpus-tools` process paid at start-up.
+_ENTITY = re.compile(
+    r"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|([A-Za-z][A-Za-z0-9]{1,31});|(?:amp|lt|gt|quot|nbsp)(?![A-Za-z0-9;]))"
 )
+
+
+def _entities(paragraph: str) -> list[str]:
+    return [m.group() for m in _ENTITY.finditer(paragraph) if m.group(1) is None or f"{m.group(1)};" in _HTML5]
+
+
+_HTML5 = html.entities.html5
 
 
 def _html_entities(options: CheckOptions) -> Checker:
@@ -464,7 +470,7 @@ def _html_entities(options: CheckOptions) -> Checker:
         for index, paragraph in enumerate(doc.paragraphs):
             if "&" not in paragraph:
                 continue
-            found = [m.group() for m in _ENTITY.finditer(paragraph)]
+            found = _entities(paragraph)
             if found:
                 total += len(found)
                 hits.append(Hit(f"HTML entit{'y' if len(found) == 1 else 'ies'} {' '.join(found[:5])}", index))
