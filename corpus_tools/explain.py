@@ -7,7 +7,9 @@ step's reason. Nothing is cut. Rendering (rich table, plain lines, JSON) is the 
 builds the rows.
 
 Each detector sees the same text, independently, exactly as it would if it ran first: the two steps are
-designed to work alone and in either order, so this is also what they do in a pipeline.
+designed to work alone and in either order, so this is also what they do in a pipeline. A record the credits step
+already cut keeps, in ``metadata.credit_cuts``, where its end credits stood; the teaser labels use that position
+as the ``teasers`` step does (:func:`corpus_tools.teasers.end_credits_position`).
 """
 
 from __future__ import annotations
@@ -133,6 +135,7 @@ def explain_text(
     options = options or ExplainOptions()
     normalized = False
     counts: dict[str, int] = {}
+    received = split_paragraphs(text)
     normalize_text = normalize_function() if options.normalize else None
     if normalize_text is not None:
         text, counts = normalize_text(text)
@@ -143,7 +146,8 @@ def explain_text(
         for i, label in label_credits(paragraphs, credits_options or CreditsOptions()).items():
             by_index.setdefault(i, []).append(label)
     if options.teasers:
-        for i, label in _teaser_labels(paragraphs, teasers_options, index, metadata or {}).items():
+        credits_at = _credits_position(metadata or {}, received, paragraphs)
+        for i, label in _teaser_labels(paragraphs, teasers_options, index, credits_at).items():
             by_index.setdefault(i, []).append(label)
     rows = tuple(Row(i, p, word_count(p), tuple(by_index.get(i, ()))) for i, p in enumerate(paragraphs) if p.strip())
     return Explanation(doc_id, source, rows, len(paragraphs), normalized, counts)
@@ -161,9 +165,29 @@ def explain_record(record: Record, text_field: str = "text", **kwargs: Any) -> E
     )
 
 
-def _teaser_labels(paragraphs: list[str], options: Any, index: Any, metadata: dict[str, Any]) -> dict[int, Label]:
+def _credits_position(metadata: dict[str, Any], received: list[str], paragraphs: list[str]) -> int | None:
+    """Where removed end credits stood (:func:`corpus_tools.teasers.end_credits_position`), as an index into
+    ``paragraphs`` (the text after normalizing) rather than ``received`` (the record's text).
+
+    Normalizing drops and collapses blank lines, which moves line indices but keeps the non-blank lines in
+    order; the position is carried over by counting the non-blank lines above it. When normalizing changed
+    how many non-blank lines there are (it split a line), there is no safe mapping and no position.
+    """
+    from corpus_tools import teasers
+
+    position = teasers.end_credits_position(metadata)
+    if position is None or paragraphs == received:
+        return position
+    filled = [i for i, p in enumerate(paragraphs) if p.strip()]
+    if len(filled) != sum(1 for p in received if p.strip()) or position > len(received):
+        return None
+    above = sum(1 for p in received[:position] if p.strip())
+    # Right below the last non-blank line above it (blank lines between count for nothing either way).
+    return filled[above - 1] + 1 if above else 0
+
+
+def _teaser_labels(paragraphs: list[str], options: Any, index: Any, credits_at: int | None) -> dict[int, Label]:
     # Imported here, like every cross-step import (see INTERFACES.md).
     from corpus_tools import teasers
 
-    kwargs: dict[str, Any] = {"credits_removed": teasers.end_credits_removed(metadata)}
-    return teasers.label_teasers(paragraphs, options or teasers.TeasersOptions(), index, **kwargs)
+    return teasers.label_teasers(paragraphs, options or teasers.TeasersOptions(), index, credits_at=credits_at)

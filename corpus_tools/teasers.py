@@ -13,9 +13,10 @@ rule, deletes subheads, lists and credits and keeps full-stop teasers), so :func
    above a subhead only a truncated paragraph continues the run), and the tail inside it starts at its topmost
    *truncated* paragraph; paragraphs below that one are teasers whatever their ending ("contiguity");
 4. **credits**: an in-band paragraph that ends a sentence, above the topmost truncated one, is a teaser when
-   the run sits right after the credits block (a bio or translator line with body above it), or, when the
-   credits step already removed that block, when its length matches the truncated teasers' within
-   ``credits_removed_slack`` words;
+   the run sits right after the end-credits block (a bio or translator line with body above it). When the
+   credits step already removed that block, ``metadata.credit_cuts`` says where it stood
+   (:func:`end_credits_position`), and that position counts exactly as the lines would: it ends the run, and a
+   run right below it (blank lines and subheads between) gets the same signal;
 5. **recurrence** (with a :class:`~corpus_tools.tailindex.TailIndex`): such a paragraph is also a teaser when
    it appears in at least ``min_recurrence`` documents and in more documents than the page's own first
    paragraph (so a duplicated article does not look like a teaser). Recurrence only extends a tail upward
@@ -27,7 +28,7 @@ Short subheads (up to ``heading_max_words`` words, starting with a capital or a 
 the end) are labelled ``heading`` and always kept, including one right before the tail.
 
 Reasons (stable strings, used as ``metadata.cuts[].rule``, stats keys and test assertions):
-``truncated``, ``contiguous``, ``after-credits``, ``after-credits-removed``, ``recurrent``; headings: ``subhead``.
+``truncated``, ``contiguous``, ``after-credits``, ``recurrent``; headings: ``subhead``.
 """
 
 from __future__ import annotations
@@ -53,10 +54,9 @@ HEADING = "heading"
 TRUNCATED = "truncated"
 CONTIGUOUS = "contiguous"
 AFTER_CREDITS = "after-credits"
-AFTER_CREDITS_REMOVED = "after-credits-removed"
 RECURRENT = "recurrent"
 SUBHEAD = "subhead"
-REASONS = (TRUNCATED, CONTIGUOUS, AFTER_CREDITS, AFTER_CREDITS_REMOVED, RECURRENT)
+REASONS = (TRUNCATED, CONTIGUOUS, AFTER_CREDITS, RECURRENT)
 
 METADATA_KEYS = ("teasers", "cuts")
 
@@ -71,9 +71,8 @@ class TeasersOptions:
     ``min_words``/``max_words``: the word band teasers share (the seeds' are 100-103 words; sites that cut at a
     fixed number of words or characters give one tight band, so set it to your corpus's).
     ``heading_max_words``: a line this short, capitalised and without end punctuation is a subhead (kept).
-    ``use_credits``: use the position right after the credits block as a signal.
-    ``credits_removed_slack``: when the credits step already removed the end credits, a full-stop paragraph at
-    the head of the tail counts only if its length is within this many words of the truncated teasers'.
+    ``use_credits``: use the position right after the end-credits block as a signal (the lines themselves, or
+    where ``metadata.credit_cuts`` says the credits step removed them).
     ``min_recurrence``: with an index, the fewest documents a paragraph must appear in to count as recurring.
     ``dry_run``: label only: fill ``metadata.cuts`` with what would be cut, leave ``text`` and
     ``metadata.teasers`` alone.
@@ -83,17 +82,14 @@ class TeasersOptions:
     max_words: int = 110
     heading_max_words: int = 8
     use_credits: bool = True
-    credits_removed_slack: int = 0
     min_recurrence: int = 3
     dry_run: bool = False
 
     def __post_init__(self) -> None:
         if self.min_words < 1 or self.max_words < self.min_words:
             raise ConfigError(f"teasers: min_words ({self.min_words}) must be >= 1 and <= max_words ({self.max_words})")
-        if self.heading_max_words < 1 or self.credits_removed_slack < 0 or self.min_recurrence < 2:
-            raise ConfigError(
-                "teasers: heading_max_words must be >= 1, credits_removed_slack >= 0, min_recurrence >= 2"
-            )
+        if self.heading_max_words < 1 or self.min_recurrence < 2:
+            raise ConfigError("teasers: heading_max_words must be >= 1, min_recurrence >= 2")
 
 
 # A body paragraph may stop on a colon (before a list or quote that the scraper lost) or on a closing quote
@@ -161,18 +157,18 @@ def label_teasers(
     options: TeasersOptions = TeasersOptions(),
     index: TailIndex | None = None,
     *,
-    credits_removed: bool = False,
+    credits_at: int | None = None,
 ) -> dict[int, Label]:
     """Label the teaser tail (kind ``teaser``) and the subheads (kind ``heading``) of one document.
 
     ``paragraphs`` is the text split into lines (:func:`corpus_tools.labels.split_paragraphs`); the result maps
     a line's index to its label, unlabelled lines are body. ``index`` adds the recurrence signal.
-    ``credits_removed`` says the credits step already cut end credits (bio, translator) from this text, so the
-    position "right after the credits" is known to have existed even though the lines are gone.
+    ``credits_at`` is where end credits (bio, translator) that the credits step already cut stood: the index of
+    the line that followed them (:func:`end_credits_position`). The position then counts as the lines would.
     """
     credit_kind = _credit_kind_function()
     labels: dict[int, Label] = {}
-    for i, reason in _tail(paragraphs, options, index, credits_removed, credit_kind):
+    for i, reason in _tail(paragraphs, options, index, credits_at, credit_kind):
         labels[i] = Label(TEASER, reason, STEP)
     for i, paragraph in enumerate(paragraphs):
         if i not in labels and is_heading(paragraph, options, credit_kind):
@@ -187,7 +183,7 @@ def tail_start(
 
     Works whether or not credit lines are still in the text (the credits step calls it to find the bio).
     """
-    teasers = _tail(paragraphs, options, index, False, _credit_kind_function())
+    teasers = _tail(paragraphs, options, index, None, _credit_kind_function())
     return min((i for i, _ in teasers), default=len(paragraphs))
 
 
@@ -195,22 +191,41 @@ def _tail(
     paragraphs: list[str],
     options: TeasersOptions,
     index: TailIndex | None,
-    credits_removed: bool,
+    credits_at: int | None,
     credit_kind: Callable[[str], str | None],
 ) -> list[tuple[int, str]]:
     """The teaser tail as (index, reason) pairs, bottom up."""
     # The trailing run of in-band paragraphs, bottom up. Blank lines are stepped over, and so are short subheads
     # ("Advertisement" after the tail, "More opinion" between teasers); but above a subhead inside the run only
     # a truncated paragraph goes on with it, so a subhead standing before the tail still guards the body above.
+    # Full-stop paragraphs above such a subhead are held back (`held`, across further subheads) and join the run
+    # only when a truncated one turns up above them (they are then between teasers, like any contiguous one);
+    # else the run ends below them and they stay. Without that a second pass would differ from the first: once
+    # the tail below the subhead is cut, the subhead is trailing, and [teaser, full stop, subhead] is a tail
+    # with a contiguous teaser.
+    # End credits the credits step removed still end the run where they stood (right above line `credits_at`),
+    # as the lines themselves would: the run stops there and `removed_credits` says it sits right below them.
+    # Only a run that reaches that point stops there: credits standing below the whole tail (a bio at the very
+    # end of the page) do not hide it.
     run: list[int] = []
+    held: list[int] = []
     after_heading = False
+    removed_credits = False
     i = len(paragraphs) - 1
     while i >= 0:
+        if run and credits_at is not None and i == credits_at - 1:
+            removed_credits = not held
+            break
         paragraph = paragraphs[i]
         if paragraph.strip():
             if _in_band(paragraph, options):
-                if after_heading and not is_truncated(paragraph):
-                    break
+                if after_heading or held:
+                    if not is_truncated(paragraph):
+                        held.append(i)
+                        i -= 1
+                        continue
+                    run.extend(held)
+                    held = []
                 run.append(i)
                 after_heading = False
             elif is_heading(paragraph, options, credit_kind):
@@ -218,7 +233,8 @@ def _tail(
             else:
                 break
         i -= 1
-    above = i  # the line right above the run (a blank-free neighbour), or -1
+    # the line right above the run (or the removed credits, or the held paragraphs, which stay), or -1
+    above = held[0] if held else i
     truncated = [j for j in run if is_truncated(paragraphs[j])]
     if not truncated:
         # No paragraph stops mid-sentence: no tail. Recurrence alone never starts one.
@@ -234,26 +250,27 @@ def _tail(
     head = [j for j in run if j < top]  # bottom up
     if not head:
         return tail
-    if options.use_credits and _after_credits(paragraphs, above, credit_kind):
+    if options.use_credits and _after_credits(paragraphs, above, credit_kind, removed_credits):
         tail.extend((j, AFTER_CREDITS) for j in head)
         return tail
-    lengths = [word_count(paragraphs[j]) for j, _ in tail if is_truncated(paragraphs[j])]
-    low, high = min(lengths) - options.credits_removed_slack, max(lengths) + options.credits_removed_slack
     baseline = _baseline(paragraphs, index) if index is not None else 0
     for j in head:
-        if options.use_credits and credits_removed and low <= word_count(paragraphs[j]) <= high:
-            tail.append((j, AFTER_CREDITS_REMOVED))
-        elif index is not None and _recurs(paragraphs[j], index, baseline, options):
+        if index is not None and _recurs(paragraphs[j], index, baseline, options):
             tail.append((j, RECURRENT))
         else:
             break  # contiguity broken: everything above stays
     return tail
 
 
-def _after_credits(paragraphs: list[str], above: int, credit_kind: Callable[[str], str | None]) -> bool:
-    """Whether line ``above`` ends a credits block that closes an article (end credits with body above them)."""
+def _after_credits(
+    paragraphs: list[str], above: int, credit_kind: Callable[[str], str | None], removed: bool = False
+) -> bool:
+    """Whether line ``above`` ends a credits block that closes an article (end credits with body above them).
+
+    ``removed``: end credits the credits step cut stood right below line ``above``; they count as seen.
+    """
     i = above
-    saw_end_credit = False
+    saw_end_credit = removed
     while i >= 0:
         paragraph = paragraphs[i]
         if paragraph.strip():
@@ -282,13 +299,40 @@ def _recurs(paragraph: str, index: TailIndex, baseline: int, options: TeasersOpt
 # -------------------------------------------------------------------------------------------------- the step
 
 
-def end_credits_removed(metadata: dict[str, Any]) -> bool:
-    """Whether the credits step already cut end credits (a bio or translator line) from this record's text."""
-    bylines = metadata.get("bylines")
-    if not isinstance(bylines, list):
-        return False
-    credit_kind = _credit_kind_function()
-    return any(isinstance(line, str) and credit_kind(line) in _END_CREDITS for line in bylines)
+def end_credits_position(metadata: dict[str, Any]) -> int | None:
+    """Where the end credits (bio, translator lines) that the credits step cut stood, in the text it returned:
+    the index of the line that followed them. ``None`` when it cut none (or did not run, or only labelled).
+
+    ``metadata.credit_cuts`` lists each cut line's index in the text the credits step received, in text order.
+    A cut at index ``c`` with ``n`` cuts above it leaves its follower at ``c - n``. The block taken is the last
+    one, the nearest the tail: a translator credit higher up in the article is not where the article ends.
+    A later run of the credits step appends its own cuts, whose indices refer to the text that run received;
+    a run is told apart by its indices starting over (each run lists them in increasing order), and a position
+    found by an earlier run is moved up by the lines a later run cut above it.
+    """
+    cuts = metadata.get("credit_cuts")
+    if not isinstance(cuts, list):
+        return None
+    position: int | None = None
+    runs: list[list[dict[str, Any]]] = []
+    last = -1
+    for entry in cuts:
+        if not (isinstance(entry, dict) and type(entry.get("paragraph")) is int and entry["paragraph"] >= 0):
+            return None  # not the credits step's audit trail: no position rather than a wrong one
+        if entry["paragraph"] <= last or not runs:
+            runs.append([])
+        runs[-1].append(entry)
+        last = entry["paragraph"]
+    for run in runs:
+        cut_at = [entry["paragraph"] for entry in run]
+        if position is not None:
+            position -= sum(c < position for c in cut_at)
+        ends = [k for k, entry in enumerate(run) if entry.get("kind") in _END_CREDITS]
+        if ends:
+            k = ends[-1]
+            # The follower of the last end-credit line: one past it, less the k + 1 cuts up to and including it.
+            position = cut_at[k] + 1 - (k + 1)
+    return position
 
 
 class Teasers:
@@ -315,7 +359,7 @@ class Teasers:
             # A dry run's labels: superseded by this run's.
             previous_cuts = previous_cuts[: len(previous_teasers)]
         paragraphs = split_paragraphs(record[text_field])
-        labels = label_teasers(paragraphs, self.options, self.index, credits_removed=end_credits_removed(metadata))
+        labels = label_teasers(paragraphs, self.options, self.index, credits_at=end_credits_position(metadata))
         cuts = sorted(i for i, label in labels.items() if label.kind == TEASER)
         new_cuts = [{"rule": labels[i].reason, "paragraph": i} for i in cuts]
         if self.options.dry_run:

@@ -79,12 +79,42 @@ def test_the_real_normalize_step_runs_first():
 
 
 def test_a_record_after_credits_shows_the_tail_still_labelled():
-    """After `credits` cut the end credits, teasers knows from metadata.bylines that they were there."""
+    """After `credits` cut the end credits, teasers knows from metadata.credit_cuts where they stood."""
     result = run_shell(f"corpus-tools ingest {SEED_000} | corpus-tools credits")
     [record] = parse_jsonl(result.stdout)
     doc = explain_record(record)
     assert list(_kinds(doc).values()) == ["teaser"] * 4
-    assert doc.rows[-4].reason == "after-credits-removed"
+    assert [row.reason for row in doc.rows[-4:]] == ["after-credits", "truncated", "truncated", "truncated"]
+    # the same labels the teasers step gives that record
+    cuts = parse_jsonl(
+        run_shell(f"corpus-tools ingest {SEED_000} | corpus-tools credits | corpus-tools teasers").stdout
+    )
+    assert [(c["paragraph"], c["rule"]) for c in cuts[0]["metadata"]["cuts"]] == [
+        (row.index, row.reason) for row in doc.rows[-4:]
+    ]
+
+
+def _words(n: int, end: str = "") -> str:
+    return " ".join(f"w{i}" for i in range(n)) + end
+
+
+def test_the_position_of_removed_credits_follows_the_lines_normalizing_moves():
+    """Credits ran on raw text (blank-line runs, which normalizing collapses): the position still lands right."""
+    from corpus_tools.credits import Credits
+
+    stop, teaser = _words(101, "."), _words(100)
+    raw = f"\n\nBody one.\n\n\nBody two.\nAnn Lee is a researcher at an institute.\n\n\n{stop}\n{teaser}"
+    record = Credits().process({"id": "r", "text": raw}, "text")
+    assert record["metadata"]["credit_cuts"] == [{"rule": "bio_before_tail", "kind": "bio", "paragraph": 6}]
+    for options in (ExplainOptions(), ExplainOptions(normalize=False)):
+        doc = explain_record(record, options=options)
+        assert [(row.text[:4], row.reason) for row in doc.rows if row.kind == "teaser"] == [
+            ("w0 w", "after-credits"),
+            ("w0 w", "truncated"),
+        ], options
+    # no credit_cuts (credits did not run): the full-stop paragraph straight after the body stays
+    plain = explain_record({"id": "r", "text": record["text"]})
+    assert [row.reason for row in plain.rows if row.kind == "teaser"] == ["truncated"]
 
 
 def test_conflicting_labels_are_all_kept():

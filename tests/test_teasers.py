@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
-from corpus_tools.credits import Credits
+from corpus_tools.config import options_from
+from corpus_tools.credits import Credits, CreditsOptions
 from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.labels import Label, ends_sentence, split_paragraphs, word_count
 from corpus_tools.pipeline import Pipeline
@@ -20,6 +21,7 @@ from corpus_tools.teasers import (
     REASONS,
     Teasers,
     TeasersOptions,
+    end_credits_position,
     is_heading,
     is_truncated,
     label_teasers,
@@ -172,10 +174,27 @@ def test_subheads_after_and_inside_the_tail_are_stepped_over_and_kept():
 
 
 def test_a_subhead_guards_the_full_stop_paragraph_above_it():
-    # above a subhead only a truncated paragraph continues the tail: the body's last paragraph stays,
-    # even with the credits-removed hint and a matching length
+    # above a subhead only a truncated paragraph continues the tail: the body's last paragraph stays, even
+    # right below where the credits step removed end credits
     paragraphs = [BODY, words(100, "."), "Read more", TEASER]
-    assert teasers_of(label_teasers(paragraphs, credits_removed=True)) == [3]
+    assert teasers_of(label_teasers(paragraphs)) == [3]
+    assert teasers_of(label_teasers(paragraphs, credits_at=1)) == [3]
+    assert teasers_of(label_teasers(paragraphs, credits_at=2)) == [3]
+
+
+def test_full_stop_paragraphs_above_a_subhead_go_only_between_truncated_ones():
+    # held above the subhead, they join the tail only when a truncated paragraph stands above them; this is
+    # also what a second pass would do once the tail below the subhead is gone (found by hypothesis)
+    assert teasers_of(label_teasers([BODY, STOP_TEASER, "More opinion", TEASER])) == [3]
+    assert teasers_of(label_teasers([BODY, TEASER, STOP_TEASER, "More opinion", TEASER])) == [1, 2, 4]
+    labels = label_teasers([BODY, TEASER, "More opinion", STOP_TEASER, "More opinion", TEASER])
+    assert teasers_of(labels) == [1, 3, 5] and headings(labels) == [2, 4]
+    for paragraphs in (
+        [BODY, TEASER, STOP_TEASER, "More opinion", TEASER],
+        [BODY, TEASER, "A", STOP_TEASER, "B", TEASER],
+    ):
+        once = Teasers().process(record("\n".join(paragraphs)), "text")
+        assert Teasers().process(dict(once, metadata=dict(once["metadata"])), "text") == once
 
 
 def test_leading_byline_is_not_an_end_credits_block():
@@ -195,18 +214,92 @@ def test_blank_lines_are_stepped_over_and_kept():
     assert out["text"] == "\n".join([BODY, "", "", "", ""])
 
 
-def test_credits_removed_hint_needs_a_matching_length():
-    # After the credits step cut the bio, the full-stop paragraph counts only if its length matches the
-    # truncated teasers' (101 vs 100 here: kept); the hint comes from metadata.bylines.
+# ----------------------------------------------------------------------- end credits the credits step removed
+
+
+def cut_entry(i: int, kind: str = "bio") -> dict:
+    rule = {"byline": "by_name_first_line", "bio": "bio_before_tail", "translator": "translated_by_line"}[kind]
+    return {"rule": rule, "kind": kind, "paragraph": i}
+
+
+@pytest.mark.parametrize(
+    ("credit_cuts", "position"),
+    [
+        ([], None),  # credits ran and cut nothing, or ran with --dry-run (which lists no cuts)
+        ([cut_entry(0, "byline")], None),  # a leading byline is no end credit
+        ([cut_entry(7)], 7),  # the line that followed the bio now stands where the bio stood
+        ([cut_entry(7), cut_entry(8, "translator")], 7),  # bio then translator: one block
+        ([cut_entry(7), cut_entry(9, "translator")], 8),  # a blank line between them stays: the block ends above 8
+        ([cut_entry(0, "byline"), cut_entry(7), cut_entry(8, "translator")], 6),  # a cut above moves it up
+        ([cut_entry(0, "byline"), cut_entry(3, "translator"), cut_entry(20)], 18),  # the block nearest the end
+        # a second run's cuts refer to the text the first returned (its indices start over): the first run's
+        # position moves up by what the second cut above it, and a later end-credit cut takes over
+        ([cut_entry(7), cut_entry(0, "byline")], 6),
+        ([cut_entry(2, "byline"), cut_entry(7), cut_entry(3)], 3),
+    ],
+)
+def test_end_credits_position(credit_cuts, position):
+    assert end_credits_position({"credit_cuts": credit_cuts}) == position
+
+
+@pytest.mark.parametrize("metadata", [{}, {"credit_cuts": "x"}, {"credit_cuts": [{"paragraph": "3", "kind": "bio"}]}])
+def test_no_position_without_a_valid_credit_cuts(metadata):
+    assert end_credits_position(metadata) is None
+
+
+def test_position_of_removed_credits_is_the_after_credits_signal():
+    # as if [BODY, BIO, STOP_TEASER, TEASER] had its bio cut: the full-stop teaser right where it stood counts
     paragraphs = [BODY, STOP_TEASER, TEASER]
-    assert teasers_of(label_teasers(paragraphs, credits_removed=True)) == [2]
-    same_length = [BODY, words(100, "."), TEASER]
-    labels = label_teasers(same_length, credits_removed=True)
-    assert kinds(labels) == {1: ("teaser", "after-credits-removed"), 2: ("teaser", "truncated")}
-    out = Teasers().process(record("\n".join(same_length), bylines=[BIO]), "text")
-    assert out["metadata"]["cuts"][0] == {"rule": "after-credits-removed", "paragraph": 1}
-    leading_only = Teasers().process(record("\n".join(same_length), bylines=["By Jane Doe"]), "text")
-    assert leading_only["metadata"]["cuts"] == [{"rule": "truncated", "paragraph": 2}]
+    assert teasers_of(label_teasers(paragraphs)) == [2]  # no position: straight after the body, kept
+    expected = {1: ("teaser", "after-credits"), 2: ("teaser", "truncated")}
+    assert kinds(label_teasers(paragraphs, credits_at=1)) == expected
+    # blank lines and a section label between the removed credits and the tail are stepped over, as with the lines
+    assert teasers_of(label_teasers([BODY, "", "", STOP_TEASER, TEASER], credits_at=1)) == [3, 4]
+    assert teasers_of(label_teasers([BODY, "", "", STOP_TEASER, TEASER], credits_at=3)) == [3, 4]
+    labels = label_teasers([BODY, "More opinion", STOP_TEASER, TEASER], credits_at=1)
+    assert kinds(labels) == {1: ("heading", "subhead"), 2: ("teaser", "after-credits"), 3: ("teaser", "truncated")}
+    # the signal can be turned off like the other credits signal
+    assert teasers_of(label_teasers(paragraphs, TeasersOptions(use_credits=False), credits_at=1)) == [2]
+
+
+def test_position_of_removed_credits_ends_the_run_like_the_lines_did():
+    # [BODY, STOP, BIO, STOP, TEASER] with the bio cut: the paragraph above the bio stays body, the one below
+    # it is a teaser, exactly as when the bio is still there
+    with_bio = [BODY, STOP_TEASER, BIO, STOP_TEASER, TEASER]
+    assert kinds(label_teasers(with_bio)) == {3: ("teaser", "after-credits"), 4: ("teaser", "truncated")}
+    cut_bio = [BODY, STOP_TEASER, STOP_TEASER, TEASER]
+    assert kinds(label_teasers(cut_bio, credits_at=2)) == {2: ("teaser", "after-credits"), 3: ("teaser", "truncated")}
+    # a truncated paragraph above the removed credits is not reached either
+    assert teasers_of(label_teasers([BODY, TEASER, STOP_TEASER, TEASER], credits_at=2)) == [2, 3]
+    # credits that stood below the whole tail (a bio at the very end) do not hide it
+    assert teasers_of(label_teasers([BODY, TEASER, TEASER], credits_at=3)) == [1, 2]
+    # removed credits with no body above them are a page that opened with them, not an article's end
+    assert teasers_of(label_teasers([STOP_TEASER, TEASER], credits_at=0)) == [1]
+    assert teasers_of(label_teasers(["By Noor Haddad", STOP_TEASER, TEASER], credits_at=1)) == [2]
+
+
+def test_step_reads_the_position_from_credit_cuts():
+    paragraphs = [BODY, "", STOP_TEASER, TEASER]
+    out = Teasers().process(record("\n".join(paragraphs), credit_cuts=[cut_entry(0, "byline"), cut_entry(2)]), "text")
+    assert out["metadata"]["cuts"] == [{"rule": "after-credits", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}]
+    # only a byline was cut, or credits only labelled (--dry-run lists no cuts): no position, the teaser stays
+    for credit_cuts in ([cut_entry(0, "byline")], []):
+        out = Teasers().process(record("\n".join(paragraphs), credit_cuts=credit_cuts), "text")
+        assert out["metadata"]["cuts"] == [{"rule": "truncated", "paragraph": 3}]
+
+
+def test_credits_then_teasers_gives_the_labels_teasers_alone_gives():
+    # the step pair in clean's order, with a leading byline, a blank line, a bio and a translator credit
+    paragraphs = ["By Jane Doe", BODY, BODY, "", BIO, TRANSLATOR, "", STOP_TEASER, TEASER, STOP_TEASER]
+    alone = Teasers().process(record("\n".join(paragraphs)), "text")
+    dry = Credits(CreditsOptions(dry_run=True)).process(record("\n".join(paragraphs)), "text")
+    assert dry["metadata"]["credit_cuts"] == []
+    assert Teasers().process(dry, "text")["metadata"]["cuts"] == alone["metadata"]["cuts"]
+    credited = Credits().process(record("\n".join(paragraphs)), "text")
+    assert end_credits_position(credited["metadata"]) == 3
+    after = Teasers().process(credited, "text")
+    assert after["metadata"]["teasers"] == alone["metadata"]["teasers"] == [STOP_TEASER, TEASER, STOP_TEASER]
+    assert [c["rule"] for c in after["metadata"]["cuts"]] == ["after-credits", "truncated", "contiguous"]
 
 
 # --------------------------------------------------------------------------------------------- recurrence
@@ -351,12 +444,21 @@ def measure(index: TailIndex | None = None, steps=None) -> tuple[float, float, i
     return found / total, kept / body, total, body
 
 
-def test_fixture_set_recall_and_body_kept(capsys):
-    recall, body_kept, teasers, body = measure()
-    indexed_recall, indexed_body_kept, _, _ = measure(fixture_index())
+ORDERS = {
+    "teasers": lambda index: [Teasers(index=index)],
+    "teasers then credits": lambda index: [Teasers(index=index), Credits()],
+    # clean's order: credits cut the end credits first, teasers finds where they stood in metadata.credit_cuts
+    "credits then teasers": lambda index: [Credits(), Teasers(index=index)],
+}
+
+
+@pytest.mark.parametrize("order", list(ORDERS))
+def test_fixture_set_recall_and_body_kept(order, capsys):
+    recall, body_kept, teasers, body = measure(steps=ORDERS[order](None))
+    indexed_recall, indexed_body_kept, _, _ = measure(steps=ORDERS[order](fixture_index()))
     with capsys.disabled():
         print(
-            f"\nteasers fixture set: {len(FIXTURES)} documents, {teasers} teasers, {body} body lines; "
+            f"\nteasers fixture set, {order}: {len(FIXTURES)} documents, {teasers} teasers, {body} body lines; "
             f"recall {recall:.3f}, body kept {body_kept:.3f}; "
             f"with --index: recall {indexed_recall:.3f}, body kept {indexed_body_kept:.3f}"
         )
@@ -366,14 +468,20 @@ def test_fixture_set_recall_and_body_kept(capsys):
     assert indexed_body_kept == 1.0
 
 
-def test_fixture_set_either_order_with_credits_never_loses_body():
-    # credits first cuts the bio the "after credits" signal relies on; the step then only has the hint in
-    # metadata.bylines, so it keeps more (recall drops) but still never cuts body
-    recall, body_kept, _, _ = measure(steps=[Credits(), Teasers()])
-    assert body_kept == 1.0
-    assert recall >= 0.93
-    recall, body_kept, _, _ = measure(steps=[Teasers(), Credits()])
-    assert (recall >= 0.98, body_kept) == (True, 1.0)
+def test_fixture_set_same_cuts_whichever_runs_first():
+    # the position in metadata.credit_cuts stands in for the credit lines: per document, teasers cuts the same
+    # paragraphs for the same reasons whether credits ran before it or not
+    differ = []
+    for path in FIXTURES:
+        text = "\n".join(fixture(path)["paragraphs"])
+        alone = Teasers().process(record(text), "text")["metadata"]
+        after = Pipeline((Credits(), Teasers()))(record(text))["metadata"]
+        if (after["teasers"], [c["rule"] for c in after["cuts"]]) != (
+            alone["teasers"],
+            [c["rule"] for c in alone["cuts"]],
+        ):
+            differ.append(path.stem)
+    assert differ == []
 
 
 # -------------------------------------------------------------------------------------------------- seeds
@@ -434,8 +542,16 @@ def test_seeds_with_credits_in_either_order(cli, order):
         stream = cli([command], input=stream).stdout_bytes
     records = {r["id"]: r for r in parse_jsonl(stream)}
     golden = {r["id"]: r for r in parse_jsonl(GOLDEN.read_bytes())}
+    assert sum(len(r["metadata"]["teasers"]) for r in records.values()) == 16
     for doc_id, r in records.items():
         assert r["metadata"]["teasers"] == golden[doc_id]["metadata"]["teasers"], (order, doc_id)
+        # the same reasons (000 and 003 open their tail with a full-stop teaser right after the credits); after
+        # credits, each index is the golden one less the credit lines cut above it
+        removed = [c["paragraph"] for c in r["metadata"]["credit_cuts"]] if order[0] == "credits" else []
+        assert r["metadata"]["cuts"] == [
+            {"rule": c["rule"], "paragraph": c["paragraph"] - sum(i < c["paragraph"] for i in removed)}
+            for c in golden[doc_id]["metadata"]["cuts"]
+        ], (order, doc_id)
 
 
 # ---------------------------------------------------------------------------------------------- properties
@@ -484,6 +600,16 @@ def test_property_idempotent(paragraphs, with_credits_first):
     once = Pipeline(steps)(record("\n".join(paragraphs)))
     twice = Pipeline(steps)(once)
     assert twice == once
+
+
+@given(documents())
+def test_property_credits_first_cuts_what_teasers_alone_cuts(paragraphs):
+    # the position in metadata.credit_cuts stands in for the removed credit lines, exactly
+    text = "\n".join(paragraphs)
+    alone = Teasers().process(record(text), "text")["metadata"]
+    after = Pipeline((Credits(), Teasers()))(record(text))["metadata"]
+    assert after["teasers"] == alone["teasers"]
+    assert [c["rule"] for c in after["cuts"]] == [c["rule"] for c in alone["cuts"]]
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
@@ -553,10 +679,16 @@ def test_real_pipe_with_an_index(tmp_path):
         {"min_words": 0},
         {"min_words": 120},
         {"heading_max_words": 0},
-        {"credits_removed_slack": -1},
         {"min_recurrence": 1},
     ],
 )
 def test_bad_options_are_config_errors(fields):
     with pytest.raises(ConfigError, match="teasers: "):
         TeasersOptions(**fields)
+
+
+def test_the_length_match_option_is_gone_from_the_config():
+    # `credits_removed_slack` tuned a length-match guess that the position in metadata.credit_cuts replaced
+    assert options_from(TeasersOptions, {"min_words": 90}, where="c.toml [teasers]") == TeasersOptions(min_words=90)
+    with pytest.raises(ConfigError, match="credits_removed_slack"):
+        options_from(TeasersOptions, {"credits_removed_slack": 0}, where="c.toml [teasers]")
