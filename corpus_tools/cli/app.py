@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -25,7 +24,7 @@ from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, Step, ru
 class _Group(TyperGroup):
     """Turns library errors into one ``error:`` line and an exit code, and a closed pipe into a quiet exit."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CorpusError as exc:
