@@ -359,15 +359,17 @@ def repair_unicode(text: str, options: NormalizeOptions = NormalizeOptions()) ->
 
 def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | None, bool]:
     """The repaired text; its unusual characters when already known; whether the whole-document check passed."""
-    if "\r\n" in text and len(text) <= MAX_DECODE_LENGTH and text.count("\r") == text.count("\r\n"):
+    unusual = _unusual(text)
+    # "\r" in the short `unusual` first: a two-character search of the whole text costs as much as a class scan.
+    if "\r" in unusual and len(text) <= MAX_DECODE_LENGTH and text.count("\r") == text.count("\r\n") > 0:
         # Windows line breaks would send every line through ftfy. A "\r" just before the "\n" that ends a
         # segment changes no other fixer's decision (is_bad, the encodings and the entity pattern treat it like
         # the "\n" after it, and it composes with nothing), so fixing them up front gives what fix_text gives;
         # the differential test checks it. Not when a lone "\r" is about ("\r\r\n" is two breaks to ftfy), nor for
-        # texts whose lines fix_text would cut mid-way.
+        # texts whose lines fix_text would cut mid-way. Every "\r" goes, so `unusual` just loses them too.
         counts["line_breaks"] += text.count("\r\n")
         text = text.replace("\r\n", "\n")
-    unusual = _unusual(text)
+        unusual = unusual.replace("\r", "")
     if not text or _document_is_clean(text, unusual, plan):
         return text, unusual, True
     out: list[str] = []
@@ -493,6 +495,8 @@ _BLANK_RUN = re.compile("\n\n\n+")
 # Cheap whole-text check for spaces at line ends and blank-line runs: the engine skips ahead to each "\n".
 _LINE_END_CHECK = re.compile(r"\n(?:(?<= \n)|(?<=\n\n\n)| )").search
 _EDGE = (" ", "\n")
+# The same for spaces alone: a space just before or just after a "\n".
+_LINE_SPACE_CHECK = re.compile(r"\n(?:(?<= \n)| )").search
 # Two full stops, not part of a longer run, after a word (or closing punctuation) and closing a sentence: at the
 # end of the line, or before a space and the start of a new sentence. "wait.. what" is left alone (a two-dot
 # ellipsis in informal writing), and so are "1..10", "../", "..." and "…".
@@ -509,12 +513,17 @@ def fix_spacing(text: str, options: NormalizeOptions, counts: dict[str, int], un
     ``unusual`` may pass in what :func:`_unusual` gives for ``text``, when it is known already.
     """
     if options.whitespace:
-        text = _fix_whitespace(text, _unusual(text) if unusual is None else unusual, counts)
+        if unusual is None:
+            unusual = _unusual(text)
+        text = _fix_whitespace(text, unusual, counts)
     if options.punctuation:
         if ".." in text:
             text, n = _DOUBLE_PERIOD.subn(".", text)
             counts["double_periods"] += n
-        if "\u2013\u2013" in text:
+        # Two en dashes next to each other in the text are next to each other in `unusual` too (it only drops
+        # printable ASCII and "\n", and the fixes above never remove everything between two characters), and
+        # `unusual` is short: look there first.
+        if (unusual is None or "\u2013\u2013" in unusual) and "\u2013\u2013" in text:
             text, n = _DOUBLE_DASH.subn("\u2014", text)
             counts["double_dashes"] += n
     return text
@@ -530,12 +539,16 @@ def _fix_whitespace(text: str, unusual: str, counts: dict[str, int]) -> str:
         text, n = _SPACE_RUN.subn(" ", text)
         counts["space_runs"] += n
     if text[:1] in _EDGE or text[-1:] in _EDGE or _LINE_END_CHECK(text):
-        text, n = _LINE_SPACES.subn("", text)
-        counts["line_spaces"] += n
-        # Paragraphs are lines, so every "\n" removed here is one blank paragraph gone.
-        collapsed = _BLANK_RUN.sub("\n\n", text.strip("\n"))
-        counts["blank_lines"] += len(text) - len(collapsed)
-        text = collapsed
+        # Something to do at a line end; the multiline pattern is slow (it tries every position), so run it only
+        # when a space really touches a line end, not for the blank lines alone.
+        if text[:1] == " " or text[-1:] == " " or _LINE_SPACE_CHECK(text):
+            text, n = _LINE_SPACES.subn("", text)
+            counts["line_spaces"] += n
+        if text[:1] == "\n" or text[-1:] == "\n" or "\n\n\n" in text:
+            # Paragraphs are lines, so every "\n" removed here is one blank paragraph gone.
+            collapsed = _BLANK_RUN.sub("\n\n", text.strip("\n"))
+            counts["blank_lines"] += len(text) - len(collapsed)
+            text = collapsed
     return text
 
 
