@@ -50,8 +50,9 @@ def credits(
 ) -> None:
     """Move bylines, author bios and translator credits out of the text into metadata.
 
-    Sets metadata.authors, metadata.bylines (the removed lines, verbatim) and metadata.translators, always
-    present as lists. A bio counts only right before a translator credit, the teaser tail or the end.
+    Sets metadata.authors, metadata.bylines (the removed lines, verbatim), metadata.translators and
+    metadata.credit_cuts (rule, kind and line of each removed line), always present as lists. A bio counts
+    only right before a translator credit, the teaser tail or the end.
     """
     options = CreditsOptions(
         bylines=bylines,
