@@ -45,6 +45,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown mode reflows a docstring's wrapped lines into paragraphs at the terminal's width.
+    rich_markup_mode="markdown",
 )
 
 
