@@ -530,7 +530,7 @@ def fix_spacing(text: str, options: NormalizeOptions, counts: dict[str, int], un
 
 
 def _fix_whitespace(text: str, unusual: str, counts: dict[str, int]) -> str:
-    if unusual:
+    if unusual and _ODD_SPACE.search(unusual):
         # The odd spaces present are found in the short `unusual`; str.replace then works at memory speed.
         for space in {m.group() for m in _ODD_SPACE.finditer(unusual)}:
             counts["spaces"] += text.count(space)
@@ -562,8 +562,11 @@ def normalize_text(text: str, options: NormalizeOptions = NormalizeOptions()) ->
     punctuation, and repeats while a round still changes something, so the result is a fixed point:
     ``normalize_text(normalize_text(t)[0])[0] == normalize_text(t)[0]``.
     """
-    plan = _plan(options)
-    counts = zero_counts()
+    return _normalize(text, options, _plan(options))
+
+
+def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, dict[str, int]]:
+    counts = _ZERO.copy()
     for _ in range(MAX_ROUNDS):
         before = text
         text, unusual, clean = _repair(text, plan, counts)
@@ -585,10 +588,10 @@ class Normalize:
 
     def __init__(self, options: NormalizeOptions = NormalizeOptions()) -> None:
         self.options = options
-        _plan(options)  # compile the checks once, up front
+        self._plan = _plan(options)  # compile the checks once, up front
 
     def process(self, record: Record, text_field: str) -> Record:
-        text, counts = normalize_text(record[text_field], self.options)
+        text, counts = _normalize(record[text_field], self.options, self._plan)
         record[text_field] = text
         metadata_of(record)["normalize"] = counts
         return record
