@@ -567,9 +567,13 @@ def normalize_text(text: str, options: NormalizeOptions = NormalizeOptions()) ->
 
 def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, dict[str, int]]:
     counts = _ZERO.copy()
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(MAX_ROUNDS):
         before = text
         text, unusual, clean = _repair(text, plan, counts)
+        if round_ and text == before:
+            # `before` is what fix_spacing gave last round, and fix_spacing is idempotent (nothing it writes or
+            # removes can make a new match for any of its patterns), so it would change nothing now: skip it.
+            break
         text = fix_spacing(text, options, counts, unusual)
         # The spacing fixes only remove spaces, newlines and full stops and write " " and "—", none of which ftfy
         # looks at: a text with no character ftfy could act on (clean) stays so, and the round is final.
