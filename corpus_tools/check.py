@@ -36,6 +36,7 @@ import orjson
 from corpus_tools.errors import ConfigError, InputError
 from corpus_tools.io import Item, read_items
 from corpus_tools.labels import split_paragraphs
+from corpus_tools.records import json_type
 
 DIGEST_SIZE = 16  # bytes of blake2b per id / text: collisions are negligible far beyond any corpus size
 
@@ -138,19 +139,19 @@ def _schema(options: CheckOptions) -> Checker:
     def check(doc: Doc) -> list[Hit]:
         record = doc.record
         if not isinstance(record, dict):
-            return [Hit(f"a record must be a JSON object, not {_json_type(record)}")]
+            return [Hit(f"a record must be a JSON object, not {json_type(record)}")]
         hits: list[Hit] = []
         for key in (*_CONTRACT_STRINGS, doc.text_field):
             if key not in record:
                 hits.append(Hit(f"missing {key!r}"))
             elif not isinstance(record[key], str):
-                hits.append(Hit(f"{key!r} is {_json_type(record[key])}, not a string"))
+                hits.append(Hit(f"{key!r} is {json_type(record[key])}, not a string"))
         if "metadata" not in record:
             hits.append(Hit("missing 'metadata'"))
             return hits
         metadata = record["metadata"]
         if not isinstance(metadata, dict):
-            hits.append(Hit(f"'metadata' is {_json_type(metadata)}, not an object"))
+            hits.append(Hit(f"'metadata' is {json_type(metadata)}, not an object"))
             return hits
         for key in _METADATA_STRING_LISTS:
             if key in metadata and not _is_list_of(metadata[key], str):
@@ -833,20 +834,6 @@ def _snippet(text: str, width: int = 60) -> str:
 def _short_json(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:59] + "…"
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 # ---------------------------------------------------------------------------------------------- reports

@@ -23,15 +23,15 @@ def make_record(id: str, text: str, source: str, metadata: dict[str, Any] | None
 def check_record(record: Any, text_field: str = TEXT_FIELD) -> Record:
     """Return ``record`` if a step can work on it, else raise :class:`RecordError` with the reason."""
     if not isinstance(record, dict):
-        raise RecordError(f"expected a JSON object, got {_json_type(record)}")
+        raise RecordError(f"expected a JSON object, got {json_type(record)}")
     if text_field not in record:
         raise RecordError(f"missing text field {text_field!r}")
     text = record[text_field]
     if not isinstance(text, str):
-        raise RecordError(f"text field {text_field!r} is {_json_type(text)}, not a string")
+        raise RecordError(f"text field {text_field!r} is {json_type(text)}, not a string")
     metadata = record.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
-        raise RecordError(f"'metadata' is {_json_type(metadata)}, not an object")
+        raise RecordError(f"'metadata' is {json_type(metadata)}, not an object")
     return record
 
 
@@ -43,7 +43,8 @@ def metadata_of(record: Record) -> dict[str, Any]:
     return metadata
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """How a JSON value's type reads in a message: 'a string', 'an array', 'null' ..."""
     if value is None:
         return "null"
     if isinstance(value, bool):

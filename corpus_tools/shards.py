@@ -23,8 +23,9 @@ import zstandard
 
 from corpus_tools import __version__
 from corpus_tools.errors import InputError
+from corpus_tools.io import MANIFEST_NAME
 
-MANIFEST = "manifest.json"
+MANIFEST = MANIFEST_NAME  # one name, so directory walks know to skip it (corpus_tools/io.py)
 SHARD_PATTERN = "part-{:05d}.jsonl.zst"
 MANIFEST_FORMAT = "corpus-tools.shards/1"
 #: Records per shard by default: about 50-100 MB of news text before compression, a common shard size.
