@@ -198,6 +198,18 @@ def test_long_lines_are_cut_where_ftfy_cuts_them(text: str) -> None:
         assert repair_unicode(text)[0] == ftfy.fix_text(text, ftfy_config()._replace(max_decode_length=16))
 
 
+def test_fix_encoding_shortcut_is_ftfy_fix_encoding() -> None:
+    # normalize runs ftfy's fix_encoding loop itself to stop before a last, useless is_bad scan (see
+    # normalize._fix_encoding); with the installed ftfy that shortcut is in use, and it gives what ftfy gives.
+    assert nz._ENCODING_STEP is not None
+    suspect = nz._plan(NormalizeOptions()).suspect
+    texts = MOJIBAKE + [make(p) for p in seed_paragraphs() for make in (_mojibake, _lossy_mojibake, _latin1_mojibake)]
+    texts = [t for t in texts if suspect.search(t)]
+    assert len(texts) > 100
+    for text in texts:
+        assert nz._fix_encoding(text, suspect) == ftfy.fix_encoding(text), text
+
+
 def test_suspect_characters_are_needed_for_every_badness_match() -> None:
     """The fast path skips ``is_bad`` on lines without a SUSPECT_CHARS character: check that it would say False.
 
