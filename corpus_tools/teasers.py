@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import regex
 
 from corpus_tools.errors import ConfigError, RecordError
-from corpus_tools.labels import Label, cut, ends_sentence, join_paragraphs, split_paragraphs, word_count
+from corpus_tools.labels import Label, cut, ends_sentence, join_paragraphs, split_paragraphs
 from corpus_tools.records import Record, metadata_of
 
 if TYPE_CHECKING:
@@ -135,18 +135,32 @@ def is_truncated(paragraph: str) -> bool:
 def is_heading(paragraph: str, options: TeasersOptions = TeasersOptions(), credit_kind: Any = None) -> bool:
     """Whether a line is a short subhead: a few words, capitalised, no end punctuation, not a credit line."""
     text = paragraph.strip()
-    if not text or word_count(text) > options.heading_max_words:
+    if not text:
         return False
+    # The cheap checks on the line's ends first: most body lines end a sentence and are rejected before any
+    # word is counted (all of these are pure tests, so their order does not change the answer).
     if ends_sentence(text) or _HEADING_END.search(text) or _OPEN_ENDING.search(text[-4:]):
         return False
     if not _HEADING_START.match(text) or _LIST_ITEM.match(text):
+        return False
+    if _more_words_than(text, options.heading_max_words):
         return False
     kind = (credit_kind or _credit_kind_function())(text)
     return kind is None
 
 
 def _in_band(paragraph: str, options: TeasersOptions) -> bool:
-    return options.min_words <= word_count(paragraph) <= options.max_words
+    # Words are separated by whitespace, so a line has at most (len + 1) // 2 of them: most body lines are too
+    # short for the band and are rejected without splitting.
+    if (len(paragraph) + 1) // 2 < options.min_words:
+        return False
+    # Split at most max_words times: the count is exact up to max_words and max_words + 1 beyond it.
+    return options.min_words <= len(paragraph.split(None, options.max_words)) <= options.max_words
+
+
+def _more_words_than(text: str, n: int) -> bool:
+    """``word_count(text) > n``, without splitting more than ``n`` times."""
+    return (len(text) + 1) // 2 > n and len(text.split(None, n)) > n
 
 
 # ------------------------------------------------------------------------------------------------- labelling
@@ -359,9 +373,13 @@ class Teasers:
             # A dry run's labels: superseded by this run's.
             previous_cuts = previous_cuts[: len(previous_teasers)]
         paragraphs = split_paragraphs(record[text_field])
-        labels = label_teasers(paragraphs, self.options, self.index, credits_at=end_credits_position(metadata))
-        cuts = sorted(i for i, label in labels.items() if label.kind == TEASER)
-        new_cuts = [{"rule": labels[i].reason, "paragraph": i} for i in cuts]
+        # Only the teaser tail is cut: the subhead labels that label_teasers adds for the whole text (for
+        # `explain`) would cost a check of every line and change nothing here.
+        reasons = dict(
+            _tail(paragraphs, self.options, self.index, end_credits_position(metadata), _credit_kind_function())
+        )
+        cuts = sorted(reasons)
+        new_cuts = [{"rule": reasons[i], "paragraph": i} for i in cuts]
         if self.options.dry_run:
             metadata["teasers"] = previous_teasers
         else:
