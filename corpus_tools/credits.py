@@ -232,7 +232,7 @@ def _bio(line: str, options: CreditsOptions) -> list[str] | None:
     anonymous = ANONYMOUS_BIO_RE.match(line)
     head = None if anonymous else BIO_HEAD_RE.match(line)
     # The cheap anchored matches first: most lines fail there, before any word is counted.
-    if (anonymous is None and head is None) or word_count(line) > options.max_bio_words:
+    if (anonymous is None and head is None) or _more_words_than(line, options.max_bio_words):
         return None
     if anonymous is not None:
         return [] if _has_role(line[anonymous.end() :], options) else None
@@ -349,7 +349,8 @@ def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) 
     """
     options = options or DEFAULT_OPTIONS
     labels: dict[int, Label] = {}
-    filled = [i for i, p in enumerate(paragraphs) if p.strip()]
+    # `p and not p.isspace()` is `p.strip() != ""` without building the stripped copy.
+    filled = [i for i, p in enumerate(paragraphs) if p and not p.isspace()]
     if not filled:
         return labels
 
@@ -365,6 +366,11 @@ def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) 
     if options.translators:
         for i in filled:
             # Only the translator shape is asked for here: the bio shape matters only in the bio position.
+            # The prefix test of _translator_names, on the unstripped line when it has no leading space (its
+            # first 11 characters are then the stripped line's): most lines are passed over without stripping.
+            line = paragraphs[i]
+            if not line[0].isspace() and line[:11].lower() not in ("translated ", "translation"):
+                continue
             if i not in labels and _translator_names(paragraphs[i].strip(), options):
                 labels[i] = Label(TRANSLATOR, REASON_TRANSLATED_BY, STEP)
                 translator_lines.append(i)
@@ -385,19 +391,27 @@ def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) 
 
 def _translator_shaped(line: str) -> bool:
     line = line.strip()
-    return len(line) <= 200 and TRANSLATOR_RE.match(line) is not None
+    # The pattern is anchored on `[Tt]ranslat...`: any other first character fails it without a match call.
+    return line[:1] in ("T", "t") and len(line) <= 200 and TRANSLATOR_RE.match(line) is not None
 
 
 def _title_like(line: str) -> bool:
     """An article title: a short line that does not end like a sentence (a question mark may end a title)."""
     text = line.strip()
-    return word_count(text) <= _TITLE_WORDS and (not ends_sentence(text) or text.endswith("?"))
+    return not _more_words_than(text, _TITLE_WORDS) and (not ends_sentence(text) or text.endswith("?"))
 
 
 def _section_label(line: str) -> bool:
     """A short label over the teasers ("More opinion", "Related stories"): a few words, no end punctuation."""
     text = line.strip()
-    return word_count(text) <= _SECTION_LABEL_WORDS and text[:1].isupper() and not ends_sentence(text)
+    # The same three pure tests, the cheapest first.
+    return text[:1].isupper() and not ends_sentence(text) and not _more_words_than(text, _SECTION_LABEL_WORDS)
+
+
+def _more_words_than(text: str, n: int) -> bool:
+    """``word_count(text) > n``, without splitting more than ``n`` times: a line has at most (len + 1) // 2
+    words, and a split capped at ``n`` gives ``n + 1`` pieces exactly when there are more than ``n`` words."""
+    return (len(text) + 1) // 2 > n and len(text.split(None, n)) > n
 
 
 def _label_bios_before(
