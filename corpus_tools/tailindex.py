@@ -127,7 +127,7 @@ class TailIndex:
         out: list[str] = []
         first = True
         for paragraph in paragraphs:
-            if not paragraph.strip():
+            if not paragraph or paragraph.isspace():  # == not paragraph.strip(), without the copy
                 continue
             if first or self._in_band(paragraph):
                 out.append(paragraph)

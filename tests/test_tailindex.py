@@ -195,3 +195,46 @@ def test_compaction_midway_keeps_every_count(monkeypatch):
     assert small.items() == reference.items()
     assert small.count(TEASER) == 20
     assert small.count(f"{TEASER} 1") == 7
+
+
+# ------------------------------------------------------------------ the fast key is the defined key, exactly
+
+
+def _reference_key(paragraph: str) -> str:
+    """The definition of the key: the regex scan that paragraph_key replaces with a faster, equal build."""
+    import unicodedata
+
+    from corpus_tools.tailindex import _WORDS
+
+    return " ".join(_WORDS.findall(unicodedata.normalize("NFKC", paragraph).casefold()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "café vs cafe\u0301",  # a combining mark is part of the word
+        "हिन्दी भाषा",  # spacing marks (Mc) inside words
+        "ﬁne Straße İstanbul",  # NFKC ligature, casefold ß -> ss, dotted capital I
+        "蔡英文說：「台灣」。",  # CJK letters, CJK punctuation
+        "a\u00a0b\u3000c\x85d\x1ce\u2028f\u200bg",  # Unicode spaces, separators, a zero-width space
+        "x_y-z 3½ ② ⅷ",  # underscore, numbers of every kind
+        "lone \ud800 surrogate",
+        "",
+        "   ",
+    ],
+)
+def test_key_equals_the_regex_definition(text):
+    assert paragraph_key(text) == _reference_key(text)
+
+
+@given(st.text(max_size=80))
+def test_property_key_equals_the_regex_definition(text):
+    assert paragraph_key(text) == _reference_key(text)
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\u00a0\u3000\x85"), max_size=60), st.integers(1, 10))
+def test_property_eligibility_band_agrees_with_word_count(text, low):
+    from corpus_tools.labels import word_count
+
+    index = TailIndex(low, low + 2)
+    assert index._in_band(text) == (low <= word_count(text) <= low + 2)

@@ -692,3 +692,27 @@ def test_the_length_match_option_is_gone_from_the_config():
     assert options_from(TeasersOptions, {"min_words": 90}, where="c.toml [teasers]") == TeasersOptions(min_words=90)
     with pytest.raises(ConfigError, match="credits_removed_slack"):
         options_from(TeasersOptions, {"credits_removed_slack": 0}, where="c.toml [teasers]")
+
+
+# ------------------------------------------------------------------------- the step computes only its tail
+
+
+@given(documents(), st.sampled_from([None, 2, 4]))
+def test_property_step_cuts_exactly_the_teaser_labels_of_label_teasers(paragraphs, credits_at):
+    # The step skips the subhead labels (explain's) and computes only the tail: what it cuts, and why, must be
+    # exactly label_teasers' teaser labels, with and without a removed-credits position.
+    metadata = {} if credits_at is None else {"credit_cuts": [{"rule": "r", "kind": "bio", "paragraph": credits_at}]}
+    out = Teasers().process({"id": "x", "text": "\n".join(paragraphs), "metadata": metadata}, "text")
+    labels = label_teasers(paragraphs, credits_at=end_credits_position(metadata))
+    assert out["metadata"]["cuts"] == [
+        {"rule": labels[i].reason, "paragraph": i} for i in sorted(labels) if labels[i].kind == "teaser"
+    ]
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\u00a0\u3000\n\x85."), max_size=60), st.integers(1, 12))
+def test_property_capped_word_counts_agree_with_word_count(text, n):
+    from corpus_tools.teasers import _in_band, _more_words_than
+
+    assert _more_words_than(text, n) == (word_count(text) > n)
+    options = TeasersOptions(min_words=n, max_words=n + 3)
+    assert _in_band(text, options) == (n <= word_count(text) <= n + 3)
