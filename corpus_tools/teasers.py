@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import regex
@@ -114,8 +115,10 @@ def _fallback_credit_kind(paragraph: str) -> str | None:
     return match.lastgroup if match else None
 
 
+@cache
 def _credit_kind_function() -> Callable[[str], str | None]:
-    # Imported here, not at module top: credits imports teasers too (see INTERFACES.md).
+    # Imported here, not at module top: credits imports teasers too (see INTERFACES.md). Looked up once (the
+    # import statement cost more per document than the rest of a short tail search).
     try:
         from corpus_tools.credits import credit_kind
     except ImportError:  # pragma: no cover - only without the credits module
