@@ -32,7 +32,15 @@ from typing import Any
 import regex
 
 from corpus_tools.errors import RecordError
-from corpus_tools.labels import Label, cut, ends_sentence, join_paragraphs, split_paragraphs, word_count
+from corpus_tools.labels import (
+    Label,
+    cut,
+    ends_sentence,
+    join_paragraphs,
+    more_words_than,
+    split_paragraphs,
+    word_count,
+)
 from corpus_tools.records import Record, metadata_of
 
 STEP = "credits"
@@ -232,7 +240,7 @@ def _bio(line: str, options: CreditsOptions) -> list[str] | None:
     anonymous = ANONYMOUS_BIO_RE.match(line)
     head = None if anonymous else BIO_HEAD_RE.match(line)
     # The cheap anchored matches first: most lines fail there, before any word is counted.
-    if (anonymous is None and head is None) or _more_words_than(line, options.max_bio_words):
+    if (anonymous is None and head is None) or more_words_than(line, options.max_bio_words):
         return None
     if anonymous is not None:
         return [] if _has_role(line[anonymous.end() :], options) else None
@@ -398,20 +406,14 @@ def _translator_shaped(line: str) -> bool:
 def _title_like(line: str) -> bool:
     """An article title: a short line that does not end like a sentence (a question mark may end a title)."""
     text = line.strip()
-    return not _more_words_than(text, _TITLE_WORDS) and (not ends_sentence(text) or text.endswith("?"))
+    return not more_words_than(text, _TITLE_WORDS) and (not ends_sentence(text) or text.endswith("?"))
 
 
 def _section_label(line: str) -> bool:
     """A short label over the teasers ("More opinion", "Related stories"): a few words, no end punctuation."""
     text = line.strip()
     # The same three pure tests, the cheapest first.
-    return text[:1].isupper() and not ends_sentence(text) and not _more_words_than(text, _SECTION_LABEL_WORDS)
-
-
-def _more_words_than(text: str, n: int) -> bool:
-    """``word_count(text) > n``, without splitting more than ``n`` times: a line has at most (len + 1) // 2
-    words, and a split capped at ``n`` gives ``n + 1`` pieces exactly when there are more than ``n`` words."""
-    return (len(text) + 1) // 2 > n and len(text.split(None, n)) > n
+    return text[:1].isupper() and not ends_sentence(text) and not more_words_than(text, _SECTION_LABEL_WORDS)
 
 
 def _label_bios_before(

@@ -54,3 +54,9 @@ def ends_sentence(paragraph: str) -> bool:
 
 def word_count(paragraph: str) -> int:
     return len(paragraph.split())
+
+
+def more_words_than(text: str, n: int) -> bool:
+    """``word_count(text) > n``, without splitting more than ``n`` times: a line has at most (len + 1) // 2
+    words, and a split capped at ``n`` gives ``n + 1`` pieces exactly when there are more than ``n`` words."""
+    return (len(text) + 1) // 2 > n and len(text.split(None, n)) > n

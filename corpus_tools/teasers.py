@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import regex
 
 from corpus_tools.errors import ConfigError, RecordError
-from corpus_tools.labels import Label, cut, ends_sentence, join_paragraphs, split_paragraphs
+from corpus_tools.labels import Label, cut, ends_sentence, join_paragraphs, more_words_than, split_paragraphs
 from corpus_tools.records import Record, metadata_of
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def is_heading(paragraph: str, options: TeasersOptions = TeasersOptions(), credi
         return False
     if not _HEADING_START.match(text) or _LIST_ITEM.match(text):
         return False
-    if _more_words_than(text, options.heading_max_words):
+    if more_words_than(text, options.heading_max_words):
         return False
     kind = (credit_kind or _credit_kind_function())(text)
     return kind is None
@@ -159,11 +159,6 @@ def _in_band(paragraph: str, options: TeasersOptions) -> bool:
         return False
     # Split at most max_words times: the count is exact up to max_words and max_words + 1 beyond it.
     return options.min_words <= len(paragraph.split(None, options.max_words)) <= options.max_words
-
-
-def _more_words_than(text: str, n: int) -> bool:
-    """``word_count(text) > n``, without splitting more than ``n`` times."""
-    return (len(text) + 1) // 2 > n and len(text.split(None, n)) > n
 
 
 # ------------------------------------------------------------------------------------------------- labelling
