@@ -300,7 +300,19 @@ class LocalEngine:
             self.jobs, mp_context=_start_context(), initializer=_set_shared, initargs=(shared,)
         )
         self._pools.append(pool)
-        return _worker_deaths(ordered(lambda item: pool.submit(_call_shared, fn, item), items, self.window))
+        return self._until_done(
+            pool, _worker_deaths(ordered(lambda item: pool.submit(_call_shared, fn, item), items, self.window))
+        )
+
+    def _until_done(self, pool: concurrent.futures.ProcessPoolExecutor, results: Iterator[Any]) -> Iterator[Any]:
+        """Yield ``results``, then shut ``pool`` down: a pool left running keeps its manager thread alive, and the
+        next ``map`` (clean's main pass after the index pass) could then no longer fork (see _start_context)."""
+        try:
+            yield from results
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            if pool in self._pools:
+                self._pools.remove(pool)
 
     def close(self) -> None:
         for pool in self._pools:

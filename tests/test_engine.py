@@ -276,3 +276,18 @@ def test_fork_is_used_when_no_other_thread_runs(monkeypatch: pytest.MonkeyPatch)
     assert _start_context().get_start_method() == "fork"
     monkeypatch.setattr(threading, "active_count", lambda: 3)
     assert _start_context().get_start_method() == "forkserver"
+
+
+def test_a_finished_map_releases_its_pool_so_the_next_pass_forks_again(corpus: list[str]) -> None:
+    """clean runs two passes (the corpus index, then the steps) on one engine: the first pass's pool must not leave
+    a manager thread behind, or the second would fall back to forkserver, which re-imports ``__main__`` (a script
+    without a main guard, a notebook, stdin would break)."""
+    engine = LocalEngine(2)
+    try:
+        first = list(engine.map(process_batch, Pipeline(()), batches(corpus, batch_bytes=4096)))
+        assert first
+        assert threading.active_count() == 1
+        assert _start_context().get_start_method() == "fork"
+        assert engine_run(corpus, 2, 4096) == sequential(corpus)
+    finally:
+        engine.close()
