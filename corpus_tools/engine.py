@@ -29,7 +29,16 @@ import orjson
 import zstandard
 
 from corpus_tools.errors import ConfigError, CorpusError, InputError, RecordError
-from corpus_tools.io import STDIN, Item, document_item, expand_inputs, is_json_lines, json_line_items, open_binary
+from corpus_tools.io import (
+    STDIN,
+    Item,
+    document_item,
+    expand_inputs,
+    is_json_lines,
+    json_line_items,
+    open_binary,
+    read_document_bytes,
+)
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, reject
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
@@ -103,7 +112,7 @@ def batches(
                 pending, pending_bytes = [], 0
             yield from _line_blocks(path, batch_bytes)
             continue
-        data = _read_document_bytes(path)
+        data = read_document_bytes(path)
         pending.append((path, data))
         pending_bytes += len(data)
         if pending_bytes >= batch_bytes or len(pending) >= batch_documents:
@@ -111,16 +120,6 @@ def batches(
             pending, pending_bytes = [], 0
     if pending:
         yield DocumentsBatch(tuple(pending))
-
-
-def _read_document_bytes(path: str) -> bytes:
-    stream = open_binary(path)
-    try:
-        return stream.read()
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
-        raise InputError(f"cannot read: {exc}", path) from None
-    finally:
-        stream.close()
 
 
 def _line_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:

@@ -162,13 +162,19 @@ def read_items(paths: Sequence[str], *, text_field: str = "text", stdin_is_text:
 
 
 def _read_document(path: str, text_field: str) -> Iterator[Item]:
+    yield document_item(path, read_document_bytes(path), text_field)
+
+
+def read_document_bytes(path: str) -> bytes:
+    """All the (decompressed) bytes of one raw document, ``-`` for stdin (left open)."""
     stream = open_binary(path)
     try:
-        data = _read_all(stream, path)
+        return stream.read()
+    except (OSError, EOFError, zstandard.ZstdError) as exc:
+        raise InputError(f"cannot read: {exc}", path) from None
     finally:
         if path != STDIN:
             stream.close()
-    yield document_item(path, data, text_field)
 
 
 def document_item(path: str, data: bytes, text_field: str = "text") -> Item:
@@ -178,13 +184,6 @@ def document_item(path: str, data: bytes, text_field: str = "text") -> Item:
         return Item(path, None, document_record(doc_id, path, data, text_field))
     except RecordError as exc:
         return Item(path, None, error=exc.reason)
-
-
-def _read_all(stream: BinaryIO, path: str) -> bytes:
-    try:
-        return stream.read()
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
-        raise InputError(f"cannot read: {exc}", path) from None
 
 
 def _read_json_lines(path: str) -> Iterator[Item]:

@@ -103,16 +103,30 @@ class StreamOptions:
     quiet: bool = False
 
 
-def run_steps(options: StreamOptions, steps: Sequence[Step], *, stdin_is_text: bool = False) -> RunStats:
-    """Read the inputs, apply ``steps``, write the output and the rejects, report what was skipped."""
+def run_steps(
+    options: StreamOptions, steps: Sequence[Step], *, stdin_is_text: bool = False, write_records: bool = True
+) -> RunStats:
+    """Read the inputs, apply ``steps``, write the output and the rejects, report what was skipped.
+
+    ``write_records=False`` runs the steps for what they collect (``index``) and writes no records.
+    """
     pipeline = Pipeline(tuple(steps), options.text_field)
     items = read_items(options.inputs, text_field=options.text_field, stdin_is_text=stdin_is_text)
     with contextlib.ExitStack() as stack:
-        out = stack.enter_context(open_output(options.output))
+        writer = RecordWriter(stack.enter_context(open_output(options.output))) if write_records else _Discard()
         rejects = Rejects(stack.enter_context(open_output(options.rejects)) if options.rejects else None)
-        stats = run(items, pipeline, RecordWriter(out), on_error=options.on_error, rejects=rejects)
+        stats = run(items, pipeline, writer, on_error=options.on_error, rejects=rejects)  # type: ignore[arg-type]
     report_rejects(stats, options)
     return stats
+
+
+class _Discard:
+    """Stands in for the record writer when a run's product is not records."""
+
+    count = 0
+
+    def write(self, record: Any) -> None:
+        self.count += 1
 
 
 def report_rejects(stats: RunStats, options: StreamOptions) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -16,12 +15,10 @@ from corpus_tools.cli.app import (
     StreamOptions,
     TextField,
     app,
-    report_rejects,
     run_steps,
 )
 from corpus_tools.errors import ConfigError
-from corpus_tools.io import open_output, read_items
-from corpus_tools.pipeline import OnError, Pipeline, Rejects, run
+from corpus_tools.pipeline import OnError
 from corpus_tools.records import Record
 from corpus_tools.tailindex import DEFAULT_MAX_WORDS, DEFAULT_MIN_WORDS, TailIndex
 from corpus_tools.teasers import Teasers, TeasersOptions
@@ -103,15 +100,6 @@ class _AddToIndex:
         return record
 
 
-class _Discard:
-    """A writer for a run whose product is the index, not records."""
-
-    count = 0
-
-    def write(self, record: Any) -> None:
-        self.count += 1
-
-
 @app.command("index")
 def index_command(
     inputs: Inputs = None,
@@ -138,12 +126,7 @@ def index_command(
         raise ConfigError(f"--min-words ({min_words}) is greater than --max-words ({max_words})")
     tail_index = TailIndex(min_words, max_words)
     stream = StreamOptions(tuple(inputs or ()), None, text_field, on_error, rejects, quiet)
-    pipeline = Pipeline((_AddToIndex(tail_index),), text_field)
-    items = read_items(stream.inputs, text_field=text_field)
-    with contextlib.ExitStack() as stack:
-        rejects_stream = Rejects(stack.enter_context(open_output(rejects)) if rejects else None)
-        stats = run(items, pipeline, _Discard(), on_error=on_error, rejects=rejects_stream)  # type: ignore[arg-type]
-    report_rejects(stats, stream)
+    run_steps(stream, [_AddToIndex(tail_index)], write_records=False)
     size = tail_index.save(output)
     if not quiet:
         per_document = size / tail_index.documents if tail_index.documents else 0.0
