@@ -116,7 +116,7 @@ def run_steps(
         writer = RecordWriter(stack.enter_context(open_output(options.output))) if write_records else _Discard()
         rejects = Rejects(stack.enter_context(open_output(options.rejects)) if options.rejects else None)
         stats = run(items, pipeline, writer, on_error=options.on_error, rejects=rejects)  # type: ignore[arg-type]
-    report_rejects(stats, options)
+    report_rejects(stats, options.rejects)
     return stats
 
 
@@ -129,7 +129,7 @@ class _Discard:
         self.count += 1
 
 
-def report_rejects(stats: RunStats, options: StreamOptions) -> None:
+def report_rejects(stats: RunStats, rejects: str | None) -> None:
     """Nothing is lost silently: skipped records are always reported on stderr, even with --quiet."""
     if not stats.rejected:
         return
@@ -138,7 +138,7 @@ def report_rejects(stats: RunStats, options: StreamOptions) -> None:
     more = stats.rejected - len(stats.first_rejects)
     if more > 0:
         typer.echo(f"warning: ... and {more} more", err=True)
-    where = f" (written to {options.rejects})" if options.rejects else " (use --rejects PATH to keep them)"
+    where = f" (written to {rejects})" if rejects else " (use --rejects PATH to keep them)"
     typer.echo(f"corpus-tools: {stats.summary_of_rejects()}{where}", err=True)
 
 

@@ -204,16 +204,9 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
             )
     finally:
         engine.close()
-    report_rejects(stats, _RejectsWhere(kwargs["rejects"]))
+    report_rejects(stats, kwargs["rejects"])
     if not quiet:
         typer.echo(f"clean: {stats.summary()} (config {manifest['config_hash']})", err=True)
-
-
-@dataclasses.dataclass(frozen=True)
-class _RejectsWhere:
-    """What :func:`report_rejects` needs to know: where the rejects went."""
-
-    rejects: str | None
 
 
 def _plan(ctx: typer.Context, kwargs: dict[str, Any]) -> engines.CleanPlan:
