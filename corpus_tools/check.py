@@ -404,16 +404,9 @@ _WINDOW = 8
 
 def class_chars(fragment: str) -> set[str]:
     """The characters a regex character-class body such as ``"a-cxÒ-Ö"`` (no escapes) stands for."""
-    chars: set[str] = set()
-    i = 0
-    while i < len(fragment):
-        if i + 2 < len(fragment) and fragment[i + 1] == "-":
-            chars.update(chr(c) for c in range(ord(fragment[i]), ord(fragment[i + 2]) + 1))
-            i += 3
-        else:
-            chars.add(fragment[i])
-            i += 1
-    return chars
+    from corpus_tools.normalize import category_chars
+
+    return {chr(c) for c in category_chars(fragment)}
 
 
 @functools.cache

@@ -187,7 +187,7 @@ def _escape(codepoint: int) -> str:
     return f"\\U{codepoint:08x}"
 
 
-def _category_chars(spec: str) -> set[int]:
+def category_chars(spec: str) -> set[int]:
     """The characters of one ftfy ``MOJIBAKE_CATEGORIES`` entry (a regex class body with ``a-z`` ranges)."""
     chars: set[int] = set()
     i = 0
@@ -212,7 +212,7 @@ def _suspect_chars() -> frozenset[int]:
     """
     chars: set[int] = set()
     for name in ("c1", "bad", "upper_accented", "lower_accented", "currency", "numeric", "box", "law"):
-        chars |= _category_chars(MOJIBAKE_CATEGORIES[name])
+        chars |= category_chars(MOJIBAKE_CATEGORIES[name])
     chars |= {ord(c) for c in "ØÙ‚ЂВГРСΒΓΞΟ"}
     return frozenset(chars)
 

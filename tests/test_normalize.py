@@ -219,7 +219,7 @@ def test_suspect_characters_are_needed_for_every_badness_match() -> None:
     """
     named: set[int] = set()
     for spec in MOJIBAKE_CATEGORIES.values():
-        named |= nz._category_chars(spec)
+        named |= nz.category_chars(spec)
     named |= {ord(c) for c in BADNESS_RE.pattern if ord(c) > 127}
     alphabet = sorted(chr(c) for c in named - SUSPECT_CHARS) + list("aA .\n1'")
     assert len(alphabet) > 150
