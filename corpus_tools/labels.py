@@ -60,3 +60,13 @@ def more_words_than(text: str, n: int) -> bool:
     """``word_count(text) > n``, without splitting more than ``n`` times: a line has at most (len + 1) // 2
     words, and a split capped at ``n`` gives ``n + 1`` pieces exactly when there are more than ``n`` words."""
     return (len(text) + 1) // 2 > n and len(text.split(None, n)) > n
+
+
+def words_between(text: str, low: int, high: int) -> bool:
+    """``low <= word_count(text) <= high``, counting as little as that needs."""
+    # Words are separated by whitespace, so a line has at most (len + 1) // 2 of them: most body lines are too
+    # short for a teaser-length band and are rejected without splitting.
+    if (len(text) + 1) // 2 < low:
+        return False
+    # Split at most `high` times: the count is exact up to `high` and `high + 1` beyond it.
+    return low <= len(text.split(None, high)) <= high

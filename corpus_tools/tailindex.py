@@ -42,7 +42,7 @@ from hashlib import blake2b
 import regex
 
 from corpus_tools.errors import InputError
-from corpus_tools.labels import split_paragraphs
+from corpus_tools.labels import split_paragraphs, words_between
 
 MAGIC = b"CTTAILIX"
 VERSION = 1
@@ -135,13 +135,7 @@ class TailIndex:
         return out
 
     def _in_band(self, paragraph: str) -> bool:
-        """``min_words <= word_count(paragraph) <= max_words``, counting as little as that needs."""
-        # Words are separated by whitespace, so a line has at most (len + 1) // 2 of them: most body lines are
-        # too short for the band and are rejected without splitting.
-        if (len(paragraph) + 1) // 2 < self.min_words:
-            return False
-        # Split at most max_words times: the count is exact up to max_words and max_words + 1 beyond it.
-        return self.min_words <= len(paragraph.split(None, self.max_words)) <= self.max_words
+        return words_between(paragraph, self.min_words, self.max_words)
 
     def add_text(self, text: str) -> None:
         """Count one document: each distinct eligible paragraph once."""

@@ -41,7 +41,15 @@ from typing import TYPE_CHECKING, Any
 import regex
 
 from corpus_tools.errors import ConfigError, RecordError
-from corpus_tools.labels import Label, cut, ends_sentence, join_paragraphs, more_words_than, split_paragraphs
+from corpus_tools.labels import (
+    Label,
+    cut,
+    ends_sentence,
+    join_paragraphs,
+    more_words_than,
+    split_paragraphs,
+    words_between,
+)
 from corpus_tools.records import Record, metadata_of
 
 if TYPE_CHECKING:
@@ -153,12 +161,7 @@ def is_heading(paragraph: str, options: TeasersOptions = TeasersOptions(), credi
 
 
 def _in_band(paragraph: str, options: TeasersOptions) -> bool:
-    # Words are separated by whitespace, so a line has at most (len + 1) // 2 of them: most body lines are too
-    # short for the band and are rejected without splitting.
-    if (len(paragraph) + 1) // 2 < options.min_words:
-        return False
-    # Split at most max_words times: the count is exact up to max_words and max_words + 1 beyond it.
-    return options.min_words <= len(paragraph.split(None, options.max_words)) <= options.max_words
+    return words_between(paragraph, options.min_words, options.max_words)
 
 
 # ------------------------------------------------------------------------------------------------- labelling

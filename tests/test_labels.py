@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from corpus_tools.labels import cut, ends_sentence, join_paragraphs, more_words_than, split_paragraphs, word_count
+from corpus_tools.labels import (
+    cut,
+    ends_sentence,
+    join_paragraphs,
+    more_words_than,
+    split_paragraphs,
+    word_count,
+    words_between,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,3 +60,10 @@ def test_paragraphs_keep_blank_lines_so_indices_match_lines():
 @given(st.text(alphabet=st.sampled_from("ab \t\u00a0\u3000\n\x85."), max_size=60), st.integers(0, 12))
 def test_capped_word_count_agrees_with_word_count(text, n):
     assert more_words_than(text, n) == (word_count(text) > n)
+
+
+@given(
+    st.text(alphabet=st.sampled_from("ab \t\u00a0\u3000\n\x85."), max_size=60), st.integers(0, 12), st.integers(0, 4)
+)
+def test_word_band_agrees_with_word_count(text, low, width):
+    assert words_between(text, low, low + width) == (low <= word_count(text) <= low + width)
