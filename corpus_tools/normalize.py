@@ -333,7 +333,16 @@ def _unusual(text: str) -> str:
     """The characters of ``text`` other than printable ASCII and ``\\n``, in order: in news text a few percent of
     it, so the character-class searches below scan that instead of the whole text (encode and ``bytes.translate``
     are several times faster than a class search)."""
-    return text.encode("utf-8", "surrogatepass").translate(None, _PLAIN_ASCII).decode("utf-8", "surrogatepass")
+    return _unusual_of(text.encode("utf-8", "surrogatepass"))
+
+
+def _unusual_of(data: bytes) -> str:
+    """:func:`_unusual` of the text whose UTF-8 (surrogates passed through) is ``data``.
+
+    Deleting the ASCII bytes leaves whole UTF-8 sequences (no byte of a multi-byte sequence is ASCII).
+    """
+    rest = data.translate(None, _PLAIN_ASCII)
+    return rest.decode("utf-8", "surrogatepass") if rest else ""
 
 
 def _document_is_clean(text: str, unusual: str, plan: _Plan) -> bool:
@@ -357,9 +366,11 @@ def repair_unicode(text: str, options: NormalizeOptions = NormalizeOptions()) ->
     return _repair(text, _plan(options), counts)[0], counts
 
 
-def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | None, bool]:
-    """The repaired text; its unusual characters when already known; whether the whole-document check passed."""
-    unusual = _unusual(text)
+def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | None, bool, bytes | None]:
+    """The repaired text; its unusual characters when already known; whether the whole-document check passed;
+    its UTF-8 when already known (the spacing fixes check it in one pass)."""
+    data = text.encode("utf-8", "surrogatepass")
+    unusual = _unusual_of(data)
     # "\r" in the short `unusual` first: a two-character search of the whole text costs as much as a class scan.
     if "\r" in unusual and len(text) <= MAX_DECODE_LENGTH and text.count("\r") == text.count("\r\n") > 0:
         # Windows line breaks would send every line through ftfy. A "\r" just before the "\n" that ends a
@@ -370,8 +381,9 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
         counts["line_breaks"] += text.count("\r\n")
         text = text.replace("\r\n", "\n")
         unusual = unusual.replace("\r", "")
+        data = data.replace(b"\r\n", b"\n")  # "\r" and "\n" are one byte each in UTF-8, and in no other sequence
     if not text or _document_is_clean(text, unusual, plan):
-        return text, unusual, True
+        return text, unusual, True, data
     out: list[str] = []
     if len(text) <= MAX_DECODE_LENGTH and (plan.form is None or unicodedata.is_normalized(plan.form, text)):
         # Segments are lines here, and only the lines holding a trigger character or an entity can change:
@@ -384,7 +396,7 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
         out.append(text[done:])
     else:
         out.extend(_fix_counted(segment, plan, counts) for segment in segments(text))
-    return "".join(out), None, False
+    return "".join(out), None, False, None
 
 
 def _trigger_lines(text: str, unusual: str, plan: _Plan) -> list[tuple[int, int]]:
@@ -527,17 +539,29 @@ _DOUBLE_PERIOD = regex.compile(
 _DOUBLE_DASH = re.compile("\u2013\u2013(?<!\u2013\u2013\u2013)(?!\u2013)")
 
 
-def fix_spacing(text: str, options: NormalizeOptions, counts: dict[str, int], unusual: str | None = None) -> str:
+def fix_spacing(
+    text: str,
+    options: NormalizeOptions,
+    counts: dict[str, int],
+    unusual: str | None = None,
+    data: bytes | None = None,
+) -> str:
     """The whitespace and punctuation fixes on text with ``\\n`` line breaks; adds what it did to ``counts``.
 
-    ``unusual`` may pass in what :func:`_unusual` gives for ``text``, when it is known already.
+    ``unusual`` may pass in what :func:`_unusual` gives for ``text``, and ``data`` its UTF-8 (surrogates passed
+    through), when they are known already.
     """
+    # Most texts need no spacing fix at all; one pass over the bytes (see _pairs) says so for all the two-character
+    # searches below at once. `pairs` stays valid while `text` is the text `data` encodes.
+    pairs = _pairs(data) if data is not None else None
     if options.whitespace:
         if unusual is None:
-            unusual = _unusual(text)
-        text = _fix_whitespace(text, unusual, counts)
+            unusual = _unusual(text) if data is None else _unusual_of(data)
+        fixed = _fix_whitespace(text, unusual, counts, pairs)
+        if fixed is not text:
+            text, pairs = fixed, None
     if options.punctuation:
-        if ".." in text:
+        if (".." in text) if pairs is None else pairs[1]:
             text, n = _DOUBLE_PERIOD.subn(".", text)
             counts["double_periods"] += n
         # Two en dashes next to each other in the text are next to each other in `unusual` too (it only drops
@@ -549,12 +573,19 @@ def fix_spacing(text: str, options: NormalizeOptions, counts: dict[str, int], un
     return text
 
 
-def _fix_whitespace(text: str, unusual: str, counts: dict[str, int]) -> str:
+def _fix_whitespace(text: str, unusual: str, counts: dict[str, int], pairs: tuple[bool, bool] | None) -> str:
+    """The whitespace fixes; ``pairs`` is what :func:`_pairs` says of ``text``, if known. Returns ``text`` itself
+    (the same object) when nothing changed."""
     if unusual and _ODD_SPACE.search(unusual):
         # The odd spaces present are found in the short `unusual`; str.replace then works at memory speed.
         for space in {m.group() for m in _ODD_SPACE.finditer(unusual)}:
             counts["spaces"] += text.count(space)
             text = text.replace(space, " ")
+        pairs = None  # `text` changed
+    if pairs is not None and not pairs[0] and text[:1] not in _EDGE and text[-1:] not in _EDGE:
+        # No space or "\n" next to another one, none at either end: no run of spaces, no space at a line end, no
+        # run of blank lines, no blank line at either end. Every check below would say so, one whole-text pass each.
+        return text
     if "  " in text:
         text, n = _SPACE_RUN.subn(" ", text)
         counts["space_runs"] += n
@@ -570,6 +601,32 @@ def _fix_whitespace(text: str, unusual: str, counts: dict[str, int]) -> str:
             counts["blank_lines"] += len(text) - len(collapsed)
             text = collapsed
     return text
+
+
+# Byte values for _pairs: " " and "\n" set bit 0, "." sets bit 1, every other byte is 0. In UTF-8 these three are
+# one byte each and no byte of a multi-byte sequence is ASCII, so bytes next to each other are characters next to
+# each other.
+_PAIR_BITS = bytes(1 if byte in b" \n" else 2 if byte == ord(".") else 0 for byte in range(256))
+_ONES_LENGTH = 1 << 16
+_ONES = int.from_bytes(b"\x01" * _ONES_LENGTH, "little")  # bit 0 of each of the first _ONES_LENGTH bytes
+
+
+def _pairs(data: bytes) -> tuple[bool, bool]:
+    """Whether ``data`` holds a space or ``\\n`` next to another (``"  "``, ``" \\n"``, ``"\\n "``, ``"\\n\\n"``);
+    whether it holds ``".."``.
+
+    Python's two-byte search crawls when the bytes are frequent (``"  " in text`` goes about as fast as a regex,
+    because every space stops it). Here each byte becomes its bits above, all of them one big integer ``x``
+    (least significant byte first), and byte ``i`` of ``x & (x >> 8)`` holds the bits bytes ``i`` and ``i + 1``
+    share: three linear passes in C answer the five searches at once.
+    """
+    x = int.from_bytes(data.translate(_PAIR_BITS), "little")
+    shared = x & (x >> 8)
+    if not shared:
+        return False, False
+    ones = _ONES if len(data) <= _ONES_LENGTH else int.from_bytes(b"\x01" * len(data), "little")
+    spaces = shared & ones
+    return spaces != 0, spaces != shared
 
 
 # ------------------------------------------------------------------------------------------------- the step
@@ -589,12 +646,12 @@ def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, 
     counts = _ZERO.copy()
     for round_ in range(MAX_ROUNDS):
         before = text
-        text, unusual, clean = _repair(text, plan, counts)
+        text, unusual, clean, data = _repair(text, plan, counts)
         if round_ and text == before:
             # `before` is what fix_spacing gave last round, and fix_spacing is idempotent (nothing it writes or
             # removes can make a new match for any of its patterns), so it would change nothing now: skip it.
             break
-        text = fix_spacing(text, options, counts, unusual)
+        text = fix_spacing(text, options, counts, unusual, data)
         # The spacing fixes only remove spaces, newlines and full stops and write " " and "—", none of which ftfy
         # looks at: a text with no character ftfy could act on (clean) stays so, and the round is final.
         if clean or text == before:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 
 import ftfy
 import orjson
@@ -305,6 +306,119 @@ def test_normalized_text_has_clean_spacing(text: str) -> None:
     assert "\n\n\n" not in out and not out.startswith("\n") and not out.endswith("\n")
     assert "\r" not in out and "\u00a0" not in out and "\t" not in out
     out.encode("utf-8")  # no surrogates left: always writable as JSON
+
+
+# ------------------------------------------------- the spacing fast paths == the plain substitutions
+
+# Pieces that hit every spacing pattern and every shortcut's edge: spaces and tabs next to "\n", runs of "." and
+# "–", blank-line runs, "\r", "&", odd spaces, sentence starts and ends, non-ASCII, a lone surrogate.
+EDGES = [" ", "  ", "\t", " \t", "\n", "\n\n", "\n\n\n", " \n", "\n ", "\t\n", "\r", "\r\n", "&", "&amp;"]
+EDGES += [".", "..", "...", "....", ". ", ".. ", "–", "––", "–––", "\u00a0", "\u2009", "\u3000", "\x0b", "\x0c"]
+EDGES += ["Taiwan", "A", "a", "1", ")", "”", "’", "“", "é", "台", "e\u0301", "—", "…", "Ã©", "\ud800"]
+
+
+def _edge_text(seed: int) -> str:
+    rng = random.Random(seed)
+    return "".join(rng.choice(EDGES) for _ in range(rng.randrange(24)))
+
+
+# Seeded like RANDOM_TEXTS (fast); the lists keep shrinkable examples for a few of them.
+EDGE_TEXTS = st.one_of(
+    st.integers(0, 2**64 - 1).map(_edge_text),
+    st.integers(0, 2**64 - 1).map(_edge_text),
+    st.integers(0, 2**64 - 1).map(_edge_text),
+    st.lists(st.sampled_from(EDGES), max_size=16).map("".join),
+)
+
+
+def reference_spacing(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
+    """fix_spacing written out as the plain substitutions its docstring describes, each over the whole text."""
+    counts = dict.fromkeys(("spaces", "space_runs", "line_spaces", "blank_lines", "double_periods", "double_dashes"), 0)
+    if options.whitespace:
+        text, counts["spaces"] = re.subn("[\t\x0b\x0c\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]", " ", text)
+        text, counts["space_runs"] = re.subn("  +", " ", text)
+        text, counts["line_spaces"] = re.subn("^ +| +$", "", text, flags=re.MULTILINE)
+        collapsed = re.sub("\n\n\n+", "\n\n", text.strip("\n"))
+        text, counts["blank_lines"] = collapsed, len(text) - len(collapsed)
+    if options.punctuation:
+        text, counts["double_periods"] = nz._DOUBLE_PERIOD.subn(".", text)  # the pattern is the specification
+        text, counts["double_dashes"] = re.subn("(?<!–)––(?!–)", "—", text)
+    return text, counts
+
+
+def _spacing(text: str, options: NormalizeOptions, known: bool) -> tuple[str, dict[str, int]]:
+    counts = nz.zero_counts()
+    if known:  # as _normalize calls it: with the unusual characters and the UTF-8 it already has
+        data = text.encode("utf-8", "surrogatepass")
+        out = nz.fix_spacing(text, options, counts, nz._unusual(text), data)
+    else:
+        out = nz.fix_spacing(text, options, counts)
+    return out, {kind: counts[kind] for kind in KINDS[-6:]}
+
+
+SPACING_OPTIONS = [NormalizeOptions(whitespace=w, punctuation=p) for w in (True, False) for p in (True, False)]
+
+
+@settings(max_examples=300)
+@given(EDGE_TEXTS, st.integers(0, 2**64 - 1))
+def test_fix_spacing_is_the_plain_substitutions(first: str, seed: int) -> None:
+    # One shrinkable text and ten more from a seed per example (hypothesis' per-example overhead dominates here).
+    rng = random.Random(seed)
+    for text in [first] + [_edge_text(rng.getrandbits(64)) for _ in range(10)]:
+        for options in SPACING_OPTIONS:
+            expected = reference_spacing(text, options)
+            assert _spacing(text, options, known=True) == expected, (text, options)
+            assert _spacing(text, options, known=False) == expected, (text, options)
+
+
+def _plain_pairs(text: str) -> tuple[bool, bool]:
+    return any(p in text for p in ("  ", " \n", "\n ", "\n\n")), ".." in text
+
+
+def test_pairs_is_the_plain_searches() -> None:
+    # _pairs answers five two-character searches with one pass over the bytes; both answers must be exact. Every
+    # string of up to five characters from an alphabet holding the three bytes it looks at, a neighbour of each in
+    # the byte table ("\t", "/", "-"), multi-byte characters whose UTF-8 holds bytes 0x20-0x2E in no position
+    # ("Ġ" is C4 A0, "’" E2 80 99) and a surrogate; then longer random strings.
+    alphabet = [" ", "\n", ".", "a", "\t", "/", "-", "Ġ", "’", "\ud800"]
+    for n in range(6):
+        for chars in itertools.product(alphabet, repeat=n):
+            text = "".join(chars)
+            assert nz._pairs(text.encode("utf-8", "surrogatepass")) == _plain_pairs(text), text
+    rng = random.Random(0)
+    for _ in range(2000):
+        text = _edge_text(rng.getrandbits(64))
+        assert nz._pairs(text.encode("utf-8", "surrogatepass")) == _plain_pairs(text), text
+
+
+def test_pairs_past_the_precomputed_mask() -> None:
+    # Beyond _ONES_LENGTH bytes _pairs builds its mask for the text: pairs at the very end still count.
+    body = "a. b\n" * (nz._ONES_LENGTH // 5 + 10)
+    assert len(body) > nz._ONES_LENGTH
+    for tail, expected in [
+        ("", (False, False)),
+        ("..", (False, True)),
+        (" \n", (True, False)),
+        (".. \n", (True, True)),
+    ]:
+        assert nz._pairs((body + tail).encode()) == expected, tail
+        assert nz._pairs((tail + body).encode()) == expected, tail
+
+
+@settings(max_examples=1000)
+@given(EDGE_TEXTS)
+def test_normalize_is_ftfy_then_the_plain_substitutions(text: str) -> None:
+    # The whole step against its definition: fix_text, then the substitutions, until a round changes nothing.
+    expected, spacing = text, dict.fromkeys(KINDS[-6:], 0)
+    for _ in range(nz.MAX_ROUNDS):
+        before = expected
+        expected, counts = reference_spacing(fix_text(expected))
+        spacing = {kind: spacing[kind] + counts[kind] for kind in spacing}
+        if expected == before:
+            break
+    out, counts = normalize_text(text)
+    assert out == expected
+    assert {kind: counts[kind] for kind in spacing} == spacing
 
 
 def test_curly_quotes_and_em_dashes_survive_by_default() -> None:
