@@ -26,6 +26,8 @@ repetition of groups, so no input makes them backtrack; and no line longer than
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +36,9 @@ import regex
 from corpus_tools.errors import RecordError
 from corpus_tools.labels import (
     Label,
-    cut,
+    cut_text,
     ends_sentence,
-    join_paragraphs,
+    lines_containing,
     more_words_than,
     split_paragraphs,
     word_count,
@@ -202,13 +204,10 @@ def _shape(line: str, options: CreditsOptions) -> tuple[str | None, list[str]]:
     """The credit kind of a stripped line and the names it credits."""
     if not line or len(line) > options.max_line_chars:
         return None, []
-    if options.bylines and line.startswith("By"):
-        match = BYLINE_RE.match(line)
-        # A trailing descriptor must say what the author is (`Staff reporter`); else it is no byline.
-        if match and (match["desc"] is None or _has_role(match["desc"], options)):
-            names = _split_names(match["names"])
-            if names:
-                return BYLINE, names
+    if options.bylines:
+        names = _byline_names(line, options)
+        if names:
+            return BYLINE, names
     if options.translators:
         names = _translator_names(line, options)
         if names:
@@ -218,6 +217,17 @@ def _shape(line: str, options: CreditsOptions) -> tuple[str | None, list[str]]:
         if names is not None:
             return BIO, names
     return None, []
+
+
+def _byline_names(line: str, options: CreditsOptions) -> list[str]:
+    """The names of a byline (a stripped line), ``[]`` when it is not one."""
+    if not line.startswith("By") or len(line) > options.max_line_chars:
+        return []
+    match = BYLINE_RE.match(line)
+    # A trailing descriptor must say what the author is (`Staff reporter`); else it is no byline.
+    if match is None or (match["desc"] is not None and not _has_role(match["desc"], options)):
+        return []
+    return _split_names(match["names"])
 
 
 def _translator_names(line: str, options: CreditsOptions) -> list[str]:
@@ -237,8 +247,8 @@ def _bio(line: str, options: CreditsOptions) -> list[str] | None:
     """The names of a bio-shaped line (``[]`` for `The writer is ...`), ``None`` when it is not one."""
     if len(line) > options.max_line_chars:
         return None
-    anonymous = ANONYMOUS_BIO_RE.match(line)
-    head = None if anonymous else BIO_HEAD_RE.match(line)
+    anonymous = ANONYMOUS_BIO_RE.match(line) if line.startswith("The") else None
+    head = None if anonymous or not _may_start_with_name(line) else BIO_HEAD_RE.match(line)
     # The cheap anchored matches first: most lines fail there, before any word is counted.
     if (anonymous is None and head is None) or more_words_than(line, options.max_bio_words):
         return None
@@ -290,6 +300,34 @@ def _bio(line: str, options: CreditsOptions) -> list[str] | None:
     return _unique(names)
 
 
+# The lower-case words that may stand between name words (see _PARTICLE), and the prefixes of a name word that
+# does not start with a capital (`al-Hassan`, `elBaradei`, `d’Estaing`; see _WORD).
+_PARTICLES = frozenset(_PARTICLE[3:-1].split("|"))
+_NAME_PREFIXES = ("al", "el", "d’", "d'")
+
+
+def _may_start_with_name(line: str) -> bool:
+    r"""False only when BIO_HEAD_RE cannot match ``line``: a cheap test that turns most body lines away.
+
+    A match starts with two name words, or a title and a name word, separated by whitespace (its ``\s`` is a subset
+    of what str.split splits on, and no name word holds whitespace); so the second piece of ``line.split()`` is a
+    particle or starts like a name word: a capital, or ``al``/``el``/``d’`` and a capital. Only ASCII characters are
+    judged here (a capital outside ASCII is left to the pattern, whose Unicode tables may be newer than Python's).
+    """
+    words = line[:64].split(None, 2)
+    if len(words) < 3:  # the slice may have cut the second word: look at the whole line
+        words = line.split(None, 2)
+        if len(words) < 2:
+            return False
+    second = words[1]
+    if second in _PARTICLES:
+        return True
+    if second.startswith(_NAME_PREFIXES):
+        second = second[2:].removeprefix("-")
+    first = second[:1]
+    return not first.isascii() or "A" <= first <= "Z"
+
+
 def _has_role(text: str, options: CreditsOptions) -> bool:
     """Whether the first words of ``text`` name a role (`researchers`, `editor-in-chief`, `Taipei-based writer`)."""
     words = [w.lower() for w in _ROLE_WORD_RE.findall(text, endpos=min(len(text), 400))][:_ROLE_WINDOW_WORDS]
@@ -328,12 +366,18 @@ def _unique(names: Any) -> list[str]:
 
 def _tail_start(paragraphs: list[str]) -> int:
     """Where the teaser tail starts (``len(paragraphs)`` when there is none), from the teasers step."""
-    # Imported here, not at module top: teasers imports credits too (see INTERFACES.md).
+    return _tail_start_function()(paragraphs)
+
+
+@functools.cache
+def _tail_start_function() -> Callable[[list[str]], int]:
+    # Imported here, not at module top: teasers imports credits too (see INTERFACES.md). Looked up once: the import
+    # statement costs more per document than most of the work here.
     try:
-        from corpus_tools import teasers
+        from corpus_tools.teasers import tail_start
     except ImportError:  # pragma: no cover - only while the teasers module does not exist yet
-        return _provisional_tail_start(paragraphs)
-    return teasers.tail_start(paragraphs)
+        return _provisional_tail_start
+    return tail_start
 
 
 def _provisional_tail_start(paragraphs: list[str]) -> int:  # pragma: no cover - replaced by teasers.tail_start
@@ -350,37 +394,55 @@ def _provisional_tail_start(paragraphs: list[str]) -> int:  # pragma: no cover -
     return start
 
 
-def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) -> dict[int, Label]:
+def label_credits(
+    paragraphs: list[str], options: CreditsOptions | None = None, *, text: str | None = None
+) -> dict[int, Label]:
     """Label the credit lines of one document (index -> :class:`Label`); unlabelled lines are body.
 
     Works whether or not the teaser tail is still there, and whether or not it was cut already.
+    Only a few lines are ever looked at closely: the first two non-blank ones (byline), the lines that mention
+    "translat", and the few lines above each bio position. ``text``, the paragraphs joined with line breaks
+    when the caller has it, lets one search of it find those lines.
     """
-    options = options or DEFAULT_OPTIONS
+    return _label_credits(paragraphs, options or DEFAULT_OPTIONS, text, {})
+
+
+def _label_credits(
+    paragraphs: list[str], options: CreditsOptions, text: str | None, names: dict[int, list[str]]
+) -> dict[int, Label]:
+    """:func:`label_credits`, filling ``names`` with the names each labelled line gives."""
     labels: dict[int, Label] = {}
-    # `p and not p.isspace()` is `p.strip() != ""` without building the stripped copy.
-    filled = [i for i, p in enumerate(paragraphs) if p and not p.isspace()]
-    if not filled:
+    first = _next_filled(paragraphs, 0)
+    if first is None:
         return labels
 
     if options.bylines:
-        first = filled[0]
-        if credit_kind(paragraphs[first], options) == BYLINE:
+        found = _byline_names(paragraphs[first].strip(), options)
+        if found:
             labels[first] = Label(BYLINE, REASON_BY_NAME, STEP)
-        elif len(filled) > 1 and _title_like(paragraphs[first]) and credit_kind(paragraphs[filled[1]]) == BYLINE:
-            # The page starts with the article's title, then the byline.
-            labels[filled[1]] = Label(BYLINE, REASON_BY_NAME_UNDER_TITLE, STEP)
+            names[first] = found
+        else:
+            second = _next_filled(paragraphs, first + 1)
+            if second is not None and _title_like(paragraphs[first]):
+                found = _byline_names(paragraphs[second].strip(), options)
+                if found:
+                    # The page starts with the article's title, then the byline.
+                    labels[second] = Label(BYLINE, REASON_BY_NAME_UNDER_TITLE, STEP)
+                    names[second] = found
 
     translator_lines = []
     if options.translators:
-        for i in filled:
-            # Only the translator shape is asked for here: the bio shape matters only in the bio position.
-            # The prefix test of _translator_names, on the unstripped line when it has no leading space (its
-            # first 11 characters are then the stripped line's): most lines are passed over without stripping.
-            line = paragraphs[i]
-            if not line[0].isspace() and line[:11].lower() not in ("translated ", "translation"):
-                continue
-            if i not in labels and _translator_names(paragraphs[i].strip(), options):
+        # A translator credit starts with `Translated`, `translated` or `Translation` (TRANSLATOR_RE), so only
+        # lines holding "ranslat" can be one.
+        if text is None:
+            candidates = [i for i, p in enumerate(paragraphs) if _TRANSLATOR_CLUE in p]
+        else:
+            candidates = lines_containing(text, _TRANSLATOR_CLUE)
+        for i in candidates:
+            found = [] if i in labels else _translator_names(paragraphs[i].strip(), options)
+            if found:
                 labels[i] = Label(TRANSLATOR, REASON_TRANSLATED_BY, STEP)
+                names[i] = found
                 translator_lines.append(i)
 
     if options.bios:
@@ -393,14 +455,31 @@ def label_credits(paragraphs: list[str], options: CreditsOptions | None = None) 
             anchors.setdefault(tail, REASON_BIO_BEFORE_TAIL)
         anchors.setdefault(len(paragraphs), REASON_BIO_AT_END)
         for anchor, reason in sorted(anchors.items()):
-            _label_bios_before(paragraphs, anchor, reason, labels, options)
+            _label_bios_before(paragraphs, anchor, reason, labels, names, options)
     return labels
+
+
+# What a (stripped) line that TRANSLATOR_RE matches starts with, and what all three hold.
+_TRANSLATOR_STARTS = ("Translated", "translated", "Translation")
+_TRANSLATOR_CLUE = "ranslat"
+# The starts of the shapes _shape tries before the bio shape.
+_NOT_BIO_FIRST = ("By", *_TRANSLATOR_STARTS)
+
+
+def _next_filled(paragraphs: list[str], start: int) -> int | None:
+    """The index of the first non-blank line at or after ``start``."""
+    for i in range(start, len(paragraphs)):
+        line = paragraphs[i]
+        # `line and not line.isspace()` is `line.strip() != ""` without building the stripped copy.
+        if line and not line.isspace():
+            return i
+    return None
 
 
 def _translator_shaped(line: str) -> bool:
     line = line.strip()
-    # The pattern is anchored on `[Tt]ranslat...`: any other first character fails it without a match call.
-    return line[:1] in ("T", "t") and len(line) <= 200 and TRANSLATOR_RE.match(line) is not None
+    # The pattern is anchored on `[Tt]ranslat...`: any other start fails it without a match call.
+    return line.startswith(_TRANSLATOR_STARTS) and len(line) <= 200 and TRANSLATOR_RE.match(line) is not None
 
 
 def _title_like(line: str) -> bool:
@@ -412,12 +491,17 @@ def _title_like(line: str) -> bool:
 def _section_label(line: str) -> bool:
     """A short label over the teasers ("More opinion", "Related stories"): a few words, no end punctuation."""
     text = line.strip()
-    # The same three pure tests, the cheapest first.
-    return text[:1].isupper() and not ends_sentence(text) and not more_words_than(text, _SECTION_LABEL_WORDS)
+    # The same three pure tests, the cheapest first (a body line fails the word count).
+    return text[:1].isupper() and not more_words_than(text, _SECTION_LABEL_WORDS) and not ends_sentence(text)
 
 
 def _label_bios_before(
-    paragraphs: list[str], anchor: int, reason: str, labels: dict[int, Label], options: CreditsOptions
+    paragraphs: list[str],
+    anchor: int,
+    reason: str,
+    labels: dict[int, Label],
+    names: dict[int, list[str]],
+    options: CreditsOptions,
 ) -> None:
     """Label the bio lines that end right before ``anchor``, stepping over blank lines and other credits, and
     over one section label between the credits and the tail ("More opinion", "Related")."""
@@ -425,26 +509,30 @@ def _label_bios_before(
     headings = 0
     i = anchor - 1
     while i >= 0 and taken < options.max_bio_lines:
-        line = paragraphs[i]
+        line = paragraphs[i].strip()
+        label = labels.get(i)
         # Blank lines and translator credits (labelled, or shaped like one when that kind is switched off) are
         # not body: the bio may sit above them.
-        if not line.strip() or (i in labels and labels[i].kind == TRANSLATOR) or _translator_shaped(line):
+        if not line or (label is not None and label.kind == TRANSLATOR) or _translator_shaped(line):
             i -= 1
             continue
-        if taken == 0 and headings == 0 and i not in labels and _section_label(line):
-            headings += 1
-            i -= 1
-            continue
-        if i in labels:
-            if labels[i].kind == BIO:
+        if label is not None:
+            if label.kind == BIO:
                 # Already taken from a later anchor: the block goes on above it.
                 taken += 1
                 i -= 1
                 continue
             break
-        if _bio(line.strip(), options) is None:
+        if taken == 0 and headings == 0 and _section_label(line):
+            headings += 1
+            i -= 1
+            continue
+        found = _bio(line, options)
+        if found is None:
             break
         labels[i] = Label(BIO, reason, STEP)
+        # What _shape says of the line: a byline or translator shape comes before the bio shape there.
+        names[i] = _shape(line, options)[1] if line.startswith(_NOT_BIO_FIRST) else found
         taken += 1
         i -= 1
 
@@ -462,18 +550,20 @@ class CreditsFound:
     translators: list[str]
 
 
-def find_credits(paragraphs: list[str], options: CreditsOptions | None = None) -> CreditsFound:
-    """Label the credits and collect the names they give, in text order, each name once."""
+def find_credits(
+    paragraphs: list[str], options: CreditsOptions | None = None, *, text: str | None = None
+) -> CreditsFound:
+    """Label the credits and collect the names they give, in text order, each name once (``text``: see
+    :func:`label_credits`)."""
     options = options or DEFAULT_OPTIONS
-    labels = label_credits(paragraphs, options)
+    names: dict[int, list[str]] = {}
+    labels = _label_credits(paragraphs, options, text, names)
     authors: list[str] = []
     translators: list[str] = []
     bylines: list[str] = []
     for i in sorted(labels):
-        line = paragraphs[i]
-        _kind, names = _shape(line.strip(), options)
-        bylines.append(line)
-        (translators if labels[i].kind == TRANSLATOR else authors).extend(names)
+        bylines.append(paragraphs[i])
+        (translators if labels[i].kind == TRANSLATOR else authors).extend(names[i])
     return CreditsFound(labels, _unique(authors), bylines, _unique(translators))
 
 
@@ -486,10 +576,11 @@ class Credits:
         self.options = options or DEFAULT_OPTIONS
 
     def process(self, record: Record, text_field: str) -> Record:
-        paragraphs = split_paragraphs(record[text_field])
-        found = find_credits(paragraphs, self.options)
+        text = record[text_field]
+        paragraphs = split_paragraphs(text)
+        found = find_credits(paragraphs, self.options, text=text)
         if found.labels and not self.options.dry_run:
-            record[text_field] = join_paragraphs(cut(paragraphs, set(found.labels)))
+            record[text_field] = cut_text(paragraphs, set(found.labels))
         metadata = metadata_of(record)
         # A second run (or a dry run then a real one) adds to what is there instead of wiping it.
         metadata["authors"] = _merge(metadata, "authors", found.authors)

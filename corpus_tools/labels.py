@@ -28,18 +28,61 @@ class Label:
     step: str
 
 
+# The last text split and its paragraphs, by identity. Steps run one after another on the same record: the teasers
+# step receives the very string the credits step split (or built from a list of lines with `cut_text`), and
+# splitting a long text again is one of the costliest things it would do. One entry, matched with `is`: no text is
+# ever compared or kept beyond the next split, and a concurrent thread only ever sees a whole (text, lines) pair.
+_last_split: tuple[str, tuple[str, ...]] | None = None
+
+
 def split_paragraphs(text: str) -> list[str]:
     """The paragraphs of a text, one per line (blank lines kept, so indices match the text's lines)."""
-    return text.split("\n")
+    global _last_split
+    last = _last_split
+    if last is not None and last[0] is text:
+        return list(last[1])
+    paragraphs = text.split("\n")
+    _last_split = (text, tuple(paragraphs))
+    return paragraphs
 
 
 def join_paragraphs(paragraphs: list[str]) -> str:
     return "\n".join(paragraphs)
 
 
+def lines_containing(text: str, needle: str) -> list[int]:
+    """The indices of the lines of ``text`` that hold ``needle`` (which holds no line break), found by searching
+    the whole text once instead of each line apart."""
+    found: list[int] = []
+    line = 0
+    counted = 0  # the line breaks before offset `counted` are counted in `line`
+    at = text.find(needle)
+    while at >= 0:
+        line += text.count("\n", counted, at)
+        found.append(line)
+        end = text.find("\n", at)
+        if end < 0:
+            break
+        line += 1
+        counted = end + 1
+        at = text.find(needle, counted)
+    return found
+
+
 def cut(paragraphs: list[str], remove: set[int]) -> list[str]:
     """The paragraphs whose index is not in ``remove``."""
     return [p for i, p in enumerate(paragraphs) if i not in remove]
+
+
+def cut_text(paragraphs: list[str], remove: set[int]) -> str:
+    """``join_paragraphs(cut(paragraphs, remove))`` for ``paragraphs`` that :func:`split_paragraphs` returned (so
+    none holds a line break): the next split of the text returned gives the kept paragraphs without splitting."""
+    global _last_split
+    kept = cut(paragraphs, remove)
+    text = "\n".join(kept)
+    if kept:  # no lines join to "", which splits into one empty line
+        _last_split = (text, tuple(kept))
+    return text
 
 
 # A sentence ends on terminal punctuation, possibly followed by closing quotes or brackets:
@@ -49,7 +92,17 @@ _TERMINAL = regex.compile(r"[.!?…。！？‼⁇⁈⁉](?:[\p{Pf}\p{Pe}\"'»�
 
 def ends_sentence(paragraph: str) -> bool:
     """Whether ``paragraph`` ends like a finished sentence (terminal punctuation, then closers)."""
+    # Most lines end on a full stop or on a letter: those two answers need no regex call.
+    last = paragraph[-1:]
+    if last in _PLAIN_TERMINALS:
+        return True
+    if last.isascii() and last.isalnum():
+        return False  # the pattern's tail is closers, spaces and the end, none of them a letter or digit
     return _TERMINAL.search(paragraph[-16:]) is not None
+
+
+# Terminal punctuation that the pattern accepts as a paragraph's very last character (`"" in` is true: excluded).
+_PLAIN_TERMINALS = frozenset(".!?…。！？‼⁇⁈⁉")
 
 
 def word_count(paragraph: str) -> int:

@@ -43,9 +43,8 @@ import regex
 from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.labels import (
     Label,
-    cut,
+    cut_text,
     ends_sentence,
-    join_paragraphs,
     more_words_than,
     split_paragraphs,
     words_between,
@@ -385,7 +384,7 @@ class Teasers:
             metadata["teasers"] = previous_teasers
         else:
             if cuts:
-                record[text_field] = join_paragraphs(cut(paragraphs, set(cuts)))
+                record[text_field] = cut_text(paragraphs, set(cuts))
             metadata["teasers"] = previous_teasers + [paragraphs[i] for i in cuts]
         metadata["cuts"] = previous_cuts + new_cuts
         return record

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 import regex
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
@@ -526,3 +526,51 @@ def test_any_text_is_handled(text: str):
     out = Credits().process({"text": text}, "text")
     assert set(out["metadata"]) == {"authors", "bylines", "translators", "credit_cuts"}
     assert len(out["text"]) <= len(text)
+
+
+HEADISH = st.lists(
+    st.sampled_from([*PIECES, "Dr. ", "Prof ", "al-", "el-", "d’", "de ", "y ", "\t", "\x1c", "\u00a0", "É", "é"]),
+    max_size=10,
+).map("".join)
+
+
+@given(HEADISH | st.text(max_size=40))
+@example("Ann van Lee is a writer")
+@example("Ann al-Hassan is a writer")
+@example("Dr. el-Baradei was a diplomat")
+@example("Ann d’Estaing, a writer, is")
+@example("Ann Lee and Bo Chen are")
+@example("É. Lee is a writer")
+@example("Ann" + " " * 70 + "Lee is a writer")
+def test_the_name_precheck_never_turns_away_a_bio_head(line: str):
+    # The shortcut in front of BIO_HEAD_RE may only say "cannot match" when the pattern indeed cannot.
+    if credits_module.BIO_HEAD_RE.match(line) is not None:
+        assert credits_module._may_start_with_name(line)
+
+
+@given(HEADISH)
+def test_bio_shapes_are_the_patterns_own(line: str):
+    # _bio with its shortcuts, against the patterns alone deciding whether a line can start a bio.
+    line = line.strip()
+    shaped = credits_module.ANONYMOUS_BIO_RE.match(line) or credits_module.BIO_HEAD_RE.match(line)
+    if not shaped:
+        assert bio_names(line) == [] and credit_kind(line) != BIO
+
+
+@given(st.lists(NAMEISH | st.sampled_from(["  Translated by Ann Lee", "translated by Bo Chen", ""]), max_size=8))
+def test_labels_are_the_same_with_or_without_the_joined_text(paragraphs: list[str]):
+    paragraphs = split_paragraphs(join_paragraphs(paragraphs))
+    assert label_credits(paragraphs, text=join_paragraphs(paragraphs)) == label_credits(paragraphs)
+
+
+@given(st.lists(NAMEISH | st.sampled_from(["By Ann Lee is a writer", "Ann Lee is a professor", ""]), max_size=8))
+def test_names_recorded_are_what_each_labelled_line_says(paragraphs: list[str]):
+    # The names are kept while labelling; they must be what the shape of each labelled line gives.
+    paragraphs = split_paragraphs(join_paragraphs(paragraphs))
+    found = find_credits(paragraphs)
+    authors, translators = [], []
+    for i in sorted(found.labels):
+        names = credits_module._shape(paragraphs[i].strip(), credits_module.DEFAULT_OPTIONS)[1]
+        (translators if found.labels[i].kind == TRANSLATOR else authors).extend(names)
+    assert found.authors == list(dict.fromkeys(authors))
+    assert found.translators == list(dict.fromkeys(translators))

@@ -7,9 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from corpus_tools.labels import (
+    _TERMINAL,
     cut,
+    cut_text,
     ends_sentence,
     join_paragraphs,
+    lines_containing,
     more_words_than,
     split_paragraphs,
     word_count,
@@ -67,3 +70,33 @@ def test_capped_word_count_agrees_with_word_count(text, n):
 )
 def test_word_band_agrees_with_word_count(text, low, width):
     assert words_between(text, low, low + width) == (low <= word_count(text) <= low + width)
+
+
+# Endings the sentence pattern distinguishes: terminals, closers, spaces, the final-newline case, letters, digits.
+_ENDING_CHARS = ".!?…。！？‼⁇⁈⁉”’»」）)]\"' \t\n\u00a0aZ9é中:;,-—"
+
+
+@given(st.text(max_size=6) | st.text(alphabet=st.sampled_from(_ENDING_CHARS), max_size=20))
+def test_ends_sentence_shortcuts_agree_with_the_pattern(paragraph):
+    # The full-stop and letter shortcuts must give exactly what the pattern gives.
+    assert ends_sentence(paragraph) == (_TERMINAL.search(paragraph[-16:]) is not None)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab \n."), max_size=8), max_size=8), st.sets(st.integers(0, 8)))
+def test_cut_text_and_the_remembered_split_agree_with_the_plain_ones(pieces, remove):
+    text = "\n".join(pieces)
+    paragraphs = split_paragraphs(text)
+    assert paragraphs == text.split("\n")
+    # A second split of the same string is remembered; the caller's list is its own to change.
+    again = split_paragraphs(text)
+    assert again == paragraphs and again is not paragraphs
+    again.append("changed")
+    assert split_paragraphs(text) == text.split("\n")
+    cut_one = cut_text(paragraphs, remove)
+    assert cut_one == join_paragraphs(cut(paragraphs, remove))
+    assert split_paragraphs(cut_one) == cut_one.split("\n")
+
+
+@given(st.text(alphabet=st.sampled_from("ab\n"), max_size=40), st.sampled_from(["a", "ab", "ba", "bab"]))
+def test_lines_containing_is_the_line_by_line_answer(text, needle):
+    assert lines_containing(text, needle) == [i for i, p in enumerate(text.split("\n")) if needle in p]
