@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import ftfy
 import regex
 from ftfy import chardata
-from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
+from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
 
 from corpus_tools.errors import ConfigError
 from corpus_tools.records import Record, metadata_of
@@ -293,7 +293,34 @@ def _may_change(segment: str, plan: _Plan) -> bool:
         return True
     if plan.form is not None and not unicodedata.is_normalized(plan.form, segment):
         return True
-    return plan.suspect is not None and plan.suspect.search(segment) is not None and is_bad(segment)
+    return plan.suspect is not None and _is_bad(segment, plan.suspect)
+
+
+# The longest match of ftfy's BADNESS_RE, in characters ("ГўВЂВ.x"); a test checks it against the installed ftfy.
+BADNESS_WIDTH = 7
+
+
+def _is_bad(text: str, suspect: re.Pattern[str]) -> bool:
+    """``ftfy.badness.is_bad(text)``, searching only near the suspect characters.
+
+    ``BADNESS_RE`` is slow (half a microsecond a character) and a line with one accented letter is otherwise
+    searched in full. Every match holds a suspect character and is at most :data:`BADNESS_WIDTH` long, so it lies
+    within ``BADNESS_WIDTH - 1`` characters of one: searching those windows (merged when they meet) finds a match
+    exactly when the whole text has one. Searching with ``pos``/``endpos`` keeps the pattern's view of the text
+    (``^`` still only matches at its real start), and the pattern has no ``$`` or lookaround that ``endpos`` could
+    fool: anything found there is a match in the whole text too.
+    """
+    reach = BADNESS_WIDTH - 1
+    search = BADNESS_RE.search
+    start = end = -1
+    for match in suspect.finditer(text):
+        at = match.start()
+        if at - reach > end:  # a window apart from the one so far: search that one first
+            if end >= 0 and search(text, start, end):
+                return True
+            start = max(0, at - reach)
+        end = at + reach + 1
+    return end >= 0 and search(text, start, end) is not None
 
 
 # Blocks common in news text whose characters, where NFC leaves them alone and they are not combining marks, are
@@ -355,9 +382,16 @@ def _document_is_clean(text: str, unusual: str, plan: _Plan) -> bool:
         return True  # printable ASCII: normalized in every form, never mojibake
     if plan.any_trigger.search(unusual):
         return False
-    if plan.form is None or (plan.form == "NFC" and _not_nfc_inert().search(unusual) is None):
+    return _is_normalized(text, unusual, plan.form)
+
+
+def _is_normalized(text: str, unusual: str, form: str | None) -> bool:
+    """``unicodedata.is_normalized(form, text)`` (True for no form), from ``unusual`` alone when it can tell."""
+    if form is None or not unusual:
+        return True  # printable ASCII and "\n" are the same in every form
+    if form == "NFC" and _not_nfc_inert().search(unusual) is None:
         return True
-    return unicodedata.is_normalized(plan.form, text)
+    return unicodedata.is_normalized(form, text)
 
 
 def repair_unicode(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
@@ -385,7 +419,7 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
     if not text or _document_is_clean(text, unusual, plan):
         return text, unusual, True, data
     out: list[str] = []
-    if len(text) <= MAX_DECODE_LENGTH and (plan.form is None or unicodedata.is_normalized(plan.form, text)):
+    if len(text) <= MAX_DECODE_LENGTH and _is_normalized(text, unusual, plan.form):
         # Segments are lines here, and only the lines holding a trigger character or an entity can change:
         # visit just those, and copy the text between them as it is.
         done = 0
@@ -551,12 +585,16 @@ def fix_spacing(
     ``unusual`` may pass in what :func:`_unusual` gives for ``text``, and ``data`` its UTF-8 (surrogates passed
     through), when they are known already.
     """
+    if not (options.whitespace or options.punctuation):
+        return text
     # Most texts need no spacing fix at all; one pass over the bytes (see _pairs) says so for all the two-character
     # searches below at once. `pairs` stays valid while `text` is the text `data` encodes.
-    pairs = _pairs(data) if data is not None else None
+    if data is None:
+        data = text.encode("utf-8", "surrogatepass")
+    pairs: tuple[bool, bool] | None = _pairs(data)
     if options.whitespace:
         if unusual is None:
-            unusual = _unusual(text) if data is None else _unusual_of(data)
+            unusual = _unusual_of(data)
         fixed = _fix_whitespace(text, unusual, counts, pairs)
         if fixed is not text:
             text, pairs = fixed, None

@@ -211,6 +211,39 @@ def test_fix_encoding_shortcut_is_ftfy_fix_encoding() -> None:
         assert nz._fix_encoding(text, suspect) == ftfy.fix_encoding(text), text
 
 
+def test_badness_width_is_the_longest_badness_match() -> None:
+    # normalize._is_bad searches only BADNESS_WIDTH - 1 characters around each suspect character.
+    try:
+        from re import _parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+
+    assert sre_parse.parse(BADNESS_RE.pattern, BADNESS_RE.flags).getwidth()[1] == nz.BADNESS_WIDTH
+    assert "$" not in BADNESS_RE.pattern and "(?" not in BADNESS_RE.pattern  # nothing endpos could fool
+
+
+@settings(max_examples=2000)
+@given(RANDOM_TEXTS)
+def test_windowed_is_bad_is_is_bad(text: str) -> None:
+    assert nz._is_bad(text, nz._plan(NormalizeOptions()).suspect) == is_bad(text)
+
+
+def test_windowed_is_bad_is_is_bad_in_context() -> None:
+    # Every mojibake sample and badness edge case at the start, the end and deep inside clean text, next to
+    # letters, spaces and accented letters (suspects whose windows merge with the match's, or stay apart).
+    suspect = nz._plan(NormalizeOptions()).suspect
+    samples = [*MOJIBAKE, "Ã ", "Â ", "x Ã ", "1Ã ", "ГўВЂВ.x", "ØØØØ", "Ø1Ø1", "вЂ", "×²", "Ã©", "é", "café", "\x85"]
+    contexts = ["", "a", " ", "1", "é", "éé", "x" * 6, "a é b", "é" + " " * 5, "Taiwan’s “x” — " * 3]
+    checked = 0
+    for sample in samples:
+        for before in contexts:
+            for after in contexts:
+                text = before + sample + after
+                assert nz._is_bad(text, suspect) == is_bad(text), text
+                checked += 1
+    assert checked > 5_000
+
+
 def test_suspect_characters_are_needed_for_every_badness_match() -> None:
     """The fast path skips ``is_bad`` on lines without a SUSPECT_CHARS character: check that it would say False.
 
