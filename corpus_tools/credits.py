@@ -346,12 +346,16 @@ def _person_like(name: str) -> bool:
 
 def _latin_name(name: str) -> str:
     """The name as printed, without the CJK form after it (that stays in the verbatim byline)."""
+    if name.isascii():  # no CJK characters: the pattern has nothing to remove
+        return name.strip()
     stripped = CJK_SUFFIX_RE.sub("", name).strip()
     return stripped or name.strip()
 
 
 def _split_names(names: str) -> list[str]:
-    return _unique(_latin_name(n) for n in SPLIT_NAMES_RE.split(names) if n.strip())
+    # Every separator holds a comma, "and" or "&": a single name needs no pattern run.
+    parts = SPLIT_NAMES_RE.split(names) if "," in names or "and" in names or "&" in names else [names]
+    return _unique(_latin_name(n) for n in parts if n.strip())
 
 
 def _unique(names: Any) -> list[str]:

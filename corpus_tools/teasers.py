@@ -108,6 +108,8 @@ _OPEN_ENDING = regex.compile(r"[:：\p{Pe}\p{Pf}\"'»›」』】〉》）\]]\s*
 _HEADING_START = regex.compile(r"^[\p{Lu}\p{Lt}\p{N}\p{Lo}]")
 _LIST_ITEM = regex.compile(r"^(?:\p{N}{1,3}[.)]\s|[-–—*•·▪●◦]\s?)")
 _HEADING_END = regex.compile(r"[,;:、，；：]\s*$")
+# What _HEADING_END looks for as the last character of a stripped line.
+_HEADING_END_CHARS = frozenset(",;:、，；：")
 
 # Stand-in shapes for credit lines while ``corpus_tools.credits`` is absent (kept for a partial install).
 _FALLBACK_CREDIT = regex.compile(
@@ -139,7 +141,12 @@ def _credit_kind_function() -> Callable[[str], str | None]:
 def is_truncated(paragraph: str) -> bool:
     """Whether a paragraph stops mid-sentence: no sentence ending, and not a colon or a closing quote/bracket."""
     text = paragraph.rstrip()
-    return bool(text) and not ends_sentence(text) and _OPEN_ENDING.search(text[-4:]) is None
+    if not text:
+        return False
+    last = text[-1]
+    if last.isascii() and last.isalnum():
+        return True  # a sentence ending and an open ending both need punctuation last: no pattern to run
+    return not ends_sentence(text) and _OPEN_ENDING.search(text[-4:]) is None
 
 
 def is_heading(paragraph: str, options: TeasersOptions = TeasersOptions(), credit_kind: Any = None) -> bool:
@@ -148,10 +155,17 @@ def is_heading(paragraph: str, options: TeasersOptions = TeasersOptions(), credi
     if not text:
         return False
     # The cheap checks on the line's ends first: most body lines end a sentence and are rejected before any
-    # word is counted (all of these are pure tests, so their order does not change the answer).
-    if ends_sentence(text) or _HEADING_END.search(text) or _OPEN_ENDING.search(text[-4:]):
+    # word is counted (all of these are pure tests, so their order does not change the answer). An ASCII letter or
+    # digit at either end answers a pattern without running it.
+    last = text[-1]
+    if last in _HEADING_END_CHARS:
         return False
-    if not _HEADING_START.match(text) or _LIST_ITEM.match(text):
+    if not (last.isascii() and last.isalnum()) and (ends_sentence(text) or _OPEN_ENDING.search(text[-4:])):
+        return False
+    first = text[0]
+    if "A" <= first <= "Z":
+        pass  # a heading's start, and no list item starts with a letter
+    elif (first.isascii() and not first.isdigit()) or not _HEADING_START.match(text) or _LIST_ITEM.match(text):
         return False
     if more_words_than(text, options.heading_max_words):
         return False

@@ -574,3 +574,15 @@ def test_names_recorded_are_what_each_labelled_line_says(paragraphs: list[str]):
         (translators if found.labels[i].kind == TRANSLATOR else authors).extend(names)
     assert found.authors == list(dict.fromkeys(authors))
     assert found.translators == list(dict.fromkeys(translators))
+
+
+@given(
+    st.lists(st.sampled_from([*PIECES, "林泉忠", "（吳志中）", " & ", ",", "and", "\u3000"]), max_size=10).map("".join)
+)
+def test_name_splitting_shortcuts_agree_with_the_patterns(names: str):
+    plain = [
+        (credits_module.CJK_SUFFIX_RE.sub("", n).strip() or n.strip())
+        for n in credits_module.SPLIT_NAMES_RE.split(names)
+        if n.strip()
+    ]
+    assert credits_module._split_names(names) == list(dict.fromkeys(plain))

@@ -7,14 +7,15 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from corpus_tools import teasers as teasers_module
 from corpus_tools.config import options_from
-from corpus_tools.credits import Credits, CreditsOptions
+from corpus_tools.credits import Credits, CreditsOptions, credit_kind
 from corpus_tools.errors import ConfigError, RecordError
-from corpus_tools.labels import Label, ends_sentence, split_paragraphs, word_count
+from corpus_tools.labels import Label, ends_sentence, more_words_than, split_paragraphs, word_count
 from corpus_tools.pipeline import Pipeline
 from corpus_tools.tailindex import TailIndex
 from corpus_tools.teasers import (
@@ -715,3 +716,48 @@ def test_property_capped_word_band_agrees_with_word_count(text, n):
 
     options = TeasersOptions(min_words=n, max_words=n + 3)
     assert _in_band(text, options) == (n <= word_count(text) <= n + 3)
+
+
+# ------------------------------------------------------------------ shortcuts against the plain patterns
+
+_EDGE_PIECES = [
+    *"aZ9 .:;,!?”’»」）)]\"'-•1",
+    "1. ",
+    "- ",
+    "中",
+    *"、，；：。」",
+    "É",
+    "\u00a0",
+    "\t",
+    "\n",
+    "By Ann Lee",
+    "Ann Lee is a",
+]
+
+
+def _plain_is_truncated(paragraph: str) -> bool:
+    text = paragraph.rstrip()
+    return bool(text) and not ends_sentence(text) and teasers_module._OPEN_ENDING.search(text[-4:]) is None
+
+
+def _plain_is_heading(paragraph: str) -> bool:
+    text = paragraph.strip()
+    if not text:
+        return False
+    if ends_sentence(text) or teasers_module._HEADING_END.search(text) or teasers_module._OPEN_ENDING.search(text[-4:]):
+        return False
+    if not teasers_module._HEADING_START.match(text) or teasers_module._LIST_ITEM.match(text):
+        return False
+    if more_words_than(text, TeasersOptions().heading_max_words):
+        return False
+    return credit_kind(text) is None
+
+
+@given(st.lists(st.sampled_from(_EDGE_PIECES), max_size=12).map("".join) | st.text(max_size=12))
+@example("Heading，")
+@example("Heading：")
+@example("1. Item")
+@example("Ends on a quote”")
+def test_paragraph_shape_shortcuts_agree_with_the_plain_patterns(paragraph: str):
+    assert is_truncated(paragraph) == _plain_is_truncated(paragraph)
+    assert is_heading(paragraph) == _plain_is_heading(paragraph)
