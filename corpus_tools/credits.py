@@ -368,13 +368,13 @@ def _unique(names: Any) -> list[str]:
 # ------------------------------------------------------------------------------------------------ position
 
 
-def _tail_start(paragraphs: list[str]) -> int:
+def _tail_start(paragraphs: list[str], text: str | None) -> int:
     """Where the teaser tail starts (``len(paragraphs)`` when there is none), from the teasers step."""
-    return _tail_start_function()(paragraphs)
+    return _tail_start_function()(paragraphs, text=text)
 
 
 @functools.cache
-def _tail_start_function() -> Callable[[list[str]], int]:
+def _tail_start_function() -> Callable[..., int]:
     # Imported here, not at module top: teasers imports credits too (see INTERFACES.md). Looked up once: the import
     # statement costs more per document than most of the work here.
     try:
@@ -384,7 +384,7 @@ def _tail_start_function() -> Callable[[list[str]], int]:
     return tail_start
 
 
-def _provisional_tail_start(paragraphs: list[str]) -> int:  # pragma: no cover - replaced by teasers.tail_start
+def _provisional_tail_start(paragraphs: list[str], text: str | None = None) -> int:  # pragma: no cover
     """A stand-in until the teasers step lands: the trailing run of unfinished or ~100-word paragraphs."""
     start = len(paragraphs)
     i = len(paragraphs) - 1
@@ -450,7 +450,7 @@ def _label_credits(
                 translator_lines.append(i)
 
     if options.bios:
-        tail = _tail_start(paragraphs)
+        tail = _tail_start(paragraphs, text)
         # Bio positions: right before a translator credit, right before the tail, at the end.
         anchors: dict[int, str] = {}
         for i in translator_lines:

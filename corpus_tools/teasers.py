@@ -205,14 +205,51 @@ def label_teasers(
 
 
 def tail_start(
-    paragraphs: list[str], options: TeasersOptions = TeasersOptions(), index: TailIndex | None = None
+    paragraphs: list[str],
+    options: TeasersOptions = TeasersOptions(),
+    index: TailIndex | None = None,
+    *,
+    text: str | None = None,
 ) -> int:
     """The index of the first paragraph of the teaser tail; ``len(paragraphs)`` when there is none.
 
     Works whether or not credit lines are still in the text (the credits step calls it to find the bio).
+    ``text``: the string ``paragraphs`` was split from, when the caller has it (see :func:`_tail_of`).
     """
-    teasers = _tail(paragraphs, options, index, None, _credit_kind_function())
+    teasers = _tail_of(text, paragraphs, options, index, None)
     return min((i for i, _ in teasers), default=len(paragraphs))
+
+
+# The last tail found, with what it was found from; the text by identity. The credits step asks for the tail of the
+# text it receives and, when it cuts nothing, hands the teasers step that very string: with the same options, no
+# index and no credit position the answer is the one just found. One entry, matched with `is` on the text (kept
+# alive by the entry, so its identity cannot be reused); nothing is compared beyond options and a position.
+_last_tail: tuple[str, TeasersOptions, Any, int | None, tuple[tuple[int, str], ...]] | None = None
+
+
+def _tail_of(
+    text: str | None,
+    paragraphs: list[str],
+    options: TeasersOptions,
+    index: TailIndex | None,
+    credits_at: int | None,
+) -> list[tuple[int, str]]:
+    """:func:`_tail`, remembered for ``text`` (the string ``paragraphs`` was split from; ``None``: not known)."""
+    global _last_tail
+    last = _last_tail
+    if (
+        text is not None
+        and last is not None
+        and last[0] is text
+        and last[2] is index
+        and last[3] == credits_at
+        and (last[1] is options or last[1] == options)
+    ):
+        return list(last[4])
+    tail = _tail(paragraphs, options, index, credits_at, _credit_kind_function())
+    if text is not None:
+        _last_tail = (text, options, index, credits_at, tuple(tail))
+    return tail
 
 
 def _tail(
@@ -386,12 +423,11 @@ class Teasers:
         if len(previous_cuts) != len(previous_teasers):
             # A dry run's labels: superseded by this run's.
             previous_cuts = previous_cuts[: len(previous_teasers)]
-        paragraphs = split_paragraphs(record[text_field])
+        text = record[text_field]
+        paragraphs = split_paragraphs(text)
         # Only the teaser tail is cut: the subhead labels that label_teasers adds for the whole text (for
         # `explain`) would cost a check of every line and change nothing here.
-        reasons = dict(
-            _tail(paragraphs, self.options, self.index, end_credits_position(metadata), _credit_kind_function())
-        )
+        reasons = dict(_tail_of(text, paragraphs, self.options, self.index, end_credits_position(metadata)))
         cuts = sorted(reasons)
         new_cuts = [{"rule": reasons[i], "paragraph": i} for i in cuts]
         if self.options.dry_run:

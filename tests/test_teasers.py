@@ -761,3 +761,23 @@ def _plain_is_heading(paragraph: str) -> bool:
 def test_paragraph_shape_shortcuts_agree_with_the_plain_patterns(paragraph: str):
     assert is_truncated(paragraph) == _plain_is_truncated(paragraph)
     assert is_heading(paragraph) == _plain_is_heading(paragraph)
+
+
+@given(
+    st.lists(st.sampled_from([BODY, BIO, TRANSLATOR, TEASER, STOP_TEASER, "", "More opinion"]), max_size=8),
+    st.sampled_from(
+        [TeasersOptions(), TeasersOptions(min_words=101, max_words=104), TeasersOptions(use_credits=False)]
+    ),
+    st.sampled_from([None, 0, 1, 2]),
+)
+@example([BODY, TEASER, TEASER], TeasersOptions(min_words=101, max_words=104), None)
+@example([BODY, STOP_TEASER, TEASER], TeasersOptions(), 1)
+def test_a_remembered_tail_is_only_reused_for_the_same_question(lines, options, credits_at):
+    # The credits step primes the memo with the default question about a text; any other question about the same
+    # string (other options, a credit position) must be answered afresh, and the same one identically.
+    text = "\n".join(lines)
+    paragraphs = split_paragraphs(text)
+    tail_start(paragraphs, text=text)
+    fresh = teasers_module._tail(paragraphs, options, None, credits_at, credit_kind)
+    assert teasers_module._tail_of(text, paragraphs, options, None, credits_at) == fresh
+    assert tail_start(paragraphs, options, text=text) == tail_start(paragraphs, options)
