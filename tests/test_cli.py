@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,3 +174,81 @@ def test_main_returns_exit_codes(capsys):
     assert main(["ingest", "/definitely/missing"]) == 2
     assert capsys.readouterr().err == "error: /definitely/missing: no such file or directory\n"
     assert main(["no-such-command"]) == 2
+
+
+# ------------------------------------------------------------------------------------------------ start-up
+
+#: What each command must NOT import to run: every command pays the CLI package's imports at start-up (each stage of
+#: a shell pipe does), so a command imports only what it runs. check/stats/explain (and rich, their renderer) load
+#: only with their own command; a single step loads only its step; clean loads the engine and its steps only.
+#: What each command must NOT import to run: every command pays the CLI package's imports at start-up (each stage of
+#: a shell pipe does), so a command imports only what it runs. check/stats/explain (and rich, their renderer) load
+#: only with their own command; a single step loads only its step (credits looks up where teasers' tail starts);
+#: clean loads the engine, the config loader and its steps.
+_RUNNERS = ("corpus_tools.engine", "corpus_tools.config", "corpus_tools.shards")
+NOT_IMPORTED = {
+    "ingest": ("corpus_tools.normalize", "corpus_tools.credits", "corpus_tools.teasers", *_RUNNERS),
+    "normalize": ("corpus_tools.credits", "corpus_tools.teasers", "corpus_tools.tailindex", *_RUNNERS),
+    "credits": ("corpus_tools.normalize", "ftfy", *_RUNNERS),
+    "teasers": ("corpus_tools.normalize", "ftfy", *_RUNNERS),
+    "clean": ("corpus_tools.dask_engine",),
+}
+NEVER_IMPORTED = ("corpus_tools.check", "corpus_tools.stats", "corpus_tools.explain", "rich")
+
+
+@pytest.mark.parametrize("command", sorted(NOT_IMPORTED))
+def test_a_command_imports_only_what_it_runs(tmp_path, command):
+    path = write_jsonl(tmp_path / "in.jsonl", ['{"id": "a", "text": "By Jane Doe\\n\\nOne paragraph."}'])
+    args = [command, str(path), "-o", str(tmp_path / "out.jsonl")] + (
+        ["--jobs", "1", "-q"] if command == "clean" else []
+    )
+    # A fresh interpreter: the test process has imported everything already.
+    code = (
+        "import sys\nfrom corpus_tools.cli import main\n"
+        f"code = main({args!r})\n"
+        "print(code, *sorted(m for m in sys.modules if m.startswith(('corpus_tools', 'ftfy', 'rich'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    exit_code, *modules = result.stdout.split()
+    assert exit_code == "0", result.stderr
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf-8").count("\n") == 1
+    step = {"clean": "corpus_tools.teasers", "ingest": "corpus_tools.ingest"}.get(command, f"corpus_tools.{command}")
+    assert step in modules  # the check below looks at the right thing: the command ran its step
+    imported = set(modules).intersection(NOT_IMPORTED[command] + NEVER_IMPORTED)
+    assert not imported, f"{command} imports {sorted(imported)}: import them in the function that needs them"
+
+
+def test_cli_defaults_are_the_libraries_defaults():
+    """The CLI spells out defaults and constants (so that starting it imports no step); each equals its source."""
+    from corpus_tools import engine, labels, shards, tailindex
+    from corpus_tools import normalize as normalizing
+    from corpus_tools.cli import clean as clean_cli
+    from corpus_tools.cli import explain as explain_cli
+    from corpus_tools.cli import normalize as normalize_cli
+    from corpus_tools.cli import teasers as teasers_cli
+
+    signature = inspect.signature(clean_cli.clean)
+    assert {flag.step for flag in clean_cli._STEP_FLAGS} == set(engine.CLEAN_STEPS)
+    for flag in clean_cli._STEP_FLAGS:  # every flag of normalize, credits and teasers but the common ones
+        default = signature.parameters[flag.param].default
+        value = flag.convert(default) if flag.convert else default
+        options = engine.step_types(flag.step)[0]()
+        assert value == getattr(options, flag.field), f"{flag.step} --{flag.param}"
+    index = inspect.signature(teasers_cli.index_command).parameters
+    assert (index["min_words"].default, index["max_words"].default) == (
+        tailindex.DEFAULT_MIN_WORDS,
+        tailindex.DEFAULT_MAX_WORDS,
+    )
+    assert normalize_cli.FORMS == normalizing.FORMS
+    assert explain_cli.BODY == labels.BODY
+    assert clean_cli.CLEAN_STEPS == engine.CLEAN_STEPS
+    assert clean_cli.DEFAULT_SHARD_RECORDS == shards.DEFAULT_SHARD_RECORDS
+
+
+def test_clean_rejects_a_step_flag_that_sets_no_options_field():
+    from corpus_tools.cli import clean as clean_cli
+
+    clean_cli._check_fields(clean_cli._STEP_FLAGS)
+    bogus = clean_cli.StepFlag("credits", "bogus", "bogus", None)
+    with pytest.raises(TypeError, match="'credits --bogus' maps onto no field of CreditsOptions"):
+        clean_cli._check_fields([*clean_cli._STEP_FLAGS, bogus])

@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from corpus_tools import check as checking
 from corpus_tools.cli.app import Inputs, TextField, app
-from corpus_tools.config import load_config, options_from
 
 
 class Format(str, enum.Enum):
@@ -58,6 +56,10 @@ def check(
     teaser-tail (errors by default) and duplicate-text (a warning by default). Warnings are reported but
     do not change the exit code.
     """
+    # Imported here, not at the top: every command's start-up pays for what the CLI package imports.
+    from corpus_tools import check as checking
+    from corpus_tools.config import load_config, options_from
+
     if list_rules:
         typer.echo(checking.render_rules(), nl=False)
         raise typer.Exit(0)

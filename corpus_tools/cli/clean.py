@@ -16,11 +16,10 @@ import inspect
 import os
 import sys
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from corpus_tools import engine as engines
 from corpus_tools.cli.app import (
     Inputs,
     OnErrorOption,
@@ -31,11 +30,20 @@ from corpus_tools.cli.app import (
     app,
     report_rejects,
 )
-from corpus_tools.config import check_tables, load_config, options_from
 from corpus_tools.errors import ConfigError, CorpusError
 from corpus_tools.io import STDIN, compression_for, expand_inputs
 from corpus_tools.pipeline import OnError
-from corpus_tools.shards import DEFAULT_SHARD_RECORDS
+
+if TYPE_CHECKING:
+    from corpus_tools.engine import CleanPlan
+
+# The engine, the steps and the config loader are imported by the functions that run clean, not here: every command's
+# start-up (``corpus-tools normalize`` too) builds clean's signature. So engine.CLEAN_STEPS and
+# shards.DEFAULT_SHARD_RECORDS are spelled out; tests/test_cli.py checks that they agree.
+#: The steps of clean, in order (engine.CLEAN_STEPS).
+CLEAN_STEPS = ("normalize", "credits", "teasers")
+#: Records per shard with -o DIR/ (shards.DEFAULT_SHARD_RECORDS).
+DEFAULT_SHARD_RECORDS = 10_000
 
 #: Parameters every command has; clean declares them once itself.
 _COMMON = frozenset({"inputs", "output", "text_field", "on_error", "rejects", "quiet", "index"})
@@ -102,23 +110,20 @@ def _step_flags(own: set[str]) -> tuple[list[inspect.Parameter], list[StepFlag]]
     """The parameters of the single step commands (minus the common ones) and the fields they map onto.
 
     A flag that clashes with one of clean's own (teasers' ``--no-credits`` vs clean's ``--no-credits``) is offered
-    under a step prefix (``--no-teasers-credits``).
+    under a step prefix (``--no-teasers-credits``). That each field exists is checked when clean runs
+    (:func:`_check_fields`), which imports the steps.
     """
     params: dict[str, inspect.Parameter] = {}
     flags: list[StepFlag] = []
-    for step in engines.available_steps():
+    for step in CLEAN_STEPS:
         try:
             command = getattr(importlib.import_module(f"corpus_tools.cli.{step}"), step)
         except (ModuleNotFoundError, AttributeError):
             continue
-        options_class, _ = engines.step_types(step)
-        fields = {f.name for f in dataclasses.fields(options_class)}
         for param in inspect.signature(command, eval_str=True).parameters.values():
             if param.name in _COMMON:
                 continue
             field, convert = _RENAMED.get((step, param.name), (param.name, None))
-            if field not in fields:
-                raise TypeError(f"clean: '{step} --{param.name}' maps onto no field of {options_class.__name__}")
             if own.intersection(_decls(param)):
                 param = _prefixed(param, step)
             # A flag several steps share (--dry-run) is declared once and sets each step's field.
@@ -184,7 +189,23 @@ _DOC = (
 )
 
 
+def _check_fields(flags: list[StepFlag]) -> None:
+    """Every step flag clean offers sets a field of that step's options (a programming error otherwise)."""
+    from corpus_tools import engine as engines
+
+    steps = engines.available_steps()
+    for flag in flags:
+        if flag.step not in steps:
+            continue
+        options_class, _ = engines.step_types(flag.step)
+        if flag.field not in {f.name for f in dataclasses.fields(options_class)}:
+            raise TypeError(f"clean: '{flag.step} --{flag.param}' maps onto no field of {options_class.__name__}")
+
+
 def clean(ctx: typer.Context, **kwargs: Any) -> None:
+    from corpus_tools import engine as engines
+
+    _check_fields(_STEP_FLAGS)
     inputs = tuple(kwargs["inputs"] or ())
     plan = _plan(ctx, kwargs)
     quiet: bool = kwargs["quiet"]
@@ -209,8 +230,11 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
         typer.echo(f"clean: {stats.summary()} (config {manifest['config_hash']})", err=True)
 
 
-def _plan(ctx: typer.Context, kwargs: dict[str, Any]) -> engines.CleanPlan:
+def _plan(ctx: typer.Context, kwargs: dict[str, Any]) -> CleanPlan:
     """Defaults, then the config file's tables, then the flags given on the command line."""
+    from corpus_tools import engine as engines
+    from corpus_tools.config import check_tables, load_config, options_from
+
     config_path: str | None = kwargs["config"]
     tables = load_config(config_path) if config_path else {}
     if config_path:
@@ -239,6 +263,8 @@ def _given(ctx: typer.Context, param: str) -> bool:
 
 
 def _engine(kwargs: dict[str, Any]) -> Any:
+    from corpus_tools import engine as engines
+
     if kwargs["engine"] is EngineName.dask:
         from corpus_tools.dask_engine import DaskEngine
 
@@ -335,7 +361,7 @@ def _signature() -> inspect.Signature:
     ]
     switches = [
         (f"no_{step}", Annotated[bool, typer.Option(f"--no-{step}", help=f"Skip the {step} step.")], False)
-        for step in engines.CLEAN_STEPS
+        for step in CLEAN_STEPS
     ]
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
     for name, annotation, default in own + switches:

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import orjson
 import typer
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from corpus_tools.cli.app import Inputs, TextField, app
 from corpus_tools.errors import InputError, RecordError
-from corpus_tools.explain import CUT_KINDS, ExplainOptions, Explanation, Row, explain_record
 from corpus_tools.io import read_items
-from corpus_tools.labels import BODY
 from corpus_tools.records import check_record
+
+if TYPE_CHECKING:
+    # The labelling library (credits' regexes) and rich load when explain runs, not with every command.
+    from rich.console import Console
+    from rich.text import Text
+
+    from corpus_tools.explain import ExplainOptions, Explanation, Row
+
+#: labels.BODY, spelled out so that the CLI does not import the labelling library to start (tests/test_cli.py
+#: checks the two agree).
+BODY = "body"
 
 # One style per kind: what stays is quiet, what a step would cut stands out.
 STYLES = {
@@ -65,6 +70,8 @@ def explain(
     `ID  INDEX  KIND  STEP  REASON  TEXT` (`-` for body's step and reason). --json: one object per document.
     INDEX counts lines of the text (blank ones included), as in metadata.cuts.
     """
+    from corpus_tools.explain import ExplainOptions
+
     tail_index = None
     if index:
         from corpus_tools.tailindex import TailIndex
@@ -80,6 +87,8 @@ def explain(
         for doc in docs:
             write_plain(doc, out)
     else:
+        from rich.console import Console
+
         console = Console()
         for doc in docs:
             render_rich(doc, console, full=full)
@@ -88,6 +97,8 @@ def explain(
 def _explanations(
     inputs: tuple[str, ...], text_field: str, options: ExplainOptions, index: object
 ) -> Iterator[Explanation]:
+    from corpus_tools.explain import explain_record
+
     for item in read_items(inputs, text_field=text_field, stdin_is_text=False):
         if item.error is not None:
             raise InputError(item.error, item.source, item.line)
@@ -115,6 +126,10 @@ def write_plain(doc: Explanation, out: TextIO) -> None:
 def render_rich(doc: Explanation, console: Console, *, full: bool = False) -> None:
     """A table per document: index, label, the step and its reason, words, the paragraph (one line unless
     ``full``), then a one-line summary coloured like the labels (which doubles as the legend)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     title = Text.assemble((doc.id or "(no id)", "bold"), ("  " + doc.source, "dim") if doc.source else "")
     if doc.normalized:
         title.append(f"  (normalized: {sum(doc.normalize_counts.values())} changes)", style="dim")
@@ -150,6 +165,8 @@ def render_rich(doc: Explanation, console: Console, *, full: bool = False) -> No
 
 def _why(row: Row) -> Text:
     """``credits bio_before_tail`` (the step dim, the reason plain); every label when steps disagree."""
+    from rich.text import Text
+
     text = Text()
     for j, label in enumerate(row.labels):
         if j:
@@ -161,6 +178,10 @@ def _why(row: Row) -> Text:
 
 def _summary(doc: Explanation) -> Text:
     """``20 paragraphs: 14 body · 1 bio · 1 translator · 4 teaser  → 6 would be cut``, in the labels' colours."""
+    from rich.text import Text
+
+    from corpus_tools.explain import CUT_KINDS
+
     text = Text(f"{len(doc.rows)} paragraphs: ")
     parts = [(kind, n) for kind, n in doc.counts().items() if n]
     for j, (kind, n) in enumerate(parts):

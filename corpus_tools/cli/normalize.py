@@ -20,10 +20,11 @@ from corpus_tools.cli.app import (
     app,
     run_steps,
 )
-from corpus_tools.normalize import FORMS, Normalize, NormalizeOptions
 from corpus_tools.pipeline import OnError
 
-_DEFAULT = NormalizeOptions()
+# The defaults and forms below are NormalizeOptions' and normalize.FORMS, spelled out so that starting the CLI does
+# not import the step (ftfy and its tables); tests/test_cli.py checks that they agree.
+FORMS = ("NFC", "NFKC", "NFD", "NFKD", "none")
 
 
 def _check_form(value: str) -> str:
@@ -42,7 +43,7 @@ def normalize(
     quiet: Quiet = False,
     straighten_quotes: Annotated[
         bool, typer.Option("--straighten-quotes", help="Turn curly quotes into straight ones (kept by default).")
-    ] = _DEFAULT.straighten_quotes,
+    ] = False,
     unicode_form: Annotated[
         str,
         typer.Option(
@@ -51,40 +52,40 @@ def normalize(
             help=f"Unicode normalization form: {', '.join(FORMS)}. NFKC also folds compatibility characters "
             "(² -> 2, NBSP -> space).",
         ),
-    ] = _DEFAULT.unicode_form,
+    ] = "NFC",
     unescape_html: Annotated[
         bool, typer.Option("--entities/--no-entities", help="Decode HTML entities (&amp; &#8217;).")
-    ] = _DEFAULT.unescape_html,
-    fix_encoding: Annotated[
-        bool, typer.Option("--mojibake/--no-mojibake", help="Repair mojibake (â€™ -> ’).")
-    ] = _DEFAULT.fix_encoding,
+    ] = True,
+    fix_encoding: Annotated[bool, typer.Option("--mojibake/--no-mojibake", help="Repair mojibake (â€™ -> ’).")] = True,
     fix_latin_ligatures: Annotated[
         bool, typer.Option("--ligatures/--no-ligatures", help="Take Latin ligatures apart (ﬁ -> fi).")
-    ] = _DEFAULT.fix_latin_ligatures,
+    ] = True,
     fix_character_width: Annotated[
         bool,
         typer.Option(
             "--width/--no-width",
             help="Make fullwidth/halfwidth characters standard width (Ａ -> A; also fullwidth CJK punctuation).",
         ),
-    ] = _DEFAULT.fix_character_width,
+    ] = True,
     whitespace: Annotated[
         bool,
         typer.Option(
             "--whitespace/--no-whitespace",
             help="Odd spaces to spaces, runs collapsed, line ends trimmed, blank-line runs collapsed.",
         ),
-    ] = _DEFAULT.whitespace,
+    ] = True,
     punctuation: Annotated[
         bool,
         typer.Option("--punctuation/--no-punctuation", help="Fix doubled full stops (Taiwan..) and en dashes (––)."),
-    ] = _DEFAULT.punctuation,
+    ] = True,
 ) -> None:
     """Repair text exactly as ftfy would (mojibake, entities, control characters, line breaks, NFC), fast;
     then fix odd spaces, blank lines, doubled full stops and doubled dashes. Curly quotes and em dashes are kept.
 
     metadata.normalize counts the changes by kind (every kind always present, 0 when unused).
     """
+    from corpus_tools.normalize import Normalize, NormalizeOptions
+
     options = NormalizeOptions(
         unescape_html=unescape_html,
         fix_encoding=fix_encoding,

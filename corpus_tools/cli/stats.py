@@ -8,9 +8,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from corpus_tools import stats as counting
 from corpus_tools.cli.app import Inputs, TextField, app
-from corpus_tools.config import load_config, options_from
 
 
 @app.command()
@@ -27,6 +25,10 @@ def stats(
 ) -> None:
     """Counts of records, words, characters and paragraphs, document lengths, credits, teasers cut,
     normalization fixes by kind and the most repeated paragraphs. A table on a terminal, plain text when piped."""
+    # Imported here, not at the top: every command's start-up pays for what the CLI package imports.
+    from corpus_tools import stats as counting
+    from corpus_tools.config import load_config, options_from
+
     options = counting.StatsOptions()
     if config is not None:
         options = options_from(counting.StatsOptions, load_config(config).get("stats"), where=f"{config} [stats]")

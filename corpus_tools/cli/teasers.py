@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,10 +20,12 @@ from corpus_tools.cli.app import (
 from corpus_tools.errors import ConfigError
 from corpus_tools.pipeline import OnError
 from corpus_tools.records import Record
-from corpus_tools.tailindex import DEFAULT_MAX_WORDS, DEFAULT_MIN_WORDS, TailIndex
-from corpus_tools.teasers import Teasers, TeasersOptions
 
-_DEFAULTS = TeasersOptions()
+if TYPE_CHECKING:
+    from corpus_tools.tailindex import TailIndex
+
+# The defaults below are TeasersOptions' and the tail index's (DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS), spelled out so
+# that starting the CLI does not import the step; tests/test_cli.py checks that they agree.
 
 
 @app.command()
@@ -44,20 +46,18 @@ def teasers(
     ] = False,
     min_words: Annotated[
         int, typer.Option("--min-words", min=1, help="Shortest teaser, in words (teasers share a tight band).")
-    ] = _DEFAULTS.min_words,
-    max_words: Annotated[int, typer.Option("--max-words", min=1, help="Longest teaser, in words.")] = (
-        _DEFAULTS.max_words
-    ),
+    ] = 95,
+    max_words: Annotated[int, typer.Option("--max-words", min=1, help="Longest teaser, in words.")] = 110,
     heading_max_words: Annotated[
         int, typer.Option("--heading-max-words", min=1, help="Longest subhead, in words (subheads are kept).")
-    ] = _DEFAULTS.heading_max_words,
+    ] = 8,
     use_credits: Annotated[
         bool,
         typer.Option("--credits/--no-credits", help="Use 'right after the credit lines' as a teaser signal."),
-    ] = _DEFAULTS.use_credits,
+    ] = True,
     min_recurrence: Annotated[
         int, typer.Option("--min-recurrence", min=2, help="With --index: documents a paragraph must recur in.")
-    ] = _DEFAULTS.min_recurrence,
+    ] = 3,
 ) -> None:
     """Cut the teaser tail (truncated previews of other articles) that scraped pages end with.
 
@@ -65,6 +65,9 @@ def teasers(
     ({"rule", "paragraph"}); both are always present. Subheads stay. When the signals disagree, the paragraph
     stays: losing body text is worse than leaving a teaser in.
     """
+    from corpus_tools.tailindex import TailIndex
+    from corpus_tools.teasers import Teasers, TeasersOptions
+
     if min_words > max_words:
         raise ConfigError(f"--min-words ({min_words}) is greater than --max-words ({max_words})")
     options = TeasersOptions(
@@ -110,16 +113,16 @@ def index_command(
     quiet: Quiet = False,
     min_words: Annotated[
         int, typer.Option("--min-words", min=1, help="Count paragraphs of at least this many words.")
-    ] = DEFAULT_MIN_WORDS,
-    max_words: Annotated[int, typer.Option("--max-words", min=1, help="... and at most this many.")] = (
-        DEFAULT_MAX_WORDS
-    ),
+    ] = 80,
+    max_words: Annotated[int, typer.Option("--max-words", min=1, help="... and at most this many.")] = 140,
 ) -> None:
     """Build a tail index: how many documents each teaser-length paragraph appears in (hashes, no text).
 
     Use it with `corpus-tools teasers --index FILE`: a paragraph that recurs across pages extends a teaser
     tail. The file stores 12 bytes per distinct counted paragraph plus a 36-byte header.
     """
+    from corpus_tools.tailindex import TailIndex
+
     if not output:
         raise ConfigError("index needs -o PATH (the index is a binary file, not JSON lines)")
     if min_words > max_words:
