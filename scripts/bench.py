@@ -5,6 +5,7 @@
     python scripts/bench.py normalize --size-mb 50       # ftfy baseline vs normalize vs the I/O limit
     python scripts/bench.py clean --size-mb 100          # clean vs the obvious way vs the I/O limit; --jobs 2 vs 1
     python scripts/bench.py memory --small-mb 10         # peak RSS of clean on 10 MB and on 100 MB
+    python scripts/bench.py startup                      # CPU of clean on an empty file vs bare python
 
 Figures are MB of input JSON lines per second of CPU time of this one process, i.e. per core: the machine
 may be busy with other work, and CPU time is what a single worker spends. Each subcommand is one function
@@ -391,6 +392,43 @@ def run_memory(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cpu_seconds(command: list[str], repeat: int) -> float:
+    """The least CPU time (user + system) ``command`` took over ``repeat`` runs, stdin empty, stdout discarded."""
+    best = float("inf")
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(command, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best = min(best, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return best
+
+
+def run_startup(args: argparse.Namespace) -> int:
+    """The fixed cost of a command (every benchmark run and every stage of a shell pipe pays it): CPU seconds of
+    clean on an empty file and of normalize on empty stdin, next to a bare interpreter."""
+    data = Path(args.data)
+    data.mkdir(parents=True, exist_ok=True)
+    empty = data / "empty.jsonl"
+    empty.write_bytes(b"")
+    out = data / "bench-startup.jsonl"
+    bare = _cpu_seconds([sys.executable, "-c", "pass"], args.repeat)
+    print(f"python -c pass: {bare:.3f} s CPU")
+    for name, command in (
+        ("clean EMPTY --jobs 1", [_corpus_tools(), "clean", str(empty), "--jobs", "1", "-q", "-o", str(out)]),
+        ("normalize < /dev/null", [_corpus_tools(), "normalize"]),
+    ):
+        seconds = _cpu_seconds(command, args.repeat)
+        print(f"{name}: {seconds:.3f} s CPU, {seconds / bare:.1f}x bare python (best of {args.repeat})")
+    out.unlink(missing_ok=True)
+    Path(f"{out}.manifest.json").unlink(missing_ok=True)
+    return 0
+
+
+def _startup_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder for the empty input (default: bench-data/)")
+    parser.add_argument("--repeat", type=int, default=7, help="runs of each command; the best counts (default: 7)")
+
+
 def _clean_args(parser: argparse.ArgumentParser) -> None:
     _corpus_args(parser)
     parser.set_defaults(size_mb=100)
@@ -409,6 +447,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "normalize": ("ftfy baseline vs normalize vs orjson I/O", _normalize_args, run_normalize),
     "clean": ("clean --jobs 1 vs the obvious way vs orjson I/O; --jobs 2 vs 1", _clean_args, run_clean),
     "memory": ("peak RSS of clean on a corpus and on one 10x larger", _memory_args, run_memory),
+    "startup": ("CPU seconds of clean on an empty file vs bare python", _startup_args, run_startup),
 }
 
 
