@@ -607,3 +607,23 @@ def test_nfc_inert_blocks_hold_no_second_half_of_a_composition() -> None:
     assert not seconds.intersection(inert)
     assert all(unicodedata.is_normalized("NFC", c) and not unicodedata.combining(c) for c in inert)
     assert not_inert.search("e\u0301") and not_inert.search("\u2000") and not not_inert.search("’“”—台灣")
+
+
+def test_nfc_inert_pattern_is_its_per_character_definition() -> None:
+    # _not_nfc_inert takes whole blocks after a check on the whole block; it must give what checking every
+    # character of every block gives (printable ASCII and "\n" aside).
+    import unicodedata
+
+    not_inert = nz._not_nfc_inert()
+    for lo, hi in nz._NFC_INERT_BLOCKS:
+        for code in range(lo, hi + 1):
+            char = chr(code)
+            inert = not unicodedata.combining(char) and unicodedata.normalize("NFC", char) == char
+            assert (not_inert.match(char) is None) == inert, hex(code)
+    assert all(not_inert.match(chr(c)) is None for c in [10, *range(0x20, 0x7F)])
+    assert (
+        not_inert.match("\t")
+        and not_inert.match("\x7f")
+        and not_inert.match("\u0300")
+        and not_inert.match("\U0001f600")
+    )
