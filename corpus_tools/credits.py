@@ -247,7 +247,8 @@ def _bio(line: str, options: CreditsOptions) -> list[str] | None:
     """The names of a bio-shaped line (``[]`` for `The writer is ...`), ``None`` when it is not one."""
     if len(line) > options.max_line_chars:
         return None
-    anonymous = ANONYMOUS_BIO_RE.match(line) if line.startswith("The") else None
+    # `The`, one whitespace character, then `author`, `writer` or `columnist`: two character tests first.
+    anonymous = ANONYMOUS_BIO_RE.match(line) if line.startswith("The") and line[4:5] in _ANONYMOUS_FIFTH else None
     head = None if anonymous or not _may_start_with_name(line) else BIO_HEAD_RE.match(line)
     # The cheap anchored matches first: most lines fail there, before any word is counted.
     if (anonymous is None and head is None) or more_words_than(line, options.max_bio_words):
@@ -427,12 +428,12 @@ def _label_credits(
             names[first] = found
         else:
             second = _next_filled(paragraphs, first + 1)
-            if second is not None and _title_like(paragraphs[first]):
-                found = _byline_names(paragraphs[second].strip(), options)
-                if found:
-                    # The page starts with the article's title, then the byline.
-                    labels[second] = Label(BYLINE, REASON_BY_NAME_UNDER_TITLE, STEP)
-                    names[second] = found
+            found = [] if second is None else _byline_names(paragraphs[second].strip(), options)
+            # (The byline shape first: it turns nearly every line away at its first two characters.)
+            if found and _title_like(paragraphs[first]):
+                # The page starts with the article's title, then the byline.
+                labels[second] = Label(BYLINE, REASON_BY_NAME_UNDER_TITLE, STEP)
+                names[second] = found
 
     translator_lines = []
     if options.translators:
@@ -463,6 +464,7 @@ def _label_credits(
     return labels
 
 
+_ANONYMOUS_FIFTH = ("a", "w", "c")
 # What a (stripped) line that TRANSLATOR_RE matches starts with, and what all three hold.
 _TRANSLATOR_STARTS = ("Translated", "translated", "Translation")
 _TRANSLATOR_CLUE = "ranslat"

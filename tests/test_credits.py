@@ -586,3 +586,10 @@ def test_name_splitting_shortcuts_agree_with_the_patterns(names: str):
         if n.strip()
     ]
     assert credits_module._split_names(names) == list(dict.fromkeys(plain))
+
+
+@pytest.mark.parametrize(
+    "line", ["The writer is a researcher.", "The\u3000columnists are professors.", "The authors were editors."]
+)
+def test_anonymous_bios_pass_the_character_tests(line: str):
+    assert credit_kind(line) == BIO

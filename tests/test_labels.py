@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from corpus_tools.labels import (
@@ -100,3 +100,18 @@ def test_cut_text_and_the_remembered_split_agree_with_the_plain_ones(pieces, rem
 @given(st.text(alphabet=st.sampled_from("ab\n"), max_size=40), st.sampled_from(["a", "ab", "ba", "bab"]))
 def test_lines_containing_is_the_line_by_line_answer(text, needle):
     assert lines_containing(text, needle) == [i for i, p in enumerate(text.split("\n")) if needle in p]
+
+
+def test_every_whitespace_character_but_space_is_unprintable():
+    # words_between counts spaces in printable text: that needs " " to be its only possible whitespace.
+    others = [c for c in map(chr, range(0x110000)) if c.isspace() and c != " "]
+    assert others and not any(c.isprintable() for c in others)
+
+
+@given(st.text(alphabet=st.sampled_from("ab  é\u00a0\t."), max_size=300), st.integers(1, 60), st.integers(0, 40))
+@example("ab cd ", 3, 0)
+@example(" ab cd", 3, 0)
+@example("ab  cd", 3, 0)
+def test_word_band_counting_spaces_agrees_with_word_count(text, low, width):
+    assert words_between(text, low, low + width) == (low <= word_count(text) <= low + width)
+    assert more_words_than(text, low) == (word_count(text) > low)
