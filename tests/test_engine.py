@@ -182,6 +182,8 @@ LINES = st.one_of(
             b"",
             b"   ",
             b"\t",
+            b"\x0c\x0b \r",
+            b' {"text": "leading space"}',
             b'\xef\xbb\xbf{"text": "bom"}',
             b"{oops",
             b'{"text": "\xff"}',
