@@ -236,6 +236,7 @@ class _Plan:
     fixers: re.Pattern[str]  # characters some character fixer always changes
     suspect: re.Pattern[str] | None  # characters without which is_bad is false
     any_trigger: re.Pattern[str]  # union of the two, for the whole-document check
+    not_inert: re.Pattern[str] | None  # with NFC: characters that are not NFC-inert (see _not_nfc_inert)
 
 
 _PLANS: dict[NormalizeOptions, _Plan] = {}
@@ -265,6 +266,7 @@ def _plan(options: NormalizeOptions) -> _Plan:
         fixers=re.compile(_char_class(fixer_chars)),
         suspect=re.compile(_char_class(suspect)) if suspect else None,
         any_trigger=re.compile(_char_class(trigger)),
+        not_inert=_not_nfc_inert() if config.normalization == "NFC" else None,
     )
     _PLANS[options] = plan
     return plan
@@ -391,16 +393,16 @@ def _document_is_clean(text: str, unusual: str, plan: _Plan) -> bool:
         return True  # printable ASCII: normalized in every form, never mojibake
     if plan.any_trigger.search(unusual):
         return False
-    return _is_normalized(text, unusual, plan.form)
+    return _is_normalized(text, unusual, plan)
 
 
-def _is_normalized(text: str, unusual: str, form: str | None) -> bool:
-    """``unicodedata.is_normalized(form, text)`` (True for no form), from ``unusual`` alone when it can tell."""
-    if form is None or not unusual:
+def _is_normalized(text: str, unusual: str, plan: _Plan) -> bool:
+    """``unicodedata.is_normalized(plan.form, text)`` (True for no form), from ``unusual`` when it can tell."""
+    if plan.form is None or not unusual:
         return True  # printable ASCII and "\n" are the same in every form
-    if form == "NFC" and _not_nfc_inert().search(unusual) is None:
+    if plan.not_inert is not None and plan.not_inert.search(unusual) is None:
         return True
-    return unicodedata.is_normalized(form, text)
+    return unicodedata.is_normalized(plan.form, text)
 
 
 def repair_unicode(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
@@ -413,7 +415,8 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
     """The repaired text; its unusual characters when already known; whether the whole-document check passed;
     its UTF-8 when already known (the spacing fixes check it in one pass)."""
     data = text.encode("utf-8", "surrogatepass")
-    unusual = _unusual_of(data)
+    rest = data.translate(None, _PLAIN_ASCII)  # _unusual_of(data), inline: this runs for every document
+    unusual = rest.decode("utf-8", "surrogatepass") if rest else ""
     # "\r" in the short `unusual` first: a two-character search of the whole text costs as much as a class scan.
     if "\r" in unusual and len(text) <= MAX_DECODE_LENGTH and text.count("\r") == text.count("\r\n") > 0:
         # Windows line breaks would send every line through ftfy. A "\r" just before the "\n" that ends a
@@ -428,7 +431,7 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
     if not text or _document_is_clean(text, unusual, plan):
         return text, unusual, True, data
     out: list[str] = []
-    if len(text) <= MAX_DECODE_LENGTH and _is_normalized(text, unusual, plan.form):
+    if len(text) <= MAX_DECODE_LENGTH and _is_normalized(text, unusual, plan):
         # Segments are lines here, and only the lines holding a trigger character or an entity can change:
         # visit just those, and copy the text between them as it is.
         done = 0
