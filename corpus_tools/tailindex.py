@@ -38,11 +38,12 @@ import unicodedata
 from array import array
 from bisect import bisect_left
 from hashlib import blake2b
+from itertools import repeat
 
 import regex
 
 from corpus_tools.errors import InputError
-from corpus_tools.labels import split_paragraphs, words_between
+from corpus_tools.labels import words_between
 
 MAGIC = b"CTTAILIX"
 VERSION = 1
@@ -88,6 +89,111 @@ def _key_bytes(paragraph: str) -> bytes:
             if _is_non_word(char):
                 text = text.replace(char, " ")
     return b" ".join(text.encode("utf-8").translate(_ASCII_NON_WORD_TO_SPACE).split())
+
+
+# ----------------------------------------------------------------------------------- a whole document at once
+#
+# ``add_text`` is the corpus-aware first pass of ``clean``, so it must run at I/O-like speed. It works on the
+# document's UTF-8 bytes with a handful of C-level passes instead of per-word Python objects, and every shortcut
+# gives exactly the plain definitions' answer (``len(p.split())`` for the band, ``_WORDS.findall`` for the key):
+#
+# - the band: whitespace separates words, so a line has at most (whitespace characters + 1) words. In a document
+#   whose only whitespace is " " and "\n" (found with one translate that keeps non-ASCII bytes and the other ASCII
+#   whitespace), a line with fewer than ``min_words - 1`` spaces is out of the band, and one without a double,
+#   leading or trailing space has exactly (spaces + 1) words; any other line, or any line of a document with other
+#   whitespace, is counted by ``words_between`` itself.
+# - the keys of a document's eligible lines are built together, joined by "\n" (never part of a word, never
+#   produced by NFKC or casefold, and a starter that composes with nothing, so each line's key is its own):
+#   NFKC only when a character that NFKC could change or combine is present; the ASCII part case-folded and
+#   non-word characters made spaces by one translate; each distinct non-ASCII character that case folding changes
+#   or that is not a word character is mapped once per process (a bounded memo keyed by character, not by text);
+#   U+2000..U+203F (general punctuation: quotes, dashes, spaces; none a word character) become spaces in one split;
+#   then runs of spaces are squeezed and each line stripped.
+
+#: Every character ``str.split()`` splits on (``str.isspace``); a test checks the list against all code points.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_OTHER_SPACE = frozenset(WHITESPACE) - {" ", "\n"}
+_ASCII = bytes(range(0x80))
+# Deleting these leaves a document's non-ASCII bytes and its ASCII whitespace other than " " and "\n".
+_PLAIN_ASCII = bytes(c for c in range(0x80) if chr(c) not in _OTHER_SPACE)
+# ASCII letters and digits lower-cased, every other ASCII byte but "\n" a space, non-ASCII bytes untouched.
+_KEY_TABLE = bytes(
+    c if c >= 0x80 or c == 0x0A else ord(chr(c).lower()) if chr(c).isalnum() else 0x20 for c in range(256)
+)
+#: U+2000..U+203F: UTF-8 E2 80 xx. None is a word character, so each becomes a space (checked at import below).
+_PUNCTUATION_LEAD = b"\xe2\x80"
+# character -> (NFKC leaves it alone in any context, bytes it becomes in a key or None when it stays itself)
+_CHARS: dict[str, tuple[bool, bytes | None]] = {}
+_CHARS_MAX = 1 << 17
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _unicode(data: bytes) -> str:
+    return data.decode("utf-8", "surrogatepass")
+
+
+def _char(char: str) -> tuple[bool, bytes | None]:
+    """What a non-ASCII character does in a key, worked out once per process."""
+    info = _CHARS.get(char)
+    if info is None:
+        # NFKC cannot touch a text whose characters all have NFKC_Quick_Check=Yes and canonical class 0. Python
+        # does not expose the property; this is a sufficient condition: the character is its own NFKC, is not a
+        # combining mark (so it neither reorders nor composes onto a previous character; the only starters that
+        # compose onto one are Hangul jamo, excluded, and vowel signs, which are marks). A test checks it against
+        # every canonical composition pair in the Unicode database.
+        stable = (
+            unicodedata.normalize("NFKC", char) == char
+            and unicodedata.combining(char) == 0
+            and not unicodedata.category(char).startswith("M")
+            and not ("\u1100" <= char <= "\u11ff" or "\ua960" <= char <= "\ua97f" or "\ud7b0" <= char <= "\ud7ff")
+        )
+        # A key is _WORDS.findall(casefold(text)): case folding works character by character, and each character
+        # of the result stays (a word character) or becomes a space.
+        mapped = "".join(c if _WORDS.fullmatch(c) else " " for c in char.casefold())
+        info = (stable, None if mapped == char else _utf8(mapped))
+        if len(_CHARS) < _CHARS_MAX:
+            _CHARS[char] = info
+    return info
+
+
+def _line_keys(lines: list[bytes]) -> list[bytes]:
+    """``paragraph_key`` (UTF-8) of each line, for lines (UTF-8, surrogates passed) holding no "\n"."""
+    joined = b"\n".join(lines)
+    rare = joined.translate(None, _ASCII)
+    if rare:
+        chars = set(_unicode(rare))
+        if not all(_char(c)[0] for c in chars):
+            joined = _utf8(unicodedata.normalize("NFKC", _unicode(joined)))
+            rare = joined.translate(None, _ASCII)
+            chars = set(_unicode(rare)) if rare else set()
+        key = joined.translate(_KEY_TABLE)
+        punctuation = [char for char in chars if "\u2000" <= char <= "\u203f"]
+        if punctuation and all(_char(char)[1] == b" " for char in punctuation):
+            chars.difference_update(punctuation)
+        else:
+            punctuation = []
+        for char in chars:
+            replacement = _char(char)[1]
+            if replacement is not None:
+                key = key.replace(_utf8(char), replacement)
+        if punctuation:
+            # E2 80 starts only these characters: drop it and the byte after it, and put a space there.
+            parts = key.split(_PUNCTUATION_LEAD)
+            parts[1:] = [part[1:] for part in parts[1:]]
+            key = b" ".join(parts)
+    else:
+        key = joined.translate(_KEY_TABLE)
+    if b"  " in key:
+        # Cut at every double space: a piece holds no double space, and what is left of a run of spaces is at
+        # most one space at the start of the next piece; pieces of nothing but spaces come from longer runs.
+        key = b" ".join([piece for piece in [piece.strip(b" ") for piece in key.split(b"  ")] if piece])
+    return [line.strip(b" ") for line in key.split(b"\n")]
 
 
 def paragraph_key(paragraph: str) -> str:
@@ -140,10 +246,40 @@ class TailIndex:
     def add_text(self, text: str) -> None:
         """Count one document: each distinct eligible paragraph once."""
         self.documents += 1
-        added = self._added
-        for key in {paragraph_hash(p) for p in self.eligible(split_paragraphs(text))}:
-            added[key] = added.get(key, 0) + 1
+        lines = self._eligible_lines(text)
+        if lines:
+            added = self._added
+            for key in {blake2b(key, digest_size=8).digest() for key in _line_keys(lines)}:
+                number = int.from_bytes(key, "little")
+                added[number] = added.get(number, 0) + 1
         self._maybe_compact()
+
+    def _eligible_lines(self, text: str) -> list[bytes]:
+        """:meth:`eligible` of ``split_paragraphs(text)``, in UTF-8, without splitting most lines into words."""
+        data = _utf8(text)
+        lines = data.split(b"\n")
+        out: list[bytes] = []
+        rest = iter(lines)
+        for line in rest:  # the first non-blank line
+            if line and not _unicode(line).isspace():
+                out.append(line)
+                break
+        low, high = self.min_words, self.max_words
+        rare = data.translate(None, _PLAIN_ASCII)
+        if rare and not _OTHER_SPACE.isdisjoint(_unicode(rare)):
+            out.extend(line for line in rest if words_between(_unicode(line), low, high))
+            return out
+        # Only " " separates words here: a line has at most (spaces + 1) words, exactly that many when no space
+        # starts or ends it or follows another.
+        rest = list(rest)
+        least = low - 1
+        for line, spaces in zip(rest, map(bytes.count, rest, repeat(b" ")), strict=True):
+            if spaces < least or not line:
+                continue
+            exact = spaces < high and b"  " not in line and line[0] != 0x20 and line[-1] != 0x20
+            if exact or words_between(_unicode(line), low, high):
+                out.append(line)
+        return out
 
     def merge(self, other: TailIndex) -> None:
         """Add ``other``'s counts and documents to this index (both must share the eligibility band)."""

@@ -238,3 +238,145 @@ def test_property_eligibility_band_agrees_with_word_count(text, low):
 
     index = TailIndex(low, low + 2)
     assert index._in_band(text) == (low <= word_count(text) <= low + 2)
+
+
+# ------------------------------------------------- add_text's whole-document pass is the plain definition, exactly
+
+
+def _reference_hashes(text: str, low: int, high: int) -> set[int]:
+    """The definition: the first non-blank line and every line of low..high words (``len(line.split())``), keyed
+    by the regex scan and hashed one by one."""
+    from hashlib import blake2b
+
+    hashes, first = set(), True
+    for paragraph in text.split("\n"):
+        if not paragraph.strip():
+            continue
+        if first or low <= len(paragraph.split()) <= high:
+            digest = blake2b(_reference_key(paragraph).encode("utf-8"), digest_size=8).digest()
+            hashes.add(int.from_bytes(digest, "little"))
+        first = False
+    return hashes
+
+
+def _reference_index(texts: list[str], low: int, high: int) -> list[tuple[int, int]]:
+    from collections import Counter
+
+    counts: Counter[int] = Counter()
+    for text in texts:
+        counts.update(_reference_hashes(text, low, high))
+    return sorted(counts.items())
+
+
+# Every kind of whitespace str.split() knows, the separators and punctuation the fast paths treat specially
+# (U+2000..U+203F, ASCII punctuation next to spaces), characters NFKC changes or composes (ligature, fullwidth,
+# superscript, NBSP, a combining acute after a letter, Hangul jamo), characters case folding changes (ß, İ, É,
+# Kelvin sign), marks, CJK, a lone surrogate: drawn often so that the rare paths run.
+_TRICKY = (
+    list("\t\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000")
+    + list("\u200b\u2019\u201c\u201d\u2014\u2013\u2026\u2024\u203c\u203f\u2010")
+    + list(",.;:!?()[]\"'-&/_#*+=<>@")
+    + list("ﬁＦ²½①™¾´¸\u0301\u0308\u0327\u1100\u1161\u11a8가\u0b3e\u0bbe")
+    + list("ßİÉÀŒΣσςǅﬀ\u212a\u2126éèçœæ")
+    + list("蔡英文說：「台灣」。हिन्दी")
+    + ["\ud800", "\x00", "\x01", "\x7f"]
+)
+_WORD = st.text(alphabet=st.sampled_from("abcXYZ019é"), min_size=1, max_size=4)
+_GAP = st.one_of(
+    st.just(" "), st.just(" "), st.just(" "), st.text(alphabet=st.sampled_from([" ", *_TRICKY]), max_size=3)
+)
+_LINE = st.lists(st.tuples(_WORD, _GAP), max_size=12).map(lambda pairs: "".join(w + g for w, g in pairs))
+_TEXT_LINE = st.one_of(_LINE, _LINE, st.text(alphabet=st.sampled_from([" ", "a", "B", *_TRICKY]), max_size=20))
+_DOCUMENT = st.lists(_TEXT_LINE, max_size=8).map("\n".join)
+
+
+@given(st.lists(_DOCUMENT, min_size=1, max_size=4), st.integers(1, 6), st.integers(0, 4))
+def test_property_add_text_equals_the_definition(texts, low, width):
+    index = TailIndex(low, low + width)
+    for text in texts:
+        index.add_text(text)
+    assert index.items() == _reference_index(texts, low, low + width)
+    assert index.documents == len(texts)
+
+
+@given(st.lists(st.one_of(_LINE, st.text(max_size=40)), min_size=1, max_size=6))
+def test_property_line_keys_equal_paragraph_keys(lines):
+    from corpus_tools.tailindex import _line_keys
+
+    lines = [line.replace("\n", " ") for line in lines]
+    encoded = [line.encode("utf-8", "surrogatepass") for line in lines]
+    assert [key.decode("utf-8") for key in _line_keys(encoded)] == [_reference_key(line) for line in lines]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“Hello,” she said — “it’s  fine.”\nU.S. 2,000 3.5 far-reaching\n\n  Leading and trailing  ",
+        "a\u00a0b c\u2003d\re\tf\x1cg\x85h\u2028i",  # only other whitespace: the exact fallback
+        "ﬁne Ｆull ½ e\u0301 cafe\u0301 Straße İstanbul \u212a",  # NFKC and casefold changes
+        "\u1100\u1161\u11a8 가 \u0b47\u0b3e",  # Hangul jamo compose; an Oriya vowel sign composes
+        "lone \ud800 surrogate\n\u2019\u2019\u2019\n…",
+        "lead\na  b\n a b\na b \na b  c\nx y z\n\n \n",  # spaces that do not separate a word each
+    ],
+)
+def test_add_text_equals_the_definition_on_edge_documents(text):
+    for low, high in ((1, 1), (1, 3), (2, 4), (3, 5), (80, 140)):
+        index = TailIndex(low, high)
+        index.add_text(text)
+        assert index.items() == _reference_index([text], low, high)
+
+
+def test_add_text_equals_the_definition_on_the_seeds():
+    texts = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.iterdir())]
+    for low, high in ((80, 140), (20, 60), (1, 400)):
+        index = TailIndex(low, high)
+        for text in texts:
+            index.add_text(text)
+        assert index.items() == _reference_index(texts, low, high)
+
+
+def test_whitespace_is_every_character_str_split_splits_on():
+    import sys
+
+    from corpus_tools.tailindex import WHITESPACE
+
+    every = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert every == WHITESPACE
+
+
+def test_characters_taken_as_nfkc_stable_never_compose_onto_a_previous_one():
+    """_char's stability test assumes that a starter which canonical composition can attach to a previous
+    character is a mark or a Hangul jamo; check that against every canonical pair in the Unicode database."""
+    import sys
+    import unicodedata
+
+    from corpus_tools.tailindex import _char
+
+    seconds = set()
+    for code in range(sys.maxunicode + 1):
+        decomposition = unicodedata.decomposition(chr(code))
+        if decomposition and not decomposition.startswith("<"):
+            parts = decomposition.split()
+            if len(parts) == 2:
+                seconds.add(chr(int(parts[1], 16)))
+    seconds.update(map(chr, range(0x1161, 0x1176)))  # Hangul V and T jamo compose algorithmically
+    seconds.update(map(chr, range(0x11A8, 0x11C3)))
+    assert seconds
+    assert not [c for c in seconds if c >= "\x80" and _char(c)[0]]
+
+
+@given(st.text(alphabet=st.sampled_from([*_TRICKY, "a", "e", " ", "A"]), max_size=30))
+def test_property_text_of_stable_characters_is_nfkc(text):
+    import unicodedata
+
+    from corpus_tools.tailindex import _char
+
+    if all(_char(c)[0] for c in text if c >= "\x80"):
+        assert unicodedata.normalize("NFKC", text) == text
+
+
+def test_general_punctuation_is_never_a_word_character():
+    """_line_keys turns every U+2000..U+203F into a space by its UTF-8 lead bytes."""
+    from corpus_tools.tailindex import _char
+
+    assert all(_char(chr(code))[1] == b" " for code in range(0x2000, 0x2040))
