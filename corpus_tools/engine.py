@@ -88,11 +88,22 @@ class Rejected:
 
 @dataclass(slots=True)
 class BatchResult:
-    """One batch done: encoded output lines and rejects in input order, plus counts for the summary."""
+    """One batch done: encoded output and rejects in input order, plus counts for the summary.
+
+    ``outputs`` holds blocks of whole encoded lines (``bytes``: the consecutive records between two rejects,
+    joined, so a worker ships back one object and the writer makes one write instead of one per record) and
+    rejects; ``block_records`` says how many records each block holds, in the same order.
+    """
 
     outputs: list[bytes | Rejected] = field(default_factory=list)
+    block_records: list[int] = field(default_factory=list)
     bytes_in: int = 0
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    @property
+    def records(self) -> int:
+        """The input records this batch covered: written and rejected."""
+        return sum(self.block_records) + sum(1 for output in self.outputs if isinstance(output, Rejected))
 
 
 def batches(
@@ -222,19 +233,28 @@ def count_record(record: dict[str, Any], counts: collections.Counter[str]) -> No
 def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
     """Parse, process and encode one batch. Pure: the same batch gives the same result on any engine."""
     result = BatchResult(bytes_in=batch.size)
-    outputs = result.outputs
+    lines: list[bytes] = []  # the encoded records since the last reject
     for item in batch_items(batch, pipeline.text_field):
-        if item.error is not None:
-            outputs.append(Rejected(item, item.error))
-            continue
-        try:
-            record = pipeline.process(item.record)
-            outputs.append(encode(record))
-        except RecordError as exc:
-            outputs.append(Rejected(item, exc.reason))
-            continue
-        count_record(record, result.counts)
+        reason = item.error
+        if reason is None:
+            try:
+                record = pipeline.process(item.record)
+                lines.append(encode(record))
+                count_record(record, result.counts)
+                continue
+            except RecordError as exc:
+                reason = exc.reason
+        _close_block(result, lines)
+        result.outputs.append(Rejected(item, reason))
+    _close_block(result, lines)
     return result
+
+
+def _close_block(result: BatchResult, lines: list[bytes]) -> None:
+    if lines:
+        result.outputs.append(b"".join(lines))
+        result.block_records.append(len(lines))
+        lines.clear()
 
 
 def batch_texts(batch: Batch, text_field: str) -> list[str]:
@@ -358,7 +378,8 @@ def default_jobs() -> int:
 
 
 class Sink(Protocol):
-    """Where encoded output lines go (a stream, or the shard writer)."""
+    """Where encoded output lines go (a stream, or the shard writer). A sink may also have
+    ``write_lines(block, records)`` to take a block of whole lines at once (run_pipeline uses it when present)."""
 
     def write_line(self, line: bytes) -> None: ...
 
@@ -371,6 +392,10 @@ class StreamSink:
     def write_line(self, line: bytes) -> None:
         self.stream.write(line)
         self.count += 1
+
+    def write_lines(self, block: bytes, records: int) -> None:
+        self.stream.write(block)
+        self.count += records
 
 
 @dataclass
@@ -428,21 +453,35 @@ def run_pipeline(
     engine = engine or LocalEngine(1)
     rejects = rejects or Rejects(None)
     stats = CorpusStats()
+    write_lines = getattr(sink, "write_lines", None) or _line_by_line(sink)
     started = time.perf_counter()
     for result in engine.map(process_batch, pipeline, batches(paths, batch_bytes=batch_bytes)):
+        records = iter(result.block_records)
         for output in result.outputs:
-            stats.read += 1
             if isinstance(output, bytes):
-                sink.write_line(output)
-                stats.written += 1
+                n = next(records)
+                write_lines(output, n)
+                stats.read += n
+                stats.written += n
             else:
+                stats.read += 1
                 reject(output.item, output.reason, stats, on_error, rejects)
         stats.bytes_in += result.bytes_in
         stats.counts.update(result.counts)
         if progress is not None:
-            progress.advance(len(result.outputs), result.bytes_in)
+            progress.advance(result.records, result.bytes_in)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _line_by_line(sink: Sink) -> Callable[[bytes, int], None]:
+    """``write_lines`` for a sink that only has ``write_line``."""
+
+    def write_lines(block: bytes, records: int) -> None:
+        for line in io.BytesIO(block):
+            sink.write_line(line)
+
+    return write_lines
 
 
 def _index_batch(prefix: Pipeline, batch: Batch) -> tuple[Any, int]:

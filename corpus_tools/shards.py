@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import platform
 import shutil
@@ -127,6 +128,22 @@ class ShardWriter:
         self._shard_records += 1
         self._shard_bytes += len(line)
         self.records += 1
+
+    def write_lines(self, block: bytes, records: int) -> None:
+        """``records`` whole lines; split only when they would not all go into the current shard."""
+        fits = (
+            self._stream is not None
+            and (self.max_records is None or self._shard_records + records <= self.max_records)
+            and (self.max_bytes is None or self._shard_bytes + len(block) <= self.max_bytes)
+        )
+        if not fits:
+            for line in io.BytesIO(block):
+                self.write_line(line)
+            return
+        self._stream.write(block)
+        self._shard_records += records
+        self._shard_bytes += len(block)
+        self.records += records
 
     def _open(self) -> None:
         name = SHARD_PATTERN.format(len(self.shards))

@@ -9,12 +9,15 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 import orjson
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import SEEDS, parse_jsonl, run_shell
 from corpus_tools.config import config_hash
@@ -361,3 +364,36 @@ def test_on_a_terminal_the_progress_goes_to_stderr_and_stdout_stays_records(corp
     terminal = b"".join(chunks).decode("utf-8", "replace")
     assert "cleaning" in terminal and "documents" in terminal and "MB/s" in terminal
     assert "clean: " in terminal and " records in, " in terminal
+
+
+@given(
+    st.lists(st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"") + b"\n"), max_size=6), max_size=6),
+    st.one_of(st.none(), st.integers(1, 5)),
+    st.one_of(st.none(), st.integers(1, 40)),
+)
+@settings(max_examples=40, deadline=None)
+def test_shards_are_the_same_written_in_blocks_or_line_by_line(blocks, records, max_bytes) -> None:
+    # The engine hands the shard writer blocks of lines; the shards must be the ones writing each line makes.
+    from corpus_tools.shards import ShardWriter
+
+    def shards(by_block: bool) -> list[tuple[int, bytes]]:
+        with tempfile.TemporaryDirectory() as tmp:
+            writer = ShardWriter(os.path.join(tmp, "out"), records=records, max_bytes=max_bytes)
+            for block in blocks:
+                if by_block and block:
+                    writer.write_lines(b"".join(block), len(block))
+                else:
+                    for line in block:
+                        writer.write_line(line)
+            manifest = writer.finish({})
+            return [
+                (
+                    shard["records"],
+                    zstandard.ZstdDecompressor()
+                    .decompressobj()
+                    .decompress(Path(tmp, "out", shard["path"]).read_bytes()),
+                )
+                for shard in manifest["shards"]
+            ]
+
+    assert shards(by_block=True) == shards(by_block=False)

@@ -215,6 +215,7 @@ def test_process_batch_encodes_like_the_record_writer() -> None:
     for item in batch_items(batch, "text"):
         writer.write(PIPELINE(item.record))
     assert b"".join(result.outputs) == buf.getvalue()  # type: ignore[arg-type]
+    assert result.block_records == [buf.getvalue().count(b"\n")]  # no rejects: one block
     assert result.bytes_in == sum(len(d) for _, d in batch.documents)
 
 
@@ -294,3 +295,28 @@ def test_a_finished_map_releases_its_pool_so_the_next_pass_forks_again(corpus: l
         assert engine_run(corpus, 2, 4096) == sequential(corpus)
     finally:
         engine.close()
+
+
+def test_a_sink_with_only_write_line_gets_every_line_in_order(tmp_path: Path) -> None:
+    # Blocks of lines go to write_lines when a sink has it; a sink written against the one-line protocol still
+    # receives each line, in order, with rejects in between skipped.
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"text": "a"}\n{"text": "refuse"}\n{"text": "bb"}\n' * 3)
+
+    class Lines:
+        def __init__(self) -> None:
+            self.lines: list[bytes] = []
+
+        def write_line(self, line: bytes) -> None:
+            self.lines.append(line)
+
+    one_by_one, stream = Lines(), io.BytesIO()
+    pipeline = Pipeline((Upper(),))
+    run_pipeline([str(path)], pipeline, one_by_one, on_error=OnError.skip)
+    stats = run_pipeline([str(path)], pipeline, StreamSink(stream), on_error=OnError.skip)
+    assert (
+        one_by_one.lines
+        == [b'{"text":"A","metadata":{"teasers":["t"]}}\n', b'{"text":"BB","metadata":{"teasers":["t","t"]}}\n'] * 3
+    )
+    assert b"".join(one_by_one.lines) == stream.getvalue()
+    assert (stats.read, stats.written, stats.rejected) == (9, 6, 3)
