@@ -516,15 +516,68 @@ _ENCODING_STEP = getattr(ftfy, "_fix_encoding_one_step_and_explain", None)
 _ENCODING_CONFIG = ftfy.TextFixerConfig(explain=False)  # what ftfy.fix_encoding(text) uses
 
 
+# The step starts with ``is_bad(text)``, which scans a damaged line up to its first match at half a microsecond a
+# character: half the cost of repairing a mojibake line. With the ftfy release it was copied from, the step below is
+# ftfy's own with that check done by the windowed _is_bad (the same answer); with any other release, ftfy's step runs.
+_STEP_COPIED_FROM = "6.3.1"
+_OWN_STEP = _ENCODING_STEP is not None and ftfy.__version__ == _STEP_COPIED_FROM
+
+
 def _fix_encoding(text: str, suspect: re.Pattern[str]) -> str:
-    """``ftfy.fix_encoding(text)`` for a ``text`` holding a suspect character."""
+    """``ftfy.fix_encoding(text)`` for a ``text`` holding a suspect character (``suspect`` is the plan's)."""
     if _ENCODING_STEP is None:
         return ftfy.fix_encoding(text)
+    if _OWN_STEP:
+        # ftfy's step returns the text as it is unless is_bad(text) (ASCII text holds no suspect character).
+        while _is_bad(text, suspect):
+            fixed = _encoding_step(text)
+            if fixed == text:
+                break
+            text = fixed
+        return text
     while True:
         fixed = _ENCODING_STEP(text, _ENCODING_CONFIG)[0]
         if fixed == text or suspect.search(fixed) is None:
             return fixed
         text = fixed
+
+
+def _encoding_step(text: str) -> str:
+    """ftfy 6.3.1's ``_fix_encoding_one_step_and_explain(text, TextFixerConfig(explain=False))[0]`` for a ``text``
+    that ``is_bad``: the same statements in the same order, the configuration's (default) switches taken as on,
+    the explanation left out. A test compares it with ftfy's step."""
+    possible_1byte_encodings = []
+    for encoding in chardata.CHARMAP_ENCODINGS:
+        if chardata.possible_encoding(text, encoding):
+            possible_1byte_encodings.append(encoding)
+            encoded_bytes = text.encode(encoding)
+            try:
+                decoding = "utf-8"
+                if encoding != "macroman" and chardata.ALTERED_UTF8_RE.search(encoded_bytes):
+                    encoded_bytes = ftfy.fixes.restore_byte_a0(encoded_bytes)
+                if encoding.startswith("sloppy"):
+                    encoded_bytes = ftfy.fixes.replace_lossy_sequences(encoded_bytes)
+                if 0xED in encoded_bytes or 0xC0 in encoded_bytes:
+                    decoding = "utf-8-variants"
+                return encoded_bytes.decode(decoding)
+            except UnicodeDecodeError:
+                pass
+    if chardata.UTF8_DETECTOR_RE.search(text):
+        fixed = ftfy.fixes.decode_inconsistent_utf8(text)
+        if fixed != text:
+            return fixed
+    if "latin-1" in possible_1byte_encodings:
+        if "windows-1252" in possible_1byte_encodings:
+            return text
+        try:
+            fixed = text.encode("latin-1").decode("windows-1252")
+            if fixed != text:
+                return fixed
+        except UnicodeDecodeError:
+            pass
+    if chardata.C1_CONTROL_RE.search(text):
+        return ftfy.fixes.fix_c1_controls(text)
+    return text
 
 
 # Runs of combining marks longer than the 30 of Unicode's stream-safe format (UAX #15) only occur in garbage.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import random
@@ -209,6 +210,51 @@ def test_fix_encoding_shortcut_is_ftfy_fix_encoding() -> None:
     assert len(texts) > 100
     for text in texts:
         assert nz._fix_encoding(text, suspect) == ftfy.fix_encoding(text), text
+
+
+def _charmap_mojibake(text: str) -> list[str]:
+    """``text``'s UTF-8 read in every single-byte charset ftfy tries (and would undo), strict and lossy."""
+    out = []
+    for encoding in (
+        "latin-1",
+        "cp1252",
+        "cp1251",
+        "cp1250",
+        "cp1253",
+        "cp1254",
+        "cp1257",
+        "iso-8859-2",
+        "mac-roman",
+        "cp437",
+    ):
+        for errors in ("strict", "replace"):
+            with contextlib.suppress(UnicodeDecodeError):
+                out.append(text.encode("utf-8").decode(encoding, errors=errors))
+    return out
+
+
+def test_copied_encoding_step_is_ftfys_step() -> None:
+    # normalize._encoding_step is ftfy 6.3.1's step written out (see normalize._OWN_STEP); every branch of it:
+    # each charset, restore_byte_a0 ("Ã " for "Ã\xa0"), lossy sequences, utf-8-variants (CESU-8), inconsistent
+    # UTF-8 next to text no charset can encode, Latin-1 C1 controls, and lines it leaves alone.
+    step = ftfy._fix_encoding_one_step_and_explain
+    config = ftfy.TextFixerConfig(explain=False)
+    texts = list(MOJIBAKE)
+    for phrase in [*PHRASES, "voilà le travail", "à la", "Ð¿Ñ€Ð¸", "😀 ok", "naïve café — “x”"]:
+        for broken in _charmap_mojibake(phrase):
+            texts += [broken, broken + " 台灣", "x " + broken.replace("\xa0", " ") + " y", broken + "\x81\x9d"]
+    texts += [
+        "\xed\xa0\xbd\xed\xb8\x80",
+        "Ã\x80",
+        "\x93quoted\x94 text",
+        "caf\xc3\xa9 \u2603 \xe2\x80\x9cx",
+        "é\x85ü\x91",
+    ]
+    texts += [_random_text(random.Random(seed)) for seed in range(3000)]
+    bad = [text for text in texts if text and is_bad(text)]
+    assert len(bad) > 1000
+    for text in bad:
+        assert nz._encoding_step(text) == step(text, config)[0], text
 
 
 def test_badness_width_is_the_longest_badness_match() -> None:
