@@ -252,3 +252,36 @@ def test_clean_rejects_a_step_flag_that_sets_no_options_field():
     bogus = clean_cli.StepFlag("credits", "bogus", "bogus", None)
     with pytest.raises(TypeError, match="'credits --bogus' maps onto no field of CreditsOptions"):
         clean_cli._check_fields([*clean_cli._STEP_FLAGS, bogus])
+
+
+COMMAND_NAMES = ("ingest", "normalize", "credits", "teasers", "index", "explain", "clean", "check", "stats")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        *([name, "--help"] for name in COMMAND_NAMES),
+        ["normalize", "--bogus"],
+        ["normalize", "--form", "XX", "/dev/null"],
+        ["clean", "--jobs", "0"],
+        ["teasers", "--min-words", "x"],
+        ["index"],
+        ["check", "--list-rules"],
+        ["ingest", "/definitely/missing"],
+    ],
+)
+def test_main_builds_only_the_command_it_runs_with_the_same_result(args, capsys, monkeypatch):
+    app_module = sys.modules["corpus_tools.cli.app"]  # corpus_tools.cli.app is the Typer app, not the module
+    [info] = app_module._only_command(args).registered_commands
+    assert (info.name or info.callback.__name__) == args[0]
+    code = main(args)
+    only = capsys.readouterr()
+    monkeypatch.setattr(app_module, "_only_command", lambda args: app_module.app)
+    assert main(args) == code
+    assert capsys.readouterr() == only
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["--version"], ["normalise"], ["--version", "normalize"]])
+def test_main_builds_the_whole_app_unless_a_command_comes_first(args):
+    app_module = sys.modules["corpus_tools.cli.app"]
+    assert app_module._only_command(args) is app_module.app
