@@ -116,6 +116,7 @@ WHITESPACE = (
     "\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 _OTHER_SPACE = frozenset(WHITESPACE) - {" ", "\n"}
+_other_space = re.compile("[" + "".join(map(re.escape, sorted(_OTHER_SPACE))) + "]").search
 _ASCII = bytes(range(0x80))
 # Deleting these leaves a document's non-ASCII bytes and its ASCII whitespace other than " " and "\n".
 _PLAIN_ASCII = bytes(c for c in range(0x80) if chr(c) not in _OTHER_SPACE)
@@ -162,11 +163,23 @@ def _char(char: str) -> tuple[bool, bytes | None]:
     return info
 
 
+#: The last UTF-8 byte of each U+2000..U+203F that is its own NFKC and a separator in a key.
+_PUNCTUATION_TAILS = bytes(0x80 + c - 0x2000 for c in range(0x2000, 0x2040) if _char(chr(c)) == (True, b" "))
+_CONTINUATION = bytes(range(0x80, 0xC0))
+_KEY_TABLE_PUNCTUATION = _KEY_TABLE[:0xE2] + b" " + _KEY_TABLE[0xE3:]
+
+
 def _line_keys(lines: list[bytes]) -> list[bytes]:
     """``paragraph_key`` (UTF-8) of each line, for lines (UTF-8, surrogates passed) holding no "\n"."""
     joined = b"\n".join(lines)
     rare = joined.translate(None, _ASCII)
-    if rare:
+    if not rare:
+        key = joined.translate(_KEY_TABLE)
+    elif not rare.replace(_PUNCTUATION_LEAD, b"").translate(None, _PUNCTUATION_TAILS):
+        # Every non-ASCII character is general punctuation NFKC leaves alone (curly quotes, dashes: the usual
+        # case): each is a separator, and becomes one space (E2 a space, the two bytes after it deleted).
+        key = joined.translate(_KEY_TABLE_PUNCTUATION, _CONTINUATION)
+    else:
         chars = set(_unicode(rare))
         if not all(_char(c)[0] for c in chars):
             joined = _utf8(unicodedata.normalize("NFKC", _unicode(joined)))
@@ -187,8 +200,6 @@ def _line_keys(lines: list[bytes]) -> list[bytes]:
             parts = key.split(_PUNCTUATION_LEAD)
             parts[1:] = [part[1:] for part in parts[1:]]
             key = b" ".join(parts)
-    else:
-        key = joined.translate(_KEY_TABLE)
     if b"  " in key:
         # Cut at every double space: a piece holds no double space, and what is left of a run of spaces is at
         # most one space at the start of the next piece; pieces of nothing but spaces come from longer runs.
@@ -266,17 +277,19 @@ class TailIndex:
                 break
         low, high = self.min_words, self.max_words
         rare = data.translate(None, _PLAIN_ASCII)
-        if rare and not _OTHER_SPACE.isdisjoint(_unicode(rare)):
+        if rare and _other_space(_unicode(rare)):
             out.extend(line for line in rest if words_between(_unicode(line), low, high))
             return out
         # Only " " separates words here: a line has at most (spaces + 1) words, exactly that many when no space
         # starts or ends it or follows another.
         rest = list(rest)
+        spaces = list(map(bytes.count, rest, repeat(b" ")))
         least = low - 1
-        for line, spaces in zip(rest, map(bytes.count, rest, repeat(b" ")), strict=True):
-            if spaces < least or not line:
+        for i in [i for i, n in enumerate(spaces) if n >= least]:
+            line = rest[i]
+            if not line:
                 continue
-            exact = spaces < high and b"  " not in line and line[0] != 0x20 and line[-1] != 0x20
+            exact = spaces[i] < high and b"  " not in line and line[0] != 0x20 and line[-1] != 0x20
             if exact or words_between(_unicode(line), low, high):
                 out.append(line)
         return out

@@ -274,7 +274,7 @@ def _reference_index(texts: list[str], low: int, high: int) -> list[tuple[int, i
 # Kelvin sign), marks, CJK, a lone surrogate: drawn often so that the rare paths run.
 _TRICKY = (
     list("\t\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000")
-    + list("\u200b\u2019\u201c\u201d\u2014\u2013\u2026\u2024\u203c\u203f\u2010")
+    + list("\u200b\u2019\u201c\u201d\u2014\u2013\u2026\u2024\u203c\u203f\u2010\u2017\u203e")
     + list(",.;:!?()[]\"'-&/_#*+=<>@")
     + list("ﬁＦ²½①™¾´¸\u0301\u0308\u0327\u1100\u1161\u11a8가\u0b3e\u0bbe")
     + list("ßİÉÀŒΣσςǅﬀ\u212a\u2126éèçœæ")
@@ -317,6 +317,7 @@ def test_property_line_keys_equal_paragraph_keys(lines):
         "\u1100\u1161\u11a8 가 \u0b47\u0b3e",  # Hangul jamo compose; an Oriya vowel sign composes
         "lone \ud800 surrogate\n\u2019\u2019\u2019\n…",
         "lead\na  b\n a b\na b \na b  c\nx y z\n\n \n",  # spaces that do not separate a word each
+        "x\u203ey \u2017z\n\u201cq\u2019s\u201d \u2026",  # general punctuation only; NFKC gives two of them a mark
     ],
 )
 def test_add_text_equals_the_definition_on_edge_documents(text):
