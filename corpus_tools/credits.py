@@ -497,8 +497,8 @@ def _title_like(line: str) -> bool:
 def _section_label(line: str) -> bool:
     """A short label over the teasers ("More opinion", "Related stories"): a few words, no end punctuation."""
     text = line.strip()
-    # The same three pure tests, the cheapest first (a body line fails the word count).
-    return text[:1].isupper() and not more_words_than(text, _SECTION_LABEL_WORDS) and not ends_sentence(text)
+    # The same three pure tests, the cheapest first (a body line ends a sentence, answered from its last character).
+    return text[:1].isupper() and not ends_sentence(text) and not more_words_than(text, _SECTION_LABEL_WORDS)
 
 
 def _label_bios_before(
@@ -519,7 +519,11 @@ def _label_bios_before(
         label = labels.get(i)
         # Blank lines and translator credits (labelled, or shaped like one when that kind is switched off) are
         # not body: the bio may sit above them.
-        if not line or (label is not None and label.kind == TRANSLATOR) or _translator_shaped(line):
+        if (
+            not line
+            or (label is not None and label.kind == TRANSLATOR)
+            or (line.startswith(_TRANSLATOR_STARTS) and _translator_shaped(line))
+        ):
             i -= 1
             continue
         if label is not None:
