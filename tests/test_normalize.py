@@ -257,6 +257,29 @@ def test_copied_encoding_step_is_ftfys_step() -> None:
         assert nz._encoding_step(text) == step(text, config)[0], text
 
 
+def test_every_lossy_sequence_holds_1a_or_a_question_mark() -> None:
+    # normalize._encoding_step skips replace_lossy_sequences on bytes holding neither: each alternative of ftfy's
+    # LOSSY_UTF8_RE has an item matching only those two bytes, so nothing else can match.
+    try:
+        from re import _parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    from ftfy.chardata import LOSSY_UTF8_RE
+
+    def only_1a_or_question_mark(op, av) -> bool:
+        if op == sre_parse.LITERAL:
+            return av in (0x1A, 0x3F)
+        if op == sre_parse.IN:
+            return all(o == sre_parse.LITERAL and a in (0x1A, 0x3F) for o, a in av)
+        return False
+
+    [(op, (_, alternatives))] = sre_parse.parse(LOSSY_UTF8_RE.pattern, LOSSY_UTF8_RE.flags).data
+    assert op == sre_parse.BRANCH and len(alternatives) > 5
+    for alternative in alternatives:
+        assert any(only_1a_or_question_mark(o, a) for o, a in alternative), alternative
+    assert LOSSY_UTF8_RE.search(b"\xe2\x80\x1a") and LOSSY_UTF8_RE.search(b"\xc3?")
+
+
 def test_badness_width_is_the_longest_badness_match() -> None:
     # normalize._is_bad searches only BADNESS_WIDTH - 1 characters around each suspect character.
     try:
