@@ -39,6 +39,7 @@ from array import array
 from bisect import bisect_left
 from hashlib import blake2b
 from itertools import repeat
+from operator import itemgetter
 
 import regex
 
@@ -166,6 +167,8 @@ def _char(char: str) -> tuple[bool, bytes | None]:
 #: The last UTF-8 byte of each U+2000..U+203F that is its own NFKC and a separator in a key.
 _PUNCTUATION_TAILS = bytes(0x80 + c - 0x2000 for c in range(0x2000, 0x2040) if _char(chr(c)) == (True, b" "))
 _CONTINUATION = bytes(range(0x80, 0xC0))
+_AFTER_FIRST = itemgetter(slice(1, None))
+_SPACE = repeat(b" ")
 _KEY_TABLE_PUNCTUATION = _KEY_TABLE[:0xE2] + b" " + _KEY_TABLE[0xE3:]
 
 
@@ -198,13 +201,13 @@ def _line_keys(lines: list[bytes]) -> list[bytes]:
         if punctuation:
             # E2 80 starts only these characters: drop it and the byte after it, and put a space there.
             parts = key.split(_PUNCTUATION_LEAD)
-            parts[1:] = [part[1:] for part in parts[1:]]
+            parts[1:] = map(_AFTER_FIRST, parts[1:])
             key = b" ".join(parts)
     if b"  " in key:
         # Cut at every double space: a piece holds no double space, and what is left of a run of spaces is at
         # most one space at the start of the next piece; pieces of nothing but spaces come from longer runs.
-        key = b" ".join([piece for piece in [piece.strip(b" ") for piece in key.split(b"  ")] if piece])
-    return [line.strip(b" ") for line in key.split(b"\n")]
+        key = b" ".join(filter(None, map(bytes.strip, key.split(b"  "), _SPACE)))
+    return list(map(bytes.strip, key.split(b"\n"), _SPACE))
 
 
 def paragraph_key(paragraph: str) -> str:
