@@ -202,7 +202,8 @@ def _line_keys(lines: list[bytes]) -> list[bytes]:
             # E2 80 starts only these characters: drop it and the byte after it, and put a space there.
             parts = key.split(_PUNCTUATION_LEAD)
             parts[1:] = map(_AFTER_FIRST, parts[1:])
-            key = b" ".join(parts)
+            # The spaces next to them belong to the same run of separators: strip them here, keep one space.
+            key = b" ".join(filter(None, map(bytes.strip, parts, _SPACE)))
     if b"  " in key:
         # Cut at every double space: a piece holds no double space, and what is left of a run of spaces is at
         # most one space at the start of the next piece; pieces of nothing but spaces come from longer runs.
