@@ -17,12 +17,16 @@ Two stages, applied until the text stops changing (at most :data:`MAX_ROUNDS` ro
    - normalization: ``unicodedata.is_normalized`` (C speed).
 
    A whole document is checked first with one class search and one ``is_normalized``; only documents that fail
-   are walked segment by segment, and only segments that fail go through ftfy itself.
+   are walked segment by segment, and only segments that fail go through ftfy itself. ``is_bad`` is searched
+   only around suspect characters (:func:`_is_bad`), and with the ftfy release it was written from, ftfy's
+   encoding step runs without repeating that search (:func:`_encoding_step`).
 
 2. **Whitespace and punctuation** (:func:`fix_spacing`): odd spaces to plain spaces, runs of spaces collapsed,
    spaces at both ends of a line removed, blank lines at both ends of the text removed and runs of blank lines
    collapsed to one; a doubled full stop closing a sentence (``Taiwan..``) to one, a doubled en dash (``––``) to
-   an em dash. A real ellipsis (``...``, ``…``) is never touched.
+   an em dash. A real ellipsis (``...``, ``…``) is never touched. One pass over the text's UTF-8 (:func:`_pairs`)
+   tells whether the space, line-end, blank-line and full-stop fixes have anything to do; odd spaces and en
+   dashes are looked for among the few characters that are not ASCII.
 
 Every change is counted by kind (:data:`KINDS`); every kind is always present in ``metadata.normalize``.
 """
@@ -343,9 +347,9 @@ _NFC_INERT_BLOCKS = (
 @functools.cache
 def _not_nfc_inert() -> re.Pattern[str]:
     """A search for any character that is not printable ASCII, "\\n" or NFC-inert (see the blocks above)."""
-    # Built on first use, so it is part of the first document's cost: a block whose characters are all inert (the
-    # large CJK and Hangul ones) is taken whole, after two checks in C on the whole block, and only the others are
-    # walked a character at a time. A string is normalized only if each of its characters is, on its own.
+    # Built once per process, with the first plan: a block whose characters are all inert (the large CJK and Hangul
+    # ones) is taken whole, after two checks in C on the whole block, and only the others are walked a character at
+    # a time. A string is normalized only if each of its characters is, on its own.
     ranges = [(ord("\n"), ord("\n")), (0x20, 0x7E)]
     for lo, hi in _NFC_INERT_BLOCKS:
         block = "".join(map(chr, range(lo, hi + 1)))
