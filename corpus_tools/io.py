@@ -20,15 +20,17 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import jsonlines
 import orjson
 import zstandard
 
 from corpus_tools.errors import InputError, RecordError
 from corpus_tools.ingest import document_record
 from corpus_tools.records import Record
+
+if TYPE_CHECKING:
+    import jsonlines
 
 STDIN = "-"
 JSON_SUFFIXES = frozenset({".jsonl", ".json", ".ndjson"})
@@ -199,6 +201,8 @@ def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
     """Parse JSON lines into items; ``lines`` counts the lines it hands out in ``.lineno`` (as ``_LineCounter``
     does), so a block cut from the middle of a file (the parallel engine's batches) keeps its true line numbers.
     """
+    import jsonlines  # here, not at the top: clean's engine parses with orjson and needs it only for bad lines
+
     reader = jsonlines.Reader(lines, loads=orjson.loads)
     while True:
         try:
@@ -292,6 +296,8 @@ class RecordWriter:
     """Writes records as JSON lines with orjson through jsonlines."""
 
     def __init__(self, stream: BinaryIO) -> None:
+        import jsonlines
+
         self._writer = jsonlines.Writer(stream, dumps=orjson.dumps)
         self.count = 0
 

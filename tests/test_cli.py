@@ -180,18 +180,15 @@ def test_main_returns_exit_codes(capsys):
 
 #: What each command must NOT import to run: every command pays the CLI package's imports at start-up (each stage of
 #: a shell pipe does), so a command imports only what it runs. check/stats/explain (and rich, their renderer) load
-#: only with their own command; a single step loads only its step; clean loads the engine and its steps only.
-#: What each command must NOT import to run: every command pays the CLI package's imports at start-up (each stage of
-#: a shell pipe does), so a command imports only what it runs. check/stats/explain (and rich, their renderer) load
 #: only with their own command; a single step loads only its step (credits looks up where teasers' tail starts);
-#: clean loads the engine, the config loader and its steps.
+#: clean loads the engine, the config loader and its steps (and parses with orjson: jsonlines only for a bad line).
 _RUNNERS = ("corpus_tools.engine", "corpus_tools.config", "corpus_tools.shards")
 NOT_IMPORTED = {
     "ingest": ("corpus_tools.normalize", "corpus_tools.credits", "corpus_tools.teasers", *_RUNNERS),
     "normalize": ("corpus_tools.credits", "corpus_tools.teasers", "corpus_tools.tailindex", *_RUNNERS),
     "credits": ("corpus_tools.normalize", "ftfy", *_RUNNERS),
     "teasers": ("corpus_tools.normalize", "ftfy", *_RUNNERS),
-    "clean": ("corpus_tools.dask_engine",),
+    "clean": ("corpus_tools.dask_engine", "jsonlines"),
 }
 NEVER_IMPORTED = ("corpus_tools.check", "corpus_tools.stats", "corpus_tools.explain", "rich")
 
@@ -206,7 +203,7 @@ def test_a_command_imports_only_what_it_runs(tmp_path, command):
     code = (
         "import sys\nfrom corpus_tools.cli import main\n"
         f"code = main({args!r})\n"
-        "print(code, *sorted(m for m in sys.modules if m.startswith(('corpus_tools', 'ftfy', 'rich'))))"
+        "print(code, *sorted(m for m in sys.modules if m.startswith(('corpus_tools', 'ftfy', 'rich', 'jsonlines'))))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     exit_code, *modules = result.stdout.split()
