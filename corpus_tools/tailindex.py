@@ -125,7 +125,7 @@ _PLAIN_ASCII = bytes(c for c in range(0x80) if chr(c) not in _OTHER_SPACE)
 _KEY_TABLE = bytes(
     c if c >= 0x80 or c == 0x0A else ord(chr(c).lower()) if chr(c).isalnum() else 0x20 for c in range(256)
 )
-#: U+2000..U+203F: UTF-8 E2 80 xx. None is a word character, so each becomes a space (checked at import below).
+#: U+2000..U+203F (UTF-8 E2 80 xx) hold no word character (a test checks it), so each is a separator in a key.
 _PUNCTUATION_LEAD = b"\xe2\x80"
 # character -> (NFKC leaves it alone in any context, bytes it becomes in a key or None when it stays itself)
 _CHARS: dict[str, tuple[bool, bytes | None]] = {}
@@ -199,7 +199,8 @@ def _line_keys(lines: list[bytes]) -> list[bytes]:
             if replacement is not None:
                 key = key.replace(_utf8(char), replacement)
         if punctuation:
-            # E2 80 starts only these characters: drop it and the byte after it, and put a space there.
+            # E2 80 starts only these characters (a replacement above is word characters and spaces, none of
+            # them): drop it and the byte after it, and put a space there.
             parts = key.split(_PUNCTUATION_LEAD)
             parts[1:] = map(_AFTER_FIRST, parts[1:])
             # The spaces next to them belong to the same run of separators: strip them here, keep one space.
