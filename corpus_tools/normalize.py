@@ -367,6 +367,9 @@ def _not_nfc_inert() -> re.Pattern[str]:
     return re.compile("[^" + "".join(f"{_escape(lo)}-{_escape(hi)}" for lo, hi in ranges) + "]")
 
 
+# A "\r" that does not start a "\r\n" (the engine skips ahead to each "\r", rare in any text).
+_LONE_CR = re.compile(b"\r(?!\n)").search
+
 # Printable ASCII and "\n": the bytes no ftfy fixer and no spacing fix looks at on their own.
 _PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 
@@ -422,16 +425,18 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
     rest = data.translate(None, _PLAIN_ASCII)  # _unusual_of(data), inline: this runs for every document
     unusual = rest.decode("utf-8", "surrogatepass") if rest else ""
     # "\r" in the short `unusual` first: a two-character search of the whole text costs as much as a class scan.
-    if "\r" in unusual and len(text) <= MAX_DECODE_LENGTH and text.count("\r") == text.count("\r\n") > 0:
+    if "\r" in unusual and len(text) <= MAX_DECODE_LENGTH and not _LONE_CR(data):
         # Windows line breaks would send every line through ftfy. A "\r" just before the "\n" that ends a
         # segment changes no other fixer's decision (is_bad, the encodings and the entity pattern treat it like
         # the "\n" after it, and it composes with nothing), so fixing them up front gives what fix_text gives;
         # the differential test checks it. Not when a lone "\r" is about ("\r\r\n" is two breaks to ftfy), nor for
-        # texts whose lines fix_text would cut mid-way. Every "\r" goes, so `unusual` just loses them too.
-        counts["line_breaks"] += text.count("\r\n")
-        text = text.replace("\r\n", "\n")
+        # texts whose lines fix_text would cut mid-way. Every "\r" is the start of a "\r\n", so replacing "\r\n"
+        # with "\n" is deleting every "\r", which one-character searches do at memory speed ("\r" and "\n" are
+        # one byte each in UTF-8, and in no other sequence).
+        counts["line_breaks"] += data.count(b"\r")
+        text = text.replace("\r", "")
         unusual = unusual.replace("\r", "")
-        data = data.replace(b"\r\n", b"\n")  # "\r" and "\n" are one byte each in UTF-8, and in no other sequence
+        data = data.replace(b"\r", b"")
     if not text or _document_is_clean(text, unusual, plan):
         return text, unusual, True, data
     out: list[str] = []

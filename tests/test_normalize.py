@@ -433,6 +433,20 @@ EDGE_TEXTS = st.one_of(
 )
 
 
+@settings(max_examples=150)
+@given(st.integers(0, 2**64 - 1))
+def test_windows_line_breaks_are_fixed_as_ftfy_fixes_them(seed: int) -> None:
+    # normalize deletes the "\r" of every "\r\n" up front when no lone "\r" is about, and counts them.
+    rng = random.Random(seed)
+    for _ in range(4):
+        text = _edge_text(rng.getrandbits(64))
+        for doc in (text, text.replace("\n", "\r\n"), text.replace("\r", "") + "\r\n", "\r\n" + text):
+            out, counts = repair_unicode(doc)
+            assert out == fix_text(doc), doc
+            if not re.search("\r(?!\n)|[\u2028\u2029\x85]", doc):
+                assert counts["line_breaks"] == doc.count("\r\n"), doc
+
+
 def reference_spacing(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
     """fix_spacing written out as the plain substitutions its docstring describes, each over the whole text."""
     counts = dict.fromkeys(("spaces", "space_runs", "line_spaces", "blank_lines", "double_periods", "double_dashes"), 0)
