@@ -171,8 +171,16 @@ def batch_items(batch: Batch, text_field: str) -> Iterator[Item]:
 
 
 def _json_items(batch: LinesBatch) -> Iterator[Item]:
-    """The fast path: orjson straight on each line's bytes. A line it refuses goes through the reader the single
-    commands use (:func:`corpus_tools.io.json_line_items`), so its reason and line number are theirs exactly."""
+    """The items of a block of JSON lines (see :func:`_json_entries`)."""
+    source = batch.source
+    for entry in _json_entries(batch):
+        yield entry if isinstance(entry, Item) else Item(source, entry[0], entry[1])
+
+
+def _json_entries(batch: LinesBatch) -> Iterator[tuple[int, Any] | Item]:
+    """The fast path: orjson straight on each line's bytes, giving ``(line number, value)``. A line it refuses goes
+    through the reader the single commands use (:func:`corpus_tools.io.json_line_items`), which gives an
+    :class:`Item`, so its reason and line number are theirs exactly."""
     source = batch.source
     line_number = batch.first_line - 1
     loads = orjson.loads
@@ -187,7 +195,7 @@ def _json_items(batch: LinesBatch) -> Iterator[Item]:
         except orjson.JSONDecodeError:
             yield from json_line_items(_Lines(line, line_number), source)
             continue
-        yield Item(source, line_number, value)
+        yield line_number, value
 
 
 # The bytes bytes.strip() removes, and b"" (an empty last line): what a blank line can start with.
@@ -234,16 +242,24 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
     """Parse, process and encode one batch. Pure: the same batch gives the same result on any engine."""
     result = BatchResult(bytes_in=batch.size)
     lines: list[bytes] = []  # the encoded records since the last reject
-    for item in batch_items(batch, pipeline.text_field):
-        reason = item.error
+    # JSON lines come as (line number, value): an Item is made only for a reject (it costs as much as a step's
+    # cheapest work on a document).
+    entries = _json_entries(batch) if isinstance(batch, LinesBatch) else batch_items(batch, pipeline.text_field)
+    for entry in entries:
+        if type(entry) is tuple:
+            item, value, reason = None, entry[1], None
+        else:
+            item, value, reason = entry, entry.record, entry.error
         if reason is None:
             try:
-                record = pipeline.process(item.record)
+                record = pipeline.process(value)
                 lines.append(encode(record))
                 count_record(record, result.counts)
                 continue
             except RecordError as exc:
                 reason = exc.reason
+        if item is None:
+            item = Item(batch.source, entry[0], value)  # type: ignore[union-attr,index]
         _close_block(result, lines)
         result.outputs.append(Rejected(item, reason))
     _close_block(result, lines)
