@@ -15,6 +15,7 @@ import collections
 import concurrent.futures
 import concurrent.futures.process
 import contextlib
+import dataclasses
 import importlib
 import io
 import multiprocessing
@@ -30,7 +31,9 @@ import zstandard
 
 from corpus_tools.errors import ConfigError, CorpusError, InputError, RecordError
 from corpus_tools.io import (
+    GZIP_MAGIC,
     STDIN,
+    ZSTD_MAGIC,
     Item,
     document_item,
     expand_inputs,
@@ -75,7 +78,31 @@ class DocumentsBatch:
         return sum(len(data) for _, data in self.documents)
 
 
-Batch = LinesBatch | DocumentsBatch
+@dataclass(frozen=True, slots=True)
+class RangeBatch:
+    """Whole lines of a plain (uncompressed) file: its bytes ``start`` to ``end``, read by the worker itself, so the
+    main process of a local pool neither reads nor ships them. Their lines are numbered from 1 where they start:
+    the main process, which sees results in order, adds the lines before them (:attr:`BatchResult.lines`)."""
+
+    source: str
+    start: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    def read(self) -> LinesBatch:
+        try:
+            with open(self.source, "rb") as stream:
+                stream.seek(self.start)
+                data = stream.read(self.end - self.start)
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", self.source) from None
+        return LinesBatch(self.source, 1, data)
+
+
+Batch = LinesBatch | DocumentsBatch | RangeBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +126,9 @@ class BatchResult:
     block_records: list[int] = field(default_factory=list)
     bytes_in: int = 0
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
+    #: For a :class:`RangeBatch`: its file and how many lines it held; its rejects' lines count from its start.
+    source: str | None = None
+    lines: int | None = None
 
     @property
     def records(self) -> int:
@@ -107,12 +137,18 @@ class BatchResult:
 
 
 def batches(
-    paths: Sequence[str], *, batch_bytes: int = BATCH_BYTES, batch_documents: int = BATCH_DOCUMENTS
+    paths: Sequence[str],
+    *,
+    batch_bytes: int = BATCH_BYTES,
+    batch_documents: int = BATCH_DOCUMENTS,
+    ranges: bool = False,
 ) -> Iterator[Batch]:
     """Cut the inputs into batches, in input order (the order :func:`corpus_tools.io.read_items` reads them).
 
     JSON lines (files or stdin) are cut into blocks of about ``batch_bytes`` at line boundaries, so a single
-    huge file still spreads over every worker; text documents are grouped. Nothing is parsed here.
+    huge file still spreads over every worker; text documents are grouped. Nothing is parsed here. With
+    ``ranges`` (workers that share this machine's files), a plain JSON-lines file is cut into byte ranges that
+    the workers read themselves: this process reads only a few bytes around each cut.
     """
     pending: list[tuple[str, bytes]] = []
     pending_bytes = 0
@@ -121,7 +157,10 @@ def batches(
             if pending:
                 yield DocumentsBatch(tuple(pending))
                 pending, pending_bytes = [], 0
-            yield from _line_blocks(path, batch_bytes)
+            if ranges and _plain_file(path):
+                yield from _line_ranges(path, batch_bytes)
+            else:
+                yield from _line_blocks(path, batch_bytes)
             continue
         data = read_document_bytes(path)
         pending.append((path, data))
@@ -161,8 +200,42 @@ def _line_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:
             stream.close()
 
 
+def _plain_file(path: str) -> bool:
+    """A regular file that is not gzip or zstd compressed (so byte offsets are offsets into its lines)."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(4)
+        return os.path.isfile(path) and not head.startswith(GZIP_MAGIC) and not head.startswith(ZSTD_MAGIC)
+    except OSError:
+        return False  # the ordinary reader reports it
+
+
+def _line_ranges(path: str, batch_bytes: int) -> Iterator[RangeBatch]:
+    """Byte ranges of whole lines of ``path``, each ending at the first line end at or after ``batch_bytes``."""
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        start = 0
+        while start < size:
+            end = size
+            if start + batch_bytes < size:
+                stream.seek(start + batch_bytes - 1)
+                while True:  # to the end of the line that holds the byte before the cut
+                    chunk = stream.read(1 << 16)
+                    if not chunk:
+                        break
+                    at = chunk.find(b"\n")
+                    if at >= 0:
+                        end = stream.tell() - len(chunk) + at + 1
+                        break
+            yield RangeBatch(path, start, end)
+            start = end
+
+
 def batch_items(batch: Batch, text_field: str) -> Iterator[Item]:
-    """The items of one batch, exactly as :func:`corpus_tools.io.read_items` yields them from the whole input."""
+    """The items of one batch, exactly as :func:`corpus_tools.io.read_items` yields them from the whole input (for a
+    :class:`RangeBatch`, with lines numbered from its start)."""
+    if isinstance(batch, RangeBatch):
+        batch = batch.read()
     if isinstance(batch, DocumentsBatch):
         for path, data in batch.documents:
             yield document_item(path, data, text_field)
@@ -241,6 +314,10 @@ def count_record(record: dict[str, Any], counts: collections.Counter[str]) -> No
 def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
     """Parse, process and encode one batch. Pure: the same batch gives the same result on any engine."""
     result = BatchResult(bytes_in=batch.size)
+    if isinstance(batch, RangeBatch):
+        batch = batch.read()
+        result.source = batch.source
+        result.lines = batch.data.count(b"\n")  # every range but a file's last ends with a line end
     lines: list[bytes] = []  # the encoded records since the last reject
     # JSON lines come as (line number, value): an Item is made only for a reject (it costs as much as a step's
     # cheapest work on a document).
@@ -287,7 +364,11 @@ def batch_texts(batch: Batch, text_field: str) -> list[str]:
 
 
 class Engine(Protocol):
-    """Runs a function over batches and yields the results in the order of the batches."""
+    """Runs a function over batches and yields the results in the order of the batches.
+
+    An engine whose workers share this machine's files may say so with ``reads_files = True``: plain JSON-lines
+    inputs are then cut into byte ranges the workers read themselves (:class:`RangeBatch`).
+    """
 
     def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]: ...
 
@@ -333,6 +414,11 @@ class LocalEngine:
         self.jobs = max(1, jobs or default_jobs())
         self.window = self.jobs * window_per_job
         self._pools: list[concurrent.futures.ProcessPoolExecutor] = []
+
+    @property
+    def reads_files(self) -> bool:
+        """Workers that read their own byte ranges of the inputs: processes on this machine (see RangeBatch)."""
+        return self.jobs > 1
 
     def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]:
         if self.jobs == 1:
@@ -471,7 +557,15 @@ def run_pipeline(
     stats = CorpusStats()
     write_lines = getattr(sink, "write_lines", None) or _line_by_line(sink)
     started = time.perf_counter()
-    for result in engine.map(process_batch, pipeline, batches(paths, batch_bytes=batch_bytes)):
+    ranges = getattr(engine, "reads_files", False)
+    lines_before: dict[str, int] = {}  # per file: the lines of the range batches done so far
+    for result in engine.map(process_batch, pipeline, batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
+        if result.lines is not None:
+            assert result.source is not None
+            base = lines_before.get(result.source, 0)
+            lines_before[result.source] = base + result.lines
+            if base:
+                _renumber(result, base)
         records = iter(result.block_records)
         for output in result.outputs:
             if isinstance(output, bytes):
@@ -488,6 +582,14 @@ def run_pipeline(
             progress.advance(result.records, result.bytes_in)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _renumber(result: BatchResult, base: int) -> None:
+    """Make the line numbers of a range batch's rejects count from the start of its file."""
+    for k, output in enumerate(result.outputs):
+        if isinstance(output, Rejected) and output.item.line is not None:
+            item = dataclasses.replace(output.item, line=output.item.line + base)
+            result.outputs[k] = Rejected(item, output.reason)
 
 
 def _line_by_line(sink: Sink) -> Callable[[bytes, int], None]:
@@ -529,7 +631,8 @@ def build_index(
 
     engine = engine or LocalEngine(1)
     index = TailIndex()
-    for part, nbytes in engine.map(_index_batch, prefix, batches(paths, batch_bytes=batch_bytes)):
+    ranges = getattr(engine, "reads_files", False)
+    for part, nbytes in engine.map(_index_batch, prefix, batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
         before = index.documents
         index.merge(part)
         if progress is not None:

@@ -22,6 +22,7 @@ from corpus_tools.engine import (
     DocumentsBatch,
     LinesBatch,
     LocalEngine,
+    RangeBatch,
     StreamSink,
     _start_context,
     batch_items,
@@ -320,3 +321,46 @@ def test_a_sink_with_only_write_line_gets_every_line_in_order(tmp_path: Path) ->
     )
     assert b"".join(one_by_one.lines) == stream.getvalue()
     assert (stats.read, stats.written, stats.rejected) == (9, 6, 3)
+
+
+class InlineRanges:
+    """Runs batches inline but, like a local pool, has workers read their own byte ranges of the inputs."""
+
+    reads_files = True
+
+    def map(self, fn, shared, items):
+        return (fn(shared, item) for item in items)
+
+    def close(self) -> None:
+        pass
+
+
+@given(st.lists(LINES, max_size=25), st.integers(1, 64), st.booleans())
+def test_range_batches_give_the_same_records_rejects_and_lines(lines, batch_bytes, final_newline) -> None:
+    data = b"\n".join(lines) + (b"\n" if final_newline else b"")
+    with tempfile.NamedTemporaryFile(suffix=".jsonl") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        cut = list(batches([tmp.name], batch_bytes=batch_bytes, ranges=True))
+        assert all(isinstance(b, RangeBatch) for b in cut) and sum(b.size for b in cut) == len(data)
+        results = []
+        for engine in (LocalEngine(1), InlineRanges()):
+            out, rejected = io.BytesIO(), io.BytesIO()
+            stats = run_pipeline(
+                [tmp.name],
+                PIPELINE,
+                StreamSink(out),
+                engine=engine,
+                on_error=OnError.skip,
+                rejects=Rejects(rejected),
+                batch_bytes=batch_bytes,
+            )
+            results.append((out.getvalue(), rejected.getvalue(), stats.read, stats.written, stats.first_rejects))
+        assert results[0] == results[1]
+
+
+def test_compressed_and_piped_inputs_are_not_cut_into_ranges(tmp_path: Path) -> None:
+    packed = tmp_path / "in.jsonl.gz"
+    with gzip.open(packed, "wb") as stream:
+        stream.write(b'{"text": "a"}\n' * 10)
+    assert all(isinstance(b, LinesBatch) for b in batches([str(packed)], batch_bytes=16, ranges=True))
