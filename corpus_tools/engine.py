@@ -16,6 +16,7 @@ import concurrent.futures
 import concurrent.futures.process
 import contextlib
 import dataclasses
+import gc
 import importlib
 import io
 import multiprocessing
@@ -423,23 +424,36 @@ class LocalEngine:
     def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]:
         if self.jobs == 1:
             return (fn(shared, item) for item in items)
+        context = _start_context()
         pool = concurrent.futures.ProcessPoolExecutor(
-            self.jobs, mp_context=_start_context(), initializer=_set_shared, initargs=(shared,)
+            self.jobs, mp_context=context, initializer=_set_shared, initargs=(shared,)
         )
         self._pools.append(pool)
         return self._until_done(
-            pool, _worker_deaths(ordered(lambda item: pool.submit(_call_shared, fn, item), items, self.window))
+            pool,
+            _worker_deaths(ordered(lambda item: pool.submit(_call_shared, fn, item), items, self.window)),
+            frozen=context.get_start_method() == "fork",
         )
 
-    def _until_done(self, pool: concurrent.futures.ProcessPoolExecutor, results: Iterator[Any]) -> Iterator[Any]:
+    def _until_done(
+        self, pool: concurrent.futures.ProcessPoolExecutor, results: Iterator[Any], *, frozen: bool
+    ) -> Iterator[Any]:
         """Yield ``results``, then shut ``pool`` down: a pool left running keeps its manager thread alive, and the
-        next ``map`` (clean's main pass after the index pass) could then no longer fork (see _start_context)."""
+        next ``map`` (clean's main pass after the index pass) could then no longer fork (see _start_context).
+
+        ``frozen``: while forked workers start, the objects this process holds are out of the garbage collector's
+        sight (gc.freeze), so a worker's collections do not write to, and so copy, the pages it shares with us.
+        """
+        if frozen:
+            gc.freeze()
         try:
             yield from results
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             if pool in self._pools:
                 self._pools.remove(pool)
+            if frozen:
+                gc.unfreeze()
 
     def close(self) -> None:
         for pool in self._pools:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
 import os
@@ -364,3 +365,15 @@ def test_compressed_and_piped_inputs_are_not_cut_into_ranges(tmp_path: Path) -> 
     with gzip.open(packed, "wb") as stream:
         stream.write(b'{"text": "a"}\n' * 10)
     assert all(isinstance(b, LinesBatch) for b in batches([str(packed)], batch_bytes=16, ranges=True))
+
+
+def test_a_forking_pool_freezes_the_collector_while_it_runs_and_thaws_after(tmp_path: Path) -> None:
+    # Workers forked from a frozen heap do not copy the pages they share with us when they collect garbage; a pool
+    # that does not fork (other threads running) has nothing to freeze for.
+    forks = _start_context().get_start_method() == "fork"
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"text": "a"}\n' * 50)
+    engine = LocalEngine(2)
+    seen = [gc.get_freeze_count() for _ in engine.map(process_batch, PIPELINE, batches([str(path)], batch_bytes=64))]
+    assert len(seen) > 1 and all((n > 0) == forks for n in seen)
+    assert gc.get_freeze_count() == 0
