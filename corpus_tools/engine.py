@@ -127,9 +127,10 @@ class BatchResult:
     block_records: list[int] = field(default_factory=list)
     bytes_in: int = 0
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
-    #: For a :class:`RangeBatch`: its file and how many lines it held; its rejects' lines count from its start.
-    source: str | None = None
+    #: For a :class:`RangeBatch`: how many lines it held (its rejects' lines count from its start) and whether it
+    #: starts its file (the same file given twice is read twice, and counted from 1 each time).
     lines: int | None = None
+    starts_file: bool = False
 
     @property
     def records(self) -> int:
@@ -316,8 +317,8 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
     """Parse, process and encode one batch. Pure: the same batch gives the same result on any engine."""
     result = BatchResult(bytes_in=batch.size)
     if isinstance(batch, RangeBatch):
+        result.starts_file = batch.start == 0
         batch = batch.read()
-        result.source = batch.source
         result.lines = batch.data.count(b"\n")  # every range but a file's last ends with a line end
     lines: list[bytes] = []  # the encoded records since the last reject
     # JSON lines come as (line number, value): an Item is made only for a reject (it costs as much as a step's
@@ -572,14 +573,14 @@ def run_pipeline(
     write_lines = getattr(sink, "write_lines", None) or _line_by_line(sink)
     started = time.perf_counter()
     ranges = getattr(engine, "reads_files", False)
-    lines_before: dict[str, int] = {}  # per file: the lines of the range batches done so far
+    lines_before = 0  # the lines of the earlier range batches of the file being read
     for result in engine.map(process_batch, pipeline, batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
         if result.lines is not None:
-            assert result.source is not None
-            base = lines_before.get(result.source, 0)
-            lines_before[result.source] = base + result.lines
-            if base:
-                _renumber(result, base)
+            if result.starts_file:
+                lines_before = 0
+            if lines_before:
+                _renumber(result, lines_before)
+            lines_before += result.lines
         records = iter(result.block_records)
         for output in result.outputs:
             if isinstance(output, bytes):

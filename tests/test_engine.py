@@ -348,7 +348,7 @@ def test_range_batches_give_the_same_records_rejects_and_lines(lines, batch_byte
         for engine in (LocalEngine(1), InlineRanges()):
             out, rejected = io.BytesIO(), io.BytesIO()
             stats = run_pipeline(
-                [tmp.name],
+                [tmp.name, tmp.name],  # twice: the second reading is numbered from line 1 again
                 PIPELINE,
                 StreamSink(out),
                 engine=engine,
