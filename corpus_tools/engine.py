@@ -159,7 +159,7 @@ def batches(
             if pending:
                 yield DocumentsBatch(tuple(pending))
                 pending, pending_bytes = [], 0
-            if ranges and _plain_file(path):
+            if ranges and path != STDIN and _plain_file(path):
                 yield from _line_ranges(path, batch_bytes)
             else:
                 yield from _line_blocks(path, batch_bytes)

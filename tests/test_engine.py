@@ -360,11 +360,17 @@ def test_range_batches_give_the_same_records_rejects_and_lines(lines, batch_byte
         assert results[0] == results[1]
 
 
-def test_compressed_and_piped_inputs_are_not_cut_into_ranges(tmp_path: Path) -> None:
+def test_compressed_and_piped_inputs_are_not_cut_into_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     packed = tmp_path / "in.jsonl.gz"
     with gzip.open(packed, "wb") as stream:
         stream.write(b'{"text": "a"}\n' * 10)
     assert all(isinstance(b, LinesBatch) for b in batches([str(packed)], batch_bytes=16, ranges=True))
+    # "-" is stdin, even with a file called "-" in the working directory.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_bytes(b'{"text": "file"}\n')
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"text": "stdin"}\n')))
+    (batch,) = batches(["-"], ranges=True)
+    assert isinstance(batch, LinesBatch) and batch.data == b'{"text": "stdin"}\n'
 
 
 def test_a_forking_pool_freezes_the_collector_while_it_runs_and_thaws_after(tmp_path: Path) -> None:
