@@ -287,13 +287,14 @@ class TailIndex:
             return out
         # Only " " separates words here: a line has at most (spaces + 1) words, exactly that many when no space
         # starts or ends it or follows another.
-        rest = list(rest)
+        # A line of fewer than 2 * low - 1 bytes holds fewer than low words (a word is at least one byte, and a space
+        # separates two): only the longer ones have their spaces counted.
+        shortest = 2 * low - 1
+        rest = [line for line in rest if len(line) >= shortest]
         spaces = list(map(bytes.count, rest, repeat(b" ")))
         least = low - 1
         for i in [i for i, n in enumerate(spaces) if n >= least]:
             line = rest[i]
-            if not line:
-                continue
             exact = spaces[i] < high and b"  " not in line and line[0] != 0x20 and line[-1] != 0x20
             if exact or words_between(_unicode(line), low, high):
                 out.append(line)
