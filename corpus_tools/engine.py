@@ -21,6 +21,7 @@ import importlib
 import io
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -114,6 +115,16 @@ class Rejected:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Spilled:
+    """A block of encoded lines a local worker left in a file (``size`` bytes at ``offset``) for the main process
+    to copy into the output in the kernel, instead of sending it back through a pipe."""
+
+    path: str
+    offset: int
+    size: int
+
+
 @dataclass(slots=True)
 class BatchResult:
     """One batch done: encoded output and rejects in input order, plus counts for the summary.
@@ -123,7 +134,7 @@ class BatchResult:
     rejects; ``block_records`` says how many records each block holds, in the same order.
     """
 
-    outputs: list[bytes | Rejected] = field(default_factory=list)
+    outputs: list[bytes | Spilled | Rejected] = field(default_factory=list)
     block_records: list[int] = field(default_factory=list)
     bytes_in: int = 0
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
@@ -345,6 +356,25 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
     return result
 
 
+def _process_and_spill(shared: tuple[Pipeline, str], batch: Batch) -> BatchResult:
+    """:func:`process_batch`, with the encoded blocks written to a file in the directory ``shared[1]`` (on a RAM
+    file system where there is one) and sent back as :class:`Spilled` references: a local worker's output then
+    crosses to the main process as one write and one in-kernel copy, not pickled through a pipe."""
+    pipeline, directory = shared
+    result = process_batch(pipeline, batch)
+    if not result.block_records:
+        return result
+    fd, path = tempfile.mkstemp(dir=directory, suffix=".jsonl")
+    offset = 0
+    with os.fdopen(fd, "wb") as stream:
+        for k, output in enumerate(result.outputs):
+            if isinstance(output, bytes):
+                stream.write(output)
+                result.outputs[k] = Spilled(path, offset, len(output))
+                offset += len(output)
+    return result
+
+
 def _close_block(result: BatchResult, lines: list[bytes]) -> None:
     if lines:
         result.outputs.append(b"".join(lines))
@@ -514,6 +544,31 @@ class StreamSink:
         self.stream.write(block)
         self.count += records
 
+    def takes_spilled(self) -> bool:
+        """Whether spilled blocks can be copied into the stream in the kernel: a buffered plain file or pipe (not a
+        compressing stream, nor an in-memory one)."""
+        if not isinstance(self.stream, io.BufferedWriter):
+            return False
+        try:
+            self.stream.fileno()
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def write_spilled(self, block: Spilled, records: int) -> None:
+        """Copy a spilled block into the stream (after what is buffered), in the kernel."""
+        self.stream.flush()
+        target = self.stream.fileno()
+        with open(block.path, "rb") as source:
+            offset, left = block.offset, block.size
+            while left:
+                sent = os.sendfile(target, source.fileno(), offset, left)
+                if sent == 0:
+                    raise OSError(f"spilled block {block.path} ended early")
+                offset += sent
+                left -= sent
+        self.count += records
+
 
 @dataclass
 class CorpusStats(RunStats):
@@ -572,31 +627,51 @@ def run_pipeline(
     stats = CorpusStats()
     write_lines = getattr(sink, "write_lines", None) or _line_by_line(sink)
     started = time.perf_counter()
+    # Workers on this machine read their own input ranges and, when the output can take it, leave their output in
+    # files that are copied in the kernel: neither crosses a pipe.
     ranges = getattr(engine, "reads_files", False)
-    lines_before = 0  # the lines of the earlier range batches of the file being read
-    for result in engine.map(process_batch, pipeline, batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
-        if result.lines is not None:
-            if result.starts_file:
-                lines_before = 0
-            if lines_before:
-                _renumber(result, lines_before)
-            lines_before += result.lines
-        records = iter(result.block_records)
-        for output in result.outputs:
-            if isinstance(output, bytes):
+    spill = ranges and getattr(sink, "takes_spilled", lambda: False)()
+    with contextlib.ExitStack() as stack:
+        fn: Callable[[Any, Batch], BatchResult] = process_batch
+        shared: Any = pipeline
+        if spill:
+            directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="corpus-tools-", dir=_SPILL_ROOT))
+            fn, shared = _process_and_spill, (pipeline, directory)
+        lines_before = 0  # the lines of the earlier range batches of the file being read
+        for result in engine.map(fn, shared, batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
+            if result.lines is not None:
+                if result.starts_file:
+                    lines_before = 0
+                if lines_before:
+                    _renumber(result, lines_before)
+                lines_before += result.lines
+            records = iter(result.block_records)
+            spilled = None
+            for output in result.outputs:
+                if isinstance(output, Rejected):
+                    stats.read += 1
+                    reject(output.item, output.reason, stats, on_error, rejects)
+                    continue
                 n = next(records)
-                write_lines(output, n)
+                if isinstance(output, Spilled):
+                    sink.write_spilled(output, n)  # type: ignore[attr-defined]
+                    spilled = output.path
+                else:
+                    write_lines(output, n)
                 stats.read += n
                 stats.written += n
-            else:
-                stats.read += 1
-                reject(output.item, output.reason, stats, on_error, rejects)
-        stats.bytes_in += result.bytes_in
-        stats.counts.update(result.counts)
-        if progress is not None:
-            progress.advance(result.records, result.bytes_in)
+            if spilled is not None:
+                os.unlink(spilled)
+            stats.bytes_in += result.bytes_in
+            stats.counts.update(result.counts)
+            if progress is not None:
+                progress.advance(result.records, result.bytes_in)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+#: Where workers leave their output for the main process: a RAM file system when the machine has one.
+_SPILL_ROOT = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def _renumber(result: BatchResult, base: int) -> None:

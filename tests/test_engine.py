@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import gzip
 import io
@@ -383,3 +384,44 @@ def test_a_forking_pool_freezes_the_collector_while_it_runs_and_thaws_after(tmp_
     seen = [gc.get_freeze_count() for _ in engine.map(process_batch, PIPELINE, batches([str(path)], batch_bytes=64))]
     assert len(seen) > 1 and all((n > 0) == forks for n in seen)
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_spilled_output_is_the_same_and_leaves_nothing_behind(
+    corpus: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail: bool
+) -> None:
+    # Local workers writing to a plain file leave their blocks in files the main process copies in the kernel;
+    # the output, rejects and counts are those of the single-command loop, and the spill directory goes away, also
+    # when the run stops at a bad record.
+    spill_root = tmp_path / "spill"
+    spill_root.mkdir()
+    monkeypatch.setattr("corpus_tools.engine._SPILL_ROOT", str(spill_root))
+    out_path, rejects = tmp_path / "out.jsonl", io.BytesIO()
+    spilled: list[bool] = []
+    original = StreamSink.write_spilled
+    monkeypatch.setattr(StreamSink, "write_spilled", lambda self, *a: spilled.append(True) or original(self, *a))
+    engine = LocalEngine(2)
+    on_error = OnError.fail if fail else OnError.skip
+    with open(out_path, "wb") as stream, contextlib.suppress(InputError):
+        sink = StreamSink(stream)
+        assert sink.takes_spilled()
+        stats = run_pipeline(
+            corpus, PIPELINE, sink, engine=engine, on_error=on_error, rejects=Rejects(rejects), batch_bytes=300
+        )
+        assert not fail, "the corpus has bad records: on_error=fail must stop"
+    engine.close()
+    assert spilled and not any(spill_root.iterdir())
+    expected_out, (read, written, rejected, expected_rejects) = sequential(corpus)
+    if fail:
+        assert expected_out.startswith(out_path.read_bytes())
+    else:
+        assert out_path.read_bytes() == expected_out and rejects.getvalue() == expected_rejects
+        assert (stats.read, stats.written, stats.rejected) == (read, written, rejected)
+
+
+def test_only_plain_buffered_streams_take_spilled_blocks(tmp_path: Path) -> None:
+    assert not StreamSink(io.BytesIO()).takes_spilled()
+    with gzip.open(tmp_path / "x.gz", "wb") as packed:
+        assert not StreamSink(packed).takes_spilled()
+    with open(tmp_path / "x.jsonl", "wb") as plain:
+        assert StreamSink(plain).takes_spilled()
