@@ -433,6 +433,32 @@ _SHARED: Any = None  # what the worker processes share (the pipeline), set once 
 def _set_shared(shared: Any) -> None:
     global _SHARED
     _SHARED = shared
+    keep_freed_memory()
+
+
+#: glibc's mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def keep_freed_memory() -> bool:
+    """Have glibc's malloc keep the memory a batch frees for the next batch (worker processes call this).
+
+    By default a block of over 128 KB (a batch's input, its encoded output) is mapped for itself and unmapped when
+    freed, and freed memory at the top of the heap is given back: each batch then faults all its memory in afresh,
+    ~150,000 page faults per 300 MB and about 8% of a worker's CPU. Blocks up to 16 MB now come from the heap, and up
+    to 128 MB of free heap is kept (a worker's own peak is a few batches, so its memory stays flat). Returns whether
+    the settings took (only with glibc; elsewhere nothing changes).
+    """
+    try:
+        if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
+            return False
+        import ctypes  # here: only workers on glibc need it
+
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, 16 << 20) and libc.mallopt(_M_TRIM_THRESHOLD, 128 << 20))
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _call_shared(fn: Callable[[Any, Batch], Any], batch: Batch) -> Any:
