@@ -16,6 +16,7 @@ import concurrent.futures
 import concurrent.futures.process
 import contextlib
 import dataclasses
+import errno
 import gc
 import importlib
 import io
@@ -557,6 +558,10 @@ class Sink(Protocol):
     def write_line(self, line: bytes) -> None: ...
 
 
+# What sendfile() says when it cannot write to a kind of descriptor.
+_NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV})
+
+
 class StreamSink:
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
@@ -588,7 +593,16 @@ class StreamSink:
         with open(block.path, "rb") as source:
             offset, left = block.offset, block.size
             while left:
-                sent = os.sendfile(target, source.fileno(), offset, left)
+                try:
+                    sent = os.sendfile(target, source.fileno(), offset, left)
+                except OSError as exc:
+                    if exc.errno not in _NO_SENDFILE:
+                        raise
+                    # This kernel cannot copy into this stream (an append-only file on an old kernel, say):
+                    # copy the rest through memory.
+                    source.seek(offset)
+                    self.stream.write(source.read(left))
+                    break
                 if sent == 0:
                     raise OSError(f"spilled block {block.path} ended early")
                 offset += sent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import gzip
 import io
@@ -27,6 +28,7 @@ from corpus_tools.engine import (
     LinesBatch,
     LocalEngine,
     RangeBatch,
+    Spilled,
     StreamSink,
     _start_context,
     batch_items,
@@ -450,3 +452,22 @@ def test_workers_keep_freed_memory_for_the_next_batch() -> None:
         assert runs["1"][1] * 10 < runs["0"][1]
     else:  # another C library: nothing is changed
         assert os.confstr("CS_GNU_LIBC_VERSION") is None or not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
+
+
+def test_a_stream_sendfile_cannot_write_to_gets_the_spilled_bytes_through_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spill = tmp_path / "spill.jsonl"
+    spill.write_bytes(b"head\n" + b'{"a":1}\n{"b":2}\n' + b"tail\n")
+
+    def refuse(*args: object) -> int:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(os, "sendfile", refuse)
+    out = tmp_path / "out.jsonl"
+    with open(out, "wb") as stream:
+        sink = StreamSink(stream)
+        sink.write_lines(b'{"x":0}\n', 1)
+        sink.write_spilled(Spilled(str(spill), 5, 16), 2)
+        sink.write_lines(b'{"y":3}\n', 1)
+    assert out.read_bytes() == b'{"x":0}\n{"a":1}\n{"b":2}\n{"y":3}\n' and sink.count == 4
