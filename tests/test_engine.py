@@ -33,6 +33,7 @@ from corpus_tools.engine import (
     _start_context,
     batch_items,
     batches,
+    keep_freed_memory,
     ordered,
     process_batch,
     run_pipeline,
@@ -432,26 +433,30 @@ def test_only_plain_buffered_streams_take_spilled_blocks(tmp_path: Path) -> None
 
 
 def test_workers_keep_freed_memory_for_the_next_batch() -> None:
-    # glibc maps each ~1 MB block afresh and gives it back when freed, so every batch faulted its memory in again;
-    # a worker's malloc is told to keep it. Counted in a fresh interpreter (the setting is per process).
+    # glibc maps a large block afresh and gives it back when freed, so every batch faulted its memory in again; a
+    # worker's malloc is told to keep it. Counted in a fresh interpreter (the setting is per process), starting from
+    # glibc's static default (blocks over 128 KB mapped on their own), which its dynamic threshold may or may not
+    # have left behind by then, so both runs start alike.
     code = (
-        "import resource, sys\nfrom corpus_tools.engine import keep_freed_memory\n"
-        "def faults(): return resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+        "import ctypes, resource, sys\nfrom corpus_tools.engine import keep_freed_memory\n"
+        "ctypes.CDLL(None).mallopt(-3, 128 * 1024)\n"
         "tuned = sys.argv[1] == '1' and keep_freed_memory()\n"
+        "def faults(): return resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
         "before = faults()\n"
         # a batch's worth of blocks of a little over 1 MB each (input, output...), made and freed 100 times
-        "for _ in range(100):\n    blocks = [bytes((1 << 20) + 4096 * k) for k in range(4)]\n    del blocks\n"
+        "for _ in range(100):\n    blocks = [b'x' * ((1 << 20) + 4096 * k) for k in range(4)]\n    del blocks\n"
         "print(int(tuned), faults() - before)\n"
     )
+    if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
+        assert not keep_freed_memory()  # another C library: nothing is changed
+        return
     runs = {}
     for tune in ("0", "1"):
         out = subprocess.run([sys.executable, "-c", code, tune], capture_output=True, text=True, check=True).stdout
-        tuned, faults = map(int, out.split())
-        runs[tune] = (tuned, faults)
-    if runs["1"][0]:  # glibc: the blocks reuse the memory freed before instead of faulting it in again
-        assert runs["1"][1] * 10 < runs["0"][1]
-    else:  # another C library: nothing is changed
-        assert os.confstr("CS_GNU_LIBC_VERSION") is None or not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
+        runs[tune] = tuple(map(int, out.split()))
+    one_batch = 4 * ((1 << 20) + 4096 * 3) // 4096  # the pages of one round of blocks
+    assert runs["1"][0] == 1 and runs["1"][1] < 3 * one_batch  # faulted in once, then reused
+    assert runs["0"][1] > 30 * one_batch  # faulted in again and again
 
 
 def test_a_stream_sendfile_cannot_write_to_gets_the_spilled_bytes_through_memory(
