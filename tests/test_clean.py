@@ -397,3 +397,27 @@ def test_shards_are_the_same_written_in_blocks_or_line_by_line(blocks, records, 
             ]
 
     assert shards(by_block=True) == shards(by_block=False)
+
+
+def test_jobs_2_into_a_closed_pipe_exits_quietly_and_leaves_no_spill(tmp_path: Path) -> None:
+    # Workers leave their output in spill files that the main process copies into stdout; when the reader goes
+    # away (head), the run stops with exit 0, no traceback, and the spill directory removed.
+    big = tmp_path / "big.jsonl"
+    big.write_text('{"text": "%s"}\n' % ("word " * 200) * 20000, encoding="utf-8")
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    code = (
+        "import sys, corpus_tools.engine as engine\n"
+        f"engine._SPILL_ROOT = {str(spill)!r}\n"
+        "from corpus_tools.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    script = tmp_path / "run.py"
+    script.write_text(code, encoding="utf-8")
+    result = run_shell(
+        f"{sys.executable} {script} clean {big} --jobs 2 --no-corpus-aware -q | head -c 100 > /dev/null; "
+        "echo ${PIPESTATUS[0]}"
+    )
+    assert result.stdout.decode().strip() == "0", result.stderr
+    assert result.stderr == b""
+    assert not any(spill.iterdir())
