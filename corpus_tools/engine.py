@@ -22,6 +22,7 @@ import importlib
 import io
 import multiprocessing
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -559,7 +560,7 @@ class Sink(Protocol):
 
 
 # What sendfile() says when it cannot write to a kind of descriptor.
-_NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV})
+_NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.ENOTSOCK})
 
 
 class StreamSink:
@@ -578,7 +579,8 @@ class StreamSink:
     def takes_spilled(self) -> bool:
         """Whether spilled blocks can be copied into the stream in the kernel: a buffered plain file or pipe (not a
         compressing stream, nor an in-memory one)."""
-        if not isinstance(self.stream, io.BufferedWriter):
+        # Linux's sendfile() writes to any descriptor; elsewhere (macOS: sockets only) blocks come back in memory.
+        if not sys.platform.startswith("linux") or not isinstance(self.stream, io.BufferedWriter):
             return False
         try:
             self.stream.fileno()

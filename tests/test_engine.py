@@ -424,8 +424,12 @@ def test_spilled_output_is_the_same_and_leaves_nothing_behind(
         assert (stats.read, stats.written, stats.rejected) == (read, written, rejected)
 
 
-def test_only_plain_buffered_streams_take_spilled_blocks(tmp_path: Path) -> None:
+def test_only_plain_buffered_streams_take_spilled_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert not StreamSink(io.BytesIO()).takes_spilled()
+    with open(tmp_path / "y.jsonl", "wb") as plain:
+        monkeypatch.setattr(sys, "platform", "darwin")  # sendfile() there writes to sockets only
+        assert not StreamSink(plain).takes_spilled()
+        monkeypatch.undo()
     with gzip.open(tmp_path / "x.gz", "wb") as packed:
         assert not StreamSink(packed).takes_spilled()
     with open(tmp_path / "x.jsonl", "wb") as plain:
