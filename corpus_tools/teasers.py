@@ -107,8 +107,7 @@ _OPEN_ENDING = regex.compile(r"[:：\p{Pe}\p{Pf}\"'»›」』】〉》）\]]\s*
 # A subhead starts with a capital, a digit or a CJK character, and is not a list item ("1. ", "- ", "• ").
 _HEADING_START = regex.compile(r"^[\p{Lu}\p{Lt}\p{N}\p{Lo}]")
 _LIST_ITEM = regex.compile(r"^(?:\p{N}{1,3}[.)]\s|[-–—*•·▪●◦]\s?)")
-_HEADING_END = regex.compile(r"[,;:、，；：]\s*$")
-# What _HEADING_END looks for as the last character of a stripped line.
+# A heading does not end on a comma, semicolon or colon (CJK forms included): the last character of a stripped line.
 _HEADING_END_CHARS = frozenset(",;:、，；：")
 
 # Stand-in shapes for credit lines while ``corpus_tools.credits`` is absent (kept for a partial install).

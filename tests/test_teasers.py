@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import regex
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -735,6 +736,10 @@ _EDGE_PIECES = [
 ]
 
 
+# The pattern is_heading's last-character test replaces.
+_PLAIN_HEADING_END = regex.compile(r"[,;:、，；：]\s*$")
+
+
 def _plain_is_truncated(paragraph: str) -> bool:
     text = paragraph.rstrip()
     return bool(text) and not ends_sentence(text) and teasers_module._OPEN_ENDING.search(text[-4:]) is None
@@ -744,7 +749,7 @@ def _plain_is_heading(paragraph: str) -> bool:
     text = paragraph.strip()
     if not text:
         return False
-    if ends_sentence(text) or teasers_module._HEADING_END.search(text) or teasers_module._OPEN_ENDING.search(text[-4:]):
+    if ends_sentence(text) or _PLAIN_HEADING_END.search(text) or teasers_module._OPEN_ENDING.search(text[-4:]):
         return False
     if not teasers_module._HEADING_START.match(text) or teasers_module._LIST_ITEM.match(text):
         return False
