@@ -311,6 +311,17 @@ def run_clean(args: argparse.Namespace) -> int:
     two_wall, two_cpu = min(two for _, two in runs)
     aware_wall, aware_cpu = _clean(path, 1)
     startup_wall, startup_cpu = min(_clean(empty, 1) for _ in range(3))
+    # Where the time goes, with the real command: every step off (start-up, reading, orjson, the engine), then each
+    # step alone. And the floor of this design: that plus only the whole-text passes the steps make over a document
+    # that needs nothing (encode it, keep its non-ASCII remainder, test it for pairs, split it into lines, search it
+    # for a translator credit), with no decision taken; measured in this process, orjson included, like the limit.
+    steps_off = ("--no-normalize", "--no-credits", "--no-teasers")
+    off_cpu = min(_clean(path, 1, "--no-corpus-aware", *steps_off)[1] for _ in range(2))
+    alone = {
+        step: _clean(path, 1, "--no-corpus-aware", *(flag for flag in steps_off if flag != f"--no-{step}"))[1]
+        for step in ("normalize", "credits", "teasers")
+    }
+    passes_s = measure(read_lines(path), _whole_text_passes(), 2)
 
     print(f"{'':44}  {'CPU s':>8}  {'MB/s/core':>10}")
     rows = [
@@ -337,6 +348,23 @@ def run_clean(args: argparse.Namespace) -> int:
         f"of which start-up (clean on an empty file): {startup_cpu:.2f} CPU s, {startup_wall:.2f} s wall; "
         f"without it clean --jobs 1 is {(one_cpu - startup_cpu) / io_s:.1f}x the I/O limit, "
         f"--jobs 2 {(one_wall - startup_wall) / (two_wall - startup_wall):.2f}x --jobs 1"
+    )
+    documents = len(read_lines(path))
+    floor = off_cpu + (passes_s - io_s)
+
+    def per_document(seconds: float) -> str:
+        return f"{seconds / documents * 1e6:.0f} µs/doc"
+
+    print(
+        f"every step off (start-up, reading, orjson, engine): {off_cpu:.2f} CPU s, {off_cpu / io_s:.1f}x the I/O "
+        "limit; each step alone adds: "
+        + ", ".join(f"{step} {per_document(cpu - off_cpu)}" for step, cpu in alone.items())
+        + " (teasers alone also splits and walks the tail that credits hands it in the pipeline)"
+    )
+    print(
+        f"floor of this design (steps off + the steps' whole-text passes, no decisions): {floor:.2f} CPU s, "
+        f"{floor / io_s:.1f}x the I/O limit; the steps' decisions take {per_document(one_cpu - floor)} now, "
+        f"6x the I/O limit leaves them {per_document(6 * io_s - floor)}"
     )
     print(f"the machine itself, 2 plain Python loops in parallel vs one after the other: {capacity:.2f}x")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} cores)")
@@ -375,6 +403,23 @@ def _measure_json(lines: list[bytes], process: Callable[[dict[str, Any]], Any]) 
         for line in lines:
             sink.write(json.dumps(process(json.loads(line)), ensure_ascii=False) + "\n")
         return time.process_time() - start
+
+
+def _whole_text_passes() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The passes over the whole text that normalize, credits and teasers make on a document that needs nothing,
+    with the steps' own primitives, and no decision taken."""
+    from corpus_tools.normalize import _PLAIN_ASCII, _pairs
+
+    def passes(record: dict[str, Any]) -> dict[str, Any]:
+        text = record["text"]
+        data = text.encode("utf-8", "surrogatepass")  # normalize: the Unicode check ...
+        data.translate(None, _PLAIN_ASCII).decode("utf-8", "surrogatepass")  # ... on the non-ASCII remainder
+        _pairs(data)  # normalize: the spacing check
+        text.split("\n")  # credits and teasers: the lines
+        text.find("ranslat")  # credits: the translator credit search
+        return record
+
+    return passes
 
 
 def _met(ok: bool) -> str:
