@@ -30,6 +30,23 @@ class InputError(CorpusError):
         return f"{where}: {self.reason}" if where else self.reason
 
 
+class OutputError(CorpusError):
+    """An output that cannot be written (a directory, a missing folder, no permission, a full disk): exit code 2.
+
+    One line, ``PATH: reason``, like :class:`InputError`; ``path`` is the output path as the user gave it.
+    """
+
+    exit_code = 2
+
+    def __init__(self, reason: str, path: str | None = None) -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}" if self.path else self.reason
+
+
 class RecordError(ValueError):
     """One record cannot be processed; the reason is a short, stable string (also the rejects' reason)."""
 

@@ -1,22 +1,28 @@
 """All file and stream I/O lives here: steps only ever see records.
 
 Reading: ``.txt`` (or any non-JSON file) is one document; ``.jsonl``/``.json``/``.ndjson`` are JSON lines;
-either may be gzip- or zstd-compressed (detected from the magic bytes, so a misnamed file still reads).
-Directories are walked recursively in sorted order, globs are expanded, ``-`` is stdin.
+either may be gzip- or zstd-compressed (detected from the magic bytes, so a misnamed file still reads); a
+compressed file that ends early is an error, never a silently shorter input.
+Directories are walked recursively in sorted order (symlinked folders followed, loops skipped), globs are expanded,
+``-`` is stdin.
 Writing: stdout, or a path written to a temporary file beside it and renamed into place at the end, with
-compression chosen from the suffix. JSON goes through ``jsonlines`` with orjson's ``loads``/``dumps``.
+compression chosen from the suffix (see :func:`open_output` for symlinks, devices, FIFOs and file modes).
+JSON goes through ``jsonlines`` with orjson's ``loads``/``dumps``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import gzip
 import io
 import os
 import re
+import secrets
+import socket
+import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +31,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 import zstandard
 
-from corpus_tools.errors import InputError, RecordError
+from corpus_tools.errors import InputError, OutputError, RecordError
 from corpus_tools.ingest import document_record
 from corpus_tools.records import Record
 
@@ -47,7 +53,8 @@ class Item:
     """One input record, or the reason it could not be read, with where it came from.
 
     ``line`` is the 1-based line of a JSON-lines input, ``None`` for a whole-file document.
-    ``raw`` keeps the undecodable input line (for the rejects stream) when ``record`` is ``None``.
+    ``raw`` keeps the undecodable input line (for the rejects stream) when ``record`` is ``None``; when the line
+    is not valid UTF-8, ``raw`` shows the bad bytes as U+FFFD and ``raw_bytes`` keeps the line's exact bytes.
     """
 
     source: str
@@ -55,6 +62,7 @@ class Item:
     record: Any = None
     error: str | None = None
     raw: str | None = None
+    raw_bytes: bytes | None = None
 
     @property
     def where(self) -> str:
@@ -96,14 +104,52 @@ def expand_inputs(paths: Sequence[str]) -> list[str]:
 def _walk(directory: str) -> list[str]:
     """Every non-hidden data file below ``directory``, in a stable sorted order.
 
+    A folder's files come first (sorted by name), then each subfolder's in name order, as ``os.walk`` lists them.
+    Symlinked subfolders are followed like symlinked files; a link back to a folder that contains it (a loop) is
+    skipped with a one-line warning on stderr: its files are being read already, so nothing is lost, and
+    following it would never end. A folder that cannot be listed is an :class:`InputError`, not a silent gap.
+
     The manifests ``clean`` writes (``manifest.json``, ``OUT.manifest.json``) describe a corpus rather than hold
     records, so a folder written by ``clean -o DIR/`` reads back as its shards. Named explicitly, they still read.
     """
     found: list[str] = []
-    for root, dirs, names in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, n) for n in sorted(names) if not n.startswith(".") and not _is_manifest(n))
+    # Depth first with an explicit stack (no recursion limit); each folder carries the (device, inode) of the
+    # folders it is in, which is what a loop returns to.
+    stack: list[tuple[str, frozenset[tuple[int, int]]]] = [(directory, frozenset({_folder_key(directory)}))]
+    while stack:
+        folder, ancestors = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError as exc:
+            raise InputError(f"cannot read folder: {_os_reason(exc)}", folder) from None
+        subfolders: list[tuple[str, frozenset[tuple[int, int]]]] = []
+        for entry in entries:
+            if not _is_folder(entry):
+                if not _is_manifest(entry.name):
+                    found.append(entry.path)
+                continue
+            key = _folder_key(entry.path)
+            if key in ancestors:
+                print(
+                    f"warning: {printable(entry.path)}: skipped, a link to a folder it is in (a loop)", file=sys.stderr
+                )
+                continue
+            subfolders.append((entry.path, ancestors | {key}))
+        stack.extend(reversed(subfolders))
     return found
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows symlinks: a linked folder is walked too
+    except OSError:
+        return False  # a dangling or unreadable link is listed as a file, and reading it reports the problem
+
+
+def _folder_key(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
 
 
 def _is_manifest(name: str) -> bool:
@@ -127,7 +173,12 @@ def document_id(path: str) -> str:
 
 
 def open_binary(path: str) -> BinaryIO:
-    """Open ``path`` (or stdin for ``-``) for reading, decompressing gzip or zstd transparently."""
+    """Open ``path`` (or stdin for ``-``) for reading, decompressing gzip or zstd transparently.
+
+    A compressed stream that ends before its end marker raises ``EOFError`` once the data before the cut has been
+    read (gzip does that itself; zstd through :class:`_ZstdFrames`), so a truncated download is never taken for a
+    shorter, complete input.
+    """
     if path == STDIN:
         raw: BinaryIO = sys.stdin.buffer
     else:
@@ -141,10 +192,75 @@ def open_binary(path: str) -> BinaryIO:
     if head.startswith(GZIP_MAGIC):
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if head.startswith(ZSTD_MAGIC):
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
-        # zstandard's reader is not line-iterable; a buffered wrapper makes it behave like a file.
-        return io.BufferedReader(reader)  # type: ignore[arg-type]
+        # A buffered wrapper makes the decompressed stream line-iterable, like a file.
+        return io.BufferedReader(_ZstdFrames(raw), _ZSTD_BUFFER)  # type: ignore[return-value]
     return raw
+
+
+_ZSTD_READ_SIZE = 1 << 17  # compressed bytes read from the file at a time (zstd's recommended input size)
+_ZSTD_OUTPUT_TARGET = 1 << 22  # about this many decompressed bytes per call, so memory stays flat
+_ZSTD_BUFFER = 1 << 16
+
+
+class _ZstdFrames(io.RawIOBase):
+    """The decompressed bytes of the zstd frames in ``source``, raising ``EOFError`` if the last one is cut short.
+
+    zstandard's ``stream_reader`` returns end-of-file where a truncated frame stops, without an error: it does not
+    tell whether a frame was complete. Its ``decompressobj()`` (one frame per object, ``read_across_frames=False``)
+    does: ``eof`` is true once the frame is complete, and ``unused_data`` holds the bytes after it (the next frame,
+    or junk, which the next object rejects with ``ZstdError``). Input at the end of the file while a frame is open is
+    a truncated file. Data decoded before an error is handed out first, so the error names the right line.
+
+    ``decompressobj`` returns everything one input chunk decodes to; the chunk fed is sized from the last ratio
+    seen so that a call yields about ``_ZSTD_OUTPUT_TARGET`` bytes, even for a file that decompresses 30000:1.
+    """
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self._dctx = zstandard.ZstdDecompressor()
+        self._frame: Any = None  # the decompressobj of the frame being read, None between frames
+        self._input = b""
+        self._output = memoryview(b"")
+        self._feed = 512  # small until the first output shows the ratio
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._output:
+            if not self._decompress():
+                return 0
+        n = min(len(buffer), len(self._output))
+        buffer[:n] = self._output[:n]
+        self._output = self._output[n:]
+        return n
+
+    def _decompress(self) -> bool:
+        """Decode the next chunk of input into ``_output``; ``False`` at the end of the last complete frame."""
+        if not self._input:
+            self._input = self._source.read(_ZSTD_READ_SIZE)
+            if not self._input:
+                if self._frame is not None:
+                    raise EOFError("compressed file ended before the end of its zstd frame")
+                return False
+        if self._frame is None:
+            self._frame = self._dctx.decompressobj()
+        chunk, self._input = self._input[: self._feed], self._input[self._feed :]
+        out = self._frame.decompress(chunk)
+        if self._frame.eof:
+            self._input = self._frame.unused_data + self._input
+            self._frame = None
+        if out:
+            self._feed = max(64, min(_ZSTD_READ_SIZE, len(chunk) * _ZSTD_OUTPUT_TARGET // len(out)))
+        else:
+            self._feed = min(_ZSTD_READ_SIZE, self._feed * 2)
+        self._output = memoryview(out)
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            self._source.close()
+        super().close()
 
 
 def read_items(paths: Sequence[str], *, text_field: str = "text", stdin_is_text: bool = False) -> Iterator[Item]:
@@ -212,14 +328,20 @@ def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
         except jsonlines.InvalidLineError as exc:
             raw = exc.line.decode("utf-8", "replace") if isinstance(exc.line, bytes) else exc.line
             reason = "invalid UTF-8" if "utf-8" in str(exc) else "invalid JSON"
+            # U+FFFD hides what the bad bytes were: keep them, so the rejects stream can give the line back.
+            exact = _strip_newline(exc.line) if reason == "invalid UTF-8" and isinstance(exc.line, bytes) else None
             cause = exc.__cause__
             # orjson counts lines within the one line it was given: keep only the column. (The line number
             # comes from ``lines``, not from jsonlines, which counts from 1 wherever the lines started.)
             detail = _LINE_COLUMN.sub(r"column \1", str(cause)) if cause is not None else ""
             detail = f" ({detail})" if detail and reason == "invalid JSON" else ""
-            yield Item(source, reader_line(reader), error=f"{reason}{detail}", raw=raw.rstrip("\n"))
+            yield Item(source, reader_line(reader), error=f"{reason}{detail}", raw=raw.rstrip("\n"), raw_bytes=exact)
             continue
         yield Item(source, reader_line(reader), value)
+
+
+def _strip_newline(line: bytes) -> bytes:
+    return line[:-1] if line.endswith(b"\n") else line
 
 
 class _LineCounter:
@@ -256,40 +378,300 @@ def compression_for(path: str) -> str | None:
     return None
 
 
+# What an error number means for an output path, in the words of the one-line error.
+_OS_REASONS = {
+    errno.EISDIR: "is a directory",
+    errno.ENOENT: "folder does not exist",
+    errno.ENOTDIR: "not a directory",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "read-only file system",
+    errno.ENOSPC: "no space left on device",
+}
+# The names of this process's own descriptors: writing to them is writing to that descriptor (never a rename).
+_DESCRIPTOR_PATH = re.compile(r"/(?:dev|proc/(?:self|thread-self|(\d+))(?:/task/\d+)?)/fd/(\d+)")
+_STANDARD_STREAMS = {"/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why ``path`` cannot be used, from the error of a look at it (``stat``)."""
+    return _OS_REASONS.get(exc.errno or 0) or _strerror(exc)
+
+
+def _strerror(exc: OSError) -> str:
+    """The system's words, lower-cased like the rest of the message (creating in /proc gives ENOENT, for one)."""
+    reason = exc.strerror or str(exc)
+    return reason[:1].lower() + reason[1:]
+
+
+def printable(text: str) -> str:
+    """``text`` that can be written as UTF-8: bytes a file name smuggles in (``surrogateescape``) as ``\\xff``,
+    other lone surrogates as ``\\udc00``; valid text is returned unchanged."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _descriptor(path: str) -> int | None:
+    """The descriptor ``path`` names when it is one of this process's own (``/dev/stdout``, ``/dev/fd/3``,
+    ``/proc/self/fd/1``, or a symlink to one of them), else ``None``."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on a chain of symlinks
+        if current in _STANDARD_STREAMS:
+            return _STANDARD_STREAMS[current]
+        match = _DESCRIPTOR_PATH.fullmatch(current)
+        if match:
+            return int(match[2]) if match[1] in (None, str(os.getpid())) else None
+        try:
+            target = os.readlink(current)
+        except OSError:
+            return None  # not a symlink (or not there): an ordinary path
+        current = os.path.normpath(os.path.join(os.path.dirname(current), target))
+    return None
+
+
+def check_output_path(path: str | None, *, shards_allowed: bool = False) -> None:
+    """Raise :class:`OutputError` (``PATH: reason``, one line) if ``path`` cannot be written, before any work.
+
+    ``None`` and ``-`` (stdout) always can. A trailing ``/`` is a folder of shards, which only ``clean`` writes
+    (``shards_allowed``); with it an existing directory is a shards target too, which must be empty or hold a
+    previous sharded output. Symlinks are followed: the file (or folder) they point to is what gets replaced.
+    :func:`open_output` and the shard writer call this too, so the library is safe without the CLI's early call.
+    """
+    if path is None or path == STDIN or _descriptor(path) is not None:
+        return
+    if path.endswith(("/", os.sep)):
+        if not shards_allowed:
+            raise OutputError("a folder path (ending in /) is only for clean's shards", path)
+        _check_shards_target(path)
+        return
+    target = os.path.realpath(path)
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # a file where a folder should be, a loop of symlinks, no permission to look
+        raise OutputError(_os_reason(exc), path) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        if shards_allowed:
+            _check_shards_target(path)
+            return
+        raise OutputError("is a directory", path)
+    if st is not None and not os.access(target, os.W_OK):
+        raise OutputError("permission denied", path)
+    if st is None or stat.S_ISREG(st.st_mode):
+        _check_folder(path, os.path.dirname(target))  # the new file is created there and renamed over the old
+
+
+def _check_folder(path: str, folder: str) -> None:
+    try:
+        st = os.stat(folder or ".")
+    except FileNotFoundError:
+        raise OutputError("folder does not exist", path) from None
+    except OSError as exc:
+        raise OutputError(_os_reason(exc), path) from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise OutputError("not a directory", path)
+    if not os.access(folder or ".", os.W_OK | os.X_OK):
+        raise OutputError("permission denied", path)
+
+
+def _check_shards_target(path: str) -> None:
+    target = os.path.realpath(path.rstrip("/" + os.sep) or path)
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(_os_reason(exc), path) from None
+    if st is not None:
+        if not stat.S_ISDIR(st.st_mode):
+            raise OutputError("not a directory", path)
+        if os.listdir(target) and not previous_shards(target):
+            raise OutputError(
+                "output directory is not empty and is not a previous corpus-tools output; "
+                "choose a new or empty directory",
+                path,
+            )
+    _check_folder(path, os.path.dirname(target))  # shards are written in a new folder beside it, then renamed
+
+
+def previous_shards(directory: str) -> bool:
+    """Whether ``directory`` holds only a previous sharded output (a manifest and shards) and may be replaced."""
+    names = os.listdir(directory)
+    return MANIFEST_NAME in names and all(
+        n == MANIFEST_NAME or (n.startswith("part-") and n.endswith(".jsonl.zst")) for n in names
+    )
+
+
+def create_beside(target: str, *, folder: bool = False) -> tuple[int | None, str]:
+    """A new hidden file (open for writing: its descriptor) or folder (descriptor ``None``) beside ``target``.
+
+    It is created with mode 0o666 (0o777 for a folder) and the kernel applies the umask, as for any new file:
+    ``mkstemp``/``mkdtemp`` would make it 0600/0700 and the output would keep that after the rename. The umask is
+    never read: reading it means setting it, which would race with other threads creating files.
+    """
+    directory, name = os.path.split(target)
+    for _ in range(100):
+        candidate = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            if folder:
+                os.mkdir(candidate, 0o777)
+                return None, candidate
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+            return os.open(candidate, flags, 0o666), candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", target)
+
+
+def keep_owner_and_mode(fd_or_path: int | str, previous: os.stat_result) -> None:
+    """Give a replacement the owner, group and permissions of what it replaces (owner only where allowed)."""
+    if (previous.st_uid, previous.st_gid) != (os.geteuid(), os.getegid()):
+        with contextlib.suppress(OSError):  # only root may give a file away; the mode still carries over
+            os.chown(fd_or_path, previous.st_uid, previous.st_gid)
+    os.chmod(fd_or_path, stat.S_IMODE(previous.st_mode))  # after chown, which clears set-id bits
+
+
+def _encoder(raw: BinaryIO, path: str) -> Any:
+    """The compressing stream for ``path``'s suffix over ``raw``, or ``None`` for plain output."""
+    kind = compression_for(path)
+    if kind == "gzip":
+        # mtime=0 keeps the bytes reproducible from run to run.
+        return gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
+    if kind == "zstd":
+        return zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False)
+    return None
+
+
 @contextlib.contextmanager
 def open_output(path: str | None) -> Iterator[BinaryIO]:
     """A binary stream to write to: stdout for ``None``/``-``, else an atomic, optionally compressed file.
 
-    The file is written as a hidden temporary beside ``path`` and renamed over it only when the block ends
-    without an exception, so an interrupted run never leaves a partial file under the final name.
+    A regular file (new or existing) is written as a hidden temporary beside it and renamed over it only when the
+    block ends without an exception, so an interrupted run never leaves a partial file under the final name. A new
+    file gets the usual mode (0o666 less the umask); a replaced file keeps its mode (and owner, where allowed).
+    A symlink is followed: the file it points to is replaced, the link stays. Something that is not a regular
+    file (a FIFO, a device such as ``/dev/null``, a Unix socket) is written to directly: there is nothing to
+    replace. ``/dev/stdout`` (``/dev/fd/N``, ``/proc/self/fd/N``) is that descriptor, so it behaves like stdout.
+    An output that cannot be created or finished raises :class:`OutputError` (``PATH: reason``).
     """
     if path is None or path == STDIN:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
-    if target.parent and not target.parent.exists():
-        raise InputError("output folder does not exist", str(target.parent))
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    raw = os.fdopen(fd, "wb")
+    descriptor = _descriptor(path)
+    if descriptor is not None:
+        with _descriptor_output(path, descriptor) as stream:
+            yield stream
+        return
+    check_output_path(path)
+    target = os.path.realpath(path)
     try:
-        kind = compression_for(path)
-        if kind == "gzip":
-            # mtime=0 keeps the bytes reproducible from run to run.
-            with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as stream:
-                yield stream  # type: ignore[misc]
-        elif kind == "zstd":
-            with zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False) as stream:
-                yield stream  # type: ignore[misc]
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(_os_reason(exc), path) from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with _direct_output(path, target, st) as stream:
+            yield stream
+    else:
+        with _atomic_output(path, target, st) as stream:
+            yield stream
+
+
+@contextlib.contextmanager
+def _descriptor_output(path: str, descriptor: int) -> Iterator[BinaryIO]:
+    standard = {1: sys.stdout, 2: sys.stderr}.get(descriptor)
+    if standard is not None:
+        yield standard.buffer
+        standard.buffer.flush()
+        return
+    try:
+        raw = open(os.dup(descriptor), "wb")  # noqa: SIM115 - closed below; a copy, so the descriptor stays open
+    except OSError as exc:
+        raise OutputError(_os_reason(exc), path) from None
+    with _finishing(path, raw) as stream:
+        yield stream
+
+
+@contextlib.contextmanager
+def _direct_output(path: str, target: str, st: os.stat_result) -> Iterator[BinaryIO]:
+    try:
+        if stat.S_ISSOCK(st.st_mode):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.connect(target)
+                fd = sock.detach()
         else:
-            yield raw
-        raw.close()
-        os.replace(tmp_name, target)
+            # No O_TRUNC or O_CREAT: a FIFO or a device is opened as it is (a FIFO waits here for its reader).
+            fd = os.open(target, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0))
+        raw = open(fd, "wb")  # noqa: SIM115 - closed in _finishing
+    except OSError as exc:
+        raise OutputError(_os_reason(exc), path) from None
+    with _finishing(path, raw) as stream:
+        yield stream
+
+
+@contextlib.contextmanager
+def _atomic_output(path: str, target: str, previous: os.stat_result | None) -> Iterator[BinaryIO]:
+    try:
+        fd, tmp_name = create_beside(target)
+        assert fd is not None
+    except OSError as exc:
+        raise OutputError(f"cannot create the output: {_strerror(exc)}", path) from None
+    try:
+        if previous is not None:
+            keep_owner_and_mode(fd, previous)
+        raw = open(fd, "wb")  # noqa: SIM115 - closed in _finishing
+    except BaseException as exc:
+        os.close(fd)
+        os.unlink(tmp_name)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot create the output: {_strerror(exc)}", path) from None
+        raise
+    try:
+        with _finishing(path, raw) as stream:
+            yield stream
+        try:
+            os.replace(tmp_name, target)
+        except OSError as exc:
+            raise OutputError(f"cannot rename the output into place: {_strerror(exc)}", path) from None
     except BaseException:
-        raw.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+@contextlib.contextmanager
+def _finishing(path: str, raw: BinaryIO) -> Iterator[BinaryIO]:
+    """Yield ``raw`` (compressed by ``path``'s suffix); close both at the end, an error there an OutputError."""
+    encoder = _encoder(raw, path)
+    try:
+        yield encoder or raw
+    except BaseException:
+        with contextlib.suppress(Exception):
+            if encoder is not None:
+                encoder.close()
+        with contextlib.suppress(Exception):
+            raw.close()
+        raise
+    try:
+        if encoder is not None:
+            encoder.close()
+        raw.close()
+    except BrokenPipeError:
+        raise  # the reader went away: the CLI stops quietly, as for stdout
+    except OSError as exc:
+        with contextlib.suppress(Exception):
+            raw.close()
+        raise OutputError(f"cannot write: {_strerror(exc)}", path) from None
 
 
 class RecordWriter:

@@ -7,6 +7,7 @@ cannot handle. It never reads files and never drops keys it does not own.
 
 from __future__ import annotations
 
+import base64
 import enum
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
 
 from corpus_tools.errors import InputError, RecordError
-from corpus_tools.io import Item, RecordWriter, dumps_line
+from corpus_tools.io import Item, RecordWriter, dumps_line, printable
 from corpus_tools.records import Record, check_record
 
 
@@ -73,7 +74,13 @@ def reason_key(reason: str) -> str:
 
 
 class Rejects:
-    """The rejects stream: one JSON line per rejected input with its reason and where it came from."""
+    """The rejects stream: one JSON line per rejected input with its reason and where it came from.
+
+    ``{"source", "line", "reason", "record" | "raw"}``; a line that is not valid UTF-8 also gets ``raw_base64``,
+    its exact bytes (``raw`` shows them as U+FFFD). Text that cannot be written as UTF-8 (a file name with bytes
+    that are not UTF-8, a lone surrogate in a record) is written backslash-escaped (``\\xff``, ``\\udc00``)
+    rather than lost with the whole entry.
+    """
 
     def __init__(self, stream: BinaryIO | None) -> None:
         self.stream = stream
@@ -81,12 +88,29 @@ class Rejects:
     def write(self, item: Item, reason: str) -> None:
         if self.stream is None:
             return
-        entry: dict[str, Any] = {"source": item.source, "line": item.line, "reason": reason}
+        entry: dict[str, Any] = {"source": printable(item.source), "line": item.line, "reason": printable(reason)}
         if item.record is not None:
             entry["record"] = item.record
         else:
             entry["raw"] = item.raw
-        self.stream.write(dumps_line(entry))
+            if item.raw_bytes is not None:
+                entry["raw_base64"] = base64.b64encode(item.raw_bytes).decode("ascii")
+        try:
+            line = dumps_line(entry)
+        except TypeError:  # orjson refuses lone surrogates (a record built from a file name that is not UTF-8)
+            line = dumps_line(_printable_json(entry))
+        self.stream.write(line)
+
+
+def _printable_json(value: Any) -> Any:
+    """``value`` with every string (and key) made writable as UTF-8 by :func:`corpus_tools.io.printable`."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(k) if isinstance(k, str) else k: _printable_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable_json(v) for v in value]
+    return value
 
 
 def run(

@@ -3,7 +3,9 @@
 Shards are written into a hidden temporary directory beside the target and the directory is renamed into place
 only once every shard is closed and the manifest is written, so a reader never sees a half-written corpus: the
 target holds either the previous complete output or the new one. A directory that holds something other than a
-previous corpus-tools output is never touched.
+previous corpus-tools output is never touched. A symlink to a folder is followed (the folder it points to is
+replaced, the link stays), and the new folder gets the usual mode (0o777 less the umask; a replaced folder keeps
+its mode), as a file written by :func:`corpus_tools.io.open_output` does.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import io
 import os
 import platform
 import shutil
-import tempfile
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,8 +24,9 @@ import orjson
 import zstandard
 
 from corpus_tools import __version__
-from corpus_tools.errors import InputError
-from corpus_tools.io import MANIFEST_NAME
+from corpus_tools.errors import InputError, OutputError
+from corpus_tools.io import MANIFEST_NAME, check_output_path, create_beside, keep_owner_and_mode, previous_shards
+from corpus_tools.io import _strerror as _reason
 
 MANIFEST = MANIFEST_NAME  # one name, so directory walks know to skip it (corpus_tools/io.py)
 SHARD_PATTERN = "part-{:05d}.jsonl.zst"
@@ -70,10 +72,7 @@ class _Hashing:
 
 def _previous_output(directory: Path) -> bool:
     """Whether ``directory`` holds only a previous sharded output (a manifest and shards) and may be replaced."""
-    names = [p.name for p in directory.iterdir()]
-    return MANIFEST in names and all(
-        n == MANIFEST or (n.startswith("part-") and n.endswith(".jsonl.zst")) for n in names
-    )
+    return previous_shards(str(directory))
 
 
 class ShardWriter:
@@ -89,22 +88,20 @@ class ShardWriter:
             raise InputError("--shard-size must be at least 1")
         if max_bytes is not None and max_bytes < 1:
             raise InputError("--shard-bytes must be at least 1")
-        self.target = Path(directory.rstrip("/" + os.sep) or directory)
+        self.path = directory  # as given, for messages
+        # A folder target whether or not it was given with its trailing slash.
+        check_output_path(directory.rstrip("/" + os.sep) + os.sep, shards_allowed=True)
+        self.target = Path(os.path.realpath(directory.rstrip("/" + os.sep) or directory))
         self.max_records = records
         self.max_bytes = max_bytes
-        parent = self.target.parent
-        if not parent.is_dir():
-            raise InputError("output folder does not exist", str(parent))
-        if self.target.exists():
-            if not self.target.is_dir():
-                raise InputError("output exists and is not a directory", str(self.target))
-            if any(self.target.iterdir()) and not _previous_output(self.target):
-                raise InputError(
-                    "output directory is not empty and is not a previous corpus-tools output; "
-                    "choose a new or empty directory",
-                    str(self.target),
-                )
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=parent))
+        try:
+            self.tmp = Path(create_beside(str(self.target), folder=True)[1])
+            if self.target.is_dir():
+                keep_owner_and_mode(str(self.tmp), os.stat(self.target))
+        except OSError as exc:
+            if hasattr(self, "tmp"):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            raise OutputError(f"cannot create the output: {_reason(exc)}", directory) from None
         self.shards: list[dict[str, Any]] = []
         self.records = 0
         self._file: BinaryIO | None = None
@@ -147,7 +144,10 @@ class ShardWriter:
 
     def _open(self) -> None:
         name = SHARD_PATTERN.format(len(self.shards))
-        self._file = open(self.tmp / name, "wb")  # noqa: SIM115 - closed in _close
+        try:
+            self._file = open(self.tmp / name, "wb")  # noqa: SIM115 - closed in _close
+        except OSError as exc:
+            raise OutputError(f"cannot write: {_reason(exc)}", self.path) from None
         self._hashing = _Hashing(self._file)
         self._stream = zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(self._hashing, closefd=False)
         self.shards.append({"path": name})
@@ -157,9 +157,12 @@ class ShardWriter:
     def _close(self) -> None:
         if self._stream is None:
             return
-        self._stream.close()
-        assert self._file is not None and self._hashing is not None
-        self._file.close()
+        try:
+            self._stream.close()
+            assert self._file is not None and self._hashing is not None
+            self._file.close()
+        except OSError as exc:
+            raise OutputError(f"cannot write: {_reason(exc)}", self.path) from None
         self.shards[-1].update(
             records=self._shard_records,
             bytes=self._hashing.size,
@@ -179,8 +182,11 @@ class ShardWriter:
             "records": self.records,
             "shards": self.shards,
         }
-        (self.tmp / MANIFEST).write_bytes(orjson.dumps(full, option=orjson.OPT_INDENT_2) + b"\n")
-        self._move_into_place()
+        try:
+            (self.tmp / MANIFEST).write_bytes(orjson.dumps(full, option=orjson.OPT_INDENT_2) + b"\n")
+            self._move_into_place()
+        except OSError as exc:
+            raise OutputError(f"cannot write: {_reason(exc)}", self.path) from None
         return full
 
     def _move_into_place(self) -> None:
@@ -188,7 +194,7 @@ class ShardWriter:
         if self.target.exists():
             if any(self.target.iterdir()):
                 # A previous output: move it aside first, so the swap is two renames and never a partial state.
-                old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".old", dir=self.target.parent))
+                old = Path(create_beside(str(self.target), folder=True)[1])
                 os.rmdir(old)
                 os.rename(self.target, old)
             else:

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, parse_jsonl
-from corpus_tools.errors import InputError, RecordError
+from corpus_tools.errors import InputError, OutputError, RecordError
 from corpus_tools.io import (
     RecordWriter,
     document_id,
@@ -175,9 +175,11 @@ def test_interrupted_output_leaves_no_file_and_no_temporary(tmp_path):
     assert os.listdir(tmp_path) == ["out.jsonl"]
 
 
-def test_output_into_missing_folder_is_input_error(tmp_path):
-    with pytest.raises(InputError, match="output folder does not exist"), open_output(str(tmp_path / "no/x.jsonl")):
+def test_output_into_missing_folder_is_output_error(tmp_path):
+    path = str(tmp_path / "no/x.jsonl")
+    with pytest.raises(OutputError) as exc, open_output(path):
         pass
+    assert (str(exc.value), exc.value.exit_code) == (f"{path}: folder does not exist", 2)
 
 
 def test_writer_rejects_unencodable_text_as_record_error(tmp_path):
