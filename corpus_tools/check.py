@@ -53,7 +53,10 @@ class Severity(str, enum.Enum):
 class CheckOptions:
     """Which rules run at which severity, and their thresholds. The ``[check]`` table of a TOML config.
 
-    ``ignore``/``warn``/``error`` name rules (see :data:`RULES`) whose default severity is changed.
+    ``ignore``/``warn``/``error`` name rules (see :data:`RULES`) whose default severity is changed; a rule may be
+    in one of them only. Every threshold is at least 1 (a threshold of 0 would make every record a finding, or
+    none: to turn a rule off, ``ignore`` it); ``max_findings`` is at least 0 (0 keeps all). A value out of its
+    range, or an unknown rule, is a :class:`ConfigError` naming the option.
     """
 
     ignore: tuple[str, ...] = ()
@@ -71,6 +74,29 @@ class CheckOptions:
     teaser_min_paragraphs: int = 1
     # findings kept per rule for the report (counts are always exact); 0 keeps all (memory grows with them).
     max_findings: int = 50
+
+    def __post_init__(self) -> None:
+        # Every violated option gets its own message, all of them in one error.
+        bounds = (
+            ("min_chars", 1),
+            ("mojibake_min_paragraphs", 1),
+            ("entities_min", 1),
+            ("credit_min_lines", 1),
+            ("teaser_min_paragraphs", 1),
+            ("max_findings", 0),
+        )
+        problems = [
+            f"{name} must be >= {low} (got {value!r})" for name, low in bounds if (value := getattr(self, name)) < low
+        ]
+        claimed: dict[str, str] = {}
+        for attr in ("ignore", "warn", "error"):
+            for name in getattr(self, attr):  # RULE_NAMES is defined below: looked up only when a rule is named
+                if name not in RULE_NAMES:
+                    problems.append(f"unknown rule {name!r} in {attr} (rules: {', '.join(RULE_NAMES)})")
+                elif claimed.setdefault(name, attr) != attr:
+                    problems.append(f"rule {name!r} is in both {claimed[name]!r} and {attr!r}")
+        if problems:
+            raise ConfigError("check: " + "; ".join(problems))
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from typing import Any
 
 import regex
 
-from corpus_tools.errors import RecordError
+from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.labels import (
     Label,
     cut_text,
@@ -68,12 +68,18 @@ class CreditsOptions:
     """What the credits step looks for and whether it cuts.
 
     ``bylines``/``bios``/``translators``: detect that kind of credit (default: all three).
-    ``max_bio_words``: a longer paragraph is never a bio (bios are one or two sentences).
-    ``max_bio_lines``: at most this many consecutive bio lines are taken in one bio position.
+    ``max_bio_words``: a longer paragraph is never a bio (bios are one or two sentences). At least 1.
+    ``max_bio_lines``: at most this many consecutive bio lines are taken in one bio position. At least 1 (to
+    detect no bios, set ``bios`` to false).
     ``max_line_chars``: a longer line is never a credit of any kind; this also bounds the work the patterns do.
-    ``extra_roles``: words (lower case) that also mark a bio's predicate as a role, e.g. ``("beekeeper",)``.
+    At least 4, the length of ``By L``, the shortest line any credit pattern matches (a smaller bound would
+    silently find no credits at all).
+    ``extra_roles``: words (lower case) that also mark a bio's predicate as a role, e.g. ``("beekeeper",)``. Each
+    is one word as the role matcher sees words: letters, and hyphens after the first (``editor-at-large``).
     ``dry_run``: label and fill ``authors``/``translators``, but leave ``text`` untouched (and so ``bylines``
     and ``credit_cuts``, which describe removed lines, get nothing).
+
+    A value out of its range is a :class:`ConfigError` naming the option, its range and the value given.
     """
 
     bylines: bool = True
@@ -84,6 +90,21 @@ class CreditsOptions:
     max_line_chars: int = 1000
     extra_roles: tuple[str, ...] = ()
     dry_run: bool = False
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name} must be >= {low} (got {value!r})"
+            for name, low in (("max_bio_words", 1), ("max_bio_lines", 1), ("max_line_chars", 4))
+            if (value := getattr(self, name)) < low
+        ]
+        # A role that is not one word as _has_role reads words could never match: an error, not a silent no-op.
+        # (_ROLE_WORD_RE is defined below; only a non-empty extra_roles looks it up, never at import time.)
+        if bad := [role for role in self.extra_roles if not _ROLE_WORD_RE.fullmatch(role)]:
+            problems.append(
+                f"extra_roles must be single words of letters and hyphens (got {', '.join(map(repr, bad))})"
+            )
+        if problems:
+            raise ConfigError("credits: " + "; ".join(problems))
 
 
 # One shared instance: building a frozen dataclass per call would cost more than matching most lines.

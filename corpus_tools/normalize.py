@@ -56,6 +56,9 @@ FORMS = ("NFC", "NFKC", "NFD", "NFKD", "none")
 class NormalizeOptions:
     """What ``normalize`` repairs. Defaults suit scraped news: fix damage, keep real typography.
 
+    Every option is a switch except ``unicode_form``, which must be one of :data:`FORMS` (anything else is a
+    :class:`ConfigError` naming it).
+
     ftfy options (each maps onto the :class:`ftfy.TextFixerConfig` field of the same meaning; see
     :func:`ftfy_config` for the ones that are fixed on purpose):
     """
@@ -83,7 +86,7 @@ class NormalizeOptions:
 
     def __post_init__(self) -> None:
         if self.unicode_form not in FORMS:
-            raise ConfigError(f"unicode_form must be one of {', '.join(FORMS)}, not {self.unicode_form!r}")
+            raise ConfigError(f"normalize: unicode_form must be one of {', '.join(FORMS)} (got {self.unicode_form!r})")
 
 
 # ftfy's own default; kept so segments are cut exactly where fix_text cuts them.

@@ -15,14 +15,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from corpus_tools.errors import InputError, RecordError
+from corpus_tools.errors import ConfigError, InputError, RecordError
 from corpus_tools.io import Item, read_items
 from corpus_tools.records import check_record
 
 
 @dataclass(frozen=True)
 class StatsOptions:
-    """What the report shows. The ``[stats]`` table of a TOML config."""
+    """What the report shows. The ``[stats]`` table of a TOML config.
+
+    Bounds: ``top`` >= 0 (0 lists none), ``min_repeats`` >= 2 (a paragraph in one record is not repeated),
+    ``max_tracked`` >= 2, and ``length_bins`` strictly increasing from 0 (so every record falls in exactly one
+    bin). A value out of its range is a :class:`ConfigError` naming the option.
+    """
 
     # How many of the most repeated paragraphs to list.
     top: int = 10
@@ -32,6 +37,18 @@ class StatsOptions:
     max_tracked: int = 200_000
     # Lower edges (in words) of the document-length histogram's bins; the last bin is open-ended.
     length_bins: tuple[int, ...] = (0, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+
+    def __post_init__(self) -> None:
+        # Every violated option gets its own message, all of them in one error.
+        bounds = (("top", 0), ("min_repeats", 2), ("max_tracked", 2))
+        problems = [
+            f"{name} must be >= {low} (got {value!r})" for name, low in bounds if (value := getattr(self, name)) < low
+        ]
+        bins = list(self.length_bins)
+        if not bins or bins[0] != 0 or bins != sorted(set(bins)):
+            problems.append(f"length_bins must be strictly increasing word counts starting at 0 (got {bins})")
+        if problems:
+            raise ConfigError("stats: " + "; ".join(problems))
 
 
 class RepeatCounter:

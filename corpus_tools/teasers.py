@@ -77,13 +77,18 @@ class TeasersOptions:
     """What counts as a teaser tail, and whether the step cuts it.
 
     ``min_words``/``max_words``: the word band teasers share (the seeds' are 100-103 words; sites that cut at a
-    fixed number of words or characters give one tight band, so set it to your corpus's).
-    ``heading_max_words``: a line this short, capitalised and without end punctuation is a subhead (kept).
+    fixed number of words or characters give one tight band, so set it to your corpus's). Both at least 1, and
+    ``min_words`` <= ``max_words``.
+    ``heading_max_words``: a line this short, capitalised and without end punctuation is a subhead (kept). At
+    least 1.
     ``use_credits``: use the position right after the end-credits block as a signal (the lines themselves, or
     where ``metadata.credit_cuts`` says the credits step removed them).
     ``min_recurrence``: with an index, the fewest documents a paragraph must appear in to count as recurring.
+    At least 2 (a paragraph in one document does not recur).
     ``dry_run``: label only: fill ``metadata.cuts`` with what would be cut, leave ``text`` and
     ``metadata.teasers`` alone.
+
+    A value out of its range is a :class:`ConfigError` naming the option, its range and the value given.
     """
 
     min_words: int = 95
@@ -94,10 +99,16 @@ class TeasersOptions:
     dry_run: bool = False
 
     def __post_init__(self) -> None:
-        if self.min_words < 1 or self.max_words < self.min_words:
-            raise ConfigError(f"teasers: min_words ({self.min_words}) must be >= 1 and <= max_words ({self.max_words})")
-        if self.heading_max_words < 1 or self.min_recurrence < 2:
-            raise ConfigError("teasers: heading_max_words must be >= 1, min_recurrence >= 2")
+        # Every violated option gets its own message, all of them in one error.
+        problems = [
+            f"{name} must be >= {low} (got {value!r})"
+            for name, low in (("min_words", 1), ("max_words", 1), ("heading_max_words", 1), ("min_recurrence", 2))
+            if (value := getattr(self, name)) < low
+        ]
+        if 1 <= self.max_words < self.min_words:
+            problems.append(f"min_words ({self.min_words}) must be <= max_words ({self.max_words})")
+        if problems:
+            raise ConfigError("teasers: " + "; ".join(problems))
 
 
 # A body paragraph may stop on a colon (before a list or quote that the scraper lost) or on a closing quote

@@ -487,3 +487,40 @@ def test_readme_documents_every_rule():
     section = readme.split("### check", 1)[1].split("\n### ", 1)[0]
     for rule in check.RULES:
         assert f"`{rule.name}`" in section, rule.name
+
+
+# ------------------------------------------------------------------------------------ option bounds
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"min_chars": -5}, "check: min_chars must be >= 1 (got -5)"),
+        ({"min_chars": 0}, "check: min_chars must be >= 1 (got 0)"),
+        ({"mojibake_min_paragraphs": 0}, "check: mojibake_min_paragraphs must be >= 1 (got 0)"),
+        ({"entities_min": 0}, "check: entities_min must be >= 1 (got 0)"),
+        ({"credit_min_lines": 0}, "check: credit_min_lines must be >= 1 (got 0)"),
+        ({"teaser_min_paragraphs": -1}, "check: teaser_min_paragraphs must be >= 1 (got -1)"),
+        ({"max_findings": -1}, "check: max_findings must be >= 0 (got -1)"),
+        (
+            {"min_chars": 0, "max_findings": -1},
+            "check: min_chars must be >= 1 (got 0); max_findings must be >= 0 (got -1)",
+        ),
+        (
+            {"ignore": ("emtpy-text",)},
+            f"check: unknown rule 'emtpy-text' in ignore (rules: {', '.join(RULE_NAMES)})",
+        ),
+        ({"warn": ("schema",), "error": ("schema",)}, "check: rule 'schema' is in both 'warn' and 'error'"),
+    ],
+)
+def test_options_out_of_range_are_config_errors_naming_each_option(fields, message):
+    with pytest.raises(ConfigError) as exc:
+        CheckOptions(**fields)
+    assert str(exc.value) == message
+
+
+def test_the_bounds_themselves_are_valid_options():
+    bounds = CheckOptions(
+        min_chars=1, mojibake_min_paragraphs=1, entities_min=1, credit_min_lines=1, teaser_min_paragraphs=1
+    )
+    assert bounds == CheckOptions() and CheckOptions(max_findings=0, ignore=("schema", "schema")).max_findings == 0

@@ -24,6 +24,7 @@ from corpus_tools.credits import (
     find_credits,
     label_credits,
 )
+from corpus_tools.errors import ConfigError
 from corpus_tools.labels import join_paragraphs, split_paragraphs
 from corpus_tools.pipeline import Pipeline
 from corpus_tools.teasers import Teasers
@@ -593,3 +594,45 @@ def test_name_splitting_shortcuts_agree_with_the_patterns(names: str):
 )
 def test_anonymous_bios_pass_the_character_tests(line: str):
     assert credit_kind(line) == BIO
+
+
+# ------------------------------------------------------------------------------------ option bounds
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"max_bio_lines": -1}, "credits: max_bio_lines must be >= 1 (got -1)"),
+        ({"max_bio_lines": 0}, "credits: max_bio_lines must be >= 1 (got 0)"),
+        ({"max_bio_words": 0}, "credits: max_bio_words must be >= 1 (got 0)"),
+        ({"max_line_chars": -3}, "credits: max_line_chars must be >= 4 (got -3)"),
+        ({"max_line_chars": 3}, "credits: max_line_chars must be >= 4 (got 3)"),
+        (
+            {"max_bio_words": -1, "max_line_chars": 0},
+            "credits: max_bio_words must be >= 1 (got -1); max_line_chars must be >= 4 (got 0)",
+        ),
+        (
+            {"extra_roles": ("beekeeper", "bee keeper", "", "r2d2")},
+            "credits: extra_roles must be single words of letters and hyphens (got 'bee keeper', '', 'r2d2')",
+        ),
+    ],
+)
+def test_options_out_of_range_are_config_errors_naming_each_option(fields, message):
+    with pytest.raises(ConfigError) as exc:
+        CreditsOptions(**fields)
+    assert str(exc.value) == message
+
+
+def test_the_bounds_admit_options_that_still_find_credits():
+    # max_line_chars 4: "By L" is the shortest line a credit pattern matches; one less could never find a credit
+    assert credit_kind("By L", CreditsOptions(max_line_chars=4)) == BYLINE
+
+    def kinds(text: str, options: CreditsOptions) -> list[tuple[int, str]]:
+        return sorted((i, label.kind) for i, label in label_credits(split_paragraphs(text), options).items())
+
+    text = "By Ann Lee\nBody text here.\nAnn Lee is a reporter in Hualien."
+    assert kinds(text, CreditsOptions(max_bio_words=7, max_bio_lines=1)) == [(0, BYLINE), (2, BIO)]
+    # a role given as one word, in any case or hyphenated, is a role
+    keeper = text.replace("reporter", "beekeeper")
+    assert kinds(keeper, CreditsOptions()) == [(0, BYLINE)]
+    assert kinds(keeper, CreditsOptions(extra_roles=("Beekeeper", "editor-at-large"))) == [(0, BYLINE), (2, BIO)]

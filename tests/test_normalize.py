@@ -726,3 +726,9 @@ def test_nfc_inert_pattern_is_its_per_character_definition() -> None:
         and not_inert.match("\u0300")
         and not_inert.match("\U0001f600")
     )
+
+
+def test_bad_unicode_form_names_the_step_option_and_choices() -> None:
+    with pytest.raises(ConfigError) as exc:
+        NormalizeOptions(unicode_form="nfc")
+    assert str(exc.value) == "normalize: unicode_form must be one of NFC, NFKC, NFD, NFKD, none (got 'nfc')"

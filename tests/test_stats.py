@@ -7,6 +7,7 @@ import json
 from collections import Counter
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
@@ -211,3 +212,49 @@ def test_repeat_counts_are_lower_bounds_once_pruned(documents: list[list[str]]):
         assert set(counter.texts) <= set(counter.counts)
     for count, text in counter.top(100, 2):
         assert count <= truth[text]
+
+
+# ------------------------------------------------------------------------------------ option bounds
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"top": -3}, "stats: top must be >= 0 (got -3)"),
+        ({"min_repeats": 1}, "stats: min_repeats must be >= 2 (got 1)"),
+        ({"max_tracked": 1}, "stats: max_tracked must be >= 2 (got 1)"),
+        (
+            {"length_bins": (5, 1)},
+            "stats: length_bins must be strictly increasing word counts starting at 0 (got [5, 1])",
+        ),
+        (
+            {"length_bins": (0, 5, 5)},
+            "stats: length_bins must be strictly increasing word counts starting at 0 (got [0, 5, 5])",
+        ),
+        (
+            {"length_bins": (-1, 5)},
+            "stats: length_bins must be strictly increasing word counts starting at 0 (got [-1, 5])",
+        ),
+        (
+            {"length_bins": (5, 10)},
+            "stats: length_bins must be strictly increasing word counts starting at 0 (got [5, 10])",
+        ),
+        ({"length_bins": ()}, "stats: length_bins must be strictly increasing word counts starting at 0 (got [])"),
+        (
+            {"top": -1, "min_repeats": 0},
+            "stats: top must be >= 0 (got -1); min_repeats must be >= 2 (got 0)",
+        ),
+    ],
+)
+def test_options_out_of_range_are_config_errors_naming_each_option(fields, message):
+    from corpus_tools.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        StatsOptions(**fields)
+    assert str(exc.value) == message
+
+
+def test_the_bounds_themselves_are_valid_options():
+    one_bin = StatsOptions(top=0, min_repeats=2, max_tracked=2, length_bins=(0,))
+    report = stats_items([Item("-", 1, {"id": "a", "text": "one two", "source": "s", "metadata": {}})], one_bin)
+    assert report.as_dict()["length_histogram"] == [{"min_words": 0, "max_words": None, "records": 1}]

@@ -786,3 +786,35 @@ def test_a_remembered_tail_is_only_reused_for_the_same_question(lines, options, 
     fresh = teasers_module._tail(paragraphs, options, None, credits_at, credit_kind)
     assert teasers_module._tail_of(text, paragraphs, options, None, credits_at) == fresh
     assert tail_start(paragraphs, options, text=text) == tail_start(paragraphs, options)
+
+
+# ------------------------------------------------------------------------------------ option bounds
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"min_recurrence": 1}, "teasers: min_recurrence must be >= 2 (got 1)"),
+        ({"heading_max_words": 0}, "teasers: heading_max_words must be >= 1 (got 0)"),
+        (
+            {"heading_max_words": 0, "min_recurrence": 1},
+            "teasers: heading_max_words must be >= 1 (got 0); min_recurrence must be >= 2 (got 1)",
+        ),
+        ({"min_words": 0}, "teasers: min_words must be >= 1 (got 0)"),
+        ({"max_words": -1}, "teasers: max_words must be >= 1 (got -1)"),
+        ({"min_words": 120}, "teasers: min_words (120) must be <= max_words (110)"),
+        ({"max_words": 50}, "teasers: min_words (95) must be <= max_words (50)"),
+        (
+            {"min_words": -5, "max_words": -10},
+            "teasers: min_words must be >= 1 (got -5); max_words must be >= 1 (got -10)",
+        ),
+    ],
+)
+def test_each_option_out_of_range_gets_its_own_message(fields, message):
+    with pytest.raises(ConfigError) as exc:
+        TeasersOptions(**fields)
+    assert str(exc.value) == message
+
+
+def test_the_bounds_themselves_are_valid_options():
+    assert TeasersOptions(min_words=1, max_words=1, heading_max_words=1, min_recurrence=2).max_words == 1
