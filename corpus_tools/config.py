@@ -1,8 +1,11 @@
 """TOML config files map onto the same frozen options dataclasses the CLI flags map onto: one source of truth.
 
 A config file has one table per step, named as the step (``[normalize]``, ``[teasers]``, ``[check]`` ...); each
-key is a field of that step's options dataclass. Unknown tables or keys, and values of the wrong type, are errors
-that name the file and the key, so a typo never silently falls back to a default.
+key is a field of that step's options dataclass. One project file may hold the tables of every command
+(:data:`TABLES`): each command reads the tables it uses and ignores the other commands'. An unknown table, an
+unknown key in a table a command reads, and a value of the wrong type are errors that name the file and the key,
+so a typo never silently falls back to a default; values out of an option's range are the options dataclass's
+own ``__post_init__`` errors, reported with the file and table.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hashlib
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
 import orjson
@@ -26,24 +29,51 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 T = TypeVar("T")
 
+#: Every table a config file may hold: the commands that take ``--config`` read their own and ignore the others,
+#: so one project file serves them all. Each names the options dataclass it maps onto (tests/test_config.py checks).
+TABLES: dict[str, str] = {
+    "normalize": "corpus_tools.normalize.NormalizeOptions",
+    "credits": "corpus_tools.credits.CreditsOptions",
+    "teasers": "corpus_tools.teasers.TeasersOptions",
+    "check": "corpus_tools.check.CheckOptions",
+    "stats": "corpus_tools.stats.StatsOptions",
+}
 
-def load_config(path: str) -> dict[str, dict[str, Any]]:
-    """The tables of the TOML file at ``path``; raises :class:`ConfigError` if it is missing or malformed."""
+#: Integers a config file may give: JSON writers (the manifest, ``--json`` reports) and the C code under the
+#: steps take 64-bit integers, and TOML itself promises no more.
+INT_RANGE = range(-(2**63), 2**63)
+
+
+def load_config(path: str, known: Collection[str] = tuple(TABLES)) -> dict[str, dict[str, Any]]:
+    """The tables of the TOML file at ``path``; raises :class:`ConfigError` if it cannot be read, is not TOML,
+    or holds a value at the top level or a table not in ``known`` (a typo: the error lists the known ones)."""
     try:
         with open(path, "rb") as fp:
-            data = tomllib.load(fp)
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+            raw = fp.read()
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
+        raise ConfigError(f"{path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition; say where the first bad byte is
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}: not valid TOML: byte 0x{raw[exc.start]:02x} on line {line} is not UTF-8") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     for name, table in data.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: '{name}' must be a table ([{name}]), not a value")
+    check_tables(data, (), where=path, others=known)
     return data
 
 
-def check_tables(config: Mapping[str, Any], known: set[str], *, where: str) -> None:
-    """Raise :class:`ConfigError` for a table no step owns (usually a typo)."""
+def check_tables(
+    config: Mapping[str, Any], used: Collection[str], *, where: str, others: Collection[str] = tuple(TABLES)
+) -> None:
+    """Raise :class:`ConfigError` for a table that is neither one a command ``used`` nor one of the ``others``
+    the file may hold for other commands (by default every command's: :data:`TABLES`); usually a typo."""
+    known = set(used) | set(others)
     for name in config:
         if name not in known:
             raise ConfigError(f"{where}: unknown table [{name}] (known: {', '.join(sorted(known))})")
@@ -67,7 +97,11 @@ def options_from(cls: type[T], table: Mapping[str, Any] | None, *, where: str, b
     try:
         return dataclasses.replace(instance, **changes)  # type: ignore[type-var]
     except ConfigError as exc:  # an options class's own validation: say which file and table it came from
-        raise ConfigError(f"{where}: {exc}") from None
+        message = str(exc)
+        owner, colon, problems = message.partition(": ")  # "credits: max_bio_lines must be ..."
+        if colon and f"[{owner}]" in where:  # where already names the table: no "[credits]: credits: ..."
+            message = problems
+        raise ConfigError(f"{where}: {message}") from None
 
 
 def _coerce(value: Any, hint: Any, what: str) -> Any:
@@ -81,7 +115,8 @@ def _coerce(value: Any, hint: Any, what: str) -> Any:
                 continue
         raise ConfigError(f"{what} must be {_describe(hint)}, got {value!r}")
     if origin is typing.Literal:
-        if value in args:
+        # by type too: True == 1, so Literal[1] must not take `true`
+        if any(value == arg and type(value) is type(arg) for arg in args):
             return value
         raise ConfigError(f"{what} must be one of {', '.join(map(repr, args))}, got {value!r}")
     if origin is tuple:
@@ -95,10 +130,12 @@ def _coerce(value: Any, hint: Any, what: str) -> Any:
         if value is None:
             return None
         raise ConfigError(f"{what} must be empty, got {value!r}")
+    if hint is int and isinstance(value, bool):  # isinstance(True, int): TOML's true is not a number
+        raise ConfigError(f"{what} must be an integer, got {value!r}")
+    if hint in (int, float) and isinstance(value, int) and not isinstance(value, bool) and value not in INT_RANGE:
+        raise ConfigError(f"{what} must be a 64-bit integer, got {value!r}")
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if hint is int and isinstance(value, bool):
-        raise ConfigError(f"{what} must be an integer, got {value!r}")
     if isinstance(hint, type) and issubclass(hint, str) and hint is not str and isinstance(value, str):
         try:  # str-valued enums
             return hint(value)
