@@ -22,6 +22,7 @@ import importlib
 import io
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -436,6 +437,35 @@ def _set_shared(shared: Any) -> None:
     global _SHARED
     _SHARED = shared
     keep_freed_memory()
+    _end_with_parent()
+
+
+def _end_with_parent() -> None:
+    """A worker ends when the main process does, however that ends.
+
+    A forked worker inherits the main process's handlers: a stop signal sent to the whole group must simply end it
+    (the main process does the clean-up). And a main process killed outright (SIGKILL, out of memory) would leave its
+    workers waiting for work on a queue whose write end they hold themselves: on Linux the kernel sends them SIGTERM
+    when their parent dies (prctl PR_SET_PDEATHSIG); elsewhere nothing changes.
+    """
+    for name in ("SIGTERM", "SIGHUP"):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes  # here: only workers need it
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (AttributeError, OSError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 #: glibc's mallopt parameters (malloc.h).

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -170,13 +171,69 @@ def _only_command(args: Sequence[str]) -> typer.Typer:
     return only
 
 
+# The signals that stop a run the way Ctrl-C does: `kill PID`, a CI job cancelled, a batch scheduler's time limit,
+# a closed terminal. Their default action ends the process on the spot: the hidden temporary output, the spill
+# files and the worker processes (which would wait for work forever) stay behind.
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class _Stopped(KeyboardInterrupt):
+    """Raised by a stop signal where Ctrl-C raises KeyboardInterrupt, so the same clean-up runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise _Stopped(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code.
+
+    A stop signal (SIGTERM, SIGHUP) cleans up like Ctrl-C and exits with 128 + its number, as the shell reports a
+    process the signal ended.
+    """
     args = list(argv) if argv is not None else sys.argv[1:]
+    stopped: list[int] = []
+    handled = _handle_stop_signals()
     try:
-        _only_command(args)(args=args, prog_name="corpus-tools")
-    except SystemExit as exc:
-        if exc.code is None:
-            return 0
-        return exc.code if isinstance(exc.code, int) else 1
-    return 0
+        try:
+            _only_command(args)(args=args, prog_name="corpus-tools")
+        except _Stopped as exc:  # raised outside typer's own KeyboardInterrupt handling (before or after the command)
+            stopped.append(exc.signum)
+        except SystemExit as exc:
+            signum = _stop_signal_of(exc)
+            if signum is not None:
+                stopped.append(signum)
+            elif exc.code is None:
+                return 0
+            else:
+                return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        for signum, previous in handled.items():
+            signal.signal(signum, previous)
+    return 128 + stopped[0] if stopped else 0
+
+
+def _stop_signal_of(exc: BaseException) -> int | None:
+    """The stop signal behind ``exc``: typer turns the KeyboardInterrupt into exit code 130, chained to it."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, _Stopped):
+            return cause.signum
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _handle_stop_signals() -> dict[int, Any]:
+    """Install :func:`_stop` for the stop signals left at their default action; return what they had before."""
+    handled: dict[int, Any] = {}
+    for signum in _STOP_SIGNALS:
+        with contextlib.suppress(ValueError, OSError):  # not the main thread (main() called from a thread)
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                handled[signum] = signal.signal(signum, _stop)
+    return handled
