@@ -282,3 +282,46 @@ def test_main_builds_only_the_command_it_runs_with_the_same_result(args, capsys,
 def test_main_builds_the_whole_app_unless_a_command_comes_first(args):
     app_module = sys.modules["corpus_tools.cli.app"]
     assert app_module._only_command(args) is app_module.app
+
+
+OVERWRITE = "--rejects in.jsonl would overwrite the input in.jsonl"
+
+
+@pytest.mark.parametrize("command", ["normalize", "clean"])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["in.jsonl", "-o", "o.jsonl", "--rejects", "o.jsonl"], "--rejects and -o are the same file: o.jsonl"),
+        (["in.jsonl", "-o", "o.jsonl", "--rejects", "./o.jsonl"], "--rejects and -o are the same file: ./o.jsonl"),
+        (["in.jsonl", "-o", "o.jsonl", "--rejects", "in.jsonl"], OVERWRITE),
+        (["in.jsonl", "--rejects", "hard.jsonl"], "--rejects hard.jsonl would overwrite the input in.jsonl"),
+    ],
+)
+def test_rejects_never_land_on_the_output_or_an_input(cli, tmp_path, monkeypatch, command, args, message):
+    monkeypatch.chdir(tmp_path)
+    original = b'{"id": "a", "text": "Fine."}\n{"id": "b"}\n'
+    (tmp_path / "in.jsonl").write_bytes(original)
+    (tmp_path / "hard.jsonl").hardlink_to(tmp_path / "in.jsonl")
+    result = cli([command, "-q", "--on-error", "skip", *args])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+    # Refused before any work: nothing written, the input untouched.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.jsonl", "in.jsonl"]
+    assert (tmp_path / "in.jsonl").read_bytes() == original
+
+
+def test_rejects_inside_the_shard_folder_are_refused(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.jsonl").write_bytes(b'{"id": "a", "text": "Fine."}\n')
+    result = cli(["clean", "-q", "in.jsonl", "-o", "out/", "--on-error", "skip", "--rejects", "out/r.jsonl"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --rejects out/r.jsonl is inside the shard folder -o out/\n"
+
+
+def test_output_may_replace_its_own_input(cli, tmp_path, monkeypatch):
+    # Outputs are written atomically once everything is read: an in-place run is safe, and allowed.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.jsonl").write_bytes(b'{"id": "a", "text": "Two  spaces."}\n')
+    result = cli(["normalize", "-q", "data.jsonl", "-o", "data.jsonl"])
+    assert result.exit_code == 0, result.stderr
+    assert parse_jsonl((tmp_path / "data.jsonl").read_bytes())[0]["text"] == "Two spaces."

@@ -18,8 +18,8 @@ import typer
 from typer.core import TyperGroup
 
 from corpus_tools import __version__
-from corpus_tools.errors import CorpusError
-from corpus_tools.io import RecordWriter, open_output, read_items
+from corpus_tools.errors import ConfigError, CorpusError
+from corpus_tools.io import STDIN, RecordWriter, open_output, read_items
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, Step, run
 
 
@@ -112,6 +112,7 @@ def run_steps(
 
     ``write_records=False`` runs the steps for what they collect (``index``) and writes no records.
     """
+    check_paths(options.inputs, options.output, options.rejects)
     pipeline = Pipeline(tuple(steps), options.text_field)
     items = read_items(options.inputs, text_field=options.text_field, stdin_is_text=stdin_is_text)
     with contextlib.ExitStack() as stack:
@@ -120,6 +121,33 @@ def run_steps(
         stats = run(items, pipeline, writer, on_error=options.on_error, rejects=rejects)  # type: ignore[arg-type]
     report_rejects(stats, options.rejects)
     return stats
+
+
+def check_paths(inputs: Sequence[str], output: str | None, rejects: str | None) -> None:
+    """Refuse, before any work, a run whose rejects would land on its output, on an input, or inside its shard
+    folder: both are written atomically at the end, so one would silently replace the other (or the input).
+
+    ``-o`` naming an input is allowed: the output replaces it only once the run has read everything.
+    """
+    if not rejects or rejects == STDIN:
+        return
+    where = os.path.realpath(rejects)
+    if output and output != STDIN:
+        if where == os.path.realpath(output):
+            raise ConfigError(f"--rejects and -o are the same file: {rejects}")
+        if output.endswith(("/", os.sep)) and where.startswith(os.path.join(os.path.realpath(output), "")):
+            raise ConfigError(f"--rejects {rejects} is inside the shard folder -o {output}")
+    for path in inputs:
+        if path != STDIN and (where == os.path.realpath(path) or _same_file(rejects, path)):
+            raise ConfigError(f"--rejects {rejects} would overwrite the input {path}")
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Two existing paths to one file (a hard link, say); False when either does not exist."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 class _Discard:
