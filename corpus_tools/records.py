@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from corpus_tools.errors import RecordError
 
 Record = dict[str, Any]
@@ -58,3 +60,55 @@ def json_type(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+# orjson reads an integer outside [-2**63, 2**64 - 1] as a float (and cannot write such an int at all): a 20-digit
+# id would come out as 1.2345678901234567e+19, silently. Such a float is at least 2**63 in magnitude.
+_FLOAT_FROM_BIG_INT = 2.0**63
+_INT_RANGE = range(-(2**63), 2**64)
+
+
+class InexactNumber(ValueError):
+    """A JSON line holds an integer that orjson cannot carry exactly (the reason is the message)."""
+
+
+def holds_big_float(value: Any) -> bool:
+    """Whether a parsed JSON value holds a float as large as orjson makes of an integer beyond 64 bits: the cheap
+    test (a walk over the record, the text itself a single type check) before :func:`check_exact_numbers`."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float and not -_FLOAT_FROM_BIG_INT < item < _FLOAT_FROM_BIG_INT:
+            return True
+    return False
+
+
+def check_exact_numbers(line: bytes | str) -> None:
+    """Raise :class:`InexactNumber` when the JSON ``line`` holds an integer beyond 64 bits (parsed again with the
+    standard library, whose integers are exact; a float literal such as ``1e19`` is fine)."""
+    import json  # here: only a line with a huge number gets this far
+
+    stack = [json.loads(line)]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is int and item not in _INT_RANGE:
+            shown = str(item) if item.bit_length() < 200 else f"{str(item)[:20]}... ({len(str(abs(item)))} digits)"
+            raise InexactNumber(f"integer beyond 64 bits (it would come out as a float, its digits lost): {shown}")
+
+
+def exact_loads(line: bytes | str) -> Any:
+    """``orjson.loads``, refusing (:class:`InexactNumber`) an integer it would turn into a float."""
+    value = orjson.loads(line)
+    if holds_big_float(value):
+        check_exact_numbers(line)
+    return value
