@@ -319,16 +319,18 @@ def encode(record: Any) -> bytes:
         raise RecordError(f"cannot encode as JSON: {exc}") from None
 
 
-def count_record(record: dict[str, Any], counts: collections.Counter[str]) -> None:
-    """What the summary reports about one output record (keys owned by the teasers and credits steps)."""
-    metadata = record.get("metadata")
-    if isinstance(metadata, dict):
-        teasers = metadata.get("teasers")
-        if isinstance(teasers, list):
-            counts["teasers_cut"] += len(teasers)
-        bylines = metadata.get("bylines")
-        if isinstance(bylines, list):
-            counts["credits_found"] += len(bylines)
+def count_record(record: dict[str, Any], counts: collections.Counter[str], original: Any = None) -> None:
+    """What the summary reports about one output record: the teasers and credit lines this run cut, i.e. what the
+    steps' lists hold beyond what they held in the input ``original`` (a record cleaned before comes in with them)."""
+    counts["teasers_cut"] += _listed(record, "teasers") - _listed(original, "teasers")
+    counts["credits_found"] += _listed(record, "bylines") - _listed(original, "bylines")
+
+
+def _listed(record: Any, key: str) -> int:
+    """The length of the list ``record["metadata"][key]``; 0 when there is none."""
+    metadata = record.get("metadata") if type(record) is dict else None
+    found = metadata.get(key) if type(metadata) is dict else None
+    return len(found) if type(found) is list else 0
 
 
 def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
@@ -351,7 +353,7 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
             try:
                 record = pipeline.process(value)
                 lines.append(encode(record))
-                count_record(record, result.counts)
+                count_record(record, result.counts, value)
                 continue
             except RecordError as exc:
                 reason = exc.reason

@@ -280,6 +280,24 @@ def test_stdout_carries_records_only_and_stderr_the_summary() -> None:
     assert quiet.stderr == b"" and quiet.stdout == result.stdout
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_summary_counts_this_runs_cuts_not_what_the_input_carried(tmp_path: Path, jobs: int) -> None:
+    first = run_shell(f"corpus-tools clean seeds/ --no-corpus-aware -o {tmp_path / 'once.jsonl'}")
+    assert first.returncode == 0
+    counts = re.search(rb"(\d+) teasers cut, (\d+) credits found", first.stderr)
+    assert counts is not None and int(counts[1]) > 0 and int(counts[2]) > 0
+    again = run_shell(
+        f"corpus-tools clean {tmp_path / 'once.jsonl'} --no-corpus-aware --jobs {jobs} -o {tmp_path / 'twice.jsonl'}"
+    )
+    assert again.returncode == 0
+    # The second run cuts nothing (its output is the same text), whatever the metadata lists it carries.
+    assert b", 0 teasers cut, 0 credits found, " in again.stderr
+    manifest = orjson.loads((tmp_path / "twice.jsonl.manifest.json").read_bytes())
+    assert (manifest["counts"]["teasers_cut"], manifest["counts"]["credits_found"]) == (0, 0)
+    texts = [r["text"] for r in parse_jsonl((tmp_path / "twice.jsonl").read_bytes())]
+    assert texts == [r["text"] for r in parse_jsonl((tmp_path / "once.jsonl").read_bytes())]
+
+
 def test_skipped_records_are_reported_even_when_quiet(corpus: Path) -> None:
     result = run_shell(f"corpus-tools clean {corpus} --on-error skip -q")
     assert result.returncode == 0
