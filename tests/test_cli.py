@@ -325,3 +325,15 @@ def test_output_may_replace_its_own_input(cli, tmp_path, monkeypatch):
     result = cli(["normalize", "-q", "data.jsonl", "-o", "data.jsonl"])
     assert result.exit_code == 0, result.stderr
     assert parse_jsonl((tmp_path / "data.jsonl").read_bytes())[0]["text"] == "Two spaces."
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "command", ["corpus-tools normalize -q", "corpus-tools clean -q --jobs 1", "corpus-tools clean -q --jobs 2"]
+)
+def test_a_full_disk_is_one_error_line(command):
+    result = run_shell(
+        f"{command} seeds/ > /dev/full" if "clean" in command else f"corpus-tools ingest seeds/ | {command} > /dev/full"
+    )
+    assert result.returncode == 1
+    assert result.stderr.decode() == "error: No space left on device\n"

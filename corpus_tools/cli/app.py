@@ -37,6 +37,14 @@ class _Group(TyperGroup):
             # interpreter's final flush does not print a second BrokenPipeError.
             _silence_stdout()
             ctx.exit(0)
+        except OSError as exc:
+            # The system refused a read or a write the library does not expect to fail (a full disk, stdout on
+            # /dev/full, an I/O error): one line, not a traceback.
+            reason = exc.strerror or str(exc)
+            where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""
+            typer.echo(f"error: {where}{reason}", err=True)
+            _silence_stdout()
+            ctx.exit(1)
 
 
 app = typer.Typer(
