@@ -337,3 +337,27 @@ def test_a_full_disk_is_one_error_line(command):
     )
     assert result.returncode == 1
     assert result.stderr.decode() == "error: No space left on device\n"
+
+
+@pytest.mark.parametrize("command", ["corpus-tools --help", "corpus-tools clean --help", "corpus-tools ingest --help"])
+def test_help_into_a_pipe_that_head_closes_exits_0(command):
+    result = run_shell(f"{command} | head -c 1")  # pipefail: the help's own exit code counts
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+
+
+def test_ingest_reads_json_lines_from_stdin_when_asked(cli):
+    lines = b'{"id": "a", "text": "x", "extra": [1]}\n{"id": "b", "text": "y"}\n'
+    result = cli(["ingest", "-q", "--stdin-jsonl"], input=lines)
+    assert result.exit_code == 0, result.stderr
+    assert parse_jsonl(result.stdout_bytes) == [{"id": "a", "text": "x", "extra": [1]}, {"id": "b", "text": "y"}]
+
+
+def test_straighten_quotes_can_be_switched_off_again(cli, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[normalize]\nstraighten_quotes = true\n")
+    record = b'{"id": "a", "text": "\\u201cQuoted\\u201d"}\n'
+    on = cli(["clean", "-q", "--config", str(config), "--no-corpus-aware"], input=record)
+    off = cli(["clean", "-q", "--config", str(config), "--no-corpus-aware", "--no-straighten-quotes"], input=record)
+    assert parse_jsonl(on.stdout_bytes)[0]["text"] == '"Quoted"'
+    assert parse_jsonl(off.stdout_bytes)[0]["text"] == "\u201cQuoted\u201d"

@@ -243,6 +243,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             signum = _stop_signal_of(exc)
             if signum is not None:
                 stopped.append(signum)
+            elif isinstance(exc.__context__, BrokenPipeError):
+                # Outside a command (`--help | head -1`) click turns a closed pipe into exit code 1: the reader
+                # going away is not an error of ours (as inside a command, see _Group.invoke).
+                _silence_stdout()
+                return 0
             elif exc.code is None:
                 return 0
             else:

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from corpus_tools.cli.app import Inputs, OnErrorOption, Output, RejectsOption, StreamOptions, TextField, app, run_steps
+from typing import Annotated
+
+import typer
+
+from corpus_tools.cli.app import (
+    Inputs,
+    OnErrorOption,
+    Output,
+    Quiet,
+    RejectsOption,
+    StreamOptions,
+    TextField,
+    app,
+    run_steps,
+)
 from corpus_tools.pipeline import OnError
 
 
@@ -13,10 +27,17 @@ def ingest(
     text_field: TextField = "text",
     on_error: OnErrorOption = OnError.fail,
     rejects: RejectsOption = None,
+    quiet: Quiet = False,
+    stdin_jsonl: Annotated[
+        bool,
+        typer.Option("--stdin-jsonl", help="Read stdin as JSON lines (records), not as one text document."),
+    ] = False,
 ) -> None:
     """Turn raw text files into records: id = file stem, source = path as given, text as read.
 
-    Bytes that are not UTF-8 fall back to cp1252, then latin-1; metadata.encoding says which was used.
+    Bytes that are not UTF-8 fall back to cp1252, then latin-1; metadata.encoding says which was used. JSON-lines
+    files pass through as records. Stdin ('-' or no input) is one text document (id "stdin"), or JSON lines with
+    --stdin-jsonl.
     """
-    options = StreamOptions(tuple(inputs or ()), output, text_field, on_error, rejects)
-    run_steps(options, (), stdin_is_text=True)
+    options = StreamOptions(tuple(inputs or ()), output, text_field, on_error, rejects, quiet)
+    run_steps(options, (), stdin_is_text=not stdin_jsonl)

@@ -42,7 +42,10 @@ def normalize(
     rejects: RejectsOption = None,
     quiet: Quiet = False,
     straighten_quotes: Annotated[
-        bool, typer.Option("--straighten-quotes", help="Turn curly quotes into straight ones (kept by default).")
+        bool,
+        typer.Option(
+            "--straighten-quotes/--no-straighten-quotes", help="Turn curly quotes into straight ones (kept by default)."
+        ),
     ] = False,
     unicode_form: Annotated[
         str,
