@@ -98,9 +98,18 @@ def ends_sentence(paragraph: str) -> bool:
         return True
     if last.isascii() and last.isalnum():
         return False  # the pattern's tail is closers, spaces and the end, none of them a letter or digit
-    return _TERMINAL.search(paragraph[-16:]) is not None
+    tail = paragraph[-16:]
+    if _TERMINAL.search(tail) is not None:
+        return True
+    # Only a tail of closers and spaces can hide a terminal further back ("Done." and 16 closing quotes).
+    return (
+        len(paragraph) > 16
+        and _CLOSERS_AND_SPACES.fullmatch(tail) is not None
+        and _TERMINAL.search(paragraph) is not None
+    )
 
 
+_CLOSERS_AND_SPACES = regex.compile(r"[\p{Pf}\p{Pe}\"'»›」』】〉》）\]\s]*")
 # Terminal punctuation that the pattern accepts as a paragraph's very last character (`"" in` is true: excluded).
 _PLAIN_TERMINALS = frozenset(".!?…。！？‼⁇⁈⁉")
 

@@ -76,10 +76,22 @@ def test_word_band_agrees_with_word_count(text, low, width):
 _ENDING_CHARS = ".!?…。！？‼⁇⁈⁉”’»」）)]\"' \t\n\u00a0aZ9é中:;,-—"
 
 
-@given(st.text(max_size=6) | st.text(alphabet=st.sampled_from(_ENDING_CHARS), max_size=20))
+@given(
+    st.text(max_size=6)
+    | st.text(alphabet=st.sampled_from(_ENDING_CHARS), max_size=40)
+    | st.tuples(st.text(alphabet=st.sampled_from(_ENDING_CHARS), max_size=4), st.integers(10, 30)).map(
+        lambda pair: pair[0] + "”" * pair[1]  # a terminal further back than the last 16 characters
+    )
+)
 def test_ends_sentence_shortcuts_agree_with_the_pattern(paragraph):
-    # The full-stop and letter shortcuts must give exactly what the pattern gives.
-    assert ends_sentence(paragraph) == (_TERMINAL.search(paragraph[-16:]) is not None)
+    # The full-stop and letter shortcuts, and the 16-character window, must give exactly what the pattern gives.
+    assert ends_sentence(paragraph) == (_TERMINAL.search(paragraph) is not None)
+
+
+def test_a_terminal_behind_many_closers_still_ends_the_sentence():
+    assert ends_sentence("Done." + "”" * 16)
+    assert ends_sentence("Done." + " " * 20)
+    assert not ends_sentence("Done" + "”" * 20)
 
 
 @given(st.lists(st.text(alphabet=st.sampled_from("ab \n."), max_size=8), max_size=8), st.sets(st.integers(0, 8)))
