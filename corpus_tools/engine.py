@@ -439,14 +439,14 @@ def ordered(
 _SHARED: Any = None  # what the worker processes share (the pipeline), set once per worker
 
 
-def _set_shared(shared: Any) -> None:
+def _set_shared(shared: Any, main_pid: int | None = None) -> None:
     global _SHARED
     _SHARED = shared
     keep_freed_memory()
-    _end_with_parent()
+    _end_with_parent(main_pid)
 
 
-def _end_with_parent() -> None:
+def _end_with_parent(main_pid: int | None) -> None:
     """A worker ends when the main process does, however that ends.
 
     A forked worker inherits the main process's handlers: a stop signal sent to the whole group must simply end it
@@ -466,9 +466,20 @@ def _end_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except (AttributeError, OSError):
         return
-    parent = multiprocessing.parent_process()
-    if parent is not None and os.getppid() != parent.pid:  # the parent died before the request took effect
+    # The main process may have died before the request took effect. (Asked of the main process, not of the parent:
+    # a forkserver's workers have the server as parent, which ends when the main process does.)
+    if main_pid is not None and not _alive(main_pid):
         os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a process of another user: it exists
+        return True
+    return True
 
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -521,7 +532,7 @@ class LocalEngine:
             return (fn(shared, item) for item in items)
         context = _start_context()
         pool = concurrent.futures.ProcessPoolExecutor(
-            self.jobs, mp_context=context, initializer=_set_shared, initargs=(shared,)
+            self.jobs, mp_context=context, initializer=_set_shared, initargs=(shared, os.getpid())
         )
         self._pools.append(pool)
         return self._until_done(
