@@ -221,7 +221,7 @@ class _ZstdFrames(io.RawIOBase):
         self._frame: Any = None  # the decompressobj of the frame being read, None between frames
         self._input = b""
         self._output = memoryview(b"")
-        self._feed = 512  # small until the first output shows the ratio
+        self._feed = 128  # small until the first output shows the ratio
 
     def readable(self) -> bool:
         return True
