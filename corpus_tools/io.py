@@ -328,9 +328,10 @@ def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
         except jsonlines.InvalidLineError as exc:
             raw = exc.line.decode("utf-8", "replace") if isinstance(exc.line, bytes) else exc.line
             reason = "invalid UTF-8" if "utf-8" in str(exc) else "invalid JSON"
-            # U+FFFD hides what the bad bytes were: keep them, so the rejects stream can give the line back.
-            exact = _strip_newline(exc.line) if reason == "invalid UTF-8" and isinstance(exc.line, bytes) else None
+            # U+FFFD hides what the bad bytes were: keep them, so the rejects stream can give the line back. The
+            # decode error holds the line as read (jsonlines strips trailing whitespace from ``exc.line``).
             cause = exc.__cause__
+            exact = _strip_newline(bytes(cause.object)) if isinstance(cause, UnicodeDecodeError) else None
             # orjson counts lines within the one line it was given: keep only the column. (The line number
             # comes from ``lines``, not from jsonlines, which counts from 1 wherever the lines started.)
             detail = _LINE_COLUMN.sub(r"column \1", str(cause)) if cause is not None else ""

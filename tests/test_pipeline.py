@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import os
 from dataclasses import dataclass
 
 import pytest
 
-from conftest import parse_jsonl
+from conftest import parse_jsonl, run_shell
 from corpus_tools.errors import InputError, RecordError
-from corpus_tools.io import Item, RecordWriter
+from corpus_tools.io import Item, RecordWriter, read_items
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, run
 
 
@@ -60,3 +62,54 @@ def test_run_skip_keeps_order_and_sends_rejects_with_original_record():
     ]
     assert (stats.read, stats.written, stats.rejected) == (4, 2, 2)
     assert stats.summary_of_rejects() == "skipped 2 of 4 records: 1 boom found, 1 invalid JSON"
+
+
+def _skip_to_rejects(items_):
+    out, rejected = io.BytesIO(), io.BytesIO()
+    run(items_, Pipeline((Upper(),)), RecordWriter(out), on_error=OnError.skip, rejects=Rejects(rejected))
+    return rejected.getvalue()
+
+
+def test_rejects_escape_a_file_name_that_is_not_utf8():
+    name = os.fsdecode(b"fn/bad\xffname.txt")  # what a directory walk gives for such a name
+    record = {"id": os.fsdecode(b"bad\xffname"), "text": "boom", "source": name}
+    written = _skip_to_rejects([Item(name, None, error="binary file"), Item(name, None, record)])
+    assert written == (
+        b'{"source":"fn/bad\\\\xffname.txt","line":null,"reason":"binary file","raw":null}\n'
+        b'{"source":"fn/bad\\\\xffname.txt","line":null,"reason":"boom found",'
+        b'"record":{"id":"bad\\\\xffname","text":"boom","source":"fn/bad\\\\xffname.txt"}}\n'
+    )
+    assert os.fsencode(name).decode("utf-8", "backslashreplace") == parse_jsonl(written)[0]["source"]
+
+
+def test_rejects_keep_the_exact_bytes_of_a_line_that_is_not_utf8(tmp_path):
+    lines = [b'{"text": "caf\xe9 \\\\xe9 \xff"}', b'{"text": "ok"}', b"\xfe\xfe not json\r"]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    entries = parse_jsonl(_skip_to_rejects(read_items([str(path)])))
+    assert [(e["line"], e["reason"]) for e in entries] == [(1, "invalid UTF-8"), (3, "invalid UTF-8")]
+    assert [base64.b64decode(e["raw_base64"]) for e in entries] == [lines[0], lines[2]]
+    assert entries[0]["raw"] == '{"text": "caf\ufffd \\\\xe9 \ufffd"}'  # readable, but lossy: hence raw_base64
+
+
+def test_rejects_of_valid_utf8_lines_have_no_base64(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"text": "caf\xc3\xa9"\n')
+    [entry] = parse_jsonl(_skip_to_rejects(read_items([str(path)])))
+    assert list(entry) == ["source", "line", "reason", "raw"]  # the text is exact already
+    assert entry["raw"].encode() == b'{"text": "caf\xc3\xa9"'
+
+
+def test_cli_rejects_with_a_file_name_that_is_not_utf8(tmp_path):
+    folder = tmp_path / "fn"
+    folder.mkdir()
+    (folder / "good.txt").write_text("ok text\n")
+    with open(os.path.join(os.fsencode(folder), b"bad\xffname.txt"), "wb") as stream:
+        stream.write(b"hello\n")
+    result = run_shell("corpus-tools ingest fn --on-error skip --rejects r.jsonl > out.jsonl", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr.decode("utf-8", "replace")
+    [entry] = parse_jsonl((tmp_path / "r.jsonl").read_bytes())
+    assert entry["source"] == "fn/bad\\xffname.txt"
+    assert entry["record"]["text"] == "hello\n"
+    assert [r["id"] for r in parse_jsonl((tmp_path / "out.jsonl").read_bytes())] == ["good"]
