@@ -551,6 +551,17 @@ def _encoder(raw: BinaryIO, path: str) -> Any:
     return None
 
 
+def writes_a_file(path: str | None) -> bool:
+    """Whether :func:`open_output` writes ``path`` as a regular file (so a sidecar such as ``PATH.manifest.json``
+    belongs beside it): not stdout, not ``/dev/stdout`` or another descriptor, not a FIFO, device or socket."""
+    if path is None or path == STDIN or _descriptor(path) is not None:
+        return False
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # not there yet: it will be a new file
+
+
 @contextlib.contextmanager
 def open_output(path: str | None) -> Iterator[BinaryIO]:
     """A binary stream to write to: stdout for ``None``/``-``, else an atomic, optionally compressed file.

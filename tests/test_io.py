@@ -26,6 +26,7 @@ from corpus_tools.io import (
     read_items,
     read_records,
     write_records,
+    writes_a_file,
 )
 
 SEED_IDS = [
@@ -604,3 +605,12 @@ def test_a_link_back_to_a_containing_folder_is_skipped_with_one_warning(tmp_path
         f"warning: {corpus / 'sub' / 'up'}: skipped, a link to a folder it is in (a loop)\n"
         f"warning: {corpus / 'twin' / 'up'}: skipped, a link to a folder it is in (a loop)\n"
     )
+
+
+def test_writes_a_file_only_for_regular_files(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "old.jsonl").write_text("x")
+    (tmp_path / "link").symlink_to("old.jsonl")
+    files = [str(tmp_path / "old.jsonl"), str(tmp_path / "new.jsonl"), str(tmp_path / "link")]
+    others = [None, "-", "/dev/stdout", "/dev/fd/1", os.devnull, str(tmp_path / "fifo")]
+    assert [writes_a_file(p) for p in files + others] == [True] * 3 + [False] * 6
