@@ -55,8 +55,9 @@ class CheckOptions:
 
     ``ignore``/``warn``/``error`` name rules (see :data:`RULES`) whose default severity is changed; a rule may be
     in one of them only. Every threshold is at least 1 (a threshold of 0 would make every record a finding, or
-    none: to turn a rule off, ``ignore`` it); ``max_findings`` is at least 0 (0 keeps all). A value out of its
-    range, or an unknown rule, is a :class:`ConfigError` naming the option.
+    none: to turn a rule off, ``ignore`` it); ``max_findings`` is at least 0 (0 keeps all); every integer is below
+    2**63 (reports are JSON, written with 64-bit integers). A value out of its range, or an unknown rule, is a
+    :class:`ConfigError` naming the option.
     """
 
     ignore: tuple[str, ...] = ()
@@ -86,7 +87,11 @@ class CheckOptions:
             ("max_findings", 0),
         )
         problems = [
-            f"{name} must be >= {low} (got {value!r})" for name, low in bounds if (value := getattr(self, name)) < low
+            f"{name} must be >= {low} (got {value!r})"
+            if value < low
+            else f"{name} must be a 64-bit integer (got {value!r})"
+            for name, low in bounds
+            if not low <= (value := getattr(self, name)) < 2**63
         ]
         claimed: dict[str, str] = {}
         for attr in ("ignore", "warn", "error"):

@@ -79,7 +79,8 @@ class CreditsOptions:
     ``dry_run``: label and fill ``authors``/``translators``, but leave ``text`` untouched (and so ``bylines``
     and ``credit_cuts``, which describe removed lines, get nothing).
 
-    A value out of its range is a :class:`ConfigError` naming the option, its range and the value given.
+    Every integer is also below 2**63 (the manifest and ``--json`` reports are JSON, written with 64-bit
+    integers). A value out of its range is a :class:`ConfigError` naming the option, its range and the value given.
     """
 
     bylines: bool = True
@@ -94,8 +95,10 @@ class CreditsOptions:
     def __post_init__(self) -> None:
         problems = [
             f"{name} must be >= {low} (got {value!r})"
+            if value < low
+            else f"{name} must be a 64-bit integer (got {value!r})"
             for name, low in (("max_bio_words", 1), ("max_bio_lines", 1), ("max_line_chars", 4))
-            if (value := getattr(self, name)) < low
+            if not low <= (value := getattr(self, name)) < 2**63
         ]
         # A role that is not one word as _has_role reads words could never match: an error, not a silent no-op.
         # (_ROLE_WORD_RE is defined below; only a non-empty extra_roles looks it up, never at import time.)

@@ -26,7 +26,8 @@ class StatsOptions:
 
     Bounds: ``top`` >= 0 (0 lists none), ``min_repeats`` >= 2 (a paragraph in one record is not repeated),
     ``max_tracked`` >= 2, and ``length_bins`` strictly increasing from 0 (so every record falls in exactly one
-    bin). A value out of its range is a :class:`ConfigError` naming the option.
+    bin); every integer is below 2**63 (the ``--json`` report is JSON, written with 64-bit integers). A value out
+    of its range is a :class:`ConfigError` naming the option.
     """
 
     # How many of the most repeated paragraphs to list.
@@ -42,11 +43,17 @@ class StatsOptions:
         # Every violated option gets its own message, all of them in one error.
         bounds = (("top", 0), ("min_repeats", 2), ("max_tracked", 2))
         problems = [
-            f"{name} must be >= {low} (got {value!r})" for name, low in bounds if (value := getattr(self, name)) < low
+            f"{name} must be >= {low} (got {value!r})"
+            if value < low
+            else f"{name} must be a 64-bit integer (got {value!r})"
+            for name, low in bounds
+            if not low <= (value := getattr(self, name)) < 2**63
         ]
         bins = list(self.length_bins)
         if not bins or bins[0] != 0 or bins != sorted(set(bins)):
             problems.append(f"length_bins must be strictly increasing word counts starting at 0 (got {bins})")
+        elif bins[-1] >= 2**63:
+            problems.append(f"length_bins must be 64-bit integers (got {bins})")
         if problems:
             raise ConfigError("stats: " + "; ".join(problems))
 

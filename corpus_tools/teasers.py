@@ -88,7 +88,8 @@ class TeasersOptions:
     ``dry_run``: label only: fill ``metadata.cuts`` with what would be cut, leave ``text`` and
     ``metadata.teasers`` alone.
 
-    A value out of its range is a :class:`ConfigError` naming the option, its range and the value given.
+    Every integer is also below 2**63 (the manifest and ``--json`` reports are JSON, written with 64-bit
+    integers). A value out of its range is a :class:`ConfigError` naming the option, its range and the value given.
     """
 
     min_words: int = 95
@@ -102,8 +103,10 @@ class TeasersOptions:
         # Every violated option gets its own message, all of them in one error.
         problems = [
             f"{name} must be >= {low} (got {value!r})"
+            if value < low
+            else f"{name} must be a 64-bit integer (got {value!r})"
             for name, low in (("min_words", 1), ("max_words", 1), ("heading_max_words", 1), ("min_recurrence", 2))
-            if (value := getattr(self, name)) < low
+            if not low <= (value := getattr(self, name)) < 2**63
         ]
         if 1 <= self.max_words < self.min_words:
             problems.append(f"min_words ({self.min_words}) must be <= max_words ({self.max_words})")

@@ -502,6 +502,7 @@ def test_readme_documents_every_rule():
         ({"credit_min_lines": 0}, "check: credit_min_lines must be >= 1 (got 0)"),
         ({"teaser_min_paragraphs": -1}, "check: teaser_min_paragraphs must be >= 1 (got -1)"),
         ({"max_findings": -1}, "check: max_findings must be >= 0 (got -1)"),
+        ({"entities_min": 2**63}, "check: entities_min must be a 64-bit integer (got 9223372036854775808)"),
         (
             {"min_chars": 0, "max_findings": -1},
             "check: min_chars must be >= 1 (got 0); max_findings must be >= 0 (got -1)",

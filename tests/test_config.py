@@ -364,3 +364,12 @@ def test_every_integer_flag_of_a_command_is_bounded_as_its_options_field_is():
             cls(**{field: low})
         except ConfigError as other:
             assert f"{field} must be >=" not in str(other)
+
+
+def test_a_flag_beyond_64_bits_is_refused_by_the_options_not_a_traceback_in_the_manifest(cli):
+    result = cli(["clean", "-q", "--max-bio-words", str(2**64)], input=RECORD)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "error: credits: max_bio_words must be a 64-bit integer (got 18446744073709551616)\n",
+    )

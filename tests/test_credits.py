@@ -607,6 +607,7 @@ def test_anonymous_bios_pass_the_character_tests(line: str):
         ({"max_bio_words": 0}, "credits: max_bio_words must be >= 1 (got 0)"),
         ({"max_line_chars": -3}, "credits: max_line_chars must be >= 4 (got -3)"),
         ({"max_line_chars": 3}, "credits: max_line_chars must be >= 4 (got 3)"),
+        ({"max_line_chars": 2**63}, "credits: max_line_chars must be a 64-bit integer (got 9223372036854775808)"),
         (
             {"max_bio_words": -1, "max_line_chars": 0},
             "credits: max_bio_words must be >= 1 (got -1); max_line_chars must be >= 4 (got 0)",

@@ -223,6 +223,8 @@ def test_repeat_counts_are_lower_bounds_once_pruned(documents: list[list[str]]):
         ({"top": -3}, "stats: top must be >= 0 (got -3)"),
         ({"min_repeats": 1}, "stats: min_repeats must be >= 2 (got 1)"),
         ({"max_tracked": 1}, "stats: max_tracked must be >= 2 (got 1)"),
+        ({"max_tracked": 2**63}, "stats: max_tracked must be a 64-bit integer (got 9223372036854775808)"),
+        ({"length_bins": (0, 2**63)}, "stats: length_bins must be 64-bit integers (got [0, 9223372036854775808])"),
         (
             {"length_bins": (5, 1)},
             "stats: length_bins must be strictly increasing word counts starting at 0 (got [5, 1])",

@@ -802,6 +802,7 @@ def test_a_remembered_tail_is_only_reused_for_the_same_question(lines, options, 
         ),
         ({"min_words": 0}, "teasers: min_words must be >= 1 (got 0)"),
         ({"max_words": -1}, "teasers: max_words must be >= 1 (got -1)"),
+        ({"max_words": 2**63}, "teasers: max_words must be a 64-bit integer (got 9223372036854775808)"),
         ({"min_words": 120}, "teasers: min_words (120) must be <= max_words (110)"),
         ({"max_words": 50}, "teasers: min_words (95) must be <= max_words (50)"),
         (
