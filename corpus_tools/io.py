@@ -131,13 +131,19 @@ def _walk(directory: str) -> list[str]:
                 continue
             key = _folder_key(entry.path)
             if key in ancestors:
-                print(
-                    f"warning: {printable(entry.path)}: skipped, a link to a folder it is in (a loop)", file=sys.stderr
-                )
+                if entry.path not in _LOOPS_WARNED:  # once per run, though clean walks the inputs more than once
+                    _LOOPS_WARNED.add(entry.path)
+                    print(
+                        f"warning: {printable(entry.path)}: skipped, a link to a folder it is in (a loop)",
+                        file=sys.stderr,
+                    )
                 continue
             subfolders.append((entry.path, ancestors | {key}))
         stack.extend(reversed(subfolders))
     return found
+
+
+_LOOPS_WARNED: set[str] = set()
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:

@@ -605,6 +605,8 @@ def test_a_link_back_to_a_containing_folder_is_skipped_with_one_warning(tmp_path
         f"warning: {corpus / 'sub' / 'up'}: skipped, a link to a folder it is in (a loop)\n"
         f"warning: {corpus / 'twin' / 'up'}: skipped, a link to a folder it is in (a loop)\n"
     )
+    assert len(expand_inputs([str(corpus)])) == 3
+    assert capsys.readouterr().err == ""  # warned once per run, however often the inputs are walked
 
 
 def test_writes_a_file_only_for_regular_files(tmp_path):
