@@ -79,29 +79,49 @@ def check_tables(
             raise ConfigError(f"{where}: unknown table [{name}] (known: {', '.join(sorted(known))})")
 
 
-def options_from(cls: type[T], table: Mapping[str, Any] | None, *, where: str, base: T | None = None) -> T:
-    """An instance of the options dataclass ``cls`` from ``base`` (default: its defaults) with ``table`` applied.
+def options_from(
+    cls: type[T],
+    table: Mapping[str, Any] | None,
+    *,
+    where: str,
+    base: T | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> T:
+    """An instance of the options dataclass ``cls`` from ``base`` (default: its defaults) with ``table`` applied,
+    then ``overrides`` (field values already typed, e.g. the flags given on the command line).
 
-    Values are checked against the fields' annotations; TOML arrays become tuples for tuple fields.
+    Values are checked against the fields' annotations; TOML arrays become tuples for tuple fields. The options
+    are validated once, with the table and the overrides together: ``min_words = 120`` in the file and
+    ``--max-words 130`` on the command line make valid options, though the file alone would not.
     """
     instance = base if base is not None else cls()
-    if not table:
+    if not table and not overrides:
         return instance
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     hints = typing.get_type_hints(cls)
     changes: dict[str, Any] = {}
-    for key, value in table.items():
+    for key, value in (table or {}).items():
         if key not in fields:
             raise ConfigError(f"{where}: unknown option '{key}' (known: {', '.join(sorted(fields))})")
         changes[key] = _coerce(value, hints[key], f"{where}: option '{key}'")
     try:
-        return dataclasses.replace(instance, **changes)  # type: ignore[type-var]
+        return dataclasses.replace(instance, **{**changes, **(overrides or {})})  # type: ignore[type-var]
     except ConfigError as exc:  # an options class's own validation: say which file and table it came from
+        if overrides and _valid(instance, changes):
+            raise  # the table alone is fine: the overrides (flags) are wrong, and the message is theirs
         message = str(exc)
         owner, colon, problems = message.partition(": ")  # "credits: max_bio_lines must be ..."
         if colon and f"[{owner}]" in where:  # where already names the table: no "[credits]: credits: ..."
             message = problems
         raise ConfigError(f"{where}: {message}") from None
+
+
+def _valid(instance: Any, changes: dict[str, Any]) -> bool:
+    try:
+        dataclasses.replace(instance, **changes)
+    except ConfigError:
+        return False
+    return True
 
 
 def _coerce(value: Any, hint: Any, what: str) -> Any:

@@ -373,3 +373,26 @@ def test_a_flag_beyond_64_bits_is_refused_by_the_options_not_a_traceback_in_the_
         "",
         "error: credits: max_bio_words must be a 64-bit integer (got 18446744073709551616)\n",
     )
+
+
+def test_overrides_are_validated_together_with_the_table():
+    # the file alone is invalid (low 5 > high 2); the flag that moves high with it makes it valid
+    assert options_from(Validated, {"low": 5}, where="c.toml [v]", overrides={"high": 6}) == Validated(5, 6)
+    assert options_from(Validated, None, where="w", overrides={"high": 6}) == Validated(1, 6)
+    with pytest.raises(ConfigError) as exc:
+        options_from(Validated, {"low": 5}, where="c.toml [v]", overrides={"high": 4})
+    assert str(exc.value) == "c.toml [v]: low (5) must be <= high (4)"
+
+
+def test_an_override_that_makes_valid_options_invalid_is_reported_as_itself():
+    # the file is fine; the flag is wrong: the error is the options' own, not blamed on the file
+    with pytest.raises(ConfigError) as exc:
+        options_from(Validated, {"high": 3}, where="c.toml [v]", overrides={"low": 4})
+    assert str(exc.value) == "low (4) must be <= high (3)"
+    with pytest.raises(ConfigError) as exc:
+        options_from(Validated, None, where="None [v]", overrides={"low": 4})
+    assert str(exc.value) == "low (4) must be <= high (2)"
+
+
+def test_an_override_wins_over_the_table_for_the_same_option():
+    assert options_from(Validated, {"high": 3}, where="w", overrides={"high": 9}) == Validated(1, 9)
