@@ -33,7 +33,7 @@ import zstandard
 
 from corpus_tools.errors import InputError, OutputError, RecordError
 from corpus_tools.ingest import document_record
-from corpus_tools.records import Record
+from corpus_tools.records import InexactNumber, Record, exact_loads
 
 if TYPE_CHECKING:
     import jsonlines
@@ -325,7 +325,7 @@ def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
     """
     import jsonlines  # here, not at the top: clean's engine parses with orjson and needs it only for bad lines
 
-    reader = jsonlines.Reader(lines, loads=orjson.loads)
+    reader = jsonlines.Reader(lines, loads=exact_loads)
     while True:
         try:
             value = reader.read(skip_empty=True, allow_none=True)
@@ -333,10 +333,13 @@ def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
             return
         except jsonlines.InvalidLineError as exc:
             raw = exc.line.decode("utf-8", "replace") if isinstance(exc.line, bytes) else exc.line
+            cause = exc.__cause__
+            if isinstance(cause, InexactNumber):  # valid JSON, but a number would not come out as it went in
+                yield Item(source, reader_line(reader), error=str(cause), raw=raw.rstrip("\n"))
+                continue
             reason = "invalid UTF-8" if "utf-8" in str(exc) else "invalid JSON"
             # U+FFFD hides what the bad bytes were: keep them, so the rejects stream can give the line back. The
             # decode error holds the line as read (jsonlines strips trailing whitespace from ``exc.line``).
-            cause = exc.__cause__
             exact = _strip_newline(bytes(cause.object)) if isinstance(cause, UnicodeDecodeError) else None
             # orjson counts lines within the one line it was given: keep only the column. (The line number
             # comes from ``lines``, not from jsonlines, which counts from 1 wherever the lines started.)

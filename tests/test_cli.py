@@ -361,3 +361,29 @@ def test_straighten_quotes_can_be_switched_off_again(cli, tmp_path):
     off = cli(["clean", "-q", "--config", str(config), "--no-corpus-aware", "--no-straighten-quotes"], input=record)
     assert parse_jsonl(on.stdout_bytes)[0]["text"] == '"Quoted"'
     assert parse_jsonl(off.stdout_bytes)[0]["text"] == "\u201cQuoted\u201d"
+
+
+BIG_INTS = (
+    b'{"id": "big", "text": "Hi.", "meta": {"ids": [1, 123456789012345678901234567890]}}\n'
+    b'{"id": "ok", "text": "Fine.", "n": 18446744073709551615, "m": -9223372036854775808, "f": 1e19}\n'
+)
+
+
+@pytest.mark.parametrize("command", ["ingest", "normalize", "credits", "teasers", "clean --jobs 1", "clean --jobs 2"])
+def test_an_integer_beyond_64_bits_is_refused_not_rounded(tmp_path, command):
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(BIG_INTS)
+    reason = "integer beyond 64 bits (it would come out as a float, its digits lost): 123456789012345678901234567890"
+    failed = run_shell(f"corpus-tools {command} -q {path}")
+    assert failed.returncode == 2
+    assert failed.stderr.decode() == f"error: {path}:1: {reason}\n"
+    rejects = tmp_path / "rejects.jsonl"
+    skipped = run_shell(f"corpus-tools {command} -q --on-error skip --rejects {rejects} {path}")
+    assert skipped.returncode == 0, skipped.stderr
+    [kept] = parse_jsonl(skipped.stdout)
+    # The integers orjson can carry come out digit for digit (and the float stays a float).
+    assert (kept["n"], kept["m"], kept["f"]) == (18446744073709551615, -9223372036854775808, 1e19)
+    assert b'"n":18446744073709551615,"m":-9223372036854775808' in skipped.stdout
+    [row] = parse_jsonl(rejects.read_bytes())
+    assert (row["line"], row["reason"]) == (1, reason)
+    assert row["raw"] == BIG_INTS.splitlines()[0].decode()
