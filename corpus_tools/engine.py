@@ -46,6 +46,7 @@ from corpus_tools.io import (
     json_line_items,
     open_binary,
     read_document_bytes,
+    writes_a_file,
 )
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, reject
 from corpus_tools.records import holds_big_float
@@ -967,7 +968,7 @@ def clean_corpus(
         }
         if sharded:
             sink.finish(manifest)
-    if output and not sharded and output != STDIN:
+    if output and not sharded and writes_a_file(output):  # no /dev/stdout.manifest.json, nor one beside a FIFO
         with open_output(f"{output}.manifest.json") as stream:
             stream.write(orjson.dumps({"output": os.path.basename(output), **manifest}, option=orjson.OPT_INDENT_2))
             stream.write(b"\n")

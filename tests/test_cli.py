@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import inspect
+import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -387,3 +389,37 @@ def test_an_integer_beyond_64_bits_is_refused_not_rounded(tmp_path, command):
     [row] = parse_jsonl(rejects.read_bytes())
     assert (row["line"], row["reason"]) == (1, reason)
     assert row["raw"] == BIG_INTS.splitlines()[0].decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", "afile/x.jsonl"], "error: afile/x.jsonl: not a directory\n"),
+        (["--on-error", "skip", "--rejects", "folder"], "error: folder: is a directory\n"),
+        (["-o", "missing/x.jsonl"], "error: missing/x.jsonl: folder does not exist\n"),
+    ],
+)
+@pytest.mark.parametrize("command", ["normalize", "clean"])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(
+    cli, tmp_path, monkeypatch, command, args, message
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "folder").mkdir()
+    # The input does not exist either: the output is checked first, before anything is read.
+    result = cli([command, "-q", "no-such-input.jsonl", *args])
+    assert result.exit_code == 2
+    assert result.stderr == message
+
+
+def test_clean_into_a_fifo_writes_no_manifest_beside_it(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = run_shell(f"corpus-tools clean -q seeds/ --no-corpus-aware -o {fifo}")
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert len(parse_jsonl(received[0])) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no pipe.manifest.json, no temporary

@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from corpus_tools import __version__
 from corpus_tools.errors import ConfigError, CorpusError
-from corpus_tools.io import STDIN, RecordWriter, open_output, read_items
+from corpus_tools.io import STDIN, RecordWriter, check_output_path, open_output, read_items
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, Step, run
 
 
@@ -131,12 +131,15 @@ def run_steps(
     return stats
 
 
-def check_paths(inputs: Sequence[str], output: str | None, rejects: str | None) -> None:
-    """Refuse, before any work, a run whose rejects would land on its output, on an input, or inside its shard
-    folder: both are written atomically at the end, so one would silently replace the other (or the input).
+def check_paths(inputs: Sequence[str], output: str | None, rejects: str | None, *, shards: bool = False) -> None:
+    """Refuse, before any work, outputs that cannot be written (a one-line error), and a run whose rejects would
+    land on its output, on an input, or inside its shard folder: both are written atomically at the end, so one
+    would silently replace the other (or the input). ``shards``: ``-o DIR/`` writes shards (clean).
 
     ``-o`` naming an input is allowed: the output replaces it only once the run has read everything.
     """
+    check_output_path(output, shards_allowed=shards)
+    check_output_path(rejects)
     if not rejects or rejects == STDIN:
         return
     where = os.path.realpath(rejects)

@@ -208,7 +208,7 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
 
     _check_fields(_STEP_FLAGS)
     inputs = tuple(kwargs["inputs"] or ())
-    check_paths(inputs, kwargs["output"], kwargs["rejects"])
+    check_paths(inputs, kwargs["output"], kwargs["rejects"], shards=True)
     plan = _plan(ctx, kwargs)
     quiet: bool = kwargs["quiet"]
     engine = _engine(kwargs)
