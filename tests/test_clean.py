@@ -439,3 +439,17 @@ def test_jobs_2_into_a_closed_pipe_exits_quietly_and_leaves_no_spill(tmp_path: P
     assert result.stdout.decode().strip() == "0", result.stderr
     assert result.stderr == b""
     assert not any(spill.iterdir())
+
+
+def test_the_config_and_the_flags_are_checked_together(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[teasers]\nmin_words = 120\n")
+    alone = run_shell(f"corpus-tools clean -q seeds/ --no-corpus-aware --config {config}")
+    assert alone.returncode == 2
+    assert alone.stderr.decode() == f"error: {config}: [teasers]: min_words (120) must be <= max_words (110)\n"
+    # The flag completes what the file started: valid together, and what the same options in one file give.
+    together = run_shell(f"corpus-tools clean -q seeds/ --no-corpus-aware --config {config} --max-words 130")
+    assert together.returncode == 0, together.stderr
+    both = tmp_path / "both.toml"
+    both.write_text("[teasers]\nmin_words = 120\nmax_words = 130\n")
+    assert together.stdout == ok(f"corpus-tools clean -q seeds/ --no-corpus-aware --config {both}")

@@ -247,13 +247,14 @@ def _plan(ctx: typer.Context, kwargs: dict[str, Any]) -> CleanPlan:
             steps.append((step, None))
             continue
         options_class, _ = engines.step_types(step)
-        options = options_from(options_class, tables.get(step), where=f"{config_path}: [{step}]")
         changes = {}
         for flag in _STEP_FLAGS:
             if flag.step == step and _given(ctx, flag.param):
                 value = kwargs[flag.param]
                 changes[flag.field] = flag.convert(value) if flag.convert else value
-        steps.append((step, dataclasses.replace(options, **changes) if changes else options))
+        # Checked once, file and flags together: min_words = 120 in the file with --max-words 130 is valid.
+        options = options_from(options_class, tables.get(step), where=f"{config_path}: [{step}]", overrides=changes)
+        steps.append((step, options))
     return engines.CleanPlan(tuple(steps), kwargs["text_field"], kwargs["corpus_aware"], kwargs["index"])
 
 
