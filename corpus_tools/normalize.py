@@ -428,12 +428,18 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
     rest = data.translate(None, _PLAIN_ASCII)  # _unusual_of(data), inline: this runs for every document
     unusual = rest.decode("utf-8", "surrogatepass") if rest else ""
     # "\r" in the short `unusual` first: a two-character search of the whole text costs as much as a class scan.
-    if "\r" in unusual and len(text) <= MAX_DECODE_LENGTH and not _LONE_CR(data):
+    if (
+        "\r" in unusual
+        and len(text) <= MAX_DECODE_LENGTH
+        and not _LONE_CR(data)
+        and (plan.entities is None or "&#" not in text)
+    ):
         # Windows line breaks would send every line through ftfy. A "\r" just before the "\n" that ends a
         # segment changes no other fixer's decision (is_bad, the encodings and the entity pattern treat it like
         # the "\n" after it, and it composes with nothing), so fixing them up front gives what fix_text gives;
         # the differential test checks it. Not when a lone "\r" is about ("\r\r\n" is two breaks to ftfy), nor for
-        # texts whose lines fix_text would cut mid-way. Every "\r" is the start of a "\r\n", so replacing "\r\n"
+        # texts whose lines fix_text would cut mid-way, nor when a numeric entity may decode to one more "\r"
+        # (`&#13;\r\n` is "\r\r\n" to ftfy, two breaks). Every "\r" is the start of a "\r\n", so replacing "\r\n"
         # with "\n" is deleting every "\r", which one-character searches do at memory speed ("\r" and "\n" are
         # one byte each in UTF-8, and in no other sequence).
         counts["line_breaks"] += data.count(b"\r")

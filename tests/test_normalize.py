@@ -463,6 +463,16 @@ def test_windows_line_breaks_are_fixed_as_ftfy_fixes_them(seed: int) -> None:
                 assert counts["line_breaks"] == doc.count("\r\n"), doc
 
 
+@pytest.mark.parametrize("entity", ["&#13;", "&#x0d;", "&#X0D;", "&#0013;", "&#10;", "&amp;#13;"])
+@pytest.mark.parametrize("where", ["a{e}\r\nb", "a\r\n{e}b\r\n", "{e}\r\n", "a{e}b\r\nc\r\n"])
+def test_an_entity_for_a_line_break_beside_windows_line_breaks(entity: str, where: str) -> None:
+    # ftfy decodes the entity first: `&#13;\r\n` is then "\r\r\n", two line breaks; deleting every "\r" up front
+    # (the Windows line-break shortcut) would make it one (found by differential fuzzing).
+    doc = where.format(e=entity)
+    assert repair_unicode(doc)[0] == fix_text(doc)
+    assert normalize_text(doc)[0] == normalize_text(normalize_text(doc)[0])[0]
+
+
 def reference_spacing(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
     """fix_spacing written out as the plain substitutions its docstring describes, each over the whole text."""
     counts = dict.fromkeys(("spaces", "space_runs", "line_spaces", "blank_lines", "double_periods", "double_dashes"), 0)
