@@ -27,6 +27,7 @@ repetition of groups, so no input makes them backtrack; and no line longer than
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -256,7 +257,8 @@ def _byline_names(line: str, options: CreditsOptions) -> list[str]:
 
 def _translator_names(line: str, options: CreditsOptions) -> list[str]:
     """The names of a translator credit line (stripped), ``[]`` when it is not one."""
-    if len(line) > options.max_line_chars or line[:11].lower() not in ("translated ", "translation"):
+    # The pattern starts `[Tt]ranslated` or `Translation` (then any whitespace: NBSP and tabs too).
+    if len(line) > options.max_line_chars or not line.startswith(_TRANSLATOR_STARTS):
         return []
     match = TRANSLATOR_RE.match(line)
     return _split_names(match["names"]) if match else []
@@ -355,7 +357,9 @@ def _may_start_with_name(line: str) -> bool:
 
 def _has_role(text: str, options: CreditsOptions) -> bool:
     """Whether the first words of ``text`` name a role (`researchers`, `editor-in-chief`, `Taipei-based writer`)."""
-    words = [w.lower() for w in _ROLE_WORD_RE.findall(text, endpos=min(len(text), 400))][:_ROLE_WINDOW_WORDS]
+    # The first words, found one at a time: no more of a long predicate is read than they need (a cut at a fixed
+    # length could make "directorship" a "director").
+    words = [match[0].lower() for match in itertools.islice(_ROLE_WORD_RE.finditer(text), _ROLE_WINDOW_WORDS)]
     extra = {r.lower() for r in options.extra_roles}
     for word in words:
         for form in (word, *word.split("-")) if "-" in word else (word,):

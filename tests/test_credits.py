@@ -637,3 +637,44 @@ def test_the_bounds_admit_options_that_still_find_credits():
     keeper = text.replace("reporter", "beekeeper")
     assert kinds(keeper, CreditsOptions()) == [(0, BYLINE)]
     assert kinds(keeper, CreditsOptions(extra_roles=("Beekeeper", "editor-at-large"))) == [(0, BYLINE), (2, BIO)]
+
+
+# ------------------------------------------------------------------------ shortcuts vs the plain computation
+
+_SPACES = " \t\u00a0\u2009\u3000\x0b"
+
+
+@given(
+    st.sampled_from(["Translated", "translated", "Translation", "TRANSLATED", "Translate", "Transl"]),
+    st.sampled_from(_SPACES),
+    st.sampled_from(["by John Roe", "by J. Roe and Ann Lee", "from the Chinese by Wu Li", "and edited by Bo Chen", ""]),
+)
+@example("Translated", "\u00a0", "by John Roe")  # found by fuzzing: the precheck wanted a plain space
+def test_translator_precheck_never_turns_away_what_the_pattern_matches(start, space, rest):
+    line = f"{start}{space}{rest}".replace(" ", space)
+    matched = credits_module.TRANSLATOR_RE.match(line)
+    expected = credits_module._split_names(matched["names"]) if matched else []
+    assert credits_module._translator_names(line, credits_module.DEFAULT_OPTIONS) == expected
+
+
+_ROLE_WORD = credits_module._ROLE_WORD_RE
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["a", "the", "x" * 30, "x" * 389, "directorship", "director", "writer", "co-founder", "of", "."]
+        ),
+        max_size=40,
+    )
+)
+@example(["a", "x" * 389, "directorship", "holder"])  # found by fuzzing: a cut at 400 characters made "director"
+def test_role_test_reads_exactly_the_first_words(words):
+    text = " ".join(words)
+    first = [w.lower() for w in _ROLE_WORD.findall(text)][: credits_module._ROLE_WINDOW_WORDS]
+    plain = any(
+        form in credits_module.ROLES or (form.endswith("s") and form[:-1] in credits_module.ROLES)
+        for word in first
+        for form in (word, *word.split("-"))
+    )
+    assert credits_module._has_role(text, credits_module.DEFAULT_OPTIONS) == plain
