@@ -236,8 +236,9 @@ def tail_start(
 # The last tail found, with what it was found from; the text by identity. The credits step asks for the tail of the
 # text it receives and, when it cuts nothing, hands the teasers step that very string: with the same options, no
 # index and no credit position the answer is the one just found. One entry, matched with `is` on the text (kept
-# alive by the entry, so its identity cannot be reused); nothing is compared beyond options and a position.
-_last_tail: tuple[str, TeasersOptions, Any, int | None, tuple[tuple[int, str], ...]] | None = None
+# alive by the entry, so its identity cannot be reused); nothing is compared beyond options and a position, and an
+# index by identity and generation (an index that counted more documents since may give another answer).
+_last_tail: tuple[str, TeasersOptions, Any, int | None, tuple[tuple[int, str], ...], int] | None = None
 
 
 def _tail_of(
@@ -250,18 +251,20 @@ def _tail_of(
     """:func:`_tail`, remembered for ``text`` (the string ``paragraphs`` was split from; ``None``: not known)."""
     global _last_tail
     last = _last_tail
+    generation = -1 if index is None else index.generation
     if (
         text is not None
         and last is not None
         and last[0] is text
         and last[2] is index
+        and last[5] == generation
         and last[3] == credits_at
         and (last[1] is options or last[1] == options)
     ):
         return list(last[4])
     tail = _tail(paragraphs, options, index, credits_at, _credit_kind_function())
     if text is not None:
-        _last_tail = (text, options, index, credits_at, tuple(tail))
+        _last_tail = (text, options, index, credits_at, tuple(tail), generation)
     return tail
 
 

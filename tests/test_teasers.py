@@ -819,3 +819,17 @@ def test_each_option_out_of_range_gets_its_own_message(fields, message):
 
 def test_the_bounds_themselves_are_valid_options():
     assert TeasersOptions(min_words=1, max_words=1, heading_max_words=1, min_recurrence=2).max_words == 1
+
+
+def test_the_remembered_tail_is_not_used_once_the_index_has_grown():
+    # Found by differential fuzzing: the one-entry memo matched the index by identity only.
+    words = lambda n, end="": " ".join(f"w{i}" for i in range(n)) + end  # noqa: E731
+    text = "Lead 0.\nThe body says something. It ends well.\n" + words(101, ".") + "\n" + words(100)
+    index = TailIndex()
+    step = Teasers(index=index)
+    step.process({"text": text}, "text")
+    for i in range(1, 4):
+        index.add_text(text.replace("Lead 0.", f"Lead {i}."))
+    same = step.process({"text": text}, "text")["metadata"]["cuts"]
+    equal = step.process({"text": "".join(list(text))}, "text")["metadata"]["cuts"]  # an equal, new string
+    assert same == equal == [{"rule": "recurrent", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}]
