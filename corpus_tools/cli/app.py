@@ -132,25 +132,24 @@ def run_steps(
 
 
 def check_paths(inputs: Sequence[str], output: str | None, rejects: str | None, *, shards: bool = False) -> None:
-    """Refuse, before any work, outputs that cannot be written (a one-line error), and a run whose rejects would
-    land on its output, on an input, or inside its shard folder: both are written atomically at the end, so one
-    would silently replace the other (or the input). ``shards``: ``-o DIR/`` writes shards (clean).
+    """Refuse, before any work, a run whose rejects would land on its output, on an input, or inside its shard
+    folder (both are written atomically at the end, so one would silently replace the other, or the input), and
+    outputs that cannot be written (a one-line error each). ``shards``: ``-o DIR/`` writes shards (clean).
 
     ``-o`` naming an input is allowed: the output replaces it only once the run has read everything.
     """
+    if rejects and rejects != STDIN:
+        where = os.path.realpath(rejects)
+        if output and output != STDIN:
+            if where == os.path.realpath(output):
+                raise ConfigError(f"--rejects and -o are the same file: {rejects}")
+            if output.endswith(("/", os.sep)) and where.startswith(os.path.join(os.path.realpath(output), "")):
+                raise ConfigError(f"--rejects {rejects} is inside the shard folder -o {output}")
+        for path in inputs:
+            if path != STDIN and (where == os.path.realpath(path) or _same_file(rejects, path)):
+                raise ConfigError(f"--rejects {rejects} would overwrite the input {path}")
     check_output_path(output, shards_allowed=shards)
     check_output_path(rejects)
-    if not rejects or rejects == STDIN:
-        return
-    where = os.path.realpath(rejects)
-    if output and output != STDIN:
-        if where == os.path.realpath(output):
-            raise ConfigError(f"--rejects and -o are the same file: {rejects}")
-        if output.endswith(("/", os.sep)) and where.startswith(os.path.join(os.path.realpath(output), "")):
-            raise ConfigError(f"--rejects {rejects} is inside the shard folder -o {output}")
-    for path in inputs:
-        if path != STDIN and (where == os.path.realpath(path) or _same_file(rejects, path)):
-            raise ConfigError(f"--rejects {rejects} would overwrite the input {path}")
 
 
 def _same_file(a: str, b: str) -> bool:
