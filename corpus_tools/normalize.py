@@ -428,12 +428,7 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
     rest = data.translate(None, _PLAIN_ASCII)  # _unusual_of(data), inline: this runs for every document
     unusual = rest.decode("utf-8", "surrogatepass") if rest else ""
     # "\r" in the short `unusual` first: a two-character search of the whole text costs as much as a class scan.
-    if (
-        "\r" in unusual
-        and len(text) <= MAX_DECODE_LENGTH
-        and not _LONE_CR(data)
-        and (plan.entities is None or "&#" not in text)
-    ):
+    if "\r" in unusual and len(text) <= MAX_DECODE_LENGTH and not _LONE_CR(data) and not _entity_for_cr(text, plan):
         # Windows line breaks would send every line through ftfy. A "\r" just before the "\n" that ends a
         # segment changes no other fixer's decision (is_bad, the encodings and the entity pattern treat it like
         # the "\n" after it, and it composes with nothing), so fixing them up front gives what fix_text gives;
@@ -461,6 +456,17 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
     else:
         out.extend(_fix_counted(segment, plan, counts) for segment in segments(text))
     return "".join(out), None, False, None
+
+
+def _entity_for_cr(text: str, plan: _Plan) -> bool:
+    """Whether an HTML entity that ftfy would decode holds a carriage return (`&#13;`, `&#x0D`): decoded before the
+    line breaks are fixed, it can stand next to a "\r\n" and make two breaks of it. (No named entity is a "\r";
+    html.unescape decodes at least what ftfy decodes, so a "no" here is certain.)"""
+    if plan.entities is None or "&#" not in text:
+        return False
+    import html
+
+    return any("\r" in html.unescape(match.group()) for match in plan.entities.finditer(text))
 
 
 def _trigger_lines(text: str, unusual: str, plan: _Plan) -> list[tuple[int, int]]:
