@@ -36,7 +36,7 @@ import orjson
 from corpus_tools.errors import ConfigError, InputError
 from corpus_tools.io import Item, read_items
 from corpus_tools.labels import split_paragraphs
-from corpus_tools.records import json_type
+from corpus_tools.records import INEXACT_NUMBER, json_type
 
 DIGEST_SIZE = 16  # bytes of blake2b per id / text: collisions are negligible far beyond any corpus size
 
@@ -115,12 +115,22 @@ class Hit:
 class Doc:
     """One record being checked, with where it came from; text and paragraphs are computed once, on demand."""
 
-    def __init__(self, record: Any, source: str, line: int | None, text_field: str, problem: str | None = None):
+    def __init__(
+        self,
+        record: Any,
+        source: str,
+        line: int | None,
+        text_field: str,
+        problem: str | None = None,
+        number_problem: str | None = None,
+    ):
         self.record = record
         self.source = source
         self.line = line
         self.text_field = text_field
         self.problem = problem  # a decoding problem found while reading the line (the unicode rule reports it)
+        # A number the other commands cannot carry (an integer beyond 64 bits; the schema rule reports it).
+        self.number_problem = number_problem
 
     @property
     def where(self) -> str:
@@ -171,7 +181,7 @@ def _schema(options: CheckOptions) -> Checker:
         record = doc.record
         if not isinstance(record, dict):
             return [Hit(f"a record must be a JSON object, not {json_type(record)}")]
-        hits: list[Hit] = []
+        hits: list[Hit] = [Hit(doc.number_problem)] if doc.number_problem else []
         for key in (*_CONTRACT_STRINGS, doc.text_field):
             if key not in record:
                 hits.append(Hit(f"missing {key!r}"))
@@ -825,6 +835,9 @@ def _doc_of(item: Item, text_field: str) -> Doc:
     """The record to check, recovering lines that are JSON but not valid Unicode; else unusable input."""
     if item.error is None:
         return Doc(item.record, item.source, item.line, text_field)
+    if item.raw is not None and item.error.startswith(INEXACT_NUMBER):
+        # Valid JSON that the other commands refuse (they would turn the integer into a float): a finding.
+        return Doc(json.loads(item.raw), item.source, item.line, text_field, number_problem=item.error)
     if item.raw is not None and item.error.startswith(("invalid JSON", "invalid UTF-8")):
         try:
             # The standard library accepts what orjson refuses: lone surrogate escapes (valid JSON grammar).

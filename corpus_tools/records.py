@@ -68,6 +68,9 @@ _FLOAT_FROM_BIG_INT = 2.0**63
 _INT_RANGE = range(-(2**63), 2**64)
 
 
+INEXACT_NUMBER = "integer beyond 64 bits"  # how the reason starts (check reports such a line as a finding)
+
+
 class InexactNumber(ValueError):
     """A JSON line holds an integer that orjson cannot carry exactly (the reason is the message)."""
 
@@ -103,7 +106,7 @@ def check_exact_numbers(line: bytes | str) -> None:
             stack.extend(item)
         elif kind is int and item not in _INT_RANGE:
             shown = str(item) if item.bit_length() < 200 else f"{str(item)[:20]}... ({len(str(abs(item)))} digits)"
-            raise InexactNumber(f"integer beyond 64 bits (it would come out as a float, its digits lost): {shown}")
+            raise InexactNumber(f"{INEXACT_NUMBER} (it would come out as a float, its digits lost): {shown}")
 
 
 def exact_loads(line: bytes | str) -> Any:

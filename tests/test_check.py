@@ -165,6 +165,25 @@ def test_a_line_that_is_not_json_is_unusable_input():
     assert str(info.value) == "bad.jsonl:3: invalid JSON (unexpected character: column 2)"
 
 
+def test_an_integer_beyond_64_bits_is_a_schema_finding_not_unusable_input(tmp_path: Path):
+    # The other commands refuse such a line (orjson would turn the integer into a float); check reports it.
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(
+        b'{"id": "a", "text": "Fine.", "source": "s", "metadata": {}, "n": 123456789012345678901234567890}\n'
+        b'{"id": "b", "text": "Fine too.", "source": "s", "metadata": {}, "n": 18446744073709551615}\n'
+    )
+    report = check_paths([str(path)])
+    assert [(f.rule, f.line, f.id, f.detail) for f in report.findings] == [
+        (
+            "schema",
+            1,
+            "a",
+            "integer beyond 64 bits (it would come out as a float, its digits lost): 123456789012345678901234567890",
+        )
+    ]
+    assert report.errors == 1
+
+
 @given(st.lists(st.sampled_from(["a", "b", "c", "d", "e\ud800"]), max_size=30))
 def test_duplicate_id_findings_are_the_repeats(ids: list[str]):
     items = [
