@@ -33,7 +33,7 @@ from typing import Any
 
 import orjson
 
-from corpus_tools.errors import ConfigError, InputError
+from corpus_tools.errors import ConfigError, InputError, below_bounds
 from corpus_tools.io import Item, read_items
 from corpus_tools.labels import split_paragraphs
 from corpus_tools.records import INEXACT_NUMBER, json_type
@@ -86,13 +86,7 @@ class CheckOptions:
             ("teaser_min_paragraphs", 1),
             ("max_findings", 0),
         )
-        problems = [
-            f"{name} must be >= {low} (got {value!r})"
-            if value < low
-            else f"{name} must be a 64-bit integer (got {value!r})"
-            for name, low in bounds
-            if not low <= (value := getattr(self, name)) < 2**63
-        ]
+        problems = below_bounds(self, bounds)
         claimed: dict[str, str] = {}
         for attr in ("ignore", "warn", "error"):
             for name in getattr(self, attr):  # RULE_NAMES is defined below: looked up only when a rule is named

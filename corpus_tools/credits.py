@@ -34,7 +34,7 @@ from typing import Any
 
 import regex
 
-from corpus_tools.errors import ConfigError, RecordError
+from corpus_tools.errors import ConfigError, RecordError, below_bounds
 from corpus_tools.labels import (
     Label,
     cut_text,
@@ -94,13 +94,7 @@ class CreditsOptions:
     dry_run: bool = False
 
     def __post_init__(self) -> None:
-        problems = [
-            f"{name} must be >= {low} (got {value!r})"
-            if value < low
-            else f"{name} must be a 64-bit integer (got {value!r})"
-            for name, low in (("max_bio_words", 1), ("max_bio_lines", 1), ("max_line_chars", 4))
-            if not low <= (value := getattr(self, name)) < 2**63
-        ]
+        problems = below_bounds(self, (("max_bio_words", 1), ("max_bio_lines", 1), ("max_line_chars", 4)))
         # A role that is not one word as _has_role reads words could never match: an error, not a silent no-op.
         # (_ROLE_WORD_RE is defined below; only a non-empty extra_roles looks it up, never at import time.)
         if bad := [role for role in self.extra_roles if not _ROLE_WORD_RE.fullmatch(role)]:

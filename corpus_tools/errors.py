@@ -59,3 +59,16 @@ class ConfigError(CorpusError):
     """Bad options or config file: exit code 2."""
 
     exit_code = 2
+
+
+def below_bounds(options: object, bounds: tuple[tuple[str, int], ...]) -> list[str]:
+    """One message per integer field of ``options`` outside its range: at least its lower bound in ``bounds``, and
+    below 2**63 (manifests and reports are JSON written with 64-bit integers). For an options class's validation."""
+    problems = []
+    for name, low in bounds:
+        value = getattr(options, name)
+        if value < low:
+            problems.append(f"{name} must be >= {low} (got {value!r})")
+        elif value >= 2**63:
+            problems.append(f"{name} must be a 64-bit integer (got {value!r})")
+    return problems

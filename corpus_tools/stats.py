@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from corpus_tools.errors import ConfigError, InputError, RecordError
+from corpus_tools.errors import ConfigError, InputError, RecordError, below_bounds
 from corpus_tools.io import Item, read_items
 from corpus_tools.records import check_record
 
@@ -42,13 +42,7 @@ class StatsOptions:
     def __post_init__(self) -> None:
         # Every violated option gets its own message, all of them in one error.
         bounds = (("top", 0), ("min_repeats", 2), ("max_tracked", 2))
-        problems = [
-            f"{name} must be >= {low} (got {value!r})"
-            if value < low
-            else f"{name} must be a 64-bit integer (got {value!r})"
-            for name, low in bounds
-            if not low <= (value := getattr(self, name)) < 2**63
-        ]
+        problems = below_bounds(self, bounds)
         bins = list(self.length_bins)
         if not bins or bins[0] != 0 or bins != sorted(set(bins)):
             problems.append(f"length_bins must be strictly increasing word counts starting at 0 (got {bins})")

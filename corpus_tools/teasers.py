@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import regex
 
-from corpus_tools.errors import ConfigError, RecordError
+from corpus_tools.errors import ConfigError, RecordError, below_bounds
 from corpus_tools.labels import (
     Label,
     cut_text,
@@ -101,13 +101,9 @@ class TeasersOptions:
 
     def __post_init__(self) -> None:
         # Every violated option gets its own message, all of them in one error.
-        problems = [
-            f"{name} must be >= {low} (got {value!r})"
-            if value < low
-            else f"{name} must be a 64-bit integer (got {value!r})"
-            for name, low in (("min_words", 1), ("max_words", 1), ("heading_max_words", 1), ("min_recurrence", 2))
-            if not low <= (value := getattr(self, name)) < 2**63
-        ]
+        problems = below_bounds(
+            self, (("min_words", 1), ("max_words", 1), ("heading_max_words", 1), ("min_recurrence", 2))
+        )
         if 1 <= self.max_words < self.min_words:
             problems.append(f"min_words ({self.min_words}) must be <= max_words ({self.max_words})")
         if problems:
