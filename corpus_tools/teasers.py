@@ -307,6 +307,10 @@ def _tail(
                 after_heading = False
             elif is_heading(paragraph, options, credit_kind):
                 after_heading = bool(run)
+            elif not run and not held and credit_kind(paragraph) in _END_CREDITS:
+                # End credits below everything (a bio at the very end of the page): the tail may stand above them,
+                # as it does once the credits step has cut them; stepping over them gives that in either order.
+                pass
             else:
                 break
         i -= 1

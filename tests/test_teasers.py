@@ -833,3 +833,25 @@ def test_the_remembered_tail_is_not_used_once_the_index_has_grown():
     same = step.process({"text": text}, "text")["metadata"]["cuts"]
     equal = step.process({"text": "".join(list(text))}, "text")["metadata"]["cuts"]  # an equal, new string
     assert same == equal == [{"rule": "recurrent", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}]
+
+
+def test_a_bio_below_the_tail_does_not_hide_it_in_either_order():
+    # Found by a user review: teasers alone stopped at the bio, so `teasers | credits` cut nothing here while
+    # `credits | teasers` cut the two teasers (and `explain`, which labels like teasers alone, disagreed with clean).
+    teaser = " ".join(f"word{i}" for i in range(99)) + " end"
+    text = "\n".join(
+        [
+            "The council voted.",
+            "Supporters said so.",
+            teaser,
+            teaser.replace("word", "term"),
+            "Omar Haddad is an associate professor of economics at Example University.",
+        ]
+    )
+    assert sorted(label_teasers(text.split("\n"))) == [2, 3]
+    record = {"id": "a", "text": text}
+    one = Pipeline((Credits(), Teasers())).process(record)
+    other = Pipeline((Teasers(), Credits())).process(record)
+    assert one["text"] == other["text"] == "The council voted.\nSupporters said so."
+    assert one["metadata"]["teasers"] == other["metadata"]["teasers"] == text.split("\n")[2:4]
+    assert one["metadata"]["authors"] == other["metadata"]["authors"] == ["Omar Haddad"]
