@@ -417,9 +417,11 @@ class TailIndex:
 
     @classmethod
     def load(cls, path: str) -> TailIndex:
-        """Read an index written by :meth:`save` (gzip/zstd compressed files are read transparently)."""
-        from corpus_tools.io import open_binary
+        """Read an index written by :meth:`save` (gzip/zstd compressed files are read transparently).
 
-        with open_binary(path) as stream:
-            data = stream.read()
-        return cls.from_bytes(data, path)
+        A compressed file that is cut short or fails its checksum is an :class:`InputError` naming ``path`` (the
+        reader the raw documents go through), not a shorter index.
+        """
+        from corpus_tools.io import read_document_bytes
+
+        return cls.from_bytes(read_document_bytes(path), path)

@@ -396,3 +396,48 @@ def test_every_change_of_the_counts_moves_the_generation():
     index.count("First line.")  # a query changes nothing
     seen.append(index.generation)
     assert seen == sorted(seen) and len(set(seen[:3])) == 3 and seen[3] == seen[2]
+
+
+# ------------------------------------------------------------------------------ compressed index files cut short
+
+GZIP_CUT = "cannot read: Compressed file ended before the end-of-stream marker was reached"
+ZSTD_CUT = "cannot read: compressed file ended before the end of its zstd frame"
+
+
+def _index_bytes() -> bytes:
+    index = TailIndex()
+    index.add_text(LEAD + "\n" + TEASER)
+    return index.to_bytes()
+
+
+def _bad_compressed_indexes(tmp_path) -> list[tuple[str, str]]:
+    """(path, the reason it cannot be read): a gzip and a zstd index cut short, a gzip with a wrong CRC."""
+    import zlib
+
+    import zstandard
+
+    data = _index_bytes()
+    gz = gzip.compress(data, mtime=0)
+    cut_gz, cut_zst, bad_crc = tmp_path / "cut.idx", tmp_path / "cut.idx.zst", tmp_path / "crc.idx.gz"
+    cut_gz.write_bytes(gz[:20])
+    cut_zst.write_bytes(zstandard.ZstdCompressor().compress(data)[:30])
+    flipped = bytearray(gz)
+    flipped[-8] ^= 0x01  # the first byte of the stored CRC-32
+    bad_crc.write_bytes(bytes(flipped))
+    stored = int.from_bytes(flipped[-8:-4], "little")
+    crc_reason = f"cannot read: CRC check failed {hex(stored)} != {hex(zlib.crc32(data))}"
+    return [(str(cut_gz), GZIP_CUT), (str(cut_zst), ZSTD_CUT), (str(bad_crc), crc_reason)]
+
+
+def test_a_compressed_index_cut_short_or_with_a_bad_crc_is_an_input_error_naming_the_file(tmp_path):
+    for path, reason in _bad_compressed_indexes(tmp_path):
+        with pytest.raises(InputError) as info:
+            TailIndex.load(path)
+        assert str(info.value) == f"{path}: {reason}"
+
+
+@pytest.mark.parametrize("command", ["clean", "teasers", "explain"])
+def test_commands_given_a_broken_compressed_index_say_so_in_one_line_and_exit_2(cli, tmp_path, command):
+    for path, reason in _bad_compressed_indexes(tmp_path):
+        result = cli([command, SEEDS, "--index", path])
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"error: {path}: {reason}\n")
