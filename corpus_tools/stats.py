@@ -131,7 +131,7 @@ class CorpusStats:
         self.characters += len(text)
         self.paragraphs += len(paragraphs)
         self.lengths.append(min(words, 2**32 - 1))
-        for key in ("authors", "translators", "teasers", "normalize"):
+        for key in ("authors", "translators", "bylines", "teasers", "normalize"):
             self.recorded[key] += key in metadata
         self.with_authors += bool(_strings(metadata.get("authors")))
         self.with_translators += bool(_strings(metadata.get("translators")))
@@ -184,6 +184,8 @@ class CorpusStats:
                 "recorded": self.recorded["translators"],
             },
             "credit_lines": self.credit_lines,
+            # Records with metadata.bylines at all (a key beside credit_lines, which stays a number).
+            "credit_lines_recorded": self.recorded["bylines"],
             "teasers": {
                 "cut": self.teasers_cut,
                 "records": n - self.teasers_per_record.get(0, 0),
@@ -196,7 +198,7 @@ class CorpusStats:
                 "records": self.normalized_records,
                 "recorded": self.recorded["normalize"],
                 "fixes": sum(self.normalize.values()),
-                "by_kind": dict(sorted(self.normalize.items())),
+                "by_kind": _every_kind(self.normalize),
             },
             "top_paragraphs": [{"records": c, "text": t} for c, t in top],
             "top_paragraphs_exact": self.repeats.exact,
@@ -211,6 +213,19 @@ class CorpusStats:
             stop = bisect.bisect_right(lengths, high) if high is not None else len(lengths)
             bins.append({"min_words": low, "max_words": high, "records": stop - start})
         return bins
+
+
+def _every_kind(counts: Counter[str]) -> dict[str, int]:
+    """Every kind of fix the normalize step knows, in its order (``metadata.normalize``'s), zeros included; kinds
+    it does not know (an older or newer version's) after them, sorted."""
+    try:
+        # Imported here: normalize loads ftfy, which the start-up of every command would otherwise pay for.
+        from corpus_tools.normalize import KINDS
+    except ImportError:  # pragma: no cover - only in a partial install
+        KINDS = ()
+    out = {kind: counts.get(kind, 0) for kind in KINDS}
+    out.update(sorted((kind, n) for kind, n in counts.items() if kind not in out))
+    return out
 
 
 def _strings(value: Any) -> list[str]:
@@ -278,6 +293,12 @@ def _teasers_text(r: dict[str, Any]) -> str:
     return f"{t['cut']} in {_n(t['records'], 'record')} ({t['per_record']} per record)"
 
 
+def _credit_lines_text(r: dict[str, Any]) -> str:
+    if not r["credit_lines_recorded"] and r["records"]:
+        return "not recorded (the credits step has not run)"
+    return str(r["credit_lines"])
+
+
 def _fixes_text(r: dict[str, Any]) -> str:
     nz = r["normalize"]
     if not nz["recorded"] and r["records"]:
@@ -312,15 +333,14 @@ def render_text(report: dict[str, Any]) -> str:
     out.extend(f"  {_bin_label(b):>{width}}: {b['records']:>4} {_bar(b['records'], most)}" for b in bins)
     for key in ("authors", "translators"):
         out.append(f"with {key}: {_share_text(r[key], 'credits')}")
-    out.append(f"credit lines moved to metadata: {r['credit_lines']}")
+    out.append(f"credit lines moved to metadata: {_credit_lines_text(r)}")
     out.append(f"teasers cut: {_teasers_text(r)}")
     if r["cuts"]:
         out.append("cuts by rule: " + ", ".join(f"{k} {v}" for k, v in r["cuts"].items()))
     nz = r["normalize"]
     out.append(f"normalization fixes: {_fixes_text(r)}")
-    for kind, count in nz["by_kind"].items():
-        if count:
-            out.append(f"  {kind}: {count}")
+    if nz["recorded"]:  # every kind, zeros included (nothing to list when the step has not run)
+        out.extend(f"  {kind}: {count}" for kind, count in nz["by_kind"].items())
     exact = "" if r["top_paragraphs_exact"] else " (approximate: counts are lower bounds)"
     out.append(f"top repeated paragraphs{exact}:")
     out.extend(f"  {p['records']:>4} records: {_clip(p['text'])}" for p in r["top_paragraphs"])  # always >= 2
@@ -335,6 +355,7 @@ def render_rich(report: dict[str, Any], console: Any) -> None:
 
     r = report
     lw = r["length_words"]
+    credit_lines = r["credit_lines"] if r["credit_lines_recorded"] or not r["records"] else _credit_lines_text(r)
     overview = Table(title="corpus", show_header=False, title_justify="left")
     overview.add_column(style="bold")
     overview.add_column(justify="right")
@@ -347,7 +368,7 @@ def render_rich(report: dict[str, Any], console: Any) -> None:
         ("words/record (p10 · p90 · mean)", f"{lw['p10']} · {lw['p90']} · {lw['mean']}"),
         ("with authors", _share_text(r["authors"], "credits")),
         ("with translators", _share_text(r["translators"], "credits")),
-        ("credit lines", r["credit_lines"]),
+        ("credit lines", credit_lines),
         ("teasers cut", _teasers_text(r)),
         ("normalization fixes", _fixes_text(r)),
     ):
@@ -362,7 +383,7 @@ def render_rich(report: dict[str, Any], console: Any) -> None:
     for b in bins:
         hist.add_row(_bin_label(b), str(b["records"]), "█" * max(1, round(30 * b["records"] / most)))
     console.print(hist)
-    fixes = {k: v for k, v in r["normalize"]["by_kind"].items() if v}
+    fixes = r["normalize"]["by_kind"] if r["normalize"]["recorded"] else {}  # every kind, zeros included
     if fixes or r["cuts"]:
         kinds = Table(title="fixes and cuts by kind", title_justify="left")
         kinds.add_column("step")

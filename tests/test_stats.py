@@ -14,9 +14,11 @@ from rich.console import Console
 
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
 from corpus_tools.io import Item
+from corpus_tools.normalize import KINDS
 from corpus_tools.stats import RepeatCounter, StatsOptions, render_rich, render_text, stats_items
 
 GOLDEN = DATA / "stats"
+ZERO_FIXES = dict.fromkeys(KINDS, 0)
 
 
 def items(*records: dict) -> list[Item]:
@@ -68,9 +70,10 @@ def test_small_corpus_figures_are_exact():
         "authors": {"records": 1, "share": 0.3333, "recorded": 2},
         "translators": {"records": 1, "share": 0.3333, "recorded": 2},
         "credit_lines": 1,
+        "credit_lines_recorded": 2,
         "teasers": {"cut": 2, "records": 1, "per_record": 0.67, "by_count": {"0": 2, "2": 1}, "recorded": 2},
         "cuts": {"after-credits": 1, "truncated": 1},
-        "normalize": {"records": 2, "recorded": 2, "fixes": 3, "by_kind": {"entities": 2, "mojibake": 1}},
+        "normalize": {"records": 2, "recorded": 2, "fixes": 3, "by_kind": {**ZERO_FIXES, "entities": 2, "mojibake": 1}},
         "top_paragraphs": [{"records": 2, "text": "Shared paragraph here."}],
         "top_paragraphs_exact": True,
     }
@@ -95,6 +98,19 @@ def test_plain_report_for_pipes():
         "normalization fixes: 3 in 2 records\n"
         "  entities: 2\n"
         "  mojibake: 1\n"
+        "  control_chars: 0\n"
+        "  line_breaks: 0\n"
+        "  surrogates: 0\n"
+        "  ligatures: 0\n"
+        "  width: 0\n"
+        "  quotes: 0\n"
+        "  unicode_form: 0\n"
+        "  spaces: 0\n"
+        "  space_runs: 0\n"
+        "  line_spaces: 0\n"
+        "  blank_lines: 0\n"
+        "  double_periods: 0\n"
+        "  double_dashes: 0\n"
         "top repeated paragraphs:\n"
         "     2 records: Shared paragraph here.\n"
     )
@@ -163,6 +179,8 @@ def test_plain_when_piped_and_top_option(cli):
     assert "with authors: not recorded (the credits step has not run)" in lines
     assert "teasers cut: not recorded (the teasers step has not run)" in lines
     assert "normalization fixes: not recorded (the normalize step has not run)" in lines
+    assert "credit lines moved to metadata: not recorded (the credits step has not run)" in lines
+    assert not any(line.startswith("  entities:") for line in lines)  # no zeros listed for a step that never ran
     top = lines[lines.index("top repeated paragraphs:") + 1 :]
     assert len(top) == 1 and top[0].startswith("     2 records: Although Taipei")
 
@@ -260,3 +278,33 @@ def test_the_bounds_themselves_are_valid_options():
     one_bin = StatsOptions(top=0, min_repeats=2, max_tracked=2, length_bins=(0,))
     report = stats_items([Item("-", 1, {"id": "a", "text": "one two", "source": "s", "metadata": {}})], one_bin)
     assert report.as_dict()["length_histogram"] == [{"min_words": 0, "max_words": None, "records": 1}]
+
+
+def test_credit_lines_say_whether_the_credits_step_ran(cli):
+    raw = b'{"id": "a", "text": "Body.", "source": "s", "metadata": {}}\n'
+    ran = b'{"id": "a", "text": "Body.", "source": "s", "metadata": {"bylines": []}}\n'
+    report = orjson.loads(cli(["stats", "--json"], input=raw).stdout)
+    assert (report["credit_lines"], report["credit_lines_recorded"]) == (0, 0)
+    assert (
+        "credit lines moved to metadata: not recorded (the credits step has not run)\n"
+        in cli(["stats"], input=raw).stdout
+    )
+    report = orjson.loads(cli(["stats", "--json"], input=ran).stdout)
+    assert (report["credit_lines"], report["credit_lines_recorded"]) == (0, 1)
+    assert "credit lines moved to metadata: 0\n" in cli(["stats"], input=ran).stdout
+    buffer = io.StringIO()
+    render_rich(stats_items(items(record("a", "Body."))).as_dict(), Console(file=buffer, width=160, color_system=None))
+    row = next(line for line in buffer.getvalue().splitlines() if line.startswith("│ credit lines "))
+    assert row.split("│")[2].strip() == "not recorded (the credits step has not run)"
+
+
+def test_normalization_fixes_list_every_kind_in_the_steps_order():
+    report = stats_items(items(record("a", "Body.", normalize={"entities": 1, "custom": 2}))).as_dict()
+    assert list(report["normalize"]["by_kind"].items()) == [*{**ZERO_FIXES, "entities": 1}.items(), ("custom", 2)]
+    text = render_text(report)
+    listed = text[text.index("normalization fixes: 3 in 1 record\n") :].splitlines()[1 : len(KINDS) + 2]
+    assert listed == [f"  {kind}: {1 if kind == 'entities' else 0}" for kind in KINDS] + ["  custom: 2"]
+    buffer = io.StringIO()
+    render_rich(report, Console(file=buffer, width=160, color_system=None))
+    rows = [line.split("│")[1:4] for line in buffer.getvalue().splitlines() if line.startswith("│ normalize ")]
+    assert [(kind.strip(), int(n)) for _, kind, n in rows] == list(report["normalize"]["by_kind"].items())
