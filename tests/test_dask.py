@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import builtins
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,8 @@ from test_clean import generated_corpus
 from conftest import SEEDS, parse_jsonl
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+BIN = Path(sys.executable).parent / "corpus-tools"
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +76,56 @@ def test_missing_dask_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch, cl
     assert result.exit_code == 2
     assert result.stderr == "error: --engine dask needs Dask: pip install 'corpus-tools[dask]'\n"
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("scheduler-host", "missing port number in address 'scheduler-host'"),
+        ("", "missing port number in address ''"),
+        ("bogus://x", "unknown address scheme 'bogus' (known schemes: ['inproc', 'tcp', 'tls', 'ucx', 'ws', 'wss'])"),
+    ],
+)
+def test_a_malformed_scheduler_address_is_one_error_line(cli, address: str, reason: str) -> None:
+    result = cli(["clean", SEEDS, "--engine", "dask", "--scheduler", address])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"error: bad Dask scheduler address {address!r}: {reason}\n"
+
+
+def test_a_scheduler_that_does_not_answer_waits_for_dasks_connect_timeout(cli) -> None:
+    """The wait is distributed's own connect setting (30 s unless changed), so a user can shorten it."""
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        result = cli(["clean", SEEDS, "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: cannot reach the Dask scheduler at tcp://127.0.0.1:1: "
+        "Timed out trying to connect to tcp://127.0.0.1:1 after 1 s\n"
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a real signal to a real process")
+def test_a_stop_signal_leaves_only_our_exit_code_and_no_dask_log_lines(tmp_path: Path) -> None:
+    """SIGTERM mid-run: exit 143, no output, and nothing on stderr (distributed's WARNING per cancelled task
+    included)."""
+    text = "A paragraph that ends well.\\nAnother one, with a few more words in it to carry.\\n" * 4
+    line = b'{"text": "' + text.encode() + b'"}\n'
+    (tmp_path / "in.jsonl").write_bytes(line * 150_000)
+    out = tmp_path / "out"
+    out.mkdir()
+    process = subprocess.Popen(
+        [str(BIN), "clean", tmp_path / "in.jsonl", "--engine", "dask", "--jobs", "2", "--no-corpus-aware"]
+        + ["-o", out / "o.jsonl"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not any(out.iterdir()) and time.monotonic() < deadline:  # the hidden output: the cleaning has begun
+        time.sleep(0.05)
+    time.sleep(1.0)  # batches in flight on the workers
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err.decode()) == (143, "")
+    assert list(out.iterdir()) == []
