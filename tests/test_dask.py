@@ -114,9 +114,9 @@ def test_a_stop_signal_leaves_only_our_exit_code_and_no_dask_log_lines(tmp_path:
     (tmp_path / "in.jsonl").write_bytes(line * 150_000)
     out = tmp_path / "out"
     out.mkdir()
+    command = [BIN, "clean", tmp_path / "in.jsonl", "--engine", "dask", "--jobs", "2", "--no-corpus-aware"]
     process = subprocess.Popen(
-        [str(BIN), "clean", tmp_path / "in.jsonl", "--engine", "dask", "--jobs", "2", "--no-corpus-aware"]
-        + ["-o", out / "o.jsonl"],
+        [*command, "-o", out / "o.jsonl"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
