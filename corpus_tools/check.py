@@ -135,6 +135,11 @@ class Doc:
         value = self.record.get("id") if isinstance(self.record, dict) else None
         return value if isinstance(value, str) else None
 
+    @property
+    def id_value(self) -> Any:
+        """The record's id, whatever its JSON type (``None`` when missing): what a finding names the record by."""
+        return self.record.get("id") if isinstance(self.record, dict) else None
+
     @cached_property
     def text(self) -> str | None:
         value = self.record.get(self.text_field) if isinstance(self.record, dict) else None
@@ -718,7 +723,7 @@ class Finding:
     severity: Severity
     source: str
     line: int | None
-    id: str | None
+    id: Any  # the record's id as a JSON value (any type; None when missing), lone surrogates spelled out
     detail: str
     paragraph: int | None = None
 
@@ -812,9 +817,16 @@ def check_items(items: Iterable[Item], options: CheckOptions = CheckOptions(), *
                 if options.max_findings and kept[name] >= options.max_findings:
                     break
                 kept[name] += 1
-                ident = _printable(doc.id) if doc.id is not None else None
                 report.findings.append(
-                    Finding(name, rule_severity, doc.source, doc.line, ident, _printable(hit.detail), hit.paragraph)
+                    Finding(
+                        name,
+                        rule_severity,
+                        _printable(doc.source),
+                        doc.line,
+                        json_value(doc.id_value),
+                        _printable(hit.detail),
+                        hit.paragraph,
+                    )
                 )
         report.errors += Severity.error in found
         report.warnings += Severity.warning in found
@@ -857,6 +869,51 @@ def _printable(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+# What would break a line-oriented report (a line per finding, a TSV row): C0 and C1 controls, DEL, the Unicode
+# line and paragraph separators (str.splitlines breaks there), and lone surrogates (not valid UTF-8).
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_NAMED_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _spelled(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line of valid UTF-8: tab, line feed and carriage return spelled ``\\t``, ``\\n``, ``\\r``,
+    other control characters ``\\xNN``, line separators and lone surrogates ``\\uNNNN`` (as :func:`_printable`).
+    Backslashes are left as they are: this is for reading, not for parsing back."""
+    return _NOT_ONE_LINE.sub(_spelled, text)
+
+
+def id_text(value: Any) -> str | None:
+    """How an id reads in a line-oriented report: a string as :func:`one_line`, any other JSON value as compact
+    JSON (``5``, ``{"x":1}``), a missing or null id as ``None``."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return one_line(value)
+
+
+def json_value(value: Any) -> Any:
+    """``value`` as a JSON report can carry it: its own JSON value, with lone surrogates in strings spelled out
+    (``\\udc00``) and an integer beyond 64 bits (which orjson cannot write) as its decimal digits."""
+    if isinstance(value, str):
+        return _printable(value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**64 else str(value)
+    if isinstance(value, dict):
+        return {_printable(str(k)): json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
+    return str(value)
+
+
 def _snippet(text: str, width: int = 60) -> str:
     text = text.strip()
     return repr(text if len(text) <= width else text[: width - 1] + "…")
@@ -873,8 +930,8 @@ def _short_json(value: Any) -> str:
 def finding_line(finding: Finding) -> str:
     """``FILE:LINE: RULE (severity) ID: [paragraph N:] detail`` (paragraphs counted from 0, as in metadata.cuts)."""
     where = f"paragraph {finding.paragraph}: " if finding.paragraph is not None else ""
-    ident = f" {finding.id}" if finding.id is not None else ""
-    return f"{finding.where}: {finding.rule} ({finding.severity.value}){ident}: {where}{finding.detail}"
+    ident = f" {id_text(finding.id)}" if finding.id is not None else ""
+    return one_line(f"{finding.where}: {finding.rule} ({finding.severity.value}){ident}: {where}{finding.detail}")
 
 
 def summary_line(report: Report) -> str:
@@ -912,12 +969,12 @@ def render_rich(report: Report, console: Any) -> None:
 
     style = {Severity.error: "bold red", Severity.warning: "yellow", Severity.off: "dim"}
     for finding in report.findings:
-        line = Text(f"{finding.where}: ", style="bold")
+        line = Text(f"{one_line(finding.where)}: ", style="bold")
         line.append(finding.rule, style=style[finding.severity])
-        line.append(f" {finding.id}" if finding.id is not None else "", style="cyan")
+        line.append(f" {id_text(finding.id)}" if finding.id is not None else "", style="cyan")
         line.append(": ")
         line.append(f"paragraph {finding.paragraph}: " if finding.paragraph is not None else "", style="dim")
-        line.append(finding.detail)
+        line.append(one_line(finding.detail))
         console.print(line, highlight=False, soft_wrap=True)
     table = Table(title=None, show_edge=False, pad_edge=False)
     table.add_column("rule")
@@ -947,7 +1004,7 @@ def render_rules() -> str:
 
 
 def render_json(report: Report) -> bytes:
-
+    """The ``--format json`` report (sources, ids and details are made JSON-safe when a finding is recorded)."""
     return orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2) + b"\n"
 
 
@@ -957,14 +1014,14 @@ def render_github(report: Report) -> str:
     for finding in report.findings:
         props = []
         if finding.source != "-":
-            props.append(f"file={_gh_property(finding.source)}")
+            props.append(f"file={_gh_property(one_line(finding.source))}")
             if finding.line is not None:
                 props.append(f"line={finding.line}")
         props.append(f"title={_gh_property(f'{finding.rule}: {rule_named(finding.rule).reason}')}")
-        ident = f"{finding.id}: " if finding.id is not None else ""
+        ident = f"{id_text(finding.id)}: " if finding.id is not None else ""
         where = f"paragraph {finding.paragraph}: " if finding.paragraph is not None else ""
         level = "error" if finding.severity is Severity.error else "warning"
-        lines.append(f"::{level} {','.join(props)}::{_gh_data(ident + where + finding.detail)}")
+        lines.append(f"::{level} {','.join(props)}::{_gh_data(one_line(ident + where + finding.detail))}")
     for name, why in report.unavailable.items():
         lines.append(f"::warning title={_gh_property(f'{name}: not run')}::{_gh_data(why)}")
     lines.append(f"::notice title=corpus-tools check::{_gh_data(summary_line(report))}")

@@ -82,7 +82,7 @@ class Row:
 class Explanation:
     """One document's rows, and what ``normalize`` changed before labelling (empty when it did not run)."""
 
-    id: str
+    id: Any  # the record's id as it is in the JSON (any type; None when missing)
     source: str
     rows: tuple[Row, ...]
     paragraphs: int
@@ -102,9 +102,11 @@ class Explanation:
         return f"{len(self.rows)} paragraphs: " + ", ".join(parts) if parts else "0 paragraphs"
 
     def to_json(self) -> dict[str, Any]:
+        from corpus_tools.check import json_value
+
         return {
-            "id": self.id,
-            "source": self.source,
+            "id": json_value(self.id),  # the id's own JSON value; lone surrogates (file names) spelled \udcff
+            "source": json_value(self.source),
             "normalized": self.normalized,
             "summary": self.counts(),
             "paragraphs": [row.to_json() for row in self.rows],
@@ -124,7 +126,7 @@ def explain_text(
     text: str,
     options: ExplainOptions | None = None,
     *,
-    doc_id: str = "",
+    doc_id: Any = "",
     source: str = "",
     metadata: dict[str, Any] | None = None,
     credits_options: CreditsOptions | None = None,
@@ -154,11 +156,12 @@ def explain_text(
 
 
 def explain_record(record: Record, text_field: str = "text", **kwargs: Any) -> Explanation:
-    """:func:`explain_text` for one record (``id``/``source`` taken from it when present)."""
+    """:func:`explain_text` for one record (``id``/``source`` taken from it when present; the id kept as the JSON
+    value it is, ``None`` when missing)."""
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     return explain_text(
         record[text_field],
-        doc_id=str(record.get("id", "")),
+        doc_id=record.get("id"),
         source=str(record.get("source", "")),
         metadata=metadata,
         **kwargs,

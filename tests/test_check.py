@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -544,3 +546,83 @@ def test_the_bounds_themselves_are_valid_options():
         min_chars=1, mojibake_min_paragraphs=1, entities_min=1, credit_min_lines=1, teaser_min_paragraphs=1
     )
     assert bounds == CheckOptions() and CheckOptions(max_findings=0, ignore=("schema", "schema")).max_findings == 0
+
+
+# --------------------------------------------------------------------- odd names and ids in every format
+
+
+def test_a_file_name_that_is_not_utf8_is_spelled_out_in_every_format(tmp_path: Path):
+    folder = tmp_path / "t1"
+    folder.mkdir()
+    (folder / os.fsdecode(b"bad\xff.jsonl")).write_bytes(b'{"id":"a","source":"s","text":"x &amp; y","metadata":{}}\n')
+    shown = f"{folder}/bad\\udcff.jsonl"  # as details spell lone surrogates
+    finding = "a: paragraph 0: HTML entity &amp;"
+    human = run_shell(f"corpus-tools check {shlex.quote(str(folder))}")
+    assert human.returncode == 1, human.stderr
+    assert human.stdout.decode("utf-8").splitlines()[0] == f"{shown}:1: html-entities (error) {finding}"
+    github = run_shell(f"corpus-tools check --format github {shlex.quote(str(folder))}")
+    assert github.returncode == 1, github.stderr
+    assert github.stdout.decode("utf-8").splitlines()[0] == (
+        f"::error file={check._gh_property(shown)},line=1,title=html-entities%3A HTML entities left::{finding}"
+    )
+    as_json = run_shell(f"corpus-tools check --format json {shlex.quote(str(folder))}")
+    assert (as_json.returncode, as_json.stderr) == (1, b"")
+    assert orjson.loads(as_json.stdout)["findings"][0]["source"] == shown
+    buffer = io.StringIO()
+    check.render_rich(check_paths([str(folder)]), Console(file=buffer, width=300, color_system=None))
+    assert buffer.getvalue().encode("utf-8").splitlines()[0].decode() == f"{shown}:1: html-entities {finding}"
+
+
+ODD_IDS = [
+    ("a\r\nb", "a\\r\\nb"),
+    ("a\tb", "a\\tb"),
+    ("a\x1b\u2028b", "a\\x1b\\u2028b"),
+    ({"x": 1}, '{"x":1}'),
+    (5, "5"),
+    (["é", None], '["é",null]'),
+]
+
+
+@pytest.mark.parametrize(("ident", "shown"), ODD_IDS, ids=lambda v: repr(v))
+def test_an_odd_id_is_one_line_in_text_reports_and_its_json_value_in_json(cli, ident: object, shown: str):
+    line = orjson.dumps({"id": ident, "source": "s", "text": "x &amp; y", "metadata": {}}) + b"\n"
+    args = ["check", "--ignore", "schema", "--ignore", "types"]
+    human = cli(args, input=line)
+    assert human.exit_code == 1
+    assert human.stdout == (
+        f"-:1: html-entities (error) {shown}: paragraph 0: HTML entity &amp;\n"
+        "\n"
+        "html-entities: 1 record: HTML entities left [error]\n"
+        "checked 1 record: 1 record with errors, 0 with warnings: not clean\n"
+    )
+    github = cli([*args, "--format", "github"], input=line)
+    assert github.stdout.splitlines() == [
+        f"::error title=html-entities%3A HTML entities left::{shown}: paragraph 0: HTML entity &amp;",
+        "::notice title=corpus-tools check::checked 1 record: 1 record with errors, 0 with warnings: not clean",
+    ]
+    assert orjson.loads(cli([*args, "--format", "json"], input=line).stdout)["findings"][0]["id"] == ident
+
+
+def test_a_missing_or_null_id_is_left_out_of_text_reports_and_null_in_json(cli):
+    for line in (b'{"source": "s", "text": "x &amp; y", "metadata": {}}\n', b'{"id": null, "text": "x &amp; y"}\n'):
+        human = cli(["check", "--ignore", "schema"], input=line)
+        assert human.stdout.splitlines()[0] == "-:1: html-entities (error): paragraph 0: HTML entity &amp;"
+        report = orjson.loads(cli(["check", "--ignore", "schema", "--format", "json"], input=line).stdout)
+        assert report["findings"][0]["id"] is None
+
+
+def test_an_id_orjson_cannot_write_does_not_break_the_json_report(cli):
+    line = b'{"id": 123456789012345678901234567890, "text": "Fine text.", "source": "s", "metadata": {}}\n'
+    result = cli(["check", "--format", "json"], input=line)
+    assert result.exit_code == 1
+    findings = orjson.loads(result.stdout)["findings"]
+    assert [(f["rule"], f["id"], f["detail"][:22]) for f in findings] == [
+        ("schema", "123456789012345678901234567890", "integer beyond 64 bits"),
+        ("schema", "123456789012345678901234567890", "'id' is a number, not "),
+    ]
+
+
+def test_one_line_spells_every_line_breaking_character():
+    assert check.one_line("a\tb\nc\rd\x00e\x85f\u2029g\udcffh\\n") == "a\\tb\\nc\\rd\\x00e\\x85f\\u2029g\\udcffh\\n"
+    assert check.id_text(None) is None
+    assert check.id_text({"k": "a\nb"}) == '{"k":"a\\nb"}'

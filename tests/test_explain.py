@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import shlex
 
 import orjson
 import pytest
@@ -221,3 +223,46 @@ def test_index_and_text_field_options(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     [doc] = parse_jsonl(result.stdout_bytes)
     assert doc["summary"]["teaser"] == 4 and doc["summary"]["bio"] == 1
+
+
+# --------------------------------------------------------------------- odd names and ids in every format
+
+
+def test_a_file_name_that_is_not_utf8_is_spelled_out_in_every_format(tmp_path):
+    folder = tmp_path / "t1b"
+    folder.mkdir()
+    (folder / os.fsdecode(b"b\xffd.txt")).write_bytes(b"Hello.\n")
+    quoted = shlex.quote(str(folder))
+    as_json = run_shell(f"corpus-tools explain --json {quoted}")
+    assert (as_json.returncode, as_json.stderr) == (0, b"")
+    [doc] = parse_jsonl(as_json.stdout)
+    assert (doc["id"], doc["source"]) == ("b\\udcffd", f"{folder}/b\\udcffd.txt")
+    for flags in ("", "--plain"):
+        plain = run_shell(f"corpus-tools explain {flags} {quoted}")
+        assert (plain.returncode, plain.stdout.decode("utf-8")) == (0, "b\\udcffd\t0\tbody\t-\t-\tHello.\n")
+    doc = explain_text("Hello.", doc_id=os.fsdecode(b"b\xffd"), source=os.fsdecode(bytes(folder / "b") + b"\xffd.txt"))
+    plain = regex.sub(r"\x1b\[[0-9;]*m", "", _render(doc).encode("utf-8").decode())
+    assert plain.splitlines()[0].split() == ["b\\udcffd", f"{folder}/b\\udcffd.txt", "(normalized:", "0", "changes)"]
+
+
+ODD_IDS = [
+    ("a\r\nb", "a\\r\\nb"),
+    ("a\tb", "a\\tb"),
+    ({"x": 1}, '{"x":1}'),
+    (5, "5"),
+    (None, ""),
+]
+
+
+@pytest.mark.parametrize(("ident", "shown"), ODD_IDS, ids=lambda v: repr(v))
+def test_an_odd_id_is_one_tsv_field_and_its_json_value_in_json(cli, ident: object, shown: str):
+    line = orjson.dumps({"id": ident, "source": "s", "text": "x &amp; y", "metadata": {}}) + b"\n"
+    assert cli(["explain"], input=line).stdout == f"{shown}\t0\tbody\t-\t-\tx & y\n"
+    [doc] = parse_jsonl(cli(["explain", "--json"], input=line).stdout_bytes)
+    assert doc["id"] == ident
+
+
+def test_a_missing_id_is_null_in_json_and_an_empty_field_in_tsv(cli):
+    line = b'{"source": "s", "text": "x &amp; y\\r more"}\n'
+    assert cli(["explain", "--no-normalize"], input=line).stdout == "\t0\tbody\t-\t-\tx &amp; y\\r more\n"
+    assert parse_jsonl(cli(["explain", "--json"], input=line).stdout_bytes)[0]["id"] is None

@@ -111,10 +111,15 @@ def _explanations(
 
 
 def plain_line(doc: Explanation, row_index: int) -> str:
-    """``ID\\tINDEX\\tKIND\\tSTEP\\tREASON\\tTEXT`` for one row (tabs and newlines in the text cannot occur:
-    a paragraph is one line, and tabs are shown as spaces so the columns stay put)."""
+    """``ID\\tINDEX\\tKIND\\tSTEP\\tREASON\\tTEXT`` for one row, always one line of valid UTF-8: tabs in the
+    text are shown as spaces (so the columns stay put), other control characters and lone surrogates are spelled
+    out (``\\r``, ``\\udcff``); the id as :func:`corpus_tools.check.id_text` writes it (``\\t`` for a tab, compact
+    JSON for an id that is not a string, empty when there is none)."""
+    from corpus_tools.check import id_text, one_line
+
     row = doc.rows[row_index]
-    fields = (doc.id, str(row.index), row.kind, row.step or "-", row.reason or "-", row.text.replace("\t", " "))
+    text = one_line(row.text.replace("\t", " "))
+    fields = (id_text(doc.id) or "", str(row.index), row.kind, row.step or "-", row.reason or "-", text)
     return "\t".join(fields)
 
 
@@ -130,7 +135,11 @@ def render_rich(doc: Explanation, console: Console, *, full: bool = False) -> No
     from rich.table import Table
     from rich.text import Text
 
-    title = Text.assemble((doc.id or "(no id)", "bold"), ("  " + doc.source, "dim") if doc.source else "")
+    from corpus_tools.check import id_text, one_line
+
+    title = Text.assemble(
+        (id_text(doc.id) or "(no id)", "bold"), ("  " + one_line(doc.source), "dim") if doc.source else ""
+    )
     if doc.normalized:
         title.append(f"  (normalized: {sum(doc.normalize_counts.values())} changes)", style="dim")
     table = Table(
