@@ -540,7 +540,11 @@ def _teaser_tail(options: CheckOptions) -> Checker:
         if not paragraphs:
             return []
         start = teasers.tail_start(paragraphs)
-        count = len(paragraphs) - start
+        if start == len(paragraphs):
+            return []
+        # The teasers themselves, as the step labels them: blank lines and subheads inside the tail are no teasers.
+        labels = teasers.label_teasers(paragraphs)
+        count = sum(1 for i, label in labels.items() if i >= start and label.kind == teasers.TEASER)
         if count < max(1, options.teaser_min_paragraphs):
             return []
         plural = "s" if count > 1 else ""

@@ -626,3 +626,34 @@ def test_one_line_spells_every_line_breaking_character():
     assert check.one_line("a\tb\nc\rd\x00e\x85f\u2029g\udcffh\\n") == "a\\tb\\nc\\rd\\x00e\\x85f\\u2029g\\udcffh\\n"
     assert check.id_text(None) is None
     assert check.id_text({"k": "a\nb"}) == '{"k":"a\\nb"}'
+
+
+# ------------------------------------------------------------------------------- teaser-tail counting
+
+
+TEASER = " ".join(["word"] * 99) + " end"  # 100 words, no full stop: a truncated preview
+TEASER_SNIPPET = "'" + " ".join(["word"] * 12) + "…'"
+
+
+def test_teaser_tail_counts_teasers_not_the_blank_lines_after_them(cli, tmp_path: Path):
+    text = f"Body one.\n{TEASER}\n\n\n"
+    report = check_items(records(text))
+    assert lines(report, Path("mem.jsonl")) == [
+        f"1: teaser-tail (error) r1: paragraph 1: 1 teaser paragraph at the end: {TEASER_SNIPPET}"
+    ]
+    assert check_items(records(text), CheckOptions(teaser_min_paragraphs=2)).exit_code == 0
+    config = tmp_path / "tp.toml"
+    config.write_text("[check]\nteaser_min_paragraphs = 2\n", encoding="utf-8")
+    line = orjson.dumps({"id": "a", "source": "s", "text": text, "metadata": {}}) + b"\n"
+    result = cli(["check", "--config", config], input=line)
+    assert (result.exit_code, result.stdout) == (0, "checked 1 record: 0 records with errors, 0 with warnings: clean\n")
+
+
+def test_teaser_tail_counts_teasers_not_blank_lines_between_them():
+    other = " ".join(["other"] * 99) + " end"
+    report = check_items(records(f"Body one.\n\n{TEASER}\n\n\n{other}\n\n"), CheckOptions(teaser_min_paragraphs=3))
+    assert report.exit_code == 0
+    report = check_items(records(f"Body one.\n\n{TEASER}\n\n\n{other}\n\n"), CheckOptions(teaser_min_paragraphs=2))
+    assert lines(report, Path("mem.jsonl")) == [
+        f"1: teaser-tail (error) r1: paragraph 2: 2 teaser paragraphs at the end: {TEASER_SNIPPET}"
+    ]
