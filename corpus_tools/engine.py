@@ -782,11 +782,13 @@ def _line_by_line(sink: Sink) -> Callable[[bytes, int], None]:
     return write_lines
 
 
-def _index_batch(prefix: Pipeline, batch: Batch) -> tuple[Any, int]:
-    """A partial corpus index of one batch (the texts after ``prefix``), and the batch's size in bytes."""
+def _index_batch(shared: tuple[Pipeline, tuple[int, int]], batch: Batch) -> tuple[Any, int]:
+    """A partial corpus index of one batch (the texts after ``prefix``, paragraphs of the ``band`` of words, both in
+    ``shared``), and the batch's size in bytes."""
     from corpus_tools.tailindex import TailIndex
 
-    index = TailIndex()
+    prefix, band = shared
+    index = TailIndex(*band)
     for item in batch_items(batch, prefix.text_field):
         if item.error is not None:
             continue
@@ -805,14 +807,20 @@ def build_index(
     engine: Engine | None = None,
     batch_bytes: int = BATCH_BYTES,
     progress: Progress | None = None,
+    band: tuple[int, int] | None = None,
 ) -> Any:
-    """The corpus index (paragraph recurrence) of ``paths``, built from partial indexes of batches, in parallel."""
-    from corpus_tools.tailindex import TailIndex
+    """The corpus index (paragraph recurrence) of ``paths``, built from partial indexes of batches, in parallel.
+
+    ``band``: the (min, max) words of the paragraphs it counts (default: the tail index's default band).
+    """
+    from corpus_tools.tailindex import DEFAULT_MAX_WORDS, DEFAULT_MIN_WORDS, TailIndex
 
     engine = engine or LocalEngine(1)
-    index = TailIndex()
+    band = band or (DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS)
+    index = TailIndex(*band)
     ranges = getattr(engine, "reads_files", False)
-    for part, nbytes in engine.map(_index_batch, prefix, batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
+    parts = engine.map(_index_batch, (prefix, band), batches(paths, batch_bytes=batch_bytes, ranges=ranges))
+    for part, nbytes in parts:
         before = index.documents
         index.merge(part)
         if progress is not None:
@@ -890,25 +898,53 @@ class CleanPlan:
         """
         return Pipeline((), self.text_field)
 
+    def teasers_band(self) -> tuple[int, int] | None:
+        """The teasers step's (min, max) words, ``None`` when the step is off."""
+        for name, options in self.steps:
+            if name == "teasers" and options is not None:
+                return options.min_words, options.max_words
+        return None
+
     def needs_index(self, paths: Sequence[str]) -> bool:
         """A first pass is worth it only with teasers on, no prebuilt index, and inputs that can be read twice."""
         inputs = list(paths) or [STDIN]
         return "teasers" in self.enabled() and self.index is None and self.corpus_aware and STDIN not in inputs
 
 
-def load_or_build_index(plan: CleanPlan, paths: Sequence[str], engine: Engine, progress: Progress | None = None) -> Any:
-    """The teasers' corpus index for a run: the prebuilt one, one built in a first pass, or none."""
-    if "teasers" not in plan.enabled():
+def load_or_build_index(
+    plan: CleanPlan,
+    paths: Sequence[str],
+    engine: Engine,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Any:
+    """The teasers' corpus index for a run: the prebuilt one, one built in a first pass, or none.
+
+    The first pass counts the paragraphs of the default band widened to the teasers band
+    (:func:`corpus_tools.tailindex.covering_band`), so the recurrence signal reaches every teaser length the step
+    looks at. A prebuilt index whose band leaves some of them out gives the warning ``teasers --index`` gives
+    (:func:`corpus_tools.tailindex.band_warning`), through ``warn`` (default: a line on stderr).
+    """
+    from corpus_tools.tailindex import TailIndex, band_warning, covering_band
+
+    band = plan.teasers_band()
+    if band is None:
         return None
     if plan.index is not None:
-        from corpus_tools.tailindex import TailIndex
-
-        return TailIndex.load(plan.index)
+        index = TailIndex.load(plan.index)
+        warning = band_warning(index, *band, plan.index)
+        if warning:
+            (warn or _print_warning)(warning)
+        return index
     if plan.needs_index(paths):
         if progress is not None:
             progress.phase("indexing")
-        return build_index(paths, plan.index_prefix(), engine=engine, progress=progress)
+        return build_index(paths, plan.index_prefix(), engine=engine, progress=progress, band=covering_band(*band))
     return None
+
+
+def _print_warning(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def clean_corpus(
@@ -922,12 +958,14 @@ def clean_corpus(
     shard_records: int | None = None,
     shard_bytes: int | None = None,
     progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> tuple[CorpusStats, dict[str, Any]]:
     """Run ``plan`` over ``paths`` and write ``output``: stdout (``None``/``-``), a file, or shards (``DIR/``).
 
     Returns the run's counts and its manifest (inputs, counts, resolved config and its hash, versions). The
     manifest goes into ``DIR/manifest.json`` for sharded output and into ``FILE.manifest.json`` beside a file:
     the records themselves are never changed, so ``clean`` stays byte-identical to the pipe of single commands.
+    ``warn`` gets each warning line (a prebuilt index that does not cover the teasers band); default: stderr.
     """
     from corpus_tools.config import config_hash
     from corpus_tools.io import open_output
@@ -940,7 +978,7 @@ def clean_corpus(
     config = plan.config()
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        index = load_or_build_index(plan, paths, engine, progress)
+        index = load_or_build_index(plan, paths, engine, progress, warn)
         if progress is not None:
             progress.phase("cleaning")
         reject_stream = Rejects(stack.enter_context(open_output(rejects)) if rejects else None)

@@ -61,6 +61,24 @@ DEFAULT_MAX_WORDS = 140
 COMPACT_EVERY = 1 << 18
 
 
+def covering_band(min_words: int, max_words: int) -> tuple[int, int]:
+    """The eligibility band of an index built for teasers of ``min_words``..``max_words`` words: the default band,
+    widened as far as needed to count every one of them (so the default teasers band gets the default index)."""
+    return min(DEFAULT_MIN_WORDS, min_words), max(DEFAULT_MAX_WORDS, max_words)
+
+
+def band_warning(index: TailIndex, min_words: int, max_words: int, source: str) -> str | None:
+    """The warning line for an index (read from ``source``) that does not count every paragraph of a teasers band
+    of ``min_words``..``max_words`` words, or ``None`` when it does: recurrence is silent for the paragraphs it never
+    counted. ``teasers --index`` and ``clean --index`` both print it on stderr."""
+    if index.min_words <= min_words <= max_words <= index.max_words:
+        return None
+    return (
+        f"warning: {source} counts paragraphs of {index.min_words}..{index.max_words} words; "
+        f"teasers of {min_words}..{max_words} words outside that band get no recurrence signal"
+    )
+
+
 # Key building without scanning every character with ``_WORDS`` (the regex engine's property lookups were most of
 # the cost of indexing), yet with exactly ``_WORDS.findall``'s words: the few distinct non-ASCII characters of a
 # text are classified once each by ``_WORDS`` itself (and remembered); those that are not word characters become

@@ -453,3 +453,66 @@ def test_the_config_and_the_flags_are_checked_together(tmp_path: Path) -> None:
     both = tmp_path / "both.toml"
     both.write_text("[teasers]\nmin_words = 120\nmax_words = 130\n")
     assert together.stdout == ok(f"corpus-tools clean -q seeds/ --no-corpus-aware --config {both}")
+
+
+# ----------------------------------------------------------------- the corpus index covers the teasers band
+
+
+def _words(stem: str, n: int, end: str) -> str:
+    return " ".join(f"{stem}{i}" for i in range(n)) + end
+
+
+#: 50 words, a full stop: above the truncated teaser, a teaser only when it recurs across pages.
+RECURRING = _words("shared", 50, ".")
+
+
+def short_teaser_corpus(root: Path) -> Path:
+    """Four pages, each: a lead, a body paragraph (20 words), the recurring 50-word paragraph, a truncated 50-word
+    teaser of its own. With teasers of 40..60 words, only the recurrence signal cuts the recurring one."""
+    root.mkdir()
+    for page in range(4):
+        lead = f"Page {page} opens with its own first paragraph."
+        body = _words(f"body{page}x", 20, ".")
+        teaser = _words(f"tail{page}x", 50, "")
+        (root / f"p{page}.txt").write_text("\n".join([lead, body, RECURRING, teaser]) + "\n", encoding="utf-8")
+    return root
+
+
+def test_the_first_pass_counts_the_teasers_band_so_a_short_recurring_teaser_is_cut(tmp_path: Path, cli) -> None:
+    corpus = short_teaser_corpus(tmp_path / "pages")
+    result = cli(["clean", corpus, "-q", "--min-words", "40", "--max-words", "60"])
+    assert (result.exit_code, result.stderr) == (0, "")
+    records = parse_jsonl(result.stdout_bytes)
+    assert [r["metadata"]["cuts"] for r in records] == [
+        [{"rule": "recurrent", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}]
+    ] * 4
+    assert [r["text"] for r in records] == [
+        f"Page {page} opens with its own first paragraph.\n{_words(f'body{page}x', 20, '.')}" for page in range(4)
+    ]
+    # The same as an index built for that band and given to clean.
+    index = tmp_path / "band.idx"
+    assert cli(["index", corpus, "-q", "-o", index, "--min-words", "40", "--max-words", "140"]).exit_code == 0
+    given = cli(["clean", corpus, "-q", "--min-words", "40", "--max-words", "60", "--index", index])
+    assert (given.exit_code, given.stderr, given.stdout_bytes) == (0, "", result.stdout_bytes)
+
+
+def test_a_prebuilt_index_that_misses_the_teasers_band_gets_the_teasers_warning(tmp_path: Path, cli) -> None:
+    corpus = short_teaser_corpus(tmp_path / "pages")
+    index = tmp_path / "default.idx"
+    assert cli(["index", corpus, "-q", "-o", index]).exit_code == 0
+    warning = (
+        f"warning: {index} counts paragraphs of 80..140 words; "
+        "teasers of 40..60 words outside that band get no recurrence signal\n"
+    )
+    band = ["--min-words", "40", "--max-words", "60", "--index", index]
+    cleaned = cli(["clean", corpus, "-q", *band])
+    assert (cleaned.exit_code, cleaned.stderr) == (0, warning)
+    # Only the truncated teaser goes: the recurring paragraph was never counted.
+    assert [r["metadata"]["cuts"] for r in parse_jsonl(cleaned.stdout_bytes)] == [
+        [{"rule": "truncated", "paragraph": 3}]
+    ] * 4
+    records = cli(["ingest", corpus]).stdout_bytes
+    single = cli(["teasers", "-", *band], input=records)
+    assert (single.exit_code, single.stderr) == (0, warning)
+    # An index that covers the band: no warning from either.
+    assert cli(["clean", corpus, "-q", "--index", index]).stderr == ""

@@ -224,6 +224,7 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
                 shard_records=kwargs["shard_size"],
                 shard_bytes=kwargs["shard_bytes"],
                 progress=progress,
+                warn=lambda line: typer.echo(line, err=True),
             )
     finally:
         engine.close()

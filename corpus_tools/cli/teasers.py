@@ -65,7 +65,7 @@ def teasers(
     ({"rule", "paragraph"}); both are always present. Subheads stay. When the signals disagree, the paragraph
     stays: losing body text is worse than leaving a teaser in.
     """
-    from corpus_tools.tailindex import TailIndex
+    from corpus_tools.tailindex import TailIndex, band_warning
     from corpus_tools.teasers import Teasers, TeasersOptions
 
     if min_words > max_words:
@@ -79,13 +79,9 @@ def teasers(
         dry_run=dry_run,
     )
     tail_index = TailIndex.load(index) if index else None
-    if tail_index is not None and not tail_index.min_words <= min_words <= max_words <= tail_index.max_words:
-        # Paragraphs outside the index's band were never counted: recurrence is silent for them.
-        typer.echo(
-            f"warning: {index} counts paragraphs of {tail_index.min_words}..{tail_index.max_words} words; "
-            f"teasers of {min_words}..{max_words} words outside that band get no recurrence signal",
-            err=True,
-        )
+    warning = band_warning(tail_index, min_words, max_words, index) if tail_index is not None and index else None
+    if warning:
+        typer.echo(warning, err=True)
     stream = StreamOptions(tuple(inputs or ()), output, text_field, on_error, rejects, quiet)
     run_steps(stream, [Teasers(options, tail_index)])
 
