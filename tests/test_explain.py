@@ -266,3 +266,18 @@ def test_a_missing_id_is_null_in_json_and_an_empty_field_in_tsv(cli):
     line = b'{"source": "s", "text": "x &amp; y\\r more"}\n'
     assert cli(["explain", "--no-normalize"], input=line).stdout == "\t0\tbody\t-\t-\tx &amp; y\\r more\n"
     assert parse_jsonl(cli(["explain", "--json"], input=line).stdout_bytes)[0]["id"] is None
+
+
+def test_an_index_whose_band_misses_the_teaser_band_is_warned_about_as_in_teasers(cli, tmp_path):
+    narrow, default = tmp_path / "narrow.idx", tmp_path / "default.idx"
+    assert cli(["index", SEEDS, "-o", narrow, "--min-words", "100", "--max-words", "140", "-q"]).exit_code == 0
+    assert cli(["index", SEEDS, "-o", default, "-q"]).exit_code == 0
+    warning = (
+        f"warning: {narrow} counts paragraphs of 100..140 words; "
+        "teasers of 95..110 words outside that band get no recurrence signal\n"
+    )
+    result = cli(["explain", "--index", narrow, SEED_000])
+    assert (result.exit_code, result.stderr) == (0, warning)
+    assert cli(["teasers", "--index", narrow, "-q", SEED_000]).stderr == warning  # the very same line
+    result = cli(["explain", "--index", default, SEED_000])
+    assert (result.exit_code, result.stderr) == (0, "")

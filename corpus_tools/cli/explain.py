@@ -74,9 +74,15 @@ def explain(
 
     tail_index = None
     if index:
-        from corpus_tools.tailindex import TailIndex
+        from corpus_tools.tailindex import TailIndex, band_warning
+        from corpus_tools.teasers import TeasersOptions
 
         tail_index = TailIndex.load(index)
+        # The teaser labels use the default band: the same warning as `teasers --index` when the index misses part.
+        band = TeasersOptions()
+        warning = band_warning(tail_index, band.min_words, band.max_words, index)
+        if warning:
+            typer.echo(warning, err=True)
     options = ExplainOptions(normalize=normalize)
     docs = _explanations(tuple(inputs or ()), text_field, options, tail_index)
     out = sys.stdout
