@@ -197,10 +197,7 @@ def _line_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:
     carry: list[bytes] = []  # the start of a line that did not end in the last chunk read
     try:
         while True:
-            try:
-                chunk = stream.read(batch_bytes)
-            except (OSError, EOFError, zstandard.ZstdError) as exc:
-                raise InputError(f"cannot read: {exc}", path, line + sum(c.count(b"\n") for c in carry)) from None
+            chunk = _read_chunk(stream, batch_bytes, path, line, carry)
             if not chunk:
                 break
             end = chunk.rfind(b"\n") + 1
@@ -216,6 +213,28 @@ def _line_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:
     finally:
         if path != STDIN:
             stream.close()
+
+
+def _read_chunk(stream: BinaryIO, size: int, path: str, line: int, carry: list[bytes]) -> bytes:
+    """``size`` bytes of ``stream`` (fewer only at its end). A read error is an :class:`InputError` naming the line
+    it stopped in, counted from ``line`` (the first line of ``carry``, what came before this chunk).
+
+    Read with ``read1``, each call handing out what one decompression step gave: ``read(size)`` drops the bytes it
+    decoded before the error (a gzip's CRC is checked at its very end), and the error would then name the first
+    line of the chunk instead of the line the single commands name.
+    """
+    parts: list[bytes] = []
+    left = size
+    try:
+        while left > 0:
+            part = stream.read1(left)  # type: ignore[attr-defined]
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+    except (OSError, EOFError, zstandard.ZstdError) as exc:
+        raise InputError(f"cannot read: {exc}", path, line + sum(c.count(b"\n") for c in (*carry, *parts))) from None
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _plain_file(path: str) -> bool:

@@ -39,7 +39,7 @@ from corpus_tools.engine import (
     run_pipeline,
 )
 from corpus_tools.errors import CorpusError, InputError, RecordError
-from corpus_tools.io import RecordWriter, open_output, read_items
+from corpus_tools.io import RecordWriter, open_binary, open_output, read_items
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, run
 from corpus_tools.records import Record
 
@@ -480,3 +480,55 @@ def test_a_stream_sendfile_cannot_write_to_gets_the_spilled_bytes_through_memory
         sink.write_spilled(Spilled(str(spill), 5, 16), 2)
         sink.write_lines(b'{"y":3}\n', 1)
     assert out.read_bytes() == b'{"x":0}\n{"a":1}\n{"b":2}\n{"y":3}\n' and sink.count == 4
+
+
+# --------------------------------------------------------------- a compressed input that fails: the same line
+
+
+def _broken_compressed(tmp_path: Path) -> list[tuple[Path, int]]:
+    """Compressed JSON lines that fail part-way, and the line each single command names: a gzip whose CRC does
+    not match (found after its last line), a gzip and a zstd file cut in the middle."""
+    data = b"".join(orjson.dumps({"id": f"r{i}", "text": f"Record {i} text."}) + b"\n" for i in range(20_000))
+    out = []
+    crc = bytearray(gzip.compress(data, mtime=0))
+    crc[-8] ^= 0x01
+    for name, content in [
+        ("crc.jsonl.gz", bytes(crc)),
+        ("cut.jsonl.gz", gzip.compress(data, mtime=0)[: len(crc) // 2]),
+        ("cut.jsonl.zst", zstandard.ZstdCompressor().compress(data)[:20_000]),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(content)
+        out.append(path)
+    crc_path, cut_gzip, cut_zstd = out
+    return [(crc_path, 20_001), (cut_gzip, _first_unread(cut_gzip)), (cut_zstd, _first_unread(cut_zstd))]
+
+
+def _first_unread(path: Path) -> int:
+    """1 + the whole lines a compressed file gives before its error (what the single commands count)."""
+    stream = open_binary(str(path))
+    lines = 0
+    with contextlib.suppress(EOFError):
+        for _ in stream:
+            lines += 1
+    return lines + 1
+
+
+@pytest.mark.parametrize("args", [["-j", "1"], ["-j", "2"], ["-j", "2", "--no-corpus-aware"]])
+def test_clean_names_the_line_a_compressed_input_fails_at_like_the_single_commands(tmp_path: Path, cli, args) -> None:
+    for path, line in _broken_compressed(tmp_path):
+        assert 1 < line <= 20_001
+        single = cli(["normalize", path])
+        cleaned = cli(["clean", path, *args])
+        assert single.exit_code == cleaned.exit_code == 2
+        assert single.stderr.startswith(f"error: {path}:{line}: cannot read: ")
+        assert single.stderr.count("\n") == 1
+        assert cleaned.stderr == single.stderr
+
+
+@pytest.mark.parametrize("batch_bytes", [4096, 1 << 20])
+def test_batches_of_a_failing_compressed_input_name_the_line_it_fails_at(tmp_path: Path, batch_bytes: int) -> None:
+    for path, line in _broken_compressed(tmp_path):
+        with pytest.raises(InputError) as info:
+            list(batches([str(path)], batch_bytes=batch_bytes))
+        assert (info.value.path, info.value.line) == (str(path), line)
