@@ -111,7 +111,7 @@ def test_a_stop_signal_leaves_only_our_exit_code_and_no_dask_log_lines(tmp_path:
     included)."""
     text = "A paragraph that ends well.\\nAnother one, with a few more words in it to carry.\\n" * 4
     line = b'{"text": "' + text.encode() + b'"}\n'
-    (tmp_path / "in.jsonl").write_bytes(line * 150_000)
+    (tmp_path / "in.jsonl").write_bytes(line * 80_000)
     out = tmp_path / "out"
     out.mkdir()
     command = [BIN, "clean", tmp_path / "in.jsonl", "--engine", "dask", "--jobs", "2", "--no-corpus-aware"]
