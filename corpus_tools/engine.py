@@ -459,20 +459,25 @@ def ordered(
 _SHARED: Any = None  # what the worker processes share (the pipeline), set once per worker
 
 
-def _set_shared(shared: Any, main_pid: int | None = None) -> None:
+def _set_shared(shared: Any, parent_pid: int | None = None) -> None:
     global _SHARED
     _SHARED = shared
     keep_freed_memory()
-    _end_with_parent(main_pid)
+    _end_with_parent(parent_pid)
 
 
-def _end_with_parent(main_pid: int | None) -> None:
+def _end_with_parent(parent_pid: int | None) -> None:
     """A worker ends when the main process does, however that ends.
 
     A forked worker inherits the main process's handlers: a stop signal sent to the whole group must simply end it
     (the main process does the clean-up). And a main process killed outright (SIGKILL, out of memory) would leave its
     workers waiting for work on a queue whose write end they hold themselves: on Linux the kernel sends them SIGTERM
-    when their parent dies (prctl PR_SET_PDEATHSIG); elsewhere nothing changes.
+    when their parent dies (prctl PR_SET_PDEATHSIG; a forkserver's workers have the server as parent, which ends
+    with the main process); elsewhere nothing changes.
+
+    ``parent_pid``: the process that forked this worker, when it is the main process. If it died before the request
+    took effect, the worker has already been handed to another parent: it ends at once. (Whether the main process
+    still exists would not do: until its own parent collects it, a dead process still answers to its pid.)
     """
     for name in ("SIGTERM", "SIGHUP"):
         with contextlib.suppress(AttributeError, ValueError, OSError):
@@ -486,20 +491,8 @@ def _end_with_parent(main_pid: int | None) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except (AttributeError, OSError):
         return
-    # The main process may have died before the request took effect. (Asked of the main process, not of the parent:
-    # a forkserver's workers have the server as parent, which ends when the main process does.)
-    if main_pid is not None and not _alive(main_pid):
+    if parent_pid is not None and os.getppid() != parent_pid:
         os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # pragma: no cover - a process of another user: it exists
-        return True
-    return True
 
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -552,7 +545,11 @@ class LocalEngine:
             return (fn(shared, item) for item in items)
         context = _start_context()
         pool = concurrent.futures.ProcessPoolExecutor(
-            self.jobs, mp_context=context, initializer=_set_shared, initargs=(shared, os.getpid())
+            self.jobs,
+            mp_context=context,
+            initializer=_set_shared,
+            # Forked workers are this process's children; a forkserver's are the server's.
+            initargs=(shared, os.getpid() if context.get_start_method() == "fork" else None),
         )
         self._pools.append(pool)
         return self._until_done(
