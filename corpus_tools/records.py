@@ -6,6 +6,7 @@ Keys a step does not own pass through untouched. The text may live under another
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -75,9 +76,8 @@ class InexactNumber(ValueError):
     """A JSON line holds an integer that orjson cannot carry exactly (the reason is the message)."""
 
 
-def holds_big_float(value: Any) -> bool:
-    """Whether a parsed JSON value holds a float as large as orjson makes of an integer beyond 64 bits: the cheap
-    test (a walk over the record, the text itself a single type check) before :func:`check_exact_numbers`."""
+def _scalars(value: Any) -> Iterator[Any]:
+    """The values of a parsed JSON value that are neither objects nor arrays, at any depth."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -86,9 +86,16 @@ def holds_big_float(value: Any) -> bool:
             stack.extend(item.values())
         elif kind is list:
             stack.extend(item)
-        elif kind is float and not -_FLOAT_FROM_BIG_INT < item < _FLOAT_FROM_BIG_INT:
-            return True
-    return False
+        else:
+            yield item
+
+
+def holds_big_float(value: Any) -> bool:
+    """Whether a parsed JSON value holds a float as large as orjson makes of an integer beyond 64 bits: the cheap
+    test (a walk over the record, the text itself a single type check) before :func:`check_exact_numbers`."""
+    return any(
+        type(item) is float and not -_FLOAT_FROM_BIG_INT < item < _FLOAT_FROM_BIG_INT for item in _scalars(value)
+    )
 
 
 def check_exact_numbers(line: bytes | str) -> None:
@@ -96,15 +103,8 @@ def check_exact_numbers(line: bytes | str) -> None:
     standard library, whose integers are exact; a float literal such as ``1e19`` is fine)."""
     import json  # here: only a line with a huge number gets this far
 
-    stack = [json.loads(line)]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is dict:
-            stack.extend(item.values())
-        elif kind is list:
-            stack.extend(item)
-        elif kind is int and item not in _INT_RANGE:
+    for item in _scalars(json.loads(line)):
+        if type(item) is int and item not in _INT_RANGE:
             shown = str(item) if item.bit_length() < 200 else f"{str(item)[:20]}... ({len(str(abs(item)))} digits)"
             raise InexactNumber(f"{INEXACT_NUMBER} (it would come out as a float, its digits lost): {shown}")
 
