@@ -462,12 +462,7 @@ def check_output_path(path: str | None, *, shards_allowed: bool = False) -> None
         _check_shards_target(path)
         return
     target = os.path.realpath(path)
-    try:
-        st: os.stat_result | None = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:  # a file where a folder should be, a loop of symlinks, no permission to look
-        raise OutputError(_os_reason(exc), path) from None
+    st = _stat_output(target, path)
     if st is not None and stat.S_ISDIR(st.st_mode):
         if shards_allowed:
             _check_shards_target(path)
@@ -492,14 +487,20 @@ def _check_folder(path: str, folder: str) -> None:
         raise OutputError("permission denied", path)
 
 
-def _check_shards_target(path: str) -> None:
-    target = os.path.realpath(path.rstrip("/" + os.sep) or path)
+def _stat_output(target: str, path: str) -> os.stat_result | None:
+    """What is at an output's resolved ``target`` (``None``: nothing yet). A file where a folder should be, a loop
+    of symlinks or no permission to look is an :class:`OutputError` naming ``path`` as the user gave it."""
     try:
-        st: os.stat_result | None = os.stat(target)
+        return os.stat(target)
     except FileNotFoundError:
-        st = None
+        return None
     except OSError as exc:
         raise OutputError(_os_reason(exc), path) from None
+
+
+def _check_shards_target(path: str) -> None:
+    target = os.path.realpath(path.rstrip("/" + os.sep) or path)
+    st = _stat_output(target, path)
     if st is not None:
         if not stat.S_ISDIR(st.st_mode):
             raise OutputError("not a directory", path)
@@ -594,12 +595,7 @@ def open_output(path: str | None) -> Iterator[BinaryIO]:
         return
     check_output_path(path)
     target = os.path.realpath(path)
-    try:
-        st: os.stat_result | None = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise OutputError(_os_reason(exc), path) from None
+    st = _stat_output(target, path)
     if st is not None and not stat.S_ISREG(st.st_mode):
         with _direct_output(path, target, st) as stream:
             yield stream
