@@ -120,7 +120,7 @@ def run_steps(
 
     ``write_records=False`` runs the steps for what they collect (``index``) and writes no records.
     """
-    check_paths(options.inputs, options.output, options.rejects)
+    check_outputs(options.inputs, options.output, options.rejects)
     pipeline = Pipeline(tuple(steps), options.text_field)
     items = read_items(options.inputs, text_field=options.text_field, stdin_is_text=stdin_is_text)
     with contextlib.ExitStack() as stack:
@@ -131,7 +131,7 @@ def run_steps(
     return stats
 
 
-def check_paths(inputs: Sequence[str], output: str | None, rejects: str | None, *, shards: bool = False) -> None:
+def check_outputs(inputs: Sequence[str], output: str | None, rejects: str | None, *, shards: bool = False) -> None:
     """Refuse, before any work, a run whose rejects would land on its output, on an input, or inside its shard
     folder (both are written atomically at the end, so one would silently replace the other, or the input), and
     outputs that cannot be written (a one-line error each). ``shards``: ``-o DIR/`` writes shards (clean).

@@ -28,7 +28,7 @@ from corpus_tools.cli.app import (
     RejectsOption,
     TextField,
     app,
-    check_paths,
+    check_outputs,
     report_rejects,
 )
 from corpus_tools.errors import ConfigError, CorpusError
@@ -208,7 +208,7 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
 
     _check_fields(_STEP_FLAGS)
     inputs = tuple(kwargs["inputs"] or ())
-    check_paths(inputs, kwargs["output"], kwargs["rejects"], shards=True)
+    check_outputs(inputs, kwargs["output"], kwargs["rejects"], shards=True)
     plan = _plan(ctx, kwargs)
     quiet: bool = kwargs["quiet"]
     engine = _engine(kwargs)
