@@ -45,6 +45,7 @@ from corpus_tools.labels import (
     word_count,
 )
 from corpus_tools.records import Record, metadata_of
+from corpus_tools.step import Doc, Labels, Step, option
 
 STEP = "credits"
 
@@ -61,7 +62,7 @@ REASON_BIO_BEFORE_TRANSLATOR = "bio_before_translator"
 REASON_BIO_BEFORE_TAIL = "bio_before_tail"
 REASON_BIO_AT_END = "bio_at_end"
 
-METADATA_KEYS = ("authors", "bylines", "translators", "credit_cuts")
+METADATA_KEYS = ("authors", "bylines", "translators")
 
 
 @dataclass(frozen=True)
@@ -84,16 +85,19 @@ class CreditsOptions:
     integers). A value out of its range is a :class:`ConfigError` naming the option, its range and the value given.
     """
 
-    bylines: bool = True
-    bios: bool = True
-    translators: bool = True
-    max_bio_words: int = 80
-    max_bio_lines: int = 2
-    max_line_chars: int = 1000
-    extra_roles: tuple[str, ...] = ()
-    dry_run: bool = False
+    bylines: bool = option(True, "Detect a leading 'By NAME' line.")
+    bios: bool = option(True, "Detect author bios in the bio position.")
+    translators: bool = option(True, "Detect 'Translated by NAME' lines.")
+    max_bio_words: int = option(80, "A longer paragraph is never a bio.", low=1)
+    max_bio_lines: int = option(2, "At most this many consecutive bio lines in one bio position.", low=1)
+    max_line_chars: int = option(1000, "A longer line is never a credit (also bounds the patterns' work).", low=4)
+    extra_roles: tuple[str, ...] = option(
+        (), "An extra word that marks a bio's role (repeatable), e.g. --role beekeeper.", flag="--role"
+    )
+    dry_run: bool = option(False, "Label only: fill metadata, cut nothing.", flag="--dry-run")
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "extra_roles", tuple(role.lower() for role in self.extra_roles))
         problems = below_bounds(self, (("max_bio_words", 1), ("max_bio_lines", 1), ("max_line_chars", 4)))
         # A role that is not one word as _has_role reads words could never match: an error, not a silent no-op.
         # (_ROLE_WORD_RE is defined below; only a non-empty extra_roles looks it up, never at import time.)
@@ -599,56 +603,34 @@ def find_credits(
     return CreditsFound(labels, _unique(authors), bylines, _unique(translators))
 
 
-class Credits:
+class Credits(Step):
     """The ``credits`` step: cut credit lines from the text and record them in metadata."""
 
     name = STEP
+    Options = CreditsOptions
+    summary = "Move bylines, author bios and translator credits out of the text into metadata."
+    metadata = {"authors": "list[string]", "bylines": "list[string]", "translators": "list[string]"}
+    reasons = {
+        REASON_BY_NAME: "a 'By NAME' line at the top",
+        REASON_BY_NAME_UNDER_TITLE: "a 'By NAME' line under the title",
+        REASON_TRANSLATED_BY: "a 'Translated by NAME' line",
+        REASON_BIO_BEFORE_TRANSLATOR: "an author bio right above a translator credit",
+        REASON_BIO_BEFORE_TAIL: "an author bio right above the teaser tail",
+        REASON_BIO_AT_END: "an author bio at the end of the text",
+    }
+    order = 200
 
-    def __init__(self, options: CreditsOptions | None = None) -> None:
-        self.options = options or DEFAULT_OPTIONS
+    def label(self, doc: Doc) -> Labels:
+        found = find_credits(doc.lines, self.options, text=doc.text)
+        return Labels(doc, cuts={i: label.reason for i, label in found.labels.items()}, found=found)
 
-    def process(self, record: Record, text_field: str) -> Record:
-        text = record[text_field]
-        paragraphs = split_paragraphs(text)
-        found = find_credits(paragraphs, self.options, text=text)
-        if found.labels and not self.options.dry_run:
-            record[text_field] = cut_text(paragraphs, set(found.labels))
-        metadata = metadata_of(record)
+    def record_found(self, metadata: dict[str, Any], labels: Labels) -> None:
+        found: CreditsFound = labels.found
         # A second run (or a dry run then a real one) adds to what is there instead of wiping it.
         metadata["authors"] = _merge(metadata, "authors", found.authors)
         # `bylines` lists the lines removed from the text: a dry run removes none.
-        metadata["bylines"] = _merge(metadata, "bylines", [] if self.options.dry_run else found.bylines)
+        metadata["bylines"] = _merge(metadata, "bylines", [] if self.dry_run else found.bylines)
         metadata["translators"] = _merge(metadata, "translators", found.translators)
-        # Where each removed line stood (0-based, in the text this step received), so a later step knows the
-        # position of credits that are no longer in the text. Appended, never merged: a second run's indices
-        # refer to the text that run received.
-        new_cuts = [] if self.options.dry_run else credit_cuts(found.labels)
-        metadata["credit_cuts"] = _credit_cuts_of(metadata) + new_cuts
-        return record
-
-
-def credit_cuts(labels: dict[int, Label]) -> list[dict[str, Any]]:
-    """The audit entries for cutting ``labels``: ``{"rule": reason, "kind": kind, "paragraph": i}``, in text order."""
-    return [{"rule": labels[i].reason, "kind": labels[i].kind, "paragraph": i} for i in sorted(labels)]
-
-
-def _credit_cuts_of(metadata: dict[str, Any]) -> list[dict[str, Any]]:
-    old = metadata.get("credit_cuts")
-    if old is None:
-        return []
-    if not isinstance(old, list) or not all(_valid_credit_cut(c) for c in old):
-        raise RecordError('metadata.credit_cuts is not a list of {"rule", "kind", "paragraph"} objects')
-    return list(old)
-
-
-def _valid_credit_cut(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and isinstance(value.get("rule"), str)
-        and isinstance(value.get("kind"), str)
-        and isinstance(value.get("paragraph"), int)
-        and not isinstance(value.get("paragraph"), bool)
-    )
 
 
 def _merge(metadata: dict[str, Any], key: str, new: list[str]) -> list[str]:

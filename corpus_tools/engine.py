@@ -48,7 +48,7 @@ from corpus_tools.io import (
     read_document_bytes,
     writes_a_file,
 )
-from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, reject
+from corpus_tools.pipeline import Dropped, DroppedStream, OnError, Pipeline, Rejects, RunStats, reject
 from corpus_tools.records import holds_big_float
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
@@ -121,6 +121,15 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
+class DroppedOut:
+    """A record a step dropped, with where it came from (for the dropped-records stream)."""
+
+    source: str
+    line: int | None
+    dropped: Dropped
+
+
+@dataclass(frozen=True, slots=True)
 class Spilled:
     """A block of encoded lines a local worker left in a file (``size`` bytes at ``offset``) for the main process
     to copy into the output in the kernel, instead of sending it back through a pipe."""
@@ -139,7 +148,7 @@ class BatchResult:
     rejects; ``block_records`` says how many records each block holds, in the same order.
     """
 
-    outputs: list[bytes | Spilled | Rejected] = field(default_factory=list)
+    outputs: list[bytes | Spilled | Rejected | DroppedOut] = field(default_factory=list)
     block_records: list[int] = field(default_factory=list)
     bytes_in: int = 0
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
@@ -151,7 +160,7 @@ class BatchResult:
     @property
     def records(self) -> int:
         """The input records this batch covered: written and rejected."""
-        return sum(self.block_records) + sum(1 for output in self.outputs if isinstance(output, Rejected))
+        return sum(self.block_records) + sum(1 for output in self.outputs if isinstance(output, (Rejected, DroppedOut)))
 
 
 def batches(
@@ -339,20 +348,6 @@ def encode(record: Any) -> bytes:
         raise RecordError(f"cannot encode as JSON: {exc}") from None
 
 
-def count_record(record: dict[str, Any], counts: collections.Counter[str], original: Any = None) -> None:
-    """What the summary reports about one output record: the teasers and credit lines this run cut, i.e. what the
-    steps' lists hold beyond what they held in the input ``original`` (a record cleaned before comes in with them)."""
-    counts["teasers_cut"] += _listed(record, "teasers") - _listed(original, "teasers")
-    counts["credits_found"] += _listed(record, "bylines") - _listed(original, "bylines")
-
-
-def _listed(record: Any, key: str) -> int:
-    """The length of the list ``record["metadata"][key]``; 0 when there is none."""
-    metadata = record.get("metadata") if type(record) is dict else None
-    found = metadata.get(key) if type(metadata) is dict else None
-    return len(found) if type(found) is list else 0
-
-
 def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
     """Parse, process and encode one batch. Pure: the same batch gives the same result on any engine."""
     result = BatchResult(bytes_in=batch.size)
@@ -371,9 +366,15 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
             item, value, reason = entry, entry.record, entry.error
         if reason is None:
             try:
-                record = pipeline.process(value)
+                record = pipeline.process(value, result.counts)
+                if type(record) is Dropped:
+                    _close_block(result, lines)
+                    if item is None:
+                        result.outputs.append(DroppedOut(batch.source, entry[0], record))  # type: ignore[union-attr,index]
+                    else:
+                        result.outputs.append(DroppedOut(item.source, item.line, record))
+                    continue
                 lines.append(encode(record))
-                count_record(record, result.counts, value)
                 continue
             except RecordError as exc:
                 reason = exc.reason
@@ -677,31 +678,18 @@ class StreamSink:
 
 
 @dataclass
-class CorpusStats(RunStats):
-    """A run's counts: records read, written and rejected, plus what the steps found, bytes and time."""
+class RunCounts(RunStats):
+    """A run's counts (:class:`RunStats`) plus the bytes read and the time taken."""
 
     bytes_in: int = 0
     seconds: float = 0.0
-    counts: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def counts_dict(self) -> dict[str, Any]:
         """The counts as the manifest records them."""
-        return {
-            "read": self.read,
-            "written": self.written,
-            "rejected": self.rejected,
-            "rejected_by_reason": dict(self.reasons.most_common()),
-            "teasers_cut": self.counts["teasers_cut"],
-            "credits_found": self.counts["credits_found"],
-            "bytes_in": self.bytes_in,
-        }
+        return {**super().counts_dict(), "bytes_in": self.bytes_in}
 
     def summary(self) -> str:
-        return (
-            f"{self.read} records in, {self.written} out, {self.rejected} rejected, "
-            f"{self.counts['teasers_cut']} teasers cut, {self.counts['credits_found']} credits found, "
-            f"{self.bytes_in / 1e6:.1f} MB, {self.seconds:.1f} s"
-        )
+        return f"{super().summary()}, {self.bytes_in / 1e6:.1f} MB, {self.seconds:.1f} s"
 
 
 class Progress(Protocol):
@@ -720,9 +708,10 @@ def run_pipeline(
     engine: Engine | None = None,
     on_error: OnError = OnError.fail,
     rejects: Rejects | None = None,
+    dropped: DroppedStream | None = None,
     progress: Progress | None = None,
     batch_bytes: int = BATCH_BYTES,
-) -> CorpusStats:
+) -> RunCounts:
     """Run ``pipeline`` over every input record and write the results to ``sink`` in input order.
 
     Rejects and ``--on-error`` go through :func:`corpus_tools.pipeline.reject`, the very function the single
@@ -730,7 +719,8 @@ def run_pipeline(
     """
     engine = engine or LocalEngine(1)
     rejects = rejects or Rejects(None)
-    stats = CorpusStats()
+    dropped = dropped or DroppedStream(None)
+    stats = RunCounts()
     write_lines = getattr(sink, "write_lines", None) or _line_by_line(sink)
     started = time.perf_counter()
     # Workers on this machine read their own input ranges and, when the output can take it, leave their output in
@@ -757,6 +747,11 @@ def run_pipeline(
                 if isinstance(output, Rejected):
                     stats.read += 1
                     reject(output.item, output.reason, stats, on_error, rejects)
+                    continue
+                if isinstance(output, DroppedOut):
+                    stats.read += 1
+                    stats.drop(output.dropped)
+                    dropped.write(output.source, output.line, output.dropped)
                     continue
                 n = next(records)
                 if isinstance(output, Spilled):
@@ -904,7 +899,7 @@ class CleanPlan:
             if options is None:
                 continue
             _, step_class = step_types(name)
-            built.append(step_class(options, index=index) if name == "teasers" else step_class(options))
+            built.append(step_class(options, index) if name == "teasers" else step_class(options))
         return Pipeline(tuple(built), self.text_field)
 
     def index_prefix(self) -> Pipeline:
@@ -975,7 +970,7 @@ def clean_corpus(
     shard_bytes: int | None = None,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
-) -> tuple[CorpusStats, dict[str, Any]]:
+) -> tuple[RunCounts, dict[str, Any]]:
     """Run ``plan`` over ``paths`` and write ``output``: stdout (``None``/``-``), a file, or shards (``DIR/``).
 
     Returns the run's counts and its manifest (inputs, counts, resolved config and its hash, versions). The

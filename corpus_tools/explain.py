@@ -178,7 +178,7 @@ def _credits_position(metadata: dict[str, Any], received: list[str], paragraphs:
     """
     from corpus_tools import teasers
 
-    position = teasers.end_credits_position(metadata)
+    position = teasers.end_credits_position(metadata, len(received))
     if position is None or paragraphs == received:
         return position
     filled = [i for i, p in enumerate(paragraphs) if p.strip()]

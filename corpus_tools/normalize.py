@@ -38,6 +38,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import ftfy
 import regex
@@ -46,6 +47,7 @@ from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
 
 from corpus_tools.errors import ConfigError
 from corpus_tools.records import Record, metadata_of
+from corpus_tools.step import Doc, Labels, Step, option
 
 # ------------------------------------------------------------------------------------------------ options
 
@@ -63,26 +65,27 @@ class NormalizeOptions:
     :func:`ftfy_config` for the ones that are fixed on purpose):
     """
 
-    #: Decode HTML entities (``&amp;`` -> ``&``, ``&#8217;`` -> ``’``). Always on or off, never ftfy's "auto",
-    #: which stops decoding for the rest of a text once it has seen a ``<`` (output would depend on line order).
-    unescape_html: bool = True
-    #: Repair mojibake (``â€™`` -> ``’``): UTF-8 decoded as cp1252/latin-1 and friends, and C1 controls.
-    fix_encoding: bool = True
-    #: Replace Latin ligatures (``ﬁ`` -> ``fi``), almost always a copy-and-paste artefact.
-    fix_latin_ligatures: bool = True
-    #: Replace fullwidth Latin and halfwidth katakana with standard widths (``Ｔａｉｗａｎ`` -> ``Taiwan``;
-    #: also turns fullwidth CJK punctuation such as ``，`` into ASCII): turn off for CJK-heavy corpora.
-    fix_character_width: bool = True
-    #: Straighten curly quotes (``“’”`` -> ``"'"``). Off by default: curly quotes are real typography here
-    #: (ftfy's own default is on).
-    straighten_quotes: bool = False
-    #: Unicode normalization form: "NFC" (default, composes without changing meaning), "NFKC" (also folds
-    #: compatibility characters: ``²`` -> ``2``, ``ﬁ`` -> ``fi``, NBSP -> space), "NFD", "NFKD" or "none".
-    unicode_form: str = "NFC"
-    #: Whitespace fixes: odd spaces, runs of spaces, spaces at line ends, blank lines (see :func:`fix_spacing`).
-    whitespace: bool = True
-    #: Punctuation fixes: ``Taiwan..`` -> ``Taiwan.`` and ``––`` -> ``—``.
-    punctuation: bool = True
+    #: Always on or off, never ftfy's "auto", which stops decoding for the rest of a text once it has seen a ``<``.
+    unescape_html: bool = option(True, "Decode HTML entities (&amp; &#8217;).", flag="--entities/--no-entities")
+    #: UTF-8 decoded as cp1252/latin-1 and friends, and C1 controls.
+    fix_encoding: bool = option(True, "Repair mojibake (â€™ -> ’).", flag="--mojibake/--no-mojibake")
+    fix_latin_ligatures: bool = option(True, "Take Latin ligatures apart (ﬁ -> fi).", flag="--ligatures/--no-ligatures")
+    fix_character_width: bool = option(
+        True,
+        "Make fullwidth/halfwidth characters standard width (Ａ -> A; also fullwidth CJK punctuation).",
+        flag="--width/--no-width",
+    )
+    #: Off by default: curly quotes are real typography here (ftfy's own default is on).
+    straighten_quotes: bool = option(False, "Turn curly quotes into straight ones (kept by default).")
+    unicode_form: Literal["NFC", "NFKC", "NFD", "NFKD", "none"] = option(
+        "NFC",
+        "Unicode normalization form. NFKC also folds compatibility characters (² -> 2, NBSP -> space).",
+        flag="--form",
+    )
+    whitespace: bool = option(
+        True, "Odd spaces to spaces, runs collapsed, line ends trimmed, blank-line runs collapsed."
+    )
+    punctuation: bool = option(True, "Fix doubled full stops (Taiwan..) and en dashes (––).")
 
     def __post_init__(self) -> None:
         if self.unicode_form not in FORMS:
@@ -812,20 +815,57 @@ def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, 
     return text, counts
 
 
-class Normalize:
-    """The ``normalize`` step: rewrites the text field and sets ``metadata.normalize`` (counts by kind).
+class Normalize(Step):
+    """The ``normalize`` step: rewrites the text and adds its changes, by kind, to ``metadata.normalize``.
 
-    ``metadata.normalize`` describes this run only: it replaces any value a previous run left.
+    Blank lines it removes (runs collapsed, blank lines at the ends) are recorded as cuts (rule ``blank_line``),
+    so the positions later steps record still count the text's lines as they came in.
     """
 
     name = "normalize"
+    Options = NormalizeOptions
+    summary = "Repair mojibake, entities, Unicode form, odd spaces, blank lines and doubled punctuation."
+    metadata = {"normalize": "map[integer]"}
+    reasons = {"blank_line": "a blank line removed by the whitespace fixes (a run collapsed, or at an end)"}
+    order = 100
 
-    def __init__(self, options: NormalizeOptions = NormalizeOptions()) -> None:
-        self.options = options
-        self._plan = _plan(options)  # compile the checks once, up front
+    def __init__(self, options: NormalizeOptions | None = None, state: Any = None) -> None:
+        super().__init__(options, state)
+        self._plan = _plan(self.options)  # compile the checks once, up front
 
-    def process(self, record: Record, text_field: str) -> Record:
-        text, counts = _normalize(record[text_field], self.options, self._plan)
-        record[text_field] = text
-        metadata_of(record)["normalize"] = counts
+    def label(self, doc: Doc) -> Labels:
+        before = doc.text
+        text, counts = _normalize(before, self.options, self._plan)
+        labels = Labels(doc, found=(text, counts))
+        if text.count("\n") != before.count("\n"):
+            labels.cuts = dict.fromkeys(removed_blank_lines(doc.lines, text.split("\n")), "blank_line")
+        return labels
+
+    def apply(self, record: Record, labels: Labels) -> Record:
+        text, counts = labels.found
+        if not self.dry_run:
+            record[labels.doc.text_field] = text
+        metadata = metadata_of(record)
+        previous = metadata.get("normalize")
+        if isinstance(previous, dict) and all(type(previous.get(k)) is int for k in counts):
+            counts = {k: previous[k] + n for k, n in counts.items()} | {
+                k: v for k, v in previous.items() if k not in counts
+            }
+        metadata["normalize"] = counts
         return record
+
+
+def removed_blank_lines(before: list[str], after: list[str]) -> list[int]:
+    """The lines of ``before`` that the whitespace fixes removed to give ``after``: blank (or blank once
+    trimmed) lines whose removal lines the rest up. A line break the repair added (a lone carriage return made a
+    line end) has no line of its own in ``before``: past it, nothing is reported rather than a wrong line."""
+    removed: list[int] = []
+    j = 0
+    for i, line in enumerate(before):
+        if j < len(after) and (after[j] == line.strip() or (line.strip() and after[j].strip())):
+            j += 1
+        elif not line.strip():
+            removed.append(i)
+        else:
+            break
+    return removed
