@@ -37,14 +37,11 @@ import regex
 from corpus_tools.errors import ConfigError, RecordError, below_bounds
 from corpus_tools.labels import (
     Label,
-    cut_text,
     ends_sentence,
     lines_containing,
     more_words_than,
-    split_paragraphs,
     word_count,
 )
-from corpus_tools.records import Record, metadata_of
 from corpus_tools.step import Doc, Labels, Step, option
 
 STEP = "credits"

@@ -18,7 +18,6 @@ import contextlib
 import dataclasses
 import errno
 import gc
-import importlib
 import io
 import multiprocessing
 import os
@@ -50,6 +49,7 @@ from corpus_tools.io import (
 )
 from corpus_tools.pipeline import Dropped, DroppedStream, OnError, Pipeline, Rejects, RunStats, reject
 from corpus_tools.records import holds_big_float
+from corpus_tools.step import Doc, Step
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
 #: small enough that a few batches per worker in flight keep memory low.
@@ -793,83 +793,60 @@ def _line_by_line(sink: Sink) -> Callable[[bytes, int], None]:
     return write_lines
 
 
-def _index_batch(shared: tuple[Pipeline, tuple[int, int]], batch: Batch) -> tuple[Any, int]:
-    """A partial corpus index of one batch (the texts after ``prefix``, paragraphs of the ``band`` of words, both in
-    ``shared``), and the batch's size in bytes."""
-    from corpus_tools.tailindex import TailIndex
-
-    prefix, band = shared
-    index = TailIndex(*band)
+def _pass_batch(shared: tuple[Pipeline, Any], batch: Batch) -> tuple[Any, int]:
+    """The partial state of one batch for a step's corpus pass (``shared``: the steps before it, and the step),
+    and the batch's size in bytes. Unusable and dropped records are left out (the main pass reports them)."""
+    prefix, step = shared
+    corpus_pass = step.corpus_pass
+    state = corpus_pass.start(step.options)
     for item in batch_items(batch, prefix.text_field):
         if item.error is not None:
             continue
         try:
             record = prefix.process(item.record)
         except RecordError:
-            continue  # the main pass reports it
-        index.add_text(record[prefix.text_field])
-    return index, batch.size
+            continue
+        if type(record) is Dropped:
+            continue
+        corpus_pass.add(state, Doc(record, prefix.text_field))
+    return state, batch.size
 
 
-def build_index(
+def run_corpus_pass(
     paths: Sequence[str],
     prefix: Pipeline,
+    step: Step,
     *,
     engine: Engine | None = None,
     batch_bytes: int = BATCH_BYTES,
     progress: Progress | None = None,
-    band: tuple[int, int] | None = None,
 ) -> Any:
-    """The corpus index (paragraph recurrence) of ``paths``, built from partial indexes of batches, in parallel.
-
-    ``band``: the (min, max) words of the paragraphs it counts (default: the tail index's default band).
-    """
-    from corpus_tools.tailindex import DEFAULT_MAX_WORDS, DEFAULT_MIN_WORDS, TailIndex
-
+    """What ``step``'s corpus pass computes over ``paths``, the records as they reach it (after ``prefix``): partial
+    states of batches built in parallel, merged in input order, finished."""
     engine = engine or LocalEngine(1)
-    band = band or (DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS)
-    index = TailIndex(*band)
+    corpus_pass = step.corpus_pass
+    assert corpus_pass is not None
     ranges = getattr(engine, "reads_files", False)
-    parts = engine.map(_index_batch, (prefix, band), batches(paths, batch_bytes=batch_bytes, ranges=ranges))
-    for part, nbytes in parts:
-        before = index.documents
-        index.merge(part)
+    state = None
+    for part, nbytes in engine.map(_pass_batch, (prefix, step), batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
+        state = part if state is None else corpus_pass.merge(state, part)
         if progress is not None:
-            progress.advance(index.documents - before, nbytes)
-    return index
+            progress.advance(0, nbytes)
+    if state is None:
+        state = corpus_pass.start(step.options)
+    return corpus_pass.finish(state, step.options)
 
 
 # ----------------------------------------------------------------------------------------- clean's plan
 
-#: The steps of ``clean``, in order; each is ``corpus_tools.<name>`` with ``<Name>Options`` and ``<Name>``.
-CLEAN_STEPS = ("normalize", "credits", "teasers")
-
-
-def step_types(name: str) -> tuple[type, type]:
-    """The options dataclass and the step class of the step called ``name``."""
-    module = importlib.import_module(f"corpus_tools.{name}")
-    title = name.capitalize()
-    return getattr(module, f"{title}Options"), getattr(module, title)
-
-
-def available_steps() -> tuple[str, ...]:
-    """The steps of :data:`CLEAN_STEPS` that this installation has."""
-    found = []
-    for name in CLEAN_STEPS:
-        try:
-            step_types(name)
-        except (ModuleNotFoundError, AttributeError):
-            continue
-        found.append(name)
-    return tuple(found)
-
 
 @dataclass(frozen=True)
 class CleanPlan:
-    """What ``clean`` runs: each step's options (``None`` = switched off) and where the corpus index comes from.
+    """What ``clean`` runs: each registered step's options (``None`` = switched off), in pipeline order, and where
+    the corpus passes' results come from.
 
-    ``corpus_aware`` builds the teasers' recurrence index in a first pass over the inputs (files only);
-    ``index`` loads a prebuilt one instead.
+    ``corpus_aware`` runs each step's corpus pass over the inputs first (files only: stdin cannot be read twice);
+    ``index`` loads a prebuilt teasers index instead of its pass.
     """
 
     steps: tuple[tuple[str, Any], ...] = ()
@@ -892,66 +869,56 @@ class CleanPlan:
             **{name: options_dict(options) for name, options in self.steps if options is not None},
         }
 
-    def pipeline(self, index: Any = None) -> Pipeline:
-        """The steps as a pipeline; ``index`` goes to the teasers step."""
-        built = []
-        for name, options in self.steps:
-            if options is None:
-                continue
-            _, step_class = step_types(name)
-            built.append(step_class(options, index) if name == "teasers" else step_class(options))
-        return Pipeline(tuple(built), self.text_field)
+    def built(self, states: dict[str, Any] | None = None) -> list[Step]:
+        """The enabled steps, each given its corpus pass's result from ``states`` (by step name) if there is one."""
+        from corpus_tools.registry import step_named
 
-    def index_prefix(self) -> Pipeline:
-        """What runs on a record before it is counted into the corpus index: nothing. The first pass counts the
-        input as read, exactly as ``corpus-tools index`` does (the index keys on words, case-folded and NFKC, so
-        the repairs normalize makes rarely change a key), and it stays cheap: no step runs twice.
-        """
-        return Pipeline((), self.text_field)
+        states = states or {}
+        return [step_named(name)(options, states.get(name)) for name, options in self.steps if options is not None]
 
-    def teasers_band(self) -> tuple[int, int] | None:
-        """The teasers step's (min, max) words, ``None`` when the step is off."""
-        for name, options in self.steps:
-            if name == "teasers" and options is not None:
-                return options.min_words, options.max_words
-        return None
+    def pipeline(self, states: dict[str, Any] | None = None) -> Pipeline:
+        return Pipeline(tuple(self.built(states)), self.text_field)
 
-    def needs_index(self, paths: Sequence[str]) -> bool:
-        """A first pass is worth it only with teasers on, no prebuilt index, and inputs that can be read twice."""
+    def can_pass(self, paths: Sequence[str]) -> bool:
+        """Corpus passes need inputs that can be read twice."""
         inputs = list(paths) or [STDIN]
-        return "teasers" in self.enabled() and self.index is None and self.corpus_aware and STDIN not in inputs
+        return self.corpus_aware and STDIN not in inputs
 
 
-def load_or_build_index(
+def corpus_states(
     plan: CleanPlan,
     paths: Sequence[str],
     engine: Engine,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
-) -> Any:
-    """The teasers' corpus index for a run: the prebuilt one, one built in a first pass, or none.
+) -> dict[str, Any]:
+    """The results of the enabled steps' corpus passes, in stages: each pass reads the records as they reach its
+    step, through the steps before it (given the passes' results before it).
 
-    The first pass counts the paragraphs of the default band widened to the teasers band
-    (:func:`corpus_tools.tailindex.covering_band`), so the recurrence signal reaches every teaser length the step
-    looks at. A prebuilt index whose band leaves some of them out gives the warning ``teasers --index`` gives
-    (:func:`corpus_tools.tailindex.band_warning`), through ``warn`` (default: a line on stderr).
+    A prebuilt teasers index (``plan.index``) stands in for the teasers' pass; one whose band leaves some teaser
+    lengths out gives the warning ``teasers --index`` gives, through ``warn`` (default: a line on stderr).
     """
-    from corpus_tools.tailindex import TailIndex, band_warning, covering_band
+    states: dict[str, Any] = {}
+    steps = plan.built()
+    for k, step in enumerate(steps):
+        if step.corpus_pass is None:
+            continue
+        if step.name == "teasers" and plan.index is not None:
+            from corpus_tools.tailindex import TailIndex, band_warning
 
-    band = plan.teasers_band()
-    if band is None:
-        return None
-    if plan.index is not None:
-        index = TailIndex.load(plan.index)
-        warning = band_warning(index, *band, plan.index)
-        if warning:
-            (warn or _print_warning)(warning)
-        return index
-    if plan.needs_index(paths):
+            index = TailIndex.load(plan.index)
+            warning = band_warning(index, step.options.min_words, step.options.max_words, plan.index)
+            if warning:
+                (warn or _print_warning)(warning)
+            states[step.name] = index
+            continue
+        if not plan.can_pass(paths):
+            continue
         if progress is not None:
-            progress.phase("indexing")
-        return build_index(paths, plan.index_prefix(), engine=engine, progress=progress, band=covering_band(*band))
-    return None
+            progress.phase(f"{step.name} pass")
+        prefix = Pipeline(tuple(plan.built(states)[:k]), plan.text_field)
+        states[step.name] = run_corpus_pass(paths, prefix, step, engine=engine, progress=progress)
+    return states
 
 
 def _print_warning(line: str) -> None:
@@ -966,6 +933,7 @@ def clean_corpus(
     engine: Engine | None = None,
     on_error: OnError = OnError.fail,
     rejects: str | None = None,
+    dropped: str | None = None,
     shard_records: int | None = None,
     shard_bytes: int | None = None,
     progress: Progress | None = None,
@@ -989,10 +957,11 @@ def clean_corpus(
     config = plan.config()
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        index = load_or_build_index(plan, paths, engine, progress, warn)
+        states = corpus_states(plan, paths, engine, progress, warn)
         if progress is not None:
             progress.phase("cleaning")
         reject_stream = Rejects(stack.enter_context(open_output(rejects)) if rejects else None)
+        dropped_stream = DroppedStream(stack.enter_context(open_output(dropped)) if dropped else None)
         if sharded:
             records = shard_records or DEFAULT_SHARD_RECORDS
             sink: Any = stack.enter_context(ShardWriter(output, records=records, max_bytes=shard_bytes))  # type: ignore[arg-type]
@@ -1000,11 +969,12 @@ def clean_corpus(
             sink = StreamSink(stack.enter_context(open_output(output)))
         stats = run_pipeline(
             paths,
-            plan.pipeline(index),
+            plan.pipeline(states),
             sink,
             engine=engine,
             on_error=on_error,
             rejects=reject_stream,
+            dropped=dropped_stream,
             progress=progress,
         )
         stats.seconds = time.perf_counter() - started

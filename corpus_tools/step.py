@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import typing
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 

@@ -43,13 +43,10 @@ import regex
 from corpus_tools.errors import ConfigError, RecordError, below_bounds
 from corpus_tools.labels import (
     Label,
-    cut_text,
     ends_sentence,
     more_words_than,
-    split_paragraphs,
     words_between,
 )
-from corpus_tools.records import Record, metadata_of
 from corpus_tools.step import CorpusPass, Doc, Labels, Step, entry_lines, option
 
 if TYPE_CHECKING:
@@ -100,7 +97,7 @@ class TeasersOptions:
         True, "Use 'right after the credit lines' as a teaser signal.", flag="--credits/--no-credits"
     )
     min_recurrence: int = option(3, "With the corpus index: documents a paragraph must recur in.", low=2)
-    dry_run: bool = option(False, "Label only: fill metadata.cuts with what would be cut; text unchanged.", flag="--dry-run")
+    dry_run: bool = option(False, "Label only: fill metadata.cuts with what would be cut; text unchanged.")
 
     def __post_init__(self) -> None:
         # Every violated option gets its own message, all of them in one error.
@@ -384,9 +381,7 @@ def _recurs(paragraph: str, index: TailIndex, baseline: int, options: TeasersOpt
 
 
 #: The credits step's rules for end credits (a bio or a translator line): where the article ends.
-END_CREDIT_RULES = frozenset(
-    {"translated_by_line", "bio_before_translator", "bio_before_tail", "bio_at_end"}
-)
+END_CREDIT_RULES = frozenset({"translated_by_line", "bio_before_translator", "bio_before_tail", "bio_at_end"})
 
 
 def end_credits_position(metadata: Mapping[str, Any], line_count: int) -> int | None:

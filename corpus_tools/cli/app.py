@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 from corpus_tools import __version__
 from corpus_tools.errors import ConfigError, CorpusError
 from corpus_tools.io import STDIN, RecordWriter, check_output_path, open_output, read_items
-from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, Step, run
+from corpus_tools.pipeline import DroppedStream, OnError, Pipeline, Rejects, RunStats, run
 
 
 class _Group(TyperGroup):
@@ -99,6 +99,21 @@ RejectsOption = Annotated[
     typer.Option("--rejects", help="With --on-error skip: write each bad record and its reason here (JSONL)."),
 ]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No summary on stderr.")]
+DroppedOption = Annotated[
+    str | None,
+    typer.Option("--dropped", help="Write each record a step dropped, with its reason and step, here (JSONL)."),
+]
+Config = Annotated[
+    str | None,
+    typer.Option("--config", help="TOML file with a table of options per step ([normalize], [teasers] ...)."),
+]
+
+
+def given(ctx: typer.Context, param: str) -> bool:
+    """Whether a flag was given (command line or environment), not left at its default."""
+    source = ctx.get_parameter_source(param)
+    # Compared by name: typer may carry its own copy of click's ParameterSource enum.
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 @dataclass(frozen=True)
@@ -111,27 +126,32 @@ class StreamOptions:
     on_error: OnError = OnError.fail
     rejects: str | None = None
     quiet: bool = False
+    dropped: str | None = None
 
 
 def run_steps(
-    options: StreamOptions, steps: Sequence[Step], *, stdin_is_text: bool = False, write_records: bool = True
+    options: StreamOptions, steps: Sequence[Any], *, stdin_is_text: bool = False, write_records: bool = True
 ) -> RunStats:
     """Read the inputs, apply ``steps``, write the output and the rejects, report what was skipped.
 
     ``write_records=False`` runs the steps for what they collect (``index``) and writes no records.
     """
-    check_outputs(options.inputs, options.output, options.rejects)
+    check_outputs(options.inputs, options.output, options.rejects, dropped=options.dropped)
     pipeline = Pipeline(tuple(steps), options.text_field)
     items = read_items(options.inputs, text_field=options.text_field, stdin_is_text=stdin_is_text)
     with contextlib.ExitStack() as stack:
         writer = RecordWriter(stack.enter_context(open_output(options.output))) if write_records else _Discard()
         rejects = Rejects(stack.enter_context(open_output(options.rejects)) if options.rejects else None)
-        stats = run(items, pipeline, writer, on_error=options.on_error, rejects=rejects)  # type: ignore[arg-type]
+        dropped = DroppedStream(stack.enter_context(open_output(options.dropped)) if options.dropped else None)
+        stats = run(items, pipeline.process, writer, on_error=options.on_error, rejects=rejects, dropped=dropped)  # type: ignore[arg-type]
     report_rejects(stats, options.rejects)
+    report_dropped(stats, options.dropped, options.quiet)
     return stats
 
 
-def check_outputs(inputs: Sequence[str], output: str | None, rejects: str | None, *, shards: bool = False) -> None:
+def check_outputs(
+    inputs: Sequence[str], output: str | None, rejects: str | None, *, shards: bool = False, dropped: str | None = None
+) -> None:
     """Refuse, before any work, a run whose rejects would land on its output, on an input, or inside its shard
     folder (both are written atomically at the end, so one would silently replace the other, or the input), and
     outputs that cannot be written (a one-line error each). ``shards``: ``-o DIR/`` writes shards (clean).
@@ -150,6 +170,14 @@ def check_outputs(inputs: Sequence[str], output: str | None, rejects: str | None
                 raise ConfigError(f"--rejects {rejects} would overwrite the input {path}")
     check_output_path(output, shards_allowed=shards)
     check_output_path(rejects)
+    if dropped and dropped != STDIN:
+        for other, flag in ((output, "-o"), (rejects, "--rejects")):
+            if other and other != STDIN and os.path.realpath(dropped) == os.path.realpath(other):
+                raise ConfigError(f"--dropped and {flag} are the same file: {dropped}")
+        for path in inputs:
+            if path != STDIN and (os.path.realpath(dropped) == os.path.realpath(path) or _same_file(dropped, path)):
+                raise ConfigError(f"--dropped {dropped} would overwrite the input {path}")
+        check_output_path(dropped)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -167,6 +195,15 @@ class _Discard:
 
     def write(self, record: Any) -> None:
         self.count += 1
+
+
+def report_dropped(stats: RunStats, dropped: str | None, quiet: bool) -> None:
+    """Dropped records are never silent: their count by reason goes to stderr, even with --quiet."""
+    if not stats.dropped:
+        return
+    kinds = ", ".join(f"{n} {reason}" for reason, n in sorted(stats.dropped_reasons.items()))
+    where = f" (written to {dropped})" if dropped else " (use --dropped PATH to keep them)"
+    typer.echo(f"corpus-tools: dropped {stats.dropped} of {stats.read} records: {kinds}{where}", err=True)
 
 
 def report_rejects(stats: RunStats, rejects: str | None) -> None:
@@ -197,16 +234,34 @@ def _only_command(args: Sequence[str]) -> typer.Typer:
 
     The group and the command are built exactly as with the whole app (the root callback keeps it a group).
     """
-    found = [
-        info
-        for info in app.registered_commands
-        if args and (info.name or typer.main.get_command_name(info.callback.__name__)) == args[0]  # type: ignore[union-attr]
-    ]
+    from corpus_tools.cli import steps
+    from corpus_tools.registry import cli_names
+
+    names = cli_names()
+    if args and args[0] in names:
+        steps.register([args[0]])
+    else:
+        steps.register(names)
+        _in_pipeline_order()
+    found = [info for info in app.registered_commands if args and _name(info) == args[0]]
     if len(found) != 1:
         return app
     only = copy.copy(app)
     only.registered_commands = found
     return only
+
+
+def _in_pipeline_order() -> None:
+    """The commands in the order of a pipeline: ingest, the steps (registry order), then the rest."""
+    from corpus_tools.registry import step_names
+
+    order = ["ingest", *step_names()]
+    rank = {name: k for k, name in enumerate(order)}
+    app.registered_commands.sort(key=lambda info: rank.get(_name(info), len(order)))
+
+
+def _name(info: Any) -> str:
+    return info.name or typer.main.get_command_name(info.callback.__name__)
 
 
 # The signals that stop a run the way Ctrl-C does: `kill PID`, a CI job cancelled, a batch scheduler's time limit,
