@@ -615,6 +615,14 @@ class Credits(Step):
         REASON_BIO_BEFORE_TAIL: "an author bio right above the teaser tail",
         REASON_BIO_AT_END: "an author bio at the end of the text",
     }
+    kinds = {
+        REASON_BY_NAME: BYLINE,
+        REASON_BY_NAME_UNDER_TITLE: BYLINE,
+        REASON_TRANSLATED_BY: TRANSLATOR,
+        REASON_BIO_BEFORE_TRANSLATOR: BIO,
+        REASON_BIO_BEFORE_TAIL: BIO,
+        REASON_BIO_AT_END: BIO,
+    }
     order = 200
 
     def label(self, doc: Doc) -> Labels:

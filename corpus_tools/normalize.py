@@ -827,6 +827,7 @@ class Normalize(Step):
     summary = "Repair mojibake, entities, Unicode form, odd spaces, blank lines and doubled punctuation."
     metadata = {"normalize": "map[integer]"}
     reasons = {"blank_line": "a blank line removed by the whitespace fixes (a run collapsed, or at an end)"}
+    kinds = {"blank_line": "blank"}
     order = 100
 
     def __init__(self, options: NormalizeOptions | None = None, state: Any = None) -> None:

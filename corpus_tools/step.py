@@ -189,6 +189,8 @@ class Step:
     metadata: ClassVar[Mapping[str, str]] = {}
     #: Every rule it cuts by and every reason it drops for, with a line saying what it means.
     reasons: ClassVar[Mapping[str, str]] = {}
+    #: What a line cut by each rule is, for ``explain`` (``bio``, ``teaser``...); a rule not here: the step's name.
+    kinds: ClassVar[Mapping[str, str]] = {}
     #: Its corpus pass, if it has one.
     corpus_pass: ClassVar[CorpusPass | None] = None
     #: Where it stands in ``clean`` (lower runs first); plugins default between the built-in detectors and dedup.

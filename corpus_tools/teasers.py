@@ -440,6 +440,7 @@ class Teasers(Step):
         AFTER_CREDITS: "a teaser-length paragraph right after the end credits",
         RECURRENT: "a teaser-length paragraph that recurs across the corpus",
     }
+    kinds = dict.fromkeys((TRUNCATED, CONTIGUOUS, AFTER_CREDITS, RECURRENT), "teaser")
     corpus_pass = TailRecurrence()
     order = 300
 

@@ -237,7 +237,7 @@ def _only_command(args: Sequence[str]) -> typer.Typer:
     from corpus_tools.cli import steps
     from corpus_tools.registry import cli_names
 
-    names = cli_names()
+    names = (*cli_names(), *steps.PIPELINE_COMMANDS)
     if args and args[0] in names:
         steps.register([args[0]])
     else:
@@ -255,7 +255,7 @@ def _in_pipeline_order() -> None:
     """The commands in the order of a pipeline: ingest, the steps (registry order), then the rest."""
     from corpus_tools.registry import step_names
 
-    order = ["ingest", *step_names()]
+    order = ["ingest", *step_names(), "index", "explain", "clean", "check", "stats", "steps"]
     rank = {name: k for k, name in enumerate(order)}
     app.registered_commands.sort(key=lambda info: rank.get(_name(info), len(order)))
 

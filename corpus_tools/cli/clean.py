@@ -8,9 +8,7 @@ apart. A flag given on the command line overrides the ``--config`` file, which o
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
-import inspect
 import os
 import sys
 import time
@@ -27,84 +25,20 @@ from corpus_tools.cli.app import (
     Quiet,
     RejectsOption,
     TextField,
-    app,
     check_outputs,
-    given,
     report_dropped,
     report_rejects,
 )
+from corpus_tools.cli.steps import plan_from, with_pipeline_options
 from corpus_tools.errors import ConfigError, CorpusError
 from corpus_tools.io import STDIN, compression_for, expand_inputs
 from corpus_tools.pipeline import OnError
 
 if TYPE_CHECKING:
-    from corpus_tools.engine import CleanPlan
+    pass
 
 #: Records per shard with -o DIR/ (shards.DEFAULT_SHARD_RECORDS).
 DEFAULT_SHARD_RECORDS = 10_000
-
-
-@dataclasses.dataclass(frozen=True)
-class StepFlag:
-    """One option of a step, offered on clean: which step and options field it sets."""
-
-    step: str
-    param: str
-    spec: Any
-
-
-def _decls(param: inspect.Parameter) -> list[str]:
-    """The flag names of a typer option parameter (``--credits/--no-credits`` gives both)."""
-    info = next(
-        (m for m in getattr(param.annotation, "__metadata__", ()) if isinstance(m, typer.models.OptionInfo)), None
-    )
-    if info is None:
-        return []
-    raw = [info.default] if isinstance(info.default, str) else []
-    raw += list(info.param_decls or ())
-    return [name for decl in raw for name in decl.split("/")]
-
-
-def _step_flags(own: set[str]) -> tuple[list[inspect.Parameter], list[StepFlag]]:
-    """The options of every registered step as clean's flags, generated from the options dataclasses.
-
-    A flag two steps share (``--dry-run``) is declared once and sets each step's field; a flag that clashes with
-    one of clean's own or with another step's different option is offered under the step's prefix
-    (``--teasers-credits``, ``--no-teasers-credits``).
-    """
-    from corpus_tools.cli.steps import flag_parameter
-    from corpus_tools.registry import steps
-    from corpus_tools.step import option_specs
-
-    params: dict[str, inspect.Parameter] = {}
-    flags: list[StepFlag] = []
-    seen: dict[str, Any] = {}
-    for step in steps():
-        for spec in option_specs(step.Options):
-            if not spec.cli:
-                continue
-            names = {n for decl in spec.flag.split("/") for n in (decl, "--no-" + decl[2:])}
-            earlier = seen.get(spec.name)
-            if earlier is not None and earlier.flag == spec.flag and earlier.type is spec.type:
-                flags.append(StepFlag(step.name, spec.name, spec))
-                continue
-            if own.intersection(names) or spec.name in params or earlier is not None:
-                if "/" in spec.flag:
-                    flag = "/".join(
-                        f"--no-{step.name}-{d[5:]}" if d.startswith("--no-") else f"--{step.name}-{d[2:]}"
-                        for d in spec.flag.split("/")
-                    )
-                elif spec.is_bool and spec.default:
-                    flag = f"--{step.name}-{spec.flag[2:]}/--no-{step.name}-{spec.flag[2:]}"
-                else:
-                    flag = f"--{step.name}-{spec.flag[2:]}"
-                param = flag_parameter(spec, name=f"{step.name}_{spec.name}", flag=flag)
-            else:
-                param = flag_parameter(spec)
-                seen[spec.name] = spec
-            params[param.name] = param
-            flags.append(StepFlag(step.name, param.name, spec))
-    return list(params.values()), flags
 
 
 Jobs = Annotated[
@@ -163,7 +97,7 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
 
     inputs = tuple(kwargs["inputs"] or ())
     check_outputs(inputs, kwargs["output"], kwargs["rejects"], shards=True, dropped=kwargs["dropped"])
-    plan = _plan(ctx, kwargs)
+    plan = plan_from(ctx, kwargs, clean.step_flags)  # type: ignore[attr-defined]
     quiet: bool = kwargs["quiet"]
     engine = _engine(kwargs)
     try:
@@ -187,32 +121,6 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
     report_dropped(stats, kwargs["dropped"], quiet)
     if not quiet:
         typer.echo(f"clean: {stats.summary()} (config {manifest['config_hash']})", err=True)
-
-
-def _plan(ctx: typer.Context, kwargs: dict[str, Any]) -> CleanPlan:
-    """Defaults, then the config file's tables, then the flags given on the command line."""
-    from corpus_tools import engine as engines
-    from corpus_tools.cli.steps import flag_value
-    from corpus_tools.config import load_config, options_from
-    from corpus_tools.registry import steps as registered
-
-    config_path: str | None = kwargs["config"]
-    tables = load_config(config_path) if config_path else {}
-    chosen = []
-    for step in registered():
-        on = not kwargs.get(f"no_{step.name}") if step.default_on else kwargs.get(f"with_{step.name}")
-        if not on:
-            chosen.append((step.name, None))
-            continue
-        changes = {}
-        for flag in _STEP_FLAGS:
-            if flag.step == step.name and given(ctx, flag.param):
-                changes[flag.spec.name] = flag_value(flag.spec, kwargs[flag.param])
-        # Checked once, file and flags together: min_words = 120 in the file with --max-words 130 is valid.
-        where = f"{config_path}: [{step.name}]"
-        options = options_from(step.Options, tables.get(step.name), where=where, overrides=changes)
-        chosen.append((step.name, options))
-    return engines.CleanPlan(tuple(chosen), kwargs["text_field"], kwargs["corpus_aware"], kwargs["index"])
 
 
 def _engine(kwargs: dict[str, Any]) -> Any:
@@ -295,7 +203,8 @@ def _input_bytes(inputs: tuple[str, ...]) -> int | None:
     return sum(os.path.getsize(f) for f in files) or None
 
 
-def _signature() -> inspect.Signature:
+def build() -> Any:
+    """clean, with its own options and every step's (built when clean runs or help lists it: imports the steps)."""
     own = [
         ("inputs", Inputs, None),
         ("output", Output, None),
@@ -313,28 +222,4 @@ def _signature() -> inspect.Signature:
         ("dropped", DroppedOption, None),
         ("quiet", Quiet, False),
     ]
-    from corpus_tools.registry import steps
-
-    switches = [
-        (f"no_{s.name}", Annotated[bool, typer.Option(f"--no-{s.name}", help=f"Skip the {s.name} step.")], False)
-        if s.default_on
-        else (f"with_{s.name}", Annotated[bool, typer.Option(f"--{s.name}", help=f"Run the {s.name} step.")], False)
-        for s in steps()
-    ]
-    params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
-    for name, annotation, default in own + switches:
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default))
-    own_flags = {flag for p in params[1:] for flag in _decls(p)}
-    own_flags |= {"--" + p.name.replace("_", "-") for p in params[1:]}
-    step_params, _STEP_FLAGS[:] = _step_flags(own_flags)
-    params += [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in step_params]
-    return inspect.Signature(params)
-
-
-_STEP_FLAGS: list[StepFlag] = []
-
-
-clean.__signature__ = _signature()  # type: ignore[attr-defined]
-clean.__annotations__ = {p.name: p.annotation for p in clean.__signature__.parameters.values()}  # type: ignore[attr-defined]
-clean.__doc__ = _DOC
-app.command()(clean)
+    return with_pipeline_options(clean, own, _DOC)

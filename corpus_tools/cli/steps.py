@@ -11,6 +11,7 @@ import enum
 import inspect
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
@@ -140,6 +141,121 @@ def step_command(step_name: str) -> Callable[..., None]:
     return command
 
 
+@dataclass(frozen=True)
+class StepFlag:
+    """One option of a step, offered on clean: which step and options field it sets."""
+
+    step: str
+    param: str
+    spec: Any
+
+
+def _decls(param: inspect.Parameter) -> list[str]:
+    """The flag names of a typer option parameter (``--credits/--no-credits`` gives both)."""
+    info = next(
+        (m for m in getattr(param.annotation, "__metadata__", ()) if isinstance(m, typer.models.OptionInfo)), None
+    )
+    if info is None:
+        return []
+    raw = [info.default] if isinstance(info.default, str) else []
+    raw += list(info.param_decls or ())
+    return [name for decl in raw for name in decl.split("/")]
+
+
+def _step_flags(own: set[str]) -> tuple[list[inspect.Parameter], list[StepFlag]]:
+    """The options of every registered step as clean's flags, generated from the options dataclasses.
+
+    A flag two steps share (``--dry-run``) is declared once and sets each step's field; a flag that clashes with
+    one of clean's own or with another step's different option is offered under the step's prefix
+    (``--teasers-credits``, ``--no-teasers-credits``).
+    """
+    from corpus_tools.cli.steps import flag_parameter
+    from corpus_tools.registry import steps
+    from corpus_tools.step import option_specs
+
+    params: dict[str, inspect.Parameter] = {}
+    flags: list[StepFlag] = []
+    seen: dict[str, Any] = {}
+    for step in steps():
+        for spec in option_specs(step.Options):
+            if not spec.cli:
+                continue
+            names = {n for decl in spec.flag.split("/") for n in (decl, "--no-" + decl[2:])}
+            earlier = seen.get(spec.name)
+            if earlier is not None and earlier.flag == spec.flag and earlier.type is spec.type:
+                flags.append(StepFlag(step.name, spec.name, spec))
+                continue
+            if own.intersection(names) or spec.name in params or earlier is not None:
+                if "/" in spec.flag:
+                    flag = "/".join(
+                        f"--no-{step.name}-{d[5:]}" if d.startswith("--no-") else f"--{step.name}-{d[2:]}"
+                        for d in spec.flag.split("/")
+                    )
+                elif spec.is_bool and spec.default:
+                    flag = f"--{step.name}-{spec.flag[2:]}/--no-{step.name}-{spec.flag[2:]}"
+                else:
+                    flag = f"--{step.name}-{spec.flag[2:]}"
+                param = flag_parameter(spec, name=f"{step.name}_{spec.name}", flag=flag)
+            else:
+                param = flag_parameter(spec)
+                seen[spec.name] = spec
+            params[param.name] = param
+            flags.append(StepFlag(step.name, param.name, spec))
+    return list(params.values()), flags
+
+
+def plan_from(ctx: typer.Context, kwargs: dict[str, Any], flags: list[StepFlag]) -> Any:
+    """Defaults, then the config file's tables, then the flags given on the command line."""
+    from corpus_tools import engine as engines
+    from corpus_tools.cli.steps import flag_value
+    from corpus_tools.config import load_config, options_from
+    from corpus_tools.registry import steps as registered
+
+    config_path: str | None = kwargs["config"]
+    tables = load_config(config_path) if config_path else {}
+    chosen = []
+    for step in registered():
+        on = not kwargs.get(f"no_{step.name}") if step.default_on else kwargs.get(f"with_{step.name}")
+        if not on:
+            chosen.append((step.name, None))
+            continue
+        changes = {}
+        for flag in flags:
+            if flag.step == step.name and given(ctx, flag.param):
+                changes[flag.spec.name] = flag_value(flag.spec, kwargs[flag.param])
+        # Checked once, file and flags together: min_words = 120 in the file with --max-words 130 is valid.
+        where = f"{config_path}: [{step.name}]"
+        options = options_from(step.Options, tables.get(step.name), where=where, overrides=changes)
+        chosen.append((step.name, options))
+    corpus_aware = kwargs.get("corpus_aware", True)
+    return engines.CleanPlan(tuple(chosen), kwargs["text_field"], corpus_aware, kwargs.get("index"))
+
+
+def with_pipeline_options(function: Callable[..., None], own: list[tuple[str, Any, Any]], doc: str) -> Any:
+    """``function`` with ``own`` parameters, a switch per step (``--no-NAME``; ``--NAME`` for a step that is off
+    by default) and every step's options: the options of a whole pipeline (``clean``, ``explain``)."""
+    from corpus_tools.registry import steps
+
+    switches = [
+        (f"no_{s.name}", Annotated[bool, typer.Option(f"--no-{s.name}", help=f"Skip the {s.name} step.")], False)
+        if s.default_on
+        else (f"with_{s.name}", Annotated[bool, typer.Option(f"--{s.name}", help=f"Run the {s.name} step.")], False)
+        for s in steps()
+    ]
+    params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+    for name, annotation, default in own + switches:
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default))
+    own_flags = {flag for p in params[1:] for flag in _decls(p)}
+    own_flags |= {"--" + p.name.replace("_", "-") for p in params[1:]}
+    step_params, flags = _step_flags(own_flags)
+    params += [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in step_params]
+    function.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    function.__annotations__ = {p.name: p.annotation for p in params}
+    function.__doc__ = doc
+    function.step_flags = flags  # type: ignore[attr-defined]
+    return function
+
+
 def _help(step: Any) -> str:
     keys = ", ".join(f"metadata.{k}" for k in step.metadata)
     doc = f"{step.summary}\n\n"
@@ -149,9 +265,20 @@ def _help(step: Any) -> str:
     return doc
 
 
+#: Commands whose options come from the registry, built only when they run or help lists them.
+PIPELINE_COMMANDS = {"clean": "corpus_tools.cli.clean", "explain": "corpus_tools.cli.explain"}
+
+
 def register(names: typing.Iterable[str]) -> None:
-    """Add the commands of the steps ``names`` to the app (each built now: its step module is imported)."""
+    """Add the commands ``names`` (steps, or :data:`PIPELINE_COMMANDS`) to the app, each built now (the steps'
+    modules are imported)."""
+    import importlib
+
     known = {info.name for info in app.registered_commands}
     for name in names:
-        if name not in known:
+        if name in known:
+            continue
+        if name in PIPELINE_COMMANDS:
+            app.command(name)(importlib.import_module(PIPELINE_COMMANDS[name]).build())
+        else:
             app.command(name)(step_command(name))
