@@ -172,7 +172,6 @@ class Rule:
 
 
 _CONTRACT_STRINGS = ("id", "source")
-_METADATA_STRING_LISTS = ("authors", "bylines", "translators", "teasers")
 
 
 def _schema(options: CheckOptions) -> Checker:
@@ -193,53 +192,24 @@ def _schema(options: CheckOptions) -> Checker:
         if not isinstance(metadata, dict):
             hits.append(Hit(f"'metadata' is {json_type(metadata)}, not an object"))
             return hits
-        for key in _METADATA_STRING_LISTS:
-            if key in metadata and not _is_list_of(metadata[key], str):
-                hits.append(Hit(f"'metadata.{key}' must be an array of strings, got {_short_json(metadata[key])}"))
-        if "cuts" in metadata and not _valid_cuts(metadata["cuts"]):
-            hits.append(
-                Hit(
-                    f"'metadata.cuts' must be an array of {{rule: string, paragraph: integer}}, got "
-                    f"{_short_json(metadata['cuts'])}"
-                )
-            )
-        if "credit_cuts" in metadata and not _valid_cuts(metadata["credit_cuts"], ("rule", "kind")):
-            hits.append(
-                Hit(
-                    f"'metadata.credit_cuts' must be an array of {{rule: string, kind: string, paragraph: integer}}, "
-                    f"got {_short_json(metadata['credit_cuts'])}"
-                )
-            )
-        if "normalize" in metadata and not _valid_counts(metadata["normalize"]):
-            hits.append(
-                Hit(
-                    f"'metadata.normalize' must be an object of integer counts, got "
-                    f"{_short_json(metadata['normalize'])}"
-                )
-            )
+        for key, (valid, what) in metadata_schema().items():
+            if key in metadata and not valid(metadata[key]):
+                hits.append(Hit(f"'metadata.{key}' must be {what}, got {_short_json(metadata[key])}"))
         return hits
 
     return check
 
 
-def _valid_cuts(value: Any, strings: tuple[str, ...] = ("rule",)) -> bool:
-    """An array of audit entries: each an object with the string fields ``strings`` and an integer ``paragraph``
-    (``metadata.cuts`` from teasers, ``metadata.credit_cuts`` from credits)."""
-    return isinstance(value, list) and all(
-        isinstance(c, dict)
-        and all(isinstance(c.get(key), str) for key in strings)
-        and isinstance(c.get("paragraph"), int)
-        and not isinstance(c.get("paragraph"), bool)
-        for c in value
-    )
+def metadata_schema() -> dict[str, tuple[Callable[[Any], bool], str]]:
+    """Each metadata key a registered step owns (and the runner's ``cuts``), with its test and its description."""
+    from corpus_tools.registry import steps
+    from corpus_tools.step import CUTS_TYPE, METADATA_TYPES
 
-
-def _valid_counts(value: Any) -> bool:
-    return isinstance(value, dict) and all(isinstance(v, int) and not isinstance(v, bool) for v in value.values())
-
-
-def _is_list_of(value: Any, kind: type) -> bool:
-    return isinstance(value, list) and all(isinstance(v, kind) for v in value)
+    schema = {"cuts": CUTS_TYPE}
+    for step in steps():
+        for key, type_name in step.metadata.items():
+            schema[key] = METADATA_TYPES[type_name]
+    return schema
 
 
 class DigestTable:
@@ -1055,23 +1025,29 @@ def arrow_schema(text_field: str = "text") -> Any:
     """
     import pyarrow as pa
 
-    from corpus_tools.normalize import KINDS
+    from corpus_tools.registry import steps
 
     strings = pa.list_(pa.string())
-    metadata = pa.struct(
-        [
-            ("encoding", pa.string()),
-            ("encoding_fallback", pa.bool_()),
-            ("normalize", pa.struct([(kind, pa.int64()) for kind in KINDS])),
-            ("authors", strings),
-            ("bylines", strings),
-            ("translators", strings),
-            (
-                "credit_cuts",
-                pa.list_(pa.struct([("rule", pa.string()), ("kind", pa.string()), ("paragraph", pa.int64())])),
-            ),
-            ("teasers", strings),
-            ("cuts", pa.list_(pa.struct([("rule", pa.string()), ("paragraph", pa.int64())]))),
-        ]
-    )
+    types = {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "list[string]": strings,
+        "list[integer]": pa.list_(pa.int64()),
+        "list[contributor]": pa.list_(pa.struct([("name", pa.string()), ("role", pa.string())])),
+    }
+    fields = [("encoding", pa.string()), ("encoding_fallback", pa.bool_())]
+    for step in steps():
+        for key, type_name in step.metadata.items():
+            if type_name == "counts":  # a step that counts by a fixed set of kinds says which (count_keys)
+                keys = getattr(step, "count_keys", ())
+                fields.append(
+                    (key, pa.struct([(k, pa.int64()) for k in keys]) if keys else pa.map_(pa.string(), pa.int64()))
+                )
+            else:
+                fields.append((key, types[type_name]))
+    cut = pa.struct([("step", pa.string()), ("rule", pa.string()), ("paragraph", pa.int64()), ("dry_run", pa.bool_())])
+    fields.append(("cuts", pa.list_(cut)))
+    metadata = pa.struct(fields)
     return pa.schema([("id", pa.string()), (text_field, pa.string()), ("source", pa.string()), ("metadata", metadata)])

@@ -825,7 +825,8 @@ class Normalize(Step):
     name = "normalize"
     Options = NormalizeOptions
     summary = "Repair mojibake, entities, Unicode form, odd spaces, blank lines and doubled punctuation."
-    metadata = {"normalize": "map[integer]"}
+    metadata = {"normalize": "counts"}
+    count_keys = KINDS
     reasons = {"blank_line": "a blank line removed by the whitespace fixes (a run collapsed, or at an end)"}
     kinds = {"blank_line": "blank"}
     order = 100
@@ -869,4 +870,6 @@ def removed_blank_lines(before: list[str], after: list[str]) -> list[int]:
             removed.append(i)
         else:
             break
+    if removed and removed[-1] == len(before) - 1 and before[-1] == "":
+        removed.pop()  # the empty "line" after a final line break is not a line the text had
     return removed

@@ -99,8 +99,8 @@ def _audit(work: Record, step: str, cuts: dict[int, str], line_count: int, dry: 
     """
     metadata = work.get("metadata")
     previous = metadata.get("cuts") if isinstance(metadata, dict) else None
-    if previous is None and not cuts:
-        return
+    if previous is not None and not cuts and not any(c.get("dry_run") for c in previous):
+        return  # nothing to add or replace: the list stays the very one the record came with
     previous = list(previous or ())
     if not dry:
         previous = [c for c in previous if not (c.get("dry_run") and c.get("step") == step)]

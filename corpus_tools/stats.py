@@ -131,8 +131,8 @@ class CorpusStats:
         self.characters += len(text)
         self.paragraphs += len(paragraphs)
         self.lengths.append(min(words, 2**32 - 1))
-        for key in ("authors", "translators", "bylines", "teasers", "normalize"):
-            self.recorded[key] += key in metadata
+        for key in metadata:
+            self.recorded[key] += 1
         self.with_authors += bool(_strings(metadata.get("authors")))
         self.with_translators += bool(_strings(metadata.get("translators")))
         self.credit_lines += len(_strings(metadata.get("bylines")))
@@ -141,8 +141,9 @@ class CorpusStats:
         self.teasers_per_record[teasers] += 1
         cuts = metadata.get("cuts")
         for cut in cuts if isinstance(cuts, list) else ():
-            if isinstance(cut, dict) and isinstance(cut.get("rule"), str):
-                self.cuts[cut["rule"]] += 1
+            if isinstance(cut, dict) and isinstance(cut.get("rule"), str) and not cut.get("dry_run"):
+                step = cut.get("step")
+                self.cuts[f"{step}.{cut['rule']}" if isinstance(step, str) else cut["rule"]] += 1
         fixes = metadata.get("normalize")
         if isinstance(fixes, dict):
             fixed = False
@@ -194,6 +195,8 @@ class CorpusStats:
                 "recorded": self.recorded["teasers"],
             },
             "cuts": dict(sorted(self.cuts.items())),
+            # Records that carry each metadata key a registered step owns (0: the step has not run on them).
+            "metadata_keys": {key: self.recorded[key] for key in _step_keys()},
             "normalize": {
                 "records": self.normalized_records,
                 "recorded": self.recorded["normalize"],
@@ -213,6 +216,12 @@ class CorpusStats:
             stop = bisect.bisect_right(lengths, high) if high is not None else len(lengths)
             bins.append({"min_words": low, "max_words": high, "records": stop - start})
         return bins
+
+
+def _step_keys() -> list[str]:
+    from corpus_tools.registry import steps
+
+    return [key for step in steps() for key in step.metadata]
 
 
 def _every_kind(counts: Counter[str]) -> dict[str, int]:

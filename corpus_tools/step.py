@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import typing
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -171,8 +171,48 @@ class Labels:
     line_map: list[int] | None = None
 
 
-#: The JSON types a step's metadata keys may declare (check's schema rule and the Arrow schema come from these).
-METADATA_TYPES = ("string", "integer", "number", "boolean", "list[string]", "map[integer]", "list[contributor]")
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: The JSON types a step's metadata keys may declare, each with its test and how a message names it (check's
+#: schema rule and ``arrow_schema()`` are built from these).
+METADATA_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "string": (lambda v: isinstance(v, str), "a string"),
+    "integer": (_is_int, "an integer"),
+    "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    "boolean": (lambda v: isinstance(v, bool), "a boolean"),
+    "list[string]": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "an array of strings"),
+    "list[integer]": (lambda v: isinstance(v, list) and all(_is_int(x) for x in v), "an array of integers"),
+    "counts": (
+        lambda v: isinstance(v, dict) and all(_is_int(x) for x in v.values()),
+        "an object of integer counts",
+    ),
+    "list[contributor]": (
+        lambda v: (
+            isinstance(v, list)
+            and all(
+                isinstance(x, dict) and isinstance(x.get("name"), str) and isinstance(x.get("role"), str) for x in v
+            )
+        ),
+        "an array of {name: string, role: string}",
+    ),
+}
+
+#: ``metadata.cuts``, which the runner owns: one entry per line a step cut.
+CUTS_TYPE = (
+    lambda v: (
+        isinstance(v, list)
+        and all(
+            isinstance(c, dict)
+            and isinstance(c.get("step", ""), str)
+            and isinstance(c.get("rule"), str)
+            and _is_int(c.get("paragraph"))
+            for c in v
+        )
+    ),
+    "an array of {step: string, rule: string, paragraph: integer}",
+)
 
 
 class Step:

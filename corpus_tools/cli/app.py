@@ -228,7 +228,7 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
-def _only_command(args: Sequence[str]) -> typer.Typer:
+def app_for(args: Sequence[str]) -> typer.Typer:
     """``app`` with only the command that ``args`` run: typer builds every registered command (nine signatures,
     ~30 ms) on each run, while one runs. ``--help``, ``--version`` or an unknown name get the whole app.
 
@@ -293,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handled = _handle_stop_signals()
     try:
         try:
-            _only_command(args)(args=args, prog_name="corpus-tools")
+            app_for(args)(args=args, prog_name="corpus-tools")
         except _Stopped as exc:  # raised outside typer's own KeyboardInterrupt handling (before or after the command)
             stopped.append(exc.signum)
         except SystemExit as exc:
