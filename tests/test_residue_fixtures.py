@@ -216,3 +216,15 @@ def test_the_script_prints_text_and_json_and_exits_0(tmp_path: Path) -> None:
     assert failing.returncode == 0 and "command exited 3" in failing.stderr
     only_plain = subprocess.run([*base, "--rendering", "plain", "--format", "json"], capture_output=True, text=True)
     assert json.loads(only_plain.stdout)["windows"] == 1
+
+
+def test_the_fixtures_are_what_the_window_list_says() -> None:
+    builder = ROOT / "scripts" / "residue_fixtures.py"
+    spec = importlib.util.spec_from_file_location("residue_fixtures", builder)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data = module.default_data()
+    if not (data / "docs-plain.jsonl.zst").is_file():
+        pytest.skip(f"the shared pages are not at {data}")
+    assert module.dumps(module.build(DATA / "residue" / "windows.txt", data)) == FIXTURES.read_text(encoding="utf-8")
