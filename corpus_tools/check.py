@@ -1047,7 +1047,8 @@ def arrow_schema(text_field: str = "text") -> Any:
                 )
             else:
                 fields.append((key, types[type_name]))
-    cut = pa.struct([("step", pa.string()), ("rule", pa.string()), ("paragraph", pa.int64()), ("dry_run", pa.bool_())])
+    # a dry run's entries also carry "dry_run": true (inferred where present; clean's output has none)
+    cut = pa.struct([("step", pa.string()), ("rule", pa.string()), ("paragraph", pa.int64())])
     fields.append(("cuts", pa.list_(cut)))
     metadata = pa.struct(fields)
     return pa.schema([("id", pa.string()), (text_field, pa.string()), ("source", pa.string()), ("metadata", metadata)])

@@ -84,8 +84,8 @@ class Pipeline:
                 return Dropped(step.name, Drop(EMPTY_AFTER_CLEANING), record)
         return work
 
-    def __call__(self, record: Any) -> Record | Dropped:
-        return self.process(record)
+    def __call__(self, record: Any, counts: Counter[str] | None = None) -> Record | Dropped:
+        return self.process(record, counts)
 
 
 def _has_text(text: str) -> bool:
@@ -100,6 +100,8 @@ def _audit(work: Record, step: str, cuts: dict[int, str], line_count: int, dry: 
     metadata = work.get("metadata")
     previous = metadata.get("cuts") if isinstance(metadata, dict) else None
     if previous is not None and not cuts and not any(c.get("dry_run") for c in previous):
+        if next(reversed(metadata)) != "cuts":  # the audit stays the last key, whatever the steps added
+            metadata["cuts"] = metadata.pop("cuts")
         return  # nothing to add or replace: the list stays the very one the record came with
     previous = list(previous or ())
     if not dry:
@@ -111,7 +113,9 @@ def _audit(work: Record, step: str, cuts: dict[int, str], line_count: int, dry: 
             if dry:
                 entry["dry_run"] = True
             previous.append(entry)
-    metadata_of(work)["cuts"] = previous
+    metadata = metadata_of(work)
+    metadata.pop("cuts", None)
+    metadata["cuts"] = previous  # the last key: the audit of every step before
 
 
 def checked_cuts(value: Any) -> list[dict[str, Any]]:

@@ -185,7 +185,9 @@ def test_sharded_output_and_its_manifest(tmp_path: Path, cli) -> None:
         assert len(lines.splitlines()) == shard["records"] and len(lines) == shard["json_bytes"]
     assert read_shards(out) == cli(["clean", SEEDS, "-q"]).stdout_bytes
     assert manifest["records"] == manifest["counts"]["written"] == 5
-    assert manifest["counts"]["teasers_cut"] == 16
+    cuts = manifest["counts"]["cuts_by_rule"]
+    assert sum(n for rule, n in cuts.items() if rule.startswith("teasers.")) == 16
+    assert sum(n for rule, n in cuts.items() if rule.startswith("credits.")) == 6
     assert manifest["config_hash"] == config_hash(manifest["config"])
     assert manifest["config"]["steps"] == ["normalize", "credits", "teasers"]
     assert {"corpus-tools", "python", "ftfy", "orjson", "zstandard"} <= set(manifest["versions"])
@@ -274,8 +276,10 @@ def test_stdout_carries_records_only_and_stderr_the_summary() -> None:
     assert len(records) == len(result.stdout.splitlines()) == 5
     lines = result.stderr.decode().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("clean: 5 records in, 5 out, 0 rejected, 16 teasers cut, ")
-    assert "credits found" in lines[0] and "(config " in lines[0]
+    assert lines[0].startswith(
+        "clean: 5 records in, 5 out, 0 rejected, 0 dropped, 26 lines cut (credits 6, teasers 16, normalize 4), "
+    )
+    assert "(config " in lines[0]
     quiet = run_shell("corpus-tools clean seeds/ -q")
     assert quiet.stderr == b"" and quiet.stdout == result.stdout
 
@@ -284,16 +288,16 @@ def test_stdout_carries_records_only_and_stderr_the_summary() -> None:
 def test_the_summary_counts_this_runs_cuts_not_what_the_input_carried(tmp_path: Path, jobs: int) -> None:
     first = run_shell(f"corpus-tools clean seeds/ --no-corpus-aware -o {tmp_path / 'once.jsonl'}")
     assert first.returncode == 0
-    counts = re.search(rb"(\d+) teasers cut, (\d+) credits found", first.stderr)
-    assert counts is not None and int(counts[1]) > 0 and int(counts[2]) > 0
+    counts = re.search(rb"(\d+) lines cut \(credits (\d+), teasers (\d+)", first.stderr)
+    assert counts is not None and int(counts[2]) > 0 and int(counts[3]) > 0
     again = run_shell(
         f"corpus-tools clean {tmp_path / 'once.jsonl'} --no-corpus-aware --jobs {jobs} -o {tmp_path / 'twice.jsonl'}"
     )
     assert again.returncode == 0
     # The second run cuts nothing (its output is the same text), whatever the metadata lists it carries.
-    assert b", 0 teasers cut, 0 credits found, " in again.stderr
+    assert b", 0 dropped, 0 lines cut, " in again.stderr
     manifest = orjson.loads((tmp_path / "twice.jsonl.manifest.json").read_bytes())
-    assert (manifest["counts"]["teasers_cut"], manifest["counts"]["credits_found"]) == (0, 0)
+    assert manifest["counts"]["cuts_by_rule"] == {}
     texts = [r["text"] for r in parse_jsonl((tmp_path / "twice.jsonl").read_bytes())]
     assert texts == [r["text"] for r in parse_jsonl((tmp_path / "once.jsonl").read_bytes())]
 
@@ -484,7 +488,10 @@ def test_the_first_pass_counts_the_teasers_band_so_a_short_recurring_teaser_is_c
     assert (result.exit_code, result.stderr) == (0, "")
     records = parse_jsonl(result.stdout_bytes)
     assert [r["metadata"]["cuts"] for r in records] == [
-        [{"rule": "recurrent", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}]
+        [
+            {"step": "teasers", "rule": "recurrent", "paragraph": 2},
+            {"step": "teasers", "rule": "truncated", "paragraph": 3},
+        ]
     ] * 4
     assert [r["text"] for r in records] == [
         f"Page {page} opens with its own first paragraph.\n{_words(f'body{page}x', 20, '.')}" for page in range(4)
@@ -509,7 +516,7 @@ def test_a_prebuilt_index_that_misses_the_teasers_band_gets_the_teasers_warning(
     assert (cleaned.exit_code, cleaned.stderr) == (0, warning)
     # Only the truncated teaser goes: the recurring paragraph was never counted.
     assert [r["metadata"]["cuts"] for r in parse_jsonl(cleaned.stdout_bytes)] == [
-        [{"rule": "truncated", "paragraph": 3}]
+        [{"step": "teasers", "rule": "truncated", "paragraph": 3}]
     ] * 4
     records = cli(["ingest", corpus]).stdout_bytes
     single = cli(["teasers", "-", *band], input=records)

@@ -641,7 +641,7 @@ def test_step_sets_metadata_and_keeps_other_keys() -> None:
 
 def test_every_record_gets_every_kind() -> None:
     out = Pipeline((Normalize(NormalizeOptions()),)).process({"id": "x", "text": "clean", "source": "s"})
-    assert out["metadata"] == {"normalize": nz.zero_counts()}
+    assert out["metadata"] == {"normalize": nz.zero_counts(), "cuts": []}
 
 
 # ------------------------------------------------------------------------------------------ golden, CLI

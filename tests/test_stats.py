@@ -73,6 +73,7 @@ def test_small_corpus_figures_are_exact():
         "credit_lines_recorded": 2,
         "teasers": {"cut": 2, "records": 1, "per_record": 0.67, "by_count": {"0": 2, "2": 1}, "recorded": 2},
         "cuts": {"after-credits": 1, "truncated": 1},
+        "metadata_keys": {"normalize": 2, "authors": 2, "bylines": 2, "translators": 2, "teasers": 2},
         "normalize": {"records": 2, "recorded": 2, "fixes": 3, "by_kind": {**ZERO_FIXES, "entities": 2, "mojibake": 1}},
         "top_paragraphs": [{"records": 2, "text": "Shared paragraph here."}],
         "top_paragraphs_exact": True,

@@ -175,30 +175,23 @@ def _step_flags(own: set[str]) -> tuple[list[inspect.Parameter], list[StepFlag]]
 
     params: dict[str, inspect.Parameter] = {}
     flags: list[StepFlag] = []
-    seen: dict[str, Any] = {}
+    taken: dict[str, OptionSpec] = {}  # flag name -> the option that has it
     for step in steps():
         for spec in option_specs(step.Options):
             if not spec.cli:
                 continue
             names = {n for decl in spec.flag.split("/") for n in (decl, "--no-" + decl[2:])}
-            earlier = seen.get(spec.name)
-            if earlier is not None and earlier.flag == spec.flag and earlier.type is spec.type:
-                flags.append(StepFlag(step.name, spec.name, spec))
+            earlier = taken.get(spec.flag)
+            if earlier is not None and earlier.name == spec.name and earlier.type is spec.type:
+                # the same option in two steps (--dry-run): one flag sets both
+                flags.append(StepFlag(step.name, params_name(params, earlier), spec))
                 continue
-            if own.intersection(names) or spec.name in params or earlier is not None:
-                if "/" in spec.flag:
-                    flag = "/".join(
-                        f"--no-{step.name}-{d[5:]}" if d.startswith("--no-") else f"--{step.name}-{d[2:]}"
-                        for d in spec.flag.split("/")
-                    )
-                elif spec.is_bool and spec.default:
-                    flag = f"--{step.name}-{spec.flag[2:]}/--no-{step.name}-{spec.flag[2:]}"
-                else:
-                    flag = f"--{step.name}-{spec.flag[2:]}"
-                param = flag_parameter(spec, name=f"{step.name}_{spec.name}", flag=flag)
+            name = spec.name if spec.name not in params else f"{step.name}_{spec.name}"
+            if own.intersection(names) or names.intersection(taken):
+                param = flag_parameter(spec, name=f"{step.name}_{spec.name}", flag=_prefixed(spec, step.name))
             else:
-                param = flag_parameter(spec)
-                seen[spec.name] = spec
+                param = flag_parameter(spec, name=name)
+            taken.update(dict.fromkeys(names, spec))
             params[param.name] = param
             flags.append(StepFlag(step.name, param.name, spec))
     return list(params.values()), flags
@@ -229,6 +222,26 @@ def plan_from(ctx: typer.Context, kwargs: dict[str, Any], flags: list[StepFlag])
         chosen.append((step.name, options))
     corpus_aware = kwargs.get("corpus_aware", True)
     return engines.CleanPlan(tuple(chosen), kwargs["text_field"], corpus_aware, kwargs.get("index"))
+
+
+def params_name(params: dict[str, inspect.Parameter], spec: OptionSpec) -> str:
+    """The parameter that already carries ``spec``'s flag."""
+    flag = spec.flag.split("/")[0]
+    for name, param in params.items():
+        if flag in _decls(param):
+            return name
+    raise KeyError(spec.flag)
+
+
+def _prefixed(spec: OptionSpec, step: str) -> str:
+    """``spec``'s flag under the step's prefix: ``--credits/--no-credits`` of teasers is ``--teasers-credits``."""
+    if "/" in spec.flag:
+        return "/".join(
+            f"--no-{step}-{d[5:]}" if d.startswith("--no-") else f"--{step}-{d[2:]}" for d in spec.flag.split("/")
+        )
+    if spec.is_bool and spec.default:
+        return f"--{step}-{spec.flag[2:]}/--no-{step}-{spec.flag[2:]}"
+    return f"--{step}-{spec.flag[2:]}"
 
 
 def with_pipeline_options(function: Callable[..., None], own: list[tuple[str, Any, Any]], doc: str) -> Any:
