@@ -95,17 +95,16 @@ def _has_text(text: str) -> bool:
 def _audit(work: Record, step: str, cuts: dict[int, str], line_count: int, dry: bool) -> None:
     """Append ``step``'s cuts to ``metadata.cuts``, each at the line it was when the text entered the pipeline.
 
-    A real run of a step replaces the entries a dry run of it left (what it labelled, this run decides).
+    A run of a step replaces the entries an earlier dry run of it left (what it labelled, this run decides).
     """
     metadata = work.get("metadata")
     previous = metadata.get("cuts") if isinstance(metadata, dict) else None
-    if previous is not None and not cuts and not any(c.get("dry_run") for c in previous):
+    if previous is not None and not cuts and not any(c.get("dry_run") and c.get("step") == step for c in previous):
         if next(reversed(metadata)) != "cuts":  # the audit stays the last key, whatever the steps added
             metadata["cuts"] = metadata.pop("cuts")
         return  # nothing to add or replace: the list stays the very one the record came with
     previous = list(previous or ())
-    if not dry:
-        previous = [c for c in previous if not (c.get("dry_run") and c.get("step") == step)]
+    previous = [c for c in previous if not (c.get("dry_run") and c.get("step") == step)]
     if cuts:
         origin = entry_lines(line_count, previous)
         for i in sorted(cuts):

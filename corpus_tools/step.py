@@ -265,9 +265,12 @@ class Step:
         """Counters beyond one per cut rule and per drop reason (the runner counts those): ``{reason: n}``."""
         return {}
 
-    def process(self, record: Record, text_field: str = "text") -> Record | Drop:
-        """``label`` then ``apply`` on ``record`` alone (no cut audit, no line map: use a Pipeline for that)."""
-        return self.apply(record, self.label(Doc(record, text_field)))
+    def process(self, record: Record, text_field: str = "text") -> Any:
+        """This step alone on a copy of ``record``, as a one-step pipeline runs it (cuts recorded, drops returned as
+        :class:`corpus_tools.pipeline.Dropped`)."""
+        from corpus_tools.pipeline import Pipeline
+
+        return Pipeline((self,), text_field).process(record)
 
 
 class CorpusPass:
