@@ -61,9 +61,12 @@ def steps() -> tuple[type[Step], ...]:
 
 
 def step_named(name: str) -> type[Step]:
-    for step in steps():
-        if step.name == name:
-            return step
+    """The step called ``name``, importing only its own module."""
+    if name in BUILTIN:
+        return _load(BUILTIN[name], name)
+    for plugin, target in plugin_targets():
+        if plugin == name:
+            return _load(target, name)
     raise ConfigError(f"no step named {name!r} (steps: {', '.join(step_names())})")
 
 

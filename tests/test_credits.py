@@ -26,7 +26,7 @@ from corpus_tools.credits import (
 )
 from corpus_tools.errors import ConfigError
 from corpus_tools.labels import join_paragraphs, split_paragraphs
-from corpus_tools.pipeline import Pipeline
+from corpus_tools.pipeline import Dropped, Pipeline
 from corpus_tools.teasers import Teasers
 
 CASES_DIR = DATA / "credits"
@@ -323,9 +323,12 @@ def test_never_labels_a_teaser_or_heading_of_the_teasers_fixture_set():
 
 def test_keys_always_present_and_lists():
     out = Credits().process({"text": "Just one body line.", "metadata": {"other": 1}}, "text")
-    assert out["metadata"] == {"other": 1, "authors": [], "bylines": [], "translators": []}
-    out = Credits().process({"text": ""}, "text")
-    assert out["metadata"] == {"authors": [], "bylines": [], "translators": []}
+    assert out["metadata"] == {"other": 1, "authors": [], "bylines": [], "translators": [], "cuts": []}
+    # a text with nothing left is not a record for the output: dropped, with its reason
+    empty = Credits().process({"text": ""}, "text")
+    assert (empty.step, empty.drop.reason) == ("credits", "empty_after_cleaning")
+    only_credit = Credits().process({"text": "By Ann Lee"}, "text")
+    assert (only_credit.step, only_credit.drop.reason) == ("credits", "empty_after_cleaning")
 
 
 def test_cuts_say_where_each_removed_line_stood():
@@ -529,14 +532,21 @@ def test_labels_are_credit_shaped_and_cutting_removes_exactly_them(paragraphs: l
     for i, label in labels.items():
         assert credit_kind(paragraphs[i]) == label.kind
     out = Credits().process({"text": join_paragraphs(paragraphs)}, "text")
-    assert out["text"] == join_paragraphs([p for i, p in enumerate(paragraphs) if i not in labels])
+    kept = join_paragraphs([p for i, p in enumerate(paragraphs) if i not in labels])
+    if not kept.strip():
+        assert out.drop.reason == "empty_after_cleaning"
+        return
+    assert out["text"] == kept
     assert out["metadata"]["bylines"] == [paragraphs[i] for i in sorted(labels)]
 
 
 @given(st.text(max_size=300))
 def test_any_text_is_handled(text: str):
     out = Credits().process({"text": text}, "text")
-    assert set(out["metadata"]) == {"authors", "bylines", "translators"}
+    if isinstance(out, Dropped):
+        assert out.drop.reason == "empty_after_cleaning" and not out.record["text"].strip() or out.step == "credits"
+        return
+    assert set(out["metadata"]) == {"authors", "bylines", "translators", "cuts"}
     assert len(out["text"]) <= len(text)
 
 

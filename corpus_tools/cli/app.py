@@ -240,8 +240,8 @@ def app_for(args: Sequence[str]) -> typer.Typer:
     names = (*cli_names(), *steps.PIPELINE_COMMANDS)
     if args and args[0] in names:
         steps.register([args[0]])
-    else:
-        steps.register(names)
+    elif not args or not any(_name(info) == args[0] for info in app.registered_commands):
+        steps.register(names)  # help, or a name to suggest from: every command
         _in_pipeline_order()
     found = [info for info in app.registered_commands if args and _name(info) == args[0]]
     if len(found) != 1:

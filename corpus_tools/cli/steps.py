@@ -42,7 +42,7 @@ def flag_parameter(spec: OptionSpec, *, name: str | None = None, flag: str | Non
     default: Any = spec.default
     choices = spec.choices
     if spec.is_bool:
-        if "/" not in flag and spec.default:
+        if "/" not in flag:  # both ways, so a flag can undo what a config file set
             flag = f"{flag}/--no-{flag[2:]}"
     elif choices is not None:
         annotation = enum.Enum(f"{spec.name}_choices", [(c, c) for c in choices], type=str)  # type: ignore[misc]
@@ -101,14 +101,15 @@ def step_command(step_name: str) -> Callable[..., None]:
     specs = [s for s in option_specs(step.Options) if s.cli]
 
     def command(ctx: typer.Context, **kwargs: Any) -> None:
-        from corpus_tools.config import load_config, options_from
-
         config_path = kwargs["config"]
-        tables = load_config(config_path) if config_path else {}
         overrides = {s.name: flag_value(s, kwargs[s.name]) for s in specs if given(ctx, s.name)}
-        options = options_from(
-            step.Options, tables.get(step.name), where=f"{config_path}: [{step.name}]", overrides=overrides
-        )
+        if config_path:
+            from corpus_tools.config import load_config, options_from
+
+            table = load_config(config_path).get(step.name)
+            options = options_from(step.Options, table, where=f"{config_path}: [{step.name}]", overrides=overrides)
+        else:
+            options = step.Options(**overrides)  # its own checks name a value out of range
         stream = StreamOptions(
             tuple(kwargs["inputs"] or ()),
             kwargs["output"],
@@ -239,7 +240,7 @@ def _prefixed(spec: OptionSpec, step: str) -> str:
         return "/".join(
             f"--no-{step}-{d[5:]}" if d.startswith("--no-") else f"--{step}-{d[2:]}" for d in spec.flag.split("/")
         )
-    if spec.is_bool and spec.default:
+    if spec.is_bool:
         return f"--{step}-{spec.flag[2:]}/--no-{step}-{spec.flag[2:]}"
     return f"--{step}-{spec.flag[2:]}"
 
