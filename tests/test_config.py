@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import pytest
 
-from corpus_tools.config import TABLES, check_tables, config_hash, load_config, options_dict, options_from
+from corpus_tools.config import check_tables, config_hash, load_config, options_dict, options_from, tables
 from corpus_tools.errors import ConfigError
 
 
@@ -205,10 +205,11 @@ def test_tables_name_every_commands_options_dataclass():
     import dataclasses
     import importlib
 
-    for table, dotted in TABLES.items():
-        module, name = dotted.rsplit(".", 1)
-        cls = getattr(importlib.import_module(module), name)
-        assert dataclasses.is_dataclass(cls) and module == f"corpus_tools.{table}"
+    found = tables()
+    assert list(found) == ["normalize", "credits", "teasers", "check", "stats"]
+    for table, cls in found.items():
+        assert dataclasses.is_dataclass(cls) and cls.__module__ == f"corpus_tools.{table}"
+    assert importlib.import_module("corpus_tools.registry").steps()[0].Options is found["normalize"]
 
 
 def test_load_config_reads_every_commands_tables_and_rejects_a_typo(tmp_path):
@@ -273,7 +274,7 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
             "clean",
             "normalize",
             "unicode_form = 'NFX'",
-            "c.toml: [normalize]: unicode_form must be one of NFC, NFKC, NFD, NFKD, none (got 'NFX')",
+            "c.toml: [normalize]: option 'unicode_form' must be one of 'NFC', 'NFKC', 'NFD', 'NFKD', 'none', got 'NFX'",
         ),
         ("check", "check", "min_chars = -5", "c.toml [check]: min_chars must be >= 1 (got -5)"),
         (
@@ -320,18 +321,16 @@ def test_an_option_out_of_range_names_the_file_table_option_and_range(
 
 def _cli_int_options() -> list[tuple[str, str, Any]]:
     """(command, field, lower bound) of every flag of a command that sets an integer field of its options."""
-    import importlib
     import typing
 
     import typer
 
-    from corpus_tools.cli import app
+    from corpus_tools.cli.app import app_for
 
-    group = typer.main.get_command(app)
+    group = typer.main.get_command(app_for(["--help"]))
     found = []
-    for table, dotted in TABLES.items():
-        module, name = dotted.rsplit(".", 1)
-        hints = typing.get_type_hints(getattr(importlib.import_module(module), name))
+    for table, cls in tables().items():
+        hints = typing.get_type_hints(cls)
         for param in group.commands[table].params:  # type: ignore[attr-defined]
             if hints.get(param.name) is int:
                 # typer keeps the bound on the option (or, with plain click, on its IntRange type)
@@ -341,11 +340,12 @@ def _cli_int_options() -> list[tuple[str, str, Any]]:
 
 
 def test_every_integer_flag_of_a_command_is_bounded_as_its_options_field_is():
-    import importlib
 
     found = _cli_int_options()
     assert {(table, field) for table, field, _ in found} == {
         ("credits", "max_bio_words"),
+        ("credits", "max_bio_lines"),
+        ("credits", "max_line_chars"),
         ("teasers", "min_words"),
         ("teasers", "max_words"),
         ("teasers", "heading_max_words"),
@@ -354,8 +354,7 @@ def test_every_integer_flag_of_a_command_is_bounded_as_its_options_field_is():
         ("stats", "top"),
     }
     for table, field, low in found:
-        module, name = TABLES[table].rsplit(".", 1)
-        cls = getattr(importlib.import_module(module), name)
+        cls = tables()[table]
         assert low is not None, f"{table} --{field} has no lower bound"
         with pytest.raises(ConfigError) as exc:  # one below the flag's bound: the library refuses it too
             cls(**{field: low - 1})
