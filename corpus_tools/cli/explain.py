@@ -279,7 +279,7 @@ def _summary(doc: Explanation) -> Text:
             text.append(" · ", style="dim")
         text.append(f"{n} {kind}", style=STYLES.get(kind, "bold"))
     cut = sum(n for kind, n in parts if kind != BODY)
-    text.append(f"  → {cut} cut", style="bold" if cut else "dim")
+    text.append(f"  → {cut} would be cut", style="bold" if cut else "dim")
     if doc.dropped:
         text.append(f"  (dropped by {doc.dropped['step']}: {doc.dropped['reason']})", style="bold red")
     return text
