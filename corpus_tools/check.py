@@ -763,8 +763,15 @@ class Report:
         }
 
 
-def check_items(items: Iterable[Item], options: CheckOptions = CheckOptions(), *, text_field: str = "text") -> Report:
-    """Run every rule that is not off over ``items``; raise :class:`InputError` for unusable input."""
+def check_items(
+    items: Iterable[Item],
+    options: CheckOptions = CheckOptions(),
+    *,
+    text_field: str = "text",
+    on_unusable: Callable[[Item, str], None] | None = None,
+) -> Report:
+    """Run every rule that is not off over ``items``; raise :class:`InputError` for unusable input, or hand it to
+    ``on_unusable`` (item, reason) when one is given (``--on-error skip``: it is then not checked)."""
     severity = severities(options)
     report = Report(severity)
     checkers: list[tuple[str, Severity, Checker]] = []
@@ -777,7 +784,13 @@ def check_items(items: Iterable[Item], options: CheckOptions = CheckOptions(), *
             report.unavailable[rule.name] = str(exc)
     kept: Counter[str] = Counter()
     for item in items:
-        doc = _doc_of(item, text_field)
+        try:
+            doc = _doc_of(item, text_field)
+        except InputError as exc:
+            if on_unusable is None:
+                raise
+            on_unusable(item, exc.reason)
+            continue
         report.records += 1
         found: set[Severity] = set()
         for name, rule_severity, checker in checkers:
@@ -807,8 +820,15 @@ def check_items(items: Iterable[Item], options: CheckOptions = CheckOptions(), *
     return report
 
 
-def check_paths(paths: Sequence[str], options: CheckOptions = CheckOptions(), *, text_field: str = "text") -> Report:
-    return check_items(read_items(paths, text_field=text_field), options, text_field=text_field)
+def check_paths(
+    paths: Sequence[str],
+    options: CheckOptions = CheckOptions(),
+    *,
+    text_field: str = "text",
+    on_unusable: Callable[[Item, str], None] | None = None,
+) -> Report:
+    items = read_items(paths, text_field=text_field)
+    return check_items(items, options, text_field=text_field, on_unusable=on_unusable)
 
 
 def _doc_of(item: Item, text_field: str) -> Doc:

@@ -11,7 +11,7 @@ import hashlib
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,27 +253,40 @@ def _share(part: int, whole: int) -> float:
 
 
 def stats_items(
-    items: Iterable[Item], options: StatsOptions = StatsOptions(), *, text_field: str = "text"
+    items: Iterable[Item],
+    options: StatsOptions = StatsOptions(),
+    *,
+    text_field: str = "text",
+    on_unusable: Callable[[Item, str], None] | None = None,
 ) -> CorpusStats:
-    """Count over ``items``; unusable input or a record without a string text raises :class:`InputError`."""
+    """Count over ``items``; unusable input or a record without a string text raises :class:`InputError`, or goes
+    to ``on_unusable`` (item, reason) when one is given (``--on-error skip``)."""
     stats = CorpusStats(options, text_field)
     for item in items:
-        if item.error is not None:
-            raise InputError(item.error, item.source, item.line)
-        try:
-            record = check_record(item.record, text_field)
-        except RecordError as exc:
-            raise InputError(
-                f"{exc.reason} (corpus-tools check names every such record)", item.source, item.line
-            ) from None
+        reason = item.error
+        if reason is None:
+            try:
+                record = check_record(item.record, text_field)
+            except RecordError as exc:
+                reason = f"{exc.reason} (corpus-tools check names every such record)"
+        if reason is not None:
+            if on_unusable is None:
+                raise InputError(reason, item.source, item.line)
+            on_unusable(item, reason)
+            continue
         stats.add(record)
     return stats
 
 
 def stats_paths(
-    paths: Sequence[str], options: StatsOptions = StatsOptions(), *, text_field: str = "text"
+    paths: Sequence[str],
+    options: StatsOptions = StatsOptions(),
+    *,
+    text_field: str = "text",
+    on_unusable: Callable[[Item, str], None] | None = None,
 ) -> CorpusStats:
-    return stats_items(read_items(paths, text_field=text_field), options, text_field=text_field)
+    items = read_items(paths, text_field=text_field)
+    return stats_items(items, options, text_field=text_field, on_unusable=on_unusable)
 
 
 # ---------------------------------------------------------------------------------------------- reports

@@ -8,6 +8,7 @@ import shutil
 
 import orjson
 import pytest
+
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
 
 pytestmark = pytest.mark.slow

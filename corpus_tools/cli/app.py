@@ -20,15 +20,47 @@ from typer.core import TyperGroup
 from corpus_tools import __version__
 from corpus_tools.errors import ConfigError, CorpusError
 from corpus_tools.io import STDIN, RecordWriter, check_output_path, open_output, read_items
-from corpus_tools.pipeline import DroppedStream, OnError, Pipeline, Rejects, RunStats, run
+from corpus_tools.pipeline import DroppedStream, OnError, Pipeline, Rejects, RunStats, reject, run
 
 
 class _Group(TyperGroup):
     """Turns library errors into one ``error:`` line and an exit code, and a closed pipe into a quiet exit."""
 
+    def get_command(self, ctx: Any, name: str) -> Any:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            get_params = command.get_params
+            command.get_params = lambda ctx: _switches_without_metavar(get_params(ctx))
+        return command
+
+    def get_params(self, ctx: Any) -> Any:
+        return _switches_without_metavar(super().get_params(ctx))
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Click's own errors (a bad flag, a value out of range) in the one style: ``error: ...``, exit code 2."""
+        errors = _click_exceptions()
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except errors.NoArgsIsHelpError as exc:
+            exc.show()  # the help, as typer shows it
+            sys.exit(exc.exit_code)
+        except errors.ClickException as exc:
+            hint = ""
+            if isinstance(exc, errors.UsageError) and exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except errors.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except _Stopped as exc:
+            # A stop signal: the command has cleaned up on the way out; the shell's code for it (main() reads it).
+            raise SystemExit(128 + exc.signum) from exc
         except CorpusError as exc:
             typer.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
@@ -47,13 +79,33 @@ class _Group(TyperGroup):
             ctx.exit(1)
 
 
+def _click_exceptions() -> Any:
+    """Click's exception classes as this typer raises them (typer 0.29 carries its own copy of click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # a typer that uses click itself
+        from click import exceptions
+    return exceptions
+
+
+def _switches_without_metavar(params: list[Any]) -> list[Any]:
+    """A switch takes no value: its help shows none (typer would print ``<bool>``)."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
 app = typer.Typer(
     name="corpus-tools",
     cls=_Group,
     help="Turn scraped news text into a clean, auditable JSONL corpus. Every command reads and writes "
-    "JSON lines (one record per line), so commands compose with pipes.",
+    "JSON lines (one record per line), so commands compose with pipes.\n\n"
+    "The main job: `corpus-tools clean pages/ -o corpus.jsonl` (then `corpus-tools check corpus.jsonl`). "
+    "`corpus-tools steps` lists the steps clean runs, in order.",
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     # Markdown mode reflows a docstring's wrapped lines into paragraphs at the terminal's width.
     rich_markup_mode="markdown",
@@ -195,6 +247,26 @@ class _Discard:
 
     def write(self, record: Any) -> None:
         self.count += 1
+
+
+@contextlib.contextmanager
+def skipping(on_error: OnError, rejects: str | None) -> Any:
+    """For a command that reads records without writing them (check, stats): with ``--on-error skip``, a callback
+    that counts an unusable record and writes it to the rejects; the summary of what was skipped goes to stderr at
+    the end. Yields ``(callback or None, stats)``."""
+    stats = RunStats()
+    if on_error is not OnError.skip:
+        yield None, stats
+        return
+    with open_output(rejects) if rejects else contextlib.nullcontext(None) as stream:
+        sink = Rejects(stream)
+
+        def skip(item: Any, reason: str) -> None:
+            stats.read += 1
+            reject(item, reason, stats, OnError.skip, sink)
+
+        yield skip, stats
+    report_rejects(stats, rejects)
 
 
 def report_dropped(stats: RunStats, dropped: str | None, quiet: bool) -> None:
