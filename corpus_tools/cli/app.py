@@ -50,7 +50,7 @@ class _Group(TyperGroup):
                 hint = f" (see '{exc.ctx.command_path} --help')"
             typer.echo(f"error: {exc.format_message()}{hint}", err=True)
             sys.exit(exc.exit_code)
-        except errors.Abort:
+        except typer.Abort:
             typer.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
