@@ -10,16 +10,18 @@ Two stages, applied until the text stops changing (at most :data:`MAX_ROUNDS` ro
 
    - ``unescape_html``: an entity-shaped ``&...;`` (ftfy's own ``HTML_ENTITY_RE``);
    - ``fix_encoding``: the segment is not ASCII *and* ``ftfy.badness.is_bad`` says so. ``is_bad`` is a regex
-     whose every alternative needs at least one character of :data:`SUSPECT_CHARS` (derived from ftfy's
-     ``MOJIBAKE_CATEGORIES``; a test re-checks the claim), so it only runs on segments holding one;
+     whose every alternative needs at least one character of ``SUSPECT_CHARS`` (:mod:`corpus_tools.mojibake`,
+     derived from ftfy's ``MOJIBAKE_CATEGORIES``; a test re-checks the claim), so it only runs on segments
+     holding one;
    - character fixers (C1 controls, control characters, terminal escapes, odd line breaks, surrogates,
      ligatures, character width, curly quotes when straightening): a character class built from ftfy's tables;
    - normalization: ``unicodedata.is_normalized`` (C speed).
 
    A whole document is checked first with one class search and one ``is_normalized``; only documents that fail
    are walked segment by segment, and only segments that fail go through ftfy itself. ``is_bad`` is searched
-   only around suspect characters (:func:`_is_bad`), and with the ftfy release it was written from, ftfy's
-   encoding step runs without repeating that search (:func:`_encoding_step`).
+   only around suspect characters (:func:`corpus_tools.mojibake.is_bad`, the search ``check`` uses too), and with
+   the ftfy release it was written from, ftfy's encoding step runs without repeating that search
+   (:func:`_encoding_step`).
 
 2. **Whitespace and punctuation** (:func:`fix_spacing`): odd spaces to plain spaces, runs of spaces collapsed,
    spaces at both ends of a line removed, blank lines at both ends of the text removed and runs of blank lines
@@ -36,15 +38,15 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ftfy
 import regex
 from ftfy import chardata
-from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
 
 from corpus_tools.errors import ConfigError
+from corpus_tools.mojibake import SUSPECT_CHARS, char_class, escape, is_bad
 from corpus_tools.records import Record, metadata_of
 
 # ------------------------------------------------------------------------------------------------ options
@@ -175,57 +177,6 @@ def zero_counts() -> dict[str, int]:
 # ----------------------------------------------------------------------------------- the ftfy fast path
 
 
-def _char_class(codepoints: Iterable[int]) -> str:
-    """A regex character class matching exactly ``codepoints`` (as escaped ranges, surrogates included)."""
-    points = sorted(set(codepoints))
-    parts: list[str] = []
-    i = 0
-    while i < len(points):
-        j = i
-        while j + 1 < len(points) and points[j + 1] == points[j] + 1:
-            j += 1
-        lo, hi = points[i], points[j]
-        parts.append(_escape(lo) if lo == hi else f"{_escape(lo)}-{_escape(hi)}")
-        i = j + 1
-    return "[" + "".join(parts) + "]"
-
-
-def _escape(codepoint: int) -> str:
-    return f"\\U{codepoint:08x}"
-
-
-def category_chars(spec: str) -> set[int]:
-    """The characters of one ftfy ``MOJIBAKE_CATEGORIES`` entry (a regex class body with ``a-z`` ranges)."""
-    chars: set[int] = set()
-    i = 0
-    while i < len(spec):
-        if i + 2 < len(spec) and spec[i + 1] == "-":
-            chars.update(range(ord(spec[i]), ord(spec[i + 2]) + 1))
-            i += 3
-        else:
-            chars.add(ord(spec[i]))
-            i += 1
-    return chars
-
-
-def _suspect_chars() -> frozenset[int]:
-    """Characters at least one of which every match of ftfy's ``BADNESS_RE`` contains.
-
-    Walking ``BADNESS_RE`` alternative by alternative: each one needs a character from the categories below,
-    or one of the literal letters listed (``[ØÙ]..[ØÙ]..``, ``‚[âó]…``, ``вЂ``, ``[ВГРС]…[ВГРС]``,
-    ``[ΒΓΞΟ]…[ΒΓΞΟ]``). The everyday typography of news text (’ “ ” — – … NBSP, the "common", "start/end
-    punctuation" and "kaomoji" categories) is deliberately *not* here, so lines holding only that skip ``is_bad``.
-    ``tests/test_normalize.py`` checks the claim against ``is_bad`` itself.
-    """
-    chars: set[int] = set()
-    for name in ("c1", "bad", "upper_accented", "lower_accented", "currency", "numeric", "box", "law"):
-        chars |= category_chars(MOJIBAKE_CATEGORIES[name])
-    chars |= {ord(c) for c in "ØÙ‚ЂВГРСΒΓΞΟ"}
-    return frozenset(chars)
-
-
-SUSPECT_CHARS = _suspect_chars()
-
 _C1 = range(0x80, 0xA0)
 _LINE_BREAKS = (ord("\r"), 0x2028, 0x2029, 0x85)
 _SURROGATES = range(0xD800, 0xE000)
@@ -270,9 +221,9 @@ def _plan(options: NormalizeOptions) -> _Plan:
         explain_config=config._replace(explain=True),
         form=config.normalization,
         entities=re.compile(chardata.HTML_ENTITY_RE.pattern) if options.unescape_html else None,
-        fixers=re.compile(_char_class(fixer_chars)),
-        suspect=re.compile(_char_class(suspect)) if suspect else None,
-        any_trigger=re.compile(_char_class(trigger)),
+        fixers=re.compile(char_class(fixer_chars)),
+        suspect=re.compile(char_class(suspect)) if suspect else None,
+        any_trigger=re.compile(char_class(trigger)),
         not_inert=_not_nfc_inert() if config.normalization == "NFC" else None,
     )
     _PLANS[options] = plan
@@ -302,34 +253,7 @@ def _may_change(segment: str, plan: _Plan) -> bool:
         return True
     if plan.form is not None and not unicodedata.is_normalized(plan.form, segment):
         return True
-    return plan.suspect is not None and _is_bad(segment, plan.suspect)
-
-
-# The longest match of ftfy's BADNESS_RE, in characters ("ГўВЂВ.x"); a test checks it against the installed ftfy.
-BADNESS_WIDTH = 7
-
-
-def _is_bad(text: str, suspect: re.Pattern[str]) -> bool:
-    """``ftfy.badness.is_bad(text)``, searching only near the suspect characters.
-
-    ``BADNESS_RE`` is slow (half a microsecond a character) and a line with one accented letter is otherwise
-    searched in full. Every match holds a suspect character and is at most :data:`BADNESS_WIDTH` long, so it lies
-    within ``BADNESS_WIDTH - 1`` characters of one: searching those windows (merged when they meet) finds a match
-    exactly when the whole text has one. Searching with ``pos``/``endpos`` keeps the pattern's view of the text
-    (``^`` still only matches at its real start), and the pattern has no ``$`` or lookaround that ``endpos`` could
-    fool: anything found there is a match in the whole text too.
-    """
-    reach = BADNESS_WIDTH - 1
-    search = BADNESS_RE.search
-    start = end = -1
-    for match in suspect.finditer(text):
-        at = match.start()
-        if at - reach > end:  # a window apart from the one so far: search that one first
-            if end >= 0 and search(text, start, end):
-                return True
-            start = max(0, at - reach)
-        end = at + reach + 1
-    return end >= 0 and search(text, start, end) is not None
+    return plan.suspect is not None and is_bad(segment, plan.suspect)
 
 
 # Blocks common in news text whose characters, where NFC leaves them alone and they are not combining marks, are
@@ -367,7 +291,7 @@ def _not_nfc_inert() -> re.Pattern[str]:
                 start = ord(char) + 1
         if start <= hi:
             ranges.append((start, hi))
-    return re.compile("[^" + "".join(f"{_escape(lo)}-{_escape(hi)}" for lo, hi in ranges) + "]")
+    return re.compile("[^" + "".join(f"{escape(lo)}-{escape(hi)}" for lo, hi in ranges) + "]")
 
 
 # A "\r" that does not start a "\r\n" (the engine skips ahead to each "\r", rare in any text).
@@ -542,7 +466,7 @@ _ENCODING_CONFIG = ftfy.TextFixerConfig(explain=False)  # what ftfy.fix_encoding
 
 # The step starts with ``is_bad(text)``, which scans a damaged line up to its first match at half a microsecond a
 # character: half the cost of repairing a mojibake line. With the ftfy release it was copied from, the step below is
-# ftfy's own with that check done by the windowed _is_bad (the same answer); with any other release, ftfy's step runs.
+# ftfy's own with that check done by the windowed is_bad (the same answer); with any other release, ftfy's step runs.
 _STEP_COPIED_FROM = "6.3.1"
 _OWN_STEP = _ENCODING_STEP is not None and ftfy.__version__ == _STEP_COPIED_FROM
 
@@ -553,7 +477,7 @@ def _fix_encoding(text: str, suspect: re.Pattern[str]) -> str:
         return ftfy.fix_encoding(text)
     if _OWN_STEP:
         # ftfy's step returns the text as it is unless is_bad(text) (ASCII text holds no suspect character).
-        while _is_bad(text, suspect):
+        while is_bad(text, suspect):
             fixed = _encoding_step(text)
             if fixed == text:
                 break

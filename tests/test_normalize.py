@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from corpus_tools import mojibake
 from corpus_tools import normalize as nz
 from corpus_tools.errors import ConfigError
 from corpus_tools.normalize import (
@@ -297,20 +298,20 @@ def test_every_lossy_sequence_holds_1a_or_a_question_mark() -> None:
 
 
 def test_badness_width_is_the_longest_badness_match() -> None:
-    # normalize._is_bad searches only BADNESS_WIDTH - 1 characters around each suspect character.
+    # mojibake.is_bad (normalize's and check's) searches only BADNESS_WIDTH - 1 characters around each suspect.
     try:
         from re import _parser as sre_parse  # Python 3.11+
     except ImportError:  # pragma: no cover
         import sre_parse  # type: ignore[no-redef]
 
-    assert sre_parse.parse(BADNESS_RE.pattern, BADNESS_RE.flags).getwidth()[1] == nz.BADNESS_WIDTH
+    assert sre_parse.parse(BADNESS_RE.pattern, BADNESS_RE.flags).getwidth()[1] == mojibake.BADNESS_WIDTH
     assert "$" not in BADNESS_RE.pattern and "(?" not in BADNESS_RE.pattern  # nothing endpos could fool
 
 
 @settings(max_examples=2000)
 @given(RANDOM_TEXTS)
 def test_windowed_is_bad_is_is_bad(text: str) -> None:
-    assert nz._is_bad(text, nz._plan(NormalizeOptions()).suspect) == is_bad(text)
+    assert mojibake.is_bad(text, nz._plan(NormalizeOptions()).suspect) == is_bad(text)
 
 
 def test_windowed_is_bad_is_is_bad_in_context() -> None:
@@ -324,7 +325,7 @@ def test_windowed_is_bad_is_is_bad_in_context() -> None:
         for before in contexts:
             for after in contexts:
                 text = before + sample + after
-                assert nz._is_bad(text, suspect) == is_bad(text), text
+                assert mojibake.is_bad(text, suspect) == is_bad(text), text
                 checked += 1
     assert checked > 5_000
 
@@ -338,7 +339,7 @@ def test_suspect_characters_are_needed_for_every_badness_match() -> None:
     """
     named: set[int] = set()
     for spec in MOJIBAKE_CATEGORIES.values():
-        named |= nz.category_chars(spec)
+        named |= mojibake.category_chars(spec)
     named |= {ord(c) for c in BADNESS_RE.pattern if ord(c) > 127}
     alphabet = sorted(chr(c) for c in named - SUSPECT_CHARS) + list("aA .\n1'")
     assert len(alphabet) > 150
