@@ -147,7 +147,7 @@ KINDS = (
     "spaces",  # odd spaces (NBSP, thin space, tab, ...) made plain spaces
     "space_runs",  # runs of spaces collapsed into one
     "line_spaces",  # spaces removed at the start or end of a line
-    "blank_lines",  # blank lines removed (runs collapsed to one, none at either end of the text)
+    "blank_lines",  # blank lines removed (runs collapsed to one, none at either end; a final "\n" is not one)
     "double_periods",  # "Taiwan.." -> "Taiwan."
     "double_dashes",  # "––" -> "—"
 )
@@ -673,9 +673,10 @@ def _fix_whitespace(text: str, unusual: str, counts: dict[str, int], pairs: tupl
             text, n = _LINE_SPACES.subn("", text)
             counts["line_spaces"] += n
         if text[:1] == "\n" or text[-1:] == "\n" or "\n\n\n" in text:
-            # Paragraphs are lines, so every "\n" removed here is one blank paragraph gone.
+            # Paragraphs are lines, so every "\n" removed here is one blank paragraph gone; but for the "\n" that
+            # ends the last line (a text file's final newline), which is removed without being a blank line.
             collapsed = _BLANK_RUN.sub("\n\n", text.strip("\n"))
-            counts["blank_lines"] += len(text) - len(collapsed)
+            counts["blank_lines"] += len(text) - len(collapsed) - (text[-1:] == "\n" and collapsed != "")
             text = collapsed
     return text
 
