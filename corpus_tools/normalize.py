@@ -136,8 +136,8 @@ def ftfy_config(options: NormalizeOptions = NormalizeOptions()) -> ftfy.TextFixe
 #: not how many characters each one touched. The spacing and punctuation kinds count occurrences.
 KINDS = (
     "entities",  # HTML entities decoded
-    "mojibake",  # text re-decoded (UTF-8 read as cp1252, latin-1, ...), including C1 controls
-    "control_chars",  # control characters and terminal escape sequences removed
+    "mojibake",  # text re-decoded (UTF-8 read as cp1252, latin-1, ...), including C1 controls ftfy decodes
+    "control_chars",  # control characters and terminal escapes removed; C1 controls ftfy keeps (each one counts)
     "line_breaks",  # CRLF (each one counts), CR, U+2028/U+2029, NEL (lines holding them) turned into LF
     "surrogates",  # UTF-16 surrogates joined or replaced with U+FFFD
     "ligatures",  # Latin ligatures taken apart
@@ -345,9 +345,12 @@ def repair_unicode(text: str, options: NormalizeOptions = NormalizeOptions()) ->
     return _repair(text, _plan(options), counts)[0], counts
 
 
-def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | None, bool, bytes | None]:
+def _repair(
+    text: str, plan: _Plan, counts: dict[str, int], strip_c1: bool = False
+) -> tuple[str, str | None, bool, bytes | None]:
     """The repaired text; its unusual characters when already known; whether the whole-document check passed;
-    its UTF-8 when already known (the spacing fixes check it in one pass)."""
+    its UTF-8 when already known (the spacing fixes check it in one pass). With ``strip_c1``, the C1 controls
+    ftfy leaves are removed too (see :func:`_fix_counted`)."""
     data = text.encode("utf-8", "surrogatepass")
     rest = data.translate(None, _PLAIN_ASCII)  # _unusual_of(data), inline: this runs for every document
     unusual = rest.decode("utf-8", "surrogatepass") if rest else ""
@@ -374,11 +377,11 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
         done = 0
         for start, end in _trigger_lines(text, unusual, plan):
             out.append(text[done:start])
-            out.append(_fix_counted(text[start:end], plan, counts))
+            out.append(_fix_counted(text[start:end], plan, counts, strip_c1))
             done = end
         out.append(text[done:])
     else:
-        out.extend(_fix_counted(segment, plan, counts) for segment in segments(text))
+        out.extend(_fix_counted(segment, plan, counts, strip_c1) for segment in segments(text))
     return "".join(out), None, False, None
 
 
@@ -415,14 +418,27 @@ def _trigger_lines(text: str, unusual: str, plan: _Plan) -> list[tuple[int, int]
     return lines
 
 
-def _fix_counted(segment: str, plan: _Plan, counts: dict[str, int]) -> str:
+def _fix_counted(segment: str, plan: _Plan, counts: dict[str, int], strip_c1: bool = False) -> str:
+    """What ftfy makes of ``segment``, counted; with ``strip_c1``, without the C1 controls ftfy keeps.
+
+    ftfy turns a C1 control into the cp1252 character of its byte (``\\x93`` -> ``“``) except for the bytes
+    cp1252 leaves undefined (``\\x81``, ``\\x8d``, ``\\x8f``, ``\\x90``, ``\\x9d``), which the Latin-1 fallback
+    of ``ingest`` gives; those are removed and counted one each as ``control_chars``. A segment holding one
+    always gets here (C1 controls are fixer characters), and so does any segment ftfy changes.
+    """
     if not _may_change(segment, plan):
         return segment
     fixed, kinds = _fix_segment(segment, plan)
     if fixed != segment:
         for kind in kinds:
             counts[kind] += 1
+    if strip_c1 and _C1_CONTROL.search(fixed):
+        fixed, n = _C1_CONTROL.subn("", fixed)
+        counts["control_chars"] += n
     return fixed
+
+
+_C1_CONTROL = re.compile("[\x80-\x9f]")
 
 
 def _fix_segment(segment: str, plan: _Plan) -> tuple[str, set[str]]:
@@ -724,7 +740,7 @@ def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, 
     counts = _ZERO.copy()
     for round_ in range(MAX_ROUNDS):
         before = text
-        text, unusual, clean, data = _repair(text, plan, counts)
+        text, unusual, clean, data = _repair(text, plan, counts, True)
         if round_ and text == before:
             # `before` is what fix_spacing gave last round, and fix_spacing is idempotent (nothing it writes or
             # removes can make a new match for any of its patterns), so it would change nothing now: skip it.

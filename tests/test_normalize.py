@@ -588,6 +588,37 @@ def test_bad_unicode_form_is_a_config_error() -> None:
 # ------------------------------------------------------------------------------------------- bad input
 
 
+def test_c1_controls_of_the_latin1_fallback_are_removed_and_counted(cli, tmp_path) -> None:
+    # A file that is not cp1252 (0x81 and 0x9d are undefined there) is read as Latin-1, where every byte 0x80-0x9f is
+    # a C1 control. ftfy turns the ones cp1252 defines into their characters (0x93, 0x94: curly quotes) and keeps
+    # the others, which check's unicode and mojibake rules flag: normalize removes those and counts them.
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(b"Caf\xe9 owner\x81s \x93best\x94 coffee.\nA second \x9dline here.\n")
+    result = cli(["clean", path, "--jobs", "1", "-q"])
+    assert result.exit_code == 0, result.stderr
+    [record] = parse_jsonl(result.stdout_bytes)
+    assert record["metadata"]["encoding"] == "latin-1"
+    assert record["text"] == "Café owners “best” coffee.\nA second line here."
+    assert nonzero(record["metadata"]["normalize"]) == {"mojibake": 1, "control_chars": 2}
+    checked = cli(["check"], input=result.stdout_bytes)
+    assert checked.exit_code == 0, checked.stdout
+
+
+@pytest.mark.parametrize("code", range(0x80, 0xA0))
+def test_no_c1_control_is_left(code: int) -> None:
+    # Each C1 control alone, beside text, after an accented letter (Latin-1 mojibake) and as an entity.
+    for text in (
+        chr(code),
+        f"a{chr(code)}b",
+        f"caf\u00e9 \u00c3{chr(code)} x",
+        f"&#{code};",
+        f"\u00e2\u0080{chr(code)}",
+    ):
+        out = normalize_text(text)[0]
+        assert not re.search("[\x80-\x9f]", out), text
+        assert normalize_text(out) == (out, nz.zero_counts())
+
+
 def test_lone_surrogates_and_nul_bytes() -> None:
     text, counts = normalize_text("a\ud800b\udc00c\x00d\ud83d\udc4d")
     assert text == "a\ufffdb\ufffdcd👍"
