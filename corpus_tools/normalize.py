@@ -40,6 +40,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import ftfy
 import regex
@@ -753,10 +754,31 @@ def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, 
     return text, counts
 
 
-class Normalize:
-    """The ``normalize`` step: rewrites the text field and sets ``metadata.normalize`` (counts by kind).
+def add_counts(metadata: dict[str, Any], counts: dict[str, int]) -> None:
+    """Put a run's ``counts`` into ``metadata["normalize"]``, added to what earlier runs recorded there.
 
-    ``metadata.normalize`` describes this run only: it replaces any value a previous run left.
+    A run that changed nothing leaves a complete earlier record as it is (same object, same key order), so the
+    record stays byte for byte the same. An earlier value that is not an object is replaced; in an object, a
+    kind whose value is not an integer is set to this run's count, a missing kind comes after the others, and
+    other keys stay.
+    """
+    previous = metadata.get("normalize")
+    if type(previous) is not dict:
+        metadata["normalize"] = counts
+        return
+    if not any(counts.values()) and all(type(previous.get(kind)) is int for kind in counts):
+        return
+    merged = dict(previous)  # a new object: the one read may be shared with the input record
+    for kind, n in counts.items():
+        value = previous.get(kind)
+        merged[kind] = value + n if type(value) is int else n
+    metadata["normalize"] = merged
+
+
+class Normalize:
+    """The ``normalize`` step: rewrites the text field and adds its counts by kind to ``metadata.normalize``.
+
+    ``metadata.normalize`` is the audit of every run: a run on normalized text adds zeros (see :func:`add_counts`).
     """
 
     name = "normalize"
@@ -768,5 +790,5 @@ class Normalize:
     def process(self, record: Record, text_field: str) -> Record:
         text, counts = _normalize(record[text_field], self.options, self._plan)
         record[text_field] = text
-        metadata_of(record)["normalize"] = counts
+        add_counts(metadata_of(record), counts)
         return record

@@ -19,6 +19,7 @@ from conftest import DATA, SEEDS, parse_jsonl, run_shell
 from corpus_tools import mojibake
 from corpus_tools import normalize as nz
 from corpus_tools.errors import ConfigError
+from corpus_tools.io import dumps_line
 from corpus_tools.normalize import (
     KINDS,
     SUSPECT_CHARS,
@@ -675,6 +676,81 @@ def test_step_sets_metadata_and_keeps_other_keys() -> None:
 def test_every_record_gets_every_kind() -> None:
     out = Pipeline((Normalize(NormalizeOptions()),)).process({"id": "x", "text": "clean", "source": "s"})
     assert out["metadata"] == {"normalize": nz.zero_counts()}
+
+
+NORMALIZE = Pipeline((Normalize(NormalizeOptions()),))
+
+
+def test_a_second_run_adds_its_counts_to_the_first_ones() -> None:
+    earlier = {**nz.zero_counts(), "entities": 2, "blank_lines": 1}
+    record = {"id": "x", "text": "It\u00e2\u20ac\u2122s  here", "metadata": {"normalize": earlier, "other": 1}}
+    out = NORMALIZE.process(record)
+    assert nonzero(out["metadata"]["normalize"]) == {"entities": 2, "mojibake": 1, "space_runs": 1, "blank_lines": 1}
+    assert list(out["metadata"]["normalize"]) == list(KINDS) and out["metadata"]["other"] == 1
+    assert earlier == {**nz.zero_counts(), "entities": 2, "blank_lines": 1}  # the input record is not changed
+
+
+def test_a_run_that_changes_nothing_leaves_the_record_as_it_was() -> None:
+    # The earlier counts keep their values and their order, whatever it is.
+    earlier = dict(reversed([*{**nz.zero_counts(), "mojibake": 3}.items()]))
+    record = {"text": "It’s clean.", "metadata": {"normalize": earlier, "x": [1]}, "id": "x"}
+    assert dumps_line(NORMALIZE.process(record)) == dumps_line(record)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "expected"),
+    [
+        (None, {"space_runs": 1}),  # not an object: replaced
+        ([1, 2], {"space_runs": 1}),
+        ({"space_runs": 2, "mojibake": "3", "note": "x"}, {"space_runs": 3, "note": "x"}),  # "3" is not a count
+        ({"space_runs": True}, {"space_runs": 1}),
+    ],
+)
+def test_earlier_values_that_are_not_counts(earlier, expected: dict) -> None:
+    out = NORMALIZE.process({"id": "x", "text": "a  b", "metadata": {"normalize": earlier}})
+    assert nonzero(out["metadata"]["normalize"]) == expected
+    before = list(earlier) if isinstance(earlier, dict) else []
+    assert list(out["metadata"]["normalize"]) == before + [kind for kind in KINDS if kind not in before]
+
+
+def _twice(records: list[dict], options: NormalizeOptions = NormalizeOptions()) -> None:
+    """normalize(normalize(x)) == normalize(x), byte for byte, as the CLI writes records."""
+    step = Pipeline((Normalize(options),))
+    for record in records:
+        once = step.process(record)
+        assert dumps_line(step.process(once)) == dumps_line(once), record
+
+
+def test_normalize_twice_is_normalize_once_on_the_seeds(cli) -> None:
+    ingested = cli(["ingest", SEEDS]).stdout_bytes
+    once = cli(["normalize"], input=ingested).stdout_bytes
+    assert cli(["normalize"], input=once).stdout_bytes == once
+    # and on the seeds damaged: mojibake, entities, Windows line breaks, Latin-1 C1 controls, blank lines
+    records = parse_jsonl(ingested)
+    damaged = [
+        {**r, "text": make(r["text"])}
+        for r in records
+        for make in (_mojibake, lambda t: t.replace("’", "&#8217;"), lambda t: t.replace("\n", "\r\n") + "\x81\n\n")
+    ]
+    _twice(records + damaged)
+
+
+RECORD_METADATA = st.one_of(
+    st.none(),
+    st.just({}),
+    st.builds(lambda n: {"normalize": {**nz.zero_counts(), "mojibake": n}, "encoding": "utf-8"}, st.integers(0, 9)),
+    st.just({"normalize": {"spaces": 1}}),
+    st.just({"normalize": "garbage"}),
+)
+
+
+@settings(max_examples=500)
+@given(st.one_of(TEXTS, RANDOM_TEXTS), RECORD_METADATA, OPTIONS)
+def test_normalize_twice_is_normalize_once_on_generated_records(text: str, metadata, options) -> None:
+    record = {"id": "x", "text": text, "source": "s"}
+    if metadata is not None:
+        record["metadata"] = metadata
+    _twice([record], options)
 
 
 # ------------------------------------------------------------------------------------------ golden, CLI
