@@ -21,7 +21,8 @@ Two stages, applied until the text stops changing (at most :data:`MAX_ROUNDS` ro
    are walked segment by segment, and only segments that fail go through ftfy itself. ``is_bad`` is searched
    only around suspect characters (:func:`corpus_tools.mojibake.is_bad`, the search ``check`` uses too), and with
    the ftfy release it was written from, ftfy's encoding step runs without repeating that search
-   (:func:`_encoding_step`).
+   (:func:`_encoding_step`). The C1 controls ftfy keeps (``\\x81`` and the other bytes cp1252 leaves
+   undefined) are then removed (:func:`_fix_counted`).
 
 2. **Whitespace and punctuation** (:func:`fix_spacing`): odd spaces to plain spaces, runs of spaces collapsed,
    spaces at both ends of a line removed, blank lines at both ends of the text removed and runs of blank lines
@@ -30,7 +31,11 @@ Two stages, applied until the text stops changing (at most :data:`MAX_ROUNDS` ro
    tells whether the space, line-end, blank-line and full-stop fixes have anything to do; odd spaces and en
    dashes are looked for among the few characters that are not ASCII.
 
-Every change is counted by kind (:data:`KINDS`); every kind is always present in ``metadata.normalize``.
+Every change is counted by kind (:data:`KINDS`); every kind is always present in ``metadata.normalize``, and a
+run adds its counts to those an earlier run left there (:func:`add_counts`).
+
+The same thing written the plain way, :mod:`corpus_tools.normalize_reference`, is the definition: the differential
+tests hold this fast path to it, and it runs instead with an ftfy release other than :data:`_STEP_COPIED_FROM`.
 """
 
 from __future__ import annotations
@@ -466,7 +471,7 @@ def _fix_segment(segment: str, plan: _Plan) -> tuple[str, set[str]]:
         return work, kinds
     work = _order_mark_runs(segment) if plan.form is not None else segment
     fixed, steps = ftfy.fix_and_explain(work, plan.explain_config)
-    kinds = {_step_kind(step) for step in steps or ()}
+    kinds = {step_kind(step) for step in steps or ()}
     if work != segment:
         kinds.add("unicode_form")  # the marks ordered above, which ftfy's NFC would have done
     return fixed, kinds
@@ -483,7 +488,8 @@ _ENCODING_CONFIG = ftfy.TextFixerConfig(explain=False)  # what ftfy.fix_encoding
 
 # The step starts with ``is_bad(text)``, which scans a damaged line up to its first match at half a microsecond a
 # character: half the cost of repairing a mojibake line. With the ftfy release it was copied from, the step below is
-# ftfy's own with that check done by the windowed is_bad (the same answer); with any other release, ftfy's step runs.
+# ftfy's own with that check done by the windowed is_bad (the same answer); with any other release, ftfy's step runs
+# in repair_unicode, and normalize_text and the step run the reference (corpus_tools.normalize_reference) instead.
 _STEP_COPIED_FROM = "6.3.1"
 _OWN_STEP = _ENCODING_STEP is not None and ftfy.__version__ == _STEP_COPIED_FROM
 
@@ -573,7 +579,8 @@ def _sorted_marks(match: regex.Match[str]) -> str:
     return "".join(c for _, c in sorted(zip(classes, run, strict=True), key=lambda pair: pair[0]))
 
 
-def _step_kind(step: tuple[str, str]) -> str:
+def step_kind(step: tuple[str, str]) -> str:
+    """The kind (:data:`KINDS`) of one step of an ftfy explanation."""
     action, parameter = step
     if action == "apply":
         return _APPLIED_KIND[parameter]
@@ -730,14 +737,22 @@ def _pairs(data: bytes) -> tuple[bool, bool]:
 def normalize_text(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
     """The normalized text and the number of changes by kind (every kind in :data:`KINDS`, zeros included).
 
-    Repairs Unicode exactly as ``ftfy.fix_text`` with :func:`ftfy_config` would, then fixes spacing and
-    punctuation, and repeats while a round still changes something, so the result is a fixed point:
-    ``normalize_text(normalize_text(t)[0])[0] == normalize_text(t)[0]``.
+    Repairs Unicode exactly as ``ftfy.fix_text`` with :func:`ftfy_config` would, removes the C1 controls it
+    leaves, then fixes spacing and punctuation, and repeats while a round still changes something, so the result
+    is a fixed point: ``normalize_text(normalize_text(t)[0])[0] == normalize_text(t)[0]``. The definition is
+    :func:`corpus_tools.normalize_reference.normalize_text`; it is what runs with an ftfy release other than the
+    one this fast path was written from (:data:`_STEP_COPIED_FROM`).
     """
     return _normalize(text, options, _plan(options))
 
 
 def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, dict[str, int]]:
+    if ftfy.__version__ != _STEP_COPIED_FROM:
+        # The fast path's shortcuts (the copied encoding step, the suspect characters, the fixer classes) are
+        # proven against that release only: with another one, the plain definition runs.
+        from corpus_tools import normalize_reference
+
+        return normalize_reference.normalize_text(text, options)
     counts = _ZERO.copy()
     for round_ in range(MAX_ROUNDS):
         before = text
