@@ -403,50 +403,31 @@ def _mojibake(options: CheckOptions) -> Checker:
 
 
 # ftfy's badness regex is a long alternation tried at every position: ~0.5 us per character, the slowest thing
-# check does. Every one of its matches contains at least one "loud" character (a character of its mojibake
-# categories other than the everyday punctuation of the "common", "start_punctuation" and "end_punctuation"
-# ones: curly quotes, dashes, ellipsis ...; tests/test_check.py verifies this exhaustively for short strings)
-# and is at most 7 characters long. So searching only the windows around loud characters gives ftfy's answer
-# exactly, and plain English news with curly quotes costs one scan for a character class.
-_QUIET_CATEGORIES = ("common", "start_punctuation", "end_punctuation")
-_WINDOW = 8
+# check does. The search that gives its answer exactly while only looking around the characters a match needs is
+# corpus_tools.mojibake's, the one normalize uses: plain news text with curly quotes and dashes costs one scan for
+# a character class. (Imported when the rule first runs: it loads ftfy.)
 
 
 def class_chars(fragment: str) -> set[str]:
     """The characters a regex character-class body such as ``"a-cxÒ-Ö"`` (no escapes) stands for."""
-    from corpus_tools.normalize import category_chars
+    from corpus_tools.mojibake import category_chars
 
     return {chr(c) for c in category_chars(fragment)}
 
 
 @functools.cache
 def _loud_characters() -> re.Pattern[str]:
-    from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
+    """The characters at least one of which every badness match holds (``corpus_tools.mojibake.SUSPECT``)."""
+    from corpus_tools.mojibake import SUSPECT
 
-    loud: set[str] = set()
-    quiet: set[str] = set()
-    for name, fragment in MOJIBAKE_CATEGORIES.items():
-        (quiet if name in _QUIET_CATEGORIES else loud).update(class_chars(fragment))
-    quiet -= loud
-    # Characters the pattern names outside the categories (Cyrillic, Greek, MacRoman sequences ...).
-    loud.update(c for c in BADNESS_RE.pattern if ord(c) > 127 and c not in quiet)
-    return re.compile("[" + "".join(re.escape(c) for c in sorted(loud)) + "]")
+    return SUSPECT
 
 
 def is_bad(text: str) -> bool:
     """Exactly ``ftfy.badness.is_bad(text)``, searching only around the characters a match needs."""
-    from ftfy.badness import BADNESS_RE
+    from corpus_tools.mojibake import is_bad
 
-    start = stop = -1
-    for match in _loud_characters().finditer(text):
-        position = match.start()
-        if position - _WINDOW <= stop:
-            stop = position + _WINDOW
-            continue
-        if stop >= 0 and BADNESS_RE.search(text, start, stop):
-            return True
-        start, stop = max(0, position - _WINDOW), position + _WINDOW
-    return stop >= 0 and BADNESS_RE.search(text, start, stop) is not None
+    return is_bad(text)
 
 
 # Named entities (HTML5's list, with the semicolon, so "AT&T;" or "R&D;" are not taken for one), numeric
