@@ -212,7 +212,7 @@ def options_table(cls: type, flags: Mapping[str, str] | None = None, helps: Mapp
         help_ = _rst_to_md(help_)
         default = _toml(_default(field))
         row = (f"`{flag}`" if flag else "", f"`{field.name}`", f"`{default}`", help_[:1].upper() + help_[1:])
-        rows.append("| " + " | ".join(_cell(c) for c in row) + " |")
+        rows.append("|" + "".join(f" {_cell(c)} |" if c else " |" for c in row))
     return "\n".join(rows)
 
 
@@ -279,7 +279,8 @@ def run(root: Path = ROOT, check: bool = False, files: Sequence[Path] | None = N
     files = list(files) if files is not None else pages(root)
     texts = {path: path.read_text(encoding="utf-8") for path in files}
     wanted = {(m["kind"], m["arg"]) for text in texts.values() for m in BLOCK.finditer(text)}
-    helps = help_texts(sorted({arg or "" for kind, arg in wanted if kind == "help"}))  # one process for all
+    commands = sorted({arg or "" for kind, arg in wanted if kind == "help"})
+    helps = help_texts(commands) if commands else {}  # one process for all of them
     bodies = {key: render(*key, helps=helps) for key in wanted}
     stale = []
     for path, text in texts.items():
@@ -294,10 +295,11 @@ def run(root: Path = ROOT, check: bool = False, files: Sequence[Path] | None = N
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="rewrite nothing; exit 1 if a page is stale")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the project folder (default: this script's)")
     args = parser.parse_args(argv)
-    stale = run(check=args.check)
+    stale = run(args.root, check=args.check)
     for path in stale:
-        where = path.relative_to(ROOT)
+        where = path.relative_to(args.root)
         print(f"{where}: generated blocks are stale" if args.check else f"{where}: regenerated", file=sys.stderr)
     if args.check and stale:
         print("run: python scripts/gen_docs.py", file=sys.stderr)
