@@ -64,6 +64,13 @@ class OptionSpec:
         return self.type is bool
 
     @property
+    def cli_flag(self) -> str:
+        """The flag as the CLI takes it: a switch both ways (``--x/--no-x``), so a flag can undo a config file."""
+        if self.is_bool and "/" not in self.flag:
+            return f"{self.flag}/--no-{self.flag[2:]}"
+        return self.flag
+
+    @property
     def choices(self) -> tuple[str, ...] | None:
         """The accepted values of an enum or ``Literal`` option, else ``None``."""
         if isinstance(self.type, type) and issubclass(self.type, enum.Enum):
@@ -88,10 +95,10 @@ def option_specs(options_class: type) -> list[OptionSpec]:
                 type=hints[f.name],
                 default=default,
                 help=meta["help"],
-                flag=meta["flag"] or "--" + f.name.replace("_", "-"),
-                low=meta["low"],
-                high=meta["high"],
-                cli=meta["cli"],
+                flag=meta.get("flag") or "--" + f.name.replace("_", "-"),
+                low=meta.get("low"),
+                high=meta.get("high"),
+                cli=meta.get("cli", True),
             )
         )
     return specs

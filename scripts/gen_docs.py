@@ -11,7 +11,7 @@ Kinds of block:
 
 - ``help COMMAND``: ``corpus-tools COMMAND --help`` as a text block (``help`` alone: ``corpus-tools --help``),
   rendered in a subprocess at a fixed width (100 columns) without colour, so the output is the same everywhere.
-- ``options STEP``: a table of the step's options dataclass (the ``[STEP]`` table of ``config.TABLES``): option
+- ``options STEP``: a table of the step's options dataclass (the ``[STEP]`` table of ``config.tables()``): option
   (flag), config key, default, description.
 
 ``python scripts/gen_docs.py`` rewrites every stale page (``docs/**/*.md`` and ``README.md``);
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
-import importlib
 import inspect
 import json
 import os
@@ -197,12 +196,16 @@ def options_table(cls: type, flags: Mapping[str, str] | None = None, helps: Mapp
     ```name``: ...`` line, then from ``helps``, and the flag from ``flags`` (field name -> flag); else the cell
     is empty (an empty flag may mean the option is set in a config file only).
     """
+    from corpus_tools.step import option_specs
+
     comments, documented = _comment_help(cls), _docstring_help(cls)
+    declared = {spec.name: spec for spec in option_specs(cls)}  # fields declared with step.option()
     rows = ["| option | config key | default | description |", "| --- | --- | --- | --- |"]
     for field in dataclasses.fields(cls):
         if not field.init:
             continue
-        flag = field.metadata.get("flag") or (flags or {}).get(field.name, "")
+        spec = declared.get(field.name)
+        flag = (spec.cli_flag if spec and spec.cli else "") if spec else (flags or {}).get(field.name, "")
         help_ = (
             field.metadata.get("help")
             or comments.get(field.name)
@@ -220,9 +223,9 @@ def _cli_options(command: str) -> tuple[dict[str, str], dict[str, str]]:
     """The flags and help texts of ``command``'s parameters, keyed by parameter name (the options field it sets)."""
     import typer
 
-    from corpus_tools.cli import app
+    from corpus_tools.cli.app import app_for
 
-    click_command = typer.main.get_command(app).commands.get(command)  # type: ignore[attr-defined]
+    click_command = typer.main.get_command(app_for([command])).commands.get(command)  # type: ignore[attr-defined]
     flags: dict[str, str] = {}
     helps: dict[str, str] = {}
     for param in getattr(click_command, "params", ()):
@@ -233,10 +236,9 @@ def _cli_options(command: str) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def options_block(step: str) -> str:
-    from corpus_tools.config import TABLES
+    from corpus_tools.config import tables
 
-    module, _, name = TABLES[step].rpartition(".")
-    cls = getattr(importlib.import_module(module), name)
+    cls = tables()[step]
     flags, helps = _cli_options(step)
     return options_table(cls, flags, helps)
 

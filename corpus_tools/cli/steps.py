@@ -36,14 +36,13 @@ from corpus_tools.step import OptionSpec, option_specs
 
 def flag_parameter(spec: OptionSpec, *, name: str | None = None, flag: str | None = None) -> inspect.Parameter:
     """A typer parameter for one option (``name``/``flag`` rename it, e.g. under a step prefix in ``clean``)."""
-    flag = flag or spec.flag
+    flag = flag or spec.cli_flag
     kwargs: dict[str, Any] = {"help": spec.help, "show_default": True}
     annotation: Any = spec.type
     default: Any = spec.default
     choices = spec.choices
     if spec.is_bool:
-        if "/" not in flag:  # both ways, so a flag can undo what a config file set
-            flag = f"{flag}/--no-{flag[2:]}"
+        pass
     elif choices is not None:
         annotation = enum.Enum(f"{spec.name}_choices", [(c, c) for c in choices], type=str)  # type: ignore[misc]
         kwargs["case_sensitive"] = False
