@@ -138,16 +138,14 @@ class DedupOptions:
         threshold = self.threshold
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
             problems.append(f"threshold must be in (0, 1] (got {threshold!r})")
-        integers = (("shingle", 1, MAX_SHINGLE), ("permutations", 2, MAX_PERMUTATIONS), ("seed", 0, None))
-        for name, _low, _high in integers:
+        for name, low, high in (("shingle", 1, MAX_SHINGLE), ("permutations", 2, MAX_PERMUTATIONS), ("seed", 0, None)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 problems.append(f"{name} must be an integer (got {value!r})")
-        if not problems:
-            problems.extend(below_bounds(self, tuple((name, low) for name, low, _ in integers)))
-            for name, _low, high in integers:
-                if high is not None and getattr(self, name) > high:
-                    problems.append(f"{name} must be <= {high} (got {getattr(self, name)!r})")
+            elif high is not None and value > high:
+                problems.append(f"{name} must be <= {high} (got {value!r})")
+            else:
+                problems.extend(below_bounds(self, ((name, low),)))
         if problems:
             raise ConfigError("dedup: " + "; ".join(problems))
 
@@ -545,7 +543,10 @@ class DedupIndex:
             raise InputError(f"dedup index version {version} is not supported (expected {VERSION})", source)
         try:
             parameters = orjson.loads(data[_HEADER.size : _HEADER.size + length])
-            body = zstandard.ZstdDecompressor().decompress(data[_HEADER.size + length :])
+            frame = zstandard.ZstdDecompressor().decompressobj()
+            body = frame.decompress(data[_HEADER.size + length :])
+            if not frame.eof or frame.unused_data:
+                raise InputError("corrupt dedup index: the body is cut short or followed by other bytes", source)
             options = DedupOptions(
                 **{k: parameters[k] for k in ("mode", "fold", "shingle", "permutations", "seed") if k in parameters}
             )
