@@ -40,7 +40,8 @@ Index file, version 1 (little-endian)::
     8       2     version (1)
     10      2     flags: bit 0 digests present, bit 1 signatures present
     12      4     L, the length of the parameters
-    16      L     parameters, a JSON object: mode, fold, shingle, permutations, seed, digest, words, minhash
+    16      L     parameters, a JSON object: mode, fold, digest; near mode also shingle, permutations, seed,
+                  shingles (SHINGLES_VERSION), minhash
     16+L    ...   one zstd frame holding: n (uint64), J (uint64), the ids as a JSON array (J bytes),
                   then n * 16 bytes of digests (when flagged), then n * permutations * 4 bytes of signatures
                   (uint32, when flagged), all in the order the documents were kept.
@@ -55,13 +56,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from hashlib import blake2b
-from operator import eq
+from operator import add, eq
 from typing import Any
 
 import orjson
 
 from corpus_tools.errors import ConfigError, InputError, below_bounds
 from corpus_tools.records import Record, metadata_of
+from corpus_tools.tailindex import paragraph_key
 
 EXACT = "exact"
 NEAR = "near"
@@ -84,8 +86,8 @@ DIGEST_BYTES = 16
 REASON_EXACT = "duplicate_exact"
 REASON_NEAR = "duplicate_near"
 
-#: Version of the word split near signatures are computed over (stored in an index file).
-WORDS_VERSION = 1
+#: Version of the words and shingle hashes near signatures are computed over (stored in an index file).
+SHINGLES_VERSION = 1
 MAX_PERMUTATIONS = 1024
 MAX_SHINGLE = 64
 
@@ -172,15 +174,66 @@ def fold_text(text: str, fold: str = FOLD_CASE_WHITESPACE) -> str:
     if fold == FOLD_NONE:
         return text
     if fold == FOLD_ALNUM:
-        from corpus_tools.tailindex import paragraph_key
-
         return paragraph_key(text)
     raise ConfigError(f"dedup: fold must be one of {', '.join(FOLDS)} (got {fold!r})")
 
 
 def exact_key(text: str, fold: str = FOLD_CASE_WHITESPACE) -> bytes:
     """The exact mode's key: BLAKE2b-128 (16 bytes) of the folded text in UTF-8 (lone surrogates passed)."""
-    return blake2b(fold_text(text, fold).encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES).digest()
+    return blake2b(folded_bytes(text, fold), digest_size=DIGEST_BYTES).digest()
+
+
+# The folds of ``fold_text`` without splitting the text into words (the split and join were most of the cost): in
+# the UTF-8 bytes, each distinct non-ASCII character that is whitespace becomes a space and, when case folds, each
+# that ``str.casefold`` changes becomes its folding (case folding maps character by character and never makes or
+# removes whitespace, and a folding folds to itself, so replacing them one by one gives ``casefold``'s text); then one
+# translate makes the ASCII whitespace a space (and folds ASCII case), runs of spaces are squeezed and the ends
+# stripped: ``" ".join(text.casefold().split())`` byte for byte (a test checks it on generated texts).
+_ASCII = bytes(range(0x80))
+_ASCII_SPACE = frozenset(c for c in range(0x80) if chr(c).isspace())
+_WHITESPACE_TABLE = bytes(0x20 if c in _ASCII_SPACE else c for c in range(256))
+_CASE_WHITESPACE_TABLE = bytes(
+    0x20 if c in _ASCII_SPACE else ord(chr(c).lower()) if c < 0x80 else c for c in range(256)
+)
+_FOLDED: dict[tuple[str, bool], bytes | None] = {}
+_FOLDED_MAX = 1 << 17  # the memo stays bounded, whatever the input
+
+
+def _folded_char(char: str, case: bool) -> bytes | None:
+    """What a non-ASCII character becomes in a fold (``None``: itself)."""
+    key = (char, case)
+    if key in _FOLDED:
+        return _FOLDED[key]
+    if char.isspace():
+        value: bytes | None = b" "
+    else:
+        folded = char.casefold() if case else char
+        value = None if folded == char else folded.encode("utf-8", "surrogatepass")
+    if len(_FOLDED) < _FOLDED_MAX:
+        _FOLDED[key] = value
+    return value
+
+
+def folded_bytes(text: str, fold: str = FOLD_CASE_WHITESPACE) -> bytes:
+    """``fold_text(text, fold)`` in UTF-8 (lone surrogates passed), built faster."""
+    if fold == FOLD_NONE:
+        return text.encode("utf-8", "surrogatepass")
+    if fold == FOLD_ALNUM:
+        return paragraph_key(text).encode("utf-8", "surrogatepass")
+    if fold not in (FOLD_CASE_WHITESPACE, FOLD_WHITESPACE):
+        raise ConfigError(f"dedup: fold must be one of {', '.join(FOLDS)} (got {fold!r})")
+    case = fold == FOLD_CASE_WHITESPACE
+    data = text.encode("utf-8", "surrogatepass")
+    rare = data.translate(None, _ASCII)
+    if rare:
+        for char in set(rare.decode("utf-8", "surrogatepass")):
+            replacement = _folded_char(char, case)
+            if replacement is not None:
+                data = data.replace(char.encode("utf-8", "surrogatepass"), replacement)
+    data = data.translate(_CASE_WHITESPACE_TABLE if case else _WHITESPACE_TABLE)
+    while b"  " in data:
+        data = data.replace(b"  ", b" ")
+    return data.strip(b" ")
 
 
 class ExactIndex:
@@ -226,20 +279,22 @@ class ExactIndex:
 
 def words(text: str) -> list[str]:
     """The words near signatures are built over: NFKC, case-folded, punctuation dropped."""
-    from corpus_tools.tailindex import paragraph_key
-
     return paragraph_key(text).split()
 
 
 def shingles(text: str, size: int) -> set[str]:
-    """The distinct word ``size``-grams of ``text`` (one shingle of all its words when it has fewer; none when it
-    has no words)."""
+    """The distinct word ``size``-grams of ``text``, each its words one space apart (one shingle of all its words
+    when it has fewer; none when it has no words)."""
     tokens = words(text)
     if len(tokens) <= size:
         return {" ".join(tokens)} if tokens else set()
-    if size == 1:
-        return set(tokens)
-    return set(map(" ".join, zip(*(tokens[i:] for i in range(size)), strict=False)))  # the shortest ends it
+    # shingle i is tokens[i] + " " + tokens[i + 1] + ... , built a position at a time over the whole document by
+    # map(add) (C loops; faster than joining a zip's tuples)
+    spaced = list(map(" ".__add__, tokens))
+    grams: Iterable[str] = tokens
+    for offset in range(1, size):
+        grams = map(add, grams, spaced[offset:])
+    return set(grams)
 
 
 @cache
@@ -251,10 +306,75 @@ def _rensa() -> Any:
     return rensa
 
 
+@cache
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - the near extra is part of the test extra
+        raise ConfigError("dedup: near mode needs the 'numpy' package: pip install 'corpus-tools[near]'") from None
+    return numpy
+
+
 def minhash_name() -> str:
     """The MinHash implementation and algorithm version signatures come from (an index file records it)."""
     rensa = _rensa()
     return f"rensa.RMinHash/{getattr(rensa.RMinHash, 'ALGORITHM_VERSION', 'unknown')}"
+
+
+# Shingle hashes (SHINGLES_VERSION 1): a shingle is the UTF-8 bytes b_0..b_m-1 of its words one space apart; its
+# 64-bit hash is splitmix64's finalizer of sum(b_j * P**j) mod 2**64. Over a document's key (``paragraph_key``,
+# words one space apart) every shingle's sum comes from one prefix sum: (H[end] - H[start]) * P**-start, all in
+# numpy's wrapping uint64 arithmetic, so no Python object is made per shingle (building the shingle strings was
+# most of the near pass's time). The power tables grow to the longest key seen (16 bytes per byte of it).
+_P = 0x100000001B3  # odd, so invertible modulo 2**64
+_POWERS: list[Any] = []  # [P**j, P**-j] for j < the tables' length
+
+
+def _power_tables(n: int) -> tuple[Any, Any]:
+    np = _numpy()
+    if not _POWERS or len(_POWERS[0]) < n:
+        size = max(1 << 16, 1 << (n - 1).bit_length())
+        tables = []
+        for base in (_P, pow(_P, -1, 1 << 64)):
+            factors = np.full(size, base, dtype=np.uint64)
+            factors[0] = 1
+            tables.append(np.cumprod(factors, dtype=np.uint64))
+        _POWERS[:] = tables
+    return _POWERS[0], _POWERS[1]
+
+
+def shingle_hashes(text: str, size: int) -> list[int]:
+    """The 64-bit hashes of ``text``'s word ``size``-grams (of :func:`shingles`' strings, one per position, so a
+    repeated shingle repeats; MinHash takes the minimum, which repeats do not change); none without words."""
+    key = paragraph_key(text).encode("utf-8", "surrogatepass")
+    if not key:
+        return []
+    np = _numpy()
+    data = np.frombuffer(key, dtype=np.uint8)
+    n = len(data)
+    powers, inverses = _power_tables(n + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(data.astype(np.uint64) * powers[:n], out=prefix[1:])
+        spaces = np.flatnonzero(data == 32)
+        count = len(spaces) + 1  # words
+        starts = np.empty(count, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = spaces + 1
+        ends = np.empty(count, dtype=np.int64)
+        ends[:-1] = spaces
+        ends[-1] = n
+        if count <= size:
+            starts, ends = starts[:1], ends[-1:]
+        else:
+            starts, ends = starts[: count - size + 1], ends[size - 1 :]
+        x = (prefix[ends] - prefix[starts]) * inverses[starts]
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x.tolist()
 
 
 def _pack(values: Sequence[int]) -> bytes:
@@ -266,17 +386,19 @@ def _pack(values: Sequence[int]) -> bytes:
 
 def signatures(texts: Iterable[str], options: DedupOptions) -> list[bytes]:
     """:func:`signature` of each text, computed as one batch (faster than one call per text)."""
-    sets = [shingles(text, options.shingle) for text in texts]
-    present = [s for s in sets if s]
-    digests = iter(
-        _rensa().RMinHash.digests_from_token_sets(present, options.permutations, options.seed) if present else ()
+    hashes = [shingle_hashes(text, options.shingle) for text in texts]
+    present = [h for h in hashes if h]
+    rows = iter(
+        _rensa().RMinHash.digest_matrix_from_token_hash_sets(present, options.permutations, options.seed).to_rows()
+        if present
+        else ()
     )
-    return [_pack(next(digests)) if s else _EMPTY for s in sets]
+    return [_pack(next(rows)) if h else _EMPTY for h in hashes]
 
 
 def signature(text: str, options: DedupOptions) -> bytes:
-    """The MinHash signature of ``text``'s word shingles: ``permutations`` uint32 values, little-endian
-    (``4 * permutations`` bytes), or ``b""`` for a text without words."""
+    """The MinHash signature of ``text``'s word shingles (their :func:`shingle_hashes`): ``permutations`` uint32
+    values, little-endian (``4 * permutations`` bytes), or ``b""`` for a text without words."""
     return signatures([text], options)[0]
 
 
@@ -511,7 +633,7 @@ class DedupIndex:
                 shingle=options.shingle,
                 permutations=options.permutations,
                 seed=options.seed,
-                words=WORDS_VERSION,
+                shingles=SHINGLES_VERSION,
                 minhash=minhash_name(),
             )
         return parameters
@@ -556,11 +678,11 @@ class DedupIndex:
             raise InputError(f"corrupt dedup index: {exc}", source) from None
         index = cls(options)
         if index.has_signatures and (
-            parameters.get("words") != WORDS_VERSION or parameters.get("minhash") != minhash_name()
+            parameters.get("shingles") != SHINGLES_VERSION or parameters.get("minhash") != minhash_name()
         ):
             raise InputError(
-                f"dedup index signatures come from {parameters.get('minhash')} (words {parameters.get('words')}),"
-                f" this installation computes {minhash_name()} (words {WORDS_VERSION}): rebuild the index",
+                f"dedup index signatures come from {parameters.get('minhash')} (shingles {parameters.get('shingles')}),"
+                f" this installation computes {minhash_name()} (shingles {SHINGLES_VERSION}): rebuild the index",
                 source,
             )
         expected_flags = _FLAG_DIGESTS | (_FLAG_SIGNATURES if index.has_signatures else 0)

@@ -13,11 +13,15 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import DATA, ROOT, SEEDS, parse_jsonl, run_shell
 from corpus_tools.dedup import (
     DIGEST_BYTES,
     EXACT,
+    FOLD_CASE_WHITESPACE,
+    FOLD_WHITESPACE,
     FOLDS,
     NEAR,
     REASON_EXACT,
@@ -32,13 +36,16 @@ from corpus_tools.dedup import (
     dedup_records,
     exact_key,
     fold_text,
+    folded_bytes,
     load_index,
     lsh_parameters,
     save_index,
+    shingle_hashes,
     shingles,
     signature,
     signatures,
     similarity,
+    words,
 )
 from corpus_tools.errors import ConfigError, InputError
 
@@ -175,6 +182,24 @@ def test_fold_text_and_key_size():
         fold_text("x", "upper")
 
 
+# every kind of character the fast fold treats apart: ASCII and Unicode whitespace, letters whose case folding
+# changes their length or leaves ASCII, a lone surrogate, and ordinary text
+_FOLD_ALPHABET = st.sampled_from(
+    list(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000")
+    + list("aZ09.,’“—éÉßẞİıﬁΣσςǅKÅＡ\u0301\ud800")
+)
+
+
+@given(st.lists(st.one_of(_FOLD_ALPHABET, st.characters()), max_size=40).map("".join))
+def test_fast_fold_is_the_reference_fold(text):
+    for fold in FOLDS:
+        assert folded_bytes(text, fold) == fold_text(text, fold).encode("utf-8", "surrogatepass"), fold
+    assert folded_bytes(text, FOLD_CASE_WHITESPACE) == " ".join(text.casefold().split()).encode(
+        "utf-8", "surrogatepass"
+    )
+    assert folded_bytes(text, FOLD_WHITESPACE) == " ".join(text.split()).encode("utf-8", "surrogatepass")
+
+
 def test_exact_index_add_lookup_merge():
     first, second = ExactIndex(), ExactIndex()
     ka, kb, kc = exact_key("a"), exact_key("b"), exact_key("c")
@@ -239,6 +264,37 @@ def test_shingles_of_tiny_and_empty_documents():
     assert signature("", NEAR_OPTIONS) == b""
     assert band_keys(b"", NEAR_OPTIONS) == []
     assert similarity(b"", b"") == 0.0
+
+
+def _reference_shingle_hash(shingle: str) -> int:
+    """SHINGLES_VERSION 1 written plainly: splitmix64's finalizer of sum(b_j * P**j) mod 2**64 over the UTF-8."""
+    mask = (1 << 64) - 1
+    x = sum(b * pow(0x100000001B3, j, 1 << 64) for j, b in enumerate(shingle.encode("utf-8", "surrogatepass"))) & mask
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & mask
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & mask
+    return x ^ (x >> 31)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Breaking news.",
+        "one two three four five",
+        "Ａ café’s “naïve” ﬁance — 東京 in 2024, \ud800 x y z",
+        "word " * 30,
+        # a key longer than the first power tables (64 KiB): they grow
+        " ".join(f"w{n}" for n in range(20_000)),
+    ],
+)
+def test_shingle_hashes_are_the_shingles_hashed(text):
+    for size in (1, 3, 5):
+        got = shingle_hashes(text, size)
+        assert sorted(set(got)) == sorted(_reference_shingle_hash(s) for s in shingles(text, size))
+        count = len(words(text))
+        assert len(got) == (max(1, count - size + 1) if count else 0)  # one per position: repeats repeat
 
 
 def test_signature_shape_and_batch():
