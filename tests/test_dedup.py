@@ -503,6 +503,16 @@ def test_near_verdicts_do_not_depend_on_partitioning(seed):
     rng = random.Random(seed)
     for _ in range(4):
         assert _partitioned_verdicts(records, options, rng) == local
+    # the decision itself spread out: verified pairs per group (each group alone, any order), union-find over the
+    # pairs only, then each dropped record's similarity with its kept one (a join on ordinals)
+    sigs = signatures([r["text"] for r in records], options)
+    groups: dict[int, list[tuple[int, bytes]]] = {}
+    for n, s in enumerate(sigs):
+        for key in band_keys(s, options):
+            groups.setdefault(key, []).append((n, s))
+    pairs = [pair for group in groups.values() for pair in candidate_pairs(reversed(group), options)]
+    rng.shuffle(pairs)
+    assert {n: (k, similarity(sigs[n], sigs[k])) for n, k in clusters(pairs).items()} == local
     # every dropped record names an earlier kept one
     kept_ordinals = set(range(len(records))) - set(local)
     assert all(k < n and k in kept_ordinals for n, (k, _) in local.items())
