@@ -14,6 +14,26 @@ exact copies (half of them with their case and spacing changed, which the defaul
 Figures are CPU seconds of this one process (``time.process_time``), so MB/s is per core; MB are UTF-8 bytes of
 text. Memory per document is what ``tracemalloc`` sees the structures take, divided by the number of documents.
 ``clean``'s own speed (for exact dedup's share of it) is measured on a sample written to a temporary file.
+"rensa" is the module's own path (``shingle_hashes`` then rensa's 64-bit-token entry point); "rensa, string
+shingles" and "datasketch" take the shingle strings (datasketch needs them as bytes), so their signature columns
+compare the libraries on the same input. "copies found" counts the planted near and exact copies dropped: a near
+copy with one word in 33 changed has a true Jaccard near 0.74, below the default 0.8, so not every one is.
+
+A run on 2 cores shared with other work (load average ~8), Python 3.12, rensa 0.5.0, datasketch 2.0.0:
+
+    100,000 documents, 734 MB of text (80,116 base, 11,904 near copies, 7,980 exact copies); threshold 0.8,
+    5-word shingles, 128 permutations (9 bands x 13 rows)
+
+                                            docs/s  MB/s/core  signature MB/s  dropped  copies found
+    exact (blake2b-128, keep-first)         22,545      165.5                    7,985
+    near, rensa                              2,208       16.2           108.8   15,093        75.9%
+    near, rensa, string shingles             1,105        8.1            72.4   15,091        75.9%
+    near, datasketch                           518        3.8             6.5   15,096        75.9%
+
+    exact dedup vs clean: clean 19.0 MB/s/core, exact dedup 165 MB/s/core: 11.5% of clean's time
+    memory per document: exact 84 B in memory (16 B digest + id + dict slot), 15.5 B in an index file; near
+    1310 B in memory (signature + band keys), 464 B in an index file
+    libraries agree on 96.8% of dropped documents; base documents dropped: 0 by each; peak RSS 1,280 MB
 """
 
 from __future__ import annotations
