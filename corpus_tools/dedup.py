@@ -555,6 +555,8 @@ class DedupIndex:
 
     def __init__(self, options: DedupOptions) -> None:
         self.options = options
+        #: where it was read from (named in messages); "<index>" for one built in memory
+        self.source = "<index>"
         self.ids: list[Any] = []
         self.digests: list[bytes] = []
         self.signatures: list[bytes] = []
@@ -581,10 +583,11 @@ class DedupIndex:
 
     # ------------------------------------------------------------------------------------------------ checks
 
-    def check_compatible(self, options: DedupOptions, source: str = "<index>") -> None:
+    def check_compatible(self, options: DedupOptions, source: str | None = None) -> None:
         """Raise :class:`ConfigError` unless this index can tell ``options``' duplicates: the same fold for the
         exact mode; for the near mode, signatures of the same shingle size, permutations and seed (the threshold
-        may differ: it is the decision, not the signature)."""
+        may differ: it is the decision, not the signature). ``source`` defaults to where the index was read from."""
+        source = source or self.source
         mine = self.options
         if options.mode == EXACT and options.fold != mine.fold:
             raise ConfigError(f"dedup: {source} holds digests of fold {mine.fold!r}, not {options.fold!r}")
@@ -683,6 +686,7 @@ class DedupIndex:
         except (orjson.JSONDecodeError, zstandard.ZstdError, struct.error, ConfigError, TypeError) as exc:
             raise InputError(f"corrupt dedup index: {exc}", source) from None
         index = cls(options)
+        index.source = source
         if index.has_signatures and (
             parameters.get("shingles") != SHINGLES_VERSION or parameters.get("minhash") != minhash_name()
         ):

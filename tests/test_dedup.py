@@ -621,6 +621,9 @@ def test_against_needs_compatible_options(tmp_path):
         with pytest.raises(ConfigError, match=name):
             dedup_records(records, DedupOptions(mode=NEAR, **{name: value}), against=near)
     dedup_records(records, DedupOptions(mode=NEAR, threshold=0.5), against=near)
+    save_index(exact, str(tmp_path / "exact.idx"))
+    with pytest.raises(ConfigError, match=r"exact\.idx holds digests of fold 'case\+whitespace', not 'none'"):
+        dedup_records(records, DedupOptions(fold="none"), against=load_index(str(tmp_path / "exact.idx")))
     dedup_records(records, DedupOptions(), against=near)  # a near index holds the default fold's digests too
 
 
