@@ -63,12 +63,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from hashlib import blake2b
 from operator import add, eq
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
 from corpus_tools.errors import ConfigError, InputError, below_bounds
 from corpus_tools.records import Record, metadata_of
+from corpus_tools.step import Doc, Drop, Labels, OrderedPass, Step
 from corpus_tools.tailindex import paragraph_key
 
 EXACT = "exact"
@@ -120,10 +121,15 @@ class DedupOptions:
     ``seed``: MinHash seed, 0..2**63-1. Signatures (and index files) of different seeds do not compare.
     """
 
-    mode: str = field(
-        default=EXACT, metadata={"help": "exact: same text after --fold; near: MinHash", "flag": "--mode"}
+    mode: Literal["exact", "near"] = field(
+        default=EXACT,
+        metadata={
+            "help": "exact: the same text after --fold; near: MinHash of word shingles",
+            "flag": "--dedup",
+            "switches": True,
+        },
     )
-    fold: str = field(
+    fold: Literal["none", "whitespace", "case+whitespace", "alnum"] = field(
         default=FOLD_CASE_WHITESPACE,
         metadata={"help": "exact mode's normalization: none, whitespace, case+whitespace or alnum", "flag": "--fold"},
     )
@@ -136,6 +142,20 @@ class DedupOptions:
         default=128, metadata={"help": "near mode: MinHash permutations (2-1024)", "flag": "--permutations"}
     )
     seed: int = field(default=1, metadata={"help": "near mode: MinHash seed", "flag": "--seed"})
+    against: str | None = field(
+        default=None,
+        metadata={
+            "help": "Also drop records that duplicate one kept by an earlier run (its --save-index file).",
+            "flag": "--against",
+        },
+    )
+    save_index: str | None = field(
+        default=None,
+        metadata={
+            "help": "Write the digests (and signatures) of the records kept here, for a later --against.",
+            "flag": "--save-index",
+        },
+    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -821,3 +841,86 @@ def dedup_records(
             metadata_of(record).update(verdict.metadata())
             dropped.append(verdict)
     return kept_records, dropped
+
+
+# --------------------------------------------------------------------------------------------------- the step
+
+
+class KeepFirst(OrderedPass):
+    """Dedup's corpus pass: each record's digest (and near mode, signature) is computed where the step runs, in
+    parallel; the verdict is taken in input order as results come back (keep the first, drop the rest), so no
+    stage runs before the main pass and the output is the same whatever ``--jobs``."""
+
+    def key(self, doc: Doc, options: DedupOptions) -> tuple[bytes, bytes | None]:
+        digest = exact_key(doc.text, options.fold)
+        return digest, signature(doc.text, options) if options.mode == NEAR else None
+
+    def start(self, options: DedupOptions) -> _Kept:
+        kept = _Kept(options)
+        if options.against:
+            earlier = load_index(options.against)
+            earlier.check_compatible(options)
+            kept.earlier = earlier
+        return kept
+
+    def decide(self, state: _Kept, key: tuple[bytes, bytes | None], id: Any) -> Drop | None:
+        return state.decide(key, id)
+
+    def finish(self, state: _Kept, options: DedupOptions) -> None:
+        if options.save_index:
+            save_index(state.index, options.save_index)
+
+
+class _Kept:
+    """What a run has kept so far: digests (exact), band keys and signatures (near), in input order."""
+
+    def __init__(self, options: DedupOptions) -> None:
+        self.options = options
+        self.by_digest: dict[bytes, Any] = {}
+        self.by_band: dict[int, list[int]] = {}
+        self.index = DedupIndex(options)  # the kept records, for --save-index
+        self.earlier: DedupIndex | None = None
+
+    def decide(self, key: tuple[bytes, bytes | None], id: Any) -> Drop | None:
+        digest, sig = key
+        options = self.options
+        if options.mode == EXACT:
+            if self.earlier is not None and (n := self.earlier.find_exact(digest)) is not None:
+                return Drop(REASON_EXACT, {"duplicate_of": self.earlier.ids[n], "earlier_run": True})
+            if digest in self.by_digest:
+                return Drop(REASON_EXACT, {"duplicate_of": self.by_digest[digest]})
+            self.by_digest[digest] = id
+            self.index.add(id, digest)
+            return None
+        assert sig is not None
+        if self.earlier is not None and (found := self.earlier.lookup_near(sig, options)) is not None:
+            return Drop(REASON_NEAR, {"duplicate_of": found[0], "similarity": round(found[1], 4), "earlier_run": True})
+        bands = band_keys(sig, options) if sig else []
+        candidates = sorted({n for band in bands for n in self.by_band.get(band, ())})
+        for n in candidates:
+            score = similarity(sig, self.index.signatures[n])
+            if score >= options.threshold:
+                return Drop(REASON_NEAR, {"duplicate_of": self.index.ids[n], "similarity": round(score, 4)})
+        position = len(self.index)
+        self.index.add(id, digest, sig)
+        for band in bands:
+            self.by_band.setdefault(band, []).append(position)
+        return None
+
+
+class Dedup(Step):
+    """The ``dedup`` step: drop a record whose text duplicates an earlier record's (exact after a fold, or near by
+    MinHash), keeping the first in input order; each dropped record names the id it duplicates."""
+
+    name = "dedup"
+    Options = DedupOptions
+    summary = "Drop exact or near-duplicate documents, keeping the first; each dropped one names what it duplicates."
+    reasons = {
+        REASON_EXACT: "the same text (after --fold) as an earlier record",
+        REASON_NEAR: "an estimated word-shingle Jaccard >= --threshold with an earlier record",
+    }
+    corpus_pass = KeepFirst()
+    order = 900  # last: duplicates are judged on the cleaned text
+
+    def label(self, doc: Doc) -> Labels:
+        return Labels(doc)

@@ -47,9 +47,9 @@ from corpus_tools.io import (
     read_document_bytes,
     writes_a_file,
 )
-from corpus_tools.pipeline import Dropped, DroppedStream, OnError, Pipeline, Rejects, RunStats, reject
+from corpus_tools.pipeline import Dropped, DroppedStream, OnError, Pipeline, Rejects, RunStats, Verdicts, reject
 from corpus_tools.records import holds_big_float
-from corpus_tools.step import Doc, Step
+from corpus_tools.step import CorpusPass, Doc, Step
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
 #: small enough that a few batches per worker in flight keep memory low.
@@ -150,6 +150,8 @@ class BatchResult:
 
     outputs: list[bytes | Spilled | Rejected | DroppedOut] = field(default_factory=list)
     block_records: list[int] = field(default_factory=list)
+    #: With ordered passes (dedup): per block, each record's id and keys, for the in-order verdicts.
+    block_keys: list[list[tuple[Any, ...]]] = field(default_factory=list)  # (id, keys, source, line)
     bytes_in: int = 0
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
     #: For a :class:`RangeBatch`: how many lines it held (its rejects' lines count from its start) and whether it
@@ -356,6 +358,8 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
         batch = batch.read()
         result.lines = batch.data.count(b"\n")  # every range but a file's last ends with a line end
     lines: list[bytes] = []  # the encoded records since the last reject
+    keyed = bool(pipeline.ordered)
+    keys: list[tuple[Any, ...]] = []  # with ordered passes: each line's (id, keys, source, line)
     # JSON lines come as (line number, value): an Item is made only for a reject (it costs as much as a step's
     # cheapest work on a document).
     entries = _json_entries(batch) if isinstance(batch, LinesBatch) else batch_items(batch, pipeline.text_field)
@@ -366,23 +370,27 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
             item, value, reason = entry, entry.record, entry.error
         if reason is None:
             try:
-                record = pipeline.process(value, result.counts)
+                record_keys: list[Any] | None = [] if keyed else None
+                record = pipeline.process(value, result.counts, None, record_keys)
                 if type(record) is Dropped:
-                    _close_block(result, lines)
+                    _close_block(result, lines, keys)
                     if item is None:
                         result.outputs.append(DroppedOut(batch.source, entry[0], record))  # type: ignore[union-attr,index]
                     else:
                         result.outputs.append(DroppedOut(item.source, item.line, record))
                     continue
                 lines.append(encode(record))
+                if keyed:
+                    where = (batch.source, entry[0]) if item is None else (item.source, item.line)  # type: ignore[union-attr,index]
+                    keys.append((record.get("id"), record_keys, *where))  # type: ignore[arg-type]
                 continue
             except RecordError as exc:
                 reason = exc.reason
         if item is None:
             item = Item(batch.source, entry[0], value)  # type: ignore[union-attr,index]
-        _close_block(result, lines)
+        _close_block(result, lines, keys)
         result.outputs.append(Rejected(item, reason))
-    _close_block(result, lines)
+    _close_block(result, lines, keys)
     return result
 
 
@@ -405,10 +413,13 @@ def _process_and_spill(shared: tuple[Pipeline, str], batch: Batch) -> BatchResul
     return result
 
 
-def _close_block(result: BatchResult, lines: list[bytes]) -> None:
+def _close_block(result: BatchResult, lines: list[bytes], keys: list[tuple[Any, ...]]) -> None:
     if lines:
         result.outputs.append(b"".join(lines))
         result.block_records.append(len(lines))
+        if keys:
+            result.block_keys.append(list(keys))
+            keys.clear()
         lines.clear()
 
 
@@ -726,7 +737,9 @@ def run_pipeline(
     # Workers on this machine read their own input ranges and, when the output can take it, leave their output in
     # files that are copied in the kernel: neither crosses a pipe.
     ranges = getattr(engine, "reads_files", False)
-    spill = ranges and getattr(sink, "takes_spilled", lambda: False)()
+    verdicts = Verdicts(pipeline.ordered) if pipeline.ordered else None
+    # Verdicts taken here in input order split blocks into lines: the in-kernel copy of whole blocks stands aside.
+    spill = ranges and verdicts is None and getattr(sink, "takes_spilled", lambda: False)()
     with contextlib.ExitStack() as stack:
         fn: Callable[[Any, Batch], BatchResult] = process_batch
         shared: Any = pipeline
@@ -742,6 +755,7 @@ def run_pipeline(
                     _renumber(result, lines_before)
                 lines_before += result.lines
             records = iter(result.block_records)
+            block_keys = iter(result.block_keys)
             spilled = None
             for output in result.outputs:
                 if isinstance(output, Rejected):
@@ -754,7 +768,12 @@ def run_pipeline(
                     dropped.write(output.source, output.line, output.dropped)
                     continue
                 n = next(records)
-                if isinstance(output, Spilled):
+                if verdicts is not None:
+                    kept = _decide(output, next(block_keys), verdicts, stats, dropped)  # type: ignore[arg-type]
+                    write_lines(b"".join(kept), len(kept))
+                    stats.read += n - len(kept)
+                    n = len(kept)
+                elif isinstance(output, Spilled):
                     sink.write_spilled(output, n)  # type: ignore[attr-defined]
                     spilled = output.path
                 else:
@@ -767,8 +786,27 @@ def run_pipeline(
             stats.counts.update(result.counts)
             if progress is not None:
                 progress.advance(result.records, result.bytes_in)
+    if verdicts is not None:
+        verdicts.finish()
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _decide(
+    block: bytes, keys: list[tuple[Any, ...]], verdicts: Verdicts, stats: RunCounts, dropped: DroppedStream
+) -> list[bytes]:
+    """The lines of ``block`` the in-order verdicts keep; the others go to the dropped stream, counted. (An encoded
+    record holds no raw line break: the block splits into its records at each one.)"""
+    kept = []
+    for line, (record_id, record_keys, source, number) in zip(block.splitlines(keepends=True), keys, strict=True):
+        verdict = verdicts.decide(record_keys, record_id, None, stats.counts)
+        if verdict is None:
+            kept.append(line)
+            continue
+        verdict = Dropped(verdict.step, verdict.drop, orjson.loads(line))
+        stats.drop(verdict)
+        dropped.write(source, number, verdict)
+    return kept
 
 
 #: Where workers leave their output for the main process: a RAM file system when the machine has one.
@@ -901,7 +939,7 @@ def corpus_states(
     states: dict[str, Any] = {}
     steps = plan.built()
     for k, step in enumerate(steps):
-        if step.corpus_pass is None:
+        if not isinstance(step.corpus_pass, CorpusPass):  # none, or an ordered pass (decided during the main pass)
             continue
         if step.name == "teasers" and plan.index is not None:
             from corpus_tools.tailindex import TailIndex, band_warning

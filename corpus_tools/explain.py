@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corpus_tools.labels import BODY, Label, split_paragraphs, word_count
-from corpus_tools.pipeline import Dropped, Pipeline
+from corpus_tools.pipeline import Dropped, Pipeline, Verdicts
 from corpus_tools.records import Record
 from corpus_tools.step import Step, entry_lines
 
@@ -103,15 +103,19 @@ class Explanation:
         }
 
 
-def explain_record(record: Record, pipeline: Pipeline) -> Explanation:
+def explain_record(record: Record, pipeline: Pipeline, verdicts: Verdicts | None = None) -> Explanation:
     """Run ``pipeline`` on ``record`` and label each non-blank line of its text, as it came in, with the cut that
-    removed it (or body). The record itself is left as it is."""
+    removed it (or body). The record itself is left as it is. ``verdicts``: the in-order decisions of the
+    pipeline's ordered passes (dedup) over the records explained so far, when the records come in input order."""
     text_field = pipeline.text_field
     text = record[text_field]
     lines = split_paragraphs(text)
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     before = metadata.get("cuts") if isinstance(metadata.get("cuts"), list) else []
-    result = pipeline.process(record)
+    keys: list[Any] | None = [] if verdicts is not None else None
+    result = pipeline.process(record, None, None, keys)
+    if verdicts is not None and type(result) is not Dropped:
+        result = verdicts.decide(keys or [], result.get("id"), result, Counter()) or result
     steps = {step.name: step for step in pipeline.steps}
     by_line: dict[int, list[Label]] = {}
     dropped = None

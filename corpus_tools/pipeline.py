@@ -10,14 +10,14 @@ from __future__ import annotations
 import base64
 import enum
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from corpus_tools.errors import InputError, RecordError
 from corpus_tools.io import Item, RecordWriter, dumps_line, printable
 from corpus_tools.records import Record, check_record, metadata_of
-from corpus_tools.step import Doc, Drop, Step, entry_lines
+from corpus_tools.step import Doc, Drop, OrderedPass, Step, entry_lines
 
 
 class OnError(str, enum.Enum):
@@ -53,8 +53,14 @@ class Pipeline:
     steps: tuple[Step, ...] = ()
     text_field: str = "text"
 
-    def process(self, record: Any, counts: Counter[str] | None = None, ordinal: Any = None) -> Record | Dropped:
-        """The processed copy of ``record``, or what dropped it; raises :class:`RecordError` when it is unusable."""
+    def process(
+        self, record: Any, counts: Counter[str] | None = None, ordinal: Any = None, keys: list[Any] | None = None
+    ) -> Record | Dropped:
+        """The processed copy of ``record``, or what dropped it; raises :class:`RecordError` when it is unusable.
+
+        ``keys`` (when given) gets the key of each step with an :class:`OrderedPass`, computed on the record as it
+        reaches that step, for :class:`Verdicts` to decide on in input order.
+        """
         check_record(record, self.text_field)
         work = dict(record)
         metadata = work.get("metadata")
@@ -64,6 +70,8 @@ class Pipeline:
                 checked_cuts(metadata["cuts"])
         for step in self.steps:
             doc = Doc(work, self.text_field, ordinal)
+            if keys is not None and isinstance(step.corpus_pass, OrderedPass):
+                keys.append(step.corpus_pass.key(doc, step.options))
             labels = step.label(doc)
             result = step.apply(work, labels)
             if type(result) is Drop:
@@ -86,6 +94,32 @@ class Pipeline:
 
     def __call__(self, record: Any, counts: Counter[str] | None = None) -> Record | Dropped:
         return self.process(record, counts)
+
+    @property
+    def ordered(self) -> tuple[Step, ...]:
+        """The steps with an :class:`OrderedPass`: their verdicts are taken in input order, after the steps ran."""
+        return tuple(step for step in self.steps if isinstance(step.corpus_pass, OrderedPass))
+
+
+class Verdicts:
+    """The in-order decisions of a pipeline's ordered passes (dedup): fed each written record's keys (as
+    :meth:`Pipeline.process` collected them) in input order; says which record goes, and why."""
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        self.steps = tuple(steps)
+        self.states = [step.corpus_pass.start(step.options) for step in self.steps]  # type: ignore[union-attr]
+
+    def decide(self, keys: Sequence[Any], record_id: Any, record: Any, counts: Counter[str]) -> Dropped | None:
+        for step, state, key in zip(self.steps, self.states, keys, strict=True):
+            drop = step.corpus_pass.decide(state, key, record_id)  # type: ignore[union-attr]
+            if drop is not None:
+                counts[f"{step.name}.{drop.reason}"] += 1
+                return Dropped(step.name, drop, record)
+        return None
+
+    def finish(self) -> None:
+        for step, state in zip(self.steps, self.states, strict=True):
+            step.corpus_pass.finish(state, step.options)  # type: ignore[union-attr]
 
 
 def _has_text(text: str) -> bool:
@@ -271,12 +305,20 @@ def run(
     """
     stats = RunStats()
     rejects = rejects or Rejects(None)
+    ordered = getattr(process, "__self__", None)
+    verdicts = Verdicts(ordered.ordered) if isinstance(ordered, Pipeline) and ordered.ordered else None
     for item in items:
         stats.read += 1
         reason = item.error
         if reason is None:
             try:
-                result = process(item.record, stats.counts)
+                if verdicts is not None:
+                    keys: list[Any] = []
+                    result = process(item.record, stats.counts, None, keys)
+                    if type(result) is not Dropped:
+                        result = verdicts.decide(keys, result.get("id"), result, stats.counts) or result
+                else:
+                    result = process(item.record, stats.counts)
                 if type(result) is Dropped:
                     stats.drop(result)
                     (dropped or DroppedStream(None)).write(item.source, item.line, result)
@@ -287,6 +329,8 @@ def run(
             except RecordError as exc:
                 reason = exc.reason
         reject(item, reason, stats, on_error, rejects)
+    if verdicts is not None:
+        verdicts.finish()
     return stats
 
 

@@ -22,6 +22,7 @@ BUILTIN: dict[str, str] = {
     "normalize": "corpus_tools.normalize:Normalize",
     "credits": "corpus_tools.credits:Credits",
     "teasers": "corpus_tools.teasers:Teasers",
+    "dedup": "corpus_tools.dedup:Dedup",
 }
 
 #: The entry-point group through which other packages add steps.

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import typing
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -58,6 +58,8 @@ class OptionSpec:
     low: float | None
     high: float | None
     cli: bool
+    #: a choice option that the step's own command also takes as one switch per choice (``--near``)
+    switches: bool = False
 
     @property
     def is_bool(self) -> bool:
@@ -99,6 +101,7 @@ def option_specs(options_class: type) -> list[OptionSpec]:
                 low=meta.get("low"),
                 high=meta.get("high"),
                 cli=meta.get("cli", True),
+                switches=meta.get("switches", False),
             )
         )
     return specs
@@ -238,8 +241,9 @@ class Step:
     reasons: ClassVar[Mapping[str, str]] = {}
     #: What a line cut by each rule is, for ``explain`` (``bio``, ``teaser``...); a rule not here: the step's name.
     kinds: ClassVar[Mapping[str, str]] = {}
-    #: Its corpus pass, if it has one.
-    corpus_pass: ClassVar[CorpusPass | None] = None
+    #: Its corpus pass, if it has one: a :class:`CorpusPass` (a state computed before the main pass) or an
+    #: :class:`OrderedPass` (a verdict per record taken in input order).
+    corpus_pass: ClassVar[CorpusPass | OrderedPass | None] = None
     #: Where it stands in ``clean`` (lower runs first); plugins default between the built-in detectors and dedup.
     order: ClassVar[int] = 500
     #: Whether ``clean`` runs it unless told ``--no-NAME`` (a plugin may ship off by default).
@@ -301,50 +305,27 @@ class CorpusPass:
         return state
 
 
-@dataclass
-class _Groups:
-    """A :class:`GroupPass`'s state: the first record seen for each key, and every later one's ordinal -> key."""
+class OrderedPass:
+    """A verdict per record taken in input order: of the records that share a key, the first is kept and every
+    later one dropped (deduplication's shape).
 
-    first: dict[Hashable, tuple[Any, Any]] = field(default_factory=dict)  # key -> (ordinal, id) of the first
-    later: list[tuple[Any, Hashable]] = field(default_factory=list)
-
-
-class GroupPass(CorpusPass):
-    """A verdict per record from grouping records on a key: of the records that share a key, the first in input
-    order is kept and every other one is dropped as a duplicate of it (deduplication's shape).
-
-    ``finish`` gives ``{ordinal: (kept ordinal, kept id)}`` for the records to drop.
+    ``key(doc, options)`` runs where the step runs (in parallel, on the record as it reaches the step); the runner
+    carries the key with the record, and ``decide(state, key, id)`` runs in input order as results come back (in
+    the main process), so no stage runs before the main pass and the verdicts do not depend on ``--jobs``.
+    ``finish`` runs once at the end (to save what was kept, say).
     """
 
-    def key(self, doc: Doc, options: Any) -> Hashable | None:
+    def key(self, doc: Doc, options: Any) -> Any:
         raise NotImplementedError
 
-    def start(self, options: Any) -> _Groups:
-        groups = _Groups()
-        groups.options = options  # type: ignore[attr-defined]
-        return groups
+    def start(self, options: Any) -> Any:
+        raise NotImplementedError
 
-    def add(self, state: _Groups, doc: Doc) -> None:
-        key = self.key(doc, state.options)  # type: ignore[attr-defined]
-        if key is None:
-            return
-        if key in state.first:
-            state.later.append((doc.ordinal, key))
-        else:
-            state.first[key] = (doc.ordinal, doc.id)
+    def decide(self, state: Any, key: Any, id: Any) -> Drop | None:
+        raise NotImplementedError
 
-    def merge(self, state: _Groups, other: _Groups) -> _Groups:
-        # ``other`` holds records after every record of ``state``: its firsts are later ones where the key is known.
-        for key, first in other.first.items():
-            if key in state.first:
-                state.later.append((first[0], key))
-            else:
-                state.first[key] = first
-        state.later.extend(other.later)
-        return state
-
-    def finish(self, state: _Groups, options: Any) -> dict[Any, tuple[Any, Any]]:
-        return {ordinal: state.first[key] for ordinal, key in state.later}
+    def finish(self, state: Any, options: Any) -> None:
+        """Called once when the run has decided every record."""
 
 
 def entry_lines(line_count: int, previous: list[dict[str, Any]] | None) -> list[int]:

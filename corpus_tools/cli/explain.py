@@ -109,7 +109,9 @@ def _format(kwargs: dict[str, Any]) -> ExplainFormat:
 
 def _run(inputs: tuple[str, ...], pipeline: Any, kwargs: dict[str, Any], fmt: ExplainFormat, out: TextIO) -> Any:
     from corpus_tools.explain import explain_record
-    from corpus_tools.pipeline import Rejects, RunStats, reject
+    from corpus_tools.pipeline import Rejects, RunStats, Verdicts, reject
+
+    verdicts = Verdicts(pipeline.ordered) if pipeline.ordered else None  # dedup: what the records before say
 
     stats = RunStats()
     on_error: OnError = kwargs["on_error"]
@@ -126,7 +128,7 @@ def _run(inputs: tuple[str, ...], pipeline: Any, kwargs: dict[str, Any], fmt: Ex
             if reason is None:
                 try:
                     check_record(item.record, pipeline.text_field)
-                    doc = explain_record(item.record, pipeline)
+                    doc = explain_record(item.record, pipeline, verdicts)
                 except RecordError as exc:
                     reason = exc.reason
             if reason is not None:

@@ -102,6 +102,9 @@ def step_command(step_name: str) -> Callable[..., None]:
     def command(ctx: typer.Context, **kwargs: Any) -> None:
         config_path = kwargs["config"]
         overrides = {s.name: flag_value(s, kwargs[s.name]) for s in specs if given(ctx, s.name)}
+        for spec, choice in switches:
+            if kwargs[f"{spec.name}_{choice}"]:
+                overrides[spec.name] = flag_value(spec, choice)
         if config_path:
             from corpus_tools.config import load_config, options_from
 
@@ -134,6 +137,14 @@ def step_command(step_name: str) -> Callable[..., None]:
     if step.corpus_pass is not None:
         params.append(inspect.Parameter("index", inspect.Parameter.KEYWORD_ONLY, annotation=_INDEX, default=None))
     params += [flag_parameter(s) for s in specs]
+    switches = [(s, choice) for s in specs if s.switches and s.choices for choice in s.choices]
+    for spec, choice in switches:
+        annotation = Annotated[bool, typer.Option(f"--{choice}", help=f"Same as {spec.flag} {choice}.")]
+        params.append(
+            inspect.Parameter(
+                f"{spec.name}_{choice}", inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=False
+            )
+        )
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
     command.__doc__ = _help(step)
@@ -180,7 +191,11 @@ def _step_flags(own: set[str]) -> tuple[list[inspect.Parameter], list[StepFlag]]
         for spec in option_specs(step.Options):
             if not spec.cli:
                 continue
-            names = {n for decl in spec.flag.split("/") for n in (decl, "--no-" + decl[2:])}
+            names = {
+                n
+                for decl in spec.cli_flag.split("/")
+                for n in ((decl, "--no-" + decl[2:]) if spec.is_bool else (decl,))
+            }
             earlier = taken.get(spec.flag)
             if earlier is not None and earlier.name == spec.name and earlier.type is spec.type:
                 # the same option in two steps (--dry-run): one flag sets both
