@@ -852,7 +852,7 @@ def _doc_of(item: Item, text_field: str) -> Doc:
         try:
             # The standard library accepts what orjson refuses: lone surrogate escapes (valid JSON grammar).
             record = json.loads(item.raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the standard library parses
             record = _NOT_JSON
         if record is not _NOT_JSON:
             if item.error.startswith("invalid UTF-8"):

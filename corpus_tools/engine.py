@@ -49,7 +49,7 @@ from corpus_tools.io import (
     writes_a_file,
 )
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, reject
-from corpus_tools.records import holds_big_float
+from corpus_tools.records import suspect
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
 #: small enough that a few batches per worker in flight keep memory low.
@@ -305,7 +305,7 @@ def _json_entries(batch: LinesBatch) -> Iterator[tuple[int, Any] | Item]:
         except orjson.JSONDecodeError:
             yield from json_line_items(_Lines(line, line_number), source)
             continue
-        if holds_big_float(value):  # perhaps an integer beyond 64 bits: the reader says (and words the reject)
+        if suspect(value, line):  # perhaps too deep, a key twice, a big integer: the reader says (and words the reject)
             yield from json_line_items(_Lines(line, line_number), source)
             continue
         yield line_number, value

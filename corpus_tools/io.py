@@ -33,7 +33,7 @@ import zstandard
 
 from corpus_tools.errors import InputError, OutputError, RecordError
 from corpus_tools.ingest import document_record
-from corpus_tools.records import InexactNumber, Record, exact_loads
+from corpus_tools.records import Record, RefusedValue, exact_loads
 
 if TYPE_CHECKING:
     import jsonlines
@@ -334,7 +334,7 @@ def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
         except jsonlines.InvalidLineError as exc:
             raw = exc.line.decode("utf-8", "replace") if isinstance(exc.line, bytes) else exc.line
             cause = exc.__cause__
-            if isinstance(cause, InexactNumber):  # valid JSON, but a number would not come out as it went in
+            if isinstance(cause, RefusedValue):  # valid JSON, but it would not come out as it went in
                 yield Item(source, reader_line(reader), error=str(cause), raw=raw.rstrip("\n"))
                 continue
             reason = "invalid UTF-8" if "utf-8" in str(exc) else "invalid JSON"
