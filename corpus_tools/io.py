@@ -12,11 +12,13 @@ JSON goes through ``jsonlines`` with orjson's ``loads``/``dumps``.
 
 from __future__ import annotations
 
+import bz2
 import contextlib
 import errno
 import glob
 import gzip
 import io
+import lzma
 import os
 import re
 import secrets
@@ -40,9 +42,14 @@ if TYPE_CHECKING:
 
 STDIN = "-"
 JSON_SUFFIXES = frozenset({".jsonl", ".json", ".ndjson"})
-COMPRESSION_SUFFIXES = frozenset({".gz", ".zst", ".zstd"})
+COMPRESSION_SUFFIXES = frozenset({".gz", ".zst", ".zstd", ".xz", ".bz2"})
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+XZ_MAGIC = b"\xfd7zXZ\x00"
+#: bzip2: "BZh", the block size ("1"-"9"), then the magic of a first block or of the end of the stream (empty input).
+BZ2_MAGIC = re.compile(rb"BZh[1-9](?:\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
+#: What reading a (compressed) input can raise when the data is cut short or damaged.
+READ_ERRORS = (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError)
 GLOB_CHARS = frozenset("*?[")
 MANIFEST_NAME = "manifest.json"  # written by ``clean`` beside its output; see corpus_tools/shards.py
 _LINE_COLUMN = re.compile(r"line \d+ column (\d+) \(char \d+\)")
@@ -77,28 +84,45 @@ def expand_inputs(paths: Sequence[str]) -> list[str]:
 
     Raises :class:`InputError` for a missing path, a glob that matches nothing or a directory with no files.
     """
+    return [path for path, _ in input_files(paths)]
+
+
+def input_files(paths: Sequence[str]) -> list[tuple[str, str]]:
+    """:func:`expand_inputs` with each file's document id: its path relative to the folder given (``a/doc`` for
+    ``ids/a/doc.txt`` under ``ids/``), or its name for a file given itself; without suffixes; ``stdin`` for ``-``.
+    So two ``index.txt`` in two folders of one input never share an id."""
     if not paths:
-        return [STDIN]
-    files: list[str] = []
+        return [(STDIN, "stdin")]
+    files: list[tuple[str, str]] = []
     for path in paths:
         if path == STDIN:
-            files.append(STDIN)
+            files.append((STDIN, "stdin"))
         elif os.path.isdir(path):
             found = _walk(path)
             if not found:
                 raise InputError("directory holds no input files", path)
-            files.extend(found)
+            files.extend((file, relative_id(file, path)) for file in found)
         elif os.path.exists(path):
-            files.append(path)
+            files.append((path, document_id(path)))
         elif GLOB_CHARS.intersection(path):
             matches = sorted(glob.glob(path, recursive=True))
             if not matches:
                 raise InputError("no files match this pattern", path)
             for match in matches:
-                files.extend(_walk(match) if os.path.isdir(match) else [match])
+                if os.path.isdir(match):
+                    files.extend((file, relative_id(file, match)) for file in _walk(match))
+                else:
+                    files.append((match, document_id(match)))
         else:
             raise InputError("no such file or directory", path)
     return files
+
+
+def relative_id(path: str, folder: str) -> str:
+    """The id of a document found below ``folder``: its path relative to it, ``/``-separated, without suffixes."""
+    parent = os.path.dirname(os.path.relpath(path, folder))
+    parts = [*parent.split(os.sep), document_id(path)] if parent else [document_id(path)]
+    return "/".join(parts)
 
 
 def _walk(directory: str) -> list[str]:
@@ -178,8 +202,13 @@ def document_id(path: str) -> str:
     return stem
 
 
+def compressed(head: bytes) -> bool:
+    """Whether a file starting with ``head`` (its first 10 bytes) is compressed in a way :func:`open_binary` reads."""
+    return head.startswith((GZIP_MAGIC, ZSTD_MAGIC, XZ_MAGIC)) or BZ2_MAGIC.match(head) is not None
+
+
 def open_binary(path: str) -> BinaryIO:
-    """Open ``path`` (or stdin for ``-``) for reading, decompressing gzip or zstd transparently.
+    """Open ``path`` (or stdin for ``-``) for reading, decompressing gzip, zstd, xz or bz2 transparently.
 
     A compressed stream that ends before its end marker raises ``EOFError`` once the data before the cut has been
     read (gzip does that itself; zstd through :class:`_ZstdFrames`), so a truncated download is never taken for a
@@ -194,7 +223,11 @@ def open_binary(path: str) -> BinaryIO:
             raise InputError(exc.strerror or str(exc), path) from None
     if not hasattr(raw, "peek"):
         raw = io.BufferedReader(raw)  # type: ignore[arg-type]
-    head = raw.peek(4)[:4]  # type: ignore[attr-defined]
+    head = raw.peek(10)[:10]  # type: ignore[attr-defined]
+    if head.startswith(XZ_MAGIC):  # lzma and bz2 raise EOFError at a cut, as gzip does
+        return lzma.LZMAFile(raw, "rb")  # type: ignore[return-value]
+    if BZ2_MAGIC.match(head):
+        return bz2.BZ2File(raw, "rb")  # type: ignore[return-value]
     if head.startswith(GZIP_MAGIC):
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if head.startswith(ZSTD_MAGIC):
@@ -276,17 +309,17 @@ def read_items(paths: Sequence[str], *, text_field: str = "text", stdin_is_text:
     ``stdin_is_text`` makes ``-`` one raw text document instead of JSON lines (``ingest`` uses it).
     A missing or unreadable file raises :class:`InputError`: nothing in it can be counted as a record.
     """
-    for path in expand_inputs(paths):
+    for path, doc_id in input_files(paths):
         if path == STDIN:
             yield from (_read_document(path, text_field) if stdin_is_text else _read_json_lines(path))
         elif is_json_lines(path):
             yield from _read_json_lines(path)
         else:
-            yield from _read_document(path, text_field)
+            yield from _read_document(path, text_field, doc_id)
 
 
-def _read_document(path: str, text_field: str) -> Iterator[Item]:
-    yield document_item(path, read_document_bytes(path), text_field)
+def _read_document(path: str, text_field: str, doc_id: str | None = None) -> Iterator[Item]:
+    yield document_item(path, read_document_bytes(path), text_field, doc_id)
 
 
 def read_document_bytes(path: str) -> bytes:
@@ -294,16 +327,17 @@ def read_document_bytes(path: str) -> bytes:
     stream = open_binary(path)
     try:
         return stream.read()
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
+    except READ_ERRORS as exc:
         raise InputError(f"cannot read: {exc}", path) from None
     finally:
         if path != STDIN:
             stream.close()
 
 
-def document_item(path: str, data: bytes, text_field: str = "text") -> Item:
-    """The item for one raw text document's bytes (also used by the parallel engine on its batches)."""
-    doc_id = "stdin" if path == STDIN else document_id(path)
+def document_item(path: str, data: bytes, text_field: str = "text", doc_id: str | None = None) -> Item:
+    """The item for one raw text document's bytes (also used by the parallel engine on its batches); ``doc_id``
+    from :func:`input_files` (default: the file's name without suffixes)."""
+    doc_id = doc_id or ("stdin" if path == STDIN else document_id(path))
     try:
         return Item(path, None, document_record(doc_id, path, data, text_field))
     except RecordError as exc:
@@ -367,7 +401,7 @@ class _LineCounter:
             for line in self.stream:
                 self.lineno += 1
                 yield line
-        except (OSError, EOFError, zstandard.ZstdError) as exc:
+        except READ_ERRORS as exc:
             raise InputError(f"cannot read: {exc}", self.path, self.lineno + 1) from None
 
 
@@ -385,6 +419,8 @@ def compression_for(path: str) -> str | None:
         return "gzip"
     if suffix in (".zst", ".zstd"):
         return "zstd"
+    if suffix in (".xz", ".bz2"):
+        return suffix[1:]
     return None
 
 
@@ -558,6 +594,10 @@ def _encoder(raw: BinaryIO, path: str) -> Any:
         return gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
     if kind == "zstd":
         return zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False)
+    if kind == "xz":
+        return lzma.LZMAFile(raw, "wb")
+    if kind == "bz2":
+        return bz2.BZ2File(raw, "wb")
     return None
 
 

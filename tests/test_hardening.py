@@ -123,3 +123,149 @@ def test_duplicate_keys_are_a_reject_with_their_reason(tmp_path, command):
     [entry] = parse_jsonl((tmp_path / "r.jsonl").read_bytes())
     assert entry["reason"].startswith("duplicate key 'text'")
     assert entry["line"] == 3
+
+
+# ------------------------------------------------------------------------ item 5: ids relative to the input
+
+
+@pytest.fixture
+def id_tree(tmp_path):
+    for site in ("site1", "site2"):
+        (tmp_path / "ids" / site).mkdir(parents=True)
+        (tmp_path / "ids" / site / "index.txt").write_text(f"The front page of {site}.\n")
+    (tmp_path / "ids" / "top.txt.gz").write_bytes(__import__("gzip").compress(b"Top.\n"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", ["ingest", "clean --jobs 1", "clean --jobs 2"])
+def test_ids_are_relative_to_the_folder_given(id_tree, command):
+    done = run_shell(f"corpus-tools {command} -q ids", cwd=id_tree)
+    assert done.returncode == 0, done.stderr
+    records = parse_jsonl(done.stdout)
+    assert [(r["id"], r["source"]) for r in records] == [
+        ("top", "ids/top.txt.gz"),
+        ("site1/index", "ids/site1/index.txt"),
+        ("site2/index", "ids/site2/index.txt"),
+    ]
+    assert run_shell(f"corpus-tools {command} -q ids | corpus-tools check", cwd=id_tree).returncode == 0
+
+
+def test_ids_of_files_and_globs(id_tree):
+    done = run_shell("corpus-tools ingest ids/site1/index.txt 'ids/site*' ./ids/site2/", cwd=id_tree)
+    assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in parse_jsonl(done.stdout)] == ["index", "index", "index", "index"]
+    assert [r["source"] for r in parse_jsonl(done.stdout)][-1] == "./ids/site2/index.txt"
+
+
+def test_seed_ids_are_unchanged(cli):
+    from conftest import SEEDS
+
+    result = cli(["ingest", SEEDS])
+    assert all(r["id"] == __import__("pathlib").Path(r["source"]).stem for r in parse_jsonl(result.stdout))
+
+
+# ------------------------------------------------------------------------------------- item 9: --jobs
+
+
+def test_jobs_are_capped_at_the_cores():
+    from corpus_tools.engine import LocalEngine, default_jobs
+
+    assert LocalEngine(1000).jobs == default_jobs()
+    assert LocalEngine(0).jobs == default_jobs()
+    assert LocalEngine(1).jobs == 1
+
+
+def test_jobs_are_capped_at_the_batches(monkeypatch):
+    import concurrent.futures
+
+    from corpus_tools.engine import LocalEngine
+
+    sizes = []
+    real = concurrent.futures.ProcessPoolExecutor
+
+    def pool(workers, **kwargs):
+        sizes.append(workers)
+        return real(workers, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", pool)
+    engine = LocalEngine(1000)
+    assert list(engine.map(lambda shared, item: item * shared, 2, [1])) == [2]
+    assert sizes == []  # one batch: run inline, no worker started
+    if engine.jobs > 1:
+        assert list(engine.map(_times, 3, [1, 2])) == [3, 6]
+        assert sizes == [2]
+    engine.close()
+
+
+def _times(shared, item):
+    return shared * item
+
+
+@pytest.mark.parametrize("jobs", ["0", "1000"])
+def test_jobs_zero_and_many_on_five_files(jobs):
+    import time
+
+    started = time.perf_counter()
+    done = run_shell(f"corpus-tools clean -q --jobs {jobs} seeds/00[0-4]*")
+    assert done.returncode == 0, done.stderr
+    assert len(parse_jsonl(done.stdout)) == 5
+    assert time.perf_counter() - started < 8
+
+
+# ----------------------------------------------------------------- item 13: UTF-16/32 with a BOM, .xz and .bz2
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-32-be"])
+def test_utf16_and_utf32_with_a_bom_are_decoded(tmp_path, cli, encoding):
+    import codecs
+
+    bom = {"utf-16": codecs.BOM_UTF16, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding)
+    bom = bom or {"utf-32": codecs.BOM_UTF32, "utf-32-be": codecs.BOM_UTF32_BE}[encoding]
+    path = tmp_path / "doc.txt"
+    data = "Taipei — “quoted” 台北\n".encode(encoding)
+    path.write_bytes(data if data.startswith(bom) else bom + data)
+    [record] = parse_jsonl(cli(["ingest", path]).stdout)
+    assert record["text"] == "Taipei — “quoted” 台北\n"
+    assert record["metadata"] == {"encoding": encoding[:6], "encoding_fallback": False}
+
+
+def test_a_bom_with_broken_utf16_after_it_is_a_reject(tmp_path):
+    path = tmp_path / "doc.txt"
+    path.write_bytes(b"\xfe\xff\x00")
+    done = run_shell(f"corpus-tools ingest {path}")
+    assert done.returncode == 2
+    assert done.stderr.decode() == f"error: {path}: not UTF-16 after its byte order mark (truncated data)\n"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_xz_and_bz2_are_read_like_gzip(tmp_path, jobs):
+    import bz2
+    import lzma
+
+    (tmp_path / "a.jsonl.xz").write_bytes(lzma.compress(GOOD.encode()))
+    (tmp_path / "b.txt.bz2").write_bytes(bz2.compress(b"A text document.\n"))
+    (tmp_path / "c.jsonl.bz2").write_bytes(bz2.compress(b""))
+    (tmp_path / "d.jsonl").write_bytes(lzma.compress(b'{"id": "misnamed", "text": "x"}\n'))
+    done = run_shell(f"corpus-tools clean -q --jobs {jobs} {tmp_path}")
+    assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in parse_jsonl(done.stdout)] == ["a", "b", "b", "misnamed"]
+    assert parse_jsonl(done.stdout)[2]["text"] == "A text document."
+
+
+@pytest.mark.parametrize("suffix", ["xz", "bz2"])
+def test_a_cut_xz_or_bz2_is_an_error(tmp_path, suffix):
+    import bz2
+    import lzma
+
+    compress = lzma.compress if suffix == "xz" else bz2.compress
+    data = compress((GOOD * 50).encode())
+    (tmp_path / f"a.jsonl.{suffix}").write_bytes(data[: len(data) - 10])
+    done = run_shell(f"corpus-tools normalize {tmp_path}/a.jsonl.{suffix}")
+    assert done.returncode == 2
+    assert b"cannot read" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_a_text_file_that_starts_like_bz2_is_text(tmp_path, cli):
+    path = tmp_path / "note.txt"
+    path.write_text("BZh9 is how a bzip2 file starts.\n")
+    assert parse_jsonl(cli(["ingest", path]).stdout)[0]["text"] == "BZh9 is how a bzip2 file starts.\n"

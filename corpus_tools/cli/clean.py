@@ -137,7 +137,13 @@ def _step_flags(own: set[str]) -> tuple[list[inspect.Parameter], list[StepFlag]]
 
 Jobs = Annotated[
     int | None,
-    typer.Option("-j", "--jobs", min=1, help="Worker processes (default: the machine's cores). Output is the same."),
+    typer.Option(
+        "-j",
+        "--jobs",
+        min=0,
+        help="Worker processes (default and 0: the machine's cores; never more than the cores or the batches). "
+        "Output is the same.",
+    ),
 ]
 Config = Annotated[
     str | None,
