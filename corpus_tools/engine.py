@@ -173,7 +173,7 @@ def batches(
     ids: list[str] = []
     pending_bytes = 0
     for path, doc_id in input_files(paths):
-        if path == STDIN or is_json_lines(path):
+        if is_json_lines(path):
             if pending:
                 yield DocumentsBatch(tuple(pending), tuple(ids))
                 pending, ids, pending_bytes = [], [], 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import contextvars
 import errno
 import glob
 import gzip
@@ -33,15 +34,20 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 import zstandard
 
-from corpus_tools.errors import InputError, OutputError, RecordError
-from corpus_tools.ingest import document_record
+from corpus_tools.errors import CorpusError, InputError, OutputError, RecordError
+from corpus_tools.ingest import BOM, document_record
 from corpus_tools.records import Record, RefusedValue, exact_loads
 
 if TYPE_CHECKING:
     import jsonlines
 
 STDIN = "-"
-JSON_SUFFIXES = frozenset({".jsonl", ".json", ".ndjson"})
+JSON_SUFFIXES = frozenset({".jsonl", ".json", ".ndjson", ".jl", ".jsonlines"})
+TEXT_SUFFIXES = frozenset({".txt", ".text"})
+INPUT_FORMATS = ("auto", "jsonl", "text")
+#: How inputs are read: ``auto`` (by suffix, else by content; stdin is JSON lines), or every input ``jsonl`` or
+#: ``text``. Set for a run with :func:`reading_as` (the commands' ``--input-format``).
+_INPUT_FORMAT: contextvars.ContextVar[str] = contextvars.ContextVar("input_format", default="auto")
 COMPRESSION_SUFFIXES = frozenset({".gz", ".zst", ".zstd", ".xz", ".bz2"})
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -186,12 +192,67 @@ def _is_manifest(name: str) -> bool:
     return name == MANIFEST_NAME or name.endswith(f".{MANIFEST_NAME}")
 
 
+@contextlib.contextmanager
+def reading_as(input_format: str) -> Iterator[None]:
+    """Read every input of the block as ``input_format`` (see :data:`INPUT_FORMATS`)."""
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"input format must be one of {', '.join(INPUT_FORMATS)}, not {input_format!r}")
+    token = _INPUT_FORMAT.set(input_format)
+    try:
+        yield
+    finally:
+        _INPUT_FORMAT.reset(token)
+
+
+def input_format() -> str:
+    """The input format set by :func:`reading_as` (``auto`` outside one)."""
+    return _INPUT_FORMAT.get()
+
+
 def is_json_lines(path: str) -> bool:
-    """Whether ``path`` holds JSON lines (by its suffix, under any compression suffix)."""
+    """Whether ``path`` holds JSON lines: as :func:`reading_as` says, else by its suffix (under any compression
+    suffix): ``.jsonl``, ``.json``, ``.ndjson``, ``.jl``, ``.jsonlines`` are, ``.txt`` is not; else by its content
+    (:func:`looks_like_json_lines`). Stdin is JSON lines unless the format is ``text``."""
+    forced = _INPUT_FORMAT.get()
+    if forced != "auto":
+        return forced == "jsonl"
+    if path == STDIN:
+        return True
     suffixes = [s.lower() for s in Path(path).suffixes]
     while suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
         suffixes.pop()
-    return bool(suffixes) and suffixes[-1] in JSON_SUFFIXES
+    if suffixes and suffixes[-1] in JSON_SUFFIXES:
+        return True
+    if suffixes and suffixes[-1] in TEXT_SUFFIXES:
+        return False
+    if not os.path.isfile(path):  # a FIFO (<(...)), a device: read once, so not sniffed; JSON lines, like stdin
+        return os.path.exists(path)
+    return looks_like_json_lines(path)
+
+
+_SNIFF_BYTES = 1 << 16
+#: Said when stdin's first line is not JSON: raw text is read with a flag, or by ingest.
+STDIN_HINT = "stdin is read as JSON lines: raw text needs --input-format text, or corpus-tools ingest"
+
+
+def looks_like_json_lines(path: str) -> bool:
+    """Whether the file ``path`` (decompressed) starts, after blank lines and a UTF-8 BOM, with a line that is a JSON
+    object: ``{`` ... ``}`` (a first line longer than 64 KiB: ``{``). A file that cannot be read is not (its reader
+    reports why)."""
+    try:
+        stream = open_binary(path)
+        try:
+            head = stream.read(_SNIFF_BYTES)
+        finally:
+            stream.close()
+    except (CorpusError, *READ_ERRORS):
+        return False
+    head = head.removeprefix(BOM).lstrip(b" \t\r\n")
+    end = head.find(b"\n")
+    if end < 0 and len(head) < _SNIFF_BYTES:
+        end = len(head)
+    first = head[:end].rstrip() if end >= 0 else head
+    return first.startswith(b"{") and (end < 0 or first.endswith(b"}"))
 
 
 def document_id(path: str) -> str:
@@ -306,12 +367,13 @@ def read_items(paths: Sequence[str], *, text_field: str = "text", stdin_is_text:
     """Yield every input record (or the reason it is unreadable) in input order.
 
     JSON-lines inputs yield one :class:`Item` per non-blank line; other files one per file.
-    ``stdin_is_text`` makes ``-`` one raw text document instead of JSON lines (``ingest`` uses it).
+    ``stdin_is_text`` makes ``-`` one raw text document instead of JSON lines (``ingest`` uses it), unless
+    :func:`reading_as` says ``jsonl``. Which files are JSON lines: :func:`is_json_lines`.
     A missing or unreadable file raises :class:`InputError`: nothing in it can be counted as a record.
     """
     for path, doc_id in input_files(paths):
-        if path == STDIN:
-            yield from (_read_document(path, text_field) if stdin_is_text else _read_json_lines(path))
+        if path == STDIN and stdin_is_text and _INPUT_FORMAT.get() != "jsonl":
+            yield from _read_document(path, text_field)
         elif is_json_lines(path):
             yield from _read_json_lines(path)
         else:
@@ -379,6 +441,8 @@ def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
             # comes from ``lines``, not from jsonlines, which counts from 1 wherever the lines started.)
             detail = _LINE_COLUMN.sub(r"column \1", str(cause)) if cause is not None else ""
             detail = f" ({detail})" if detail and reason == "invalid JSON" else ""
+            if source == STDIN and reader_line(reader) == 1 and not raw.lstrip().startswith(("{", "[")):
+                detail += f"; {STDIN_HINT}"
             yield Item(source, reader_line(reader), error=f"{reason}{detail}", raw=raw.rstrip("\n"), raw_bytes=exact)
             continue
         yield Item(source, reader_line(reader), value)

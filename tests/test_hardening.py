@@ -269,3 +269,67 @@ def test_a_text_file_that_starts_like_bz2_is_text(tmp_path, cli):
     path = tmp_path / "note.txt"
     path.write_text("BZh9 is how a bzip2 file starts.\n")
     assert parse_jsonl(cli(["ingest", path]).stdout)[0]["text"] == "BZh9 is how a bzip2 file starts.\n"
+
+
+# ----------------------------------------------- items 4 and 10: JSON lines by content, --input-format, stdin
+
+
+@pytest.fixture
+def formats(tmp_path):
+    import zstandard
+
+    records = b'{"id": "1", "text": "a"}\n{"id": "2", "text": "b"}\n'
+    for name in ("corpus.jl", "corpus.jsonlines", "noext", "data.dump"):
+        (tmp_path / name).write_bytes(records)
+    (tmp_path / "corpus.zst").write_bytes(zstandard.ZstdCompressor().compress(records))
+    (tmp_path / "notes").write_bytes(b"Just a note: {not json}\n")
+    (tmp_path / "page.txt").write_bytes(records)  # .txt is a document whatever it holds
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["corpus.jl", "corpus.jsonlines", "noext", "data.dump", "corpus.zst"])
+@pytest.mark.parametrize("command", ["check", "normalize", "clean --jobs 1", "clean --jobs 2"])
+def test_json_lines_without_a_json_suffix(formats, name, command):
+    done = run_shell(f"corpus-tools {command} {name}", cwd=formats)
+    if command == "check":
+        assert b"checked 2 records" in done.stdout, done.stdout
+    else:
+        assert done.returncode == 0, done.stderr
+        assert [r["id"] for r in parse_jsonl(done.stdout)] == ["1", "2"]
+
+
+def test_text_without_a_suffix_stays_a_document(formats, cli):
+    assert [r["id"] for r in parse_jsonl(cli(["ingest", formats / "notes", formats / "page.txt"]).stdout)] == [
+        "notes",
+        "page",
+    ]
+
+
+@pytest.mark.parametrize("command", ["ingest", "normalize", "clean --jobs 2", "check", "stats"])
+def test_input_format_forces_it(formats, command):
+    done = run_shell(f"corpus-tools {command} --input-format text corpus.jl", cwd=formats)
+    assert done.returncode == 0, done.stderr
+    done = run_shell(f"corpus-tools {command} --input-format jsonl page.txt", cwd=formats)
+    assert done.returncode in (0, 1), done.stderr
+    assert b"checked 2 records" in done.stdout if command == "check" else True
+    done = run_shell(f"corpus-tools {command} --input-format jsonl notes", cwd=formats)
+    assert done.returncode == 2 and b"notes:1: invalid JSON" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["clean", "normalize", "credits", "teasers", "check", "stats", "explain"])
+def test_raw_text_on_stdin_names_the_flag_and_ingest(command):
+    done = run_shell(f"cat seeds/000_*.txt | corpus-tools {command}")
+    assert done.returncode == 2
+    [line] = done.stderr.decode().splitlines()
+    assert line.startswith("error: -:1: invalid JSON")
+    assert "--input-format text" in line and "corpus-tools ingest" in line
+
+
+def test_text_on_stdin_with_the_flag(cli):
+    from conftest import SEEDS
+
+    data = next(SEEDS.glob("000_*.txt")).read_bytes()
+    [record] = parse_jsonl(cli(["clean", "-q", "--input-format", "text"], input=data).stdout)
+    assert record["id"] == "stdin"
+    [record] = parse_jsonl(cli(["ingest", "--input-format", "jsonl"], input=b'{"id": "j", "text": "x"}\n').stdout)
+    assert record == {"id": "j", "text": "x"}

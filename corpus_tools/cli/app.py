@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import enum
 import os
 import signal
 import sys
@@ -19,7 +20,7 @@ from typer.core import TyperGroup
 
 from corpus_tools import __version__
 from corpus_tools.errors import ConfigError, CorpusError
-from corpus_tools.io import STDIN, RecordWriter, check_output_path, open_output, read_items
+from corpus_tools.io import STDIN, RecordWriter, check_output_path, open_output, read_items, reading_as
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, Step, run
 
 
@@ -99,6 +100,32 @@ RejectsOption = Annotated[
     typer.Option("--rejects", help="With --on-error skip: write each bad record and its reason here (JSONL)."),
 ]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No summary on stderr.")]
+
+
+class InputFormat(str, enum.Enum):
+    auto = "auto"
+    jsonl = "jsonl"
+    text = "text"
+
+
+def _read_inputs_as(ctx: typer.Context, value: InputFormat | None) -> InputFormat | None:
+    """Set how the command reads its inputs (see :func:`corpus_tools.io.reading_as`), for the command's run."""
+    if value is not None and not ctx.resilient_parsing:
+        reading = reading_as(InputFormat(value).value)
+        reading.__enter__()
+        ctx.call_on_close(lambda: reading.__exit__(None, None, None))
+    return value
+
+
+InputFormatOption = Annotated[
+    InputFormat,
+    typer.Option(
+        "--input-format",
+        callback=_read_inputs_as,
+        help="auto: JSON lines by suffix (.jsonl .json .ndjson .jl .jsonlines), .txt is text, else by content; "
+        "stdin is JSON lines. jsonl or text: read every input so.",
+    ),
+]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from corpus_tools.cli.app import Inputs, TextField, app
+from corpus_tools.cli.app import InputFormat, InputFormatOption, Inputs, TextField, app
 
 
 class Format(str, enum.Enum):
@@ -21,6 +21,7 @@ class Format(str, enum.Enum):
 def check(
     inputs: Inputs = None,
     text_field: TextField = "text",
+    input_format: InputFormatOption = InputFormat.auto,
     output_format: Annotated[
         Format,
         typer.Option(

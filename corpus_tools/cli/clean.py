@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from corpus_tools.cli.app import (
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
@@ -47,7 +49,7 @@ CLEAN_STEPS = ("normalize", "credits", "teasers")
 DEFAULT_SHARD_RECORDS = 10_000
 
 #: Parameters every command has; clean declares them once itself.
-_COMMON = frozenset({"inputs", "output", "text_field", "on_error", "rejects", "quiet", "index"})
+_COMMON = frozenset({"inputs", "output", "text_field", "on_error", "rejects", "quiet", "index", "input_format"})
 #: Flags whose name differs from the options field they set, and how their value maps onto it.
 _RENAMED: dict[tuple[str, str], tuple[str, Any]] = {
     ("credits", "role"): ("extra_roles", lambda value: tuple(r.lower() for r in value or ())),
@@ -365,6 +367,7 @@ def _signature() -> inspect.Signature:
         ("shard_size", ShardSize, None),
         ("shard_bytes", ShardBytes, None),
         ("text_field", TextField, "text"),
+        ("input_format", InputFormatOption, InputFormat.auto),
         ("on_error", OnErrorOption, OnError.fail),
         ("rejects", RejectsOption, None),
         ("quiet", Quiet, False),

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from corpus_tools.cli.app import (
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
@@ -31,6 +33,7 @@ def credits(
     on_error: OnErrorOption = OnError.fail,
     rejects: RejectsOption = None,
     quiet: Quiet = False,
+    input_format: InputFormatOption = InputFormat.auto,
     dry_run: Annotated[
         bool,
         typer.Option(

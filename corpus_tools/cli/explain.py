@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import orjson
 import typer
 
-from corpus_tools.cli.app import Inputs, TextField, app
+from corpus_tools.cli.app import InputFormat, InputFormatOption, Inputs, TextField, app
 from corpus_tools.errors import InputError, RecordError
 from corpus_tools.io import read_items
 from corpus_tools.records import check_record
@@ -48,6 +48,7 @@ TEXT_STYLES = {
 def explain(
     inputs: Inputs = None,
     text_field: TextField = "text",
+    input_format: InputFormatOption = InputFormat.auto,
     json_output: Annotated[bool, typer.Option("--json", help="One JSON object per document (JSON lines).")] = False,
     plain: Annotated[
         bool, typer.Option("--plain", help="Plain tab-separated lines even on a terminal (the piped format).")

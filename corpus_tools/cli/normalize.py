@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from corpus_tools.cli.app import (
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
@@ -41,6 +43,7 @@ def normalize(
     on_error: OnErrorOption = OnError.fail,
     rejects: RejectsOption = None,
     quiet: Quiet = False,
+    input_format: InputFormatOption = InputFormat.auto,
     straighten_quotes: Annotated[
         bool,
         typer.Option(

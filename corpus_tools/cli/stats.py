@@ -8,13 +8,14 @@ from typing import Annotated
 import orjson
 import typer
 
-from corpus_tools.cli.app import Inputs, TextField, app
+from corpus_tools.cli.app import InputFormat, InputFormatOption, Inputs, TextField, app
 
 
 @app.command()
 def stats(
     inputs: Inputs = None,
     text_field: TextField = "text",
+    input_format: InputFormatOption = InputFormat.auto,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout, for machines.")] = False,
     top: Annotated[
         int | None, typer.Option("--top", min=0, help="How many of the most repeated paragraphs to list.")

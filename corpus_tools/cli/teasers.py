@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from corpus_tools.cli.app import (
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
@@ -36,6 +38,7 @@ def teasers(
     on_error: OnErrorOption = OnError.fail,
     rejects: RejectsOption = None,
     quiet: Quiet = False,
+    input_format: InputFormatOption = InputFormat.auto,
     index: Annotated[
         str | None,
         typer.Option("--index", help="A tail index (`corpus-tools index`): adds the recurrence-across-pages signal."),
@@ -107,6 +110,7 @@ def index_command(
     on_error: OnErrorOption = OnError.fail,
     rejects: RejectsOption = None,
     quiet: Quiet = False,
+    input_format: InputFormatOption = InputFormat.auto,
     min_words: Annotated[
         int, typer.Option("--min-words", min=1, help="Count paragraphs of at least this many words.")
     ] = 80,
