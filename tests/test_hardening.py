@@ -333,3 +333,17 @@ def test_text_on_stdin_with_the_flag(cli):
     assert record["id"] == "stdin"
     [record] = parse_jsonl(cli(["ingest", "--input-format", "jsonl"], input=b'{"id": "j", "text": "x"}\n').stdout)
     assert record == {"id": "j", "text": "x"}
+
+
+# ----------------------------------------------------------------- item 12: --rejects needs --on-error skip
+
+
+@pytest.mark.parametrize("command", ["ingest", "normalize", "credits", "teasers", "clean"])
+def test_rejects_without_skip_is_a_usage_error(cli, tmp_path, command):
+    path = tmp_path / "in.jsonl"
+    path.write_text(GOOD)
+    result = cli([command, "-q", path, "--rejects", tmp_path / "r.jsonl"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --rejects needs --on-error skip (")
+    assert not (tmp_path / "r.jsonl").exists()
+    assert result.stdout == ""

@@ -147,6 +147,7 @@ def run_steps(
 
     ``write_records=False`` runs the steps for what they collect (``index``) and writes no records.
     """
+    check_rejects_option(options.on_error, options.rejects)
     check_outputs(options.inputs, options.output, options.rejects)
     pipeline = Pipeline(tuple(steps), options.text_field)
     items = read_items(options.inputs, text_field=options.text_field, stdin_is_text=stdin_is_text)
@@ -156,6 +157,13 @@ def run_steps(
         stats = run(items, pipeline, writer, on_error=options.on_error, rejects=rejects)  # type: ignore[arg-type]
     report_rejects(stats, options.rejects)
     return stats
+
+
+def check_rejects_option(on_error: OnError, rejects: str | None) -> None:
+    """``--rejects`` only means something with ``--on-error skip`` (``fail`` stops at the first bad record): given
+    alone it would leave an empty file and the belief that bad records were kept."""
+    if rejects is not None and on_error is not OnError.skip:
+        raise ConfigError("--rejects needs --on-error skip (with --on-error fail the first bad record stops the run)")
 
 
 def check_outputs(inputs: Sequence[str], output: str | None, rejects: str | None, *, shards: bool = False) -> None:

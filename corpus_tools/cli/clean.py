@@ -31,6 +31,7 @@ from corpus_tools.cli.app import (
     TextField,
     app,
     check_outputs,
+    check_rejects_option,
     report_rejects,
 )
 from corpus_tools.errors import ConfigError, CorpusError
@@ -216,6 +217,7 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
 
     _check_fields(_STEP_FLAGS)
     inputs = tuple(kwargs["inputs"] or ())
+    check_rejects_option(kwargs["on_error"], kwargs["rejects"])
     check_outputs(inputs, kwargs["output"], kwargs["rejects"], shards=True)
     plan = _plan(ctx, kwargs)
     quiet: bool = kwargs["quiet"]
