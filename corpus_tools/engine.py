@@ -46,6 +46,7 @@ from corpus_tools.io import (
     json_line_items,
     open_binary,
     read_document_bytes,
+    unreadable,
     writes_a_file,
 )
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, reject
@@ -110,7 +111,19 @@ class RangeBatch:
         return LinesBatch(self.source, 1, data)
 
 
-Batch = LinesBatch | DocumentsBatch | RangeBatch
+@dataclass(frozen=True, slots=True)
+class UnreadableBatch:
+    """An input file that cannot be opened, and why (:func:`corpus_tools.io.unreadable`): one reject."""
+
+    source: str
+    reason: str
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+Batch = LinesBatch | DocumentsBatch | RangeBatch | UnreadableBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +186,13 @@ def batches(
     ids: list[str] = []
     pending_bytes = 0
     for path, doc_id in input_files(paths):
+        reason = unreadable(path)
+        if reason is not None:
+            if pending:
+                yield DocumentsBatch(tuple(pending), tuple(ids))
+                pending, ids, pending_bytes = [], [], 0
+            yield UnreadableBatch(path, reason)
+            continue
         if is_json_lines(path):
             if pending:
                 yield DocumentsBatch(tuple(pending), tuple(ids))
@@ -276,7 +296,9 @@ def batch_items(batch: Batch, text_field: str) -> Iterator[Item]:
     :class:`RangeBatch`, with lines numbered from its start)."""
     if isinstance(batch, RangeBatch):
         batch = batch.read()
-    if isinstance(batch, DocumentsBatch):
+    if isinstance(batch, UnreadableBatch):
+        yield Item(batch.source, None, error=batch.reason)
+    elif isinstance(batch, DocumentsBatch):
         for k, (path, data) in enumerate(batch.documents):
             yield document_item(path, data, text_field, batch.ids[k] if batch.ids else None)
     else:

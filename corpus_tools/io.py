@@ -372,12 +372,30 @@ def read_items(paths: Sequence[str], *, text_field: str = "text", stdin_is_text:
     A missing or unreadable file raises :class:`InputError`: nothing in it can be counted as a record.
     """
     for path, doc_id in input_files(paths):
-        if path == STDIN and stdin_is_text and _INPUT_FORMAT.get() != "jsonl":
+        reason = unreadable(path)
+        if reason is not None:
+            yield Item(path, None, error=reason)
+        elif path == STDIN and stdin_is_text and _INPUT_FORMAT.get() != "jsonl":
             yield from _read_document(path, text_field)
         elif is_json_lines(path):
             yield from _read_json_lines(path)
         else:
             yield from _read_document(path, text_field, doc_id)
+
+
+def unreadable(path: str) -> str | None:
+    """Why the input file ``path`` cannot be opened (a broken symlink in a folder, no permission), else ``None``: a
+    reject under ``--on-error skip``, like a binary file, so one such file does not stop a run over a folder."""
+    if path == STDIN:
+        return None
+    try:  # a look, not an open: opening a FIFO would wait for its writer, or cut it off when closed again
+        st = os.stat(path)
+    except OSError as exc:
+        broken = " (a broken symbolic link)" if exc.errno == errno.ENOENT and os.path.islink(path) else ""
+        return f"cannot open: {_strerror(exc)}{broken}"
+    if stat.S_ISREG(st.st_mode) and not os.access(path, os.R_OK):
+        return "cannot open: permission denied"
+    return None
 
 
 def _read_document(path: str, text_field: str, doc_id: str | None = None) -> Iterator[Item]:

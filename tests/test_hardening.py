@@ -347,3 +347,42 @@ def test_rejects_without_skip_is_a_usage_error(cli, tmp_path, command):
     assert result.stderr.startswith("error: --rejects needs --on-error skip (")
     assert not (tmp_path / "r.jsonl").exists()
     assert result.stdout == ""
+
+
+# --------------------------------------------------- item 8: --on-error skip past an unreadable file in a folder
+
+
+@pytest.fixture
+def folder_with_a_broken_link(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_text(GOOD)
+    (corpus / "b.txt").symlink_to("nowhere.txt")
+    (corpus / "c.txt").write_text("A document.\n")
+    return corpus
+
+
+@pytest.mark.parametrize("command", ["ingest", "normalize", "clean --jobs 1", "clean --jobs 2"])
+def test_skip_goes_past_an_unreadable_file(folder_with_a_broken_link, command):
+    corpus = folder_with_a_broken_link
+    done = run_shell(f"corpus-tools {command} -q --on-error skip --rejects {corpus.parent}/r.jsonl {corpus}")
+    assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in parse_jsonl(done.stdout)] == ["a", "b", "c"]
+    [entry] = parse_jsonl((corpus.parent / "r.jsonl").read_bytes())
+    reason = "cannot open: no such file or directory (a broken symbolic link)"
+    assert entry == {"source": f"{corpus}/b.txt", "line": None, "reason": reason, "raw": None}
+    assert f"warning: {corpus}/b.txt: {reason}: skipped" in done.stderr.decode()
+    done = run_shell(f"corpus-tools {command} -q {corpus}")
+    assert done.returncode == 2
+    assert done.stderr.decode() == f"error: {corpus}/b.txt: {reason}\n"
+
+
+@pytest.mark.skipif(__import__("os").geteuid() == 0, reason="root reads a chmod 000 file")
+def test_skip_goes_past_a_file_without_read_permission(folder_with_a_broken_link, cli):
+    corpus = folder_with_a_broken_link
+    (corpus / "b.txt").unlink()
+    (corpus / "b.txt").write_text("secret")
+    (corpus / "b.txt").chmod(0)
+    result = cli(["normalize", "-q", "--on-error", "skip", corpus])
+    assert result.exit_code == 0
+    assert "cannot open: permission denied" in result.stderr
