@@ -386,3 +386,23 @@ def test_skip_goes_past_a_file_without_read_permission(folder_with_a_broken_link
     result = cli(["normalize", "-q", "--on-error", "skip", corpus])
     assert result.exit_code == 0
     assert "cannot open: permission denied" in result.stderr
+
+
+# ------------------------------------------------------------------------- item 14: check on zero records
+
+
+@pytest.mark.parametrize("feed", [": > empty.jsonl; corpus-tools check empty.jsonl", "printf '' | corpus-tools check"])
+def test_check_on_no_records_is_an_error_finding(tmp_path, feed):
+    done = run_shell(feed, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert b"no-records (error)" in done.stdout and b"not clean" in done.stdout
+    done = run_shell(feed.replace("check", "check --warn no-records"), cwd=tmp_path)
+    assert done.returncode == 0 and b"no-records (warning)" in done.stdout
+    done = run_shell(feed.replace("check", "check --ignore no-records"), cwd=tmp_path)
+    assert done.returncode == 0 and b"no-records" not in done.stdout
+
+
+def test_no_records_severity_from_the_config(tmp_path):
+    (tmp_path / "c.toml").write_text('[check]\nwarn = ["no-records"]\n')
+    (tmp_path / "empty.jsonl").write_text("\n\n")
+    assert run_shell("corpus-tools check --config c.toml empty.jsonl", cwd=tmp_path).returncode == 0
