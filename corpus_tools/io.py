@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import jsonlines
 
 STDIN = "-"
+STDOUT_NAME = "<stdout>"  # how an error names standard output
 JSON_SUFFIXES = frozenset({".jsonl", ".json", ".ndjson", ".jl", ".jsonlines"})
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 INPUT_FORMATS = ("auto", "jsonl", "text")
@@ -707,8 +708,15 @@ def open_output(path: str | None) -> Iterator[BinaryIO]:
     An output that cannot be created or finished raises :class:`OutputError` (``PATH: reason``).
     """
     if path is None or path == STDIN:
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
+        try:
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            raise  # the reader went away: the CLI stops quietly
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            raise OutputError(f"cannot write: {_strerror(exc)}", STDOUT_NAME) from None
         return
     descriptor = _descriptor(path)
     if descriptor is not None:
@@ -794,12 +802,14 @@ def _finishing(path: str, raw: BinaryIO) -> Iterator[BinaryIO]:
     encoder = _encoder(raw, path)
     try:
         yield encoder or raw
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(Exception):
             if encoder is not None:
                 encoder.close()
         with contextlib.suppress(Exception):
             raw.close()
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and exc.filename is None:
+            raise OutputError(f"cannot write: {_strerror(exc)}", path) from None  # a full disk while writing
         raise
     try:
         if encoder is not None:

@@ -406,3 +406,25 @@ def test_no_records_severity_from_the_config(tmp_path):
     (tmp_path / "c.toml").write_text('[check]\nwarn = ["no-records"]\n')
     (tmp_path / "empty.jsonl").write_text("\n\n")
     assert run_shell("corpus-tools check --config c.toml empty.jsonl", cwd=tmp_path).returncode == 0
+
+
+# ------------------------------------------------------------------- item 11: write failures exit 2, name where
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "command",
+    ["check seeds/", "stats seeds/", "explain seeds/", "ingest seeds/", "normalize -q seeds/", "clean -q -j 2 seeds/"],
+)
+def test_a_full_stdout_is_exit_2_naming_stdout(command):
+    done = run_shell(f"corpus-tools {command} > /dev/full")
+    assert done.returncode == 2
+    assert done.stderr.decode() == "error: <stdout>: cannot write: no space left on device\n"
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("command", ["normalize -q seeds/", "clean -q --jobs 1 seeds/"])
+def test_a_full_output_file_is_exit_2_naming_it(command):
+    done = run_shell(f"corpus-tools {command} -o /dev/full")
+    assert done.returncode == 2
+    assert done.stderr.decode() == "error: /dev/full: cannot write: no space left on device\n"

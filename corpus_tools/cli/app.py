@@ -20,7 +20,15 @@ from typer.core import TyperGroup
 
 from corpus_tools import __version__
 from corpus_tools.errors import ConfigError, CorpusError
-from corpus_tools.io import STDIN, RecordWriter, check_output_path, open_output, read_items, reading_as
+from corpus_tools.io import (
+    STDIN,
+    STDOUT_NAME,
+    RecordWriter,
+    check_output_path,
+    open_output,
+    read_items,
+    reading_as,
+)
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, Step, run
 
 
@@ -39,13 +47,15 @@ class _Group(TyperGroup):
             _silence_stdout()
             ctx.exit(0)
         except OSError as exc:
-            # The system refused a read or a write the library does not expect to fail (a full disk, stdout on
-            # /dev/full, an I/O error): one line, not a traceback.
+            # The system refused a write (a full disk, stdout on /dev/full, an I/O error): one line naming where,
+            # not a traceback, and exit 2 like any output that cannot be written (1 means check's findings). Reads
+            # of inputs are InputErrors already: an error without a file name is a write to stdout.
             reason = exc.strerror or str(exc)
-            where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""
+            reason = reason[:1].lower() + reason[1:]
+            where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else f"{STDOUT_NAME}: cannot write: "
             typer.echo(f"error: {where}{reason}", err=True)
             _silence_stdout()
-            ctx.exit(1)
+            ctx.exit(2)
 
 
 app = typer.Typer(
