@@ -28,7 +28,7 @@ def test_depth_limit_is_what_orjson_writes_inside_a_reject():
         exact_loads(orjson.dumps({"m": [ok]}))
 
 
-@pytest.mark.parametrize("levels", [300, 600, 1000])
+@pytest.mark.parametrize("levels", [300, 1000])
 @pytest.mark.parametrize("command", ["clean --jobs 1", "clean --jobs 2", "normalize", "credits", "teasers", "ingest"])
 def test_deep_nesting_is_one_line_exit_2(tmp_path, command, levels):
     path = tmp_path / "deep.jsonl"
@@ -288,7 +288,7 @@ def formats(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["corpus.jl", "corpus.jsonlines", "noext", "data.dump", "corpus.zst"])
-@pytest.mark.parametrize("command", ["check", "normalize", "clean --jobs 1", "clean --jobs 2"])
+@pytest.mark.parametrize("command", ["check", "normalize", "clean --jobs 2"])
 def test_json_lines_without_a_json_suffix(formats, name, command):
     done = run_shell(f"corpus-tools {command} {name}", cwd=formats)
     if command == "check":
