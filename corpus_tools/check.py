@@ -617,6 +617,13 @@ RULES: tuple[Rule, ...] = (
         "the text does not end in a teaser tail (the teasers step's detector)",
     ),
     Rule(
+        "no-records",
+        Severity.error,
+        "no records",
+        lambda options: lambda doc: [],  # a finding about the whole input: see check_items
+        "the input holds at least one record (a producer that wrote nothing does not pass the gate)",
+    ),
+    Rule(
         "duplicate-text",
         Severity.warning,
         "duplicate text",
@@ -624,6 +631,7 @@ RULES: tuple[Rule, ...] = (
         "no two records have exactly the same text (a warning: deduplicating is the user's choice)",
     ),
 )
+NO_RECORDS = "no records were read: the input is empty (a producer that wrote nothing?)"
 RULE_NAMES: tuple[str, ...] = tuple(rule.name for rule in RULES)
 
 
@@ -710,10 +718,11 @@ class Report:
     records_by_rule: Counter[str] = field(default_factory=Counter)  # records with at least one hit
     hits_by_rule: Counter[str] = field(default_factory=Counter)
     unavailable: dict[str, str] = field(default_factory=dict)  # rule -> why it could not run
+    empty_is_error: bool = False  # no records, and the no-records rule is an error
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.errors else 0
+        return 1 if self.errors or self.empty_is_error else 0
 
     def as_dict(self) -> dict[str, Any]:
         rules = []
@@ -798,6 +807,10 @@ def check_items(
                 )
         report.errors += Severity.error in found
         report.warnings += Severity.warning in found
+    if not report.records and severity["no-records"] is not Severity.off:
+        report.findings.append(Finding("no-records", severity["no-records"], "(input)", None, None, NO_RECORDS))
+        report.hits_by_rule["no-records"] = 1
+        report.empty_is_error = severity["no-records"] is Severity.error
     return report
 
 
@@ -823,7 +836,7 @@ def _doc_of(item: Item, text_field: str) -> Doc:
         try:
             # The standard library accepts what orjson refuses: lone surrogate escapes (valid JSON grammar).
             record = json.loads(item.raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the standard library parses
             record = _NOT_JSON
         if record is not _NOT_JSON:
             if item.error.startswith("invalid UTF-8"):

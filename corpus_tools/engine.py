@@ -19,6 +19,7 @@ import dataclasses
 import errno
 import gc
 import io
+import itertools
 import multiprocessing
 import os
 import signal
@@ -31,24 +32,24 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
 
 import orjson
-import zstandard
 
 from corpus_tools.errors import ConfigError, CorpusError, InputError, RecordError
 from corpus_tools.io import (
-    GZIP_MAGIC,
+    READ_ERRORS,
     STDIN,
-    ZSTD_MAGIC,
     Item,
+    compressed,
     document_item,
-    expand_inputs,
+    input_files,
     is_json_lines,
     json_line_items,
     open_binary,
     read_document_bytes,
+    unreadable,
     writes_a_file,
 )
 from corpus_tools.pipeline import Dropped, DroppedStream, OnError, Pipeline, Rejects, RunStats, Verdicts, reject
-from corpus_tools.records import holds_big_float
+from corpus_tools.records import suspect
 from corpus_tools.step import CorpusPass, Doc, Step
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
@@ -76,9 +77,10 @@ class LinesBatch:
 
 @dataclass(frozen=True, slots=True)
 class DocumentsBatch:
-    """Whole raw text documents: ``(path, bytes)`` pairs in input order."""
+    """Whole raw text documents: ``(path, bytes)`` pairs in input order, and their ids (default: from the names)."""
 
     documents: tuple[tuple[str, bytes], ...]
+    ids: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -109,7 +111,19 @@ class RangeBatch:
         return LinesBatch(self.source, 1, data)
 
 
-Batch = LinesBatch | DocumentsBatch | RangeBatch
+@dataclass(frozen=True, slots=True)
+class UnreadableBatch:
+    """An input file that cannot be opened, and why (:func:`corpus_tools.io.unreadable`): one reject."""
+
+    source: str
+    reason: str
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+Batch = LinesBatch | DocumentsBatch | RangeBatch | UnreadableBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,12 +194,20 @@ def batches(
     the workers read themselves: this process reads only a few bytes around each cut.
     """
     pending: list[tuple[str, bytes]] = []
+    ids: list[str] = []
     pending_bytes = 0
-    for path in expand_inputs(paths):
-        if path == STDIN or is_json_lines(path):
+    for path, doc_id in input_files(paths):
+        reason = unreadable(path)
+        if reason is not None:
             if pending:
-                yield DocumentsBatch(tuple(pending))
-                pending, pending_bytes = [], 0
+                yield DocumentsBatch(tuple(pending), tuple(ids))
+                pending, ids, pending_bytes = [], [], 0
+            yield UnreadableBatch(path, reason)
+            continue
+        if is_json_lines(path):
+            if pending:
+                yield DocumentsBatch(tuple(pending), tuple(ids))
+                pending, ids, pending_bytes = [], [], 0
             if ranges and path != STDIN and _plain_file(path):
                 yield from _line_ranges(path, batch_bytes)
             else:
@@ -193,12 +215,13 @@ def batches(
             continue
         data = read_document_bytes(path)
         pending.append((path, data))
+        ids.append(doc_id)
         pending_bytes += len(data)
         if pending_bytes >= batch_bytes or len(pending) >= batch_documents:
-            yield DocumentsBatch(tuple(pending))
-            pending, pending_bytes = [], 0
+            yield DocumentsBatch(tuple(pending), tuple(ids))
+            pending, ids, pending_bytes = [], [], 0
     if pending:
-        yield DocumentsBatch(tuple(pending))
+        yield DocumentsBatch(tuple(pending), tuple(ids))
 
 
 def _line_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:
@@ -243,7 +266,7 @@ def _read_chunk(stream: BinaryIO, size: int, path: str, line: int, carry: list[b
                 break
             parts.append(part)
             left -= len(part)
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
+    except READ_ERRORS as exc:
         raise InputError(f"cannot read: {exc}", path, line + sum(c.count(b"\n") for c in (*carry, *parts))) from None
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
@@ -252,8 +275,8 @@ def _plain_file(path: str) -> bool:
     """A regular file that is not gzip or zstd compressed (so byte offsets are offsets into its lines)."""
     try:
         with open(path, "rb") as stream:
-            head = stream.read(4)
-        return os.path.isfile(path) and not head.startswith(GZIP_MAGIC) and not head.startswith(ZSTD_MAGIC)
+            head = stream.read(10)
+        return os.path.isfile(path) and not compressed(head)
     except OSError:
         return False  # the ordinary reader reports it
 
@@ -284,9 +307,11 @@ def batch_items(batch: Batch, text_field: str) -> Iterator[Item]:
     :class:`RangeBatch`, with lines numbered from its start)."""
     if isinstance(batch, RangeBatch):
         batch = batch.read()
-    if isinstance(batch, DocumentsBatch):
-        for path, data in batch.documents:
-            yield document_item(path, data, text_field)
+    if isinstance(batch, UnreadableBatch):
+        yield Item(batch.source, None, error=batch.reason)
+    elif isinstance(batch, DocumentsBatch):
+        for k, (path, data) in enumerate(batch.documents):
+            yield document_item(path, data, text_field, batch.ids[k] if batch.ids else None)
     else:
         yield from _json_items(batch)
 
@@ -316,7 +341,7 @@ def _json_entries(batch: LinesBatch) -> Iterator[tuple[int, Any] | Item]:
         except orjson.JSONDecodeError:
             yield from json_line_items(_Lines(line, line_number), source)
             continue
-        if holds_big_float(value):  # perhaps an integer beyond 64 bits: the reader says (and words the reject)
+        if suspect(value, line):  # perhaps too deep, a key twice, a big integer: the reader says (and words the reject)
             yield from json_line_items(_Lines(line, line_number), source)
             continue
         yield line_number, value
@@ -540,10 +565,14 @@ def _call_shared(fn: Callable[[Any, Batch], Any], batch: Batch) -> Any:
 
 
 class LocalEngine:
-    """``jobs`` worker processes on this machine; ``jobs=1`` runs inline, with no process or pickling at all."""
+    """``jobs`` worker processes on this machine; ``jobs=1`` runs inline, with no process or pickling at all.
+
+    ``jobs`` is capped at the cores (``0`` or ``None``: all of them), and each run at its number of batches: more
+    workers than either would only cost their start-up.
+    """
 
     def __init__(self, jobs: int | None = None, *, window_per_job: int = 3) -> None:
-        self.jobs = max(1, jobs or default_jobs())
+        self.jobs = max(1, min(jobs or default_jobs(), default_jobs()))
         self.window = self.jobs * window_per_job
         self._pools: list[concurrent.futures.ProcessPoolExecutor] = []
 
@@ -555,9 +584,14 @@ class LocalEngine:
     def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]:
         if self.jobs == 1:
             return (fn(shared, item) for item in items)
+        items = iter(items)
+        first = list(itertools.islice(items, self.jobs))  # fewer batches than jobs: as many workers as batches
+        items = itertools.chain(first, items)
+        if len(first) <= 1:
+            return (fn(shared, item) for item in items)
         context = _start_context()
         pool = concurrent.futures.ProcessPoolExecutor(
-            self.jobs,
+            len(first),
             mp_context=context,
             initializer=_set_shared,
             # Forked workers are this process's children; a forkserver's are the server's.

@@ -250,7 +250,7 @@ class Rejects:
         try:
             line = dumps_line(entry)
         except TypeError:  # orjson refuses lone surrogates (a record built from a file name that is not UTF-8)
-            line = dumps_line(_printable_json(entry))
+            line = _writable_line(entry, item)
         self.stream.write(line)
 
 
@@ -276,6 +276,17 @@ class DroppedStream:
         except TypeError:
             line_bytes = dumps_line(_printable_json(entry))
         self.stream.write(line_bytes)
+
+
+def _writable_line(entry: dict[str, Any], item: Item) -> bytes:
+    """The reject ``entry`` made writable: its strings escaped; a record that still cannot be written (nested
+    deeper than orjson writes) gives way to the raw line, so the reject itself is never what fails."""
+    try:
+        return dumps_line(_printable_json(entry))
+    except (TypeError, RecursionError):
+        entry.pop("record", None)
+        entry["raw"] = printable(item.raw) if item.raw is not None else None
+        return dumps_line(_printable_json(entry))
 
 
 def _printable_json(value: Any) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import enum
 import os
 import signal
 import sys
@@ -19,7 +20,15 @@ from typer.core import TyperGroup
 
 from corpus_tools import __version__
 from corpus_tools.errors import ConfigError, CorpusError
-from corpus_tools.io import STDIN, RecordWriter, check_output_path, open_output, read_items
+from corpus_tools.io import (
+    STDIN,
+    STDOUT_NAME,
+    RecordWriter,
+    check_output_path,
+    open_output,
+    read_items,
+    reading_as,
+)
 from corpus_tools.pipeline import DroppedStream, OnError, Pipeline, Rejects, RunStats, reject, run
 
 
@@ -70,13 +79,15 @@ class _Group(TyperGroup):
             _silence_stdout()
             ctx.exit(0)
         except OSError as exc:
-            # The system refused a read or a write the library does not expect to fail (a full disk, stdout on
-            # /dev/full, an I/O error): one line, not a traceback.
+            # The system refused a write (a full disk, stdout on /dev/full, an I/O error): one line naming where,
+            # not a traceback, and exit 2 like any output that cannot be written (1 means check's findings). Reads
+            # of inputs are InputErrors already: an error without a file name is a write to stdout.
             reason = exc.strerror or str(exc)
-            where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""
+            reason = reason[:1].lower() + reason[1:]
+            where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else f"{STDOUT_NAME}: cannot write: "
             typer.echo(f"error: {where}{reason}", err=True)
             _silence_stdout()
-            ctx.exit(1)
+            ctx.exit(2)
 
 
 def _click_exceptions() -> Any:
@@ -168,6 +179,32 @@ def given(ctx: typer.Context, param: str) -> bool:
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
+class InputFormat(str, enum.Enum):
+    auto = "auto"
+    jsonl = "jsonl"
+    text = "text"
+
+
+def _read_inputs_as(ctx: typer.Context, value: InputFormat | None) -> InputFormat | None:
+    """Set how the command reads its inputs (see :func:`corpus_tools.io.reading_as`), for the command's run."""
+    if value is not None and not ctx.resilient_parsing:
+        reading = reading_as(InputFormat(value).value)
+        reading.__enter__()
+        ctx.call_on_close(lambda: reading.__exit__(None, None, None))
+    return value
+
+
+InputFormatOption = Annotated[
+    InputFormat,
+    typer.Option(
+        "--input-format",
+        callback=_read_inputs_as,
+        help="auto: JSON lines by suffix (.jsonl .json .ndjson .jl .jsonlines), .txt is text, else by content; "
+        "stdin is JSON lines. jsonl or text: read every input so.",
+    ),
+]
+
+
 @dataclass(frozen=True)
 class StreamOptions:
     """Where records come from and go to, and what happens to bad ones."""
@@ -188,6 +225,7 @@ def run_steps(
 
     ``write_records=False`` runs the steps for what they collect (``index``) and writes no records.
     """
+    check_rejects_option(options.on_error, options.rejects)
     check_outputs(options.inputs, options.output, options.rejects, dropped=options.dropped)
     pipeline = Pipeline(tuple(steps), options.text_field)
     items = read_items(options.inputs, text_field=options.text_field, stdin_is_text=stdin_is_text)
@@ -199,6 +237,13 @@ def run_steps(
     report_rejects(stats, options.rejects)
     report_dropped(stats, options.dropped, options.quiet)
     return stats
+
+
+def check_rejects_option(on_error: OnError, rejects: str | None) -> None:
+    """``--rejects`` only means something with ``--on-error skip`` (``fail`` stops at the first bad record): given
+    alone it would leave an empty file and the belief that bad records were kept."""
+    if rejects is not None and on_error is not OnError.skip:
+        raise ConfigError("--rejects needs --on-error skip (with --on-error fail the first bad record stops the run)")
 
 
 def check_outputs(

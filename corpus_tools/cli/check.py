@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from corpus_tools.cli.app import (
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
@@ -16,6 +18,7 @@ from corpus_tools.cli.app import (
     TextField,
     app,
     check_outputs,
+    check_rejects_option,
     skipping,
 )
 from corpus_tools.io import open_output
@@ -33,6 +36,7 @@ def check(
     inputs: Inputs = None,
     output: Output = None,
     text_field: TextField = "text",
+    input_format: InputFormatOption = InputFormat.auto,
     output_format: Annotated[
         Format,
         typer.Option(
@@ -86,6 +90,7 @@ def check(
         options = options_from(
             checking.CheckOptions, {"max_findings": max_findings}, where="--max-findings", base=options
         )
+    check_rejects_option(on_error, rejects)
     check_outputs(tuple(inputs or ()), output, rejects)
     with skipping(on_error, rejects) as (skip, skipped):
         report = checking.check_paths(tuple(inputs or ()), options, text_field=text_field, on_unusable=skip)

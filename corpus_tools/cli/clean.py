@@ -19,6 +19,8 @@ import typer
 from corpus_tools.cli.app import (
     Config,
     DroppedOption,
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
@@ -26,6 +28,7 @@ from corpus_tools.cli.app import (
     RejectsOption,
     TextField,
     check_outputs,
+    check_rejects_option,
     report_dropped,
     report_rejects,
 )
@@ -43,7 +46,13 @@ DEFAULT_SHARD_RECORDS = 10_000
 
 Jobs = Annotated[
     int | None,
-    typer.Option("-j", "--jobs", min=1, help="Worker processes (default: the machine's cores). Output is the same."),
+    typer.Option(
+        "-j",
+        "--jobs",
+        min=0,
+        help="Worker processes (default and 0: the machine's cores; never more than the cores or the batches). "
+        "Output is the same.",
+    ),
 ]
 IndexOption = Annotated[
     str | None,
@@ -96,6 +105,7 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
     from corpus_tools import engine as engines
 
     inputs = tuple(kwargs["inputs"] or ())
+    check_rejects_option(kwargs["on_error"], kwargs["rejects"])
     check_outputs(inputs, kwargs["output"], kwargs["rejects"], shards=True, dropped=kwargs["dropped"])
     plan = plan_from(ctx, kwargs, clean.step_flags)  # type: ignore[attr-defined]
     quiet: bool = kwargs["quiet"]
@@ -217,6 +227,7 @@ def build() -> Any:
         ("shard_size", ShardSize, None),
         ("shard_bytes", ShardBytes, None),
         ("text_field", TextField, "text"),
+        ("input_format", InputFormatOption, InputFormat.auto),
         ("on_error", OnErrorOption, OnError.fail),
         ("rejects", RejectsOption, None),
         ("dropped", DroppedOption, None),

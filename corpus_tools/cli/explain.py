@@ -13,12 +13,15 @@ import typer
 
 from corpus_tools.cli.app import (
     Config,
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
     Quiet,
     RejectsOption,
     TextField,
+    check_rejects_option,
     report_rejects,
 )
 from corpus_tools.cli.steps import plan_from, with_pipeline_options
@@ -80,6 +83,7 @@ def explain(ctx: typer.Context, **kwargs: Any) -> None:
     from corpus_tools import engine as engines
 
     inputs = tuple(kwargs["inputs"] or ())
+    check_rejects_option(kwargs["on_error"], kwargs["rejects"])
     fmt = _format(kwargs)
     plan = plan_from(ctx, kwargs, explain.step_flags)  # type: ignore[attr-defined]
     engine = engines.LocalEngine(1)
@@ -186,6 +190,7 @@ def build() -> Any:
             None,
         ),
         ("text_field", TextField, "text"),
+        ("input_format", InputFormatOption, InputFormat.auto),
         ("on_error", OnErrorOption, OnError.fail),
         ("rejects", RejectsOption, None),
         ("quiet", Quiet, False),

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from corpus_tools.cli.app import (
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Quiet,
@@ -43,6 +45,7 @@ def index_command(
     inputs: Inputs = None,
     output: Annotated[str, typer.Option("-o", "--output", help="The index file to write (atomically).")] = "",
     text_field: TextField = "text",
+    input_format: InputFormatOption = InputFormat.auto,
     on_error: OnErrorOption = OnError.fail,
     rejects: RejectsOption = None,
     quiet: Quiet = False,

@@ -11,6 +11,8 @@ import orjson
 import typer
 
 from corpus_tools.cli.app import (
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
@@ -19,6 +21,7 @@ from corpus_tools.cli.app import (
     TextField,
     app,
     check_outputs,
+    check_rejects_option,
     skipping,
 )
 from corpus_tools.io import open_output
@@ -51,6 +54,7 @@ def stats(
         str | None, typer.Option("--config", help="A TOML file; its [stats] table sets the options.")
     ] = None,
     text_field: TextField = "text",
+    input_format: InputFormatOption = InputFormat.auto,
     on_error: OnErrorOption = OnError.fail,
     rejects: RejectsOption = None,
     quiet: Quiet = False,
@@ -70,6 +74,7 @@ def stats(
     if as_json:
         typer.echo("warning: --json is deprecated, use --format json", err=True)
         output_format = StatsFormat.json
+    check_rejects_option(on_error, rejects)
     check_outputs(tuple(inputs or ()), output, rejects)
     with skipping(on_error, rejects) as (skip, skipped):
         report = counting.stats_paths(tuple(inputs or ()), options, text_field=text_field, on_unusable=skip).as_dict()

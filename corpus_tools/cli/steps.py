@@ -19,6 +19,8 @@ import typer
 from corpus_tools.cli.app import (
     Config,
     DroppedOption,
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
@@ -80,6 +82,7 @@ _STREAM = [
     ("output", Output, None),
     ("config", Config, None),
     ("text_field", TextField, "text"),
+    ("input_format", InputFormatOption, InputFormat.auto),
     ("on_error", OnErrorOption, OnError.fail),
     ("rejects", RejectsOption, None),
     ("dropped", DroppedOption, None),
