@@ -976,13 +976,9 @@ def corpus_states(
         if not isinstance(step.corpus_pass, CorpusPass):  # none, or an ordered pass (decided during the main pass)
             continue
         if step.name == "teasers" and plan.index is not None:
-            from corpus_tools.tailindex import TailIndex, band_warning
-
-            index = TailIndex.load(plan.index)
-            warning = band_warning(index, step.options.min_words, step.options.max_words, plan.index)
+            states[step.name], warning = step.corpus_pass.load(plan.index, step.options)
             if warning:
                 (warn or _print_warning)(warning)
-            states[step.name] = index
             continue
         if not plan.can_pass(paths):
             continue

@@ -304,6 +304,11 @@ class CorpusPass:
     def finish(self, state: Any, options: Any) -> Any:
         return state
 
+    def load(self, path: str, options: Any) -> tuple[Any, str | None]:
+        """A state saved before (``--index PATH``) in place of the pass, and a warning line when it does not fit
+        ``options``; a pass without a file form raises :class:`NotImplementedError`."""
+        raise NotImplementedError
+
 
 class OrderedPass:
     """A verdict per record taken in input order: of the records that share a key, the first is kept and every

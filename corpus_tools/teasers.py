@@ -422,6 +422,12 @@ class TailRecurrence(CorpusPass):
         state.merge(other)
         return state
 
+    def load(self, path: str, options: TeasersOptions) -> tuple[TailIndex, str | None]:
+        from corpus_tools.tailindex import TailIndex, band_warning
+
+        index = TailIndex.load(path)
+        return index, band_warning(index, options.min_words, options.max_words, path)
+
 
 class Teasers(Step):
     """The ``teasers`` step: cut the teaser tail, keep every cut paragraph in ``metadata.teasers``.

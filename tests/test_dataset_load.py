@@ -14,7 +14,10 @@ import pytest
 from conftest import SEEDS, parse_jsonl, run_shell
 from corpus_tools.check import arrow_schema
 
-STEPS = "corpus-tools ingest seeds/ | corpus-tools normalize | corpus-tools credits | corpus-tools teasers"
+STEPS = (
+    "corpus-tools ingest seeds/ | corpus-tools normalize | corpus-tools credits | corpus-tools teasers"
+    " | corpus-tools dedup"
+)
 
 
 @pytest.fixture(scope="module")

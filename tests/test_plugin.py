@@ -32,11 +32,11 @@ def corpus(tmp_path):
 def test_steps_lists_the_plugin_in_its_place(tmp_path):
     result = shell("corpus-tools steps", tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.decode().split() == ["normalize", "credits", "teasers", "shortdocs"]
+    assert result.stdout.decode().split() == ["normalize", "credits", "teasers", "shortdocs", "dedup"]
 
 
 def test_clean_runs_the_plugin_and_writes_its_drops(corpus, tmp_path):
-    result = shell(f"corpus-tools clean {corpus} --dropped dropped.jsonl -o out.jsonl", tmp_path)
+    result = shell(f"corpus-tools clean {corpus} --no-dedup --dropped dropped.jsonl -o out.jsonl", tmp_path)
     assert result.returncode == 0, result.stderr
     out = parse_jsonl((tmp_path / "out.jsonl").read_bytes())
     assert [r["id"] for r in out] == [p.stem for p in sorted(SEEDS.iterdir())]
@@ -54,7 +54,7 @@ def test_clean_runs_the_plugin_and_writes_its_drops(corpus, tmp_path):
 def test_clean_equals_the_pipe_of_single_commands(corpus, tmp_path):
     pipe = shell(
         f"corpus-tools ingest {corpus} | corpus-tools normalize | corpus-tools credits | corpus-tools teasers"
-        " | corpus-tools shortdocs --min-doc-words 600",
+        " | corpus-tools shortdocs --min-doc-words 600 | corpus-tools dedup",
         tmp_path,
     )
     clean = shell(f"corpus-tools clean {corpus} --no-corpus-aware --min-doc-words 600", tmp_path)
@@ -65,10 +65,10 @@ def test_clean_equals_the_pipe_of_single_commands(corpus, tmp_path):
 
 def test_config_file_sets_the_plugin_options(corpus, tmp_path):
     (tmp_path / "c.toml").write_text("[shortdocs]\nmin_words = 100000\n", encoding="utf-8")
-    result = shell(f"corpus-tools clean {corpus} --config c.toml -q", tmp_path)
+    result = shell(f"corpus-tools clean {corpus} --config c.toml", tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == b""
-    assert "dropped 6 of 6 records: 6 shortdocs.too_short" in result.stderr.decode()
+    assert "6 records in, 0 out, 0 rejected, 6 dropped (6 shortdocs.too_short)" in result.stderr.decode()
     (tmp_path / "bad.toml").write_text("[shortdocs]\nmin_words = 0\n", encoding="utf-8")
     result = shell(f"corpus-tools clean {corpus} --config bad.toml -q", tmp_path)
     assert result.returncode == 2

@@ -315,8 +315,9 @@ def skipping(on_error: OnError, rejects: str | None) -> Any:
 
 
 def report_dropped(stats: RunStats, dropped: str | None, quiet: bool) -> None:
-    """Dropped records are never silent: their count by reason goes to stderr, even with --quiet."""
-    if not stats.dropped:
+    """A single command's summary of what its step dropped, by reason (clean's summary line says it itself);
+    --quiet leaves it out (the --dropped stream and clean's manifest still have every one)."""
+    if not stats.dropped or quiet:
         return
     kinds = ", ".join(f"{n} {reason}" for reason, n in sorted(stats.dropped_reasons.items()))
     where = f" (written to {dropped})" if dropped else " (use --dropped PATH to keep them)"

@@ -29,7 +29,6 @@ from corpus_tools.cli.app import (
     TextField,
     check_outputs,
     check_rejects_option,
-    report_dropped,
     report_rejects,
 )
 from corpus_tools.cli.steps import plan_from, with_pipeline_options
@@ -128,7 +127,6 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
     finally:
         engine.close()
     report_rejects(stats, kwargs["rejects"])
-    report_dropped(stats, kwargs["dropped"], quiet)
     if not quiet:
         typer.echo(f"clean: {stats.summary()} (config {manifest['config_hash']})", err=True)
 

@@ -33,7 +33,7 @@ from corpus_tools.cli.app import (
     run_steps,
 )
 from corpus_tools.pipeline import OnError
-from corpus_tools.step import OptionSpec, option_specs
+from corpus_tools.step import CorpusPass, OptionSpec, option_specs
 
 
 def flag_parameter(spec: OptionSpec, *, name: str | None = None, flag: str | None = None) -> inspect.Parameter:
@@ -125,11 +125,8 @@ def step_command(step_name: str) -> Callable[..., None]:
             kwargs["dropped"],
         )
         state = None
-        if step.corpus_pass is not None and kwargs.get("index"):
-            from corpus_tools.tailindex import TailIndex, band_warning
-
-            state = TailIndex.load(kwargs["index"])
-            warning = band_warning(state, options.min_words, options.max_words, kwargs["index"])
+        if loads and kwargs.get("index"):
+            state, warning = step.corpus_pass.load(kwargs["index"], options)  # type: ignore[union-attr]
             if warning:
                 typer.echo(warning, err=True)
         run_steps(stream, (step(options, state),))
@@ -137,7 +134,9 @@ def step_command(step_name: str) -> Callable[..., None]:
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
     for name, annotation, default in _STREAM:
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default))
-    if step.corpus_pass is not None:
+    # a corpus pass with a file form: its result can be given prebuilt (--index), as for the teasers index
+    loads = isinstance(step.corpus_pass, CorpusPass) and type(step.corpus_pass).load is not CorpusPass.load
+    if loads:
         params.append(inspect.Parameter("index", inspect.Parameter.KEYWORD_ONLY, annotation=_INDEX, default=None))
     params += [flag_parameter(s) for s in specs]
     switches = [(s, choice) for s in specs if s.switches and s.choices for choice in s.choices]
