@@ -137,11 +137,14 @@ class DedupOptions:
         default=0.8,
         metadata={"help": "near mode: estimated Jaccard of word shingles, in (0, 1]", "flag": "--threshold"},
     )
-    shingle: int = field(default=5, metadata={"help": "near mode: words per shingle (1-64)", "flag": "--shingle"})
-    permutations: int = field(
-        default=128, metadata={"help": "near mode: MinHash permutations (2-1024)", "flag": "--permutations"}
+    shingle: int = field(
+        default=5, metadata={"help": "near mode: words per shingle", "flag": "--shingle", "low": 1, "high": MAX_SHINGLE}
     )
-    seed: int = field(default=1, metadata={"help": "near mode: MinHash seed", "flag": "--seed"})
+    permutations: int = field(
+        default=128,
+        metadata={"help": "near mode: MinHash permutations", "flag": "--permutations", "low": 2, "high": MAX_PERMUTATIONS},
+    )
+    seed: int = field(default=1, metadata={"help": "near mode: MinHash seed", "flag": "--seed", "low": 0})
     against: str | None = field(
         default=None,
         metadata={

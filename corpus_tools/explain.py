@@ -114,8 +114,10 @@ def explain_record(record: Record, pipeline: Pipeline, verdicts: Verdicts | None
     before = metadata.get("cuts") if isinstance(metadata.get("cuts"), list) else []
     keys: list[Any] | None = [] if verdicts is not None else None
     result = pipeline.process(record, None, None, keys)
+    verdict = None
     if verdicts is not None and type(result) is not Dropped:
-        result = verdicts.decide(keys or [], result.get("id"), result, Counter()) or result
+        # decided after the steps ran: the record's cuts still show, with the verdict beside them
+        verdict = verdicts.decide(keys or [], result.get("id"), result, Counter())
     steps = {step.name: step for step in pipeline.steps}
     by_line: dict[int, list[Label]] = {}
     dropped = None
@@ -134,6 +136,8 @@ def explain_record(record: Record, pipeline: Pipeline, verdicts: Verdicts | None
             if i is None or step is None:
                 continue
             by_line.setdefault(i, []).append(Label(kind_of(step, cut["rule"]), cut["rule"], step.name))
+        if verdict is not None:
+            dropped = {"step": verdict.step, "reason": verdict.drop.reason, **verdict.drop.details}
     rows = tuple(Row(i, p, word_count(p), tuple(by_line.get(i, ()))) for i, p in enumerate(lines) if p.strip())
     return Explanation(
         record.get("id"),

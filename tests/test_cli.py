@@ -225,7 +225,7 @@ def test_every_step_flag_is_generated_from_its_options_field():
 
     command = clean_cli.build()
     parameters = inspect.signature(command).parameters
-    assert {flag.step for flag in command.step_flags} == {"normalize", "credits", "teasers"}
+    assert {flag.step for flag in command.step_flags} == {"normalize", "credits", "teasers", "dedup"}
     for flag in command.step_flags:
         default = flag_value(flag.spec, parameters[flag.param].default)
         assert default == getattr(step_named(flag.step).Options(), flag.spec.name), f"{flag.step} {flag.param}"
@@ -400,5 +400,5 @@ def test_clean_into_a_fifo_writes_no_manifest_beside_it(tmp_path):
     result = run_shell(f"corpus-tools clean -q seeds/ --no-corpus-aware -o {fifo}")
     reader.join(timeout=60)
     assert result.returncode == 0, result.stderr
-    assert len(parse_jsonl(received[0])) == 5
+    assert len(parse_jsonl(received[0])) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no pipe.manifest.json, no temporary

@@ -22,7 +22,7 @@ STEPS = (
 
 @pytest.fixture(scope="module")
 def cleaned() -> bytes:
-    result = run_shell("corpus-tools clean seeds/")
+    result = run_shell("corpus-tools clean seeds/ --no-dedup")
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -89,7 +89,7 @@ def test_a_first_block_of_empty_lists_needs_the_explicit_schema(cleaned: bytes):
 
 def test_shards_load_together_with_the_explicit_schema(tmp_path: Path):
     out = tmp_path / "corpus"
-    result = run_shell(f"corpus-tools clean seeds/ -o {out}/ --shard-size 2 --jobs 1")
+    result = run_shell(f"corpus-tools clean seeds/ -o {out}/ --shard-size 2 --jobs 1 --no-dedup")
     assert result.returncode == 0, result.stderr
     shards = sorted(out.glob("*.jsonl.zst"))
     assert len(shards) == 3
