@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pty
-import random
 import re
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SEEDS, parse_jsonl, run_shell
+from conftest import SEEDS, generated_corpus, parse_jsonl, read_shards, run_shell
 from corpus_tools.config import config_hash
 from corpus_tools.shards import read_manifest
 
@@ -106,26 +105,6 @@ def test_stdin_is_json_lines_with_per_document_signals(cli) -> None:
 # ---------------------------------------------------------------------------------------------- --jobs
 
 
-def generated_corpus(root: Path, files: int = 6, per_file: int = 60) -> Path:
-    """Several hundred records made from seed paragraphs, shuffled, with a few defects and bad lines."""
-    rng = random.Random(3)
-    paragraphs = [p for seed in sorted(SEEDS.iterdir()) for p in seed.read_text().splitlines() if p.strip()]
-    root.mkdir(exist_ok=True)
-    for f in range(files):
-        lines = []
-        for i in range(per_file):
-            body = rng.sample(paragraphs, rng.randint(3, 12))
-            if i % 10 == 0:
-                body[0] = body[0].replace("’", "â€™").replace(" ", "\u00a0", 3) + ".."
-            lines.append(orjson.dumps({"id": f"{f}-{i}", "text": "\n".join(body), "source": "gen", "metadata": {}}))
-        if f == 2:
-            lines.insert(7, b"{broken")
-        (root / f"part-{f}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
-    for seed in sorted(SEEDS.iterdir()):
-        (root / seed.name).write_bytes(seed.read_bytes())
-    return root
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generated_corpus(tmp_path_factory.mktemp("gen") / "corpus")
@@ -161,14 +140,6 @@ def test_jobs_fail_on_the_same_file_and_line(corpus: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------- shards
-
-
-def read_shards(directory: Path) -> bytes:
-    manifest = read_manifest(str(directory))
-    return b"".join(
-        zstandard.ZstdDecompressor().stream_reader((directory / s["path"]).read_bytes()).read()
-        for s in manifest["shards"]
-    )
 
 
 def test_sharded_output_and_its_manifest(tmp_path: Path, cli) -> None:

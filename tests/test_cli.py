@@ -12,9 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_io import SEED_IDS, write_jsonl
 
-from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from conftest import DATA, SEED_IDS, SEEDS, parse_jsonl, run_shell, write_jsonl
 from corpus_tools.cli import main
 
 BAD_LINES = {

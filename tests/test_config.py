@@ -84,7 +84,8 @@ def test_load_config_reads_tables_and_reports_errors(tmp_path):
 
 def test_unknown_table_is_an_error():
     with pytest.raises(
-        ConfigError, match=r"^c.toml: unknown table \[normalise\] \(known: check, credits, dedup, normalize, stats, teasers\)$"
+        ConfigError,
+        match=r"^c.toml: unknown table \[normalise\] \(known: check, credits, dedup, normalize, stats, teasers\)$",
     ):
         check_tables({"normalise": {}}, {"normalize", "teasers"}, where="c.toml")
 

@@ -101,8 +101,8 @@ def test_across_runs_save_index_then_against(tmp_path):
     ("flags", "message"),
     [
         ("--threshold 2", "threshold must be in (0, 1]"),
-        ("--shingle 0", "shingle must be >= 1"),
-        ("--permutations 1", "permutations must be >= 2"),
+        ("--shingle 0", "Invalid value for '--shingle': Input should be greater than or equal to 1"),
+        ("--permutations 1", "Invalid value for '--permutations': Input should be greater than or equal to 2"),
         ("--dedup fuzzy", "Invalid value for '--dedup'"),
     ],
 )

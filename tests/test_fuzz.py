@@ -220,25 +220,38 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     return folder, names
 
 
-STEP_COMMANDS = [["ingest"], ["normalize"], ["credits"], ["teasers"], ["clean", "-j", "1"], ["clean", "-j", "2"]]
+STEP_COMMANDS = [
+    ["ingest"],
+    ["normalize"],
+    ["credits"],
+    ["teasers"],
+    ["dedup"],
+    ["clean", "-j", "1"],
+    ["clean", "-j", "2"],
+]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", STEP_COMMANDS, ids=lambda c: " ".join(c))
-def test_every_line_is_in_the_output_or_the_rejects_once(corpus, command):
+def test_every_line_is_in_the_output_the_rejects_or_the_dropped_once(corpus, command):
     folder, names = corpus
     tag = "-".join(command)
     args = [*command, "-q", "--on-error", "skip", "--rejects", f"{tag}.rejects.jsonl", "-o", f"{tag}.out.jsonl"]
+    if command != ["ingest"]:  # ingest runs no step: nothing to drop
+        args += ["--dropped", f"{tag}.dropped.jsonl"]
     run([*args, *names], folder)
     out = (folder / f"{tag}.out.jsonl").read_bytes()
     written = out.count(b"\n")
     assert all(orjson.loads(line) is not None for line in out.splitlines())  # every output line is JSON
     rejects = [orjson.loads(line) for line in (folder / f"{tag}.rejects.jsonl").read_bytes().splitlines()]
-    places = [(r["source"], r["line"]) for r in rejects]
-    assert len(set(places)) == len(places), "a line rejected twice"
+    dropped_path = folder / f"{tag}.dropped.jsonl"
+    dropped = [orjson.loads(line) for line in dropped_path.read_bytes().splitlines()] if dropped_path.exists() else []
+    places = [(r["source"], r["line"]) for r in [*rejects, *dropped]]
+    assert len(set(places)) == len(places), "a line rejected or dropped twice"
     for name in names:
         assert all(1 <= line <= (folder / name).read_bytes().count(b"\n") for source, line in places if source == name)
-    assert written + len(rejects) == sum(nonblank_lines(folder / name) for name in names)
+    assert all(d["reason"] and d["step"] and isinstance(d["record"], dict) for d in dropped)
+    assert written + len(rejects) + len(dropped) == sum(nonblank_lines(folder / name) for name in names)
 
 
 @pytest.mark.slow
