@@ -313,9 +313,10 @@ def test_never_labels_a_teaser_or_heading_of_the_teasers_fixture_set():
 
 def test_keys_always_present_and_lists():
     out = Credits().process({"text": "Just one body line.", "metadata": {"other": 1}}, "text")
-    assert out["metadata"] == {"other": 1, "authors": [], "bylines": [], "translators": [], "credit_cuts": []}
+    empty = {"authors": [], "bylines": [], "translators": [], "contributors": [], "credit_cuts": []}
+    assert out["metadata"] == {"other": 1, **empty}
     out = Credits().process({"text": ""}, "text")
-    assert out["metadata"] == {"authors": [], "bylines": [], "translators": [], "credit_cuts": []}
+    assert out["metadata"] == empty
 
 
 def test_credit_cuts_say_where_each_removed_line_stood():
@@ -525,7 +526,7 @@ def test_labels_are_credit_shaped_and_cutting_removes_exactly_them(paragraphs: l
 @given(st.text(max_size=300))
 def test_any_text_is_handled(text: str):
     out = Credits().process({"text": text}, "text")
-    assert set(out["metadata"]) == {"authors", "bylines", "translators", "credit_cuts"}
+    assert set(out["metadata"]) == {"authors", "bylines", "translators", "contributors", "credit_cuts"}
     assert len(out["text"]) <= len(text)
 
 
@@ -605,12 +606,12 @@ def test_anonymous_bios_pass_the_character_tests(line: str):
         ({"max_bio_lines": -1}, "credits: max_bio_lines must be >= 1 (got -1)"),
         ({"max_bio_lines": 0}, "credits: max_bio_lines must be >= 1 (got 0)"),
         ({"max_bio_words": 0}, "credits: max_bio_words must be >= 1 (got 0)"),
-        ({"max_line_chars": -3}, "credits: max_line_chars must be >= 4 (got -3)"),
-        ({"max_line_chars": 3}, "credits: max_line_chars must be >= 4 (got 3)"),
+        ({"max_line_chars": -3}, "credits: max_line_chars must be >= 5 (got -3)"),
+        ({"max_line_chars": 4}, "credits: max_line_chars must be >= 5 (got 4)"),
         ({"max_line_chars": 2**63}, "credits: max_line_chars must be a 64-bit integer (got 9223372036854775808)"),
         (
             {"max_bio_words": -1, "max_line_chars": 0},
-            "credits: max_bio_words must be >= 1 (got -1); max_line_chars must be >= 4 (got 0)",
+            "credits: max_bio_words must be >= 1 (got -1); max_line_chars must be >= 5 (got 0)",
         ),
         (
             {"extra_roles": ("beekeeper", "bee keeper", "", "r2d2")},
@@ -625,8 +626,8 @@ def test_options_out_of_range_are_config_errors_naming_each_option(fields, messa
 
 
 def test_the_bounds_admit_options_that_still_find_credits():
-    # max_line_chars 4: "By L" is the shortest line a credit pattern matches; one less could never find a credit
-    assert credit_kind("By L", CreditsOptions(max_line_chars=4)) == BYLINE
+    # max_line_chars 5: "By 林泉" is the shortest line that can be a credit; one less could never find a credit
+    assert credit_kind("By 林泉", CreditsOptions(max_line_chars=5)) == BYLINE
 
     def kinds(text: str, options: CreditsOptions) -> list[tuple[int, str]]:
         return sorted((i, label.kind) for i, label in label_credits(split_paragraphs(text), options).items())
@@ -634,9 +635,11 @@ def test_the_bounds_admit_options_that_still_find_credits():
     text = "By Ann Lee\nBody text here.\nAnn Lee is a reporter in Hualien."
     assert kinds(text, CreditsOptions(max_bio_words=7, max_bio_lines=1)) == [(0, BYLINE), (2, BIO)]
     # a role given as one word, in any case or hyphenated, is a role
-    keeper = text.replace("reporter", "beekeeper")
+    keeper = text.replace("reporter", "beekeeper").replace("By Ann Lee", "By Bo Chen")
     assert kinds(keeper, CreditsOptions()) == [(0, BYLINE)]
     assert kinds(keeper, CreditsOptions(extra_roles=("Beekeeper", "editor-at-large"))) == [(0, BYLINE), (2, BIO)]
+    # a bio whose subject the byline names needs no role word
+    assert kinds(keeper.replace("By Bo Chen", "By Ann Lee"), CreditsOptions()) == [(0, BYLINE), (2, BIO)]
 
 
 # ------------------------------------------------------------------------ shortcuts vs the plain computation
