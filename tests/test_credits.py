@@ -47,6 +47,7 @@ class Case:
     translators: list[str]
     kinds: list[str]  # per paragraph: body, heading, teaser, blank, byline, bio, translator
     paragraphs: list[str]
+    contributors: list[dict[str, str]]  # `contributors: Name (role); Name (role)`, optional
 
     @property
     def text(self) -> str:
@@ -62,7 +63,8 @@ def _names(value: str) -> list[str]:
 
 
 def load_case(path: Path) -> Case:
-    """Parse a ``.case`` file: ``# note``, ``authors: A; B``, ``translators: ...``, ``---``, ``kind | text`` lines."""
+    """Parse a ``.case`` file: ``# note``, ``authors: A; B``, ``translators: ...``, optionally ``contributors: A
+    (role); B (role)``, ``---``, ``kind | text`` lines."""
     header, body = path.read_text(encoding="utf-8").split("\n---\n", 1)
     fields = dict(line.split(":", 1) for line in header.splitlines() if not line.startswith("#"))
     note = header.splitlines()[0].lstrip("# ")
@@ -75,7 +77,13 @@ def load_case(path: Path) -> Case:
         kind, text = line.split(" | ", 1)
         kinds.append(kind)
         paragraphs.append(text)
-    return Case(path.stem, note, _names(fields["authors"]), _names(fields["translators"]), kinds, paragraphs)
+    contributors = [
+        {"name": name.rsplit(" (", 1)[0], "role": name.rsplit(" (", 1)[1].rstrip(")")}
+        for name in _names(fields.get("contributors", ""))
+    ]
+    return Case(
+        path.stem, note, _names(fields["authors"]), _names(fields["translators"]), kinds, paragraphs, contributors
+    )
 
 
 CASES = [load_case(p) for p in sorted(CASES_DIR.glob("*.case"))]
@@ -101,6 +109,7 @@ def test_fixture_case(case: Case):
     assert out["text"] == expected_text, case.note
     assert out["metadata"]["authors"] == case.authors
     assert out["metadata"]["translators"] == case.translators
+    assert out["metadata"]["contributors"] == case.contributors
     assert out["metadata"]["bylines"] == [case.paragraphs[i] for i in sorted(case.credit_lines)]
     labels = label_credits(case.paragraphs)
     assert {i: label.kind for i, label in labels.items()} == case.credit_lines
