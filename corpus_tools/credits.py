@@ -672,8 +672,11 @@ CONTRIBUTED_RE = regex.compile(
 )
 # `Have a tip? NAME may be reached at ...`
 HAVE_A_TIP_RE = regex.compile(rf"^Have\sa\stip\?\s(?P<name>{_NAME1})\s(?:may|can)\sbe\sreached\s(?:at|on|by)\s")
-# A signature at the end of a letter or column: `– NAME` alone on its line.
+# A signature at the end of a letter or column: `– NAME` alone on its line, or `NAME, Place`.
 SIGNATURE_RE = regex.compile(rf"^[—–-]\s?+(?P<name>{_NAME1})\.?$")
+SIGNATURE_PLACE_RE = regex.compile(
+    rf"^(?P<name>{_NAME1}),\s\p{{Lu}}[\p{{L}}.’'-]*+(?:\s\p{{Lu}}[\p{{L}}.’'-]*+){{0,2}}$"
+)
 
 
 def _split_credit_parts(line: str) -> list[str]:
@@ -1028,22 +1031,38 @@ def _label_bylines(
             labels[i] = Label(BYLINE, REASON_HAVE_A_TIP, STEP)
             names[i] = [_display_name(_latin_name(match["name"]))]
 
-    # A signature closes the text: `– NAME` among the last lines, with only furniture after it.
+    # A signature closes the text: `– NAME` or `NAME, Place` among the last lines, with only furniture after it
+    # (`NAME, Place` right under a finished sentence, the end of the letter).
     i = len(paragraphs) - 1
     seen = 0
     while i >= 0 and seen < 4:
         line = paragraphs[i].strip()
         if line:
             seen += 1
-            if line[:1] in "—–-" and i not in labels and len(line) <= 80:
-                match = SIGNATURE_RE.match(line)
-                if match and name_evidence(match["name"]):
-                    labels[i] = Label(BYLINE, REASON_SIGNATURE, STEP)
-                    names[i] = [_display_name(_latin_name(match["name"]))]
+            if i in labels or len(line) > 80:
                 break
-            if not _furniture(line):
+            match = None
+            if line[:1] in "—–-":
+                match = SIGNATURE_RE.match(line)
+            elif "," in line and not more_words_than(line, 6):
+                above = _previous_filled(paragraphs, i)
+                if above is not None and ends_sentence(paragraphs[above].strip()):
+                    match = SIGNATURE_PLACE_RE.match(line)
+            if match and name_evidence(match["name"]):
+                labels[i] = Label(BYLINE, REASON_SIGNATURE, STEP)
+                names[i] = [_display_name(_latin_name(match["name"]))]
+                break
+            if line[:1] in "—–-" or not _furniture(line):
                 break
         i -= 1
+
+
+def _previous_filled(paragraphs: list[str], start: int) -> int | None:
+    """The index of the last non-blank line before ``start``."""
+    for i in range(start - 1, -1, -1):
+        if paragraphs[i].strip():
+            return i
+    return None
 
 
 def _record(
