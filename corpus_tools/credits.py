@@ -472,8 +472,15 @@ def _first_names() -> frozenset[str]:
 
 
 @functools.cache
-def _author_box_headings() -> frozenset[str]:
-    return frozenset(line.strip().casefold() for line in _data_lines("author_box_headings.txt"))
+def _author_box_headings_printed() -> frozenset[str]:
+    """The author-box headings as a page prints them: as written in the data file, in capitals, in lower case,
+    with the first letter only in capitals; each with and without a colon after it."""
+    forms = set()
+    for line in _data_lines("author_box_headings.txt"):
+        heading = line.strip()
+        for form in (heading, heading.upper(), heading.lower(), heading.capitalize()):
+            forms.update((form, form + ":", form + " :"))
+    return frozenset(forms)
 
 
 @functools.cache
@@ -783,23 +790,6 @@ def _body_paragraph(line: str) -> bool:
     return ends_sentence(line) and more_words_than(line, 15)
 
 
-def _body_start(paragraphs: list[str]) -> int:
-    """Where the running text starts: the first of two paragraphs of running text in a row (a standfirst alone,
-    between the title and the byline, is not the start). ``len(paragraphs)`` when there are no two."""
-    previous = None
-    for k, paragraph in enumerate(paragraphs):
-        line = paragraph.strip()
-        if not line:
-            continue
-        if _body_paragraph(line):
-            if previous is not None:
-                return previous
-            previous = k
-        else:
-            previous = None
-    return len(paragraphs)
-
-
 # ------------------------------------------------------------------------------------------------ position
 
 
@@ -895,11 +885,7 @@ def _label_credits(
     return labels
 
 
-@functools.cache
-def _author_box_pattern() -> regex.Pattern[str]:
-    """Finds the lines that are an author-box heading alone (`About the author`, `Zur Person`)."""
-    headings = "|".join(regex.escape(h) for h in sorted(_author_box_headings(), key=len, reverse=True))
-    return regex.compile(rf"(?mi)^[ \t]*+(?:{headings})[ \t]*+:?[ \t]*+$")
+_MAX_HEADING_CHARS = 32
 
 
 def _label_author_box(
@@ -911,13 +897,11 @@ def _label_author_box(
     bylined: frozenset[str] | set[str],
 ) -> None:
     """Label the bio right under an author-box heading, wherever the box stands."""
-    if text is None:
-        text = "\n".join(paragraphs)
-    line = 0
-    counted = 0
-    for match in _author_box_pattern().finditer(text):
-        line += text.count("\n", counted, match.start())
-        counted = match.start()
+    printed = _author_box_headings_printed()
+    # One pass over the lines, the length first: a heading is a short line, printed in one of a few cases (no
+    # search of the whole text per heading, which costs more on a long page).
+    lines = [i for i, p in enumerate(paragraphs) if len(p) < _MAX_HEADING_CHARS and p in printed]
+    for line in lines:
         j = _next_filled(paragraphs, line + 1)
         if j is None or j in labels or j - line > 2:
             continue
@@ -937,24 +921,68 @@ def _candidate_lines(paragraphs: list[str], text: str | None, clue: str) -> list
 
 
 @functools.cache
-def _credit_start_pattern() -> regex.Pattern[str]:
-    """Finds the lines that start with the first word of a credit phrase, in one search of a whole text."""
+def _credit_prefixes() -> tuple[str, ...]:
+    """The first words of the credit phrases (a colon dropped): what a credit line starts with."""
     _, first_words = _credit_phrases()
-    words = "|".join(regex.escape(w.rstrip(":")) for w in sorted(first_words, key=len, reverse=True))
-    return regex.compile(rf"(?m)^[ \t]*+(?:{words})(?=[\s:])")
+    return tuple(sorted({w.rstrip(":") for w in first_words}))
 
 
-def _credit_start_lines(paragraphs: list[str], text: str | None) -> list[int]:
-    if text is None:
-        text = "\n".join(paragraphs)
-    found = []
-    line = 0
-    counted = 0
-    for match in _credit_start_pattern().finditer(text):
-        line += text.count("\n", counted, match.start())
-        counted = match.start()
-        found.append(line)
-    return found
+@functools.cache
+def _credit_prefix_heads() -> frozenset[str]:
+    """The first two characters of the credit phrases' first words."""
+    return frozenset(p[:2] for p in _credit_prefixes())
+
+
+_INDENT = frozenset(" \t\u3000\u00a0")
+
+# How far down the page head the search for bylines goes, and how many last lines the search for end credits
+# looks at: credits run on every document, so only the head (up to where the running text starts) and the last
+# lines are looked at line by line, never the whole text.
+_HEAD_LINES = 100
+_TAIL_LINES = 16
+
+
+def _credit_candidates(paragraphs: list[str], first: int) -> list[int]:
+    """The lines that start with the first word of a credit phrase, among the first :data:`_HEAD_LINES` lines
+    from ``first`` and the last :data:`_TAIL_LINES` lines; and among those last lines, the ones that say
+    `contributed` or start `Have a tip?` (end-of-article credits)."""
+    prefixes = _credit_prefixes()
+    heads = _credit_prefix_heads()
+    head = paragraphs[first : first + _HEAD_LINES]
+    # The first two characters first (one set lookup a line), the whole prefixes only on a hit.
+    found = [
+        k
+        for k, line in enumerate(head, first)
+        if (line[:2] in heads and line.startswith(prefixes))
+        or (line[:1] in _INDENT and line.lstrip().startswith(prefixes))
+    ]
+    # The last lines: a credit phrase (past the head), `NAME contributed ...`, `Have a tip? ...`.
+    past_head = first + _HEAD_LINES
+    tail = [
+        k
+        for k in range(max(first, len(paragraphs) - _TAIL_LINES), len(paragraphs))
+        if "contributed" in paragraphs[k]
+        or paragraphs[k].startswith("Have a tip?")
+        or (k >= past_head and paragraphs[k].lstrip().startswith(prefixes))
+    ]
+    return found + tail
+
+
+def _body_start(paragraphs: list[str], start: int, end: int) -> int:
+    """Where the running text starts, if it starts between ``start`` and ``end``: the first of two paragraphs of
+    running text in a row (a standfirst alone, between the title and the byline, is no start); else ``end``."""
+    previous = None
+    for k in range(start, end):
+        line = paragraphs[k].strip()
+        if not line:
+            continue
+        if _body_paragraph(line):
+            if previous is not None:
+                return previous
+            previous = k
+        else:
+            previous = None
+    return end
 
 
 def _label_bylines(
@@ -967,15 +995,31 @@ def _label_bylines(
     options: CreditsOptions,
 ) -> None:
     """Label the credit-phrase lines: `By NAME` lines before the first paragraph of running text (the first line,
-    the line under the title, or a line further down the page head), and the explicit credit lines (`Posted by`,
-    `Autor:`, `Photo:`, `Additional reporting by ...`, `NAME contributed to this report.`, `Have a tip? ...`)
-    wherever they stand; then a signature (`– NAME`) at the end."""
-    body_start: int | None = None
-    for i in _credit_start_lines(paragraphs, text):
+    the line under the title, or a line further down the page head: where the running text starts is the first
+    of two paragraphs of running text in a row, so a standfirst between the title and the byline is no start),
+    and the explicit credit lines (`Posted by`, `Autor:`, `Photo:`, `Additional reporting by ...`) in the head
+    and among the last lines, with `NAME contributed to this report.` and `Have a tip? ...`; then a signature
+    (`– NAME`, `NAME, Place`) at the end."""
+    body_start = first  # the running text starts at body_start or later: known up to `scanned`
+    scanned = first
+    for i in _credit_candidates(paragraphs, first):
         if i in labels or i >= len(paragraphs):
             continue
         line = paragraphs[i].strip()
-        if len(line) > options.max_line_chars:
+        if len(line) > options.max_line_chars or i in labels:
+            continue
+        if line.startswith("Have a tip?"):
+            match = HAVE_A_TIP_RE.match(line) if len(line) <= 300 else None
+            if match and name_evidence(match["name"]):
+                labels[i] = Label(BYLINE, REASON_HAVE_A_TIP, STEP)
+                names[i] = [_display_name(_latin_name(match["name"]))]
+            continue
+        if "contributed" in line:
+            pairs = contributor_credits(line) if len(line) <= 300 else None
+            if pairs:
+                labels[i] = Label(BYLINE, REASON_CONTRIBUTED, STEP)
+                names[i] = []
+                contributors[i] = pairs
             continue
         credit = phrase_credit(line) if ";" not in line else None
         if credit is None:
@@ -1000,10 +1044,11 @@ def _label_bylines(
             _record(labels, names, contributors, j, role, found, REASON_NAME_AFTER_PHRASE)
             continue
         if line.split(None, 1)[0] in _BY_WORDS:
-            # `By NAME`: only in the head of the page, before the first paragraph of running text.
-            if body_start is None:
-                body_start = _body_start(paragraphs)
-            if i > body_start:
+            # `By NAME`: only in the head of the page, before the running text starts.
+            if scanned < i:
+                body_start = _body_start(paragraphs, scanned, i)
+                scanned = i if body_start == i else len(paragraphs)
+            if body_start < i:
                 continue
             if i == first:
                 reason = REASON_BY_NAME
@@ -1014,22 +1059,6 @@ def _label_bylines(
             _record(labels, names, contributors, i, role, found, reason)
             continue
         _record(labels, names, contributors, i, role, found, REASON_CREDIT_PHRASE)
-
-    for i in _candidate_lines(paragraphs, text, "contributed"):
-        line = paragraphs[i].strip()
-        if i in labels or len(line) > 300:
-            continue
-        pairs = contributor_credits(line)
-        if pairs:
-            labels[i] = Label(BYLINE, REASON_CONTRIBUTED, STEP)
-            names[i] = []
-            contributors[i] = pairs
-    for i in _candidate_lines(paragraphs, text, "Have a tip?"):
-        line = paragraphs[i].strip()
-        match = HAVE_A_TIP_RE.match(line) if i not in labels and len(line) <= 300 else None
-        if match and name_evidence(match["name"]):
-            labels[i] = Label(BYLINE, REASON_HAVE_A_TIP, STEP)
-            names[i] = [_display_name(_latin_name(match["name"]))]
 
     # A signature closes the text: `– NAME` or `NAME, Place` among the last lines, with only furniture after it
     # (`NAME, Place` right under a finished sentence, the end of the letter).
