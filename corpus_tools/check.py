@@ -210,6 +210,13 @@ def _schema(options: CheckOptions) -> Checker:
                     f"got {_short_json(metadata['credit_cuts'])}"
                 )
             )
+        if "contributors" in metadata and not _valid_contributors(metadata["contributors"]):
+            hits.append(
+                Hit(
+                    f"'metadata.contributors' must be an array of {{name: string, role: string}}, "
+                    f"got {_short_json(metadata['contributors'])}"
+                )
+            )
         if "normalize" in metadata and not _valid_counts(metadata["normalize"]):
             hits.append(
                 Hit(
@@ -231,6 +238,13 @@ def _valid_cuts(value: Any, strings: tuple[str, ...] = ("rule",)) -> bool:
         and isinstance(c.get("paragraph"), int)
         and not isinstance(c.get("paragraph"), bool)
         for c in value
+    )
+
+
+def _valid_contributors(value: Any) -> bool:
+    """``metadata.contributors`` from credits: objects with a string ``name`` and a string ``role``."""
+    return isinstance(value, list) and all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("role"), str) for c in value
     )
 
 
@@ -623,7 +637,7 @@ RULES: tuple[Rule, ...] = (
         "record breaks the contract",
         _schema,
         "id, text and source are strings, metadata an object; its list keys (authors, bylines, translators, "
-        "credit_cuts, teasers, cuts) and normalize counts have their documented types when present",
+        "contributors, credit_cuts, teasers, cuts) and normalize counts have their documented types when present",
     ),
     Rule(
         "types",
@@ -1066,6 +1080,7 @@ def arrow_schema(text_field: str = "text") -> Any:
             ("authors", strings),
             ("bylines", strings),
             ("translators", strings),
+            ("contributors", pa.list_(pa.struct([("name", pa.string()), ("role", pa.string())]))),
             (
                 "credit_cuts",
                 pa.list_(pa.struct([("rule", pa.string()), ("kind", pa.string()), ("paragraph", pa.int64())])),

@@ -690,3 +690,28 @@ def test_role_test_reads_exactly_the_first_words(words):
         for form in (word, *word.split("-"))
     )
     assert credits_module._has_role(text, credits_module.DEFAULT_OPTIONS) == plain
+
+
+# ------------------------------------------------------------------------------------------------ contributors
+
+
+def test_contributors_are_name_role_objects_merged_and_checked():
+    from corpus_tools.check import CheckOptions, check_items
+    from corpus_tools.errors import RecordError
+    from corpus_tools.io import Item
+
+    text = "By Ann Lee\nBody one.\nBody two.\nAdditional reporting by Bo Chen; Editing by Carl Wu"
+    old = [{"name": "Dan Ho", "role": "photo"}]
+    out = Credits().process({"id": "a", "source": "s", "text": text, "metadata": {"contributors": old}}, "text")
+    assert out["metadata"]["contributors"] == [
+        {"name": "Dan Ho", "role": "photo"},
+        {"name": "Bo Chen", "role": "additional_reporting"},
+        {"name": "Carl Wu", "role": "editing"},
+    ]
+    assert out["metadata"]["authors"] == ["Ann Lee"]
+    with pytest.raises(RecordError, match=r"metadata.contributors is not a list of"):
+        Credits().process({"text": text, "metadata": {"contributors": ["Bo Chen"]}}, "text")
+    bad = dict(out, id="b", text="Other body.", metadata=dict(out["metadata"], contributors=[{"name": "Bo Chen"}]))
+    report = check_items([Item("m.jsonl", 1, out), Item("m.jsonl", 2, bad)], CheckOptions(ignore=("teaser-tail",)))
+    assert [(f.id, f.rule) for f in report.findings] == [("b", "schema")]
+    assert "metadata.contributors' must be an array of {name: string, role: string}" in report.findings[0].detail
