@@ -1,23 +1,52 @@
-"""Credits: leading bylines, author bios and translator credits, out of the body and into metadata.
+"""Credits: bylines, contributor lines, author bios and translator credits, out of the body and into metadata.
 
 Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape only);
 :func:`label_credits` decides what a document's lines *are*, from shape and position together:
 
-- a **byline** is the first non-blank line (or the second, under a title line), and the whole line is
-  ``By NAME`` (``By John Lim 林泉忠``, ``By Ann Lee and Bo Chen``, ``By Ann Lee, Staff reporter``);
-- a **translator** credit is a whole line ``Translated by NAME``, ``Translated by NAME and NAME``,
-  ``Translated and edited by NAME`` or ``Translated from the Chinese by NAME``; a sentence that mentions
-  "translated by" in passing is not a credit;
-- a **bio** (``NAME is a ...``, ``NAME, a ... at ..., is a ...``, ``NAME is ... and NAME is ...``,
-  ``NAME and NAME are ...``, ``The writer is ...``) whose predicate names a role counts only in the bio
-  position: the last body-like lines right before a translator credit, before the teaser tail
-  (:func:`corpus_tools.teasers.tail_start`) or at the end of the text. ``Lai is a pragmatist who ...`` in the
+- a **byline** is a credit phrase (``data/credits/credit_phrases.tsv``: ``By``, ``by``, ``BY``, ``Von``, ``Par``,
+  ``Por``, ``Posted by``, ``Written by:``, ``Autor:`` ...), then names, then an optional tail that only says when,
+  where or for whom (``By Evan Symon, August 14, 2020``, ``By John Walk - Outlet | Date``, ``Von Jörg Staff am
+  16.11.2022``, ``By Ann Lee, Staff reporter``, ``By John Lim 林泉忠``). A ``By``-type line counts in the page head
+  only: before the running text starts (the first of two paragraphs of running text in a row, so a standfirst
+  between the title and the byline is no start). The other phrases count in the head and among the last lines; a
+  phrase alone on its line (``Written by:``, ``Article by``) takes the names from the next line;
+- every **name** needs evidence that it names a person (:func:`name_evidence`): a first name from the list of its
+  script, initials, a middle initial, a romanised Han surname then a given name, a Han name starting with a
+  surname, or the CJK form after the Latin one. ``By Royal Decree`` has none and stays a headline; agency and
+  staff bylines (``By AP and TOI staff``) name no person;
+- **case rule** for all-caps bylines: the byline stays verbatim in ``metadata.bylines``; the name is recorded in
+  title case, word by word (``BY JAKE SHERMAN`` -> ``Jake Sherman``, ``Bruno CANEPARO`` -> ``Bruno Caneparo``;
+  initials and ``II``/``III``/``IV`` as printed);
+- a **contributor** line goes to ``metadata.contributors`` as ``{"name", "role"}``, not to the authors: ``Photo:
+  NAME`` (``photo``), ``Additional reporting by A; Editing by B`` (``additional_reporting``, ``editing``),
+  ``Reporting by``, ``Illustration:``, ``NAME contributed to this report.`` (``contributor``); it is labelled
+  ``byline`` (a credit line) with its own reason;
+- ``Have a tip? NAME may be reached at ...`` and a **signature** at the end (``– NAME``, or ``NAME, Place`` under
+  the last sentence of a letter) credit an author;
+- a **translator** credit is a whole line ``Translated by NAME``, ``Translated by NAME and NAME``, ``Translated
+  and edited by NAME``, ``Translated from the Chinese by NAME`` or ``Translated by Staff Writer NAME`` (the role
+  words are not the name); a sentence that mentions "translated by" in passing is not a credit;
+- a **bio** (``NAME is a ...``, ``NAME, a ... at ..., is a ...``, ``NAME and NAME are ...``, ``NAME writes
+  about ...``, ``NAME ist ...``, ``The writer is ...``; ``Jr.``/``Sr.``/``III`` and middle initials in the name)
+  counts only in the bio position: the last lines right before a translator credit, before the teaser tail
+  (:func:`corpus_tools.teasers.tail_start`), at the end of the text even when up to eight lines of page furniture
+  follow (``Share this``, ``@handle``), or right under an author-box heading (``About the author``, ``Zur
+  Person``). A role bio away from a translator credit needs corroboration too: the byline names the person, the
+  predicate names a writer's role or an affiliation (``at ...``, ``of``/``for``/``bei`` and a capitalised name),
+  the subject has an academic title, or the line stands after a separator or in italics markers; so ``Joe Biden is
+  a former vice president and the Democratic front-runner.`` at the end is body. A bio without a role word counts
+  when the byline names its subject (``Ann Lee runs a dog rescue charity``). ``Lai is a pragmatist who ...`` in the
   middle of an article is body, whatever its shape.
 
 The :class:`Credits` step removes the labelled lines and records them in ``metadata.authors``,
-``metadata.bylines`` (the removed lines, verbatim, in text order), ``metadata.translators`` and
-``metadata.credit_cuts`` (where each removed line stood, with its kind and reason: the audit trail the teasers
-step reads to know where the end credits stood once they are gone).
+``metadata.bylines`` (the removed lines, verbatim, in text order), ``metadata.translators``,
+``metadata.contributors`` (``[{"name": str, "role": str}]``) and ``metadata.credit_cuts`` (where each removed line
+stood, with its kind and reason: the audit trail the teasers step reads to know where the end credits stood once
+they are gone).
+
+The word lists and phrases live in ``corpus_tools/data/credits/`` (each file says where it came from) and are read
+on first use. Only the page head, the last lines and the short lines (author-box headings) are looked at line by
+line; the rest of a text is never searched per phrase.
 
 Every pattern is anchored and built from possessive quantifiers on character classes, with only bounded
 repetition of groups, so no input makes them backtrack; and no line longer than
