@@ -40,9 +40,9 @@ Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape
 
 The :class:`Credits` step removes the labelled lines and records them in ``metadata.authors``,
 ``metadata.bylines`` (the removed lines, verbatim, in text order), ``metadata.translators``,
-``metadata.contributors`` (``[{"name": str, "role": str}]``) and ``metadata.credit_cuts`` (where each removed line
-stood, with its kind and reason: the audit trail the teasers step reads to know where the end credits stood once
-they are gone).
+``metadata.contributors`` (``[{"name": str, "role": str}]``); the runner records in ``metadata.cuts`` where each
+removed line stood and the rule that cut it: the audit trail the teasers step reads to know where the end credits
+stood once they are gone.
 
 The word lists and phrases live in ``corpus_tools/data/credits/`` (each file says where it came from) and are read
 on first use. Only the page head, the last lines and the short lines (author-box headings) are looked at line by
@@ -68,14 +68,12 @@ import regex
 from corpus_tools.errors import ConfigError, RecordError, below_bounds
 from corpus_tools.labels import (
     Label,
-    cut_text,
     ends_sentence,
     lines_containing,
     more_words_than,
-    split_paragraphs,
     word_count,
 )
-from corpus_tools.records import Record, metadata_of
+from corpus_tools.step import Doc, Labels, Step, option
 
 STEP = "credits"
 
@@ -100,7 +98,7 @@ REASON_HAVE_A_TIP = "have_a_tip"
 REASON_SIGNATURE = "signature_at_end"
 REASON_BIO_UNDER_HEADING = "bio_under_author_heading"
 
-METADATA_KEYS = ("authors", "bylines", "translators", "contributors", "credit_cuts")
+METADATA_KEYS = ("authors", "bylines", "translators", "contributors")
 # The role of an author and a translator in a credit phrase; every other role is a contributor's.
 ROLE_AUTHOR = "author"
 ROLE_TRANSLATOR = "translator"
@@ -121,22 +119,25 @@ class CreditsOptions:
     ``extra_roles``: words (lower case) that also mark a bio's predicate as a role, e.g. ``("beekeeper",)``. Each
     is one word as the role matcher sees words: letters, and hyphens after the first (``editor-at-large``).
     ``dry_run``: label and fill ``authors``/``translators``, but leave ``text`` untouched (and so ``bylines``
-    and ``credit_cuts``, which describe removed lines, get nothing).
+    and the cuts, which describe removed lines, get nothing).
 
     Every integer is also below 2**63 (the manifest and ``--json`` reports are JSON, written with 64-bit
     integers). A value out of its range is a :class:`ConfigError` naming the option, its range and the value given.
     """
 
-    bylines: bool = True
-    bios: bool = True
-    translators: bool = True
-    max_bio_words: int = 80
-    max_bio_lines: int = 2
-    max_line_chars: int = 1000
-    extra_roles: tuple[str, ...] = ()
-    dry_run: bool = False
+    bylines: bool = option(True, "Detect a leading 'By NAME' line.")
+    bios: bool = option(True, "Detect author bios in the bio position.")
+    translators: bool = option(True, "Detect 'Translated by NAME' lines.")
+    max_bio_words: int = option(80, "A longer paragraph is never a bio.", low=1)
+    max_bio_lines: int = option(2, "At most this many consecutive bio lines in one bio position.", low=1)
+    max_line_chars: int = option(1000, "A longer line is never a credit (also bounds the patterns' work).", low=5)
+    extra_roles: tuple[str, ...] = option(
+        (), "An extra word that marks a bio's role (repeatable), e.g. --role beekeeper.", flag="--role"
+    )
+    dry_run: bool = option(False, "Label only: fill metadata, cut nothing.", flag="--dry-run")
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "extra_roles", tuple(role.lower() for role in self.extra_roles))
         problems = below_bounds(self, (("max_bio_words", 1), ("max_bio_lines", 1), ("max_line_chars", 5)))
         # A role that is not one word as _has_role reads words could never match: an error, not a silent no-op.
         # (_ROLE_WORD_RE is defined below; only a non-empty extra_roles looks it up, never at import time.)
@@ -1295,57 +1296,64 @@ def _unique_contributors(contributors: list[dict[str, str]]) -> list[dict[str, s
     return list(seen.values())
 
 
-class Credits:
+class Credits(Step):
     """The ``credits`` step: cut credit lines from the text and record them in metadata."""
 
     name = STEP
+    Options = CreditsOptions
+    summary = "Move bylines, author bios and translator credits out of the text into metadata."
+    metadata = {
+        "authors": "list[string]",
+        "bylines": "list[string]",
+        "translators": "list[string]",
+        "contributors": "list[contributor]",
+    }
+    reasons = {
+        REASON_BY_NAME: "a 'By NAME' line at the top",
+        REASON_BY_NAME_UNDER_TITLE: "a 'By NAME' line under the title",
+        REASON_TRANSLATED_BY: "a 'Translated by NAME' line",
+        REASON_BIO_BEFORE_TRANSLATOR: "an author bio right above a translator credit",
+        REASON_BIO_BEFORE_TAIL: "an author bio right above the teaser tail",
+        REASON_BIO_AT_END: "an author bio at the end of the text",
+        REASON_BIO_BEFORE_FURNITURE: "an author bio in the last block, with page furniture after it",
+        REASON_BIO_UNDER_HEADING: "an author bio under an 'About the author' heading",
+        REASON_BY_NAME_BEFORE_BODY: "a byline in the page head, before the running text",
+        REASON_CREDIT_PHRASE: "a credit phrase ('Written by:') whose name is on the next line",
+        REASON_NAME_AFTER_PHRASE: "the name under a credit phrase",
+        REASON_CONTRIBUTED: "a contributor credit ('NAME contributed to this report', 'Photo: NAME')",
+        REASON_HAVE_A_TIP: "'Have a tip? NAME may be reached at ...'",
+        REASON_SIGNATURE: "a signature ('- NAME', 'NAME, City') at the end of a letter",
+    }
+    kinds = {
+        REASON_BY_NAME: BYLINE,
+        REASON_BY_NAME_UNDER_TITLE: BYLINE,
+        REASON_TRANSLATED_BY: TRANSLATOR,
+        REASON_BIO_BEFORE_TRANSLATOR: BIO,
+        REASON_BIO_BEFORE_TAIL: BIO,
+        REASON_BIO_AT_END: BIO,
+        REASON_BIO_BEFORE_FURNITURE: BIO,
+        REASON_BIO_UNDER_HEADING: BIO,
+        REASON_BY_NAME_BEFORE_BODY: BYLINE,
+        REASON_CREDIT_PHRASE: BYLINE,
+        REASON_NAME_AFTER_PHRASE: BYLINE,
+        REASON_CONTRIBUTED: BYLINE,
+        REASON_HAVE_A_TIP: BYLINE,
+        REASON_SIGNATURE: BYLINE,
+    }
+    order = 200
 
-    def __init__(self, options: CreditsOptions | None = None) -> None:
-        self.options = options or DEFAULT_OPTIONS
+    def label(self, doc: Doc) -> Labels:
+        found = find_credits(doc.lines, self.options, text=doc.text)
+        return Labels(doc, cuts={i: label.reason for i, label in found.labels.items()}, found=found)
 
-    def process(self, record: Record, text_field: str) -> Record:
-        text = record[text_field]
-        paragraphs = split_paragraphs(text)
-        found = find_credits(paragraphs, self.options, text=text)
-        if found.labels and not self.options.dry_run:
-            record[text_field] = cut_text(paragraphs, set(found.labels))
-        metadata = metadata_of(record)
+    def record_found(self, metadata: dict[str, Any], labels: Labels) -> None:
+        found: CreditsFound = labels.found
         # A second run (or a dry run then a real one) adds to what is there instead of wiping it.
         metadata["authors"] = _merge(metadata, "authors", found.authors)
         # `bylines` lists the lines removed from the text: a dry run removes none.
-        metadata["bylines"] = _merge(metadata, "bylines", [] if self.options.dry_run else found.bylines)
+        metadata["bylines"] = _merge(metadata, "bylines", [] if self.dry_run else found.bylines)
         metadata["translators"] = _merge(metadata, "translators", found.translators)
         metadata["contributors"] = _merge_contributors(metadata, found.contributors)
-        # Where each removed line stood (0-based, in the text this step received), so a later step knows the
-        # position of credits that are no longer in the text. Appended, never merged: a second run's indices
-        # refer to the text that run received.
-        new_cuts = [] if self.options.dry_run else credit_cuts(found.labels)
-        metadata["credit_cuts"] = _credit_cuts_of(metadata) + new_cuts
-        return record
-
-
-def credit_cuts(labels: dict[int, Label]) -> list[dict[str, Any]]:
-    """The audit entries for cutting ``labels``: ``{"rule": reason, "kind": kind, "paragraph": i}``, in text order."""
-    return [{"rule": labels[i].reason, "kind": labels[i].kind, "paragraph": i} for i in sorted(labels)]
-
-
-def _credit_cuts_of(metadata: dict[str, Any]) -> list[dict[str, Any]]:
-    old = metadata.get("credit_cuts")
-    if old is None:
-        return []
-    if not isinstance(old, list) or not all(_valid_credit_cut(c) for c in old):
-        raise RecordError('metadata.credit_cuts is not a list of {"rule", "kind", "paragraph"} objects')
-    return list(old)
-
-
-def _valid_credit_cut(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and isinstance(value.get("rule"), str)
-        and isinstance(value.get("kind"), str)
-        and isinstance(value.get("paragraph"), int)
-        and not isinstance(value.get("paragraph"), bool)
-    )
 
 
 def _merge_contributors(metadata: dict[str, Any], new: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -43,14 +43,15 @@ def run_item(item: dict[str, Any]) -> dict[str, Any]:
     """What the credits step finds in one item: authors, translators, contributors, and whether the target
     line was cut."""
     from corpus_tools.credits import Credits
+    from corpus_tools.step import Doc
 
-    metadata = Credits().process({"text": item_text(item)}, "text")["metadata"]
-    target_cut = item["target"] in {cut["paragraph"] for cut in metadata["credit_cuts"]}
+    labels = Credits().label(Doc({"text": item_text(item)}))  # what the step finds, whether or not text is left
+    found = labels.found
     return {
-        "authors": metadata["authors"],
-        "translators": metadata["translators"],
-        "contributors": [{"name": c["name"], "role": c["role"]} for c in metadata["contributors"]],
-        "target_cut": target_cut,
+        "authors": found.authors,
+        "translators": found.translators,
+        "contributors": [{"name": c["name"], "role": c["role"]} for c in found.contributors],
+        "target_cut": item["target"] in labels.cuts,
     }
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
-from corpus_tools.cli import app
+from corpus_tools.cli.app import app_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -36,7 +36,8 @@ def cli():
     runner = CliRunner()
 
     def invoke(args: list[str], input: bytes | str | None = None):
-        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+        args = [str(a) for a in args]
+        return runner.invoke(app_for(args), args, input=input, catch_exceptions=False)
 
     return invoke
 

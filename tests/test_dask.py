@@ -56,7 +56,9 @@ def test_dask_with_no_address_starts_a_local_cluster_and_writes_shards(tmp_path:
     dask = cli(["clean", SEEDS, "--engine", "dask", "--jobs", "2", "-o", f"{tmp_path}/out/", "--shard-size", "2"])
     assert dask.exit_code == 0, dask.stderr
     assert dask.stdout == ""
-    assert dask.stderr.startswith("clean: 5 records in, 5 out, 0 rejected, 16 teasers cut")
+    assert dask.stderr.startswith(
+        "clean: 5 records in, 5 out, 0 rejected, 0 dropped, 26 lines cut (credits 6, teasers 16"
+    )
     from test_clean import read_shards
 
     assert read_shards(tmp_path / "out") == local.stdout_bytes
