@@ -574,7 +574,7 @@ RULES: tuple[Rule, ...] = (
         "record breaks the contract",
         _schema,
         "id, text and source are strings, metadata an object; its list keys (authors, bylines, translators, "
-        "credit_cuts, teasers, cuts) and normalize counts have their documented types when present",
+        "contributors, teasers, cuts) and normalize counts have their documented types when present",
     ),
     Rule(
         "types",

@@ -142,7 +142,12 @@ class DedupOptions:
     )
     permutations: int = field(
         default=128,
-        metadata={"help": "near mode: MinHash permutations", "flag": "--permutations", "low": 2, "high": MAX_PERMUTATIONS},
+        metadata={
+            "help": "near mode: MinHash permutations",
+            "flag": "--permutations",
+            "low": 2,
+            "high": MAX_PERMUTATIONS,
+        },
     )
     seed: int = field(default=1, metadata={"help": "near mode: MinHash seed", "flag": "--seed", "low": 0})
     against: str | None = field(

@@ -14,7 +14,7 @@ rule, deletes subheads, lists and credits and keeps full-stop teasers), so :func
    *truncated* paragraph; paragraphs below that one are teasers whatever their ending ("contiguity");
 4. **credits**: an in-band paragraph that ends a sentence, above the topmost truncated one, is a teaser when
    the run sits right after the end-credits block (a bio or translator line with body above it). When the
-   credits step already removed that block, ``metadata.credit_cuts`` says where it stood
+   credits step already removed that block, ``metadata.cuts`` says where it stood
    (:func:`end_credits_position`), and that position counts exactly as the lines would: it ends the run, and a
    run right below it (blank lines and subheads between) gets the same signal;
 5. **recurrence** (with a :class:`~corpus_tools.tailindex.TailIndex`): such a paragraph is also a teaser when
@@ -80,7 +80,7 @@ class TeasersOptions:
     ``heading_max_words``: a line this short, capitalised and without end punctuation is a subhead (kept). At
     least 1.
     ``use_credits``: use the position right after the end-credits block as a signal (the lines themselves, or
-    where ``metadata.credit_cuts`` says the credits step removed them).
+    where ``metadata.cuts`` says the credits step removed them).
     ``min_recurrence``: with an index, the fewest documents a paragraph must appear in to count as recurring.
     At least 2 (a paragraph in one document does not recur).
     ``dry_run``: label only: fill ``metadata.cuts`` with what would be cut, leave ``text`` and
@@ -381,7 +381,16 @@ def _recurs(paragraph: str, index: TailIndex, baseline: int, options: TeasersOpt
 
 
 #: The credits step's rules for end credits (a bio or a translator line): where the article ends.
-END_CREDIT_RULES = frozenset({"translated_by_line", "bio_before_translator", "bio_before_tail", "bio_at_end"})
+END_CREDIT_RULES = frozenset(
+    {
+        "translated_by_line",
+        "bio_before_translator",
+        "bio_before_tail",
+        "bio_at_end",
+        "bio_before_furniture",
+        "bio_under_author_heading",
+    }
+)
 
 
 def end_credits_position(metadata: Mapping[str, Any], line_count: int) -> int | None:

@@ -268,7 +268,7 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
     ("command", "table", "line", "message"),
     [
         ("clean", "credits", "max_bio_lines = -1", "c.toml: [credits]: max_bio_lines must be >= 1 (got -1)"),
-        ("clean", "credits", "max_line_chars = -3", "c.toml: [credits]: max_line_chars must be >= 4 (got -3)"),
+        ("clean", "credits", "max_line_chars = -3", "c.toml: [credits]: max_line_chars must be >= 5 (got -3)"),
         ("clean", "credits", "max_bio_words = 0", "c.toml: [credits]: max_bio_words must be >= 1 (got 0)"),
         ("clean", "teasers", "min_recurrence = 1", "c.toml: [teasers]: min_recurrence must be >= 2 (got 1)"),
         (

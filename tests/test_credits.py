@@ -47,6 +47,7 @@ class Case:
     translators: list[str]
     kinds: list[str]  # per paragraph: body, heading, teaser, blank, byline, bio, translator
     paragraphs: list[str]
+    contributors: list[dict[str, str]]  # `contributors: Name (role); Name (role)`, optional
 
     @property
     def text(self) -> str:
@@ -62,7 +63,8 @@ def _names(value: str) -> list[str]:
 
 
 def load_case(path: Path) -> Case:
-    """Parse a ``.case`` file: ``# note``, ``authors: A; B``, ``translators: ...``, ``---``, ``kind | text`` lines."""
+    """Parse a ``.case`` file: ``# note``, ``authors: A; B``, ``translators: ...``, optionally ``contributors: A
+    (role); B (role)``, ``---``, ``kind | text`` lines."""
     header, body = path.read_text(encoding="utf-8").split("\n---\n", 1)
     fields = dict(line.split(":", 1) for line in header.splitlines() if not line.startswith("#"))
     note = header.splitlines()[0].lstrip("# ")
@@ -75,7 +77,13 @@ def load_case(path: Path) -> Case:
         kind, text = line.split(" | ", 1)
         kinds.append(kind)
         paragraphs.append(text)
-    return Case(path.stem, note, _names(fields["authors"]), _names(fields["translators"]), kinds, paragraphs)
+    contributors = [
+        {"name": name.rsplit(" (", 1)[0], "role": name.rsplit(" (", 1)[1].rstrip(")")}
+        for name in _names(fields.get("contributors", ""))
+    ]
+    return Case(
+        path.stem, note, _names(fields["authors"]), _names(fields["translators"]), kinds, paragraphs, contributors
+    )
 
 
 CASES = [load_case(p) for p in sorted(CASES_DIR.glob("*.case"))]
@@ -101,6 +109,7 @@ def test_fixture_case(case: Case):
     assert out["text"] == expected_text, case.note
     assert out["metadata"]["authors"] == case.authors
     assert out["metadata"]["translators"] == case.translators
+    assert out["metadata"]["contributors"] == case.contributors
     assert out["metadata"]["bylines"] == [case.paragraphs[i] for i in sorted(case.credit_lines)]
     labels = label_credits(case.paragraphs)
     assert {i: label.kind for i, label in labels.items()} == case.credit_lines
@@ -323,7 +332,14 @@ def test_never_labels_a_teaser_or_heading_of_the_teasers_fixture_set():
 
 def test_keys_always_present_and_lists():
     out = Credits().process({"text": "Just one body line.", "metadata": {"other": 1}}, "text")
-    assert out["metadata"] == {"other": 1, "authors": [], "bylines": [], "translators": [], "cuts": []}
+    assert out["metadata"] == {
+        "other": 1,
+        "authors": [],
+        "bylines": [],
+        "translators": [],
+        "contributors": [],
+        "cuts": [],
+    }
     # a text with nothing left is not a record for the output: dropped, with its reason
     empty = Credits().process({"text": ""}, "text")
     assert (empty.step, empty.drop.reason) == ("credits", "empty_after_cleaning")
@@ -546,7 +562,7 @@ def test_any_text_is_handled(text: str):
     if isinstance(out, Dropped):
         assert (out.step, out.drop.reason) == ("credits", "empty_after_cleaning")
         return
-    assert set(out["metadata"]) == {"authors", "bylines", "translators", "cuts"}
+    assert set(out["metadata"]) == {"authors", "bylines", "translators", "contributors", "cuts"}
     assert len(out["text"]) <= len(text)
 
 
@@ -626,12 +642,12 @@ def test_anonymous_bios_pass_the_character_tests(line: str):
         ({"max_bio_lines": -1}, "credits: max_bio_lines must be >= 1 (got -1)"),
         ({"max_bio_lines": 0}, "credits: max_bio_lines must be >= 1 (got 0)"),
         ({"max_bio_words": 0}, "credits: max_bio_words must be >= 1 (got 0)"),
-        ({"max_line_chars": -3}, "credits: max_line_chars must be >= 4 (got -3)"),
-        ({"max_line_chars": 3}, "credits: max_line_chars must be >= 4 (got 3)"),
+        ({"max_line_chars": -3}, "credits: max_line_chars must be >= 5 (got -3)"),
+        ({"max_line_chars": 4}, "credits: max_line_chars must be >= 5 (got 4)"),
         ({"max_line_chars": 2**63}, "credits: max_line_chars must be a 64-bit integer (got 9223372036854775808)"),
         (
             {"max_bio_words": -1, "max_line_chars": 0},
-            "credits: max_bio_words must be >= 1 (got -1); max_line_chars must be >= 4 (got 0)",
+            "credits: max_bio_words must be >= 1 (got -1); max_line_chars must be >= 5 (got 0)",
         ),
         (
             {"extra_roles": ("beekeeper", "bee keeper", "", "r2d2")},
@@ -646,8 +662,8 @@ def test_options_out_of_range_are_config_errors_naming_each_option(fields, messa
 
 
 def test_the_bounds_admit_options_that_still_find_credits():
-    # max_line_chars 4: "By L" is the shortest line a credit pattern matches; one less could never find a credit
-    assert credit_kind("By L", CreditsOptions(max_line_chars=4)) == BYLINE
+    # max_line_chars 5: "By 林泉" is the shortest line that can be a credit; one less could never find a credit
+    assert credit_kind("By 林泉", CreditsOptions(max_line_chars=5)) == BYLINE
 
     def kinds(text: str, options: CreditsOptions) -> list[tuple[int, str]]:
         return sorted((i, label.kind) for i, label in label_credits(split_paragraphs(text), options).items())
@@ -655,9 +671,11 @@ def test_the_bounds_admit_options_that_still_find_credits():
     text = "By Ann Lee\nBody text here.\nAnn Lee is a reporter in Hualien."
     assert kinds(text, CreditsOptions(max_bio_words=7, max_bio_lines=1)) == [(0, BYLINE), (2, BIO)]
     # a role given as one word, in any case or hyphenated, is a role
-    keeper = text.replace("reporter", "beekeeper")
+    keeper = text.replace("reporter", "beekeeper").replace("By Ann Lee", "By Bo Chen")
     assert kinds(keeper, CreditsOptions()) == [(0, BYLINE)]
     assert kinds(keeper, CreditsOptions(extra_roles=("Beekeeper", "editor-at-large"))) == [(0, BYLINE), (2, BIO)]
+    # a bio whose subject the byline names needs no role word
+    assert kinds(keeper.replace("By Bo Chen", "By Ann Lee"), CreditsOptions()) == [(0, BYLINE), (2, BIO)]
 
 
 # ------------------------------------------------------------------------ shortcuts vs the plain computation
@@ -699,3 +717,28 @@ def test_role_test_reads_exactly_the_first_words(words):
         for form in (word, *word.split("-"))
     )
     assert credits_module._has_role(text, credits_module.DEFAULT_OPTIONS) == plain
+
+
+# ------------------------------------------------------------------------------------------------ contributors
+
+
+def test_contributors_are_name_role_objects_merged_and_checked():
+    from corpus_tools.check import CheckOptions, check_items
+    from corpus_tools.errors import RecordError
+    from corpus_tools.io import Item
+
+    text = "By Ann Lee\nBody one.\nBody two.\nAdditional reporting by Bo Chen; Editing by Carl Wu"
+    old = [{"name": "Dan Ho", "role": "photo"}]
+    out = Credits().process({"id": "a", "source": "s", "text": text, "metadata": {"contributors": old}}, "text")
+    assert out["metadata"]["contributors"] == [
+        {"name": "Dan Ho", "role": "photo"},
+        {"name": "Bo Chen", "role": "additional_reporting"},
+        {"name": "Carl Wu", "role": "editing"},
+    ]
+    assert out["metadata"]["authors"] == ["Ann Lee"]
+    with pytest.raises(RecordError, match=r"metadata.contributors is not a list of"):
+        Credits().process({"text": text, "metadata": {"contributors": ["Bo Chen"]}}, "text")
+    bad = dict(out, id="b", text="Other body.", metadata=dict(out["metadata"], contributors=[{"name": "Bo Chen"}]))
+    report = check_items([Item("m.jsonl", 1, out), Item("m.jsonl", 2, bad)], CheckOptions(ignore=("teaser-tail",)))
+    assert [(f.id, f.rule) for f in report.findings] == [("b", "schema")]
+    assert "metadata.contributors' must be an array of {name: string, role: string}" in report.findings[0].detail
