@@ -848,11 +848,17 @@ _SPILL_ROOT = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", 
 
 
 def _renumber(result: BatchResult, base: int) -> None:
-    """Make the line numbers of a range batch's rejects count from the start of its file."""
+    """Make the line numbers of a range batch's rejects and drops count from the start of its file."""
     for k, output in enumerate(result.outputs):
         if isinstance(output, Rejected) and output.item.line is not None:
             item = dataclasses.replace(output.item, line=output.item.line + base)
             result.outputs[k] = Rejected(item, output.reason)
+        elif isinstance(output, DroppedOut) and output.line is not None:
+            result.outputs[k] = DroppedOut(output.source, output.line + base, output.dropped)
+    for keys in result.block_keys:  # (id, keys, source, line) of each record an ordered pass decides on
+        for j, (record_id, record_keys, source, line) in enumerate(keys):
+            if line is not None:
+                keys[j] = (record_id, record_keys, source, line + base)
 
 
 def _line_by_line(sink: Sink) -> Callable[[bytes, int], None]:

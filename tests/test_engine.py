@@ -377,6 +377,45 @@ def test_range_batches_give_the_same_records_rejects_and_lines(lines, batch_byte
         assert results[0] == results[1]
 
 
+@given(st.lists(st.sampled_from([b'{"text": "a"}', b'{"text": " "}', b'{"text": "a"}', b"{oops"]), max_size=25))
+def test_range_batches_number_drops_and_ordered_verdicts_from_the_start_of_the_file(lines) -> None:
+    # Drops (an empty text; a duplicate, decided in input order) name the same file line however the file is cut.
+    from corpus_tools.dedup import Dedup
+    from corpus_tools.normalize import Normalize
+    from corpus_tools.pipeline import DroppedStream
+
+    data = b"\n".join(lines) + b"\n"
+    pipeline = Pipeline((Normalize(), Dedup()))
+    with tempfile.NamedTemporaryFile(suffix=".jsonl") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        results = []
+        for batch_bytes in (1, 7, 1 << 20):
+            out, dropped = io.BytesIO(), io.BytesIO()
+            run_pipeline(
+                [tmp.name],
+                pipeline,
+                StreamSink(out),
+                engine=InlineRanges(),
+                on_error=OnError.skip,
+                dropped=DroppedStream(dropped),
+                batch_bytes=batch_bytes,
+            )
+            places = [(d["line"], d["reason"]) for d in map(orjson.loads, dropped.getvalue().splitlines())]
+            results.append((out.getvalue(), places))
+        assert results[0] == results[1] == results[2]
+        expected = []
+        seen = False
+        for number, line in enumerate(lines, 1):
+            if line == b'{"text": " "}':
+                expected.append((number, "empty_after_cleaning"))
+            elif line == b'{"text": "a"}':
+                if seen:
+                    expected.append((number, "duplicate_exact"))
+                seen = True
+        assert results[0][1] == expected
+
+
 def test_compressed_and_piped_inputs_are_not_cut_into_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     packed = tmp_path / "in.jsonl.gz"
     with gzip.open(packed, "wb") as stream:
