@@ -1,0 +1,768 @@
+"""Residue: label the lines of a page that are not the article (previews, link blocks, calls to action, furniture).
+
+A pure library (no I/O): :func:`label_residue` takes a document's lines and a :class:`ResidueOptions` and returns
+:class:`ResidueLabels`: the lines to cut, each with a stable rule name, and whether the whole document is a
+listing page to drop. The pipeline step that applies it (and records ``metadata.cuts``) lives elsewhere.
+
+What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
+
+* **previews** (``preview_marked``, ``preview_headline``, ``preview_byline``): the trailing run of paragraphs
+  (footer lines already cut step over) that end with a truncation mark: ``…``, ``...``, ``[…]``, ``(more)``,
+  ``Read more``, ``Continue reading``, ``FULL STORY`` glued or not, ``»`` (phrases: data files, ``[more]``), with
+  the headline and ``By NAME`` lines between them. One paragraph ending in a bare ellipsis is not a run (body
+  paragraphs end so too); a strong mark (a phrase, ``[…]``) makes a single one a preview.
+* **listing pages** (``drop == "listing_page"``): at least ``listing_min_previews`` marked previews that hold at
+  least ``listing_share`` of the words left after the other cuts: an index page, never a body.
+* **link blocks** (``related_link``, ``link_heading``, ``link_block``, ``link_arrow``, ``nav_run``): a lead-in
+  and a headline on one line ("Read also: ...", "Lea también: ..."); a known heading ("Most popular", "Weitere
+  Artikel") and the headline-shaped lines under it; a prev/next link ("« headline", "headline »"); a run of
+  ``nav_run_min`` or more menu-shaped lines (one to four words, no sentence punctuation) away from the body.
+* **calls to action** (``cta``, ``share``, ``comments``): short lines holding a stock phrase.
+* **furniture** (``nav``, ``cookie``, ``advertisement``, ``copyright``, ``reading_time``, ``tags_line``,
+  ``meta_line``, ``site_recurring``): menu items as whole lines, stock phrases, and (given a
+  :class:`LineRecurrence`) short lines that recur across a site's documents.
+* **captions** (``caption``): "Image caption ...", a description ending in a photo credit ("(Foto: X)",
+  "| © X"). A photo credit alone is the credits step's (:func:`is_photo_credit`), never cut here.
+* **dates** (``lone_date``): a line that is only a date or a timestamp.
+* **contacts** (``lone_url``, ``email``, ``handle``): a lone URL or domain, a short line holding an e-mail
+  address, a line of @handles / #hashtags.
+
+Precision first: the first ``guard_lines`` prose lines of the body (the first line of 15 words or more that ends
+a sentence, and those after it) are never cut, except by an unmistakable rule (``lone_url``, ``cookie``).
+
+Phrases live in ``corpus_tools/data/residue/<lang>.txt`` (see the README there), loaded once, on first use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from corpus_tools.errors import ConfigError
+
+STEP = "residue"
+LISTING_PAGE = "listing_page"
+
+# kind -> the rules it switches
+KINDS: dict[str, tuple[str, ...]] = {
+    "previews": ("preview_marked", "preview_headline", "preview_byline"),
+    "link_blocks": ("related_link", "link_heading", "link_block", "link_arrow", "nav_run"),
+    "cta": ("cta", "share", "comments"),
+    "furniture": (
+        "nav",
+        "cookie",
+        "advertisement",
+        "copyright",
+        "reading_time",
+        "tags_line",
+        "meta_line",
+        "site_recurring",
+    ),
+    "captions": ("caption",),
+    "dates": ("lone_date",),
+    "contacts": ("lone_url", "email", "handle"),
+}
+RULES = tuple(rule for rules in KINDS.values() for rule in rules)
+UNMISTAKABLE = frozenset({"lone_url", "cookie"})
+
+SECTIONS = (
+    "leadin",
+    "heading",
+    "nav",
+    "cta",
+    "share",
+    "comments",
+    "cookie",
+    "ad",
+    "copyright",
+    "reading_time",
+    "tags",
+    "meta",
+    "more",
+    "caption",
+    "credit",
+    "date",
+)
+
+
+def _opt(default: Any, help: str, flag: str) -> Any:
+    return field(default=default, metadata={"help": help, "flag": flag})
+
+
+@dataclass(frozen=True)
+class ResidueOptions:
+    """What the residue step cuts. Each kind has a switch; ``languages`` picks the phrase lists."""
+
+    previews: bool = _opt(True, "Cut trailing runs of truncated previews (with their headlines and bylines).",
+                          "--residue-previews/--no-residue-previews")
+    link_blocks: bool = _opt(True, "Cut related-link lead-ins, link-block headings with their headlines, menus.",
+                             "--residue-link-blocks/--no-residue-link-blocks")
+    cta: bool = _opt(True, "Cut calls to action: subscribe, newsletter, follow, share, comment prompts.",
+                     "--residue-cta/--no-residue-cta")
+    furniture: bool = _opt(True, "Cut page furniture: menu items, cookie, ads, copyright, reading time, tags.",
+                           "--residue-furniture/--no-residue-furniture")
+    captions: bool = _opt(True, "Cut image captions (photo credits alone are left to the credits step).",
+                          "--residue-captions/--no-residue-captions")
+    dates: bool = _opt(True, "Cut lines that are only a date or a timestamp.", "--residue-dates/--no-residue-dates")
+    contacts: bool = _opt(True, "Cut lone URLs, short e-mail lines and lines of @handles.",
+                          "--residue-contacts/--no-residue-contacts")
+    listing_pages: bool = _opt(True, "Drop documents that are mostly previews (listing or index pages).",
+                               "--residue-listing-pages/--no-residue-listing-pages")
+    languages: tuple[str, ...] = _opt((), "Phrase lists to use (e.g. en,de); empty: every list, every document.",
+                                      "--residue-languages")
+    min_preview_words: int = _opt(5, "Fewest words a marked preview has.", "--residue-min-preview-words")
+    max_headline_words: int = _opt(16, "Most words a headline-shaped line has.", "--residue-max-headline-words")
+    max_short_words: int = _opt(20, "Most words a line has for the short-line phrase rules (cta, tags, ...).",
+                                "--residue-max-short-words")
+    nav_run_min: int = _opt(5, "Fewest consecutive menu-shaped lines cut as a menu.", "--residue-nav-run-min")
+    guard_lines: int = _opt(2, "Body lines at the start of the article never cut (but by unmistakable rules).",
+                            "--residue-guard-lines")
+    listing_min_previews: int = _opt(3, "Fewest marked previews on a listing page.", "--residue-listing-min-previews")
+    listing_share: float = _opt(0.5, "Share of the remaining words in previews that makes a listing page.",
+                                "--residue-listing-share")
+    recurrence_min_docs: int = _opt(5, "Fewest documents of a site a recurring furniture line is in.",
+                                    "--residue-min-docs")
+    recurrence_min_share: float = _opt(0.2, "Smallest share of a site's documents a recurring line is in.",
+                                       "--residue-min-share")
+
+    def __post_init__(self) -> None:
+        problems = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("bool", bool) and not isinstance(value, bool):
+                problems.append(f"{f.name} must be true or false (got {value!r})")
+        langs = self.languages
+        if isinstance(langs, str) or not isinstance(langs, (tuple, list)):
+            problems.append(f"languages must be a tuple of language codes (got {langs!r})")
+        else:
+            if isinstance(langs, list):
+                object.__setattr__(self, "languages", tuple(langs))
+            known = available_languages()
+            for lang in self.languages:
+                if lang not in known:
+                    problems.append(f"languages: no phrase list for {lang!r} (have {', '.join(known)})")
+        for name, low in (
+            ("min_preview_words", 1),
+            ("max_headline_words", 1),
+            ("max_short_words", 1),
+            ("nav_run_min", 2),
+            ("guard_lines", 0),
+            ("listing_min_previews", 1),
+            ("recurrence_min_docs", 1),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                problems.append(f"{name} must be an integer (got {value!r})")
+            elif not low <= value < 2**63:
+                problems.append(f"{name} must be >= {low} (got {value!r})")
+        for name in ("listing_share", "recurrence_min_share"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+                problems.append(f"{name} must be a number in (0, 1] (got {value!r})")
+        if problems:
+            raise ConfigError("residue options: " + "; ".join(problems))
+
+    def enabled(self, rule: str) -> bool:
+        return getattr(self, _KIND_OF[rule])
+
+
+_KIND_OF = {rule: kind for kind, rules in KINDS.items() for rule in rules}
+
+
+@dataclass(frozen=True)
+class ResidueLabels:
+    """``cuts``: (line index, rule) in line order; ``drop``: ``"listing_page"`` or ``None``."""
+
+    cuts: list[tuple[int, str]]
+    drop: str | None = None
+
+
+# --- phrase data --------------------------------------------------------------------------------------------------
+
+_SECTION = re.compile(r"^\[([a-z_]+)\]\s*$")
+_WS = re.compile(r"\s+")
+
+
+@cache
+def available_languages() -> tuple[str, ...]:
+    root = resources.files("corpus_tools") / "data" / "residue"
+    return tuple(sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".txt")))
+
+
+@cache
+def _read_language(lang: str) -> dict[str, tuple[str, ...]]:
+    text = (resources.files("corpus_tools") / "data" / "residue" / f"{lang}.txt").read_text(encoding="utf-8")
+    out: dict[str, list[str]] = {}
+    section = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = _SECTION.match(line)
+        if m:
+            section = m.group(1)
+            if section not in SECTIONS:
+                raise ValueError(f"residue data {lang}.txt: unknown section [{section}]")
+            continue
+        if section is None:
+            raise ValueError(f"residue data {lang}.txt: phrase before any section: {line!r}")
+        out.setdefault(section, []).append(_fold(line))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _fold(s: str) -> str:
+    return _WS.sub(" ", s).strip().casefold()
+
+
+def _alt(phrases: Iterable[str]) -> str:
+    """One alternation, longest first, a word boundary on each side that is a letter or digit."""
+    parts = []
+    for p in sorted(set(phrases), key=len, reverse=True):
+        e = re.escape(p)
+        if p[0].isalnum() and not _is_cjk(p[0]):
+            e = r"(?<!\w)" + e
+        if p[-1].isalnum() and not _is_cjk(p[-1]):
+            e = e + r"(?!\w)"
+        parts.append(e)
+    return "|".join(parts) if parts else r"(?!x)x"
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\u3000" <= ch <= "\u303f"
+
+
+class _Phrases:
+    """The compiled lists of the chosen languages."""
+
+    def __init__(self, langs: tuple[str, ...]) -> None:
+        merged: dict[str, set[str]] = {s: set() for s in SECTIONS}
+        for lang in langs:
+            for sec, phrases in _read_language(lang).items():
+                merged[sec].update(phrases)
+        sep = r"\s*(?::|»|>+|\||–|—|-\s|\.\.\.|…)"
+        self.leadin = re.compile(r"^[\W_]{0,3}(?:" + _alt(merged["leadin"]) + r")" + sep + r"\s*(?P<rest>.*)$")
+        self.whole_heading = frozenset(merged["heading"] | merged["leadin"])
+        self.nav = frozenset(merged["nav"])
+        self.cta = re.compile(_alt(merged["cta"]))
+        self.share = re.compile(_alt(merged["share"]))
+        self.comments = re.compile(_alt(merged["comments"]))
+        self.cookie = re.compile(_alt(merged["cookie"]))
+        self.ad_whole = frozenset(merged["ad"])
+        self.ad_prefix = re.compile(r"^(?:" + _alt(merged["ad"]) + r")\s*:")
+        self.copyright = re.compile(_alt(merged["copyright"]))
+        self.reading_time = re.compile(_alt(merged["reading_time"]))
+        self.tags = re.compile(r"^(?:" + _alt(merged["tags"]) + r")\s*:")
+        self.meta = re.compile(r"^(?:" + _alt(merged["meta"]) + r")\s*(?::|\d)")
+        more = merged["more"]
+        self.more_strong = re.compile(r"(?:" + _alt_end(more) + r")[\s»›>→…\.\)\]]*$")
+        self.caption = re.compile(r"^[\W_]{0,2}(?:" + _alt(merged["caption"]) + r")\b")
+        self.credit = re.compile(r"^[\W_]{0,2}(?:" + _alt(merged["credit"]) + r")\s*(?::|by\b|von\b|de\b|©)")
+        self.date_words = frozenset(merged["date"])
+
+
+def _alt_end(phrases: Iterable[str]) -> str:
+    """Truncation marks at a line's end: a phrase may be glued to the word before it ("spreadFULL STORY") when it
+    is two words or more or written in capitals; a one-word mark ("more", "mehr") needs a boundary."""
+    parts = []
+    for p in sorted(set(phrases), key=len, reverse=True):
+        e = re.escape(p)
+        if p[0].isalnum() and not _is_cjk(p[0]) and " " not in p:
+            e = r"(?<!\w)" + e
+        parts.append(e)
+    return "|".join(parts)
+
+
+@cache
+def _phrases(langs: tuple[str, ...]) -> _Phrases:
+    return _Phrases(langs or available_languages())
+
+
+# --- line shapes ----------------------------------------------------------------------------------------------------
+
+_CJK_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’»)\]]*\s*$")
+_PROSE_END = re.compile(r"[.!?。！？:;\"'”’»)\]]\s*$")
+_URL = re.compile(r"^\s*(?:<)?(?:https?://|www\.)\S+?(?:>)?\s*$", re.I)
+_DOMAIN = re.compile(r"^\s*[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|de|at|ch|fr|es|it|pt|nl|be|uk|us|info|io|eu|"
+                     r"co|gov|edu|br|mx|ar|cl|pl|cn|tw|hk|jp|ru|ca|au|in)/?\s*$", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_HANDLE_TOKEN = re.compile(r"^[@#][\w.]+[,;]?$")
+_DATE_TOKEN = re.compile(r"\d+|[^\W\d_]+\.?", re.UNICODE)
+_DATE_JUNK = re.compile(r"[^\s.,:/\-|()–—]")
+_DATE_SHAPE = re.compile(r"\d{1,4}[./-]\d{1,2}|\d{1,2}[:h]\d{2}|^(?:19|20)\d\d$")
+_TIME = re.compile(r"\d{1,2}[:.h]\d{2}")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_COPYRIGHT_SIGN = re.compile(r"©|\(c\)|copyright|&copy;", re.I)
+_CREDIT_TAIL = re.compile(
+    r"(?:\((?:foto|photo|image|imagen|bild|picture|credit|crédit|credito|crédito|fotografía|foto de|photo by)"
+    r"\s*:?[^()]{2,80}\)|[|/]\s*©\s*[^|]{2,60}|\(©[^()]{2,60}\)|©\s*[\w .&/-]{2,60})\s*$",
+    re.I,
+)
+_BYLINE = re.compile(r"^\s*(?:by|von|par|por|di|door|da)\s+\S", re.I)
+_BULLET = re.compile(r"^\s*(?:[-–—•·*▪►▸→>]|\d{1,2}[.)])\s+\S")
+_ARROW_START = re.compile(r"^\s*(?:«|‹|←|<{1,2}|<-)\s*\S")
+_ARROW_END = re.compile(r"\S\s*(?:»|›|→|>{1,2}|->)\s*$")
+_ELLIPSIS_END = re.compile(r"(?:…|\.\.\.+|\.\s\.\s\.)[\"'”’»)\]]*\s*$")
+_TRUNC_BRACKET = re.compile(r"[\[(]\s*(?:…|\.\.\.)\s*[\])]\s*$")
+_DEDENT = re.compile(r"^[\s|]+|[\s|]+$")
+
+
+def _nwords(line: str) -> int:
+    n = len(line.split())
+    if n <= 3 and len(line) > 12:
+        cjk = len(_CJK_CHARS.findall(line))
+        if cjk:
+            return n - 1 + (cjk + 1) // 2
+    return n
+
+
+def _is_prose(line: str, words: int) -> bool:
+    return words >= 15 and _PROSE_END.search(line) is not None
+
+
+def _headline_shaped(line: str, words: int, max_words: int) -> bool:
+    """Short, no final full stop, a capital, a digit, a quote or a bullet first."""
+    if not 1 <= words <= max_words or len(line) > 160:
+        return False
+    s = line.rstrip()
+    if s.endswith((".", ";", ",", "。")) and not s.endswith(("...", "…")):
+        return False
+    ch = line.lstrip()[:1]
+    return ch.isupper() or ch.isdigit() or ch in "\"'“‘„«¿¡-–—•·*▪►" or _is_cjk(ch)
+
+
+def _menu_shaped(line: str, words: int) -> bool:
+    if not 1 <= words <= 4 or len(line) > 40:
+        return False
+    ch = line.lstrip()[:1]
+    if ch.isdigit() or ch in "+-–•*·(" :
+        return False
+    s = line.rstrip()
+    return not s.endswith((".", "!", "?", ";", ",", ":", "。")) or s.endswith("...")
+
+
+def is_photo_credit(line: str) -> bool:
+    """A line that is only a photo credit ("Photo: NAME/AGENCY", "Foto: X", "(Credit: X)", "Crédits photos :
+    X", "© NAME" without a year): the credits step's, never residue."""
+    s = line.strip()
+    if not s or len(s) > 120:
+        return False
+    words = len(s.split())
+    if words > 12:
+        return False
+    folded = _fold(s).lstrip("([")
+    ph = _phrases(())
+    if ph.credit.match(folded):
+        return True
+    return folded.startswith("©") and not _YEAR.search(folded) and words <= 6
+
+
+# --- recurrence -----------------------------------------------------------------------------------------------------
+
+MAX_COUNTED_CHARS = 200
+
+
+def line_hash(line: str) -> int:
+    """64-bit hash of the whitespace-folded line (stable across processes: mergeable states)."""
+    folded = " ".join(line.split())
+    return int.from_bytes(hashlib.blake2b(folded.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def _counted(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and len(s) <= MAX_COUNTED_CHARS
+
+
+def site_of(record: Mapping[str, Any], site_field: str | None = None) -> str | None:
+    """The site of a record: the host of ``source`` when it is an http(s) URL (lowercased, without ``www.``), else
+    the value of ``site_field`` when named and a non-empty string; ``None``: no recurrence cut for it."""
+    source = record.get("source")
+    if isinstance(source, str) and "://" in source:
+        try:
+            parts = urlsplit(source.strip())
+        except ValueError:
+            parts = None
+        if parts is not None and parts.scheme in ("http", "https") and parts.hostname:
+            host = parts.hostname.lower()
+            return host[4:] if host.startswith("www.") else host
+    if site_field:
+        value = record.get(site_field)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+class LineRecurrence:
+    """Per site: how many documents were added, and in how many of them each short line (by hash) occurs.
+
+    Mergeable (``merge``), so a corpus pass can count in parallel and combine. ``to_dict``/``from_dict`` give a
+    JSON-able form."""
+
+    __slots__ = ("docs", "lines")
+
+    def __init__(self) -> None:
+        self.docs: dict[str, int] = {}
+        self.lines: dict[str, dict[int, int]] = {}
+
+    def add(self, site: str | None, lines: Iterable[str]) -> None:
+        if site is None:
+            return
+        self.docs[site] = self.docs.get(site, 0) + 1
+        counts = self.lines.setdefault(site, {})
+        for h in {line_hash(line) for line in lines if _counted(line)}:
+            counts[h] = counts.get(h, 0) + 1
+
+    def merge(self, other: LineRecurrence) -> LineRecurrence:
+        for site, n in other.docs.items():
+            self.docs[site] = self.docs.get(site, 0) + n
+        for site, theirs in other.lines.items():
+            mine = self.lines.setdefault(site, {})
+            for h, n in theirs.items():
+                mine[h] = mine.get(h, 0) + n
+        return self
+
+    def count(self, site: str | None, line: str) -> int:
+        if site is None or not _counted(line):
+            return 0
+        return self.lines.get(site, {}).get(line_hash(line), 0)
+
+    def is_furniture(self, site: str | None, line: str, min_docs: int, min_share: float) -> bool:
+        if site is None or not _counted(line):
+            return False
+        total = self.docs.get(site, 0)
+        n = self.count(site, line)
+        return total > 0 and n >= min_docs and n / total >= min_share
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"docs": dict(self.docs), "lines": {s: {str(h): n for h, n in c.items()} for s, c in self.lines.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LineRecurrence:
+        state = cls()
+        state.docs = {str(s): int(n) for s, n in data.get("docs", {}).items()}
+        state.lines = {str(s): {int(h): int(n) for h, n in c.items()} for s, c in data.get("lines", {}).items()}
+        return state
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LineRecurrence) and self.docs == other.docs and self.lines == other.lines
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# --- labelling ------------------------------------------------------------------------------------------------------
+
+
+def _strip_heading(folded: str) -> str:
+    return folded.strip(" \t|:：…»›>→.*-–—[]()•·").strip()
+
+
+def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptions) -> str | None:
+    """The per-line rules (no context). Cheap checks first."""
+    head = _strip_heading(folded)
+    if not head:
+        return None
+    # whole-line lists
+    if words <= 6:
+        if head in ph.nav:
+            return "nav"
+        if head in ph.whole_heading:
+            return "link_heading"
+        if head in ph.ad_whole:
+            return "advertisement"
+    first = folded.lstrip(" \t|([")[:1]
+    if words <= 3:
+        if _URL.match(line) or _DOMAIN.match(line):
+            return "lone_url"
+        if all(_HANDLE_TOKEN.match(t) for t in line.split()):
+            return "handle"
+    if (
+        words <= 12
+        and first
+        and (first.isdigit() or head.split()[0].rstrip(".,:") in ph.date_words)
+        and _lone_date(head, ph)
+    ):
+        return "lone_date"
+    if words <= o.max_short_words and (len(line) <= 16 or not _CJK_CHARS.search(line)):
+        if ph.cookie.search(folded):
+            return "cookie"
+        if "@" in line and 2 <= words <= 10 and _EMAIL.search(line) and not _SENTENCE_END.search(line):
+            return "email"
+        m = ph.leadin.match(folded)
+        if m and (m.group("rest") or words <= 6):
+            return "related_link" if m.group("rest") else "link_heading"
+        if ph.ad_prefix.match(head):
+            return "advertisement"
+        if ph.tags.match(head):
+            return "tags_line"
+        if ph.meta.match(head) and words <= 10:
+            return "meta_line"
+        if ph.share.search(folded):
+            return "share"
+        if ph.comments.search(folded):
+            return "comments"
+        if ph.cta.search(folded):
+            return "cta"
+        if any(ch.isdigit() for ch in folded) and ph.reading_time.search(folded) and words <= 8:
+            return "reading_time"
+        if ph.caption.match(folded):
+            return "caption"
+    elif ph.cookie.search(folded):
+        return "cookie"
+    if words <= 40:
+        if ph.copyright.search(folded):
+            return "copyright"
+        if _COPYRIGHT_SIGN.search(folded) and _YEAR.search(folded) and not is_photo_credit(line):
+            return "copyright"
+    if words >= 3 and _CREDIT_TAIL.search(line) and not is_photo_credit(line):
+        return "caption"
+    return None
+
+
+def _lone_date(head: str, ph: _Phrases) -> bool:
+    if len(head) > 60 or _DATE_JUNK.search(_DATE_TOKEN.sub("", head)):
+        return False
+    has_digit = has_word = False
+    for tok in _DATE_TOKEN.findall(head):
+        if tok[0].isdigit():
+            has_digit = True
+            if len(tok) > 4:
+                return False
+        elif tok.rstrip(".") not in ph.date_words:
+            return False
+        else:
+            has_word = True
+    return has_digit and (has_word or _DATE_SHAPE.search(head) is not None)
+
+
+def _marked(line: str, folded: str, ph: _Phrases) -> int:
+    """0: no truncation mark; 1: a bare ellipsis at the end; 2: a strong mark (phrase, […], », glued mark)."""
+    s = line.rstrip()
+    if not s:
+        return 0
+    last = s[-1]
+    if last in "…." and _ELLIPSIS_END.search(s):
+        return 2 if _TRUNC_BRACKET.search(s) else 1
+    if last in "»›→>" and not _ARROW_START.match(s) and _arrow_not_quote(s):
+        return 2
+    if (last.isalpha() or last in ")]»›>…. " or _is_cjk(last)) and ph.more_strong.search(folded):
+        return 2
+    return 0
+
+
+def _arrow_not_quote(s: str) -> bool:
+    """A final » or › is a link arrow, not the close of a «quote» or ‹quote›."""
+    return s.count("«") < s.count("»") if s.rstrip()[-1] == "»" else s.count("‹") < s.count("›") or s[-1] not in "›"
+
+
+def label_residue(
+    lines: list[str],
+    options: ResidueOptions | None = None,
+    *,
+    recurrence: LineRecurrence | None = None,
+    site: str | None = None,
+) -> ResidueLabels:
+    """Label the residue lines of one document (see the module doc). ``recurrence`` and ``site``: a corpus pass's
+    counts and this document's site (:func:`site_of`), for the ``site_recurring`` rule."""
+    o = options or _DEFAULT
+    ph = _phrases(o.languages)
+    n = len(lines)
+    words = [0] * n
+    folded = [""] * n
+    rule: list[str | None] = [None] * n
+    body_start = body_end = -1
+    for i, line in enumerate(lines):
+        if not line or line.isspace():
+            continue
+        w = _nwords(line)
+        words[i] = w
+        if _is_prose(line, w):
+            if body_start < 0:
+                body_start = i
+            body_end = i
+        if w > 60:  # body-like: no rule looks at long lines
+            continue
+        f = folded[i] = _fold(line)
+        r = _line_rule(line, f, w, ph, o)
+        if (
+            r is None
+            and recurrence is not None
+            and w <= 40
+            and recurrence.is_furniture(site, line, o.recurrence_min_docs, o.recurrence_min_share)
+        ):
+            r = "site_recurring"
+        rule[i] = r
+
+    # link blocks: a heading, then headline-shaped lines
+    if o.link_blocks:
+        i = 0
+        while i < n:
+            if rule[i] == "link_heading":
+                j = i + 1
+                while j < n:
+                    if words[j] == 0:
+                        j += 1
+                        continue
+                    if rule[j] is None and _headline_shaped(lines[j], words[j], o.max_headline_words) and not (
+                        _is_prose(lines[j], words[j])
+                    ):
+                        rule[j] = "link_block"
+                        j += 1
+                        continue
+                    if rule[j] == "related_link":
+                        j += 1
+                        continue
+                    break
+                i = j
+                continue
+            i += 1
+        for i in range(n):
+            if rule[i] is None and 2 <= words[i] <= o.max_headline_words:
+                s = lines[i]
+                arrow = (_ARROW_START.match(s) and "»" not in s) or (_ARROW_END.search(s) and _arrow_not_quote(s))
+                if arrow and _headline_shaped(
+                    s.strip(" «‹←<»›→>-"), words[i], o.max_headline_words
+                ):
+                    rule[i] = "link_arrow"
+        _nav_runs(lines, words, rule, o, body_start, body_end)
+
+    # previews: the trailing run
+    marks = [0] * n
+    for i in range(n):
+        if words[i] >= o.min_preview_words and rule[i] is None:
+            marks[i] = _marked(lines[i], folded[i] or _fold(lines[i]), ph)
+    if o.previews:
+        _trailing_previews(lines, words, rule, marks, o)
+
+    # listing page
+    drop = None
+    if o.listing_pages:
+        npreview = sum(1 for m in marks if m)
+        if npreview >= o.listing_min_previews:
+            pw = sum(words[i] for i in range(n) if marks[i])
+            left = sum(words[i] for i in range(n) if rule[i] is None or marks[i])
+            headish = sum(
+                words[i]
+                for i in range(n)
+                if rule[i] is None and not marks[i] and words[i] and _near_preview(i, marks, words)
+            )
+            # prose that is not a preview: an article with a sidebar of previews is not a listing page
+            prose = sum(
+                words[i]
+                for i in range(n)
+                if rule[i] is None and not marks[i] and _is_prose(lines[i], words[i]) and words[i] > 25
+            )
+            if left and (pw + headish) / left >= o.listing_share and prose * 2 <= pw:
+                drop = LISTING_PAGE
+
+    # guard the start of the body
+    if body_start >= 0 and o.guard_lines:
+        guarded = 0
+        i = body_start
+        while i < n and guarded < o.guard_lines:
+            if words[i]:
+                if rule[i] is not None and rule[i] not in UNMISTAKABLE:
+                    rule[i] = None
+                guarded += 1
+            i += 1
+    cuts = [(i, r) for i, r in enumerate(rule) if r is not None and o.enabled(r)]
+    return ResidueLabels(cuts=cuts, drop=drop)
+
+
+def _near_preview(i: int, marks: list[int], words: list[int]) -> bool:
+    """A headline or byline line right above a preview (blank lines and one more short line between)."""
+    seen = 0
+    j = i + 1
+    while j < len(marks) and seen < 2:
+        if marks[j]:
+            return True
+        if words[j]:
+            seen += 1
+        j += 1
+    return False
+
+
+def _trailing_previews(lines: list[str], words: list[int], rule: list[str | None], marks: list[int],
+                       o: ResidueOptions) -> None:
+    n = len(lines)
+    found: list[tuple[int, str]] = []
+    pending: list[tuple[int, str]] = []
+    strong = weak = 0
+    i = n - 1
+    while i >= 0:
+        if words[i] == 0 or rule[i] is not None:
+            i -= 1
+            continue
+        if marks[i]:
+            found.extend(pending)
+            pending = []
+            found.append((i, "preview_marked"))
+            if marks[i] == 2:
+                strong += 1
+            else:
+                weak += 1
+            i -= 1
+            continue
+        if found and len(pending) < 2:
+            s = lines[i]
+            if _BYLINE.match(s) and words[i] <= 8:
+                pending.append((i, "preview_byline"))
+                i -= 1
+                continue
+            if _headline_shaped(s, words[i], o.max_headline_words) and not _SENTENCE_END.search(s):
+                pending.append((i, "preview_headline"))
+                i -= 1
+                continue
+        break
+    # the headline above the topmost preview belongs to it when the run repeats headline / preview
+    heads = sum(1 for _, r in found if r == "preview_headline")
+    if pending and heads:
+        found.extend(pending)
+    if strong or weak >= 2:
+        for i, r in found:
+            rule[i] = r
+
+
+def _nav_runs(
+    lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions, body_start: int, body_end: int
+) -> None:
+    """Runs of menu-shaped lines above the body's first prose line or below its last one."""
+    n = len(lines)
+    i = 0
+    while i < n:
+        if words[i] and (rule[i] is not None or _menu_shaped(lines[i], words[i])):
+            j = i
+            members = []
+            while j < n and (words[j] == 0 or rule[j] is not None or _menu_shaped(lines[j], words[j])):
+                if words[j]:
+                    members.append(j)
+                j += 1
+            inside = body_start >= 0 and members and body_start < members[-1] and members[0] < body_end
+            if len(members) >= o.nav_run_min and not inside:
+                digits = sum(1 for k in members if lines[k].lstrip()[:1].isdigit())
+                if digits * 3 < len(members):  # not an ingredient list or a table of numbers
+                    for k in members:
+                        if rule[k] is None:
+                            rule[k] = "nav_run"
+            i = j
+            continue
+        i += 1
+
+
+_DEFAULT = ResidueOptions()
+
+
+def cut_lines(text: str, options: ResidueOptions | None = None, **kw: Any) -> tuple[str | None, ResidueLabels]:
+    """Convenience for scripts and tests: ``text`` without the cut lines (``None`` when dropped), and the labels."""
+    lines = text.split("\n")
+    labels = label_residue(lines, options, **kw)
+    if labels.drop:
+        return None, labels
+    gone = {i for i, _ in labels.cuts}
+    return "\n".join(line for i, line in enumerate(lines) if i not in gone), labels
