@@ -70,7 +70,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "contacts": ("lone_url", "email", "handle"),
 }
 RULES = tuple(rule for rules in KINDS.values() for rule in rules)
-UNMISTAKABLE = frozenset({"lone_url", "cookie"})
+UNMISTAKABLE = frozenset({"lone_url", "cookie", "related_link", "copyright", "advertisement", "share"})
 
 SECTIONS = (
     "leadin",
@@ -100,37 +100,62 @@ def _opt(default: Any, help: str, flag: str) -> Any:
 class ResidueOptions:
     """What the residue step cuts. Each kind has a switch; ``languages`` picks the phrase lists."""
 
-    previews: bool = _opt(True, "Cut trailing runs of truncated previews (with their headlines and bylines).",
-                          "--residue-previews/--no-residue-previews")
-    link_blocks: bool = _opt(True, "Cut related-link lead-ins, link-block headings with their headlines, menus.",
-                             "--residue-link-blocks/--no-residue-link-blocks")
-    cta: bool = _opt(True, "Cut calls to action: subscribe, newsletter, follow, share, comment prompts.",
-                     "--residue-cta/--no-residue-cta")
-    furniture: bool = _opt(True, "Cut page furniture: menu items, cookie, ads, copyright, reading time, tags.",
-                           "--residue-furniture/--no-residue-furniture")
-    captions: bool = _opt(True, "Cut image captions (photo credits alone are left to the credits step).",
-                          "--residue-captions/--no-residue-captions")
+    previews: bool = _opt(
+        True,
+        "Cut trailing runs of truncated previews (with their headlines and bylines).",
+        "--residue-previews/--no-residue-previews",
+    )
+    link_blocks: bool = _opt(
+        True,
+        "Cut related-link lead-ins, link-block headings with their headlines, menus.",
+        "--residue-link-blocks/--no-residue-link-blocks",
+    )
+    cta: bool = _opt(
+        True,
+        "Cut calls to action: subscribe, newsletter, follow, share, comment prompts.",
+        "--residue-cta/--no-residue-cta",
+    )
+    furniture: bool = _opt(
+        True,
+        "Cut page furniture: menu items, cookie, ads, copyright, reading time, tags.",
+        "--residue-furniture/--no-residue-furniture",
+    )
+    captions: bool = _opt(
+        True,
+        "Cut image captions (photo credits alone are left to the credits step).",
+        "--residue-captions/--no-residue-captions",
+    )
     dates: bool = _opt(True, "Cut lines that are only a date or a timestamp.", "--residue-dates/--no-residue-dates")
-    contacts: bool = _opt(True, "Cut lone URLs, short e-mail lines and lines of @handles.",
-                          "--residue-contacts/--no-residue-contacts")
-    listing_pages: bool = _opt(True, "Drop documents that are mostly previews (listing or index pages).",
-                               "--residue-listing-pages/--no-residue-listing-pages")
-    languages: tuple[str, ...] = _opt((), "Phrase lists to use (e.g. en,de); empty: every list, every document.",
-                                      "--residue-languages")
+    contacts: bool = _opt(
+        True, "Cut lone URLs, short e-mail lines and lines of @handles.", "--residue-contacts/--no-residue-contacts"
+    )
+    listing_pages: bool = _opt(
+        True,
+        "Drop documents that are mostly previews (listing or index pages).",
+        "--residue-listing-pages/--no-residue-listing-pages",
+    )
+    languages: tuple[str, ...] = _opt(
+        (), "Phrase lists to use (e.g. en,de); empty: every list, every document.", "--residue-languages"
+    )
     min_preview_words: int = _opt(5, "Fewest words a marked preview has.", "--residue-min-preview-words")
     max_headline_words: int = _opt(16, "Most words a headline-shaped line has.", "--residue-max-headline-words")
-    max_short_words: int = _opt(20, "Most words a line has for the short-line phrase rules (cta, tags, ...).",
-                                "--residue-max-short-words")
+    max_short_words: int = _opt(
+        20, "Most words a line has for the short-line phrase rules (cta, tags, ...).", "--residue-max-short-words"
+    )
     nav_run_min: int = _opt(5, "Fewest consecutive menu-shaped lines cut as a menu.", "--residue-nav-run-min")
-    guard_lines: int = _opt(2, "Body lines at the start of the article never cut (but by unmistakable rules).",
-                            "--residue-guard-lines")
+    guard_lines: int = _opt(
+        2, "Body lines at the start of the article never cut (but by unmistakable rules).", "--residue-guard-lines"
+    )
     listing_min_previews: int = _opt(3, "Fewest marked previews on a listing page.", "--residue-listing-min-previews")
-    listing_share: float = _opt(0.5, "Share of the remaining words in previews that makes a listing page.",
-                                "--residue-listing-share")
-    recurrence_min_docs: int = _opt(5, "Fewest documents of a site a recurring furniture line is in.",
-                                    "--residue-min-docs")
-    recurrence_min_share: float = _opt(0.2, "Smallest share of a site's documents a recurring line is in.",
-                                       "--residue-min-share")
+    listing_share: float = _opt(
+        0.5, "Share of the remaining words in previews that makes a listing page.", "--residue-listing-share"
+    )
+    recurrence_min_docs: int = _opt(
+        5, "Fewest documents of a site a recurring furniture line is in.", "--residue-min-docs"
+    )
+    recurrence_min_share: float = _opt(
+        0.2, "Smallest share of a site's documents a recurring line is in.", "--residue-min-share"
+    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -255,11 +280,12 @@ class _Phrases:
         self.comments = re.compile(_alt(merged["comments"]))
         self.cookie = re.compile(_alt(merged["cookie"]))
         self.ad_whole = frozenset(merged["ad"])
-        self.ad_prefix = re.compile(r"^(?:" + _alt(merged["ad"]) + r")\s*:")
+        self.ad_prefix = re.compile(r"^[*\W]{0,2}(?:" + _alt(merged["ad"]) + r")\s*[:.]")
         self.copyright = re.compile(_alt(merged["copyright"]))
         self.reading_time = re.compile(_alt(merged["reading_time"]))
-        self.tags = re.compile(r"^(?:" + _alt(merged["tags"]) + r")\s*:")
-        self.meta = re.compile(r"^(?:" + _alt(merged["meta"]) + r")\s*(?::|\d)")
+        self.tags = re.compile(r"^[\W_]{0,2}(?:" + _alt(merged["tags"]) + r")\s*:")
+        self.meta = re.compile(r"^[\W_]{0,2}(?:" + _alt(merged["meta"]) + r")\s*(?::|\d|$)")
+        self.leadin_colon = re.compile(r"^[\W_]{0,3}(?:" + _alt(merged["leadin"]) + r")\b[^.!?]{0,60}:\s*$")
         more = merged["more"]
         self.more_strong = re.compile(r"(?:" + _alt_end(more) + r")[\s»›>→…\.\)\]]*$")
         self.caption = re.compile(r"^[\W_]{0,2}(?:" + _alt(merged["caption"]) + r")\b")
@@ -290,8 +316,11 @@ _CJK_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’»)\]]*\s*$")
 _PROSE_END = re.compile(r"[.!?。！？:;\"'”’»)\]]\s*$")
 _URL = re.compile(r"^\s*(?:<)?(?:https?://|www\.)\S+?(?:>)?\s*$", re.I)
-_DOMAIN = re.compile(r"^\s*[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|de|at|ch|fr|es|it|pt|nl|be|uk|us|info|io|eu|"
-                     r"co|gov|edu|br|mx|ar|cl|pl|cn|tw|hk|jp|ru|ca|au|in)/?\s*$", re.I)
+_DOMAIN = re.compile(
+    r"^\s*[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|de|at|ch|fr|es|it|pt|nl|be|uk|us|info|io|eu|"
+    r"co|gov|edu|br|mx|ar|cl|pl|cn|tw|hk|jp|ru|ca|au|in)/?\s*$",
+    re.I,
+)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HANDLE_TOKEN = re.compile(r"^[@#][\w.]+[,;]?$")
 _DATE_TOKEN = re.compile(r"\d+|[^\W\d_]+\.?", re.UNICODE)
@@ -342,7 +371,7 @@ def _menu_shaped(line: str, words: int) -> bool:
     if not 1 <= words <= 4 or len(line) > 40:
         return False
     ch = line.lstrip()[:1]
-    if ch.isdigit() or ch in "+-–•*·(" :
+    if ch.isdigit() or ch in "+-–•*·(":
         return False
     s = line.rstrip()
     return not s.endswith((".", "!", "?", ";", ",", ":", "。")) or s.endswith("...")
@@ -473,6 +502,13 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
         if head in ph.nav:
             return "nav"
         if head in ph.whole_heading:
+            # a comment-form or share heading opens no link block
+            if ph.comments.search(folded):
+                return "comments"
+            if ph.share.search(folded):
+                return "share"
+            if ph.cta.search(folded):
+                return "cta"
             return "link_heading"
         if head in ph.ad_whole:
             return "advertisement"
@@ -497,12 +533,14 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
         m = ph.leadin.match(folded)
         if m and (m.group("rest") or words <= 6):
             return "related_link" if m.group("rest") else "link_heading"
-        if ph.ad_prefix.match(head):
+        if words <= 12 and ph.ad_prefix.match(folded):
             return "advertisement"
-        if ph.tags.match(head):
+        if ph.tags.match(folded):
             return "tags_line"
-        if ph.meta.match(head) and words <= 10:
+        if words <= 10 and ph.meta.match(folded):
             return "meta_line"
+        if words <= 8 and ph.leadin_colon.match(folded):
+            return "link_heading"
         if ph.share.search(folded):
             return "share"
         if ph.comments.search(folded):
@@ -609,8 +647,11 @@ def label_residue(
                     if words[j] == 0:
                         j += 1
                         continue
-                    if rule[j] is None and _headline_shaped(lines[j], words[j], o.max_headline_words) and not (
-                        _is_prose(lines[j], words[j])
+                    if (
+                        rule[j] is None
+                        and not lines[j].rstrip().endswith(":")
+                        and _headline_shaped(lines[j], words[j], o.max_headline_words)
+                        and not (_is_prose(lines[j], words[j]))
                     ):
                         rule[j] = "link_block"
                         j += 1
@@ -626,9 +667,7 @@ def label_residue(
             if rule[i] is None and 2 <= words[i] <= o.max_headline_words:
                 s = lines[i]
                 arrow = (_ARROW_START.match(s) and "»" not in s) or (_ARROW_END.search(s) and _arrow_not_quote(s))
-                if arrow and _headline_shaped(
-                    s.strip(" «‹←<»›→>-"), words[i], o.max_headline_words
-                ):
+                if arrow and _headline_shaped(s.strip(" «‹←<»›→>-"), words[i], o.max_headline_words):
                     rule[i] = "link_arrow"
         _nav_runs(lines, words, rule, o, body_start, body_end)
 
@@ -688,8 +727,9 @@ def _near_preview(i: int, marks: list[int], words: list[int]) -> bool:
     return False
 
 
-def _trailing_previews(lines: list[str], words: list[int], rule: list[str | None], marks: list[int],
-                       o: ResidueOptions) -> None:
+def _trailing_previews(
+    lines: list[str], words: list[int], rule: list[str | None], marks: list[int], o: ResidueOptions
+) -> None:
     n = len(lines)
     found: list[tuple[int, str]] = []
     pending: list[tuple[int, str]] = []
