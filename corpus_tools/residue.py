@@ -670,6 +670,7 @@ def label_residue(
                 if arrow and _headline_shaped(s.strip(" «‹←<»›→>-"), words[i], o.max_headline_words):
                     rule[i] = "link_arrow"
         _nav_runs(lines, words, rule, o, body_start, body_end)
+        _trailing_bullets(lines, words, rule, o)
 
     # previews: the trailing run
     marks = [0] * n
@@ -767,6 +768,33 @@ def _trailing_previews(
     if strong or weak >= 2:
         for i, r in found:
             rule[i] = r
+
+
+def _trailing_bullets(lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions) -> None:
+    """A lone list of "- headline" lines at the end (cut lines step over): two or more bulleted, headline-shaped
+    lines of four words or more, not introduced by a line ending in a colon (a body list is)."""
+    run: list[int] = []
+    i = len(lines) - 1
+    while i >= 0:
+        if words[i] == 0 or (rule[i] is not None and rule[i] != "link_heading"):
+            i -= 1
+            continue
+        s = lines[i]
+        if (
+            rule[i] is None
+            and words[i] >= 4
+            and _BULLET.match(s)
+            and not s.lstrip(" -–—•·*▪►▸→>")[:1].isdigit()
+            and _headline_shaped(s, words[i], o.max_headline_words)
+            and not _SENTENCE_END.search(s)
+        ):
+            run.append(i)
+            i -= 1
+            continue
+        break
+    if len(run) >= 2 and not (i >= 0 and rule[i] is None and lines[i].rstrip().endswith(":")):
+        for k in run:
+            rule[k] = "link_block"
 
 
 def _nav_runs(
