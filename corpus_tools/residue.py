@@ -11,8 +11,9 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
   ``Read more``, ``Continue reading``, ``FULL STORY`` glued or not, ``»`` (phrases: data files, ``[more]``), with
   the headline and ``By NAME`` lines between them. One paragraph ending in a bare ellipsis is not a run (body
   paragraphs end so too); a strong mark (a phrase, ``[…]``) makes a single one a preview.
-* **listing pages** (``drop == "listing_page"``): at least ``listing_min_previews`` marked previews that hold at
-  least ``listing_share`` of the words left after the other cuts: an index page, never a body.
+* **listing pages** (``drop == "listing_page"``): at least ``listing_min_previews`` units of a headline (and
+  maybe a byline) over a marked preview, holding at least ``listing_share`` of the words left after the other
+  cuts, with at most a quarter as many words of other prose: an index page, never a body.
 * **link blocks** (``related_link``, ``link_heading``, ``link_block``, ``link_arrow``, ``nav_run``): a lead-in
   and a headline on one line ("Read also: ...", "Lea también: ..."); a known heading ("Most popular", "Weitere
   Artikel") and the headline-shaped lines under it; a prev/next link ("« headline", "headline »"); a run of
@@ -672,34 +673,20 @@ def label_residue(
         _nav_runs(lines, words, rule, o, body_start, body_end)
         _trailing_bullets(lines, words, rule, o)
 
-    # previews: the trailing run
+    # truncation marks
     marks = [0] * n
     for i in range(n):
         if words[i] >= o.min_preview_words and rule[i] is None:
             marks[i] = _marked(lines[i], folded[i] or _fold(lines[i]), ph)
+
+    # listing page: repeated units of a headline (a byline may follow it) over a marked preview
+    drop = None
+    if o.listing_pages and sum(1 for m in marks if m) >= o.listing_min_previews:
+        drop = _listing_page(lines, words, rule, marks, o)
+
+    # previews: the trailing run
     if o.previews:
         _trailing_previews(lines, words, rule, marks, o)
-
-    # listing page
-    drop = None
-    if o.listing_pages:
-        npreview = sum(1 for m in marks if m)
-        if npreview >= o.listing_min_previews:
-            pw = sum(words[i] for i in range(n) if marks[i])
-            left = sum(words[i] for i in range(n) if rule[i] is None or marks[i])
-            headish = sum(
-                words[i]
-                for i in range(n)
-                if rule[i] is None and not marks[i] and words[i] and _near_preview(i, marks, words)
-            )
-            # prose that is not a preview: an article with a sidebar of previews is not a listing page
-            prose = sum(
-                words[i]
-                for i in range(n)
-                if rule[i] is None and not marks[i] and _is_prose(lines[i], words[i]) and words[i] > 25
-            )
-            if left and (pw + headish) / left >= o.listing_share and prose * 2 <= pw:
-                drop = LISTING_PAGE
 
     # guard the start of the body
     if body_start >= 0 and o.guard_lines:
@@ -715,17 +702,39 @@ def label_residue(
     return ResidueLabels(cuts=cuts, drop=drop)
 
 
-def _near_preview(i: int, marks: list[int], words: list[int]) -> bool:
-    """A headline or byline line right above a preview (blank lines and one more short line between)."""
-    seen = 0
-    j = i + 1
-    while j < len(marks) and seen < 2:
-        if marks[j]:
-            return True
-        if words[j]:
-            seen += 1
-        j += 1
-    return False
+def _listing_page(
+    lines: list[str], words: list[int], rule: list[str | None], marks: list[int], o: ResidueOptions
+) -> str | None:
+    n = len(lines)
+    in_unit = [False] * n
+    units = 0
+    for i in range(n):
+        if not marks[i]:
+            continue
+        # walk up over blank lines, at most one byline, then a headline
+        j = i - 1
+        while j >= 0 and words[j] == 0:
+            j -= 1
+        head = []
+        if j >= 0 and not marks[j] and _BYLINE.match(lines[j]) and words[j] <= 8:
+            head.append(j)
+            j -= 1
+            while j >= 0 and words[j] == 0:
+                j -= 1
+        if j >= 0 and not marks[j] and rule[j] is None and _headline_shaped(lines[j], words[j], o.max_headline_words):
+            head.append(j)
+            units += 1
+            for k in (i, *head):
+                in_unit[k] = True
+    if units < o.listing_min_previews:
+        return None
+    unit_words = sum(words[i] for i in range(n) if in_unit[i])
+    left = sum(words[i] for i in range(n) if rule[i] is None or in_unit[i])
+    # prose that is not in a unit: an article with a sidebar of previews is not a listing page
+    prose = sum(words[i] for i in range(n) if not in_unit[i] and rule[i] is None and _is_prose(lines[i], words[i]))
+    if left and unit_words / left >= o.listing_share and prose * 4 <= unit_words:
+        return LISTING_PAGE
+    return None
 
 
 def _trailing_previews(
