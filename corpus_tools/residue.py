@@ -264,6 +264,58 @@ def _is_cjk(ch: str) -> bool:
     return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\u3000" <= ch <= "\u303f"
 
 
+_WORD = re.compile(r"\w+")
+
+
+class _Contains:
+    """Phrases matched anywhere in a folded line. Each latin phrase is filed under its longest word; only the
+    phrases filed under one of the line's words are tried (a substring test, then the boundary check), so most
+    lines cost one set intersection. CJK phrases (no word boundaries) are tried only on lines holding CJK."""
+
+    __slots__ = ("cjk", "keys")
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self.keys: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        cjk = []
+        for p in sorted(set(phrases)):
+            if _CJK_CHARS.search(p):
+                cjk.append(p)
+                continue
+            key = max(_WORD.findall(p) or [p], key=len)
+            self.keys.setdefault(key, []).append((p, re.compile(_alt([p]))))
+        self.cjk = re.compile(_alt(cjk)) if cjk else None
+
+    def search(self, folded: str, tokens: set[str] | None = None, cjk: bool | None = None) -> bool:
+        if tokens is None:
+            tokens = set(_WORD.findall(folded))
+        for key in self.keys.keys() & tokens:
+            for phrase, rx in self.keys[key]:
+                if phrase in folded and rx.search(folded):
+                    return True
+        if self.cjk is None:
+            return False
+        if cjk is None:
+            cjk = _CJK_CHARS.search(folded) is not None
+        return cjk and self.cjk.search(folded) is not None
+
+
+class _Prefix:
+    """A regex anchored at a line's start over a phrase list, tried only when the line's first word is the first
+    word of one of the phrases (a set look-up)."""
+
+    __slots__ = ("firsts", "rx")
+
+    def __init__(self, phrases: Iterable[str], pattern: str) -> None:
+        self.firsts = frozenset(w[0] if w else p for p in phrases for w in [_WORD.findall(p)])
+        self.rx = re.compile(pattern)
+
+    def match(self, folded: str) -> re.Match[str] | None:
+        m = _WORD.search(folded, 0, 40)
+        if m is None or m.group(0) not in self.firsts:
+            return None
+        return self.rx.match(folded)
+
+
 class _Phrases:
     """The compiled lists of the chosen languages."""
 
@@ -273,24 +325,31 @@ class _Phrases:
             for sec, phrases in _read_language(lang).items():
                 merged[sec].update(phrases)
         sep = r"\s*(?::|»|>+|\||–|—|-\s|\.\.\.|…)"
-        self.leadin = re.compile(r"^[\W_]{0,3}(?:" + _alt(merged["leadin"]) + r")" + sep + r"\s*(?P<rest>.*)$")
+        self.leadin = _Prefix(
+            merged["leadin"], r"^[\W_]{0,3}(?:" + _alt(merged["leadin"]) + r")" + sep + r"\s*(?P<rest>.*)$"
+        )
         self.whole_heading = frozenset(merged["heading"] | merged["leadin"])
         self.nav = frozenset(merged["nav"])
-        self.cta = re.compile(_alt(merged["cta"]))
-        self.share = re.compile(_alt(merged["share"]))
-        self.comments = re.compile(_alt(merged["comments"]))
-        self.cookie = re.compile(_alt(merged["cookie"]))
+        self.cta = _Contains(merged["cta"])
+        self.share = _Contains(merged["share"])
+        self.comments = _Contains(merged["comments"])
+        self.cookie = _Contains(merged["cookie"])
         self.ad_whole = frozenset(merged["ad"])
-        self.ad_prefix = re.compile(r"^[*\W]{0,2}(?:" + _alt(merged["ad"]) + r")\s*[:.]")
-        self.copyright = re.compile(_alt(merged["copyright"]))
-        self.reading_time = re.compile(_alt(merged["reading_time"]))
-        self.tags = re.compile(r"^[\W_]{0,2}(?:" + _alt(merged["tags"]) + r")\s*:")
-        self.meta = re.compile(r"^[\W_]{0,2}(?:" + _alt(merged["meta"]) + r")\s*(?::|\d|$)")
-        self.leadin_colon = re.compile(r"^[\W_]{0,3}(?:" + _alt(merged["leadin"]) + r")\b[^.!?]{0,60}:\s*$")
+        self.ad_prefix = _Prefix(merged["ad"], r"^[*\W]{0,2}(?:" + _alt(merged["ad"]) + r")\s*[:.]")
+        self.copyright = _Contains(merged["copyright"])
+        self.reading_time = _Contains(merged["reading_time"])
+        self.tags = _Prefix(merged["tags"], r"^[\W_]{0,2}(?:" + _alt(merged["tags"]) + r")\s*:")
+        self.meta = _Prefix(merged["meta"], r"^[\W_]{0,2}(?:" + _alt(merged["meta"]) + r")\s*(?::|\d|$)")
+        self.leadin_colon = _Prefix(
+            merged["leadin"], r"^[\W_]{0,3}(?:" + _alt(merged["leadin"]) + r")\b[^.!?]{0,60}:\s*$"
+        )
         more = merged["more"]
         self.more_strong = re.compile(r"(?:" + _alt_end(more) + r")[\s»›>→…\.\)\]]*$")
-        self.caption = re.compile(r"^[\W_]{0,2}(?:" + _alt(merged["caption"]) + r")\b")
-        self.credit = re.compile(r"^[\W_]{0,2}(?:" + _alt(merged["credit"]) + r")\s*(?::|by\b|von\b|de\b|©)")
+        self.more_last = frozenset(w[-1] for w in map(_WORD.findall, more) if w)
+        self.caption = _Prefix(merged["caption"], r"^[\W_]{0,2}(?:" + _alt(merged["caption"]) + r")\b")
+        self.credit = _Prefix(
+            merged["credit"], r"^[\W_]{0,2}(?:" + _alt(merged["credit"]) + r")\s*(?::|by\b|von\b|de\b|©)"
+        )
         self.date_words = frozenset(merged["date"])
 
 
@@ -314,8 +373,22 @@ def _phrases(langs: tuple[str, ...]) -> _Phrases:
 # --- line shapes ----------------------------------------------------------------------------------------------------
 
 _CJK_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’»)\]]*\s*$")
-_PROSE_END = re.compile(r"[.!?。！？:;\"'”’»)\]]\s*$")
+_CLOSERS = "\"'”’»)]"
+_SENTENCE_MARKS = frozenset(".!?。！？…")
+_PROSE_MARKS = frozenset(".!?。！？:;" + _CLOSERS)
+
+
+def _ends_sentence(line: str) -> bool:
+    """Ends with . ! ? … (or a CJK stop), closing quotes and brackets stepped over."""
+    s = line.rstrip().rstrip(_CLOSERS)
+    return bool(s) and s[-1] in _SENTENCE_MARKS
+
+
+def _ends_prose(line: str) -> bool:
+    s = line.rstrip()
+    return bool(s) and s[-1] in _PROSE_MARKS
+
+
 _URL = re.compile(r"^\s*(?:<)?(?:https?://|www\.)\S+?(?:>)?\s*$", re.I)
 _DOMAIN = re.compile(
     r"^\s*[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|de|at|ch|fr|es|it|pt|nl|be|uk|us|info|io|eu|"
@@ -329,7 +402,6 @@ _DATE_JUNK = re.compile(r"[^\s.,:/\-|()–—]")
 _DATE_SHAPE = re.compile(r"\d{1,4}[./-]\d{1,2}|\d{1,2}[:h]\d{2}|^(?:19|20)\d\d$")
 _TIME = re.compile(r"\d{1,2}[:.h]\d{2}")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-_COPYRIGHT_SIGN = re.compile(r"©|\(c\)|copyright|&copy;", re.I)
 _CREDIT_TAIL = re.compile(
     r"(?:\((?:foto|photo|image|imagen|bild|picture|credit|crédit|credito|crédito|fotografía|foto de|photo by)"
     r"\s*:?[^()]{2,80}\)|[|/]\s*©\s*[^|]{2,60}|\(©[^()]{2,60}\)|©\s*[\w .&/-]{2,60})\s*$",
@@ -354,7 +426,7 @@ def _nwords(line: str) -> int:
 
 
 def _is_prose(line: str, words: int) -> bool:
-    return words >= 15 and _PROSE_END.search(line) is not None
+    return words >= 15 and _ends_prose(line)
 
 
 def _headline_shaped(line: str, words: int, max_words: int) -> bool:
@@ -494,21 +566,25 @@ def _strip_heading(folded: str) -> str:
 
 
 def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptions) -> str | None:
-    """The per-line rules (no context). Cheap checks first."""
+    """The per-line rules (no context) for a line of at most 40 words. Cheap checks first."""
+    if words > o.max_short_words:
+        return _long_line_rule(line, folded, ph)
     head = _strip_heading(folded)
     if not head:
         return None
+    toks = set(_WORD.findall(folded))
+    cjk = not folded.isascii() and _CJK_CHARS.search(folded) is not None
     # whole-line lists
     if words <= 6:
         if head in ph.nav:
             return "nav"
         if head in ph.whole_heading:
             # a comment-form or share heading opens no link block
-            if ph.comments.search(folded):
+            if ph.comments.search(folded, toks, cjk):
                 return "comments"
-            if ph.share.search(folded):
+            if ph.share.search(folded, toks, cjk):
                 return "share"
-            if ph.cta.search(folded):
+            if ph.cta.search(folded, toks, cjk):
                 return "cta"
             return "link_heading"
         if head in ph.ad_whole:
@@ -526,10 +602,10 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
         and _lone_date(head, ph)
     ):
         return "lone_date"
-    if words <= o.max_short_words and (len(line) <= 16 or not _CJK_CHARS.search(line)):
-        if ph.cookie.search(folded):
+    if words <= o.max_short_words and (len(line) <= 16 or not cjk):
+        if ph.cookie.search(folded, toks, cjk):
             return "cookie"
-        if "@" in line and 2 <= words <= 10 and _EMAIL.search(line) and not _SENTENCE_END.search(line):
+        if "@" in line and 2 <= words <= 10 and _EMAIL.search(line) and not _ends_sentence(line):
             return "email"
         m = ph.leadin.match(folded)
         if m and (m.group("rest") or words <= 6):
@@ -542,24 +618,46 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "meta_line"
         if words <= 8 and ph.leadin_colon.match(folded):
             return "link_heading"
-        if ph.share.search(folded):
+        if ph.share.search(folded, toks, cjk):
             return "share"
-        if ph.comments.search(folded):
+        if ph.comments.search(folded, toks, cjk):
             return "comments"
-        if ph.cta.search(folded):
+        if ph.cta.search(folded, toks, cjk):
             return "cta"
-        if any(ch.isdigit() for ch in folded) and ph.reading_time.search(folded) and words <= 8:
+        if words <= 8 and ph.reading_time.search(folded, toks, cjk) and any(ch.isdigit() for ch in folded):
             return "reading_time"
         if ph.caption.match(folded):
             return "caption"
-    elif ph.cookie.search(folded):
+    elif ph.cookie.search(folded, toks, cjk):
         return "cookie"
     if words <= 40:
-        if ph.copyright.search(folded):
+        if ph.copyright.search(folded, toks, cjk):
             return "copyright"
-        if _COPYRIGHT_SIGN.search(folded) and _YEAR.search(folded) and not is_photo_credit(line):
+        if (
+            ("©" in folded or "copyright" in folded or "(c)" in folded)
+            and _YEAR.search(folded)
+            and not is_photo_credit(line)
+        ):
             return "copyright"
-    if words >= 3 and _CREDIT_TAIL.search(line) and not is_photo_credit(line):
+    if (
+        words >= 3
+        and (line.rstrip()[-1:] == ")" or "©" in line)
+        and _CREDIT_TAIL.search(line)
+        and not is_photo_credit(line)
+    ):
+        return "caption"
+    return None
+
+
+def _long_line_rule(line: str, folded: str, ph: _Phrases) -> str | None:
+    """A line longer than the short-line rules look at: a cookie notice, a copyright line, a caption."""
+    if "ookie" in line and ph.cookie.search(folded):
+        return "cookie"
+    if ph.copyright.search(folded):
+        return "copyright"
+    if ("©" in folded or "copyright" in folded or "(c)" in folded) and _YEAR.search(folded):
+        return "copyright"
+    if (line.rstrip()[-1:] == ")" or "©" in line) and _CREDIT_TAIL.search(line) and not is_photo_credit(line):
         return "caption"
     return None
 
@@ -580,18 +678,21 @@ def _lone_date(head: str, ph: _Phrases) -> bool:
     return has_digit and (has_word or _DATE_SHAPE.search(head) is not None)
 
 
-def _marked(line: str, folded: str, ph: _Phrases) -> int:
+def _marked(line: str, ph: _Phrases) -> int:
     """0: no truncation mark; 1: a bare ellipsis at the end; 2: a strong mark (phrase, […], », glued mark)."""
     s = line.rstrip()
     if not s:
         return 0
     last = s[-1]
     if last in "…." and _ELLIPSIS_END.search(s):
-        return 2 if _TRUNC_BRACKET.search(s) else 1
+        return 2 if _TRUNC_BRACKET.search(s) or ph.more_strong.search(s[-40:].casefold()) else 1
     if last in "»›→>" and not _ARROW_START.match(s) and _arrow_not_quote(s):
         return 2
-    if (last.isalpha() or last in ")]»›>…. " or _is_cjk(last)) and ph.more_strong.search(folded):
-        return 2
+    if last.isalpha() or last in ")]" or _is_cjk(last):
+        tail = " ".join(s[-40:].split()).casefold()
+        toks = _WORD.findall(tail)
+        if toks and (toks[-1] in ph.more_last or _is_cjk(toks[-1][-1])) and ph.more_strong.search(tail):
+            return 2
     return 0
 
 
@@ -625,7 +726,9 @@ def label_residue(
             if body_start < 0:
                 body_start = i
             body_end = i
-        if w > 60:  # body-like: no rule looks at long lines
+        if w > 40:  # body-like: only a cookie notice is cut
+            if "ookie" in line and ph.cookie.search(_fold(line)):
+                rule[i] = "cookie"
             continue
         f = folded[i] = _fold(line)
         r = _line_rule(line, f, w, ph, o)
@@ -667,7 +770,9 @@ def label_residue(
         for i in range(n):
             if rule[i] is None and 2 <= words[i] <= o.max_headline_words:
                 s = lines[i]
-                arrow = (_ARROW_START.match(s) and "»" not in s) or (_ARROW_END.search(s) and _arrow_not_quote(s))
+                arrow = (_ARROW_START.match(s) and "»" not in s) or (
+                    s.rstrip()[-1:] in "»›→>" and _ARROW_END.search(s) and _arrow_not_quote(s)
+                )
                 if arrow and _headline_shaped(s.strip(" «‹←<»›→>-"), words[i], o.max_headline_words):
                     rule[i] = "link_arrow"
         _nav_runs(lines, words, rule, o, body_start, body_end)
@@ -677,7 +782,7 @@ def label_residue(
     marks = [0] * n
     for i in range(n):
         if words[i] >= o.min_preview_words and rule[i] is None:
-            marks[i] = _marked(lines[i], folded[i] or _fold(lines[i]), ph)
+            marks[i] = _marked(lines[i], ph)
 
     # listing page: repeated units of a headline (a byline may follow it) over a marked preview
     drop = None
@@ -765,7 +870,7 @@ def _trailing_previews(
                 pending.append((i, "preview_byline"))
                 i -= 1
                 continue
-            if _headline_shaped(s, words[i], o.max_headline_words) and not _SENTENCE_END.search(s):
+            if _headline_shaped(s, words[i], o.max_headline_words) and not _ends_sentence(s):
                 pending.append((i, "preview_headline"))
                 i -= 1
                 continue
@@ -795,7 +900,7 @@ def _trailing_bullets(lines: list[str], words: list[int], rule: list[str | None]
             and _BULLET.match(s)
             and not s.lstrip(" -–—•·*▪►▸→>")[:1].isdigit()
             and _headline_shaped(s, words[i], o.max_headline_words)
-            and not _SENTENCE_END.search(s)
+            and not _ends_sentence(s)
         ):
             run.append(i)
             i -= 1
