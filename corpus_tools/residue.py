@@ -309,9 +309,11 @@ class _Prefix:
         self.firsts = frozenset(w[0] if w else p for p in phrases for w in [_WORD.findall(p)])
         self.rx = re.compile(pattern)
 
-    def match(self, folded: str) -> re.Match[str] | None:
-        m = _WORD.search(folded, 0, 40)
-        if m is None or m.group(0) not in self.firsts:
+    def match(self, folded: str, first: str | None = None) -> re.Match[str] | None:
+        if first is None:
+            m = _WORD.search(folded, 0, 40)
+            first = m.group(0) if m else ""
+        if first not in self.firsts:
             return None
         return self.rx.match(folded)
 
@@ -351,6 +353,8 @@ class _Phrases:
             merged["credit"], r"^[\W_]{0,2}(?:" + _alt(merged["credit"]) + r")\s*(?::|by\b|von\b|de\b|©)"
         )
         self.date_words = frozenset(merged["date"])
+        contains = (self.cta, self.share, self.comments, self.cookie, self.copyright, self.reading_time)
+        self.contains_keys = frozenset(k for c in contains for k in c.keys)
 
 
 def _alt_end(phrases: Iterable[str]) -> str:
@@ -572,7 +576,9 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
     head = _strip_heading(folded)
     if not head:
         return None
-    toks = set(_WORD.findall(folded))
+    tokens = _WORD.findall(folded)
+    first_word = tokens[0] if tokens else ""
+    toks = ph.contains_keys.intersection(tokens)  # the phrase-list key words in the line: usually none
     cjk = not folded.isascii() and _CJK_CHARS.search(folded) is not None
     # whole-line lists
     if words <= 6:
@@ -607,16 +613,16 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "cookie"
         if "@" in line and 2 <= words <= 10 and _EMAIL.search(line) and not _ends_sentence(line):
             return "email"
-        m = ph.leadin.match(folded)
+        m = ph.leadin.match(folded, first_word)
         if m and (m.group("rest") or words <= 6):
             return "related_link" if m.group("rest") else "link_heading"
-        if words <= 12 and ph.ad_prefix.match(folded):
+        if words <= 12 and ph.ad_prefix.match(folded, first_word):
             return "advertisement"
-        if ph.tags.match(folded):
+        if ph.tags.match(folded, first_word):
             return "tags_line"
-        if words <= 10 and ph.meta.match(folded):
+        if words <= 10 and ph.meta.match(folded, first_word):
             return "meta_line"
-        if words <= 8 and ph.leadin_colon.match(folded):
+        if words <= 8 and ph.leadin_colon.match(folded, first_word):
             return "link_heading"
         if ph.share.search(folded, toks, cjk):
             return "share"
@@ -626,7 +632,7 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "cta"
         if words <= 8 and ph.reading_time.search(folded, toks, cjk) and any(ch.isdigit() for ch in folded):
             return "reading_time"
-        if ph.caption.match(folded):
+        if ph.caption.match(folded, first_word):
             return "caption"
     elif ph.cookie.search(folded, toks, cjk):
         return "cookie"
