@@ -20,8 +20,10 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
   ``nav_run_min`` or more menu-shaped lines (one to four words, no sentence punctuation) away from the body.
 * **calls to action** (``cta``, ``share``, ``comments``): short lines holding a stock phrase.
 * **furniture** (``nav``, ``cookie``, ``advertisement``, ``copyright``, ``reading_time``, ``tags_line``,
-  ``meta_line``, ``site_recurring``): menu items as whole lines, stock phrases, and (given a
-  :class:`LineRecurrence`) short lines that recur across a site's documents.
+  ``meta_line``, ``site_recurring``, ``footer_run``): menu items as whole lines, stock phrases, (given a
+  :class:`LineRecurrence`) short lines that recur across a site's documents, and below the main body (the
+  cluster of prose lines with the most words), from the first line a phrase rule cut as furniture on, the short
+  lines (up to ``footer_max_words`` words) that end no sentence.
 * **captions** (``caption``): "Image caption ...", a description ending in a photo credit ("(Foto: X)",
   "| © X"). A photo credit alone is the credits step's (:func:`is_photo_credit`), never cut here.
 * **dates** (``lone_date``): a line that is only a date or a timestamp.
@@ -65,6 +67,7 @@ KINDS: dict[str, tuple[str, ...]] = {
         "tags_line",
         "meta_line",
         "site_recurring",
+        "footer_run",
     ),
     "captions": ("caption",),
     "dates": ("lone_date",),
@@ -143,6 +146,11 @@ class ResidueOptions:
     max_short_words: int = _opt(
         20, "Most words a line has for the short-line phrase rules (cta, tags, ...).", "--residue-max-short-words"
     )
+    footer_max_words: int = _opt(
+        8,
+        "Most words a short line below the body's footer signal has to be cut as footer.",
+        "--residue-footer-max-words",
+    )
     nav_run_min: int = _opt(5, "Fewest consecutive menu-shaped lines cut as a menu.", "--residue-nav-run-min")
     guard_lines: int = _opt(
         2, "Body lines at the start of the article never cut (but by unmistakable rules).", "--residue-guard-lines"
@@ -179,6 +187,7 @@ class ResidueOptions:
             ("max_headline_words", 1),
             ("max_short_words", 1),
             ("nav_run_min", 2),
+            ("footer_max_words", 1),
             ("guard_lines", 0),
             ("listing_min_previews", 1),
             ("recurrence_min_docs", 1),
@@ -784,6 +793,9 @@ def label_residue(
         _nav_runs(lines, words, rule, o, body_start, body_end)
         _trailing_bullets(lines, words, rule, o)
 
+    if o.furniture:
+        _footer_run(lines, words, rule, o)
+
     # truncation marks
     marks = [0] * n
     for i in range(n):
@@ -888,6 +900,58 @@ def _trailing_previews(
     if strong or weak >= 2:
         for i, r in found:
             rule[i] = r
+
+
+_FOOTER_SIGNALS = frozenset(
+    {
+        "link_heading",
+        "copyright",
+        "comments",
+        "cta",
+        "share",
+        "related_link",
+        "nav",
+        "cookie",
+        "advertisement",
+        "tags_line",
+    }
+)
+
+
+def _main_body(lines: list[str], words: list[int], gap: int = 8) -> tuple[int, int] | None:
+    """First and last line of the main body: the cluster of prose lines (at most ``gap`` lines apart) holding
+    the most words."""
+    best = None
+    best_words = start = last = total = 0
+    for i, line in enumerate(lines):
+        if not words[i] or not _is_prose(line, words[i]):
+            continue
+        if total and i - last > gap:
+            if total > best_words:
+                best, best_words = (start, last), total
+            total = 0
+        if not total:
+            start = i
+        total += words[i]
+        last = i
+    if total > best_words:
+        best = (start, last)
+    return best
+
+
+def _footer_run(lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions) -> None:
+    """Below the main body, from the first line a phrase rule cut as furniture (a link-block heading, a
+    copyright, a comment form, ...) on, short lines that end no sentence are footer: related headlines, menus."""
+    body = _main_body(lines, words)
+    if body is None:
+        return
+    n = len(lines)
+    start = next((i for i in range(body[1] + 1, n) if rule[i] in _FOOTER_SIGNALS), None)
+    if start is None:
+        return
+    for i in range(start, n):
+        if rule[i] is None and 0 < words[i] <= o.footer_max_words and not _ends_sentence(lines[i]):
+            rule[i] = "footer_run"
 
 
 def _trailing_bullets(lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions) -> None:
