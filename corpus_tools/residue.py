@@ -253,7 +253,7 @@ def _read_language(lang: str) -> dict[str, tuple[str, ...]]:
 
 
 def _fold(s: str) -> str:
-    return _WS.sub(" ", s).strip().casefold()
+    return " ".join(s.split()).casefold()
 
 
 def _alt(phrases: Iterable[str]) -> str:
@@ -424,7 +424,6 @@ _BYLINE = re.compile(r"^\s*(?:by|von|par|por|di|door|da)\s+\S", re.I)
 _BULLET = re.compile(r"^\s*(?:[-–—•·*▪►▸→>]|\d{1,2}[.)])\s+\S")
 _ARROW_START = re.compile(r"^\s*(?:«|‹|←|<{1,2}|<-)\s*\S")
 _ARROW_END = re.compile(r"\S\s*(?:»|›|→|>{1,2}|->)\s*$")
-_ELLIPSIS_END = re.compile(r"(?:…|\.\.\.+|\.\s\.\s\.)[\"'”’»)\]]*\s*$")
 _TRUNC_BRACKET = re.compile(r"[\[(]\s*(?:…|\.\.\.)\s*[\])]\s*$")
 _DEDENT = re.compile(r"^[\s|]+|[\s|]+$")
 
@@ -699,7 +698,9 @@ def _marked(line: str, ph: _Phrases) -> int:
     if not s:
         return 0
     last = s[-1]
-    if last in "…." and _ELLIPSIS_END.search(s):
+    if last in "….":
+        if not s.endswith(("…", "...", ". . .")):
+            return 0  # a full stop
         return 2 if _TRUNC_BRACKET.search(s) or ph.more_strong.search(s[-40:].casefold()) else 1
     if last in "»›→>" and not _ARROW_START.match(s) and _arrow_not_quote(s):
         return 2
