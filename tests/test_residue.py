@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from corpus_tools.errors import ConfigError
 from corpus_tools.residue import (
@@ -243,3 +245,17 @@ def test_teaser_fixtures_lose_no_body_line(path):
     # short furniture the fixtures carry ("Related stories", "Advertisement", "Updated at 18:40") may go
     body = [(i, r) for i, r in labels.cuts if i not in teasers and len(case["paragraphs"][i].split()) > 4]
     assert body == []
+
+
+# --- any input ----------------------------------------------------------------------------------------------------
+
+_LINE = st.text(alphabet=st.sampled_from(list("abcXY Z.,:;!?…»«©@#-–|/()[]0123456789中文 \t")), max_size=60)
+
+
+@given(st.lists(_LINE, max_size=20))
+def test_any_lines_give_sorted_known_cuts_in_range(lines):
+    labels = label_residue(lines)
+    indices = [i for i, _ in labels.cuts]
+    assert indices == sorted(set(indices))
+    assert all(0 <= i < len(lines) and rule in RULES for i, rule in labels.cuts)
+    assert labels.drop in (None, LISTING_PAGE)
