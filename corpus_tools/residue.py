@@ -603,17 +603,18 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
     first_word = tokens[0] if tokens else ""
     toks = ph.contains_keys.intersection(tokens)  # the phrase-list key words in the line: usually none
     cjk = not folded.isascii() and _CJK_CHARS.search(folded) is not None
+    hit = bool(toks) or cjk  # any phrase list can match at all
     # whole-line lists
     if words <= 6:
         if head in ph.nav:
             return "nav"
         if head in ph.whole_heading:
             # a comment-form or share heading opens no link block
-            if ph.comments.search(folded, toks, cjk):
+            if hit and ph.comments.search(folded, toks, cjk):
                 return "comments"
-            if ph.share.search(folded, toks, cjk):
+            if hit and ph.share.search(folded, toks, cjk):
                 return "share"
-            if ph.cta.search(folded, toks, cjk):
+            if hit and ph.cta.search(folded, toks, cjk):
                 return "cta"
             return "link_heading"
         if head in ph.ad_whole:
@@ -632,7 +633,7 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
     ):
         return "lone_date"
     if words <= o.max_short_words and (len(line) <= 16 or not cjk):
-        if ph.cookie.search(folded, toks, cjk):
+        if hit and ph.cookie.search(folded, toks, cjk):
             return "cookie"
         if "@" in line and 2 <= words <= 10 and _EMAIL.search(line) and not _ends_sentence(line):
             return "email"
@@ -647,20 +648,20 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "meta_line"
         if words <= 8 and ph.leadin_colon.match(folded, first_word):
             return "link_heading"
-        if ph.share.search(folded, toks, cjk):
+        if hit and ph.share.search(folded, toks, cjk):
             return "share"
-        if ph.comments.search(folded, toks, cjk):
+        if hit and ph.comments.search(folded, toks, cjk):
             return "comments"
-        if ph.cta.search(folded, toks, cjk):
+        if hit and ph.cta.search(folded, toks, cjk):
             return "cta"
-        if words <= 8 and ph.reading_time.search(folded, toks, cjk) and any(ch.isdigit() for ch in folded):
+        if words <= 8 and (hit and ph.reading_time.search(folded, toks, cjk)) and any(ch.isdigit() for ch in folded):
             return "reading_time"
         if ph.caption.match(folded, first_word):
             return "caption"
-    elif ph.cookie.search(folded, toks, cjk):
+    elif hit and ph.cookie.search(folded, toks, cjk):
         return "cookie"
     if words <= 40:
-        if ph.copyright.search(folded, toks, cjk):
+        if hit and ph.copyright.search(folded, toks, cjk):
             return "copyright"
         if (
             ("©" in folded or "copyright" in folded or "(c)" in folded)
