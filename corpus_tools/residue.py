@@ -49,6 +49,10 @@ report     0.9949 / 0.1871 (26/139)   0.9952 / 0.4563 (585/1282)
 Keep is at or near the targets (extracted >= 0.995, plain >= 0.98); cut is well below them (0.70, 0.80): most
 residue left is one-off site text (related headlines under no known heading, menus inside the body's span,
 site blurbs) that no stock phrase names. The seeds and the teaser fixtures lose no body line.
+
+Speed (one core, a shared machine): about 250 µs per seed document (8 KB), 250-350 µs per realworld
+``extracted`` document (5 KB; ``clean`` takes about 650 µs on the same), 1.3-1.5 ms per ``plain`` one (10 KB of
+mostly short menu lines, each of which goes through the phrase rules; ``clean`` about 1.1 ms).
 """
 
 from __future__ import annotations
