@@ -172,7 +172,6 @@ class Rule:
 
 
 _CONTRACT_STRINGS = ("id", "source")
-_METADATA_STRING_LISTS = ("authors", "bylines", "translators", "teasers")
 
 
 def _schema(options: CheckOptions) -> Checker:
@@ -193,53 +192,24 @@ def _schema(options: CheckOptions) -> Checker:
         if not isinstance(metadata, dict):
             hits.append(Hit(f"'metadata' is {json_type(metadata)}, not an object"))
             return hits
-        for key in _METADATA_STRING_LISTS:
-            if key in metadata and not _is_list_of(metadata[key], str):
-                hits.append(Hit(f"'metadata.{key}' must be an array of strings, got {_short_json(metadata[key])}"))
-        if "cuts" in metadata and not _valid_cuts(metadata["cuts"]):
-            hits.append(
-                Hit(
-                    f"'metadata.cuts' must be an array of {{rule: string, paragraph: integer}}, got "
-                    f"{_short_json(metadata['cuts'])}"
-                )
-            )
-        if "credit_cuts" in metadata and not _valid_cuts(metadata["credit_cuts"], ("rule", "kind")):
-            hits.append(
-                Hit(
-                    f"'metadata.credit_cuts' must be an array of {{rule: string, kind: string, paragraph: integer}}, "
-                    f"got {_short_json(metadata['credit_cuts'])}"
-                )
-            )
-        if "normalize" in metadata and not _valid_counts(metadata["normalize"]):
-            hits.append(
-                Hit(
-                    f"'metadata.normalize' must be an object of integer counts, got "
-                    f"{_short_json(metadata['normalize'])}"
-                )
-            )
+        for key, (valid, what) in metadata_schema().items():
+            if key in metadata and not valid(metadata[key]):
+                hits.append(Hit(f"'metadata.{key}' must be {what}, got {_short_json(metadata[key])}"))
         return hits
 
     return check
 
 
-def _valid_cuts(value: Any, strings: tuple[str, ...] = ("rule",)) -> bool:
-    """An array of audit entries: each an object with the string fields ``strings`` and an integer ``paragraph``
-    (``metadata.cuts`` from teasers, ``metadata.credit_cuts`` from credits)."""
-    return isinstance(value, list) and all(
-        isinstance(c, dict)
-        and all(isinstance(c.get(key), str) for key in strings)
-        and isinstance(c.get("paragraph"), int)
-        and not isinstance(c.get("paragraph"), bool)
-        for c in value
-    )
+def metadata_schema() -> dict[str, tuple[Callable[[Any], bool], str]]:
+    """Each metadata key a registered step owns (and the runner's ``cuts``), with its test and its description."""
+    from corpus_tools.registry import steps
+    from corpus_tools.step import CUTS_TYPE, METADATA_TYPES
 
-
-def _valid_counts(value: Any) -> bool:
-    return isinstance(value, dict) and all(isinstance(v, int) and not isinstance(v, bool) for v in value.values())
-
-
-def _is_list_of(value: Any, kind: type) -> bool:
-    return isinstance(value, list) and all(isinstance(v, kind) for v in value)
+    schema = {"cuts": CUTS_TYPE}
+    for step in steps():
+        for key, type_name in step.metadata.items():
+            schema[key] = METADATA_TYPES[type_name]
+    return schema
 
 
 class DigestTable:
@@ -433,50 +403,31 @@ def _mojibake(options: CheckOptions) -> Checker:
 
 
 # ftfy's badness regex is a long alternation tried at every position: ~0.5 us per character, the slowest thing
-# check does. Every one of its matches contains at least one "loud" character (a character of its mojibake
-# categories other than the everyday punctuation of the "common", "start_punctuation" and "end_punctuation"
-# ones: curly quotes, dashes, ellipsis ...; tests/test_check.py verifies this exhaustively for short strings)
-# and is at most 7 characters long. So searching only the windows around loud characters gives ftfy's answer
-# exactly, and plain English news with curly quotes costs one scan for a character class.
-_QUIET_CATEGORIES = ("common", "start_punctuation", "end_punctuation")
-_WINDOW = 8
+# check does. The search that gives its answer exactly while only looking around the characters a match needs is
+# corpus_tools.mojibake's, the one normalize uses: plain news text with curly quotes and dashes costs one scan for
+# a character class. (Imported when the rule first runs: it loads ftfy.)
 
 
 def class_chars(fragment: str) -> set[str]:
     """The characters a regex character-class body such as ``"a-cxÒ-Ö"`` (no escapes) stands for."""
-    from corpus_tools.normalize import category_chars
+    from corpus_tools.mojibake import category_chars
 
     return {chr(c) for c in category_chars(fragment)}
 
 
 @functools.cache
 def _loud_characters() -> re.Pattern[str]:
-    from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
+    """The characters at least one of which every badness match holds (``corpus_tools.mojibake.SUSPECT``)."""
+    from corpus_tools.mojibake import SUSPECT
 
-    loud: set[str] = set()
-    quiet: set[str] = set()
-    for name, fragment in MOJIBAKE_CATEGORIES.items():
-        (quiet if name in _QUIET_CATEGORIES else loud).update(class_chars(fragment))
-    quiet -= loud
-    # Characters the pattern names outside the categories (Cyrillic, Greek, MacRoman sequences ...).
-    loud.update(c for c in BADNESS_RE.pattern if ord(c) > 127 and c not in quiet)
-    return re.compile("[" + "".join(re.escape(c) for c in sorted(loud)) + "]")
+    return SUSPECT
 
 
 def is_bad(text: str) -> bool:
     """Exactly ``ftfy.badness.is_bad(text)``, searching only around the characters a match needs."""
-    from ftfy.badness import BADNESS_RE
+    from corpus_tools.mojibake import is_bad
 
-    start = stop = -1
-    for match in _loud_characters().finditer(text):
-        position = match.start()
-        if position - _WINDOW <= stop:
-            stop = position + _WINDOW
-            continue
-        if stop >= 0 and BADNESS_RE.search(text, start, stop):
-            return True
-        start, stop = max(0, position - _WINDOW), position + _WINDOW
-    return stop >= 0 and BADNESS_RE.search(text, start, stop) is not None
+    return is_bad(text)
 
 
 # Named entities (HTML5's list, with the semicolon, so "AT&T;" or "R&D;" are not taken for one), numeric
@@ -623,7 +574,7 @@ RULES: tuple[Rule, ...] = (
         "record breaks the contract",
         _schema,
         "id, text and source are strings, metadata an object; its list keys (authors, bylines, translators, "
-        "credit_cuts, teasers, cuts) and normalize counts have their documented types when present",
+        "contributors, teasers, cuts) and normalize counts have their documented types when present",
     ),
     Rule(
         "types",
@@ -666,6 +617,13 @@ RULES: tuple[Rule, ...] = (
         "the text does not end in a teaser tail (the teasers step's detector)",
     ),
     Rule(
+        "no-records",
+        Severity.error,
+        "no records",
+        lambda options: lambda doc: [],  # a finding about the whole input: see check_items
+        "the input holds at least one record (a producer that wrote nothing does not pass the gate)",
+    ),
+    Rule(
         "duplicate-text",
         Severity.warning,
         "duplicate text",
@@ -673,6 +631,7 @@ RULES: tuple[Rule, ...] = (
         "no two records have exactly the same text (a warning: deduplicating is the user's choice)",
     ),
 )
+NO_RECORDS = "no records were read: the input is empty (a producer that wrote nothing?)"
 RULE_NAMES: tuple[str, ...] = tuple(rule.name for rule in RULES)
 
 
@@ -759,10 +718,11 @@ class Report:
     records_by_rule: Counter[str] = field(default_factory=Counter)  # records with at least one hit
     hits_by_rule: Counter[str] = field(default_factory=Counter)
     unavailable: dict[str, str] = field(default_factory=dict)  # rule -> why it could not run
+    empty_is_error: bool = False  # no records, and the no-records rule is an error
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.errors else 0
+        return 1 if self.errors or self.empty_is_error else 0
 
     def as_dict(self) -> dict[str, Any]:
         rules = []
@@ -793,8 +753,15 @@ class Report:
         }
 
 
-def check_items(items: Iterable[Item], options: CheckOptions = CheckOptions(), *, text_field: str = "text") -> Report:
-    """Run every rule that is not off over ``items``; raise :class:`InputError` for unusable input."""
+def check_items(
+    items: Iterable[Item],
+    options: CheckOptions = CheckOptions(),
+    *,
+    text_field: str = "text",
+    on_unusable: Callable[[Item, str], None] | None = None,
+) -> Report:
+    """Run every rule that is not off over ``items``; raise :class:`InputError` for unusable input, or hand it to
+    ``on_unusable`` (item, reason) when one is given (``--on-error skip``: it is then not checked)."""
     severity = severities(options)
     report = Report(severity)
     checkers: list[tuple[str, Severity, Checker]] = []
@@ -807,7 +774,13 @@ def check_items(items: Iterable[Item], options: CheckOptions = CheckOptions(), *
             report.unavailable[rule.name] = str(exc)
     kept: Counter[str] = Counter()
     for item in items:
-        doc = _doc_of(item, text_field)
+        try:
+            doc = _doc_of(item, text_field)
+        except InputError as exc:
+            if on_unusable is None:
+                raise
+            on_unusable(item, exc.reason)
+            continue
         report.records += 1
         found: set[Severity] = set()
         for name, rule_severity, checker in checkers:
@@ -834,11 +807,22 @@ def check_items(items: Iterable[Item], options: CheckOptions = CheckOptions(), *
                 )
         report.errors += Severity.error in found
         report.warnings += Severity.warning in found
+    if not report.records and severity["no-records"] is not Severity.off:
+        report.findings.append(Finding("no-records", severity["no-records"], "(input)", None, None, NO_RECORDS))
+        report.hits_by_rule["no-records"] = 1
+        report.empty_is_error = severity["no-records"] is Severity.error
     return report
 
 
-def check_paths(paths: Sequence[str], options: CheckOptions = CheckOptions(), *, text_field: str = "text") -> Report:
-    return check_items(read_items(paths, text_field=text_field), options, text_field=text_field)
+def check_paths(
+    paths: Sequence[str],
+    options: CheckOptions = CheckOptions(),
+    *,
+    text_field: str = "text",
+    on_unusable: Callable[[Item, str], None] | None = None,
+) -> Report:
+    items = read_items(paths, text_field=text_field)
+    return check_items(items, options, text_field=text_field, on_unusable=on_unusable)
 
 
 def _doc_of(item: Item, text_field: str) -> Doc:
@@ -852,7 +836,7 @@ def _doc_of(item: Item, text_field: str) -> Doc:
         try:
             # The standard library accepts what orjson refuses: lone surrogate escapes (valid JSON grammar).
             record = json.loads(item.raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the standard library parses
             record = _NOT_JSON
         if record is not _NOT_JSON:
             if item.error.startswith("invalid UTF-8"):
@@ -1055,23 +1039,30 @@ def arrow_schema(text_field: str = "text") -> Any:
     """
     import pyarrow as pa
 
-    from corpus_tools.normalize import KINDS
+    from corpus_tools.registry import steps
 
     strings = pa.list_(pa.string())
-    metadata = pa.struct(
-        [
-            ("encoding", pa.string()),
-            ("encoding_fallback", pa.bool_()),
-            ("normalize", pa.struct([(kind, pa.int64()) for kind in KINDS])),
-            ("authors", strings),
-            ("bylines", strings),
-            ("translators", strings),
-            (
-                "credit_cuts",
-                pa.list_(pa.struct([("rule", pa.string()), ("kind", pa.string()), ("paragraph", pa.int64())])),
-            ),
-            ("teasers", strings),
-            ("cuts", pa.list_(pa.struct([("rule", pa.string()), ("paragraph", pa.int64())]))),
-        ]
-    )
+    types = {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "list[string]": strings,
+        "list[integer]": pa.list_(pa.int64()),
+        "list[contributor]": pa.list_(pa.struct([("name", pa.string()), ("role", pa.string())])),
+    }
+    fields = [("encoding", pa.string()), ("encoding_fallback", pa.bool_())]
+    for step in steps():
+        for key, type_name in step.metadata.items():
+            if type_name == "counts":  # a step that counts by a fixed set of kinds says which (count_keys)
+                keys = getattr(step, "count_keys", ())
+                fields.append(
+                    (key, pa.struct([(k, pa.int64()) for k in keys]) if keys else pa.map_(pa.string(), pa.int64()))
+                )
+            else:
+                fields.append((key, types[type_name]))
+    # a dry run's entries also carry "dry_run": true (inferred where present; clean's output has none)
+    cut = pa.struct([("step", pa.string()), ("rule", pa.string()), ("paragraph", pa.int64())])
+    fields.append(("cuts", pa.list_(cut)))
+    metadata = pa.struct(fields)
     return pa.schema([("id", pa.string()), (text_field, pa.string()), ("source", pa.string()), ("metadata", metadata)])

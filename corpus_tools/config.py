@@ -2,7 +2,7 @@
 
 A config file has one table per step, named as the step (``[normalize]``, ``[teasers]``, ``[check]`` ...); each
 key is a field of that step's options dataclass. One project file may hold the tables of every command
-(:data:`TABLES`): each command reads the tables it uses and ignores the other commands'. An unknown table, an
+(:func:`tables`): each command reads the tables it uses and ignores the other commands'. An unknown table, an
 unknown key in a table a command reads, and a value of the wrong type are errors that name the file and the key,
 so a typo never silently falls back to a default; values out of an option's range are the options dataclass's
 own ``__post_init__`` errors, reported with the file and table.
@@ -29,22 +29,34 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 T = TypeVar("T")
 
-#: Every table a config file may hold: the commands that take ``--config`` read their own and ignore the others,
-#: so one project file serves them all. Each names the options dataclass it maps onto (tests/test_config.py checks).
-TABLES: dict[str, str] = {
-    "normalize": "corpus_tools.normalize.NormalizeOptions",
-    "credits": "corpus_tools.credits.CreditsOptions",
-    "teasers": "corpus_tools.teasers.TeasersOptions",
+#: The tables of the commands that are not steps, and the options dataclass each maps onto.
+REPORT_TABLES: dict[str, str] = {
     "check": "corpus_tools.check.CheckOptions",
     "stats": "corpus_tools.stats.StatsOptions",
 }
+
+
+def tables() -> dict[str, type]:
+    """Every table a config file may hold, with its options dataclass: one per registered step (its name), then
+    ``check`` and ``stats``. The commands that take ``--config`` read their own tables and ignore the others, so
+    one project file serves them all."""
+    import importlib
+
+    from corpus_tools.registry import steps
+
+    found: dict[str, type] = {step.name: step.Options for step in steps()}
+    for name, dotted in REPORT_TABLES.items():
+        module, _, attribute = dotted.rpartition(".")
+        found[name] = getattr(importlib.import_module(module), attribute)
+    return found
+
 
 #: Integers a config file may give: JSON writers (the manifest, ``--json`` reports) and the C code under the
 #: steps take 64-bit integers, and TOML itself promises no more.
 INT_RANGE = range(-(2**63), 2**63)
 
 
-def load_config(path: str, known: Collection[str] = tuple(TABLES)) -> dict[str, dict[str, Any]]:
+def load_config(path: str, known: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
     """The tables of the TOML file at ``path``; raises :class:`ConfigError` if it cannot be read, is not TOML,
     or holds a value at the top level or a table not in ``known`` (a typo: the error lists the known ones)."""
     try:
@@ -64,16 +76,22 @@ def load_config(path: str, known: Collection[str] = tuple(TABLES)) -> dict[str, 
     for name, table in data.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: '{name}' must be a table ([{name}]), not a value")
-    check_tables(data, (), where=path, others=known)
+    check_tables(data, (), where=path, others=known if known is not None else _table_names())
     return data
 
 
+def _table_names() -> tuple[str, ...]:
+    from corpus_tools.registry import step_names
+
+    return (*step_names(), *REPORT_TABLES)
+
+
 def check_tables(
-    config: Mapping[str, Any], used: Collection[str], *, where: str, others: Collection[str] = tuple(TABLES)
+    config: Mapping[str, Any], used: Collection[str], *, where: str, others: Collection[str] | None = None
 ) -> None:
     """Raise :class:`ConfigError` for a table that is neither one a command ``used`` nor one of the ``others``
-    the file may hold for other commands (by default every command's: :data:`TABLES`); usually a typo."""
-    known = set(used) | set(others)
+    the file may hold for other commands (by default every command's: :func:`tables`); usually a typo."""
+    known = set(used) | set(others if others is not None else _table_names())
     for name in config:
         if name not in known:
             raise ConfigError(f"{where}: unknown table [{name}] (known: {', '.join(sorted(known))})")

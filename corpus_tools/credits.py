@@ -1,23 +1,52 @@
-"""Credits: leading bylines, author bios and translator credits, out of the body and into metadata.
+"""Credits: bylines, contributor lines, author bios and translator credits, out of the body and into metadata.
 
 Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape only);
 :func:`label_credits` decides what a document's lines *are*, from shape and position together:
 
-- a **byline** is the first non-blank line (or the second, under a title line), and the whole line is
-  ``By NAME`` (``By John Lim 林泉忠``, ``By Ann Lee and Bo Chen``, ``By Ann Lee, Staff reporter``);
-- a **translator** credit is a whole line ``Translated by NAME``, ``Translated by NAME and NAME``,
-  ``Translated and edited by NAME`` or ``Translated from the Chinese by NAME``; a sentence that mentions
-  "translated by" in passing is not a credit;
-- a **bio** (``NAME is a ...``, ``NAME, a ... at ..., is a ...``, ``NAME is ... and NAME is ...``,
-  ``NAME and NAME are ...``, ``The writer is ...``) whose predicate names a role counts only in the bio
-  position: the last body-like lines right before a translator credit, before the teaser tail
-  (:func:`corpus_tools.teasers.tail_start`) or at the end of the text. ``Lai is a pragmatist who ...`` in the
+- a **byline** is a credit phrase (``data/credits/credit_phrases.tsv``: ``By``, ``by``, ``BY``, ``Von``, ``Par``,
+  ``Por``, ``Posted by``, ``Written by:``, ``Autor:`` ...), then names, then an optional tail that only says when,
+  where or for whom (``By Evan Symon, August 14, 2020``, ``By John Walk - Outlet | Date``, ``Von Jörg Staff am
+  16.11.2022``, ``By Ann Lee, Staff reporter``, ``By John Lim 林泉忠``). A ``By``-type line counts in the page head
+  only: before the running text starts (the first of two paragraphs of running text in a row, so a standfirst
+  between the title and the byline is no start). The other phrases count in the head and among the last lines; a
+  phrase alone on its line (``Written by:``, ``Article by``) takes the names from the next line;
+- every **name** needs evidence that it names a person (:func:`name_evidence`): a first name from the list of its
+  script, initials, a middle initial, a romanised Han surname then a given name, a Han name starting with a
+  surname, or the CJK form after the Latin one. ``By Royal Decree`` has none and stays a headline; agency and
+  staff bylines (``By AP and TOI staff``) name no person;
+- **case rule** for all-caps bylines: the byline stays verbatim in ``metadata.bylines``; the name is recorded in
+  title case, word by word (``BY JAKE SHERMAN`` -> ``Jake Sherman``, ``Bruno CANEPARO`` -> ``Bruno Caneparo``;
+  initials and ``II``/``III``/``IV`` as printed);
+- a **contributor** line goes to ``metadata.contributors`` as ``{"name", "role"}``, not to the authors: ``Photo:
+  NAME`` (``photo``), ``Additional reporting by A; Editing by B`` (``additional_reporting``, ``editing``),
+  ``Reporting by``, ``Illustration:``, ``NAME contributed to this report.`` (``contributor``); it is labelled
+  ``byline`` (a credit line) with its own reason;
+- ``Have a tip? NAME may be reached at ...`` and a **signature** at the end (``– NAME``, or ``NAME, Place`` under
+  the last sentence of a letter) credit an author;
+- a **translator** credit is a whole line ``Translated by NAME``, ``Translated by NAME and NAME``, ``Translated
+  and edited by NAME``, ``Translated from the Chinese by NAME`` or ``Translated by Staff Writer NAME`` (the role
+  words are not the name); a sentence that mentions "translated by" in passing is not a credit;
+- a **bio** (``NAME is a ...``, ``NAME, a ... at ..., is a ...``, ``NAME and NAME are ...``, ``NAME writes
+  about ...``, ``NAME ist ...``, ``The writer is ...``; ``Jr.``/``Sr.``/``III`` and middle initials in the name)
+  counts only in the bio position: the last lines right before a translator credit, before the teaser tail
+  (:func:`corpus_tools.teasers.tail_start`), at the end of the text even when up to eight lines of page furniture
+  follow (``Share this``, ``@handle``), or right under an author-box heading (``About the author``, ``Zur
+  Person``). A role bio away from a translator credit needs corroboration too: the byline names the person, the
+  predicate names a writer's role or an affiliation (``at ...``, ``of``/``for``/``bei`` and a capitalised name),
+  the subject has an academic title, or the line stands after a separator or in italics markers; so ``Joe Biden is
+  a former vice president and the Democratic front-runner.`` at the end is body. A bio without a role word counts
+  when the byline names its subject (``Ann Lee runs a dog rescue charity``). ``Lai is a pragmatist who ...`` in the
   middle of an article is body, whatever its shape.
 
 The :class:`Credits` step removes the labelled lines and records them in ``metadata.authors``,
-``metadata.bylines`` (the removed lines, verbatim, in text order), ``metadata.translators`` and
-``metadata.credit_cuts`` (where each removed line stood, with its kind and reason: the audit trail the teasers
-step reads to know where the end credits stood once they are gone).
+``metadata.bylines`` (the removed lines, verbatim, in text order), ``metadata.translators``,
+``metadata.contributors`` (``[{"name": str, "role": str}]``); the runner records in ``metadata.cuts`` where each
+removed line stood and the rule that cut it: the audit trail the teasers step reads to know where the end credits
+stood once they are gone.
+
+The word lists and phrases live in ``corpus_tools/data/credits/`` (each file says where it came from) and are read
+on first use. Only the page head, the last lines and the short lines (author-box headings) are looked at line by
+line; the rest of a text is never searched per phrase.
 
 Every pattern is anchored and built from possessive quantifiers on character classes, with only bounded
 repetition of groups, so no input makes them backtrack; and no line longer than
@@ -26,8 +55,10 @@ repetition of groups, so no input makes them backtrack; and no line longer than
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,14 +68,12 @@ import regex
 from corpus_tools.errors import ConfigError, RecordError, below_bounds
 from corpus_tools.labels import (
     Label,
-    cut_text,
     ends_sentence,
     lines_containing,
     more_words_than,
-    split_paragraphs,
     word_count,
 )
-from corpus_tools.records import Record, metadata_of
+from corpus_tools.step import Doc, Labels, Step, option
 
 STEP = "credits"
 
@@ -60,8 +89,19 @@ REASON_TRANSLATED_BY = "translated_by_line"
 REASON_BIO_BEFORE_TRANSLATOR = "bio_before_translator"
 REASON_BIO_BEFORE_TAIL = "bio_before_tail"
 REASON_BIO_AT_END = "bio_at_end"
+REASON_BIO_BEFORE_FURNITURE = "bio_before_furniture"
+REASON_BY_NAME_BEFORE_BODY = "by_name_before_body"
+REASON_CREDIT_PHRASE = "credit_phrase_line"
+REASON_NAME_AFTER_PHRASE = "name_after_credit_phrase"
+REASON_CONTRIBUTED = "contributed_line"
+REASON_HAVE_A_TIP = "have_a_tip"
+REASON_SIGNATURE = "signature_at_end"
+REASON_BIO_UNDER_HEADING = "bio_under_author_heading"
 
-METADATA_KEYS = ("authors", "bylines", "translators", "credit_cuts")
+METADATA_KEYS = ("authors", "bylines", "translators", "contributors")
+# The role of an author and a translator in a credit phrase; every other role is a contributor's.
+ROLE_AUTHOR = "author"
+ROLE_TRANSLATOR = "translator"
 
 
 @dataclass(frozen=True)
@@ -73,28 +113,32 @@ class CreditsOptions:
     ``max_bio_lines``: at most this many consecutive bio lines are taken in one bio position. At least 1 (to
     detect no bios, set ``bios`` to false).
     ``max_line_chars``: a longer line is never a credit of any kind; this also bounds the work the patterns do.
-    At least 4, the length of ``By L``, the shortest line any credit pattern matches (a smaller bound would
-    silently find no credits at all).
+    At least 5, the length of ``By 林泉``, the shortest line that can be a credit (a name needs name evidence: a
+    Latin one two words at least, a Han one two characters and a known surname; a smaller bound would silently
+    find no credits at all).
     ``extra_roles``: words (lower case) that also mark a bio's predicate as a role, e.g. ``("beekeeper",)``. Each
     is one word as the role matcher sees words: letters, and hyphens after the first (``editor-at-large``).
     ``dry_run``: label and fill ``authors``/``translators``, but leave ``text`` untouched (and so ``bylines``
-    and ``credit_cuts``, which describe removed lines, get nothing).
+    and the cuts, which describe removed lines, get nothing).
 
     Every integer is also below 2**63 (the manifest and ``--json`` reports are JSON, written with 64-bit
     integers). A value out of its range is a :class:`ConfigError` naming the option, its range and the value given.
     """
 
-    bylines: bool = True
-    bios: bool = True
-    translators: bool = True
-    max_bio_words: int = 80
-    max_bio_lines: int = 2
-    max_line_chars: int = 1000
-    extra_roles: tuple[str, ...] = ()
-    dry_run: bool = False
+    bylines: bool = option(True, "Detect a leading 'By NAME' line.")
+    bios: bool = option(True, "Detect author bios in the bio position.")
+    translators: bool = option(True, "Detect 'Translated by NAME' lines.")
+    max_bio_words: int = option(80, "A longer paragraph is never a bio.", low=1)
+    max_bio_lines: int = option(2, "At most this many consecutive bio lines in one bio position.", low=1)
+    max_line_chars: int = option(1000, "A longer line is never a credit (also bounds the patterns' work).", low=5)
+    extra_roles: tuple[str, ...] = option(
+        (), "An extra word that marks a bio's role (repeatable), e.g. --role beekeeper.", flag="--role"
+    )
+    dry_run: bool = option(False, "Label only: fill metadata, cut nothing.", flag="--dry-run")
 
     def __post_init__(self) -> None:
-        problems = below_bounds(self, (("max_bio_words", 1), ("max_bio_lines", 1), ("max_line_chars", 4)))
+        object.__setattr__(self, "extra_roles", tuple(role.lower() for role in self.extra_roles))
+        problems = below_bounds(self, (("max_bio_words", 1), ("max_bio_lines", 1), ("max_line_chars", 5)))
         # A role that is not one word as _has_role reads words could never match: an error, not a silent no-op.
         # (_ROLE_WORD_RE is defined below; only a non-empty extra_roles looks it up, never at import time.)
         if bad := [role for role in self.extra_roles if not _ROLE_WORD_RE.fullmatch(role)]:
@@ -124,28 +168,42 @@ _TOKEN = rf"(?:{_INITIAL}|{_WORD})"
 # The name in CJK characters, after the Latin one: `John Lim 林泉忠`, `Wu Chih-chung (吳志中)`.
 _CJK = r"(?:\s?[(（]\p{Han}{2,6}[)）]|\s\p{Han}{2,6})"
 _HAN_NAME = r"\p{Han}{2,6}"
+# A generational suffix after a name: `Perry Bacon Jr.`, `John Smith III`.
+_SUFFIX = r"(?:,?\s(?:Jr\.|Sr\.|Jr|Sr|II|III|IV))"
 # A person's name: one to six tokens (bylines and translator credits), with optional particles between them.
-_NAME1 = rf"(?:{_TOKEN}(?:\s(?:{_PARTICLE}\s){{0,3}}{_TOKEN}){{0,5}}{_CJK}?|{_HAN_NAME})"
+_NAME1 = rf"(?:{_TOKEN}(?:\s(?:{_PARTICLE}\s){{0,3}}{_TOKEN}){{0,5}}{_SUFFIX}?{_CJK}?|{_HAN_NAME})"
 # Two tokens at least: the bar for a name at the start of a bio, which is a weaker shape than `By NAME`.
-_NAME2 = rf"(?:{_TOKEN}(?:\s(?:{_PARTICLE}\s){{0,3}}{_TOKEN}){{1,5}}{_CJK}?)"
-_AND = r"(?:,?\s(?:and|&)\s|,\s)"
+_NAME2 = rf"(?:{_TOKEN}(?:\s(?:{_PARTICLE}\s){{0,3}}{_TOKEN}){{1,5}}{_SUFFIX}?{_CJK}?)"
+# `and` in the languages the credit phrases cover (see data/credits/credit_phrases.tsv).
+_AND = r"(?:,?\s(?:and|&|und|y|et)\s|,\s)"
 _NAMES1 = rf"{_NAME1}(?:{_AND}{_NAME1}){{0,5}}"
 
 # What may follow the names of a byline: `By Ann Lee, Staff reporter`, `By Ann Lee / Staff writer`.
 _BYLINE_TAIL = r"(?P<desc>\s?[,/|—–-]\s[^.!?,/|—–]{1,60}+)?"
 BYLINE_RE = regex.compile(rf"^By\s(?P<names>{_NAMES1}){_BYLINE_TAIL}\s*+$")
+# Role words that may stand between `by` and a translator's name: `Translated by Staff Writer Jake Chung`.
+_ROLE_BEFORE_NAME = (
+    r"(?:(?:[Ss]taff|[Ww]riters?+|[Rr]eporters?+|[Ee]ditors?+|[Cc]orrespondents?+|[Tt]ranslators?+|[Ss]enior|"
+    r"[Cc]ontributing|[Ff]reelance|[Oo]ur)\s){0,3}"
+)
 TRANSLATOR_RE = regex.compile(
     rf"^(?:[Tt]ranslated|Translation)(?:\sfrom\s(?:the\s)?\p{{Lu}}\p{{L}}*+)?(?:\sand\s(?:edited|adapted))?"
-    rf"\sby\s(?P<names>{_NAMES1})\.?\s*+$"
+    rf"\s(?:by|von)\s{_ROLE_BEFORE_NAME}(?P<names>{_NAMES1})\.?\s*+$"
 )
 # A title before the name of a bio's subject; not part of the name recorded.
 _HONORIFIC = r"(?:(?:Dr|Prof|Professor|Mr|Mrs|Ms|Rev)\.?\s)?"
 # The verbs of a bio. `teaches` and `lectures` say the role themselves.
-_VERB = r"(?:is|was|has\sbeen|serves\sas|works\sas|teaches|lectures)"
-_PLURAL_VERB = r"(?:are|were|have\sbeen|serve\sas|work\sas|teach|lecture)"
-_ROLE_VERBS = frozenset({"teaches", "lectures", "teach", "lecture"})
+# `writes` says the role too (`X writes about transport from Taichung`), when the subject has name evidence (a
+# site or a product "writes" rarely, but "Tech Xplore covers ..."); `ist`/`war` are German.
+_VERB = r"(?:is|was|has\sbeen|serves\sas|works\sas|teaches|lectures|writes|ist|war)"
+_PLURAL_VERB = r"(?:are|were|have\sbeen|serve\sas|work\sas|teach|lecture|write|sind|waren)"
+_ROLE_VERBS = frozenset({"teaches", "lectures", "teach", "lecture", "writes", "write"})
+# German predicates may start with a capitalised noun (`ist Professor für ...`).
+_GERMAN_VERBS = frozenset({"ist", "war", "sind", "waren"})
+# An age in brackets after the name: `Bianca Praetorius (37) ist ...`.
+_AGE = r"(?:\s\(\d{1,3}\))?"
 # The start of a bio: NAME, then a verb, an appositive `, a ... ,`, or `and NAME are`.
-BIO_HEAD_RE = regex.compile(rf"^{_HONORIFIC}(?P<name>{_NAME2})(?P<after>\s{_VERB}\s|,\s|{_AND})")
+BIO_HEAD_RE = regex.compile(rf"^{_HONORIFIC}(?P<name>{_NAME2}){_AGE}(?P<after>\s{_VERB}\s|,\s|{_AND})")
 # A bio that names no one: `The writer is a research fellow at ...`.
 ANONYMOUS_BIO_RE = regex.compile(r"^The\s(?:author|writer|columnist)s?+\s(?:is|are|was|were)\s")
 # The verb of an appositive bio, after the appositive: `..., is a junior researcher at ...`.
@@ -227,6 +285,8 @@ def _shape(line: str, options: CreditsOptions) -> tuple[str | None, list[str]]:
         names = _byline_names(line, options)
         if names:
             return BYLINE, names
+        if line[:1].isalpha() and _is_contributor_line(line):
+            return BYLINE, []
     if options.translators:
         names = _translator_names(line, options)
         if names:
@@ -239,14 +299,20 @@ def _shape(line: str, options: CreditsOptions) -> tuple[str | None, list[str]]:
 
 
 def _byline_names(line: str, options: CreditsOptions) -> list[str]:
-    """The names of a byline (a stripped line), ``[]`` when it is not one."""
-    if not line.startswith("By") or len(line) > options.max_line_chars:
+    """The authors a credit line (a stripped line) names, ``[]`` when it is not one (see :func:`phrase_credit`)."""
+    if len(line) > options.max_line_chars or not line[:1].isalpha():
         return []
-    match = BYLINE_RE.match(line)
-    # A trailing descriptor must say what the author is (`Staff reporter`); else it is no byline.
-    if match is None or (match["desc"] is not None and not _has_role(match["desc"], options)):
+    credit = phrase_credit(line)
+    if credit is None or credit[0] != ROLE_AUTHOR or credit[2]:
         return []
-    return _split_names(match["names"])
+    return credit[1]
+
+
+def _is_contributor_line(line: str) -> bool:
+    if "contributed" in line or ";" in line:
+        return contributor_credits(line) is not None
+    credit = phrase_credit(line)
+    return credit is not None and not credit[2] and credit[0] not in (ROLE_AUTHOR, ROLE_TRANSLATOR)
 
 
 def _translator_names(line: str, options: CreditsOptions) -> list[str]:
@@ -263,8 +329,10 @@ def bio_names(line: str, options: CreditsOptions | None = None) -> list[str]:
     return _bio(line, options or DEFAULT_OPTIONS) or []
 
 
-def _bio(line: str, options: CreditsOptions) -> list[str] | None:
-    """The names of a bio-shaped line (``[]`` for `The writer is ...`), ``None`` when it is not one."""
+def _bio(line: str, options: CreditsOptions, *, require_role: bool = True) -> list[str] | None:
+    """The names of a bio-shaped line (``[]`` for `The writer is ...`), ``None`` when it is not one.
+
+    ``require_role=False``: the predicate need not name a role (for a bio whose subject the byline names)."""
     if len(line) > options.max_line_chars:
         return None
     # `The`, one whitespace character, then `author`, `writer` or `columnist`: two character tests first.
@@ -311,9 +379,18 @@ def _bio(line: str, options: CreditsOptions) -> list[str] | None:
         return None
     predicate = line[predicate_start:]
     if not predicate[:1].islower() and not predicate[:1].isdigit():
-        # `is a`, `is an`, `is professor emeritus`: a bio's predicate starts in lower case.
+        # `is a`, `is an`, `is professor emeritus`: a bio's predicate starts in lower case; in German a role
+        # noun is capitalised (`ist Professor für ...`), so there the first word may be a capitalised role.
+        verb = line[:predicate_start].split()[-1]
+        if verb not in _GERMAN_VERBS or not _has_role(predicate.split(None, 1)[0], options):
+            return None
+    if predicate.startswith(("not ", "nicht ", "kein")):
+        return None  # `X is not responsible for ...`: says what X is not
+    if predicate.startswith(("that ", "in ")) and line[:predicate_start].split()[-1] in _ROLE_VERBS:
+        return None  # `X writes that ...`: reported speech, not what X does
+    if require_role and not role_verb and not _has_role(predicate, options):
         return None
-    if not role_verb and not _has_role(predicate, options):
+    if role_verb and not _has_role(predicate, options) and not all(name_evidence(n) for n in names):
         return None
     for match in SECOND_AUTHOR_RE.finditer(predicate):
         if _person_like(match["name"]):
@@ -359,6 +436,8 @@ def _has_role(text: str, options: CreditsOptions) -> bool:
         for form in (word, *word.split("-")) if "-" in word else (word,):
             if form in ROLES or form in extra or (form.endswith("s") and form[:-1] in ROLES):
                 return True
+            if form in _data_roles():
+                return True
     return False
 
 
@@ -386,6 +465,359 @@ def _unique(names: Any) -> list[str]:
     for name in names:
         seen.setdefault(name, None)
     return list(seen)
+
+
+# ------------------------------------------------------------------------------------------------ data files
+#
+# The name lists, extra role words and credit phrases live in corpus_tools/data/credits/, each file with comment
+# lines saying where it came from. They are read on first use (a process that never sees a credit line to check
+# never reads them), once.
+
+
+def _data_lines(filename: str) -> list[str]:
+    """The non-comment, non-blank lines of a data file (split further by the caller)."""
+    from importlib.resources import files
+
+    text = files("corpus_tools").joinpath("data", "credits", filename).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _fold(word: str) -> str:
+    """A word for looking up in the name lists: case-folded, Latin accents dropped (`Gàbor`, `Gabor`, `Gábor`)."""
+    word = word.casefold()
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+@functools.cache
+def _first_names() -> frozenset[str]:
+    """Given names of every script (folded, see :func:`_fold`): a capitalised phrase that starts with one names a
+    person."""
+    names: set[str] = set()
+    for filename in ("first_names_latin.txt", "first_names_cyrillic.txt"):
+        for line in _data_lines(filename):
+            names.update(_fold(word) for word in line.split())
+    return frozenset(names)
+
+
+@functools.cache
+def _author_box_headings_printed() -> frozenset[str]:
+    """The author-box headings as a page prints them: as written in the data file, in capitals, in lower case,
+    with the first letter only in capitals; each with and without a colon after it."""
+    forms = set()
+    for line in _data_lines("author_box_headings.txt"):
+        heading = line.strip()
+        for form in (heading, heading.upper(), heading.lower(), heading.capitalize()):
+            forms.update((form, form + ":", form + " :"))
+    return frozenset(forms)
+
+
+@functools.cache
+def _han_surnames() -> frozenset[str]:
+    """Han surnames (characters) and their romanisations (case-folded)."""
+    return frozenset(word.casefold() for line in _data_lines("surnames_han.txt") for word in line.split())
+
+
+@functools.cache
+def _data_roles() -> frozenset[str]:
+    return frozenset(word.casefold() for line in _data_lines("roles.txt") for word in line.split())
+
+
+@functools.cache
+def _credit_phrases() -> tuple[dict[str, list[tuple[str, str]]], frozenset[str]]:
+    """The credit phrases by their first word: first word -> [(phrase, role)], longest phrase first; and the
+    first words (what a line must start with to be looked at further)."""
+    by_first: dict[str, list[tuple[str, str]]] = {}
+    for line in _data_lines("credit_phrases.tsv"):
+        _lang, phrase, role = line.split("\t")
+        by_first.setdefault(phrase.split()[0], []).append((phrase, role))
+    for phrases in by_first.values():
+        phrases.sort(key=lambda item: -len(item[0]))
+    return by_first, frozenset(by_first)
+
+
+# ------------------------------------------------------------------------------------------- name evidence
+#
+# A capitalised phrase after `By` is a person only with evidence: its first name is on the first-name list of
+# its script, it starts with initials (`J.R. Stone`), it is a romanised Han name (a surname from the list, then a
+# hyphenated given name or two more words: `Kao Wen-chi`, `Huynh Tam Sang`), it has a middle initial (`Logan C.
+# Ritchie`), a Han name starting with a surname
+# character, or it carries its CJK form after the Latin one (`John Lim 林泉忠`). `By Royal Decree` has none.
+
+_INITIALS_RE = regex.compile(r"^\p{Lu}\.(?:-?\p{Lu}\.){0,3}$")
+_HAN_ONLY_RE = regex.compile(r"^\p{Han}{2,6}$")
+_HONORIFICS = frozenset({"dr", "dr.", "prof", "prof.", "professor", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "rev."})
+
+
+def name_evidence(name: str) -> bool:
+    """Whether ``name`` (a name-shaped phrase) reads as a person's name; see the rule above."""
+    if _HAN_ONLY_RE.match(name):
+        return name[0] in _han_surnames() or name[:2] in _han_surnames()
+    if CJK_SUFFIX_RE.search(name):
+        return True
+    words = [w for w in name.split() if w.casefold() not in _HONORIFICS]
+    if len(words) < 2:
+        return False
+    if _INITIALS_RE.match(words[0]):
+        return True
+    first_names = _first_names()
+    for word in words[:-1]:
+        if _fold(word.split("-")[0]) in first_names:
+            return True
+        if not _INITIALS_RE.match(word):
+            break
+    # A middle initial between two name words: `Logan C. Ritchie`, `Daniel R. Whitcombe`.
+    if len(words) == 3 and _INITIALS_RE.match(words[1]) and len(words[1]) == 2:
+        return True
+    return words[0].casefold() in _han_surnames() and ("-" in words[1] or len(words) >= 3)
+
+
+def _display_name(name: str) -> str:
+    """A name as recorded: a word printed in capitals (`JAKE SHERMAN`, `Bruno CANEPARO`) in title case.
+
+    The case rule for all-caps bylines: the byline is kept verbatim in ``metadata.bylines``; the author's name is
+    recorded in title case (word by word, apostrophes and hyphens kept: `O'BRIEN` -> `O'Brien`). Initials and
+    roman numerals (`J.R.`, `III`) stay as printed. A name whose capitals are its usual spelling (`McDONALD`)
+    comes out as `Mcdonald`: the document gives no better evidence of the intended case on that line.
+    """
+    words = name.split()
+    if not any(len(w) > 2 and w.isupper() and w.isalpha() for w in words):
+        return name
+    return " ".join(w.title() if len(w) > 1 and w.isupper() and w.isalpha() and w not in _ROMAN else w for w in words)
+
+
+_ROMAN = frozenset({"II", "III", "IV"})
+
+# ------------------------------------------------------------------------------------------------ credit lines
+#
+# A credit line is a credit phrase (data/credits/credit_phrases.tsv: `By`, `Von`, `Posted by`, `Autor:`,
+# `Photo:` ...), then names, then an optional tail that says no more than when, where or for whom: a date, an
+# outlet, a role, a handle (`By Evan Symon, August 14, 2020 2:30 pm`, `By Nada Tawfik, BBC News, New York`,
+# `By John Walk - January 10, 2020`, `Von Jörg Staff am 16.11.2022`). Every name must have name evidence; the
+# first that has none ends the list (`By Judah Ari Gross and TOI staff` credits Judah Ari Gross), and a line whose
+# first name has none is no credit.
+
+# Where the names end and the tail starts: a separator, a digit, a handle or e-mail, or a word that opens a date,
+# an outlet or a role.
+_TAIL_START_RE = regex.compile(
+    r"\s?(?:[|•·:;(]|//|(?<=\S)/|\s[-–—]\s|@|\d)|\s(?:on|at|am|le|el|for|im|Last|Published|Updated|Veröffentlicht|Erstellt|"
+    r"Kategorien|Twitter|Share|Photos?|Foto|via|von\sPexels|on\sUnsplash|For)\b"
+)
+_NAME_SPLIT_RE = regex.compile(r",\s*+|\s(?:and|And|AND|und|y|et|&)\s|\s/\s")
+_NAME_FULL_RE = regex.compile(rf"^{_HONORIFIC}(?P<name>{_NAME1})\.?$")
+# Words a name never ends with but a byline often goes on with (`By Evan Halper Staff Writer`, `Feb 8, 2020`).
+_TRAILING_NON_NAME = _words(
+    """
+    Staff Writer Writers Reporter Reporters Editor Correspondent Columnist Contributor Redaktion Redakteur
+    Jan Feb Mar Apr May Jun Jul Aug Sep Sept Oct Nov Dec January February March April June July August September
+    October November December Januar Februar März Mai Juni Juli Oktober Dezember Vom On Am Updated
+    """
+)
+_ORG_WORDS = _words(
+    """
+    staff Agencies Agency News Redaktion Redacción Team TEAM Editors Reports Newsdesk Desk Times Post Journal Herald
+    Tribune Daily Magazine Press Online Zeitung Media Radio TV Kitchens Kitchen Studios Network Editorial Foundation
+    Institute Group
+    """
+)
+
+
+def _credit_names(rest: str) -> list[str]:
+    """The persons a credit phrase credits in ``rest`` (what follows the phrase); ``[]`` when none."""
+    rest = rest.strip()
+    if not rest or len(rest) > 200:
+        return []
+    tail = _TAIL_START_RE.search(rest)
+    head = rest[: tail.start()] if tail else rest
+    names: list[str] = []
+    if " / " in head and "," in head.split(" / ", 1)[1]:
+        head = head.split(" / ", 1)[0]  # `By R.C. Baker / Greg Cohen, Photographs`: what follows the slash is no author
+    pieces = _NAME_SPLIT_RE.split(head)
+    # `A, B and C`: a list that an `and` closes; a comma alone may as well open the outlet or place after a name.
+    listed = any(f" {word} " in head for word in ("and", "And", "AND", "und", "&", "y", "et"))
+    for k, piece in enumerate(pieces):
+        piece = piece.strip()
+        if not piece:
+            break
+        words = piece.split()
+        # Role words before the name (`Staff Writer Jake Chung`, `Rechtsanwalt Sebastian Einbock`) and after it.
+        while len(words) > 2 and _has_role(words[0], DEFAULT_OPTIONS) and words[0].casefold() not in _first_names():
+            words = words[1:]
+        while len(words) > 2 and words[-1].rstrip(".") in _TRAILING_NON_NAME:
+            words = words[:-1]
+        half = len(words) // 2
+        if half >= 2 and len(words) == 2 * half and words[:half] == words[half:]:
+            words = words[:half]  # the name printed twice (`Par Olivier Minot Olivier Minot`)
+        piece = " ".join(words)
+        match = _NAME_FULL_RE.match(piece)
+        # The first name needs name evidence; the names after it in the same list only a person's shape.
+        if (
+            match is None
+            or any(w in _ORG_WORDS for w in words)
+            or not (name_evidence(match["name"]) if k == 0 or not listed else _list_name(match["name"]))
+        ):
+            if k == 0:
+                return []
+            # After a comma: an outlet, a place, a role or a domain (`, BBC News`, `, Staff reporter`,
+            # `/ handwerksblatt.de`); not a clause (`By Ann Lee, in Taipei`).
+            if piece[:1].islower() and " " in piece and not _has_role(piece, DEFAULT_OPTIONS):
+                return []
+            break
+        name = match["name"]
+        if piece.endswith((" Jr.", " Sr.")) and not name.endswith("."):
+            name += "."
+        names.append(_display_name(_latin_name(name)))
+    return _unique(names)
+
+
+def _list_name(name: str) -> bool:
+    """A later name in a list of credited names: two words at least, no place or institution word."""
+    return (name_evidence(name) or len(name.split()) >= 2) and _person_like(name)
+
+
+def phrase_credit(line: str) -> tuple[str, list[str], bool] | None:
+    """``(role, names, next_line)`` for a stripped line that opens with a credit phrase, ``None`` otherwise.
+
+    ``next_line``: the line is the phrase alone (`Written by:`, `Article by`), so the names are on the next line.
+    """
+    first = line.split(None, 1)[0] if line else ""
+    by_first, _ = _credit_phrases()
+    phrases = by_first.get(first) or by_first.get(first.rstrip(":"))
+    if not phrases:
+        return None
+    for phrase, role in phrases:
+        if not line.startswith(phrase):
+            continue
+        rest = line[len(phrase) :]
+        if rest and not rest[:1].isspace() and not phrase.endswith(":"):
+            continue
+        rest = rest.strip()
+        if not rest:
+            # The phrase alone on its line: a multi-word phrase or one ending with a colon.
+            return (role, [], True) if (" " in phrase or phrase.endswith(":")) else None
+        names = _credit_names(rest.lstrip(":").strip())
+        return (role, names, False) if names else None
+    return None
+
+
+_BY_WORDS = frozenset({"By", "by", "BY", "Von", "von", "VON", "Por", "por", "POR", "Par", "par", "PAR"})
+# `NAME contributed to this report.`, `NAME and NAME contributed reporting.`
+CONTRIBUTED_RE = regex.compile(
+    rf"^(?P<names>{_NAMES1})\s(?:also\s)?contributed\s(?P<what>to\sthis\s(?:report|story|article)|reporting|"
+    rf"additional\sreporting)(?:\s(?:from|in)\s[\p{{L}}\s,]{{1,60}}+)?\.?\s*+$"
+)
+# `Have a tip? NAME may be reached at ...`
+HAVE_A_TIP_RE = regex.compile(rf"^Have\sa\stip\?\s(?P<name>{_NAME1})\s(?:may|can)\sbe\sreached\s(?:at|on|by)\s")
+# A signature at the end of a letter or column: `– NAME` alone on its line, or `NAME, Place`.
+SIGNATURE_RE = regex.compile(rf"^[—–-]\s?+(?P<name>{_NAME1})\.?$")
+SIGNATURE_PLACE_RE = regex.compile(
+    rf"^(?P<name>{_NAME1}),\s\p{{Lu}}[\p{{L}}.’'-]*+(?:\s\p{{Lu}}[\p{{L}}.’'-]*+){{0,2}}$"
+)
+
+
+def _split_credit_parts(line: str) -> list[str]:
+    """`Additional reporting by A; Editing by B and C` -> its parts."""
+    return [part.strip() for part in line.split(";") if part.strip()]
+
+
+def contributor_credits(line: str) -> list[tuple[str, str]] | None:
+    """``[(name, role)]`` for a contributor line (`NAME contributed to this report.`, `Reporting by A; Editing by
+    B`), ``None`` when the line is not one."""
+    if "contributed" in line:
+        match = CONTRIBUTED_RE.match(line)
+        if match is None:
+            return None
+        role = "contributor" if match["what"].startswith("to") else "reporting"
+        names = [n for n in _split_names(match["names"]) if name_evidence(n)]
+        return [(n, role) for n in names] or None
+    found: list[tuple[str, str]] = []
+    for part in _split_credit_parts(line):
+        credit = phrase_credit(part)
+        if credit is None or credit[2] or credit[0] in (ROLE_AUTHOR, ROLE_TRANSLATOR):
+            return None
+        found.extend((name, credit[0]) for name in credit[1])
+    return found or None
+
+
+# ------------------------------------------------------------------------------------------- corroboration
+#
+# A role bio at the end of an article (`X is a senior fellow at ...`) is a body sentence about a public figure
+# as often as it is a bio. It counts only with something more: the byline names the person, a translator credit
+# stands next to it, the predicate names
+# a writer's role or an affiliation (`at ...`, or `of`/`for`/`bei` and a capitalised name), the subject has an
+# academic title (`Dr`, `Prof.`), the verb says the role
+# (`teaches`, `writes`, `covers`), or the line stands after a separator or in italics markers.
+
+_WRITER_ROLES = _words(
+    """
+    journalist journalists writer writers reporter reporters correspondent correspondents columnist columnists editor
+    editors author authors contributor contributors freelance blogger podcaster autor autorin journalistin
+    redakteur redakteurin korrespondent korrespondentin
+    """
+)
+_AFFILIATION_RE = regex.compile(
+    r"\sat\s|\s(?:of|for|with|bei|für|von|an|am|in)\s(?:the\s|der\s|die\s|dem\s|des\s)?[\p{Lu}»\"“«]"
+)
+_SEPARATORS = frozenset({"—", "–", "-", "--", "---", "***", "* * *", "___", "•", "■"})
+
+
+def _corroborated(
+    paragraphs: list[str], i: int, line: str, names: list[str], bylined: frozenset[str] | set[str], labels: dict
+) -> bool:
+    if any(n.casefold() in bylined for n in names):
+        return True
+    # Next to a translator credit: in the credits block.
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(paragraphs) and not paragraphs[j].strip():
+            j += step
+        if j in labels and labels[j].kind == TRANSLATOR:
+            return True
+    if (line[:1] in "*_" and line[-1:] in "*_") or not names:
+        return True  # in italics markers; `The writer is ...` (no name) is a bio by its own words
+    if line.split(None, 1)[0].rstrip(".").casefold() in _HONORIFICS:
+        return True  # `Dr Ann Lee is a lecturer in law.`: a title and a role, the way author notes begin
+    predicate = line[len(names[0]) :][:300]
+    words = [w.strip(".,;:()").casefold() for w in predicate.split()[:_ROLE_WINDOW_WORDS]]
+    if any(w in _WRITER_ROLES for w in words) or (len(words) > 1 and words[0] in _ROLE_VERBS):
+        return True
+    if _AFFILIATION_RE.search(predicate):
+        return True
+    j = i - 1
+    while j >= 0 and not paragraphs[j].strip():
+        j -= 1
+    return j >= 0 and paragraphs[j].strip() in _SEPARATORS
+
+
+def _bylined_bio(line: str, options: CreditsOptions, bylined: frozenset[str] | set[str]) -> list[str] | None:
+    """The names of a bio without a role word whose subject the byline names: a bio shape without the role
+    (`Ann Lee is a pragmatist ...`), or the bylined name and then any verb (`Ann Lee runs a dog rescue charity`)."""
+    loose = _bio(line, options, require_role=False)
+    if loose and any(n.casefold() in bylined for n in loose):
+        return loose
+    if more_words_than(line, options.max_bio_words):
+        return None
+    folded = line.casefold()
+    for name in bylined:
+        if folded.startswith(name + " "):
+            rest = line[len(name) + 1 :]
+            if rest[:1].islower() and not rest.startswith(("said", "says", "told", "added")):
+                return [line[: len(name)]]
+    return None
+
+
+def _furniture(line: str) -> bool:
+    """Page furniture after an article's last block: a short line that is no sentence, a handle, a link, a
+    copyright line ("Share this", "@perrybaconjr", "Tags: transport", "© 2020 ...")."""
+    if line.startswith(("@", "#", "http", "©", "(c)")) or "©" in line:
+        return True
+    return (line.endswith(":") or not ends_sentence(line)) and not more_words_than(line, 12)
+
+
+def _body_paragraph(line: str) -> bool:
+    """A paragraph of running text: a finished sentence of more than 15 words."""
+    return ends_sentence(line) and more_words_than(line, 15)
 
 
 # ------------------------------------------------------------------------------------------------ position
@@ -435,27 +867,22 @@ def label_credits(
 
 
 def _label_credits(
-    paragraphs: list[str], options: CreditsOptions, text: str | None, names: dict[int, list[str]]
+    paragraphs: list[str],
+    options: CreditsOptions,
+    text: str | None,
+    names: dict[int, list[str]],
+    contributors: dict[int, list[tuple[str, str]]] | None = None,
 ) -> dict[int, Label]:
-    """:func:`label_credits`, filling ``names`` with the names each labelled line gives."""
+    """:func:`label_credits`, filling ``names`` with the names each labelled line gives (authors or translators,
+    by the label's kind) and ``contributors`` with the ``(name, role)`` pairs of contributor lines."""
     labels: dict[int, Label] = {}
+    contributors = {} if contributors is None else contributors
     first = _next_filled(paragraphs, 0)
     if first is None:
         return labels
 
     if options.bylines:
-        found = _byline_names(paragraphs[first].strip(), options)
-        if found:
-            labels[first] = Label(BYLINE, REASON_BY_NAME, STEP)
-            names[first] = found
-        else:
-            second = _next_filled(paragraphs, first + 1)
-            found = [] if second is None else _byline_names(paragraphs[second].strip(), options)
-            # (The byline shape first: it turns nearly every line away at its first two characters.)
-            if found and _title_like(paragraphs[first]):
-                # The page starts with the article's title, then the byline.
-                labels[second] = Label(BYLINE, REASON_BY_NAME_UNDER_TITLE, STEP)
-                names[second] = found
+        _label_bylines(paragraphs, first, text, labels, names, contributors, options)
 
     translator_lines = []
     if options.translators:
@@ -474,6 +901,7 @@ def _label_credits(
 
     if options.bios:
         tail = _tail_start(paragraphs, text)
+        bylined = {n.casefold() for i, label in labels.items() if label.kind == BYLINE for n in names.get(i, ())}
         # Bio positions: right before a translator credit, right before the tail, at the end.
         anchors: dict[int, str] = {}
         for i in translator_lines:
@@ -482,8 +910,235 @@ def _label_credits(
             anchors.setdefault(tail, REASON_BIO_BEFORE_TAIL)
         anchors.setdefault(len(paragraphs), REASON_BIO_AT_END)
         for anchor, reason in sorted(anchors.items()):
-            _label_bios_before(paragraphs, anchor, reason, labels, names, options)
+            _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined)
+        _label_author_box(paragraphs, text, labels, names, options, bylined)
     return labels
+
+
+_MAX_HEADING_CHARS = 32
+
+
+def _label_author_box(
+    paragraphs: list[str],
+    text: str | None,
+    labels: dict[int, Label],
+    names: dict[int, list[str]],
+    options: CreditsOptions,
+    bylined: frozenset[str] | set[str],
+) -> None:
+    """Label the bio right under an author-box heading, wherever the box stands."""
+    printed = _author_box_headings_printed()
+    # One pass over the lines, the length first: a heading is a short line, printed in one of a few cases (no
+    # search of the whole text per heading, which costs more on a long page).
+    lines = [i for i, p in enumerate(paragraphs) if len(p) < _MAX_HEADING_CHARS and p in printed]
+    for line in lines:
+        j = _next_filled(paragraphs, line + 1)
+        if j is None or j in labels or j - line > 2:
+            continue
+        bio = paragraphs[j].strip()
+        found = _bio(bio, options)
+        if found is None and bylined:
+            found = _bylined_bio(bio, options, bylined)
+        if found:
+            labels[j] = Label(BIO, REASON_BIO_UNDER_HEADING, STEP)
+            names[j] = _shape(bio, options)[1] if bio.startswith(_NOT_BIO_FIRST) else found
+
+
+def _candidate_lines(paragraphs: list[str], text: str | None, clue: str) -> list[int]:
+    if text is None:
+        return [i for i, p in enumerate(paragraphs) if clue in p]
+    return lines_containing(text, clue)
+
+
+@functools.cache
+def _credit_prefixes() -> tuple[str, ...]:
+    """The first words of the credit phrases (a colon dropped): what a credit line starts with."""
+    _, first_words = _credit_phrases()
+    return tuple(sorted({w.rstrip(":") for w in first_words}))
+
+
+@functools.cache
+def _credit_prefix_heads() -> frozenset[str]:
+    """The first two characters of the credit phrases' first words."""
+    return frozenset(p[:2] for p in _credit_prefixes())
+
+
+_INDENT = frozenset(" \t\u3000\u00a0")
+
+# How far down the page head the search for bylines goes, and how many last lines the search for end credits
+# looks at: credits run on every document, so only the head (up to where the running text starts) and the last
+# lines are looked at line by line, never the whole text.
+_HEAD_LINES = 100
+_TAIL_LINES = 16
+
+
+def _credit_candidates(paragraphs: list[str], first: int) -> list[int]:
+    """The lines that start with the first word of a credit phrase, among the first :data:`_HEAD_LINES` lines
+    from ``first`` and the last :data:`_TAIL_LINES` lines; and among those last lines, the ones that say
+    `contributed` or start `Have a tip?` (end-of-article credits)."""
+    prefixes = _credit_prefixes()
+    heads = _credit_prefix_heads()
+    head = paragraphs[first : first + _HEAD_LINES]
+    # The first two characters first (one set lookup a line), the whole prefixes only on a hit.
+    found = [
+        k
+        for k, line in enumerate(head, first)
+        if (line[:2] in heads and line.startswith(prefixes))
+        or (line[:1] in _INDENT and line.lstrip().startswith(prefixes))
+    ]
+    # The last lines: a credit phrase (past the head), `NAME contributed ...`, `Have a tip? ...`.
+    past_head = first + _HEAD_LINES
+    tail = [
+        k
+        for k in range(max(first, len(paragraphs) - _TAIL_LINES), len(paragraphs))
+        if "contributed" in paragraphs[k]
+        or paragraphs[k].startswith("Have a tip?")
+        or (k >= past_head and paragraphs[k].lstrip().startswith(prefixes))
+    ]
+    return found + tail
+
+
+def _body_start(paragraphs: list[str], start: int, end: int) -> int:
+    """Where the running text starts, if it starts between ``start`` and ``end``: the first of two paragraphs of
+    running text in a row (a standfirst alone, between the title and the byline, is no start); else ``end``."""
+    previous = None
+    for k in range(start, end):
+        line = paragraphs[k].strip()
+        if not line:
+            continue
+        if _body_paragraph(line):
+            if previous is not None:
+                return previous
+            previous = k
+        else:
+            previous = None
+    return end
+
+
+def _label_bylines(
+    paragraphs: list[str],
+    first: int,
+    text: str | None,
+    labels: dict[int, Label],
+    names: dict[int, list[str]],
+    contributors: dict[int, list[tuple[str, str]]],
+    options: CreditsOptions,
+) -> None:
+    """Label the credit-phrase lines: `By NAME` lines before the first paragraph of running text (the first line,
+    the line under the title, or a line further down the page head: where the running text starts is the first
+    of two paragraphs of running text in a row, so a standfirst between the title and the byline is no start),
+    and the explicit credit lines (`Posted by`, `Autor:`, `Photo:`, `Additional reporting by ...`) in the head
+    and among the last lines, with `NAME contributed to this report.` and `Have a tip? ...`; then a signature
+    (`– NAME`, `NAME, Place`) at the end."""
+    body_start = first  # the running text starts at body_start or later: known up to `scanned`
+    scanned = first
+    for i in _credit_candidates(paragraphs, first):
+        if i in labels or i >= len(paragraphs):
+            continue
+        line = paragraphs[i].strip()
+        if len(line) > options.max_line_chars or i in labels:
+            continue
+        if line.startswith("Have a tip?"):
+            match = HAVE_A_TIP_RE.match(line) if len(line) <= 300 else None
+            if match and name_evidence(match["name"]):
+                labels[i] = Label(BYLINE, REASON_HAVE_A_TIP, STEP)
+                names[i] = [_display_name(_latin_name(match["name"]))]
+            continue
+        if "contributed" in line:
+            pairs = contributor_credits(line) if len(line) <= 300 else None
+            if pairs:
+                labels[i] = Label(BYLINE, REASON_CONTRIBUTED, STEP)
+                names[i] = []
+                contributors[i] = pairs
+            continue
+        credit = phrase_credit(line) if ";" not in line else None
+        if credit is None:
+            pairs = contributor_credits(line) if ";" in line else None
+            if pairs:
+                labels[i] = Label(BYLINE, REASON_CONTRIBUTED, STEP)
+                names[i] = []
+                contributors[i] = pairs
+            continue
+        role, found, next_line = credit
+        if role == ROLE_TRANSLATOR:
+            continue
+        if next_line:
+            j = _next_filled(paragraphs, i + 1)
+            if j is None or j in labels or j - i > 2:
+                continue
+            found = _credit_names(paragraphs[j].strip()) if len(paragraphs[j]) <= 200 else []
+            if not found:
+                continue
+            labels[i] = Label(BYLINE, REASON_CREDIT_PHRASE, STEP)
+            names[i] = []
+            _record(labels, names, contributors, j, role, found, REASON_NAME_AFTER_PHRASE)
+            continue
+        if line.split(None, 1)[0] in _BY_WORDS:
+            # `By NAME`: only in the head of the page, before the running text starts.
+            if scanned < i:
+                body_start = _body_start(paragraphs, scanned, i)
+                scanned = i if body_start == i else len(paragraphs)
+            if body_start < i:
+                continue
+            if i == first:
+                reason = REASON_BY_NAME
+            elif _next_filled(paragraphs, first + 1) == i and _title_like(paragraphs[first]):
+                reason = REASON_BY_NAME_UNDER_TITLE
+            else:
+                reason = REASON_BY_NAME_BEFORE_BODY
+            _record(labels, names, contributors, i, role, found, reason)
+            continue
+        _record(labels, names, contributors, i, role, found, REASON_CREDIT_PHRASE)
+
+    # A signature closes the text: `– NAME` or `NAME, Place` among the last lines, with only furniture after it
+    # (`NAME, Place` right under a finished sentence, the end of the letter).
+    i = len(paragraphs) - 1
+    seen = 0
+    while i >= 0 and seen < 4:
+        line = paragraphs[i].strip()
+        if line:
+            seen += 1
+            if i in labels or len(line) > 80:
+                break
+            match = None
+            if line[:1] in "—–-":
+                match = SIGNATURE_RE.match(line)
+            elif "," in line and not more_words_than(line, 6):
+                above = _previous_filled(paragraphs, i)
+                if above is not None and ends_sentence(paragraphs[above].strip()):
+                    match = SIGNATURE_PLACE_RE.match(line)
+            if match and name_evidence(match["name"]):
+                labels[i] = Label(BYLINE, REASON_SIGNATURE, STEP)
+                names[i] = [_display_name(_latin_name(match["name"]))]
+                break
+            if line[:1] in "—–-" or not _furniture(line):
+                break
+        i -= 1
+
+
+def _previous_filled(paragraphs: list[str], start: int) -> int | None:
+    """The index of the last non-blank line before ``start``."""
+    for i in range(start - 1, -1, -1):
+        if paragraphs[i].strip():
+            return i
+    return None
+
+
+def _record(
+    labels: dict[int, Label],
+    names: dict[int, list[str]],
+    contributors: dict[int, list[tuple[str, str]]],
+    i: int,
+    role: str,
+    found: list[str],
+    reason: str,
+) -> None:
+    labels[i] = Label(BYLINE, reason, STEP)
+    if role == ROLE_AUTHOR:
+        names[i] = found
+    else:
+        names[i] = []
+        contributors[i] = [(n, role) for n in found]
 
 
 _ANONYMOUS_FIFTH = ("a", "w", "c")
@@ -530,12 +1185,19 @@ def _label_bios_before(
     labels: dict[int, Label],
     names: dict[int, list[str]],
     options: CreditsOptions,
+    bylined: frozenset[str] | set[str] = frozenset(),
 ) -> None:
     """Label the bio lines that end right before ``anchor``, stepping over blank lines and other credits, and
-    over one section label between the credits and the tail ("More opinion", "Related")."""
+    over one section label between the credits and the tail ("More opinion", "Related"); at the end of the text,
+    over up to :data:`_MAX_FURNITURE_LINES` lines of page furniture ("Share this", "@handle", "Tags: ...").
+
+    A role bio not right before a translator credit needs corroboration (:func:`_corroborated`); a bio whose
+    predicate names no role counts when the byline names its subject."""
     taken = 0
     headings = 0
+    furniture = 0
     i = anchor - 1
+    at_end = reason == REASON_BIO_AT_END
     while i >= 0 and taken < options.max_bio_lines:
         line = paragraphs[i].strip()
         label = labels.get(i)
@@ -554,19 +1216,43 @@ def _label_bios_before(
                 taken += 1
                 i -= 1
                 continue
+            if label.kind == BYLINE and label.reason in _END_CREDIT_REASONS:
+                i -= 1  # a contributor line or signature under the bio
+                continue
             break
-        if taken == 0 and headings == 0 and _section_label(line):
+        if taken == 0 and headings == 0 and furniture == 0 and _section_label(line):
             headings += 1
             i -= 1
             continue
         found = _bio(line, options)
+        if (
+            found is not None
+            and reason != REASON_BIO_BEFORE_TRANSLATOR
+            and taken == 0
+            and not _corroborated(paragraphs, i, line, found, bylined, labels)
+        ):
+            found = None
+        if found is None and bylined and line[:1].isupper() and not line.startswith(_NOT_BIO_FIRST):
+            found = _bylined_bio(line, options, bylined)
         if found is None:
+            # Not a bio: page furniture under the last block is stepped over (a bio's own handle, `... writer
+            # for FiveThirtyEight. @perrybaconjr`, makes it look unfinished, so the bio test comes first).
+            if at_end and taken == 0 and furniture < _MAX_FURNITURE_LINES and _furniture(line):
+                furniture += 1
+                i -= 1
+                continue
             break
-        labels[i] = Label(BIO, reason, STEP)
+        labels[i] = Label(BIO, REASON_BIO_BEFORE_FURNITURE if furniture else reason, STEP)
         # What _shape says of the line: a byline or translator shape comes before the bio shape there.
         names[i] = _shape(line, options)[1] if line.startswith(_NOT_BIO_FIRST) else found
         taken += 1
         i -= 1
+
+
+# The most lines of page furniture the search for an end bio steps over.
+_MAX_FURNITURE_LINES = 8
+# Credit lines that may stand between an end bio and the end of the text.
+_END_CREDIT_REASONS = frozenset({"contributed_line", "signature_at_end", "have_a_tip", "credit_phrase_line"})
 
 
 # ------------------------------------------------------------------------------------------------ the step
@@ -580,6 +1266,7 @@ class CreditsFound:
     authors: list[str]
     bylines: list[str]
     translators: list[str]
+    contributors: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
 
 def find_credits(
@@ -589,66 +1276,96 @@ def find_credits(
     :func:`label_credits`)."""
     options = options or DEFAULT_OPTIONS
     names: dict[int, list[str]] = {}
-    labels = _label_credits(paragraphs, options, text, names)
+    pairs: dict[int, list[tuple[str, str]]] = {}
+    labels = _label_credits(paragraphs, options, text, names, pairs)
     authors: list[str] = []
     translators: list[str] = []
     bylines: list[str] = []
+    contributors: list[dict[str, str]] = []
     for i in sorted(labels):
         bylines.append(paragraphs[i])
         (translators if labels[i].kind == TRANSLATOR else authors).extend(names[i])
-    return CreditsFound(labels, _unique(authors), bylines, _unique(translators))
+        contributors.extend({"name": name, "role": role} for name, role in pairs.get(i, ()))
+    return CreditsFound(labels, _unique(authors), bylines, _unique(translators), _unique_contributors(contributors))
 
 
-class Credits:
+def _unique_contributors(contributors: list[dict[str, str]]) -> list[dict[str, str]]:
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for c in contributors:
+        seen.setdefault((c["name"], c["role"]), c)
+    return list(seen.values())
+
+
+class Credits(Step):
     """The ``credits`` step: cut credit lines from the text and record them in metadata."""
 
     name = STEP
+    Options = CreditsOptions
+    summary = "Move bylines, author bios and translator credits out of the text into metadata."
+    metadata = {
+        "authors": "list[string]",
+        "bylines": "list[string]",
+        "translators": "list[string]",
+        "contributors": "list[contributor]",
+    }
+    reasons = {
+        REASON_BY_NAME: "a 'By NAME' line at the top",
+        REASON_BY_NAME_UNDER_TITLE: "a 'By NAME' line under the title",
+        REASON_TRANSLATED_BY: "a 'Translated by NAME' line",
+        REASON_BIO_BEFORE_TRANSLATOR: "an author bio right above a translator credit",
+        REASON_BIO_BEFORE_TAIL: "an author bio right above the teaser tail",
+        REASON_BIO_AT_END: "an author bio at the end of the text",
+        REASON_BIO_BEFORE_FURNITURE: "an author bio in the last block, with page furniture after it",
+        REASON_BIO_UNDER_HEADING: "an author bio under an 'About the author' heading",
+        REASON_BY_NAME_BEFORE_BODY: "a byline in the page head, before the running text",
+        REASON_CREDIT_PHRASE: "a credit phrase ('Written by:') whose name is on the next line",
+        REASON_NAME_AFTER_PHRASE: "the name under a credit phrase",
+        REASON_CONTRIBUTED: "a contributor credit ('NAME contributed to this report', 'Photo: NAME')",
+        REASON_HAVE_A_TIP: "'Have a tip? NAME may be reached at ...'",
+        REASON_SIGNATURE: "a signature ('- NAME', 'NAME, City') at the end of a letter",
+    }
+    kinds = {
+        REASON_BY_NAME: BYLINE,
+        REASON_BY_NAME_UNDER_TITLE: BYLINE,
+        REASON_TRANSLATED_BY: TRANSLATOR,
+        REASON_BIO_BEFORE_TRANSLATOR: BIO,
+        REASON_BIO_BEFORE_TAIL: BIO,
+        REASON_BIO_AT_END: BIO,
+        REASON_BIO_BEFORE_FURNITURE: BIO,
+        REASON_BIO_UNDER_HEADING: BIO,
+        REASON_BY_NAME_BEFORE_BODY: BYLINE,
+        REASON_CREDIT_PHRASE: BYLINE,
+        REASON_NAME_AFTER_PHRASE: BYLINE,
+        REASON_CONTRIBUTED: BYLINE,
+        REASON_HAVE_A_TIP: BYLINE,
+        REASON_SIGNATURE: BYLINE,
+    }
+    order = 200
 
-    def __init__(self, options: CreditsOptions | None = None) -> None:
-        self.options = options or DEFAULT_OPTIONS
+    def label(self, doc: Doc) -> Labels:
+        found = find_credits(doc.lines, self.options, text=doc.text)
+        return Labels(doc, cuts={i: label.reason for i, label in found.labels.items()}, found=found)
 
-    def process(self, record: Record, text_field: str) -> Record:
-        text = record[text_field]
-        paragraphs = split_paragraphs(text)
-        found = find_credits(paragraphs, self.options, text=text)
-        if found.labels and not self.options.dry_run:
-            record[text_field] = cut_text(paragraphs, set(found.labels))
-        metadata = metadata_of(record)
+    def record_found(self, metadata: dict[str, Any], labels: Labels) -> None:
+        found: CreditsFound = labels.found
         # A second run (or a dry run then a real one) adds to what is there instead of wiping it.
         metadata["authors"] = _merge(metadata, "authors", found.authors)
         # `bylines` lists the lines removed from the text: a dry run removes none.
-        metadata["bylines"] = _merge(metadata, "bylines", [] if self.options.dry_run else found.bylines)
+        metadata["bylines"] = _merge(metadata, "bylines", [] if self.dry_run else found.bylines)
         metadata["translators"] = _merge(metadata, "translators", found.translators)
-        # Where each removed line stood (0-based, in the text this step received), so a later step knows the
-        # position of credits that are no longer in the text. Appended, never merged: a second run's indices
-        # refer to the text that run received.
-        new_cuts = [] if self.options.dry_run else credit_cuts(found.labels)
-        metadata["credit_cuts"] = _credit_cuts_of(metadata) + new_cuts
-        return record
+        metadata["contributors"] = _merge_contributors(metadata, found.contributors)
 
 
-def credit_cuts(labels: dict[int, Label]) -> list[dict[str, Any]]:
-    """The audit entries for cutting ``labels``: ``{"rule": reason, "kind": kind, "paragraph": i}``, in text order."""
-    return [{"rule": labels[i].reason, "kind": labels[i].kind, "paragraph": i} for i in sorted(labels)]
-
-
-def _credit_cuts_of(metadata: dict[str, Any]) -> list[dict[str, Any]]:
-    old = metadata.get("credit_cuts")
+def _merge_contributors(metadata: dict[str, Any], new: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``metadata.contributors``: ``[{"name": str, "role": str}]``, what was there first, each pair once."""
+    old = metadata.get("contributors")
     if old is None:
-        return []
-    if not isinstance(old, list) or not all(_valid_credit_cut(c) for c in old):
-        raise RecordError('metadata.credit_cuts is not a list of {"rule", "kind", "paragraph"} objects')
-    return list(old)
-
-
-def _valid_credit_cut(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and isinstance(value.get("rule"), str)
-        and isinstance(value.get("kind"), str)
-        and isinstance(value.get("paragraph"), int)
-        and not isinstance(value.get("paragraph"), bool)
-    )
+        return new
+    if not isinstance(old, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("role"), str) for c in old
+    ):
+        raise RecordError('metadata.contributors is not a list of {"name", "role"} objects')
+    return _unique_contributors([*old, *new])
 
 
 def _merge(metadata: dict[str, Any], key: str, new: list[str]) -> list[str]:

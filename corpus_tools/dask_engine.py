@@ -47,7 +47,7 @@ class DaskEngine:
         try:
             if scheduler is None:
                 self._cluster = distributed.LocalCluster(
-                    n_workers=jobs or default_jobs(),
+                    n_workers=min(jobs or default_jobs(), default_jobs()),
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",

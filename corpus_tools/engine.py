@@ -18,8 +18,8 @@ import contextlib
 import dataclasses
 import errno
 import gc
-import importlib
 import io
+import itertools
 import multiprocessing
 import os
 import signal
@@ -32,24 +32,25 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
 
 import orjson
-import zstandard
 
 from corpus_tools.errors import ConfigError, CorpusError, InputError, RecordError
 from corpus_tools.io import (
-    GZIP_MAGIC,
+    READ_ERRORS,
     STDIN,
-    ZSTD_MAGIC,
     Item,
+    compressed,
     document_item,
-    expand_inputs,
+    input_files,
     is_json_lines,
     json_line_items,
     open_binary,
     read_document_bytes,
+    unreadable,
     writes_a_file,
 )
-from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, reject
-from corpus_tools.records import holds_big_float
+from corpus_tools.pipeline import Dropped, DroppedStream, OnError, Pipeline, Rejects, RunStats, Verdicts, reject
+from corpus_tools.records import suspect
+from corpus_tools.step import CorpusPass, Doc, Step
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
 #: small enough that a few batches per worker in flight keep memory low.
@@ -76,9 +77,10 @@ class LinesBatch:
 
 @dataclass(frozen=True, slots=True)
 class DocumentsBatch:
-    """Whole raw text documents: ``(path, bytes)`` pairs in input order."""
+    """Whole raw text documents: ``(path, bytes)`` pairs in input order, and their ids (default: from the names)."""
 
     documents: tuple[tuple[str, bytes], ...]
+    ids: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -109,7 +111,19 @@ class RangeBatch:
         return LinesBatch(self.source, 1, data)
 
 
-Batch = LinesBatch | DocumentsBatch | RangeBatch
+@dataclass(frozen=True, slots=True)
+class UnreadableBatch:
+    """An input file that cannot be opened, and why (:func:`corpus_tools.io.unreadable`): one reject."""
+
+    source: str
+    reason: str
+
+    @property
+    def size(self) -> int:
+        return 0
+
+
+Batch = LinesBatch | DocumentsBatch | RangeBatch | UnreadableBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +132,15 @@ class Rejected:
 
     item: Item
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedOut:
+    """A record a step dropped, with where it came from (for the dropped-records stream)."""
+
+    source: str
+    line: int | None
+    dropped: Dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +162,10 @@ class BatchResult:
     rejects; ``block_records`` says how many records each block holds, in the same order.
     """
 
-    outputs: list[bytes | Spilled | Rejected] = field(default_factory=list)
+    outputs: list[bytes | Spilled | Rejected | DroppedOut] = field(default_factory=list)
     block_records: list[int] = field(default_factory=list)
+    #: With ordered passes (dedup): per block, each record's id and keys, for the in-order verdicts.
+    block_keys: list[list[tuple[Any, ...]]] = field(default_factory=list)  # (id, keys, source, line)
     bytes_in: int = 0
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
     #: For a :class:`RangeBatch`: how many lines it held (its rejects' lines count from its start) and whether it
@@ -151,7 +176,7 @@ class BatchResult:
     @property
     def records(self) -> int:
         """The input records this batch covered: written and rejected."""
-        return sum(self.block_records) + sum(1 for output in self.outputs if isinstance(output, Rejected))
+        return sum(self.block_records) + sum(1 for output in self.outputs if isinstance(output, (Rejected, DroppedOut)))
 
 
 def batches(
@@ -169,12 +194,20 @@ def batches(
     the workers read themselves: this process reads only a few bytes around each cut.
     """
     pending: list[tuple[str, bytes]] = []
+    ids: list[str] = []
     pending_bytes = 0
-    for path in expand_inputs(paths):
-        if path == STDIN or is_json_lines(path):
+    for path, doc_id in input_files(paths):
+        reason = unreadable(path)
+        if reason is not None:
             if pending:
-                yield DocumentsBatch(tuple(pending))
-                pending, pending_bytes = [], 0
+                yield DocumentsBatch(tuple(pending), tuple(ids))
+                pending, ids, pending_bytes = [], [], 0
+            yield UnreadableBatch(path, reason)
+            continue
+        if is_json_lines(path):
+            if pending:
+                yield DocumentsBatch(tuple(pending), tuple(ids))
+                pending, ids, pending_bytes = [], [], 0
             if ranges and path != STDIN and _plain_file(path):
                 yield from _line_ranges(path, batch_bytes)
             else:
@@ -182,12 +215,13 @@ def batches(
             continue
         data = read_document_bytes(path)
         pending.append((path, data))
+        ids.append(doc_id)
         pending_bytes += len(data)
         if pending_bytes >= batch_bytes or len(pending) >= batch_documents:
-            yield DocumentsBatch(tuple(pending))
-            pending, pending_bytes = [], 0
+            yield DocumentsBatch(tuple(pending), tuple(ids))
+            pending, ids, pending_bytes = [], [], 0
     if pending:
-        yield DocumentsBatch(tuple(pending))
+        yield DocumentsBatch(tuple(pending), tuple(ids))
 
 
 def _line_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:
@@ -232,7 +266,7 @@ def _read_chunk(stream: BinaryIO, size: int, path: str, line: int, carry: list[b
                 break
             parts.append(part)
             left -= len(part)
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
+    except READ_ERRORS as exc:
         raise InputError(f"cannot read: {exc}", path, line + sum(c.count(b"\n") for c in (*carry, *parts))) from None
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
@@ -241,8 +275,8 @@ def _plain_file(path: str) -> bool:
     """A regular file that is not gzip or zstd compressed (so byte offsets are offsets into its lines)."""
     try:
         with open(path, "rb") as stream:
-            head = stream.read(4)
-        return os.path.isfile(path) and not head.startswith(GZIP_MAGIC) and not head.startswith(ZSTD_MAGIC)
+            head = stream.read(10)
+        return os.path.isfile(path) and not compressed(head)
     except OSError:
         return False  # the ordinary reader reports it
 
@@ -273,9 +307,11 @@ def batch_items(batch: Batch, text_field: str) -> Iterator[Item]:
     :class:`RangeBatch`, with lines numbered from its start)."""
     if isinstance(batch, RangeBatch):
         batch = batch.read()
-    if isinstance(batch, DocumentsBatch):
-        for path, data in batch.documents:
-            yield document_item(path, data, text_field)
+    if isinstance(batch, UnreadableBatch):
+        yield Item(batch.source, None, error=batch.reason)
+    elif isinstance(batch, DocumentsBatch):
+        for k, (path, data) in enumerate(batch.documents):
+            yield document_item(path, data, text_field, batch.ids[k] if batch.ids else None)
     else:
         yield from _json_items(batch)
 
@@ -305,7 +341,7 @@ def _json_entries(batch: LinesBatch) -> Iterator[tuple[int, Any] | Item]:
         except orjson.JSONDecodeError:
             yield from json_line_items(_Lines(line, line_number), source)
             continue
-        if holds_big_float(value):  # perhaps an integer beyond 64 bits: the reader says (and words the reject)
+        if suspect(value, line):  # perhaps too deep, a key twice, a big integer: the reader says (and words the reject)
             yield from json_line_items(_Lines(line, line_number), source)
             continue
         yield line_number, value
@@ -339,20 +375,6 @@ def encode(record: Any) -> bytes:
         raise RecordError(f"cannot encode as JSON: {exc}") from None
 
 
-def count_record(record: dict[str, Any], counts: collections.Counter[str], original: Any = None) -> None:
-    """What the summary reports about one output record: the teasers and credit lines this run cut, i.e. what the
-    steps' lists hold beyond what they held in the input ``original`` (a record cleaned before comes in with them)."""
-    counts["teasers_cut"] += _listed(record, "teasers") - _listed(original, "teasers")
-    counts["credits_found"] += _listed(record, "bylines") - _listed(original, "bylines")
-
-
-def _listed(record: Any, key: str) -> int:
-    """The length of the list ``record["metadata"][key]``; 0 when there is none."""
-    metadata = record.get("metadata") if type(record) is dict else None
-    found = metadata.get(key) if type(metadata) is dict else None
-    return len(found) if type(found) is list else 0
-
-
 def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
     """Parse, process and encode one batch. Pure: the same batch gives the same result on any engine."""
     result = BatchResult(bytes_in=batch.size)
@@ -361,6 +383,8 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
         batch = batch.read()
         result.lines = batch.data.count(b"\n")  # every range but a file's last ends with a line end
     lines: list[bytes] = []  # the encoded records since the last reject
+    keyed = bool(pipeline.ordered)
+    keys: list[tuple[Any, ...]] = []  # with ordered passes: each line's (id, keys, source, line)
     # JSON lines come as (line number, value): an Item is made only for a reject (it costs as much as a step's
     # cheapest work on a document).
     entries = _json_entries(batch) if isinstance(batch, LinesBatch) else batch_items(batch, pipeline.text_field)
@@ -371,17 +395,27 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
             item, value, reason = entry, entry.record, entry.error
         if reason is None:
             try:
-                record = pipeline.process(value)
+                record_keys: list[Any] | None = [] if keyed else None
+                record = pipeline.process(value, result.counts, None, record_keys)
+                if type(record) is Dropped:
+                    _close_block(result, lines, keys)
+                    if item is None:
+                        result.outputs.append(DroppedOut(batch.source, entry[0], record))  # type: ignore[union-attr,index]
+                    else:
+                        result.outputs.append(DroppedOut(item.source, item.line, record))
+                    continue
                 lines.append(encode(record))
-                count_record(record, result.counts, value)
+                if keyed:
+                    where = (batch.source, entry[0]) if item is None else (item.source, item.line)  # type: ignore[union-attr,index]
+                    keys.append((record.get("id"), record_keys, *where))  # type: ignore[arg-type]
                 continue
             except RecordError as exc:
                 reason = exc.reason
         if item is None:
             item = Item(batch.source, entry[0], value)  # type: ignore[union-attr,index]
-        _close_block(result, lines)
+        _close_block(result, lines, keys)
         result.outputs.append(Rejected(item, reason))
-    _close_block(result, lines)
+    _close_block(result, lines, keys)
     return result
 
 
@@ -404,10 +438,13 @@ def _process_and_spill(shared: tuple[Pipeline, str], batch: Batch) -> BatchResul
     return result
 
 
-def _close_block(result: BatchResult, lines: list[bytes]) -> None:
+def _close_block(result: BatchResult, lines: list[bytes], keys: list[tuple[Any, ...]]) -> None:
     if lines:
         result.outputs.append(b"".join(lines))
         result.block_records.append(len(lines))
+        if keys:
+            result.block_keys.append(list(keys))
+            keys.clear()
         lines.clear()
 
 
@@ -528,10 +565,14 @@ def _call_shared(fn: Callable[[Any, Batch], Any], batch: Batch) -> Any:
 
 
 class LocalEngine:
-    """``jobs`` worker processes on this machine; ``jobs=1`` runs inline, with no process or pickling at all."""
+    """``jobs`` worker processes on this machine; ``jobs=1`` runs inline, with no process or pickling at all.
+
+    ``jobs`` is capped at the cores (``0`` or ``None``: all of them), and each run at its number of batches: more
+    workers than either would only cost their start-up.
+    """
 
     def __init__(self, jobs: int | None = None, *, window_per_job: int = 3) -> None:
-        self.jobs = max(1, jobs or default_jobs())
+        self.jobs = max(1, min(jobs or default_jobs(), default_jobs()))
         self.window = self.jobs * window_per_job
         self._pools: list[concurrent.futures.ProcessPoolExecutor] = []
 
@@ -543,9 +584,14 @@ class LocalEngine:
     def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]:
         if self.jobs == 1:
             return (fn(shared, item) for item in items)
+        items = iter(items)
+        first = list(itertools.islice(items, self.jobs))  # fewer batches than jobs: as many workers as batches
+        items = itertools.chain(first, items)
+        if len(first) <= 1:
+            return (fn(shared, item) for item in items)
         context = _start_context()
         pool = concurrent.futures.ProcessPoolExecutor(
-            self.jobs,
+            len(first),
             mp_context=context,
             initializer=_set_shared,
             # Forked workers are this process's children; a forkserver's are the server's.
@@ -677,31 +723,18 @@ class StreamSink:
 
 
 @dataclass
-class CorpusStats(RunStats):
-    """A run's counts: records read, written and rejected, plus what the steps found, bytes and time."""
+class RunCounts(RunStats):
+    """A run's counts (:class:`RunStats`) plus the bytes read and the time taken."""
 
     bytes_in: int = 0
     seconds: float = 0.0
-    counts: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def counts_dict(self) -> dict[str, Any]:
         """The counts as the manifest records them."""
-        return {
-            "read": self.read,
-            "written": self.written,
-            "rejected": self.rejected,
-            "rejected_by_reason": dict(self.reasons.most_common()),
-            "teasers_cut": self.counts["teasers_cut"],
-            "credits_found": self.counts["credits_found"],
-            "bytes_in": self.bytes_in,
-        }
+        return {**super().counts_dict(), "bytes_in": self.bytes_in}
 
     def summary(self) -> str:
-        return (
-            f"{self.read} records in, {self.written} out, {self.rejected} rejected, "
-            f"{self.counts['teasers_cut']} teasers cut, {self.counts['credits_found']} credits found, "
-            f"{self.bytes_in / 1e6:.1f} MB, {self.seconds:.1f} s"
-        )
+        return f"{super().summary()}, {self.bytes_in / 1e6:.1f} MB, {self.seconds:.1f} s"
 
 
 class Progress(Protocol):
@@ -720,9 +753,10 @@ def run_pipeline(
     engine: Engine | None = None,
     on_error: OnError = OnError.fail,
     rejects: Rejects | None = None,
+    dropped: DroppedStream | None = None,
     progress: Progress | None = None,
     batch_bytes: int = BATCH_BYTES,
-) -> CorpusStats:
+) -> RunCounts:
     """Run ``pipeline`` over every input record and write the results to ``sink`` in input order.
 
     Rejects and ``--on-error`` go through :func:`corpus_tools.pipeline.reject`, the very function the single
@@ -730,13 +764,16 @@ def run_pipeline(
     """
     engine = engine or LocalEngine(1)
     rejects = rejects or Rejects(None)
-    stats = CorpusStats()
+    dropped = dropped or DroppedStream(None)
+    stats = RunCounts()
     write_lines = getattr(sink, "write_lines", None) or _line_by_line(sink)
     started = time.perf_counter()
     # Workers on this machine read their own input ranges and, when the output can take it, leave their output in
     # files that are copied in the kernel: neither crosses a pipe.
     ranges = getattr(engine, "reads_files", False)
-    spill = ranges and getattr(sink, "takes_spilled", lambda: False)()
+    verdicts = Verdicts(pipeline.ordered) if pipeline.ordered else None
+    # Verdicts taken here in input order split blocks into lines: the in-kernel copy of whole blocks stands aside.
+    spill = ranges and verdicts is None and getattr(sink, "takes_spilled", lambda: False)()
     with contextlib.ExitStack() as stack:
         fn: Callable[[Any, Batch], BatchResult] = process_batch
         shared: Any = pipeline
@@ -752,14 +789,25 @@ def run_pipeline(
                     _renumber(result, lines_before)
                 lines_before += result.lines
             records = iter(result.block_records)
+            block_keys = iter(result.block_keys)
             spilled = None
             for output in result.outputs:
                 if isinstance(output, Rejected):
                     stats.read += 1
                     reject(output.item, output.reason, stats, on_error, rejects)
                     continue
+                if isinstance(output, DroppedOut):
+                    stats.read += 1
+                    stats.drop(output.dropped)
+                    dropped.write(output.source, output.line, output.dropped)
+                    continue
                 n = next(records)
-                if isinstance(output, Spilled):
+                if verdicts is not None:
+                    kept = _decide(output, next(block_keys), verdicts, stats, dropped)  # type: ignore[arg-type]
+                    write_lines(b"".join(kept), len(kept))
+                    stats.read += n - len(kept)
+                    n = len(kept)
+                elif isinstance(output, Spilled):
                     sink.write_spilled(output, n)  # type: ignore[attr-defined]
                     spilled = output.path
                 else:
@@ -772,8 +820,27 @@ def run_pipeline(
             stats.counts.update(result.counts)
             if progress is not None:
                 progress.advance(result.records, result.bytes_in)
+    if verdicts is not None:
+        verdicts.finish()
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _decide(
+    block: bytes, keys: list[tuple[Any, ...]], verdicts: Verdicts, stats: RunCounts, dropped: DroppedStream
+) -> list[bytes]:
+    """The lines of ``block`` the in-order verdicts keep; the others go to the dropped stream, counted. (An encoded
+    record holds no raw line break: the block splits into its records at each one.)"""
+    kept = []
+    for line, (record_id, record_keys, source, number) in zip(block.splitlines(keepends=True), keys, strict=True):
+        verdict = verdicts.decide(record_keys, record_id, None, stats.counts)
+        if verdict is None:
+            kept.append(line)
+            continue
+        verdict = Dropped(verdict.step, verdict.drop, orjson.loads(line))
+        stats.drop(verdict)
+        dropped.write(source, number, verdict)
+    return kept
 
 
 #: Where workers leave their output for the main process: a RAM file system when the machine has one.
@@ -798,83 +865,60 @@ def _line_by_line(sink: Sink) -> Callable[[bytes, int], None]:
     return write_lines
 
 
-def _index_batch(shared: tuple[Pipeline, tuple[int, int]], batch: Batch) -> tuple[Any, int]:
-    """A partial corpus index of one batch (the texts after ``prefix``, paragraphs of the ``band`` of words, both in
-    ``shared``), and the batch's size in bytes."""
-    from corpus_tools.tailindex import TailIndex
-
-    prefix, band = shared
-    index = TailIndex(*band)
+def _pass_batch(shared: tuple[Pipeline, Any], batch: Batch) -> tuple[Any, int]:
+    """The partial state of one batch for a step's corpus pass (``shared``: the steps before it, and the step),
+    and the batch's size in bytes. Unusable and dropped records are left out (the main pass reports them)."""
+    prefix, step = shared
+    corpus_pass = step.corpus_pass
+    state = corpus_pass.start(step.options)
     for item in batch_items(batch, prefix.text_field):
         if item.error is not None:
             continue
         try:
             record = prefix.process(item.record)
         except RecordError:
-            continue  # the main pass reports it
-        index.add_text(record[prefix.text_field])
-    return index, batch.size
+            continue
+        if type(record) is Dropped:
+            continue
+        corpus_pass.add(state, Doc(record, prefix.text_field))
+    return state, batch.size
 
 
-def build_index(
+def run_corpus_pass(
     paths: Sequence[str],
     prefix: Pipeline,
+    step: Step,
     *,
     engine: Engine | None = None,
     batch_bytes: int = BATCH_BYTES,
     progress: Progress | None = None,
-    band: tuple[int, int] | None = None,
 ) -> Any:
-    """The corpus index (paragraph recurrence) of ``paths``, built from partial indexes of batches, in parallel.
-
-    ``band``: the (min, max) words of the paragraphs it counts (default: the tail index's default band).
-    """
-    from corpus_tools.tailindex import DEFAULT_MAX_WORDS, DEFAULT_MIN_WORDS, TailIndex
-
+    """What ``step``'s corpus pass computes over ``paths``, the records as they reach it (after ``prefix``): partial
+    states of batches built in parallel, merged in input order, finished."""
     engine = engine or LocalEngine(1)
-    band = band or (DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS)
-    index = TailIndex(*band)
+    corpus_pass = step.corpus_pass
+    assert corpus_pass is not None
     ranges = getattr(engine, "reads_files", False)
-    parts = engine.map(_index_batch, (prefix, band), batches(paths, batch_bytes=batch_bytes, ranges=ranges))
-    for part, nbytes in parts:
-        before = index.documents
-        index.merge(part)
+    state = None
+    for part, nbytes in engine.map(_pass_batch, (prefix, step), batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
+        state = part if state is None else corpus_pass.merge(state, part)
         if progress is not None:
-            progress.advance(index.documents - before, nbytes)
-    return index
+            progress.advance(0, nbytes)
+    if state is None:
+        state = corpus_pass.start(step.options)
+    return corpus_pass.finish(state, step.options)
 
 
 # ----------------------------------------------------------------------------------------- clean's plan
 
-#: The steps of ``clean``, in order; each is ``corpus_tools.<name>`` with ``<Name>Options`` and ``<Name>``.
-CLEAN_STEPS = ("normalize", "credits", "teasers")
-
-
-def step_types(name: str) -> tuple[type, type]:
-    """The options dataclass and the step class of the step called ``name``."""
-    module = importlib.import_module(f"corpus_tools.{name}")
-    title = name.capitalize()
-    return getattr(module, f"{title}Options"), getattr(module, title)
-
-
-def available_steps() -> tuple[str, ...]:
-    """The steps of :data:`CLEAN_STEPS` that this installation has."""
-    found = []
-    for name in CLEAN_STEPS:
-        try:
-            step_types(name)
-        except (ModuleNotFoundError, AttributeError):
-            continue
-        found.append(name)
-    return tuple(found)
-
 
 @dataclass(frozen=True)
 class CleanPlan:
-    """What ``clean`` runs: each step's options (``None`` = switched off) and where the corpus index comes from.
+    """What ``clean`` runs: each registered step's options (``None`` = switched off), in pipeline order, and where
+    the corpus passes' results come from.
 
-    ``corpus_aware`` builds the teasers' recurrence index in a first pass over the inputs (files only);
-    ``index`` loads a prebuilt one instead.
+    ``corpus_aware`` runs each step's corpus pass over the inputs first (files only: stdin cannot be read twice);
+    ``index`` loads a prebuilt teasers index instead of its pass.
     """
 
     steps: tuple[tuple[str, Any], ...] = ()
@@ -897,66 +941,52 @@ class CleanPlan:
             **{name: options_dict(options) for name, options in self.steps if options is not None},
         }
 
-    def pipeline(self, index: Any = None) -> Pipeline:
-        """The steps as a pipeline; ``index`` goes to the teasers step."""
-        built = []
-        for name, options in self.steps:
-            if options is None:
-                continue
-            _, step_class = step_types(name)
-            built.append(step_class(options, index=index) if name == "teasers" else step_class(options))
-        return Pipeline(tuple(built), self.text_field)
+    def built(self, states: dict[str, Any] | None = None) -> list[Step]:
+        """The enabled steps, each given its corpus pass's result from ``states`` (by step name) if there is one."""
+        from corpus_tools.registry import step_named
 
-    def index_prefix(self) -> Pipeline:
-        """What runs on a record before it is counted into the corpus index: nothing. The first pass counts the
-        input as read, exactly as ``corpus-tools index`` does (the index keys on words, case-folded and NFKC, so
-        the repairs normalize makes rarely change a key), and it stays cheap: no step runs twice.
-        """
-        return Pipeline((), self.text_field)
+        states = states or {}
+        return [step_named(name)(options, states.get(name)) for name, options in self.steps if options is not None]
 
-    def teasers_band(self) -> tuple[int, int] | None:
-        """The teasers step's (min, max) words, ``None`` when the step is off."""
-        for name, options in self.steps:
-            if name == "teasers" and options is not None:
-                return options.min_words, options.max_words
-        return None
+    def pipeline(self, states: dict[str, Any] | None = None) -> Pipeline:
+        return Pipeline(tuple(self.built(states)), self.text_field)
 
-    def needs_index(self, paths: Sequence[str]) -> bool:
-        """A first pass is worth it only with teasers on, no prebuilt index, and inputs that can be read twice."""
+    def can_pass(self, paths: Sequence[str]) -> bool:
+        """Corpus passes need inputs that can be read twice."""
         inputs = list(paths) or [STDIN]
-        return "teasers" in self.enabled() and self.index is None and self.corpus_aware and STDIN not in inputs
+        return self.corpus_aware and STDIN not in inputs
 
 
-def load_or_build_index(
+def corpus_states(
     plan: CleanPlan,
     paths: Sequence[str],
     engine: Engine,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
-) -> Any:
-    """The teasers' corpus index for a run: the prebuilt one, one built in a first pass, or none.
+) -> dict[str, Any]:
+    """The results of the enabled steps' corpus passes, in stages: each pass reads the records as they reach its
+    step, through the steps before it (given the passes' results before it).
 
-    The first pass counts the paragraphs of the default band widened to the teasers band
-    (:func:`corpus_tools.tailindex.covering_band`), so the recurrence signal reaches every teaser length the step
-    looks at. A prebuilt index whose band leaves some of them out gives the warning ``teasers --index`` gives
-    (:func:`corpus_tools.tailindex.band_warning`), through ``warn`` (default: a line on stderr).
+    A prebuilt teasers index (``plan.index``) stands in for the teasers' pass; one whose band leaves some teaser
+    lengths out gives the warning ``teasers --index`` gives, through ``warn`` (default: a line on stderr).
     """
-    from corpus_tools.tailindex import TailIndex, band_warning, covering_band
-
-    band = plan.teasers_band()
-    if band is None:
-        return None
-    if plan.index is not None:
-        index = TailIndex.load(plan.index)
-        warning = band_warning(index, *band, plan.index)
-        if warning:
-            (warn or _print_warning)(warning)
-        return index
-    if plan.needs_index(paths):
+    states: dict[str, Any] = {}
+    steps = plan.built()
+    for k, step in enumerate(steps):
+        if not isinstance(step.corpus_pass, CorpusPass):  # none, or an ordered pass (decided during the main pass)
+            continue
+        if step.name == "teasers" and plan.index is not None:
+            states[step.name], warning = step.corpus_pass.load(plan.index, step.options)
+            if warning:
+                (warn or _print_warning)(warning)
+            continue
+        if not plan.can_pass(paths):
+            continue
         if progress is not None:
-            progress.phase("indexing")
-        return build_index(paths, plan.index_prefix(), engine=engine, progress=progress, band=covering_band(*band))
-    return None
+            progress.phase(f"{step.name} pass")
+        prefix = Pipeline(tuple(plan.built(states)[:k]), plan.text_field)
+        states[step.name] = run_corpus_pass(paths, prefix, step, engine=engine, progress=progress)
+    return states
 
 
 def _print_warning(line: str) -> None:
@@ -971,11 +1001,12 @@ def clean_corpus(
     engine: Engine | None = None,
     on_error: OnError = OnError.fail,
     rejects: str | None = None,
+    dropped: str | None = None,
     shard_records: int | None = None,
     shard_bytes: int | None = None,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
-) -> tuple[CorpusStats, dict[str, Any]]:
+) -> tuple[RunCounts, dict[str, Any]]:
     """Run ``plan`` over ``paths`` and write ``output``: stdout (``None``/``-``), a file, or shards (``DIR/``).
 
     Returns the run's counts and its manifest (inputs, counts, resolved config and its hash, versions). The
@@ -994,10 +1025,11 @@ def clean_corpus(
     config = plan.config()
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        index = load_or_build_index(plan, paths, engine, progress, warn)
+        states = corpus_states(plan, paths, engine, progress, warn)
         if progress is not None:
             progress.phase("cleaning")
         reject_stream = Rejects(stack.enter_context(open_output(rejects)) if rejects else None)
+        dropped_stream = DroppedStream(stack.enter_context(open_output(dropped)) if dropped else None)
         if sharded:
             records = shard_records or DEFAULT_SHARD_RECORDS
             sink: Any = stack.enter_context(ShardWriter(output, records=records, max_bytes=shard_bytes))  # type: ignore[arg-type]
@@ -1005,11 +1037,12 @@ def clean_corpus(
             sink = StreamSink(stack.enter_context(open_output(output)))
         stats = run_pipeline(
             paths,
-            plan.pipeline(index),
+            plan.pipeline(states),
             sink,
             engine=engine,
             on_error=on_error,
             rejects=reject_stream,
+            dropped=dropped_stream,
             progress=progress,
         )
         stats.seconds = time.perf_counter() - started

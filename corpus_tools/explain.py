@@ -1,47 +1,32 @@
-"""``explain``: every paragraph of a document with the label each step gives it, and why.
+"""``explain``: every line of a document with what ``clean`` does to it, and why.
 
-This is how a user tunes the tool on their own corpus: it runs the detectors (credits, teasers) in label-only
-mode on the text as ``clean`` would see it (normalized first, unless told not to) and reports, per paragraph,
-what it is (``body``, ``heading``, ``byline``, ``bio``, ``translator``, ``teaser``), which step said so and the
-step's reason. Nothing is cut. Rendering (rich table, plain lines, JSON) is the CLI's job; this module only
-builds the rows.
-
-Each detector sees the same text, independently, exactly as it would if it ran first: the two steps are
-designed to work alone and in either order, so this is also what they do in a pipeline. A record the credits step
-already cut keeps, in ``metadata.credit_cuts``, where its end credits stood; the teaser labels use that position
-as the ``teasers`` step does (:func:`corpus_tools.teasers.end_credits_position`).
+This is how a user tunes the tool on their own corpus: it runs the very pipeline ``clean`` runs (the same steps,
+options and corpus index) on each record and reports, per non-blank line of the text as it came in, what it is:
+``body`` (kept), or the kind of what a step cut (``byline``, ``bio``, ``translator``, ``teaser``, ...), which step
+and the rule. The rows come from the cuts the run records in ``metadata.cuts``, so what explain shows is what
+``clean`` cuts. A record a step drops is shown with the drop's reason. Nothing is written: rendering (rich table,
+plain lines, JSON) is the CLI's job; this module only builds the rows.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from corpus_tools.credits import CreditsOptions, label_credits
 from corpus_tools.labels import BODY, Label, split_paragraphs, word_count
+from corpus_tools.pipeline import Dropped, Pipeline, Verdicts
 from corpus_tools.records import Record
+from corpus_tools.step import Step, entry_lines
 
-if TYPE_CHECKING:
-    from corpus_tools.tailindex import TailIndex
-
-# Display order of kinds (summaries, legends): the article first, then what a step would cut.
-KINDS = (BODY, "heading", "byline", "bio", "translator", "teaser")
-# A kind a step cuts; body and heading stay.
-CUT_KINDS = frozenset({"byline", "bio", "translator", "teaser"})
+#: Display order of the kinds the built-in steps cut (others, from plugins, come after): the article first.
+KINDS = (BODY, "byline", "bio", "translator", "contributor", "teaser")
 
 
-@dataclass(frozen=True)
-class ExplainOptions:
-    """How to label documents for ``explain``.
-
-    ``normalize``: label the text as ``clean`` sees it, after ``normalize`` (when that step is installed).
-    ``credits``/``teasers``: run that detector.
-    """
-
-    normalize: bool = True
-    credits: bool = True
-    teasers: bool = True
+def kind_of(step: type[Step] | Step, rule: str) -> str:
+    """What a line a step cut by ``rule`` is: the step's own word for it, else the step's name."""
+    return step.kinds.get(rule, step.name)
 
 
 @dataclass(frozen=True)
@@ -88,6 +73,7 @@ class Explanation:
     paragraphs: int
     normalized: bool = False
     normalize_counts: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, Any] | None = None  # {"step", "reason", ...details} when a step dropped the record
 
     def counts(self) -> dict[str, int]:
         """Paragraphs by kind, every kind present, in display order (unknown kinds after)."""
@@ -97,9 +83,12 @@ class Explanation:
         return out
 
     def summary(self) -> str:
-        """``31 paragraphs: 24 body, 1 heading, 1 bio, 1 translator, 4 teaser`` (kinds with zero left out)."""
+        """``31 paragraphs: 24 body, 1 bio, 1 translator, 4 teaser`` (kinds with zero left out), and the drop."""
         parts = [f"{n} {kind}" for kind, n in self.counts().items() if n]
-        return f"{len(self.rows)} paragraphs: " + ", ".join(parts) if parts else "0 paragraphs"
+        text = f"{len(self.rows)} paragraphs: " + ", ".join(parts) if parts else "0 paragraphs"
+        if self.dropped:
+            text += f"; dropped by {self.dropped['step']}: {self.dropped['reason']}"
+        return text
 
     def to_json(self) -> dict[str, Any]:
         from corpus_tools.check import json_value
@@ -109,88 +98,57 @@ class Explanation:
             "source": json_value(self.source),
             "normalized": self.normalized,
             "summary": self.counts(),
+            "dropped": self.dropped,
             "paragraphs": [row.to_json() for row in self.rows],
         }
 
 
-def normalize_function() -> Any:
-    """``normalize_text`` when the normalize step is installed, else ``None``."""
-    try:
-        from corpus_tools.normalize import normalize_text
-    except ImportError:  # pragma: no cover - only in a partial install
-        return None
-    return normalize_text
-
-
-def explain_text(
-    text: str,
-    options: ExplainOptions | None = None,
-    *,
-    doc_id: Any = "",
-    source: str = "",
-    metadata: dict[str, Any] | None = None,
-    credits_options: CreditsOptions | None = None,
-    teasers_options: Any = None,
-    index: TailIndex | None = None,
-) -> Explanation:
-    """Label every paragraph of ``text`` with what each step would do, and why. Cuts nothing."""
-    options = options or ExplainOptions()
-    normalized = False
-    counts: dict[str, int] = {}
-    received = split_paragraphs(text)
-    normalize_text = normalize_function() if options.normalize else None
-    if normalize_text is not None:
-        text, counts = normalize_text(text)
-        normalized = True
-    paragraphs = split_paragraphs(text)
-    by_index: dict[int, list[Label]] = {}
-    if options.credits:
-        for i, label in label_credits(paragraphs, credits_options or CreditsOptions()).items():
-            by_index.setdefault(i, []).append(label)
-    if options.teasers:
-        credits_at = _credits_position(metadata or {}, received, paragraphs)
-        for i, label in _teaser_labels(paragraphs, teasers_options, index, credits_at).items():
-            by_index.setdefault(i, []).append(label)
-    rows = tuple(Row(i, p, word_count(p), tuple(by_index.get(i, ()))) for i, p in enumerate(paragraphs) if p.strip())
-    return Explanation(doc_id, source, rows, len(paragraphs), normalized, counts)
-
-
-def explain_record(record: Record, text_field: str = "text", **kwargs: Any) -> Explanation:
-    """:func:`explain_text` for one record (``id``/``source`` taken from it when present; the id kept as the JSON
-    value it is, ``None`` when missing)."""
+def explain_record(record: Record, pipeline: Pipeline, verdicts: Verdicts | None = None) -> Explanation:
+    """Run ``pipeline`` on ``record`` and label each non-blank line of its text, as it came in, with the cut that
+    removed it (or body). The record itself is left as it is. ``verdicts``: the in-order decisions of the
+    pipeline's ordered passes (dedup) over the records explained so far, when the records come in input order."""
+    text_field = pipeline.text_field
+    text = record[text_field]
+    lines = split_paragraphs(text)
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
-    return explain_text(
-        record[text_field],
-        doc_id=record.get("id"),
-        source=str(record.get("source", "")),
-        metadata=metadata,
-        **kwargs,
+    before = metadata.get("cuts") if isinstance(metadata.get("cuts"), list) else []
+    keys: list[Any] | None = [] if verdicts is not None else None
+    result = pipeline.process(record, None, None, keys)
+    verdict = None
+    if verdicts is not None and type(result) is not Dropped:
+        # decided after the steps ran: the record's cuts still show, with the verdict beside them
+        verdict = verdicts.decide(keys or [], result.get("id"), result, Counter())
+    steps = {step.name: step for step in pipeline.steps}
+    by_line: dict[int, list[Label]] = {}
+    dropped = None
+    counts: dict[str, int] = {}
+    if type(result) is Dropped:
+        dropped = {"step": result.step, "reason": result.drop.reason, **result.drop.details}
+    else:
+        after = result.get("metadata", {})
+        counts = after.get("normalize", {}) if "normalize" in steps else {}
+        # The lines as they came in, as the cuts count them (earlier runs' cuts are counted back in).
+        origin = entry_lines(len(lines), before)
+        where = {line: i for i, line in enumerate(origin)}
+        for cut in after.get("cuts", [])[len(before) :]:
+            i = where.get(cut["paragraph"])
+            step = steps.get(cut.get("step", ""))
+            if i is None or step is None:
+                continue
+            by_line.setdefault(i, []).append(Label(kind_of(step, cut["rule"]), cut["rule"], step.name))
+        if verdict is not None:
+            dropped = {"step": verdict.step, "reason": verdict.drop.reason, **verdict.drop.details}
+    rows = tuple(Row(i, p, word_count(p), tuple(by_line.get(i, ()))) for i, p in enumerate(lines) if p.strip())
+    return Explanation(
+        record.get("id"),
+        str(record.get("source", "")),
+        rows,
+        len(lines),
+        "normalize" in steps,
+        dict(counts) if isinstance(counts, dict) else {},
+        dropped,
     )
 
 
-def _credits_position(metadata: dict[str, Any], received: list[str], paragraphs: list[str]) -> int | None:
-    """Where removed end credits stood (:func:`corpus_tools.teasers.end_credits_position`), as an index into
-    ``paragraphs`` (the text after normalizing) rather than ``received`` (the record's text).
-
-    Normalizing drops and collapses blank lines, which moves line indices but keeps the non-blank lines in
-    order; the position is carried over by counting the non-blank lines above it. When normalizing changed
-    how many non-blank lines there are (it split a line), there is no safe mapping and no position.
-    """
-    from corpus_tools import teasers
-
-    position = teasers.end_credits_position(metadata)
-    if position is None or paragraphs == received:
-        return position
-    filled = [i for i, p in enumerate(paragraphs) if p.strip()]
-    if len(filled) != sum(1 for p in received if p.strip()) or position > len(received):
-        return None
-    above = sum(1 for p in received[:position] if p.strip())
-    # Right below the last non-blank line above it (blank lines between count for nothing either way).
-    return filled[above - 1] + 1 if above else 0
-
-
-def _teaser_labels(paragraphs: list[str], options: Any, index: Any, credits_at: int | None) -> dict[int, Label]:
-    # Imported here, like every cross-step import (see INTERFACES.md).
-    from corpus_tools import teasers
-
-    return teasers.label_teasers(paragraphs, options or teasers.TeasersOptions(), index, credits_at=credits_at)
+def explain_records(records: Sequence[Record], pipeline: Pipeline) -> list[Explanation]:
+    return [explain_record(record, pipeline) for record in records]

@@ -12,11 +12,14 @@ JSON goes through ``jsonlines`` with orjson's ``loads``/``dumps``.
 
 from __future__ import annotations
 
+import bz2
 import contextlib
+import contextvars
 import errno
 import glob
 import gzip
 import io
+import lzma
 import os
 import re
 import secrets
@@ -31,18 +34,29 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 import zstandard
 
-from corpus_tools.errors import InputError, OutputError, RecordError
-from corpus_tools.ingest import document_record
-from corpus_tools.records import InexactNumber, Record, exact_loads
+from corpus_tools.errors import CorpusError, InputError, OutputError, RecordError
+from corpus_tools.ingest import BOM, document_record
+from corpus_tools.records import Record, RefusedValue, exact_loads
 
 if TYPE_CHECKING:
     import jsonlines
 
 STDIN = "-"
-JSON_SUFFIXES = frozenset({".jsonl", ".json", ".ndjson"})
-COMPRESSION_SUFFIXES = frozenset({".gz", ".zst", ".zstd"})
+STDOUT_NAME = "<stdout>"  # how an error names standard output
+JSON_SUFFIXES = frozenset({".jsonl", ".json", ".ndjson", ".jl", ".jsonlines"})
+TEXT_SUFFIXES = frozenset({".txt", ".text"})
+INPUT_FORMATS = ("auto", "jsonl", "text")
+#: How inputs are read: ``auto`` (by suffix, else by content; stdin is JSON lines), or every input ``jsonl`` or
+#: ``text``. Set for a run with :func:`reading_as` (the commands' ``--input-format``).
+_INPUT_FORMAT: contextvars.ContextVar[str] = contextvars.ContextVar("input_format", default="auto")
+COMPRESSION_SUFFIXES = frozenset({".gz", ".zst", ".zstd", ".xz", ".bz2"})
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+XZ_MAGIC = b"\xfd7zXZ\x00"
+#: bzip2: "BZh", the block size ("1"-"9"), then the magic of a first block or of the end of the stream (empty input).
+BZ2_MAGIC = re.compile(rb"BZh[1-9](?:\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
+#: What reading a (compressed) input can raise when the data is cut short or damaged.
+READ_ERRORS = (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError)
 GLOB_CHARS = frozenset("*?[")
 MANIFEST_NAME = "manifest.json"  # written by ``clean`` beside its output; see corpus_tools/shards.py
 _LINE_COLUMN = re.compile(r"line \d+ column (\d+) \(char \d+\)")
@@ -77,28 +91,45 @@ def expand_inputs(paths: Sequence[str]) -> list[str]:
 
     Raises :class:`InputError` for a missing path, a glob that matches nothing or a directory with no files.
     """
+    return [path for path, _ in input_files(paths)]
+
+
+def input_files(paths: Sequence[str]) -> list[tuple[str, str]]:
+    """:func:`expand_inputs` with each file's document id: its path relative to the folder given (``a/doc`` for
+    ``ids/a/doc.txt`` under ``ids/``), or its name for a file given itself; without suffixes; ``stdin`` for ``-``.
+    So two ``index.txt`` in two folders of one input never share an id."""
     if not paths:
-        return [STDIN]
-    files: list[str] = []
+        return [(STDIN, "stdin")]
+    files: list[tuple[str, str]] = []
     for path in paths:
         if path == STDIN:
-            files.append(STDIN)
+            files.append((STDIN, "stdin"))
         elif os.path.isdir(path):
             found = _walk(path)
             if not found:
                 raise InputError("directory holds no input files", path)
-            files.extend(found)
+            files.extend((file, relative_id(file, path)) for file in found)
         elif os.path.exists(path):
-            files.append(path)
+            files.append((path, document_id(path)))
         elif GLOB_CHARS.intersection(path):
             matches = sorted(glob.glob(path, recursive=True))
             if not matches:
                 raise InputError("no files match this pattern", path)
             for match in matches:
-                files.extend(_walk(match) if os.path.isdir(match) else [match])
+                if os.path.isdir(match):
+                    files.extend((file, relative_id(file, match)) for file in _walk(match))
+                else:
+                    files.append((match, document_id(match)))
         else:
             raise InputError("no such file or directory", path)
     return files
+
+
+def relative_id(path: str, folder: str) -> str:
+    """The id of a document found below ``folder``: its path relative to it, ``/``-separated, without suffixes."""
+    parent = os.path.dirname(os.path.relpath(path, folder))
+    parts = [*parent.split(os.sep), document_id(path)] if parent else [document_id(path)]
+    return "/".join(parts)
 
 
 def _walk(directory: str) -> list[str]:
@@ -162,12 +193,67 @@ def _is_manifest(name: str) -> bool:
     return name == MANIFEST_NAME or name.endswith(f".{MANIFEST_NAME}")
 
 
+@contextlib.contextmanager
+def reading_as(input_format: str) -> Iterator[None]:
+    """Read every input of the block as ``input_format`` (see :data:`INPUT_FORMATS`)."""
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"input format must be one of {', '.join(INPUT_FORMATS)}, not {input_format!r}")
+    token = _INPUT_FORMAT.set(input_format)
+    try:
+        yield
+    finally:
+        _INPUT_FORMAT.reset(token)
+
+
+def input_format() -> str:
+    """The input format set by :func:`reading_as` (``auto`` outside one)."""
+    return _INPUT_FORMAT.get()
+
+
 def is_json_lines(path: str) -> bool:
-    """Whether ``path`` holds JSON lines (by its suffix, under any compression suffix)."""
+    """Whether ``path`` holds JSON lines: as :func:`reading_as` says, else by its suffix (under any compression
+    suffix): ``.jsonl``, ``.json``, ``.ndjson``, ``.jl``, ``.jsonlines`` are, ``.txt`` is not; else by its content
+    (:func:`looks_like_json_lines`). Stdin is JSON lines unless the format is ``text``."""
+    forced = _INPUT_FORMAT.get()
+    if forced != "auto":
+        return forced == "jsonl"
+    if path == STDIN:
+        return True
     suffixes = [s.lower() for s in Path(path).suffixes]
     while suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
         suffixes.pop()
-    return bool(suffixes) and suffixes[-1] in JSON_SUFFIXES
+    if suffixes and suffixes[-1] in JSON_SUFFIXES:
+        return True
+    if suffixes and suffixes[-1] in TEXT_SUFFIXES:
+        return False
+    if not os.path.isfile(path):  # a FIFO (<(...)), a device: read once, so not sniffed; JSON lines, like stdin
+        return os.path.exists(path)
+    return looks_like_json_lines(path)
+
+
+_SNIFF_BYTES = 1 << 16
+#: Said when stdin's first line is not JSON: raw text is read with a flag, or by ingest.
+STDIN_HINT = "stdin is read as JSON lines: raw text needs --input-format text, or corpus-tools ingest"
+
+
+def looks_like_json_lines(path: str) -> bool:
+    """Whether the file ``path`` (decompressed) starts, after blank lines and a UTF-8 BOM, with a line that is a JSON
+    object: ``{`` ... ``}`` (a first line longer than 64 KiB: ``{``). A file that cannot be read is not (its reader
+    reports why)."""
+    try:
+        stream = open_binary(path)
+        try:
+            head = stream.read(_SNIFF_BYTES)
+        finally:
+            stream.close()
+    except (CorpusError, *READ_ERRORS):
+        return False
+    head = head.removeprefix(BOM).lstrip(b" \t\r\n")
+    end = head.find(b"\n")
+    if end < 0 and len(head) < _SNIFF_BYTES:
+        end = len(head)
+    first = head[:end].rstrip() if end >= 0 else head
+    return first.startswith(b"{") and (end < 0 or first.endswith(b"}"))
 
 
 def document_id(path: str) -> str:
@@ -178,8 +264,13 @@ def document_id(path: str) -> str:
     return stem
 
 
+def compressed(head: bytes) -> bool:
+    """Whether a file starting with ``head`` (its first 10 bytes) is compressed in a way :func:`open_binary` reads."""
+    return head.startswith((GZIP_MAGIC, ZSTD_MAGIC, XZ_MAGIC)) or BZ2_MAGIC.match(head) is not None
+
+
 def open_binary(path: str) -> BinaryIO:
-    """Open ``path`` (or stdin for ``-``) for reading, decompressing gzip or zstd transparently.
+    """Open ``path`` (or stdin for ``-``) for reading, decompressing gzip, zstd, xz or bz2 transparently.
 
     A compressed stream that ends before its end marker raises ``EOFError`` once the data before the cut has been
     read (gzip does that itself; zstd through :class:`_ZstdFrames`), so a truncated download is never taken for a
@@ -194,7 +285,11 @@ def open_binary(path: str) -> BinaryIO:
             raise InputError(exc.strerror or str(exc), path) from None
     if not hasattr(raw, "peek"):
         raw = io.BufferedReader(raw)  # type: ignore[arg-type]
-    head = raw.peek(4)[:4]  # type: ignore[attr-defined]
+    head = raw.peek(10)[:10]  # type: ignore[attr-defined]
+    if head.startswith(XZ_MAGIC):  # lzma and bz2 raise EOFError at a cut, as gzip does
+        return lzma.LZMAFile(raw, "rb")  # type: ignore[return-value]
+    if BZ2_MAGIC.match(head):
+        return bz2.BZ2File(raw, "rb")  # type: ignore[return-value]
     if head.startswith(GZIP_MAGIC):
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if head.startswith(ZSTD_MAGIC):
@@ -273,20 +368,39 @@ def read_items(paths: Sequence[str], *, text_field: str = "text", stdin_is_text:
     """Yield every input record (or the reason it is unreadable) in input order.
 
     JSON-lines inputs yield one :class:`Item` per non-blank line; other files one per file.
-    ``stdin_is_text`` makes ``-`` one raw text document instead of JSON lines (``ingest`` uses it).
+    ``stdin_is_text`` makes ``-`` one raw text document instead of JSON lines (``ingest`` uses it), unless
+    :func:`reading_as` says ``jsonl``. Which files are JSON lines: :func:`is_json_lines`.
     A missing or unreadable file raises :class:`InputError`: nothing in it can be counted as a record.
     """
-    for path in expand_inputs(paths):
-        if path == STDIN:
-            yield from (_read_document(path, text_field) if stdin_is_text else _read_json_lines(path))
+    for path, doc_id in input_files(paths):
+        reason = unreadable(path)
+        if reason is not None:
+            yield Item(path, None, error=reason)
+        elif path == STDIN and stdin_is_text and _INPUT_FORMAT.get() != "jsonl":
+            yield from _read_document(path, text_field)
         elif is_json_lines(path):
             yield from _read_json_lines(path)
         else:
-            yield from _read_document(path, text_field)
+            yield from _read_document(path, text_field, doc_id)
 
 
-def _read_document(path: str, text_field: str) -> Iterator[Item]:
-    yield document_item(path, read_document_bytes(path), text_field)
+def unreadable(path: str) -> str | None:
+    """Why the input file ``path`` cannot be opened (a broken symlink in a folder, no permission), else ``None``: a
+    reject under ``--on-error skip``, like a binary file, so one such file does not stop a run over a folder."""
+    if path == STDIN:
+        return None
+    try:  # a look, not an open: opening a FIFO would wait for its writer, or cut it off when closed again
+        st = os.stat(path)
+    except OSError as exc:
+        broken = " (a broken symbolic link)" if exc.errno == errno.ENOENT and os.path.islink(path) else ""
+        return f"cannot open: {_strerror(exc)}{broken}"
+    if stat.S_ISREG(st.st_mode) and not os.access(path, os.R_OK):
+        return "cannot open: permission denied"
+    return None
+
+
+def _read_document(path: str, text_field: str, doc_id: str | None = None) -> Iterator[Item]:
+    yield document_item(path, read_document_bytes(path), text_field, doc_id)
 
 
 def read_document_bytes(path: str) -> bytes:
@@ -294,16 +408,17 @@ def read_document_bytes(path: str) -> bytes:
     stream = open_binary(path)
     try:
         return stream.read()
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
+    except READ_ERRORS as exc:
         raise InputError(f"cannot read: {exc}", path) from None
     finally:
         if path != STDIN:
             stream.close()
 
 
-def document_item(path: str, data: bytes, text_field: str = "text") -> Item:
-    """The item for one raw text document's bytes (also used by the parallel engine on its batches)."""
-    doc_id = "stdin" if path == STDIN else document_id(path)
+def document_item(path: str, data: bytes, text_field: str = "text", doc_id: str | None = None) -> Item:
+    """The item for one raw text document's bytes (also used by the parallel engine on its batches); ``doc_id``
+    from :func:`input_files` (default: the file's name without suffixes)."""
+    doc_id = doc_id or ("stdin" if path == STDIN else document_id(path))
     try:
         return Item(path, None, document_record(doc_id, path, data, text_field))
     except RecordError as exc:
@@ -334,7 +449,7 @@ def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
         except jsonlines.InvalidLineError as exc:
             raw = exc.line.decode("utf-8", "replace") if isinstance(exc.line, bytes) else exc.line
             cause = exc.__cause__
-            if isinstance(cause, InexactNumber):  # valid JSON, but a number would not come out as it went in
+            if isinstance(cause, RefusedValue):  # valid JSON, but it would not come out as it went in
                 yield Item(source, reader_line(reader), error=str(cause), raw=raw.rstrip("\n"))
                 continue
             reason = "invalid UTF-8" if "utf-8" in str(exc) else "invalid JSON"
@@ -345,6 +460,8 @@ def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
             # comes from ``lines``, not from jsonlines, which counts from 1 wherever the lines started.)
             detail = _LINE_COLUMN.sub(r"column \1", str(cause)) if cause is not None else ""
             detail = f" ({detail})" if detail and reason == "invalid JSON" else ""
+            if source == STDIN and reader_line(reader) == 1 and not raw.lstrip().startswith(("{", "[")):
+                detail += f"; {STDIN_HINT}"
             yield Item(source, reader_line(reader), error=f"{reason}{detail}", raw=raw.rstrip("\n"), raw_bytes=exact)
             continue
         yield Item(source, reader_line(reader), value)
@@ -367,7 +484,7 @@ class _LineCounter:
             for line in self.stream:
                 self.lineno += 1
                 yield line
-        except (OSError, EOFError, zstandard.ZstdError) as exc:
+        except READ_ERRORS as exc:
             raise InputError(f"cannot read: {exc}", self.path, self.lineno + 1) from None
 
 
@@ -385,6 +502,8 @@ def compression_for(path: str) -> str | None:
         return "gzip"
     if suffix in (".zst", ".zstd"):
         return "zstd"
+    if suffix in (".xz", ".bz2"):
+        return suffix[1:]
     return None
 
 
@@ -558,6 +677,10 @@ def _encoder(raw: BinaryIO, path: str) -> Any:
         return gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
     if kind == "zstd":
         return zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False)
+    if kind == "xz":
+        return lzma.LZMAFile(raw, "wb")
+    if kind == "bz2":
+        return bz2.BZ2File(raw, "wb")
     return None
 
 
@@ -585,8 +708,15 @@ def open_output(path: str | None) -> Iterator[BinaryIO]:
     An output that cannot be created or finished raises :class:`OutputError` (``PATH: reason``).
     """
     if path is None or path == STDIN:
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
+        try:
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            raise  # the reader went away: the CLI stops quietly
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            raise OutputError(f"cannot write: {_strerror(exc)}", STDOUT_NAME) from None
         return
     descriptor = _descriptor(path)
     if descriptor is not None:
@@ -672,12 +802,14 @@ def _finishing(path: str, raw: BinaryIO) -> Iterator[BinaryIO]:
     encoder = _encoder(raw, path)
     try:
         yield encoder or raw
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(Exception):
             if encoder is not None:
                 encoder.close()
         with contextlib.suppress(Exception):
             raw.close()
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and exc.filename is None:
+            raise OutputError(f"cannot write: {_strerror(exc)}", path) from None  # a full disk while writing
         raise
     try:
         if encoder is not None:

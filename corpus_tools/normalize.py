@@ -10,16 +10,19 @@ Two stages, applied until the text stops changing (at most :data:`MAX_ROUNDS` ro
 
    - ``unescape_html``: an entity-shaped ``&...;`` (ftfy's own ``HTML_ENTITY_RE``);
    - ``fix_encoding``: the segment is not ASCII *and* ``ftfy.badness.is_bad`` says so. ``is_bad`` is a regex
-     whose every alternative needs at least one character of :data:`SUSPECT_CHARS` (derived from ftfy's
-     ``MOJIBAKE_CATEGORIES``; a test re-checks the claim), so it only runs on segments holding one;
+     whose every alternative needs at least one character of ``SUSPECT_CHARS`` (:mod:`corpus_tools.mojibake`,
+     derived from ftfy's ``MOJIBAKE_CATEGORIES``; a test re-checks the claim), so it only runs on segments
+     holding one;
    - character fixers (C1 controls, control characters, terminal escapes, odd line breaks, surrogates,
      ligatures, character width, curly quotes when straightening): a character class built from ftfy's tables;
    - normalization: ``unicodedata.is_normalized`` (C speed).
 
    A whole document is checked first with one class search and one ``is_normalized``; only documents that fail
    are walked segment by segment, and only segments that fail go through ftfy itself. ``is_bad`` is searched
-   only around suspect characters (:func:`_is_bad`), and with the ftfy release it was written from, ftfy's
-   encoding step runs without repeating that search (:func:`_encoding_step`).
+   only around suspect characters (:func:`corpus_tools.mojibake.is_bad`, the search ``check`` uses too), and with
+   the ftfy release it was written from, ftfy's encoding step runs without repeating that search
+   (:func:`_encoding_step`). The C1 controls ftfy keeps (``\\x81`` and the other bytes cp1252 leaves
+   undefined) are then removed (:func:`_fix_counted`).
 
 2. **Whitespace and punctuation** (:func:`fix_spacing`): odd spaces to plain spaces, runs of spaces collapsed,
    spaces at both ends of a line removed, blank lines at both ends of the text removed and runs of blank lines
@@ -28,7 +31,11 @@ Two stages, applied until the text stops changing (at most :data:`MAX_ROUNDS` ro
    tells whether the space, line-end, blank-line and full-stop fixes have anything to do; odd spaces and en
    dashes are looked for among the few characters that are not ASCII.
 
-Every change is counted by kind (:data:`KINDS`); every kind is always present in ``metadata.normalize``.
+Every change is counted by kind (:data:`KINDS`); every kind is always present in ``metadata.normalize``, and a
+run adds its counts to those an earlier run left there (:func:`add_counts`).
+
+The same thing written the plain way, :mod:`corpus_tools.normalize_reference`, is the definition: the differential
+tests hold this fast path to it, and it runs instead with an ftfy release other than :data:`_STEP_COPIED_FROM`.
 """
 
 from __future__ import annotations
@@ -36,16 +43,18 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import ftfy
 import regex
 from ftfy import chardata
-from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
 
 from corpus_tools.errors import ConfigError
+from corpus_tools.mojibake import SUSPECT_CHARS, char_class, escape, is_bad
 from corpus_tools.records import Record, metadata_of
+from corpus_tools.step import Doc, Labels, Step, option
 
 # ------------------------------------------------------------------------------------------------ options
 
@@ -63,26 +72,27 @@ class NormalizeOptions:
     :func:`ftfy_config` for the ones that are fixed on purpose):
     """
 
-    #: Decode HTML entities (``&amp;`` -> ``&``, ``&#8217;`` -> ``’``). Always on or off, never ftfy's "auto",
-    #: which stops decoding for the rest of a text once it has seen a ``<`` (output would depend on line order).
-    unescape_html: bool = True
-    #: Repair mojibake (``â€™`` -> ``’``): UTF-8 decoded as cp1252/latin-1 and friends, and C1 controls.
-    fix_encoding: bool = True
-    #: Replace Latin ligatures (``ﬁ`` -> ``fi``), almost always a copy-and-paste artefact.
-    fix_latin_ligatures: bool = True
-    #: Replace fullwidth Latin and halfwidth katakana with standard widths (``Ｔａｉｗａｎ`` -> ``Taiwan``;
-    #: also turns fullwidth CJK punctuation such as ``，`` into ASCII): turn off for CJK-heavy corpora.
-    fix_character_width: bool = True
-    #: Straighten curly quotes (``“’”`` -> ``"'"``). Off by default: curly quotes are real typography here
-    #: (ftfy's own default is on).
-    straighten_quotes: bool = False
-    #: Unicode normalization form: "NFC" (default, composes without changing meaning), "NFKC" (also folds
-    #: compatibility characters: ``²`` -> ``2``, ``ﬁ`` -> ``fi``, NBSP -> space), "NFD", "NFKD" or "none".
-    unicode_form: str = "NFC"
-    #: Whitespace fixes: odd spaces, runs of spaces, spaces at line ends, blank lines (see :func:`fix_spacing`).
-    whitespace: bool = True
-    #: Punctuation fixes: ``Taiwan..`` -> ``Taiwan.`` and ``––`` -> ``—``.
-    punctuation: bool = True
+    #: Always on or off, never ftfy's "auto", which stops decoding for the rest of a text once it has seen a ``<``.
+    unescape_html: bool = option(True, "Decode HTML entities (&amp; &#8217;).", flag="--entities/--no-entities")
+    #: UTF-8 decoded as cp1252/latin-1 and friends, and C1 controls.
+    fix_encoding: bool = option(True, "Repair mojibake (â€™ -> ’).", flag="--mojibake/--no-mojibake")
+    fix_latin_ligatures: bool = option(True, "Take Latin ligatures apart (ﬁ -> fi).", flag="--ligatures/--no-ligatures")
+    fix_character_width: bool = option(
+        True,
+        "Make fullwidth/halfwidth characters standard width (Ａ -> A; also fullwidth CJK punctuation).",
+        flag="--width/--no-width",
+    )
+    #: Off by default: curly quotes are real typography here (ftfy's own default is on).
+    straighten_quotes: bool = option(False, "Turn curly quotes into straight ones (kept by default).")
+    unicode_form: Literal["NFC", "NFKC", "NFD", "NFKD", "none"] = option(
+        "NFC",
+        "Unicode normalization form. NFKC also folds compatibility characters (² -> 2, NBSP -> space).",
+        flag="--form",
+    )
+    whitespace: bool = option(
+        True, "Odd spaces to spaces, runs collapsed, line ends trimmed, blank-line runs collapsed."
+    )
+    punctuation: bool = option(True, "Fix doubled full stops (Taiwan..) and en dashes (––).")
 
     def __post_init__(self) -> None:
         if self.unicode_form not in FORMS:
@@ -134,8 +144,8 @@ def ftfy_config(options: NormalizeOptions = NormalizeOptions()) -> ftfy.TextFixe
 #: not how many characters each one touched. The spacing and punctuation kinds count occurrences.
 KINDS = (
     "entities",  # HTML entities decoded
-    "mojibake",  # text re-decoded (UTF-8 read as cp1252, latin-1, ...), including C1 controls
-    "control_chars",  # control characters and terminal escape sequences removed
+    "mojibake",  # text re-decoded (UTF-8 read as cp1252, latin-1, ...), including C1 controls ftfy decodes
+    "control_chars",  # control characters and terminal escapes removed; C1 controls ftfy keeps (each one counts)
     "line_breaks",  # CRLF (each one counts), CR, U+2028/U+2029, NEL (lines holding them) turned into LF
     "surrogates",  # UTF-16 surrogates joined or replaced with U+FFFD
     "ligatures",  # Latin ligatures taken apart
@@ -145,7 +155,7 @@ KINDS = (
     "spaces",  # odd spaces (NBSP, thin space, tab, ...) made plain spaces
     "space_runs",  # runs of spaces collapsed into one
     "line_spaces",  # spaces removed at the start or end of a line
-    "blank_lines",  # blank lines removed (runs collapsed to one, none at either end of the text)
+    "blank_lines",  # blank lines removed (runs collapsed to one, none at either end; a final "\n" is not one)
     "double_periods",  # "Taiwan.." -> "Taiwan."
     "double_dashes",  # "––" -> "—"
 )
@@ -174,57 +184,6 @@ def zero_counts() -> dict[str, int]:
 
 # ----------------------------------------------------------------------------------- the ftfy fast path
 
-
-def _char_class(codepoints: Iterable[int]) -> str:
-    """A regex character class matching exactly ``codepoints`` (as escaped ranges, surrogates included)."""
-    points = sorted(set(codepoints))
-    parts: list[str] = []
-    i = 0
-    while i < len(points):
-        j = i
-        while j + 1 < len(points) and points[j + 1] == points[j] + 1:
-            j += 1
-        lo, hi = points[i], points[j]
-        parts.append(_escape(lo) if lo == hi else f"{_escape(lo)}-{_escape(hi)}")
-        i = j + 1
-    return "[" + "".join(parts) + "]"
-
-
-def _escape(codepoint: int) -> str:
-    return f"\\U{codepoint:08x}"
-
-
-def category_chars(spec: str) -> set[int]:
-    """The characters of one ftfy ``MOJIBAKE_CATEGORIES`` entry (a regex class body with ``a-z`` ranges)."""
-    chars: set[int] = set()
-    i = 0
-    while i < len(spec):
-        if i + 2 < len(spec) and spec[i + 1] == "-":
-            chars.update(range(ord(spec[i]), ord(spec[i + 2]) + 1))
-            i += 3
-        else:
-            chars.add(ord(spec[i]))
-            i += 1
-    return chars
-
-
-def _suspect_chars() -> frozenset[int]:
-    """Characters at least one of which every match of ftfy's ``BADNESS_RE`` contains.
-
-    Walking ``BADNESS_RE`` alternative by alternative: each one needs a character from the categories below,
-    or one of the literal letters listed (``[ØÙ]..[ØÙ]..``, ``‚[âó]…``, ``вЂ``, ``[ВГРС]…[ВГРС]``,
-    ``[ΒΓΞΟ]…[ΒΓΞΟ]``). The everyday typography of news text (’ “ ” — – … NBSP, the "common", "start/end
-    punctuation" and "kaomoji" categories) is deliberately *not* here, so lines holding only that skip ``is_bad``.
-    ``tests/test_normalize.py`` checks the claim against ``is_bad`` itself.
-    """
-    chars: set[int] = set()
-    for name in ("c1", "bad", "upper_accented", "lower_accented", "currency", "numeric", "box", "law"):
-        chars |= category_chars(MOJIBAKE_CATEGORIES[name])
-    chars |= {ord(c) for c in "ØÙ‚ЂВГРСΒΓΞΟ"}
-    return frozenset(chars)
-
-
-SUSPECT_CHARS = _suspect_chars()
 
 _C1 = range(0x80, 0xA0)
 _LINE_BREAKS = (ord("\r"), 0x2028, 0x2029, 0x85)
@@ -270,9 +229,9 @@ def _plan(options: NormalizeOptions) -> _Plan:
         explain_config=config._replace(explain=True),
         form=config.normalization,
         entities=re.compile(chardata.HTML_ENTITY_RE.pattern) if options.unescape_html else None,
-        fixers=re.compile(_char_class(fixer_chars)),
-        suspect=re.compile(_char_class(suspect)) if suspect else None,
-        any_trigger=re.compile(_char_class(trigger)),
+        fixers=re.compile(char_class(fixer_chars)),
+        suspect=re.compile(char_class(suspect)) if suspect else None,
+        any_trigger=re.compile(char_class(trigger)),
         not_inert=_not_nfc_inert() if config.normalization == "NFC" else None,
     )
     _PLANS[options] = plan
@@ -302,34 +261,7 @@ def _may_change(segment: str, plan: _Plan) -> bool:
         return True
     if plan.form is not None and not unicodedata.is_normalized(plan.form, segment):
         return True
-    return plan.suspect is not None and _is_bad(segment, plan.suspect)
-
-
-# The longest match of ftfy's BADNESS_RE, in characters ("ГўВЂВ.x"); a test checks it against the installed ftfy.
-BADNESS_WIDTH = 7
-
-
-def _is_bad(text: str, suspect: re.Pattern[str]) -> bool:
-    """``ftfy.badness.is_bad(text)``, searching only near the suspect characters.
-
-    ``BADNESS_RE`` is slow (half a microsecond a character) and a line with one accented letter is otherwise
-    searched in full. Every match holds a suspect character and is at most :data:`BADNESS_WIDTH` long, so it lies
-    within ``BADNESS_WIDTH - 1`` characters of one: searching those windows (merged when they meet) finds a match
-    exactly when the whole text has one. Searching with ``pos``/``endpos`` keeps the pattern's view of the text
-    (``^`` still only matches at its real start), and the pattern has no ``$`` or lookaround that ``endpos`` could
-    fool: anything found there is a match in the whole text too.
-    """
-    reach = BADNESS_WIDTH - 1
-    search = BADNESS_RE.search
-    start = end = -1
-    for match in suspect.finditer(text):
-        at = match.start()
-        if at - reach > end:  # a window apart from the one so far: search that one first
-            if end >= 0 and search(text, start, end):
-                return True
-            start = max(0, at - reach)
-        end = at + reach + 1
-    return end >= 0 and search(text, start, end) is not None
+    return plan.suspect is not None and is_bad(segment, plan.suspect)
 
 
 # Blocks common in news text whose characters, where NFC leaves them alone and they are not combining marks, are
@@ -367,7 +299,7 @@ def _not_nfc_inert() -> re.Pattern[str]:
                 start = ord(char) + 1
         if start <= hi:
             ranges.append((start, hi))
-    return re.compile("[^" + "".join(f"{_escape(lo)}-{_escape(hi)}" for lo, hi in ranges) + "]")
+    return re.compile("[^" + "".join(f"{escape(lo)}-{escape(hi)}" for lo, hi in ranges) + "]")
 
 
 # A "\r" that does not start a "\r\n" (the engine skips ahead to each "\r", rare in any text).
@@ -421,9 +353,12 @@ def repair_unicode(text: str, options: NormalizeOptions = NormalizeOptions()) ->
     return _repair(text, _plan(options), counts)[0], counts
 
 
-def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | None, bool, bytes | None]:
+def _repair(
+    text: str, plan: _Plan, counts: dict[str, int], strip_c1: bool = False
+) -> tuple[str, str | None, bool, bytes | None]:
     """The repaired text; its unusual characters when already known; whether the whole-document check passed;
-    its UTF-8 when already known (the spacing fixes check it in one pass)."""
+    its UTF-8 when already known (the spacing fixes check it in one pass). With ``strip_c1``, the C1 controls
+    ftfy leaves are removed too (see :func:`_fix_counted`)."""
     data = text.encode("utf-8", "surrogatepass")
     rest = data.translate(None, _PLAIN_ASCII)  # _unusual_of(data), inline: this runs for every document
     unusual = rest.decode("utf-8", "surrogatepass") if rest else ""
@@ -450,11 +385,11 @@ def _repair(text: str, plan: _Plan, counts: dict[str, int]) -> tuple[str, str | 
         done = 0
         for start, end in _trigger_lines(text, unusual, plan):
             out.append(text[done:start])
-            out.append(_fix_counted(text[start:end], plan, counts))
+            out.append(_fix_counted(text[start:end], plan, counts, strip_c1))
             done = end
         out.append(text[done:])
     else:
-        out.extend(_fix_counted(segment, plan, counts) for segment in segments(text))
+        out.extend(_fix_counted(segment, plan, counts, strip_c1) for segment in segments(text))
     return "".join(out), None, False, None
 
 
@@ -491,14 +426,27 @@ def _trigger_lines(text: str, unusual: str, plan: _Plan) -> list[tuple[int, int]
     return lines
 
 
-def _fix_counted(segment: str, plan: _Plan, counts: dict[str, int]) -> str:
+def _fix_counted(segment: str, plan: _Plan, counts: dict[str, int], strip_c1: bool = False) -> str:
+    """What ftfy makes of ``segment``, counted; with ``strip_c1``, without the C1 controls ftfy keeps.
+
+    ftfy turns a C1 control into the cp1252 character of its byte (``\\x93`` -> ``“``) except for the bytes
+    cp1252 leaves undefined (``\\x81``, ``\\x8d``, ``\\x8f``, ``\\x90``, ``\\x9d``), which the Latin-1 fallback
+    of ``ingest`` gives; those are removed and counted one each as ``control_chars``. A segment holding one
+    always gets here (C1 controls are fixer characters), and so does any segment ftfy changes.
+    """
     if not _may_change(segment, plan):
         return segment
     fixed, kinds = _fix_segment(segment, plan)
     if fixed != segment:
         for kind in kinds:
             counts[kind] += 1
+    if strip_c1 and _C1_CONTROL.search(fixed):
+        fixed, n = _C1_CONTROL.subn("", fixed)
+        counts["control_chars"] += n
     return fixed
+
+
+_C1_CONTROL = re.compile("[\x80-\x9f]")
 
 
 def _fix_segment(segment: str, plan: _Plan) -> tuple[str, set[str]]:
@@ -525,7 +473,7 @@ def _fix_segment(segment: str, plan: _Plan) -> tuple[str, set[str]]:
         return work, kinds
     work = _order_mark_runs(segment) if plan.form is not None else segment
     fixed, steps = ftfy.fix_and_explain(work, plan.explain_config)
-    kinds = {_step_kind(step) for step in steps or ()}
+    kinds = {step_kind(step) for step in steps or ()}
     if work != segment:
         kinds.add("unicode_form")  # the marks ordered above, which ftfy's NFC would have done
     return fixed, kinds
@@ -542,7 +490,8 @@ _ENCODING_CONFIG = ftfy.TextFixerConfig(explain=False)  # what ftfy.fix_encoding
 
 # The step starts with ``is_bad(text)``, which scans a damaged line up to its first match at half a microsecond a
 # character: half the cost of repairing a mojibake line. With the ftfy release it was copied from, the step below is
-# ftfy's own with that check done by the windowed _is_bad (the same answer); with any other release, ftfy's step runs.
+# ftfy's own with that check done by the windowed is_bad (the same answer); with any other release, ftfy's step runs
+# in repair_unicode, and normalize_text and the step run the reference (corpus_tools.normalize_reference) instead.
 _STEP_COPIED_FROM = "6.3.1"
 _OWN_STEP = _ENCODING_STEP is not None and ftfy.__version__ == _STEP_COPIED_FROM
 
@@ -553,7 +502,7 @@ def _fix_encoding(text: str, suspect: re.Pattern[str]) -> str:
         return ftfy.fix_encoding(text)
     if _OWN_STEP:
         # ftfy's step returns the text as it is unless is_bad(text) (ASCII text holds no suspect character).
-        while _is_bad(text, suspect):
+        while is_bad(text, suspect):
             fixed = _encoding_step(text)
             if fixed == text:
                 break
@@ -632,7 +581,8 @@ def _sorted_marks(match: regex.Match[str]) -> str:
     return "".join(c for _, c in sorted(zip(classes, run, strict=True), key=lambda pair: pair[0]))
 
 
-def _step_kind(step: tuple[str, str]) -> str:
+def step_kind(step: tuple[str, str]) -> str:
+    """The kind (:data:`KINDS`) of one step of an ftfy explanation."""
     action, parameter = step
     if action == "apply":
         return _APPLIED_KIND[parameter]
@@ -749,9 +699,10 @@ def _fix_whitespace(text: str, unusual: str, counts: dict[str, int], pairs: tupl
             text, n = _LINE_SPACES.subn("", text)
             counts["line_spaces"] += n
         if text[:1] == "\n" or text[-1:] == "\n" or "\n\n\n" in text:
-            # Paragraphs are lines, so every "\n" removed here is one blank paragraph gone.
+            # Paragraphs are lines, so every "\n" removed here is one blank paragraph gone; but for the "\n" that
+            # ends the last line (a text file's final newline), which is removed without being a blank line.
             collapsed = _BLANK_RUN.sub("\n\n", text.strip("\n"))
-            counts["blank_lines"] += len(text) - len(collapsed)
+            counts["blank_lines"] += len(text) - len(collapsed) - (text[-1:] == "\n" and collapsed != "")
             text = collapsed
     return text
 
@@ -788,18 +739,26 @@ def _pairs(data: bytes) -> tuple[bool, bool]:
 def normalize_text(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
     """The normalized text and the number of changes by kind (every kind in :data:`KINDS`, zeros included).
 
-    Repairs Unicode exactly as ``ftfy.fix_text`` with :func:`ftfy_config` would, then fixes spacing and
-    punctuation, and repeats while a round still changes something, so the result is a fixed point:
-    ``normalize_text(normalize_text(t)[0])[0] == normalize_text(t)[0]``.
+    Repairs Unicode exactly as ``ftfy.fix_text`` with :func:`ftfy_config` would, removes the C1 controls it
+    leaves, then fixes spacing and punctuation, and repeats while a round still changes something, so the result
+    is a fixed point: ``normalize_text(normalize_text(t)[0])[0] == normalize_text(t)[0]``. The definition is
+    :func:`corpus_tools.normalize_reference.normalize_text`; it is what runs with an ftfy release other than the
+    one this fast path was written from (:data:`_STEP_COPIED_FROM`).
     """
     return _normalize(text, options, _plan(options))
 
 
 def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, dict[str, int]]:
+    if ftfy.__version__ != _STEP_COPIED_FROM:
+        # The fast path's shortcuts (the copied encoding step, the suspect characters, the fixer classes) are
+        # proven against that release only: with another one, the plain definition runs.
+        from corpus_tools import normalize_reference
+
+        return normalize_reference.normalize_text(text, options)
     counts = _ZERO.copy()
     for round_ in range(MAX_ROUNDS):
         before = text
-        text, unusual, clean, data = _repair(text, plan, counts)
+        text, unusual, clean, data = _repair(text, plan, counts, True)
         if round_ and text == before:
             # `before` is what fix_spacing gave last round, and fix_spacing is idempotent (nothing it writes or
             # removes can make a new match for any of its patterns), so it would change nothing now: skip it.
@@ -812,20 +771,77 @@ def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, 
     return text, counts
 
 
-class Normalize:
-    """The ``normalize`` step: rewrites the text field and sets ``metadata.normalize`` (counts by kind).
+def add_counts(metadata: dict[str, Any], counts: dict[str, int]) -> None:
+    """Put a run's ``counts`` into ``metadata["normalize"]``, added to what earlier runs recorded there.
 
-    ``metadata.normalize`` describes this run only: it replaces any value a previous run left.
+    A run that changed nothing leaves a complete earlier record as it is (same object, same key order), so the
+    record stays byte for byte the same. An earlier value that is not an object is replaced; in an object, a
+    kind whose value is not an integer is set to this run's count, a missing kind comes after the others, and
+    other keys stay.
+    """
+    previous = metadata.get("normalize")
+    if type(previous) is not dict:
+        metadata["normalize"] = counts
+        return
+    if not any(counts.values()) and all(type(previous.get(kind)) is int for kind in counts):
+        return
+    merged = dict(previous)  # a new object: the one read may be shared with the input record
+    for kind, n in counts.items():
+        value = previous.get(kind)
+        merged[kind] = value + n if type(value) is int else n
+    metadata["normalize"] = merged
+
+
+class Normalize(Step):
+    """The ``normalize`` step: rewrites the text and adds its changes, by kind, to ``metadata.normalize`` (the
+    audit of every run: a run on normalized text adds zeros, see :func:`add_counts`).
+
+    Blank lines it removes (runs collapsed, blank lines at the ends) are recorded as cuts (rule ``blank_line``),
+    so the positions later steps record still count the text's lines as they came in.
     """
 
     name = "normalize"
+    Options = NormalizeOptions
+    summary = "Repair mojibake, entities, Unicode form, odd spaces, blank lines and doubled punctuation."
+    metadata = {"normalize": "counts"}
+    count_keys = KINDS
+    reasons = {"blank_line": "a blank line removed by the whitespace fixes (a run collapsed, or at an end)"}
+    kinds = {"blank_line": "blank"}
+    order = 100
 
-    def __init__(self, options: NormalizeOptions = NormalizeOptions()) -> None:
-        self.options = options
-        self._plan = _plan(options)  # compile the checks once, up front
+    def __init__(self, options: NormalizeOptions | None = None, state: Any = None) -> None:
+        super().__init__(options, state)
+        self._plan = _plan(self.options)  # compile the checks once, up front
 
-    def process(self, record: Record, text_field: str) -> Record:
-        text, counts = _normalize(record[text_field], self.options, self._plan)
-        record[text_field] = text
-        metadata_of(record)["normalize"] = counts
+    def label(self, doc: Doc) -> Labels:
+        before = doc.text
+        text, counts = _normalize(before, self.options, self._plan)
+        labels = Labels(doc, found=(text, counts))
+        if text.count("\n") != before.count("\n"):
+            labels.cuts = dict.fromkeys(removed_blank_lines(doc.lines, text.split("\n")), "blank_line")
+        return labels
+
+    def apply(self, record: Record, labels: Labels) -> Record:
+        text, counts = labels.found
+        if not self.dry_run:
+            record[labels.doc.text_field] = text
+        add_counts(metadata_of(record), counts)
         return record
+
+
+def removed_blank_lines(before: list[str], after: list[str]) -> list[int]:
+    """The lines of ``before`` that the whitespace fixes removed to give ``after``: blank (or blank once
+    trimmed) lines whose removal lines the rest up. A line break the repair added (a lone carriage return made a
+    line end) has no line of its own in ``before``: past it, nothing is reported rather than a wrong line."""
+    removed: list[int] = []
+    j = 0
+    for i, line in enumerate(before):
+        if j < len(after) and (after[j] == line.strip() or (line.strip() and after[j].strip())):
+            j += 1
+        elif not line.strip():
+            removed.append(i)
+        else:
+            break
+    if removed and removed[-1] == len(before) - 1 and before[-1] == "":
+        removed.pop()  # the empty "line" after a final line break is not a line the text had
+    return removed

@@ -1,8 +1,8 @@
 """A pipeline is a list of steps; running one is reading items, applying the steps, writing or rejecting.
 
-A *step* is any object with a ``name`` and ``process(record, text_field) -> record``. It may change the
-record it is given (the pipeline hands it a private copy) and raises :class:`RecordError` for a record it
-cannot handle. It never reads files and never drops keys it does not own.
+A step is a :class:`corpus_tools.step.Step`: ``label`` then ``apply`` on a private copy of the record; it raises
+:class:`RecordError` for a record it cannot handle (bad input) and returns a :class:`Drop` for one that does not
+belong in the output. It never reads files and never drops keys it does not own.
 """
 
 from __future__ import annotations
@@ -10,19 +10,14 @@ from __future__ import annotations
 import base64
 import enum
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 from corpus_tools.errors import InputError, RecordError
 from corpus_tools.io import Item, RecordWriter, dumps_line, printable
-from corpus_tools.records import Record, check_record
-
-
-class Step(Protocol):
-    name: str
-
-    def process(self, record: Record, text_field: str) -> Record: ...
+from corpus_tools.records import Record, check_record, metadata_of
+from corpus_tools.step import Doc, Drop, OrderedPass, Step, entry_lines
 
 
 class OnError(str, enum.Enum):
@@ -32,25 +27,141 @@ class OnError(str, enum.Enum):
     skip = "skip"  # count it, write it to the rejects stream if there is one, go on
 
 
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """A record a step dropped: which step, its :class:`Drop` (reason and details), and the record as it came in."""
+
+    step: str
+    drop: Drop
+    record: Any
+
+
+#: The reason of the drop every run makes: a record whose text is empty after a step (nothing left to keep).
+EMPTY_AFTER_CLEANING = "empty_after_cleaning"
+
+
 @dataclass(frozen=True)
 class Pipeline:
-    """Steps applied in order to records whose text lives under ``text_field``."""
+    """Steps applied in order to records whose text lives under ``text_field``: the one runner of every command.
+
+    For each step: ``label`` then ``apply``; the cuts go to ``metadata.cuts`` (owned here) as
+    ``{"step", "rule", "paragraph"}``, the paragraph being the line in the text as it first entered a pipeline
+    (the lines earlier runs cut, recorded in ``metadata.cuts``, are counted back in); a drop ends the record.
+    ``counts`` (when given) gets ``step.rule`` per cut and ``step.reason`` per drop.
+    """
 
     steps: tuple[Step, ...] = ()
     text_field: str = "text"
 
-    def process(self, record: Any) -> Record:
-        """The processed copy of ``record``; raises :class:`RecordError` when it is unusable."""
+    def process(
+        self, record: Any, counts: Counter[str] | None = None, ordinal: Any = None, keys: list[Any] | None = None
+    ) -> Record | Dropped:
+        """The processed copy of ``record``, or what dropped it; raises :class:`RecordError` when it is unusable.
+
+        ``keys`` (when given) gets the key of each step with an :class:`OrderedPass`, computed on the record as it
+        reaches that step, for :class:`Verdicts` to decide on in input order.
+        """
         check_record(record, self.text_field)
         work = dict(record)
-        if isinstance(work.get("metadata"), dict):
-            work["metadata"] = dict(work["metadata"])
+        metadata = work.get("metadata")
+        if isinstance(metadata, dict):
+            work["metadata"] = dict(metadata)
+            if "cuts" in metadata:
+                checked_cuts(metadata["cuts"])
         for step in self.steps:
-            work = step.process(work, self.text_field)
+            doc = Doc(work, self.text_field, ordinal)
+            if keys is not None and isinstance(step.corpus_pass, OrderedPass):
+                keys.append(step.corpus_pass.key(doc, step.options))
+            labels = step.label(doc)
+            result = step.apply(work, labels)
+            if type(result) is Drop:
+                if counts is not None:
+                    counts[f"{step.name}.{result.reason}"] += 1
+                return Dropped(step.name, result, record)
+            dry = step.dry_run
+            if labels.cuts or not dry:
+                _audit(work, step.name, labels.cuts, len(doc.lines), dry)
+            if counts is not None:
+                for i in labels.cuts:
+                    counts[f"{step.name}.{labels.cuts[i]}"] += 1
+                for reason, n in step.counts(labels).items():
+                    counts[f"{step.name}.{reason}"] += n
+            if not _has_text(work[self.text_field]):
+                if counts is not None:
+                    counts[f"{step.name}.{EMPTY_AFTER_CLEANING}"] += 1
+                return Dropped(step.name, Drop(EMPTY_AFTER_CLEANING), record)
         return work
 
-    def __call__(self, record: Any) -> Record:
-        return self.process(record)
+    def __call__(self, record: Any, counts: Counter[str] | None = None) -> Record | Dropped:
+        return self.process(record, counts)
+
+    @property
+    def ordered(self) -> tuple[Step, ...]:
+        """The steps with an :class:`OrderedPass`: their verdicts are taken in input order, after the steps ran."""
+        return tuple(step for step in self.steps if isinstance(step.corpus_pass, OrderedPass))
+
+
+class Verdicts:
+    """The in-order decisions of a pipeline's ordered passes (dedup): fed each written record's keys (as
+    :meth:`Pipeline.process` collected them) in input order; says which record goes, and why."""
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        self.steps = tuple(steps)
+        self.states = [step.corpus_pass.start(step.options) for step in self.steps]  # type: ignore[union-attr]
+
+    def decide(self, keys: Sequence[Any], record_id: Any, record: Any, counts: Counter[str]) -> Dropped | None:
+        for step, state, key in zip(self.steps, self.states, keys, strict=True):
+            drop = step.corpus_pass.decide(state, key, record_id)  # type: ignore[union-attr]
+            if drop is not None:
+                counts[f"{step.name}.{drop.reason}"] += 1
+                return Dropped(step.name, drop, record)
+        return None
+
+    def finish(self) -> None:
+        for step, state in zip(self.steps, self.states, strict=True):
+            step.corpus_pass.finish(state, step.options)  # type: ignore[union-attr]
+
+
+def _has_text(text: str) -> bool:
+    return not text.isspace() and text != ""
+
+
+def _audit(work: Record, step: str, cuts: dict[int, str], line_count: int, dry: bool) -> None:
+    """Append ``step``'s cuts to ``metadata.cuts``, each at the line it was when the text entered the pipeline.
+
+    A run of a step replaces the entries an earlier dry run of it left (what it labelled, this run decides).
+    """
+    metadata = work.get("metadata")
+    previous = metadata.get("cuts") if isinstance(metadata, dict) else None
+    if previous is not None and not cuts and not any(c.get("dry_run") and c.get("step") == step for c in previous):
+        if next(reversed(metadata)) != "cuts":  # the audit stays the last key, whatever the steps added
+            metadata["cuts"] = metadata.pop("cuts")
+        return  # nothing to add or replace: the list stays the very one the record came with
+    previous = list(previous or ())
+    previous = [c for c in previous if not (c.get("dry_run") and c.get("step") == step)]
+    if cuts:
+        origin = entry_lines(line_count, previous)
+        for i in sorted(cuts):
+            entry: dict[str, Any] = {"step": step, "rule": cuts[i], "paragraph": origin[i]}
+            if dry:
+                entry["dry_run"] = True
+            previous.append(entry)
+    metadata = metadata_of(work)
+    metadata.pop("cuts", None)
+    metadata["cuts"] = previous  # the last key: the audit of every step before
+
+
+def checked_cuts(value: Any) -> list[dict[str, Any]]:
+    """``metadata.cuts`` as a list of ``{"step", "rule", "paragraph"}`` objects, or :class:`RecordError`."""
+    if not isinstance(value, list) or not all(
+        isinstance(c, dict)
+        and isinstance(c.get("rule"), str)
+        and isinstance(c.get("paragraph"), int)
+        and not isinstance(c.get("paragraph"), bool)
+        for c in value
+    ):
+        raise RecordError('metadata.cuts is not a list of {"step", "rule", "paragraph"} objects')
+    return value
 
 
 @dataclass
@@ -60,8 +171,49 @@ class RunStats:
     read: int = 0
     written: int = 0
     rejected: int = 0
+    dropped: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     first_rejects: list[str] = field(default_factory=list)
+    #: ``step.reason`` -> count: every cut rule, every drop, and what steps count beside them.
+    counts: Counter[str] = field(default_factory=Counter)
+
+    #: ``step.reason`` -> records dropped for it.
+    dropped_reasons: Counter[str] = field(default_factory=Counter)
+
+    def drop(self, dropped: Dropped) -> None:
+        self.dropped += 1
+        self.dropped_reasons[f"{dropped.step}.{dropped.drop.reason}"] += 1
+
+    def lines_cut(self) -> dict[str, int]:
+        """Lines cut per step (every counter that is not a drop is a cut rule)."""
+        per_step: Counter[str] = Counter()
+        for key, n in self.counts.items():
+            if key not in self.dropped_reasons:
+                per_step[key.split(".", 1)[0]] += n
+        return dict(per_step)
+
+    def counts_dict(self) -> dict[str, Any]:
+        """The counts as the manifest records them."""
+        return {
+            "read": self.read,
+            "written": self.written,
+            "rejected": self.rejected,
+            "dropped": self.dropped,
+            "rejected_by_reason": dict(self.reasons.most_common()),
+            "dropped_by_reason": dict(sorted(self.dropped_reasons.items())),
+            "cuts_by_rule": {k: n for k, n in sorted(self.counts.items()) if k not in self.dropped_reasons},
+        }
+
+    def summary(self) -> str:
+        """One line: records in, out, rejected, dropped (by reason) and lines cut (by step)."""
+        dropped = f"{self.dropped} dropped"
+        if self.dropped_reasons:
+            dropped += " (" + ", ".join(f"{n} {k}" for k, n in sorted(self.dropped_reasons.items())) + ")"
+        cut = self.lines_cut()
+        lines = f"{sum(cut.values())} lines cut"
+        if cut:
+            lines += " (" + ", ".join(f"{step} {n}" for step, n in cut.items()) + ")"
+        return f"{self.read} records in, {self.written} out, {self.rejected} rejected, {dropped}, {lines}"
 
     def summary_of_rejects(self) -> str:
         kinds = ", ".join(f"{n} {reason}" for reason, n in self.reasons.most_common())
@@ -98,8 +250,43 @@ class Rejects:
         try:
             line = dumps_line(entry)
         except TypeError:  # orjson refuses lone surrogates (a record built from a file name that is not UTF-8)
-            line = dumps_line(_printable_json(entry))
+            line = _writable_line(entry, item)
         self.stream.write(line)
+
+
+class DroppedStream:
+    """The dropped-records stream (``--dropped PATH``): one JSON line per record a step dropped, with why.
+
+    ``{"reason", "step", "source", "line", ...details, "record"}``: the record as it entered the run, whole.
+    """
+
+    def __init__(self, stream: BinaryIO | None) -> None:
+        self.stream = stream
+
+    def write(self, source: str, line: int | None, dropped: Dropped) -> None:
+        if self.stream is None:
+            return
+        entry: dict[str, Any] = {"reason": dropped.drop.reason, "step": dropped.step}
+        entry["source"] = printable(source)
+        entry["line"] = line
+        entry.update(dropped.drop.details)
+        entry["record"] = dropped.record
+        try:
+            line_bytes = dumps_line(entry)
+        except TypeError:
+            line_bytes = dumps_line(_printable_json(entry))
+        self.stream.write(line_bytes)
+
+
+def _writable_line(entry: dict[str, Any], item: Item) -> bytes:
+    """The reject ``entry`` made writable: its strings escaped; a record that still cannot be written (nested
+    deeper than orjson writes) gives way to the raw line, so the reject itself is never what fails."""
+    try:
+        return dumps_line(_printable_json(entry))
+    except (TypeError, RecursionError):
+        entry.pop("record", None)
+        entry["raw"] = printable(item.raw) if item.raw is not None else None
+        return dumps_line(_printable_json(entry))
 
 
 def _printable_json(value: Any) -> Any:
@@ -115,11 +302,12 @@ def _printable_json(value: Any) -> Any:
 
 def run(
     items: Iterable[Item],
-    process: Callable[[Any], Record],
+    process: Callable[..., Record | Dropped],
     writer: RecordWriter,
     *,
     on_error: OnError = OnError.fail,
     rejects: Rejects | None = None,
+    dropped: DroppedStream | None = None,
 ) -> RunStats:
     """Apply ``process`` to every item and write the results in input order.
 
@@ -128,17 +316,32 @@ def run(
     """
     stats = RunStats()
     rejects = rejects or Rejects(None)
+    ordered = getattr(process, "__self__", None)
+    verdicts = Verdicts(ordered.ordered) if isinstance(ordered, Pipeline) and ordered.ordered else None
     for item in items:
         stats.read += 1
         reason = item.error
         if reason is None:
             try:
-                writer.write(process(item.record))
+                if verdicts is not None:
+                    keys: list[Any] = []
+                    result = process(item.record, stats.counts, None, keys)
+                    if type(result) is not Dropped:
+                        result = verdicts.decide(keys, result.get("id"), result, stats.counts) or result
+                else:
+                    result = process(item.record, stats.counts)
+                if type(result) is Dropped:
+                    stats.drop(result)
+                    (dropped or DroppedStream(None)).write(item.source, item.line, result)
+                    continue
+                writer.write(result)
                 stats.written += 1
                 continue
             except RecordError as exc:
                 reason = exc.reason
         reject(item, reason, stats, on_error, rejects)
+    if verdicts is not None:
+        verdicts.finish()
     return stats
 
 

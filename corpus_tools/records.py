@@ -72,8 +72,27 @@ _INT_RANGE = range(-(2**63), 2**64)
 INEXACT_NUMBER = "integer beyond 64 bits"  # how the reason starts (check reports such a line as a finding)
 
 
-class InexactNumber(ValueError):
+class RefusedValue(ValueError):
+    """Valid JSON that the commands refuse, as it would not come out as it went in (the reason is the message)."""
+
+
+class InexactNumber(RefusedValue):
     """A JSON line holds an integer that orjson cannot carry exactly (the reason is the message)."""
+
+
+#: The deepest nesting of arrays and objects a record may have: orjson writes 254 levels (it refuses a 255th, even
+#: an empty ``[]``), and a reject wraps the record in one more.
+MAX_DEPTH = 253
+TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
+DUPLICATE_KEY = "duplicate key"
+
+
+class TooDeep(RefusedValue):
+    """A JSON line nests arrays and objects deeper than :data:`MAX_DEPTH` (orjson could not write it back)."""
+
+
+class DuplicateKey(RefusedValue):
+    """A JSON object holds the same key twice (orjson keeps the last value, silently)."""
 
 
 def _scalars(value: Any) -> Iterator[Any]:
@@ -110,8 +129,82 @@ def check_exact_numbers(line: bytes | str) -> None:
 
 
 def exact_loads(line: bytes | str) -> Any:
-    """``orjson.loads``, refusing (:class:`InexactNumber`) an integer it would turn into a float."""
+    """``orjson.loads``, refusing (:class:`RefusedValue`) a value nested too deep, an object with a key twice, or
+    an integer it would turn into a float."""
     value = orjson.loads(line)
-    if holds_big_float(value):
-        check_exact_numbers(line)
+    if suspect(value, line):
+        check_refused(line)
     return value
+
+
+def suspect(value: Any, line: bytes | str) -> bool:
+    """The cheap test (one walk over the parsed ``value``) for what :func:`check_refused` looks at closely: nesting
+    deeper than :data:`MAX_DEPTH`, a key twice in an object, a float as large as orjson makes of a big integer.
+
+    Duplicate keys: orjson keeps the last value and says nothing. Every key is followed by a ``:``, and a ``:`` in
+    the line is either that or a character of a string. So when the line's colons are the parsed keys plus the
+    colons in the parsed strings (keys too), no key was lost; a lost key (and its value's colons) leaves the line
+    with more. A colon written ``\\u003a`` counts only in the parsed strings: such a line is looked at closely.
+    """
+    level = [value]
+    depth = keys = colons = 0
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for item in level:
+            kind = type(item)
+            if kind is dict:
+                if depth > MAX_DEPTH:
+                    return True
+                if item:
+                    keys += len(item)
+                    colons += ":".join(item).count(":") - len(item) + 1
+                    below.extend(item.values())
+            elif kind is list:
+                if depth > MAX_DEPTH:
+                    return True
+                below.extend(item)
+            elif kind is str:
+                colons += item.count(":")
+            elif kind is float and not -_FLOAT_FROM_BIG_INT < item < _FLOAT_FROM_BIG_INT:
+                return True
+        level = below
+    if isinstance(line, str):
+        return line.count(":") != keys + colons or "\\u003" in line
+    return line.count(b":") != keys + colons or b"\\u003" in line
+
+
+def check_refused(line: bytes | str) -> None:
+    """Raise :class:`TooDeep`, :class:`DuplicateKey` or :class:`InexactNumber` for a JSON ``line`` (valid JSON) the
+    commands refuse. The slow, exact look (the standard library's parser) behind :func:`suspect`."""
+    import json  # here: only a suspect line gets this far
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        found = dict(items)
+        if len(found) < len(items):
+            seen: set[str] = set()
+            key = next(k for k, _ in items if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+            shown = key if len(key) <= 40 else f"{key[:40]}..."
+            raise DuplicateKey(f"{DUPLICATE_KEY} {shown!r} in one object (only its last value would be kept)")
+        return found
+
+    try:
+        value = json.loads(line, object_pairs_hook=pairs)
+    except RecursionError:
+        raise TooDeep(TOO_DEEP) from None
+    if _depth_over(value, MAX_DEPTH):
+        raise TooDeep(TOO_DEEP)
+    for item in _scalars(value):
+        if type(item) is int and item not in _INT_RANGE:
+            shown = str(item) if item.bit_length() < 200 else f"{str(item)[:20]}... ({len(str(abs(item)))} digits)"
+            raise InexactNumber(f"{INEXACT_NUMBER} (it would come out as a float, its digits lost): {shown}")
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests arrays and objects more than ``limit`` deep."""
+    level = [value]
+    for _ in range(limit):
+        level = [
+            v for item in level if type(item) in (dict, list) for v in (item.values() if type(item) is dict else item)
+        ]
+    return any(type(item) in (dict, list) for item in level)

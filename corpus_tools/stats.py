@@ -11,7 +11,7 @@ import hashlib
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,8 +131,8 @@ class CorpusStats:
         self.characters += len(text)
         self.paragraphs += len(paragraphs)
         self.lengths.append(min(words, 2**32 - 1))
-        for key in ("authors", "translators", "bylines", "teasers", "normalize"):
-            self.recorded[key] += key in metadata
+        for key in metadata:
+            self.recorded[key] += 1
         self.with_authors += bool(_strings(metadata.get("authors")))
         self.with_translators += bool(_strings(metadata.get("translators")))
         self.credit_lines += len(_strings(metadata.get("bylines")))
@@ -141,8 +141,9 @@ class CorpusStats:
         self.teasers_per_record[teasers] += 1
         cuts = metadata.get("cuts")
         for cut in cuts if isinstance(cuts, list) else ():
-            if isinstance(cut, dict) and isinstance(cut.get("rule"), str):
-                self.cuts[cut["rule"]] += 1
+            if isinstance(cut, dict) and isinstance(cut.get("rule"), str) and not cut.get("dry_run"):
+                step = cut.get("step")
+                self.cuts[f"{step}.{cut['rule']}" if isinstance(step, str) else cut["rule"]] += 1
         fixes = metadata.get("normalize")
         if isinstance(fixes, dict):
             fixed = False
@@ -194,6 +195,8 @@ class CorpusStats:
                 "recorded": self.recorded["teasers"],
             },
             "cuts": dict(sorted(self.cuts.items())),
+            # Records that carry each metadata key a registered step owns (0: the step has not run on them).
+            "metadata_keys": {key: self.recorded[key] for key in _step_keys()},
             "normalize": {
                 "records": self.normalized_records,
                 "recorded": self.recorded["normalize"],
@@ -213,6 +216,12 @@ class CorpusStats:
             stop = bisect.bisect_right(lengths, high) if high is not None else len(lengths)
             bins.append({"min_words": low, "max_words": high, "records": stop - start})
         return bins
+
+
+def _step_keys() -> list[str]:
+    from corpus_tools.registry import steps
+
+    return [key for step in steps() for key in step.metadata]
 
 
 def _every_kind(counts: Counter[str]) -> dict[str, int]:
@@ -244,27 +253,40 @@ def _share(part: int, whole: int) -> float:
 
 
 def stats_items(
-    items: Iterable[Item], options: StatsOptions = StatsOptions(), *, text_field: str = "text"
+    items: Iterable[Item],
+    options: StatsOptions = StatsOptions(),
+    *,
+    text_field: str = "text",
+    on_unusable: Callable[[Item, str], None] | None = None,
 ) -> CorpusStats:
-    """Count over ``items``; unusable input or a record without a string text raises :class:`InputError`."""
+    """Count over ``items``; unusable input or a record without a string text raises :class:`InputError`, or goes
+    to ``on_unusable`` (item, reason) when one is given (``--on-error skip``)."""
     stats = CorpusStats(options, text_field)
     for item in items:
-        if item.error is not None:
-            raise InputError(item.error, item.source, item.line)
-        try:
-            record = check_record(item.record, text_field)
-        except RecordError as exc:
-            raise InputError(
-                f"{exc.reason} (corpus-tools check names every such record)", item.source, item.line
-            ) from None
+        reason = item.error
+        if reason is None:
+            try:
+                record = check_record(item.record, text_field)
+            except RecordError as exc:
+                reason = f"{exc.reason} (corpus-tools check names every such record)"
+        if reason is not None:
+            if on_unusable is None:
+                raise InputError(reason, item.source, item.line)
+            on_unusable(item, reason)
+            continue
         stats.add(record)
     return stats
 
 
 def stats_paths(
-    paths: Sequence[str], options: StatsOptions = StatsOptions(), *, text_field: str = "text"
+    paths: Sequence[str],
+    options: StatsOptions = StatsOptions(),
+    *,
+    text_field: str = "text",
+    on_unusable: Callable[[Item, str], None] | None = None,
 ) -> CorpusStats:
-    return stats_items(read_items(paths, text_field=text_field), options, text_field=text_field)
+    items = read_items(paths, text_field=text_field)
+    return stats_items(items, options, text_field=text_field, on_unusable=on_unusable)
 
 
 # ---------------------------------------------------------------------------------------------- reports

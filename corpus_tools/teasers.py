@@ -14,7 +14,7 @@ rule, deletes subheads, lists and credits and keeps full-stop teasers), so :func
    *truncated* paragraph; paragraphs below that one are teasers whatever their ending ("contiguity");
 4. **credits**: an in-band paragraph that ends a sentence, above the topmost truncated one, is a teaser when
    the run sits right after the end-credits block (a bio or translator line with body above it). When the
-   credits step already removed that block, ``metadata.credit_cuts`` says where it stood
+   credits step already removed that block, ``metadata.cuts`` says where it stood
    (:func:`end_credits_position`), and that position counts exactly as the lines would: it ends the run, and a
    run right below it (blank lines and subheads between) gets the same signal;
 5. **recurrence** (with a :class:`~corpus_tools.tailindex.TailIndex`): such a paragraph is also a teaser when
@@ -33,7 +33,7 @@ Reasons (stable strings, used as ``metadata.cuts[].rule``, stats keys and test a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -43,13 +43,11 @@ import regex
 from corpus_tools.errors import ConfigError, RecordError, below_bounds
 from corpus_tools.labels import (
     Label,
-    cut_text,
     ends_sentence,
     more_words_than,
-    split_paragraphs,
     words_between,
 )
-from corpus_tools.records import Record, metadata_of
+from corpus_tools.step import CorpusPass, Doc, Labels, Step, entry_lines, option
 
 if TYPE_CHECKING:
     from corpus_tools.tailindex import TailIndex
@@ -82,7 +80,7 @@ class TeasersOptions:
     ``heading_max_words``: a line this short, capitalised and without end punctuation is a subhead (kept). At
     least 1.
     ``use_credits``: use the position right after the end-credits block as a signal (the lines themselves, or
-    where ``metadata.credit_cuts`` says the credits step removed them).
+    where ``metadata.cuts`` says the credits step removed them).
     ``min_recurrence``: with an index, the fewest documents a paragraph must appear in to count as recurring.
     At least 2 (a paragraph in one document does not recur).
     ``dry_run``: label only: fill ``metadata.cuts`` with what would be cut, leave ``text`` and
@@ -92,12 +90,14 @@ class TeasersOptions:
     integers). A value out of its range is a :class:`ConfigError` naming the option, its range and the value given.
     """
 
-    min_words: int = 95
-    max_words: int = 110
-    heading_max_words: int = 8
-    use_credits: bool = True
-    min_recurrence: int = 3
-    dry_run: bool = False
+    min_words: int = option(95, "Shortest teaser, in words (teasers share a tight band).", low=1)
+    max_words: int = option(110, "Longest teaser, in words.", low=1)
+    heading_max_words: int = option(8, "Longest subhead, in words (subheads are kept).", low=1)
+    use_credits: bool = option(
+        True, "Use 'right after the credit lines' as a teaser signal.", flag="--credits/--no-credits"
+    )
+    min_recurrence: int = option(3, "With the corpus index: documents a paragraph must recur in.", low=2)
+    dry_run: bool = option(False, "Label only: fill metadata.cuts with what would be cut; text unchanged.")
 
     def __post_init__(self) -> None:
         # Every violated option gets its own message, all of them in one error.
@@ -380,80 +380,102 @@ def _recurs(paragraph: str, index: TailIndex, baseline: int, options: TeasersOpt
 # -------------------------------------------------------------------------------------------------- the step
 
 
-def end_credits_position(metadata: dict[str, Any]) -> int | None:
-    """Where the end credits (bio, translator lines) that the credits step cut stood, in the text it returned:
-    the index of the line that followed them. ``None`` when it cut none (or did not run, or only labelled).
+#: The credits step's rules for end credits (a bio or a translator line): where the article ends.
+END_CREDIT_RULES = frozenset(
+    {
+        "translated_by_line",
+        "bio_before_translator",
+        "bio_before_tail",
+        "bio_at_end",
+        "bio_before_furniture",
+        "bio_under_author_heading",
+    }
+)
 
-    ``metadata.credit_cuts`` lists each cut line's index in the text the credits step received, in text order.
-    A cut at index ``c`` with ``n`` cuts above it leaves its follower at ``c - n``. The block taken is the last
-    one, the nearest the tail: a translator credit higher up in the article is not where the article ends.
-    A later run of the credits step appends its own cuts, whose indices refer to the text that run received;
-    a run is told apart by its indices starting over (each run lists them in increasing order), and a position
-    found by an earlier run is moved up by the lines a later run cut above it.
+
+def end_credits_position(metadata: Mapping[str, Any], line_count: int) -> int | None:
+    """Where the end credits (bio, translator lines) that the credits step cut stood, in the current text of
+    ``line_count`` lines: the index of the line that followed them. ``None`` when it cut none (or only labelled).
+
+    ``metadata.cuts`` gives every cut line's place in the text as it entered the pipeline; the current lines are
+    mapped back to those places, and the block taken is the last one, the nearest the tail.
     """
-    cuts = metadata.get("credit_cuts")
+    cuts = metadata.get("cuts")
     if not isinstance(cuts, list):
         return None
-    position: int | None = None
-    runs: list[list[dict[str, Any]]] = []
-    last = -1
-    for entry in cuts:
-        if not (isinstance(entry, dict) and type(entry.get("paragraph")) is int and entry["paragraph"] >= 0):
-            return None  # not the credits step's audit trail: no position rather than a wrong one
-        if entry["paragraph"] <= last or not runs:
-            runs.append([])
-        runs[-1].append(entry)
-        last = entry["paragraph"]
-    for run in runs:
-        cut_at = [entry["paragraph"] for entry in run]
-        if position is not None:
-            position -= sum(c < position for c in cut_at)
-        ends = [k for k, entry in enumerate(run) if entry.get("kind") in _END_CREDITS]
-        if ends:
-            k = ends[-1]
-            # The follower of the last end-credit line: one past it, less the k + 1 cuts up to and including it.
-            position = cut_at[k] + 1 - (k + 1)
-    return position
+    ends = [
+        c["paragraph"]
+        for c in cuts
+        if c.get("step") == "credits" and not c.get("dry_run") and c.get("rule") in END_CREDIT_RULES
+    ]
+    if not ends:
+        return None
+    last = max(ends)
+    origin = entry_lines(line_count, cuts)
+    return next((i for i, line in enumerate(origin) if line > last), line_count)
 
 
-class Teasers:
-    """The ``teasers`` step: cut the teaser tail, keep every cut paragraph and its reason in metadata.
+class TailRecurrence(CorpusPass):
+    """The teasers' corpus pass: how many documents each teaser-length paragraph appears in, counted on the text
+    as it reaches the teasers step (normalized, credits cut), the very text the step looks paragraphs up in."""
 
-    ``metadata.teasers``: the cut paragraphs, verbatim, in text order. ``metadata.cuts``: one
-    ``{"rule": reason, "paragraph": i}`` per cut, ``i`` being the 0-based line in the text the step received.
-    Both are always present. A second run appends what it cuts (its indices refer to the text it received);
-    with ``dry_run``, ``cuts`` lists what would be cut and ``teasers`` gets nothing, so a record whose ``cuts``
-    outnumber its ``teasers`` was labelled, not cut, and a later real run replaces those labels.
+    def start(self, options: TeasersOptions) -> TailIndex:
+        from corpus_tools.tailindex import TailIndex, covering_band
+
+        return TailIndex(*covering_band(options.min_words, options.max_words))
+
+    def add(self, state: TailIndex, doc: Doc) -> None:
+        state.add_text(doc.text)
+
+    def merge(self, state: TailIndex, other: TailIndex) -> TailIndex:
+        state.merge(other)
+        return state
+
+    def load(self, path: str, options: TeasersOptions) -> tuple[TailIndex, str | None]:
+        from corpus_tools.tailindex import TailIndex, band_warning
+
+        index = TailIndex.load(path)
+        return index, band_warning(index, options.min_words, options.max_words, path)
+
+
+class Teasers(Step):
+    """The ``teasers`` step: cut the teaser tail, keep every cut paragraph in ``metadata.teasers``.
+
+    ``metadata.teasers``: the cut paragraphs, verbatim, in text order (a dry run adds none). Its state is the
+    corpus index (:class:`TailRecurrence`), when there is one: recurrence across pages is then a signal too.
     """
 
     name = STEP
+    Options = TeasersOptions
+    summary = "Cut the teaser tail (truncated previews of other articles) that scraped pages end with."
+    metadata = {"teasers": "list[string]"}
+    reasons = {
+        TRUNCATED: "a teaser-length paragraph that stops mid-sentence, at the end",
+        CONTIGUOUS: "a teaser-length paragraph in a run of truncated ones",
+        AFTER_CREDITS: "a teaser-length paragraph right after the end credits",
+        RECURRENT: "a teaser-length paragraph that recurs across the corpus",
+    }
+    kinds = dict.fromkeys((TRUNCATED, CONTIGUOUS, AFTER_CREDITS, RECURRENT), "teaser")
+    corpus_pass = TailRecurrence()
+    order = 300
 
-    def __init__(self, options: TeasersOptions = TeasersOptions(), index: TailIndex | None = None) -> None:
-        self.options = options
-        self.index = index
+    @property
+    def index(self) -> TailIndex | None:
+        return self.state
 
-    def process(self, record: Record, text_field: str) -> Record:
-        metadata = metadata_of(record)
-        previous_teasers = _list_of(metadata, "teasers", str)
-        previous_cuts = _list_of(metadata, "cuts", dict)
-        if len(previous_cuts) != len(previous_teasers):
-            # A dry run's labels: superseded by this run's.
-            previous_cuts = previous_cuts[: len(previous_teasers)]
-        text = record[text_field]
-        paragraphs = split_paragraphs(text)
+    def label(self, doc: Doc) -> Labels:
+        lines = doc.lines
+        credits_at = end_credits_position(doc.metadata, len(lines))
         # Only the teaser tail is cut: the subhead labels that label_teasers adds for the whole text (for
         # `explain`) would cost a check of every line and change nothing here.
-        reasons = dict(_tail_of(text, paragraphs, self.options, self.index, end_credits_position(metadata)))
-        cuts = sorted(reasons)
-        new_cuts = [{"rule": reasons[i], "paragraph": i} for i in cuts]
-        if self.options.dry_run:
-            metadata["teasers"] = previous_teasers
-        else:
-            if cuts:
-                record[text_field] = cut_text(paragraphs, set(cuts))
-            metadata["teasers"] = previous_teasers + [paragraphs[i] for i in cuts]
-        metadata["cuts"] = previous_cuts + new_cuts
-        return record
+        reasons = dict(_tail_of(doc.text, lines, self.options, self.state, credits_at))
+        return Labels(doc, cuts=reasons)
+
+    def record_found(self, metadata: dict[str, Any], labels: Labels) -> None:
+        teasers = _list_of(metadata, "teasers", str)
+        if not self.dry_run:
+            teasers += [labels.doc.lines[i] for i in sorted(labels.cuts)]
+        metadata["teasers"] = teasers
 
 
 def _list_of(metadata: dict[str, Any], key: str, kind: type) -> list[Any]:

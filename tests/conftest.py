@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
 
 import orjson
 import pytest
+import zstandard
 from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
-from corpus_tools.cli import app
+from corpus_tools.cli.app import app_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -36,7 +38,8 @@ def cli():
     runner = CliRunner()
 
     def invoke(args: list[str], input: bytes | str | None = None):
-        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+        args = [str(a) for a in args]
+        return runner.invoke(app_for(args), args, input=input, catch_exceptions=False)
 
     return invoke
 
@@ -47,4 +50,42 @@ def run_shell(command: str, cwd: Path = ROOT, input: bytes | None = None) -> sub
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return subprocess.run(
         ["bash", "-o", "pipefail", "-c", command], cwd=cwd, input=input, capture_output=True, env=env, timeout=300
+    )
+
+
+SEED_IDS = sorted(p.stem for p in SEEDS.glob("*.txt"))
+
+
+def write_jsonl(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def generated_corpus(root: Path, files: int = 6, per_file: int = 60) -> Path:
+    """Several hundred records made from seed paragraphs, shuffled, with a few defects and bad lines."""
+    rng = random.Random(3)
+    paragraphs = [p for seed in sorted(SEEDS.iterdir()) for p in seed.read_text().splitlines() if p.strip()]
+    root.mkdir(exist_ok=True)
+    for f in range(files):
+        lines = []
+        for i in range(per_file):
+            body = rng.sample(paragraphs, rng.randint(3, 12))
+            if i % 10 == 0:
+                body[0] = body[0].replace("’", "â€™").replace(" ", "\u00a0", 3) + ".."
+            lines.append(orjson.dumps({"id": f"{f}-{i}", "text": "\n".join(body), "source": "gen", "metadata": {}}))
+        if f == 2:
+            lines.insert(7, b"{broken")
+        (root / f"part-{f}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    for seed in sorted(SEEDS.iterdir()):
+        (root / seed.name).write_bytes(seed.read_bytes())
+    return root
+
+
+def read_shards(directory: Path) -> bytes:
+    from corpus_tools.shards import read_manifest
+
+    manifest = read_manifest(str(directory))
+    return b"".join(
+        zstandard.ZstdDecompressor().stream_reader((directory / s["path"]).read_bytes()).read()
+        for s in manifest["shards"]
     )

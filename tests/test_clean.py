@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pty
-import random
 import re
 import subprocess
 import sys
@@ -19,11 +18,14 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SEEDS, parse_jsonl, run_shell
+from conftest import SEEDS, generated_corpus, parse_jsonl, read_shards, run_shell
 from corpus_tools.config import config_hash
 from corpus_tools.shards import read_manifest
 
-PIPE = "corpus-tools ingest seeds/ | corpus-tools normalize | corpus-tools credits | corpus-tools teasers"
+PIPE = (
+    "corpus-tools ingest seeds/ | corpus-tools normalize | corpus-tools credits | corpus-tools teasers"
+    " | corpus-tools dedup"
+)
 
 
 def ok(command: str, input: bytes | None = None) -> bytes:
@@ -35,14 +37,17 @@ def ok(command: str, input: bytes | None = None) -> bytes:
 def test_composition_is_byte_exact_with_real_pipes() -> None:
     piped = ok(PIPE)
     cleaned = ok("corpus-tools clean seeds/ --no-corpus-aware -q")
-    assert len(parse_jsonl(cleaned)) == 5
+    assert len(parse_jsonl(cleaned)) == 4  # 001 is 000 once cleaned: dedup drops it
     assert cleaned == piped
 
 
 def test_composition_is_byte_exact_with_one_index_given_to_both(tmp_path: Path) -> None:
     index = tmp_path / "tails.idx"
     ok(f"corpus-tools index seeds/ -o {index} -q")
-    piped = ok(f"{PIPE} --index {index}")
+    piped = ok(
+        "corpus-tools ingest seeds/ | corpus-tools normalize | corpus-tools credits"
+        f" | corpus-tools teasers --index {index} | corpus-tools dedup"
+    )
     cleaned = ok(f"corpus-tools clean seeds/ --index {index} -q")
     assert cleaned == piped
 
@@ -72,9 +77,9 @@ def test_corpus_aware_by_default_is_the_same_as_a_prebuilt_index(tmp_path: Path,
     assert default.stdout_bytes == given.stdout_bytes
 
 
-@pytest.mark.parametrize("off", ["normalize", "credits", "teasers"])
+@pytest.mark.parametrize("off", ["normalize", "credits", "teasers", "dedup"])
 def test_a_step_switched_off_is_the_pipe_without_it(off: str, cli) -> None:
-    steps = [[s] for s in ("normalize", "credits", "teasers") if s != off]
+    steps = [[s] for s in ("normalize", "credits", "teasers", "dedup") if s != off]
     assert clean_out(cli, f"--no-{off}") == chain(cli, ["ingest", SEEDS], *steps)
 
 
@@ -85,6 +90,7 @@ def test_step_flags_are_the_single_commands_flags(cli) -> None:
         ["normalize"],
         ["credits", "--no-bios"],
         ["teasers", "--min-words", "90", "--no-credits"],
+        ["dedup"],
     )
     assert clean_out(cli, "--no-bios", "--min-words", "90", "--no-teasers-credits") == piped
     assert piped != clean_out(cli)
@@ -93,30 +99,10 @@ def test_step_flags_are_the_single_commands_flags(cli) -> None:
 def test_stdin_is_json_lines_with_per_document_signals(cli) -> None:
     raw = chain(cli, ["ingest", SEEDS])
     result = cli(["clean", "-q"], input=raw)
-    assert result.stdout_bytes == chain(cli, ["ingest", SEEDS], ["normalize"], ["credits"], ["teasers"])
+    assert result.stdout_bytes == chain(cli, ["ingest", SEEDS], ["normalize"], ["credits"], ["teasers"], ["dedup"])
 
 
 # ---------------------------------------------------------------------------------------------- --jobs
-
-
-def generated_corpus(root: Path, files: int = 6, per_file: int = 60) -> Path:
-    """Several hundred records made from seed paragraphs, shuffled, with a few defects and bad lines."""
-    rng = random.Random(3)
-    paragraphs = [p for seed in sorted(SEEDS.iterdir()) for p in seed.read_text().splitlines() if p.strip()]
-    root.mkdir(exist_ok=True)
-    for f in range(files):
-        lines = []
-        for i in range(per_file):
-            body = rng.sample(paragraphs, rng.randint(3, 12))
-            if i % 10 == 0:
-                body[0] = body[0].replace("’", "â€™").replace(" ", "\u00a0", 3) + ".."
-            lines.append(orjson.dumps({"id": f"{f}-{i}", "text": "\n".join(body), "source": "gen", "metadata": {}}))
-        if f == 2:
-            lines.insert(7, b"{broken")
-        (root / f"part-{f}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
-    for seed in sorted(SEEDS.iterdir()):
-        (root / seed.name).write_bytes(seed.read_bytes())
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +116,7 @@ def test_jobs_do_not_change_a_byte(where: str, corpus: Path, tmp_path: Path) -> 
     one = run_shell(f"corpus-tools clean {source} --jobs 1 --on-error skip --rejects {tmp_path}/r1.jsonl")
     two = run_shell(f"corpus-tools clean {source} --jobs 2 --on-error skip --rejects {tmp_path}/r2.jsonl")
     assert one.returncode == two.returncode == 0
-    assert len(parse_jsonl(one.stdout)) >= (5 if where == "seeds" else 360)
+    assert len(parse_jsonl(one.stdout)) >= (4 if where == "seeds" else 360)
     assert one.stdout == two.stdout
     assert (tmp_path / "r1.jsonl").read_bytes() == (tmp_path / "r2.jsonl").read_bytes()
     # The same summary, but for the seconds.
@@ -156,17 +142,9 @@ def test_jobs_fail_on_the_same_file_and_line(corpus: Path) -> None:
 # ---------------------------------------------------------------------------------------- shards
 
 
-def read_shards(directory: Path) -> bytes:
-    manifest = read_manifest(str(directory))
-    return b"".join(
-        zstandard.ZstdDecompressor().stream_reader((directory / s["path"]).read_bytes()).read()
-        for s in manifest["shards"]
-    )
-
-
 def test_sharded_output_and_its_manifest(tmp_path: Path, cli) -> None:
     out = tmp_path / "corpus"
-    result = cli(["clean", SEEDS, "-o", f"{out}/", "--shard-size", "2", "-q"])
+    result = cli(["clean", SEEDS, "-o", f"{out}/", "--shard-size", "2", "-q", "--no-dedup"])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     manifest = read_manifest(str(out))
@@ -183,9 +161,11 @@ def test_sharded_output_and_its_manifest(tmp_path: Path, cli) -> None:
         assert len(data) == shard["bytes"]
         lines = zstandard.ZstdDecompressor().stream_reader(data).read()
         assert len(lines.splitlines()) == shard["records"] and len(lines) == shard["json_bytes"]
-    assert read_shards(out) == cli(["clean", SEEDS, "-q"]).stdout_bytes
+    assert read_shards(out) == cli(["clean", SEEDS, "-q", "--no-dedup"]).stdout_bytes
     assert manifest["records"] == manifest["counts"]["written"] == 5
-    assert manifest["counts"]["teasers_cut"] == 16
+    cuts = manifest["counts"]["cuts_by_rule"]
+    assert sum(n for rule, n in cuts.items() if rule.startswith("teasers.")) == 16
+    assert sum(n for rule, n in cuts.items() if rule.startswith("credits.")) == 6
     assert manifest["config_hash"] == config_hash(manifest["config"])
     assert manifest["config"]["steps"] == ["normalize", "credits", "teasers"]
     assert {"corpus-tools", "python", "ftfy", "orjson", "zstandard"} <= set(manifest["versions"])
@@ -195,7 +175,7 @@ def test_sharded_output_and_its_manifest(tmp_path: Path, cli) -> None:
 def test_shards_close_on_bytes_too(tmp_path: Path, cli) -> None:
     out = tmp_path / "corpus"
     assert cli(["clean", SEEDS, "-o", f"{out}/", "--shard-bytes", "1", "-q"]).exit_code == 0
-    assert [s["records"] for s in read_manifest(str(out))["shards"]] == [1] * 5
+    assert [s["records"] for s in read_manifest(str(out))["shards"]] == [1] * 4
 
 
 def test_shards_are_the_same_for_any_jobs(tmp_path: Path, corpus: Path) -> None:
@@ -209,7 +189,7 @@ def test_a_previous_output_is_replaced_and_a_foreign_directory_is_refused(tmp_pa
     out = tmp_path / "corpus"
     assert cli(["clean", SEEDS, "-o", f"{out}/", "--shard-size", "1", "-q"]).exit_code == 0
     assert cli(["clean", SEEDS, "-o", str(out), "--shard-size", "3", "-q"]).exit_code == 0  # existing dir
-    assert [s["records"] for s in read_manifest(str(out))["shards"]] == [3, 2]
+    assert [s["records"] for s in read_manifest(str(out))["shards"]] == [3, 1]
     assert len(list(out.iterdir())) == 3
     foreign = tmp_path / "mine"
     foreign.mkdir()
@@ -235,7 +215,9 @@ def test_a_failed_run_leaves_no_output_directory(tmp_path: Path, cli) -> None:
 def test_config_file_maps_onto_the_steps_and_flags_override_it(tmp_path: Path, cli) -> None:
     config = tmp_path / "clean.toml"
     config.write_text("[credits]\nbios = false\n\n[teasers]\nmin_words = 90\n")
-    by_pipe = chain(cli, ["ingest", SEEDS], ["normalize"], ["credits", "--no-bios"], ["teasers", "--min-words", "90"])
+    by_pipe = chain(
+        cli, ["ingest", SEEDS], ["normalize"], ["credits", "--no-bios"], ["teasers", "--min-words", "90"], ["dedup"]
+    )
     assert clean_out(cli, "--config", str(config)) == by_pipe
     # A flag given on the command line wins over the file.
     assert clean_out(cli, "--config", str(config), "--bios", "--min-words", "95") == clean_out(cli)
@@ -261,7 +243,8 @@ def test_a_file_output_gets_a_manifest_sidecar(tmp_path: Path, cli) -> None:
     assert sidecar["output"] == "corpus.jsonl.zst"
     assert sidecar["config"]["teasers"]["min_words"] == 90
     assert sidecar["config_hash"] == config_hash(sidecar["config"])
-    assert sidecar["counts"]["written"] == 5
+    assert sidecar["counts"]["written"] == 4
+    assert sidecar["counts"]["dropped_by_reason"] == {"dedup.duplicate_exact": 1}
 
 
 # ---------------------------------------------------------------------------------- stdout and stderr
@@ -271,11 +254,14 @@ def test_stdout_carries_records_only_and_stderr_the_summary() -> None:
     result = run_shell("corpus-tools clean seeds/ --jobs 2")
     assert result.returncode == 0
     records = parse_jsonl(result.stdout)  # every stdout line is a record
-    assert len(records) == len(result.stdout.splitlines()) == 5
+    assert len(records) == len(result.stdout.splitlines()) == 4
     lines = result.stderr.decode().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("clean: 5 records in, 5 out, 0 rejected, 16 teasers cut, ")
-    assert "credits found" in lines[0] and "(config " in lines[0]
+    assert lines[0].startswith(
+        "clean: 5 records in, 4 out, 0 rejected, 1 dropped (1 dedup.duplicate_exact), 26 lines cut (credits 6, "
+        "teasers 16, normalize 4), "
+    )
+    assert "(config " in lines[0]
     quiet = run_shell("corpus-tools clean seeds/ -q")
     assert quiet.stderr == b"" and quiet.stdout == result.stdout
 
@@ -284,16 +270,16 @@ def test_stdout_carries_records_only_and_stderr_the_summary() -> None:
 def test_the_summary_counts_this_runs_cuts_not_what_the_input_carried(tmp_path: Path, jobs: int) -> None:
     first = run_shell(f"corpus-tools clean seeds/ --no-corpus-aware -o {tmp_path / 'once.jsonl'}")
     assert first.returncode == 0
-    counts = re.search(rb"(\d+) teasers cut, (\d+) credits found", first.stderr)
-    assert counts is not None and int(counts[1]) > 0 and int(counts[2]) > 0
+    counts = re.search(rb"(\d+) lines cut \(credits (\d+), teasers (\d+)", first.stderr)
+    assert counts is not None and int(counts[2]) > 0 and int(counts[3]) > 0
     again = run_shell(
         f"corpus-tools clean {tmp_path / 'once.jsonl'} --no-corpus-aware --jobs {jobs} -o {tmp_path / 'twice.jsonl'}"
     )
     assert again.returncode == 0
     # The second run cuts nothing (its output is the same text), whatever the metadata lists it carries.
-    assert b", 0 teasers cut, 0 credits found, " in again.stderr
+    assert b", 0 dropped, 0 lines cut, " in again.stderr
     manifest = orjson.loads((tmp_path / "twice.jsonl.manifest.json").read_bytes())
-    assert (manifest["counts"]["teasers_cut"], manifest["counts"]["credits_found"]) == (0, 0)
+    assert manifest["counts"]["cuts_by_rule"] == {}
     texts = [r["text"] for r in parse_jsonl((tmp_path / "twice.jsonl").read_bytes())]
     assert texts == [r["text"] for r in parse_jsonl((tmp_path / "once.jsonl").read_bytes())]
 
@@ -484,7 +470,10 @@ def test_the_first_pass_counts_the_teasers_band_so_a_short_recurring_teaser_is_c
     assert (result.exit_code, result.stderr) == (0, "")
     records = parse_jsonl(result.stdout_bytes)
     assert [r["metadata"]["cuts"] for r in records] == [
-        [{"rule": "recurrent", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}]
+        [
+            {"step": "teasers", "rule": "recurrent", "paragraph": 2},
+            {"step": "teasers", "rule": "truncated", "paragraph": 3},
+        ]
     ] * 4
     assert [r["text"] for r in records] == [
         f"Page {page} opens with its own first paragraph.\n{_words(f'body{page}x', 20, '.')}" for page in range(4)
@@ -509,7 +498,7 @@ def test_a_prebuilt_index_that_misses_the_teasers_band_gets_the_teasers_warning(
     assert (cleaned.exit_code, cleaned.stderr) == (0, warning)
     # Only the truncated teaser goes: the recurring paragraph was never counted.
     assert [r["metadata"]["cuts"] for r in parse_jsonl(cleaned.stdout_bytes)] == [
-        [{"rule": "truncated", "paragraph": 3}]
+        [{"step": "teasers", "rule": "truncated", "paragraph": 3}]
     ] * 4
     records = cli(["ingest", corpus]).stdout_bytes
     single = cli(["teasers", "-", *band], input=records)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import pytest
 
-from corpus_tools.config import TABLES, check_tables, config_hash, load_config, options_dict, options_from
+from corpus_tools.config import check_tables, config_hash, load_config, options_dict, options_from, tables
 from corpus_tools.errors import ConfigError
 
 
@@ -84,7 +84,8 @@ def test_load_config_reads_tables_and_reports_errors(tmp_path):
 
 def test_unknown_table_is_an_error():
     with pytest.raises(
-        ConfigError, match=r"^c.toml: unknown table \[normalise\] \(known: check, credits, normalize, stats, teasers\)$"
+        ConfigError,
+        match=r"^c.toml: unknown table \[normalise\] \(known: check, credits, dedup, normalize, stats, teasers\)$",
     ):
         check_tables({"normalise": {}}, {"normalize", "teasers"}, where="c.toml")
 
@@ -205,10 +206,11 @@ def test_tables_name_every_commands_options_dataclass():
     import dataclasses
     import importlib
 
-    for table, dotted in TABLES.items():
-        module, name = dotted.rsplit(".", 1)
-        cls = getattr(importlib.import_module(module), name)
-        assert dataclasses.is_dataclass(cls) and module == f"corpus_tools.{table}"
+    found = tables()
+    assert list(found) == ["normalize", "credits", "teasers", "dedup", "check", "stats"]
+    for table, cls in found.items():
+        assert dataclasses.is_dataclass(cls) and cls.__module__ == f"corpus_tools.{table}"
+    assert importlib.import_module("corpus_tools.registry").steps()[0].Options is found["normalize"]
 
 
 def test_load_config_reads_every_commands_tables_and_rejects_a_typo(tmp_path):
@@ -218,7 +220,7 @@ def test_load_config_reads_every_commands_tables_and_rejects_a_typo(tmp_path):
     path.write_text(EVERY_TABLE + "[credit]\nbios = true\n", encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
         load_config(str(path))
-    assert str(exc.value) == f"{path}: unknown table [credit] (known: check, credits, normalize, stats, teasers)"
+    assert str(exc.value) == f"{path}: unknown table [credit] (known: check, credits, dedup, normalize, stats, teasers)"
 
 
 def test_a_command_ignores_the_tables_of_the_others():
@@ -226,7 +228,7 @@ def test_a_command_ignores_the_tables_of_the_others():
     check_tables({"normalize": {}, "check": {}, "stats": {}}, {"normalize", "credits", "teasers"}, where="c.toml")
     with pytest.raises(ConfigError) as exc:
         check_tables({"normalize": {}, "chek": {}}, {"normalize", "credits", "teasers"}, where="c.toml")
-    assert str(exc.value) == "c.toml: unknown table [chek] (known: check, credits, normalize, stats, teasers)"
+    assert str(exc.value) == "c.toml: unknown table [chek] (known: check, credits, dedup, normalize, stats, teasers)"
 
 
 @pytest.mark.parametrize("command", ["clean", "check", "stats"])
@@ -258,7 +260,7 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
     assert (typo.exit_code, typo.stdout, typo.stderr) == (
         2,
         "",
-        "error: c.toml: unknown table [credit] (known: check, credits, normalize, stats, teasers)\n",
+        "error: c.toml: unknown table [credit] (known: check, credits, dedup, normalize, stats, teasers)\n",
     )
 
 
@@ -266,14 +268,14 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
     ("command", "table", "line", "message"),
     [
         ("clean", "credits", "max_bio_lines = -1", "c.toml: [credits]: max_bio_lines must be >= 1 (got -1)"),
-        ("clean", "credits", "max_line_chars = -3", "c.toml: [credits]: max_line_chars must be >= 4 (got -3)"),
+        ("clean", "credits", "max_line_chars = -3", "c.toml: [credits]: max_line_chars must be >= 5 (got -3)"),
         ("clean", "credits", "max_bio_words = 0", "c.toml: [credits]: max_bio_words must be >= 1 (got 0)"),
         ("clean", "teasers", "min_recurrence = 1", "c.toml: [teasers]: min_recurrence must be >= 2 (got 1)"),
         (
             "clean",
             "normalize",
             "unicode_form = 'NFX'",
-            "c.toml: [normalize]: unicode_form must be one of NFC, NFKC, NFD, NFKD, none (got 'NFX')",
+            "c.toml: [normalize]: option 'unicode_form' must be one of 'NFC', 'NFKC', 'NFD', 'NFKD', 'none', got 'NFX'",
         ),
         ("check", "check", "min_chars = -5", "c.toml [check]: min_chars must be >= 1 (got -5)"),
         (
@@ -281,7 +283,7 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
             "check",
             "ignore = ['nope']",
             "c.toml [check]: unknown rule 'nope' in ignore (rules: schema, types, duplicate-id, empty-text, unicode, "
-            "mojibake, html-entities, credit-lines, teaser-tail, duplicate-text)",
+            "mojibake, html-entities, credit-lines, teaser-tail, no-records, duplicate-text)",
         ),
         ("stats", "stats", "top = -3", "c.toml [stats]: top must be >= 0 (got -3)"),
         (
@@ -320,18 +322,16 @@ def test_an_option_out_of_range_names_the_file_table_option_and_range(
 
 def _cli_int_options() -> list[tuple[str, str, Any]]:
     """(command, field, lower bound) of every flag of a command that sets an integer field of its options."""
-    import importlib
     import typing
 
     import typer
 
-    from corpus_tools.cli import app
+    from corpus_tools.cli.app import app_for
 
-    group = typer.main.get_command(app)
+    group = typer.main.get_command(app_for(["--help"]))
     found = []
-    for table, dotted in TABLES.items():
-        module, name = dotted.rsplit(".", 1)
-        hints = typing.get_type_hints(getattr(importlib.import_module(module), name))
+    for table, cls in tables().items():
+        hints = typing.get_type_hints(cls)
         for param in group.commands[table].params:  # type: ignore[attr-defined]
             if hints.get(param.name) is int:
                 # typer keeps the bound on the option (or, with plain click, on its IntRange type)
@@ -341,21 +341,24 @@ def _cli_int_options() -> list[tuple[str, str, Any]]:
 
 
 def test_every_integer_flag_of_a_command_is_bounded_as_its_options_field_is():
-    import importlib
 
     found = _cli_int_options()
     assert {(table, field) for table, field, _ in found} == {
         ("credits", "max_bio_words"),
+        ("credits", "max_bio_lines"),
+        ("credits", "max_line_chars"),
         ("teasers", "min_words"),
         ("teasers", "max_words"),
         ("teasers", "heading_max_words"),
         ("teasers", "min_recurrence"),
+        ("dedup", "shingle"),
+        ("dedup", "permutations"),
+        ("dedup", "seed"),
         ("check", "max_findings"),
         ("stats", "top"),
     }
     for table, field, low in found:
-        module, name = TABLES[table].rsplit(".", 1)
-        cls = getattr(importlib.import_module(module), name)
+        cls = tables()[table]
         assert low is not None, f"{table} --{field} has no lower bound"
         with pytest.raises(ConfigError) as exc:  # one below the flag's bound: the library refuses it too
             cls(**{field: low - 1})

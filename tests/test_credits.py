@@ -26,7 +26,7 @@ from corpus_tools.credits import (
 )
 from corpus_tools.errors import ConfigError
 from corpus_tools.labels import join_paragraphs, split_paragraphs
-from corpus_tools.pipeline import Pipeline
+from corpus_tools.pipeline import Dropped, Pipeline
 from corpus_tools.teasers import Teasers
 
 CASES_DIR = DATA / "credits"
@@ -47,6 +47,7 @@ class Case:
     translators: list[str]
     kinds: list[str]  # per paragraph: body, heading, teaser, blank, byline, bio, translator
     paragraphs: list[str]
+    contributors: list[dict[str, str]]  # `contributors: Name (role); Name (role)`, optional
 
     @property
     def text(self) -> str:
@@ -62,7 +63,8 @@ def _names(value: str) -> list[str]:
 
 
 def load_case(path: Path) -> Case:
-    """Parse a ``.case`` file: ``# note``, ``authors: A; B``, ``translators: ...``, ``---``, ``kind | text`` lines."""
+    """Parse a ``.case`` file: ``# note``, ``authors: A; B``, ``translators: ...``, optionally ``contributors: A
+    (role); B (role)``, ``---``, ``kind | text`` lines."""
     header, body = path.read_text(encoding="utf-8").split("\n---\n", 1)
     fields = dict(line.split(":", 1) for line in header.splitlines() if not line.startswith("#"))
     note = header.splitlines()[0].lstrip("# ")
@@ -75,7 +77,13 @@ def load_case(path: Path) -> Case:
         kind, text = line.split(" | ", 1)
         kinds.append(kind)
         paragraphs.append(text)
-    return Case(path.stem, note, _names(fields["authors"]), _names(fields["translators"]), kinds, paragraphs)
+    contributors = [
+        {"name": name.rsplit(" (", 1)[0], "role": name.rsplit(" (", 1)[1].rstrip(")")}
+        for name in _names(fields.get("contributors", ""))
+    ]
+    return Case(
+        path.stem, note, _names(fields["authors"]), _names(fields["translators"]), kinds, paragraphs, contributors
+    )
 
 
 CASES = [load_case(p) for p in sorted(CASES_DIR.glob("*.case"))]
@@ -101,12 +109,16 @@ def test_fixture_case(case: Case):
     assert out["text"] == expected_text, case.note
     assert out["metadata"]["authors"] == case.authors
     assert out["metadata"]["translators"] == case.translators
+    assert out["metadata"]["contributors"] == case.contributors
     assert out["metadata"]["bylines"] == [case.paragraphs[i] for i in sorted(case.credit_lines)]
     labels = label_credits(case.paragraphs)
     assert {i: label.kind for i, label in labels.items()} == case.credit_lines
-    # where each removed line stood, with its kind and the reason its label gave
-    assert out["metadata"]["credit_cuts"] == [
-        {"rule": labels[i].reason, "kind": case.kinds[i], "paragraph": i} for i in sorted(case.credit_lines)
+    # where each removed line stood and the reason its label gave; the rule says the kind
+    assert out["metadata"]["cuts"] == [
+        {"step": "credits", "rule": labels[i].reason, "paragraph": i} for i in sorted(case.credit_lines)
+    ]
+    assert [Credits.kinds[labels[i].reason] for i in sorted(case.credit_lines)] == [
+        case.kinds[i] for i in sorted(case.credit_lines)
     ]
 
 
@@ -141,12 +153,19 @@ def test_second_run_cuts_nothing_more(case: Case):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.credit_lines], ids=lambda c: c.name)
 def test_dry_run_labels_without_cutting(case: Case):
-    out = Credits(CreditsOptions(dry_run=True)).process({"text": case.text}, "text")
+    out = Pipeline((Credits(CreditsOptions(dry_run=True)),)).process({"text": case.text})
     assert out["text"] == case.text
     assert out["metadata"]["authors"] == case.authors
     assert out["metadata"]["translators"] == case.translators
-    assert out["metadata"]["bylines"] == []
-    assert out["metadata"]["credit_cuts"] == []  # like bylines: only lines actually removed are listed
+    assert out["metadata"]["bylines"] == []  # only lines actually removed are listed
+    # the cuts it would make, marked as a dry run's (a later real run replaces them)
+    assert out["metadata"]["cuts"] == [
+        {"step": "credits", "rule": label.reason, "paragraph": i, "dry_run": True}
+        for i, label in sorted(label_credits(case.paragraphs).items())
+    ]
+    real = Pipeline((Credits(),)).process(out)
+    assert all(not c.get("dry_run") for c in real["metadata"]["cuts"])
+    assert len(real["metadata"]["cuts"]) == len(case.credit_lines)
 
 
 # ------------------------------------------------------------------------------------------------ shapes
@@ -313,31 +332,42 @@ def test_never_labels_a_teaser_or_heading_of_the_teasers_fixture_set():
 
 def test_keys_always_present_and_lists():
     out = Credits().process({"text": "Just one body line.", "metadata": {"other": 1}}, "text")
-    assert out["metadata"] == {"other": 1, "authors": [], "bylines": [], "translators": [], "credit_cuts": []}
-    out = Credits().process({"text": ""}, "text")
-    assert out["metadata"] == {"authors": [], "bylines": [], "translators": [], "credit_cuts": []}
+    assert out["metadata"] == {
+        "other": 1,
+        "authors": [],
+        "bylines": [],
+        "translators": [],
+        "contributors": [],
+        "cuts": [],
+    }
+    # a text with nothing left is not a record for the output: dropped, with its reason
+    empty = Credits().process({"text": ""}, "text")
+    assert (empty.step, empty.drop.reason) == ("credits", "empty_after_cleaning")
+    only_credit = Credits().process({"text": "By Ann Lee"}, "text")
+    assert (only_credit.step, only_credit.drop.reason) == ("credits", "empty_after_cleaning")
 
 
-def test_credit_cuts_say_where_each_removed_line_stood():
+def test_cuts_say_where_each_removed_line_stood():
     text = "By Ann Lee\nBody one.\nBody two.\nAnn Lee is a researcher at an institute.\n\nTranslated by Bo Chen"
-    out = Credits().process({"text": text}, "text")
+    out = Pipeline((Credits(),)).process({"text": text})
     assert out["text"] == "Body one.\nBody two.\n"
-    assert out["metadata"]["credit_cuts"] == [
-        {"rule": "by_name_first_line", "kind": "byline", "paragraph": 0},
-        {"rule": "bio_before_translator", "kind": "bio", "paragraph": 3},
-        {"rule": "translated_by_line", "kind": "translator", "paragraph": 5},
+    assert out["metadata"]["cuts"] == [
+        {"step": "credits", "rule": "by_name_first_line", "paragraph": 0},
+        {"step": "credits", "rule": "bio_before_translator", "paragraph": 3},
+        {"step": "credits", "rule": "translated_by_line", "paragraph": 5},
     ]
 
 
-def test_a_second_run_appends_its_credit_cuts_with_its_own_indices():
-    # the first run cannot see the bio (bios switched off); the second, on the text the first returned, can
+def test_a_second_run_records_its_cuts_at_the_lines_the_text_first_had():
+    # the first run cannot see the bio (bios switched off); the second, on the text the first returned, can: the
+    # bio is line 1 of the text it received, line 2 of the text as it first came in
     text = "By Ann Lee\nBody one.\nAnn Lee is a researcher at an institute."
-    once = Credits(CreditsOptions(bios=False)).process({"text": text}, "text")
-    twice = Credits().process(dict(once, metadata=dict(once["metadata"])), "text")
+    once = Pipeline((Credits(CreditsOptions(bios=False)),)).process({"text": text})
+    twice = Pipeline((Credits(),)).process(once)
     assert twice["text"] == "Body one."
-    assert twice["metadata"]["credit_cuts"] == [
-        {"rule": "by_name_first_line", "kind": "byline", "paragraph": 0},
-        {"rule": "bio_at_end", "kind": "bio", "paragraph": 1},
+    assert twice["metadata"]["cuts"] == [
+        {"step": "credits", "rule": "by_name_first_line", "paragraph": 0},
+        {"step": "credits", "rule": "bio_at_end", "paragraph": 2},
     ]
 
 
@@ -346,38 +376,38 @@ def test_a_second_run_appends_its_credit_cuts_with_its_own_indices():
     [
         "x",
         [1],
-        [{"rule": "r", "kind": "bio"}],
-        [{"rule": "r", "kind": 1, "paragraph": 0}],
-        [{"rule": "r", "kind": "bio", "paragraph": True}],
+        [{"step": "credits", "rule": "r"}],
+        [{"step": "credits", "rule": 1, "paragraph": 0}],
+        [{"step": "credits", "rule": "r", "paragraph": True}],
     ],
 )
-def test_malformed_credit_cuts_are_a_record_error(value):
+def test_malformed_cuts_are_a_record_error(value):
     from corpus_tools.errors import RecordError
 
-    with pytest.raises(RecordError, match=r"metadata.credit_cuts is not a list of"):
-        Credits().process(
-            {"text": "Body.\nAnn Lee is a researcher at an institute.", "metadata": {"credit_cuts": value}}, "text"
+    with pytest.raises(RecordError, match=r"metadata.cuts is not a list of"):
+        Pipeline((Credits(),)).process(
+            {"text": "Body.\nAnn Lee is a researcher at an institute.", "metadata": {"cuts": value}}
         )
 
 
-def test_check_schema_accepts_credit_cuts_and_names_a_malformed_one():
+def test_check_schema_accepts_cuts_and_names_a_malformed_one():
     from corpus_tools.check import CheckOptions, check_items
     from corpus_tools.io import Item
 
-    out = Credits().process(
-        {"id": "a", "source": "s", "text": "Body.\nAnn Lee is a researcher at an institute."}, "text"
+    out = Pipeline((Credits(),)).process(
+        {"id": "a", "source": "s", "text": "Body.\nAnn Lee is a researcher at an institute."}
     )
-    assert out["metadata"]["credit_cuts"] == [{"rule": "bio_at_end", "kind": "bio", "paragraph": 1}]
-    no_kind = [{"rule": "bio_at_end", "paragraph": 1}]
-    bad = dict(out, id="b", text="Other body.", metadata=dict(out["metadata"], credit_cuts=no_kind))
+    assert out["metadata"]["cuts"] == [{"step": "credits", "rule": "bio_at_end", "paragraph": 1}]
+    no_rule = [{"step": "credits", "paragraph": 1}]
+    bad = dict(out, id="b", text="Other body.", metadata=dict(out["metadata"], cuts=no_rule))
     report = check_items([Item("mem.jsonl", 1, out), Item("mem.jsonl", 2, bad)], CheckOptions(ignore=("teaser-tail",)))
     findings = [(f.id, f.rule, f.detail) for f in report.findings]
     assert findings == [
         (
             "b",
             "schema",
-            "'metadata.credit_cuts' must be an array of {rule: string, kind: string, paragraph: integer}, "
-            'got [{"rule": "bio_at_end", "paragraph": 1}]',
+            "'metadata.cuts' must be an array of {step: string, rule: string, paragraph: integer}, "
+            'got [{"step": "credits", "paragraph": 1}]',
         )
     ]
 
@@ -518,14 +548,21 @@ def test_labels_are_credit_shaped_and_cutting_removes_exactly_them(paragraphs: l
     for i, label in labels.items():
         assert credit_kind(paragraphs[i]) == label.kind
     out = Credits().process({"text": join_paragraphs(paragraphs)}, "text")
-    assert out["text"] == join_paragraphs([p for i, p in enumerate(paragraphs) if i not in labels])
+    kept = join_paragraphs([p for i, p in enumerate(paragraphs) if i not in labels])
+    if not kept.strip():
+        assert out.drop.reason == "empty_after_cleaning"
+        return
+    assert out["text"] == kept
     assert out["metadata"]["bylines"] == [paragraphs[i] for i in sorted(labels)]
 
 
 @given(st.text(max_size=300))
 def test_any_text_is_handled(text: str):
     out = Credits().process({"text": text}, "text")
-    assert set(out["metadata"]) == {"authors", "bylines", "translators", "credit_cuts"}
+    if isinstance(out, Dropped):
+        assert (out.step, out.drop.reason) == ("credits", "empty_after_cleaning")
+        return
+    assert set(out["metadata"]) == {"authors", "bylines", "translators", "contributors", "cuts"}
     assert len(out["text"]) <= len(text)
 
 
@@ -605,12 +642,12 @@ def test_anonymous_bios_pass_the_character_tests(line: str):
         ({"max_bio_lines": -1}, "credits: max_bio_lines must be >= 1 (got -1)"),
         ({"max_bio_lines": 0}, "credits: max_bio_lines must be >= 1 (got 0)"),
         ({"max_bio_words": 0}, "credits: max_bio_words must be >= 1 (got 0)"),
-        ({"max_line_chars": -3}, "credits: max_line_chars must be >= 4 (got -3)"),
-        ({"max_line_chars": 3}, "credits: max_line_chars must be >= 4 (got 3)"),
+        ({"max_line_chars": -3}, "credits: max_line_chars must be >= 5 (got -3)"),
+        ({"max_line_chars": 4}, "credits: max_line_chars must be >= 5 (got 4)"),
         ({"max_line_chars": 2**63}, "credits: max_line_chars must be a 64-bit integer (got 9223372036854775808)"),
         (
             {"max_bio_words": -1, "max_line_chars": 0},
-            "credits: max_bio_words must be >= 1 (got -1); max_line_chars must be >= 4 (got 0)",
+            "credits: max_bio_words must be >= 1 (got -1); max_line_chars must be >= 5 (got 0)",
         ),
         (
             {"extra_roles": ("beekeeper", "bee keeper", "", "r2d2")},
@@ -625,8 +662,8 @@ def test_options_out_of_range_are_config_errors_naming_each_option(fields, messa
 
 
 def test_the_bounds_admit_options_that_still_find_credits():
-    # max_line_chars 4: "By L" is the shortest line a credit pattern matches; one less could never find a credit
-    assert credit_kind("By L", CreditsOptions(max_line_chars=4)) == BYLINE
+    # max_line_chars 5: "By 林泉" is the shortest line that can be a credit; one less could never find a credit
+    assert credit_kind("By 林泉", CreditsOptions(max_line_chars=5)) == BYLINE
 
     def kinds(text: str, options: CreditsOptions) -> list[tuple[int, str]]:
         return sorted((i, label.kind) for i, label in label_credits(split_paragraphs(text), options).items())
@@ -634,9 +671,11 @@ def test_the_bounds_admit_options_that_still_find_credits():
     text = "By Ann Lee\nBody text here.\nAnn Lee is a reporter in Hualien."
     assert kinds(text, CreditsOptions(max_bio_words=7, max_bio_lines=1)) == [(0, BYLINE), (2, BIO)]
     # a role given as one word, in any case or hyphenated, is a role
-    keeper = text.replace("reporter", "beekeeper")
+    keeper = text.replace("reporter", "beekeeper").replace("By Ann Lee", "By Bo Chen")
     assert kinds(keeper, CreditsOptions()) == [(0, BYLINE)]
     assert kinds(keeper, CreditsOptions(extra_roles=("Beekeeper", "editor-at-large"))) == [(0, BYLINE), (2, BIO)]
+    # a bio whose subject the byline names needs no role word
+    assert kinds(keeper.replace("By Bo Chen", "By Ann Lee"), CreditsOptions()) == [(0, BYLINE), (2, BIO)]
 
 
 # ------------------------------------------------------------------------ shortcuts vs the plain computation
@@ -678,3 +717,28 @@ def test_role_test_reads_exactly_the_first_words(words):
         for form in (word, *word.split("-"))
     )
     assert credits_module._has_role(text, credits_module.DEFAULT_OPTIONS) == plain
+
+
+# ------------------------------------------------------------------------------------------------ contributors
+
+
+def test_contributors_are_name_role_objects_merged_and_checked():
+    from corpus_tools.check import CheckOptions, check_items
+    from corpus_tools.errors import RecordError
+    from corpus_tools.io import Item
+
+    text = "By Ann Lee\nBody one.\nBody two.\nAdditional reporting by Bo Chen; Editing by Carl Wu"
+    old = [{"name": "Dan Ho", "role": "photo"}]
+    out = Credits().process({"id": "a", "source": "s", "text": text, "metadata": {"contributors": old}}, "text")
+    assert out["metadata"]["contributors"] == [
+        {"name": "Dan Ho", "role": "photo"},
+        {"name": "Bo Chen", "role": "additional_reporting"},
+        {"name": "Carl Wu", "role": "editing"},
+    ]
+    assert out["metadata"]["authors"] == ["Ann Lee"]
+    with pytest.raises(RecordError, match=r"metadata.contributors is not a list of"):
+        Credits().process({"text": text, "metadata": {"contributors": ["Bo Chen"]}}, "text")
+    bad = dict(out, id="b", text="Other body.", metadata=dict(out["metadata"], contributors=[{"name": "Bo Chen"}]))
+    report = check_items([Item("m.jsonl", 1, out), Item("m.jsonl", 2, bad)], CheckOptions(ignore=("teaser-tail",)))
+    assert [(f.id, f.rule) for f in report.findings] == [("b", "schema")]
+    assert "metadata.contributors' must be an array of {name: string, role: string}" in report.findings[0].detail

@@ -42,16 +42,22 @@ from corpus_tools.errors import CorpusError, InputError, RecordError
 from corpus_tools.io import RecordWriter, open_binary, open_output, read_items
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, run
 from corpus_tools.records import Record
+from corpus_tools.step import Doc, Labels, Step
 
 
-class Upper:
+class Upper(Step):
     """A test step: upper-cases the text, and refuses texts containing 'REFUSE'."""
 
     name = "upper"
+    Options = type(None)
 
-    def process(self, record: Record, text_field: str) -> Record:
-        if "refuse" in record[text_field]:
+    def label(self, doc: Doc) -> Labels:
+        if "refuse" in doc.text:
             raise RecordError("refused by test step")
+        return Labels(doc)
+
+    def apply(self, record: Record, labels: Labels) -> Record:
+        text_field = labels.doc.text_field
         record[text_field] = record[text_field].upper()
         record.setdefault("metadata", {})["teasers"] = ["t"] * (len(record[text_field]) % 3)
         return record
@@ -253,12 +259,13 @@ def test_a_missing_input_is_an_input_error(tmp_path: Path) -> None:
         run_pipeline([str(tmp_path / "missing.jsonl")], PIPELINE, StreamSink(stream))
 
 
-class Die:
+class Die(Step):
     """A test step that kills the worker process running it, as the OOM killer would."""
 
     name = "die"
+    Options = type(None)
 
-    def process(self, record: Record, text_field: str) -> Record:
+    def label(self, doc: Doc) -> Labels:
         os._exit(9)
 
 
@@ -324,7 +331,11 @@ def test_a_sink_with_only_write_line_gets_every_line_in_order(tmp_path: Path) ->
     stats = run_pipeline([str(path)], pipeline, StreamSink(stream), on_error=OnError.skip)
     assert (
         one_by_one.lines
-        == [b'{"text":"A","metadata":{"teasers":["t"]}}\n', b'{"text":"BB","metadata":{"teasers":["t","t"]}}\n'] * 3
+        == [
+            b'{"text":"A","metadata":{"teasers":["t"],"cuts":[]}}\n',
+            b'{"text":"BB","metadata":{"teasers":["t","t"],"cuts":[]}}\n',
+        ]
+        * 3
     )
     assert b"".join(one_by_one.lines) == stream.getvalue()
     assert (stats.read, stats.written, stats.rejected) == (9, 6, 3)

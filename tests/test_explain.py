@@ -1,4 +1,5 @@
-"""explain: the rows (labels from both steps, on normalized text), and the plain, JSON and rich renderings."""
+"""explain: the rows (what clean's own pipeline cuts, on each line as it came in), and the plain, JSON and rich
+renderings."""
 
 from __future__ import annotations
 
@@ -12,123 +13,90 @@ import regex
 from rich.console import Console
 
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
-from corpus_tools import explain as explain_module
 from corpus_tools.cli.explain import plain_line, render_rich
-from corpus_tools.explain import KINDS, ExplainOptions, Explanation, Row, explain_record, explain_text
-from corpus_tools.labels import Label
+from corpus_tools.credits import CreditsOptions
+from corpus_tools.engine import CleanPlan
+from corpus_tools.explain import KINDS, Explanation, explain_record
+from corpus_tools.normalize import NormalizeOptions
+from corpus_tools.teasers import TeasersOptions
 
 SEED_000 = SEEDS / "000_d71da426b8456c2b.txt"
 SEED_002 = SEEDS / "002_38a8e521ae68cf37.txt"
 GOLDEN_PLAIN = DATA / "golden" / "credits" / "explain_000.tsv"
 
 
+def plan(normalize: bool = True, credits: bool = True, teasers: bool = True) -> CleanPlan:
+    return CleanPlan(
+        (
+            ("normalize", NormalizeOptions() if normalize else None),
+            ("credits", CreditsOptions() if credits else None),
+            ("teasers", TeasersOptions() if teasers else None),
+        )
+    )
+
+
+def explain_text(text: str, chosen: CleanPlan | None = None, doc_id: str = "", source: str = "") -> Explanation:
+    record = {"id": doc_id, "text": text, "source": source}
+    return explain_record(record, (chosen or plan()).pipeline())
+
+
 def _kinds(doc: Explanation) -> dict[int, str]:
     return {row.index: row.kind for row in doc.rows if row.kind != "body"}
 
 
-def test_rows_carry_both_steps_labels_and_reasons():
+def test_rows_carry_each_cut_step_and_rule():
     doc = explain_text(SEED_000.read_text(encoding="utf-8"), doc_id="000")
     assert _kinds(doc) == {14: "bio", 15: "translator", 16: "teaser", 17: "teaser", 18: "teaser", 19: "teaser"}
     by_index = {row.index: row for row in doc.rows}
     assert (by_index[14].step, by_index[14].reason) == ("credits", "bio_before_translator")
     assert (by_index[16].step, by_index[16].reason) == ("teasers", "after-credits")
     assert (by_index[0].step, by_index[0].reason) == (None, None)
-    assert doc.counts() == {"body": 14, "heading": 0, "byline": 0, "bio": 1, "translator": 1, "teaser": 4}
+    assert doc.counts() == {"body": 14, "byline": 0, "bio": 1, "translator": 1, "contributor": 0, "teaser": 4}
     assert doc.summary() == "20 paragraphs: 14 body, 1 bio, 1 translator, 4 teaser"
 
 
-def test_headings_and_blank_lines():
-    """Seed 002: subheads are labelled heading; its four trailing blank lines are not rows but are counted."""
-    doc = explain_text(SEED_002.read_text(encoding="utf-8"), ExplainOptions(normalize=False))
-    assert set(_kinds(doc).values()) == {"heading"}
-    assert [row.text for row in doc.rows if row.kind == "heading"] == [
-        "Japan’s growing military",
-        "Taiwan’s place in world",
-        "The time is now",
-    ]
-    assert doc.paragraphs == len(doc.rows) + 5  # four blank lines and the empty line after the final newline
+@pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.stem[:3])
+def test_what_explain_marks_cut_is_exactly_what_clean_removes(seed, cli):
+    # rows show the lines as they came in: without normalize, the kept ones are clean's output lines verbatim
+    doc = explain_text(seed.read_text(encoding="utf-8"), plan(normalize=False))
+    [cleaned] = parse_jsonl(cli(["clean", seed, "-q", "--no-corpus-aware", "--no-normalize"]).stdout_bytes)
+    kept = [row.text for row in doc.rows if row.kind == "body"]
+    assert kept == [line for line in cleaned["text"].split("\n") if line.strip()]
+    [normalized] = parse_jsonl(cli(["clean", seed, "-q", "--no-corpus-aware"]).stdout_bytes)
+    kept = [row for row in explain_text(seed.read_text(encoding="utf-8")).rows if row.kind == "body"]
+    assert len(kept) == len([line for line in normalized["text"].split("\n") if line.strip()])
+
+
+def test_lines_count_as_the_text_came_in_even_where_normalize_removes_blank_lines():
+    """Seed 002 loses blank lines to normalize; its rows still count the lines of the text as it came in."""
+    text = SEED_002.read_text(encoding="utf-8")
+    doc = explain_text(text)
+    assert _kinds(doc) == {}
+    assert [row.index for row in doc.rows] == [i for i, line in enumerate(text.split("\n")) if line.strip()]
+    assert doc.paragraphs == len(text.split("\n"))
+    doctored = "\n\n\n".join(SEED_000.read_text(encoding="utf-8").split("\n"))  # every line break now three
+    moved = explain_text(doctored)
+    assert _kinds(moved) == {3 * i: kind for i, kind in _kinds(explain_text(SEED_000.read_text("utf-8"))).items()}
 
 
 def test_each_step_can_be_left_out():
     text = SEED_000.read_text(encoding="utf-8")
-    assert set(_kinds(explain_text(text, ExplainOptions(teasers=False))).values()) == {"bio", "translator"}
-    assert set(_kinds(explain_text(text, ExplainOptions(credits=False))).values()) == {"teaser"}
+    assert set(_kinds(explain_text(text, plan(teasers=False))).values()) == {"bio", "translator"}
+    assert set(_kinds(explain_text(text, plan(credits=False))).values()) == {"teaser"}
+    unnormalized = explain_text(text, plan(normalize=False))
+    assert not unnormalized.normalized and explain_text(text).normalized
 
 
-def test_labels_are_computed_on_normalized_text_unless_told_not_to(monkeypatch):
-    """The mechanism, with a stand-in normalizer: rows show (and labels see) the normalized text."""
-
-    def squeeze(text: str) -> tuple[str, dict[str, int]]:
-        return regex.sub(" {2,}", " ", text), {"spaces": text.count("  ")}
-
-    monkeypatch.setattr(explain_module, "normalize_function", lambda: squeeze)
-    text = "Body  line   with odd spacing.\nAnn  Lee is a researcher at the Institute of Political Science.\n"
-    normalized = explain_text(text)
-    raw = explain_text(text, ExplainOptions(normalize=False))
-    assert normalized.normalized and not raw.normalized
-    assert normalized.normalize_counts == {"spaces": 3}
-    assert normalized.rows[0].text == "Body line with odd spacing."
-    assert [r.kind for r in normalized.rows] == ["body", "bio"]  # `Ann  Lee` is a name once normalized
-    assert [r.kind for r in raw.rows] == ["body", "body"]
+def test_a_record_already_cleaned_shows_nothing_more_to_cut(cli):
+    [cleaned] = parse_jsonl(cli(["clean", SEED_000, "-q", "--no-corpus-aware"]).stdout_bytes)
+    doc = explain_record(cleaned, plan().pipeline())
+    assert _kinds(doc) == {} and doc.dropped is None
 
 
-def test_the_real_normalize_step_runs_first():
-    normalize = pytest.importorskip("corpus_tools.normalize")
-    text = "Body  line   with odd spacing.\n"
-    doc = explain_text(text)
-    assert doc.rows[0].text == normalize.normalize_text(text)[0].split("\n")[0]
-    assert doc.normalized and sum(doc.normalize_counts.values()) > 0
-
-
-def test_a_record_after_credits_shows_the_tail_still_labelled():
-    """After `credits` cut the end credits, teasers knows from metadata.credit_cuts where they stood."""
-    result = run_shell(f"corpus-tools ingest {SEED_000} | corpus-tools credits")
-    [record] = parse_jsonl(result.stdout)
-    doc = explain_record(record)
-    assert list(_kinds(doc).values()) == ["teaser"] * 4
-    assert [row.reason for row in doc.rows[-4:]] == ["after-credits", "truncated", "truncated", "truncated"]
-    # the same labels the teasers step gives that record
-    cuts = parse_jsonl(
-        run_shell(f"corpus-tools ingest {SEED_000} | corpus-tools credits | corpus-tools teasers").stdout
-    )
-    assert [(c["paragraph"], c["rule"]) for c in cuts[0]["metadata"]["cuts"]] == [
-        (row.index, row.reason) for row in doc.rows[-4:]
-    ]
-
-
-def _words(n: int, end: str = "") -> str:
-    return " ".join(f"w{i}" for i in range(n)) + end
-
-
-def test_the_position_of_removed_credits_follows_the_lines_normalizing_moves():
-    """Credits ran on raw text (blank-line runs, which normalizing collapses): the position still lands right."""
-    from corpus_tools.credits import Credits
-
-    stop, teaser = _words(101, "."), _words(100)
-    raw = f"\n\nBody one.\n\n\nBody two.\nAnn Lee is a researcher at an institute.\n\n\n{stop}\n{teaser}"
-    record = Credits().process({"id": "r", "text": raw}, "text")
-    assert record["metadata"]["credit_cuts"] == [{"rule": "bio_before_tail", "kind": "bio", "paragraph": 6}]
-    for options in (ExplainOptions(), ExplainOptions(normalize=False)):
-        doc = explain_record(record, options=options)
-        assert [(row.text[:4], row.reason) for row in doc.rows if row.kind == "teaser"] == [
-            ("w0 w", "after-credits"),
-            ("w0 w", "truncated"),
-        ], options
-    # no credit_cuts (credits did not run): the full-stop paragraph straight after the body stays
-    plain = explain_record({"id": "r", "text": record["text"]})
-    assert [row.reason for row in plain.rows if row.kind == "teaser"] == ["truncated"]
-
-
-def test_conflicting_labels_are_all_kept():
-    row = Row(3, "x", 1, (Label("bio", "bio_at_end", "credits"), Label("teaser", "truncated", "teasers")))
-    assert row.kind == "bio"
-    assert row.to_json()["labels"] == [
-        {"kind": "bio", "step": "credits", "reason": "bio_at_end"},
-        {"kind": "teaser", "step": "teasers", "reason": "truncated"},
-    ]
-
-
-# ------------------------------------------------------------------------------------------------ renderings
+def test_a_dropped_record_says_which_step_dropped_it_and_why():
+    doc = explain_text("By Ann Lee")
+    assert doc.dropped == {"step": "credits", "reason": "empty_after_cleaning"}
+    assert doc.summary() == "1 paragraphs: 1 body; dropped by credits: empty_after_cleaning"
 
 
 def test_plain_output_on_a_seed_is_exact(cli):
@@ -139,20 +107,23 @@ def test_plain_output_on_a_seed_is_exact(cli):
     lines = result.stdout.splitlines()
     assert len(lines) == 20 and all(line.count("\t") == 5 for line in lines)
     assert [line.split("\t")[1] for line in lines if "\tteaser\t" in line] == ["16", "17", "18", "19"]
-    assert cli(["explain", "--plain", SEED_000]).stdout == result.stdout
+    assert cli(["explain", "--format", "plain", SEED_000]).stdout == result.stdout
+    deprecated = cli(["explain", "--plain", SEED_000])
+    assert deprecated.stdout == result.stdout
+    assert deprecated.stderr == "warning: --plain is deprecated, use --format plain\n"
 
 
 def test_plain_line_keeps_columns_when_the_text_has_tabs():
-    doc = explain_text("a\tb", ExplainOptions(normalize=False), doc_id="d")
+    doc = explain_text("a\tb", plan(normalize=False), doc_id="d")
     assert plain_line(doc, 0) == "d\t0\tbody\t-\t-\ta b"
 
 
 def test_json_output_is_one_object_per_document(cli):
-    result = cli(["explain", "--json", SEEDS])
+    result = cli(["explain", "--format", "json", SEEDS])
     docs = parse_jsonl(result.stdout_bytes)
     assert [d["id"] for d in docs] == sorted(p.stem for p in SEEDS.glob("*.txt"))
     first = docs[0]
-    assert set(first) == {"id", "source", "normalized", "summary", "paragraphs"}
+    assert set(first) == {"id", "source", "normalized", "summary", "dropped", "paragraphs"}
     assert list(first["summary"]) == list(KINDS)
     assert first["paragraphs"][14] == {
         "index": 14,
@@ -169,10 +140,12 @@ def test_json_output_is_one_object_per_document(cli):
 
 
 def test_reads_records_from_a_pipe():
-    result = run_shell(f"corpus-tools ingest {SEEDS} | corpus-tools explain --no-normalize | cut -f3 | sort | uniq -c")
+    result = run_shell(
+        f"corpus-tools ingest {SEEDS} | corpus-tools explain --no-normalize --no-dedup | cut -f3 | sort | uniq -c"
+    )
     assert result.returncode == 0, result.stderr.decode()
     counts = {line.split()[1]: int(line.split()[0]) for line in result.stdout.decode().splitlines()}
-    assert counts == {"bio": 4, "body": 110, "heading": 3, "teaser": 16, "translator": 2}
+    assert counts == {"bio": 4, "body": 113, "teaser": 16, "translator": 2}
 
 
 def test_bad_input_is_one_line_and_exit_2(cli, tmp_path):
@@ -219,7 +192,7 @@ def test_index_and_text_field_options(cli, tmp_path):
     records = tmp_path / "in.jsonl"
     text = SEED_000.read_text(encoding="utf-8")
     records.write_bytes(orjson.dumps({"id": "x", "body": text}) + b"\n")
-    result = cli(["explain", "--json", "--index", index, "--text-field", "body", records])
+    result = cli(["explain", "--format", "json", "--index", index, "--text-field", "body", records])
     assert result.exit_code == 0, result.stderr
     [doc] = parse_jsonl(result.stdout_bytes)
     assert doc["summary"]["teaser"] == 4 and doc["summary"]["bio"] == 1
@@ -233,7 +206,7 @@ def test_a_file_name_that_is_not_utf8_is_spelled_out_in_every_format(tmp_path):
     folder.mkdir()
     (folder / os.fsdecode(b"b\xffd.txt")).write_bytes(b"Hello.\n")
     quoted = shlex.quote(str(folder))
-    as_json = run_shell(f"corpus-tools explain --json {quoted}")
+    as_json = run_shell(f"corpus-tools explain --format json {quoted}")
     assert (as_json.returncode, as_json.stderr) == (0, b"")
     [doc] = parse_jsonl(as_json.stdout)
     assert (doc["id"], doc["source"]) == ("b\\udcffd", f"{folder}/b\\udcffd.txt")
@@ -257,15 +230,15 @@ ODD_IDS = [
 @pytest.mark.parametrize(("ident", "shown"), ODD_IDS, ids=lambda v: repr(v))
 def test_an_odd_id_is_one_tsv_field_and_its_json_value_in_json(cli, ident: object, shown: str):
     line = orjson.dumps({"id": ident, "source": "s", "text": "x &amp; y", "metadata": {}}) + b"\n"
-    assert cli(["explain"], input=line).stdout == f"{shown}\t0\tbody\t-\t-\tx & y\n"
-    [doc] = parse_jsonl(cli(["explain", "--json"], input=line).stdout_bytes)
+    assert cli(["explain"], input=line).stdout == f"{shown}\t0\tbody\t-\t-\tx &amp; y\n"
+    [doc] = parse_jsonl(cli(["explain", "--format", "json"], input=line).stdout_bytes)
     assert doc["id"] == ident
 
 
 def test_a_missing_id_is_null_in_json_and_an_empty_field_in_tsv(cli):
     line = b'{"source": "s", "text": "x &amp; y\\r more"}\n'
     assert cli(["explain", "--no-normalize"], input=line).stdout == "\t0\tbody\t-\t-\tx &amp; y\\r more\n"
-    assert parse_jsonl(cli(["explain", "--json"], input=line).stdout_bytes)[0]["id"] is None
+    assert parse_jsonl(cli(["explain", "--format", "json"], input=line).stdout_bytes)[0]["id"] is None
 
 
 def test_an_index_whose_band_misses_the_teaser_band_is_warned_about_as_in_teasers(cli, tmp_path):

@@ -14,7 +14,7 @@ import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from conftest import DATA, SEED_IDS, SEEDS, parse_jsonl, run_shell, write_jsonl
 from corpus_tools.errors import InputError, OutputError, RecordError
 from corpus_tools.io import (
     RecordWriter,
@@ -28,19 +28,6 @@ from corpus_tools.io import (
     write_records,
     writes_a_file,
 )
-
-SEED_IDS = [
-    "000_d71da426b8456c2b",
-    "001_f74657ecf586bcea",
-    "002_38a8e521ae68cf37",
-    "003_275b2542cd664c9b",
-    "004_94e41eeb8c470aa6",
-]
-
-
-def write_jsonl(path: Path, lines: list[str]) -> Path:
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
 
 
 def test_seed_directory_reads_five_documents_in_order_with_exact_text():

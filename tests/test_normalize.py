@@ -16,8 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from corpus_tools import mojibake, normalize_reference
 from corpus_tools import normalize as nz
 from corpus_tools.errors import ConfigError
+from corpus_tools.io import dumps_line
 from corpus_tools.normalize import (
     KINDS,
     SUSPECT_CHARS,
@@ -27,7 +29,7 @@ from corpus_tools.normalize import (
     normalize_text,
     repair_unicode,
 )
-from corpus_tools.pipeline import Pipeline
+from corpus_tools.pipeline import Dropped, Pipeline
 
 CASES = DATA / "normalize"
 GOLDEN = DATA / "golden" / "normalize" / "seeds.jsonl"
@@ -297,20 +299,20 @@ def test_every_lossy_sequence_holds_1a_or_a_question_mark() -> None:
 
 
 def test_badness_width_is_the_longest_badness_match() -> None:
-    # normalize._is_bad searches only BADNESS_WIDTH - 1 characters around each suspect character.
+    # mojibake.is_bad (normalize's and check's) searches only BADNESS_WIDTH - 1 characters around each suspect.
     try:
         from re import _parser as sre_parse  # Python 3.11+
     except ImportError:  # pragma: no cover
         import sre_parse  # type: ignore[no-redef]
 
-    assert sre_parse.parse(BADNESS_RE.pattern, BADNESS_RE.flags).getwidth()[1] == nz.BADNESS_WIDTH
+    assert sre_parse.parse(BADNESS_RE.pattern, BADNESS_RE.flags).getwidth()[1] == mojibake.BADNESS_WIDTH
     assert "$" not in BADNESS_RE.pattern and "(?" not in BADNESS_RE.pattern  # nothing endpos could fool
 
 
 @settings(max_examples=2000)
 @given(RANDOM_TEXTS)
 def test_windowed_is_bad_is_is_bad(text: str) -> None:
-    assert nz._is_bad(text, nz._plan(NormalizeOptions()).suspect) == is_bad(text)
+    assert mojibake.is_bad(text, nz._plan(NormalizeOptions()).suspect) == is_bad(text)
 
 
 def test_windowed_is_bad_is_is_bad_in_context() -> None:
@@ -324,7 +326,7 @@ def test_windowed_is_bad_is_is_bad_in_context() -> None:
         for before in contexts:
             for after in contexts:
                 text = before + sample + after
-                assert nz._is_bad(text, suspect) == is_bad(text), text
+                assert mojibake.is_bad(text, suspect) == is_bad(text), text
                 checked += 1
     assert checked > 5_000
 
@@ -338,7 +340,7 @@ def test_suspect_characters_are_needed_for_every_badness_match() -> None:
     """
     named: set[int] = set()
     for spec in MOJIBAKE_CATEGORIES.values():
-        named |= nz.category_chars(spec)
+        named |= mojibake.category_chars(spec)
     named |= {ord(c) for c in BADNESS_RE.pattern if ord(c) > 127}
     alphabet = sorted(chr(c) for c in named - SUSPECT_CHARS) + list("aA .\n1'")
     assert len(alphabet) > 150
@@ -474,18 +476,11 @@ def test_an_entity_for_a_line_break_beside_windows_line_breaks(entity: str, wher
 
 
 def reference_spacing(text: str, options: NormalizeOptions = NormalizeOptions()) -> tuple[str, dict[str, int]]:
-    """fix_spacing written out as the plain substitutions its docstring describes, each over the whole text."""
-    counts = dict.fromkeys(("spaces", "space_runs", "line_spaces", "blank_lines", "double_periods", "double_dashes"), 0)
-    if options.whitespace:
-        text, counts["spaces"] = re.subn("[\t\x0b\x0c\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]", " ", text)
-        text, counts["space_runs"] = re.subn("  +", " ", text)
-        text, counts["line_spaces"] = re.subn("^ +| +$", "", text, flags=re.MULTILINE)
-        collapsed = re.sub("\n\n\n+", "\n\n", text.strip("\n"))
-        text, counts["blank_lines"] = collapsed, len(text) - len(collapsed)
-    if options.punctuation:
-        text, counts["double_periods"] = nz._DOUBLE_PERIOD.subn(".", text)  # the pattern is the specification
-        text, counts["double_dashes"] = re.subn("(?<!–)––(?!–)", "—", text)
-    return text, counts
+    """fix_spacing written out as the plain substitutions its docstring describes, each over the whole text (the
+    reference's, :func:`corpus_tools.normalize_reference.fix_spacing`), and its counts of the spacing kinds."""
+    counts = nz.zero_counts()
+    text = normalize_reference.fix_spacing(text, options, counts)
+    return text, {kind: counts[kind] for kind in KINDS[-6:]}
 
 
 def _spacing(text: str, options: NormalizeOptions, known: bool) -> tuple[str, dict[str, int]]:
@@ -549,18 +544,13 @@ def test_pairs_past_the_precomputed_mask() -> None:
 
 @settings(max_examples=1000)
 @given(EDGE_TEXTS)
-def test_normalize_is_ftfy_then_the_plain_substitutions(text: str) -> None:
-    # The whole step against its definition: fix_text, then the substitutions, until a round changes nothing.
-    expected, spacing = text, dict.fromkeys(KINDS[-6:], 0)
-    for _ in range(nz.MAX_ROUNDS):
-        before = expected
-        expected, counts = reference_spacing(fix_text(expected))
-        spacing = {kind: spacing[kind] + counts[kind] for kind in spacing}
-        if expected == before:
-            break
+def test_normalize_is_the_reference_on_spacing_edges(text: str) -> None:
+    # The whole step against its definition (fix_text, the C1 controls it leaves, then the substitutions, until a
+    # round changes nothing) on the spacing fast paths' edge cases; tests/test_normalize_reference.py does the rest.
     out, counts = normalize_text(text)
+    expected, expected_counts = normalize_reference.normalize_text(text)
     assert out == expected
-    assert {kind: counts[kind] for kind in spacing} == spacing
+    assert {kind: counts[kind] for kind in KINDS[-6:]} == {kind: expected_counts[kind] for kind in KINDS[-6:]}
 
 
 def test_curly_quotes_and_em_dashes_survive_by_default() -> None:
@@ -585,6 +575,37 @@ def test_bad_unicode_form_is_a_config_error() -> None:
 
 
 # ------------------------------------------------------------------------------------------- bad input
+
+
+def test_c1_controls_of_the_latin1_fallback_are_removed_and_counted(cli, tmp_path) -> None:
+    # A file that is not cp1252 (0x81 and 0x9d are undefined there) is read as Latin-1, where every byte 0x80-0x9f is
+    # a C1 control. ftfy turns the ones cp1252 defines into their characters (0x93, 0x94: curly quotes) and keeps
+    # the others, which check's unicode and mojibake rules flag: normalize removes those and counts them.
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(b"Caf\xe9 owner\x81s \x93best\x94 coffee.\nA second \x9dline here.\n")
+    result = cli(["clean", path, "--jobs", "1", "-q"])
+    assert result.exit_code == 0, result.stderr
+    [record] = parse_jsonl(result.stdout_bytes)
+    assert record["metadata"]["encoding"] == "latin-1"
+    assert record["text"] == "Café owners “best” coffee.\nA second line here."
+    assert nonzero(record["metadata"]["normalize"]) == {"mojibake": 1, "control_chars": 2}
+    checked = cli(["check"], input=result.stdout_bytes)
+    assert checked.exit_code == 0, checked.stdout
+
+
+@pytest.mark.parametrize("code", range(0x80, 0xA0))
+def test_no_c1_control_is_left(code: int) -> None:
+    # Each C1 control alone, beside text, after an accented letter (Latin-1 mojibake) and as an entity.
+    for text in (
+        chr(code),
+        f"a{chr(code)}b",
+        f"caf\u00e9 \u00c3{chr(code)} x",
+        f"&#{code};",
+        f"\u00e2\u0080{chr(code)}",
+    ):
+        out = normalize_text(text)[0]
+        assert not re.search("[\x80-\x9f]", out), text
+        assert normalize_text(out) == (out, nz.zero_counts())
 
 
 def test_lone_surrogates_and_nul_bytes() -> None:
@@ -635,13 +656,93 @@ def test_step_sets_metadata_and_keeps_other_keys() -> None:
     out = Pipeline((Normalize(NormalizeOptions()),), "content").process(record)
     assert out["content"] == "It’s here"
     assert out["metadata"]["other"] == 1 and out["extra"] == [1] and out["id"] == "x"
-    assert nonzero(out["metadata"]["normalize"]) == {"mojibake": 1, "space_runs": 1, "blank_lines": 3}
+    # "here" and two blank lines: the final "\n" ends the last of them
+    assert nonzero(out["metadata"]["normalize"]) == {"mojibake": 1, "space_runs": 1, "blank_lines": 2}
     assert record["content"] == "Itâ€™s  here\n\n\n"  # the input record is not changed
 
 
 def test_every_record_gets_every_kind() -> None:
     out = Pipeline((Normalize(NormalizeOptions()),)).process({"id": "x", "text": "clean", "source": "s"})
-    assert out["metadata"] == {"normalize": nz.zero_counts()}
+    assert out["metadata"] == {"normalize": nz.zero_counts(), "cuts": []}
+
+
+NORMALIZE = Pipeline((Normalize(NormalizeOptions()),))
+
+
+def test_a_second_run_adds_its_counts_to_the_first_ones() -> None:
+    earlier = {**nz.zero_counts(), "entities": 2, "blank_lines": 1}
+    record = {"id": "x", "text": "It\u00e2\u20ac\u2122s  here", "metadata": {"normalize": earlier, "other": 1}}
+    out = NORMALIZE.process(record)
+    assert nonzero(out["metadata"]["normalize"]) == {"entities": 2, "mojibake": 1, "space_runs": 1, "blank_lines": 1}
+    assert list(out["metadata"]["normalize"]) == list(KINDS) and out["metadata"]["other"] == 1
+    assert earlier == {**nz.zero_counts(), "entities": 2, "blank_lines": 1}  # the input record is not changed
+
+
+def test_a_run_that_changes_nothing_leaves_the_record_as_it_was() -> None:
+    # The earlier counts keep their values and their order, whatever it is (a record a pipeline ran on already
+    # carries its cut audit, metadata.cuts, last).
+    earlier = dict(reversed([*{**nz.zero_counts(), "mojibake": 3}.items()]))
+    record = {"text": "It’s clean.", "metadata": {"normalize": earlier, "x": [1], "cuts": []}, "id": "x"}
+    assert dumps_line(NORMALIZE.process(record)) == dumps_line(record)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "expected"),
+    [
+        (None, {"space_runs": 1}),  # not an object: replaced
+        ([1, 2], {"space_runs": 1}),
+        ({"space_runs": 2, "mojibake": "3", "note": "x"}, {"space_runs": 3, "note": "x"}),  # "3" is not a count
+        ({"space_runs": True}, {"space_runs": 1}),
+    ],
+)
+def test_earlier_values_that_are_not_counts(earlier, expected: dict) -> None:
+    out = NORMALIZE.process({"id": "x", "text": "a  b", "metadata": {"normalize": earlier}})
+    assert nonzero(out["metadata"]["normalize"]) == expected
+    before = list(earlier) if isinstance(earlier, dict) else []
+    assert list(out["metadata"]["normalize"]) == before + [kind for kind in KINDS if kind not in before]
+
+
+def _twice(records: list[dict], options: NormalizeOptions = NormalizeOptions()) -> None:
+    """normalize(normalize(x)) == normalize(x), byte for byte, as the CLI writes records."""
+    step = Pipeline((Normalize(options),))
+    for record in records:
+        once = step.process(record)
+        if isinstance(once, Dropped):  # nothing left to normalize again (an empty text)
+            assert once.drop.reason == "empty_after_cleaning"
+            continue
+        assert dumps_line(step.process(once)) == dumps_line(once), record
+
+
+def test_normalize_twice_is_normalize_once_on_the_seeds(cli) -> None:
+    ingested = cli(["ingest", SEEDS]).stdout_bytes
+    once = cli(["normalize"], input=ingested).stdout_bytes
+    assert cli(["normalize"], input=once).stdout_bytes == once
+    # and on the seeds damaged: mojibake, entities, Windows line breaks, Latin-1 C1 controls, blank lines
+    records = parse_jsonl(ingested)
+    damaged = [
+        {**r, "text": make(r["text"])}
+        for r in records
+        for make in (_mojibake, lambda t: t.replace("’", "&#8217;"), lambda t: t.replace("\n", "\r\n") + "\x81\n\n")
+    ]
+    _twice(records + damaged)
+
+
+RECORD_METADATA = st.one_of(
+    st.none(),
+    st.just({}),
+    st.builds(lambda n: {"normalize": {**nz.zero_counts(), "mojibake": n}, "encoding": "utf-8"}, st.integers(0, 9)),
+    st.just({"normalize": {"spaces": 1}}),
+    st.just({"normalize": "garbage"}),
+)
+
+
+@settings(max_examples=500)
+@given(st.one_of(TEXTS, RANDOM_TEXTS), RECORD_METADATA, OPTIONS)
+def test_normalize_twice_is_normalize_once_on_generated_records(text: str, metadata, options) -> None:
+    record = {"id": "x", "text": text, "source": "s"}
+    if metadata is not None:
+        record["metadata"] = metadata
+    _twice([record], options)
 
 
 # ------------------------------------------------------------------------------------------ golden, CLI
@@ -662,7 +763,7 @@ def test_golden_says_what_the_issue_asks() -> None:
     assert "Taiwan.." not in text and "toward Taiwan.\n" in text and "––" not in text
     assert text.endswith("Asia-Pacific region.")
     assert nonzero(records["002"]["metadata"]["normalize"]) == {
-        "blank_lines": 5,
+        "blank_lines": 4,  # the file ends "region.\n\n\n\n\n": four blank lines, then its final newline
         "double_periods": 1,
         "double_dashes": 3,
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-from dataclasses import dataclass
 
 import pytest
 
@@ -13,15 +12,20 @@ from conftest import parse_jsonl, run_shell
 from corpus_tools.errors import InputError, RecordError
 from corpus_tools.io import Item, RecordWriter, read_items
 from corpus_tools.pipeline import OnError, Pipeline, Rejects, run
+from corpus_tools.step import Doc, Labels, Step
 
 
-@dataclass(frozen=True)
-class Upper:
-    name: str = "upper"
+class Upper(Step):
+    name = "upper"
+    Options = type(None)
 
-    def process(self, record, text_field):
-        if "boom" in record[text_field]:
+    def label(self, doc: Doc) -> Labels:
+        if "boom" in doc.text:
             raise RecordError("boom found")
+        return Labels(doc)
+
+    def apply(self, record, labels):
+        text_field = labels.doc.text_field
         record[text_field] = record[text_field].upper()
         record.setdefault("metadata", {})["upper"] = True
         return record
@@ -34,7 +38,7 @@ def items(*records):
 def test_steps_work_on_copies_and_keep_unknown_keys():
     original = {"id": "a", "text": "x", "metadata": {"other": 1}, "extra": [1]}
     out = Pipeline((Upper(), Upper()), "text").process(original)
-    assert out == {"id": "a", "text": "X", "metadata": {"other": 1, "upper": True}, "extra": [1]}
+    assert out == {"id": "a", "text": "X", "metadata": {"other": 1, "upper": True, "cuts": []}, "extra": [1]}
     assert original == {"id": "a", "text": "x", "metadata": {"other": 1}, "extra": [1]}
 
 
@@ -43,7 +47,7 @@ def test_run_fail_raises_input_error_with_location():
     with pytest.raises(InputError) as exc:
         run(items({"text": "a"}, {"text": "boom"}), Pipeline((Upper(),)), RecordWriter(buffer))
     assert str(exc.value) == "in.jsonl:2: boom found"
-    assert parse_jsonl(buffer.getvalue()) == [{"text": "A", "metadata": {"upper": True}}]
+    assert parse_jsonl(buffer.getvalue()) == [{"text": "A", "metadata": {"upper": True, "cuts": []}}]
 
 
 def test_run_skip_keeps_order_and_sends_rejects_with_original_record():

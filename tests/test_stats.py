@@ -73,6 +73,7 @@ def test_small_corpus_figures_are_exact():
         "credit_lines_recorded": 2,
         "teasers": {"cut": 2, "records": 1, "per_record": 0.67, "by_count": {"0": 2, "2": 1}, "recorded": 2},
         "cuts": {"after-credits": 1, "truncated": 1},
+        "metadata_keys": {"normalize": 2, "authors": 2, "bylines": 2, "translators": 2, "teasers": 2},
         "normalize": {"records": 2, "recorded": 2, "fixes": 3, "by_kind": {**ZERO_FIXES, "entities": 2, "mojibake": 1}},
         "top_paragraphs": [{"records": 2, "text": "Shared paragraph here."}],
         "top_paragraphs_exact": True,
@@ -146,7 +147,7 @@ def test_seeds_json_is_exactly_the_golden_file(cli, tmp_path):
 
 
 def test_cleaned_seeds_through_a_real_pipe():
-    result = run_shell("corpus-tools clean seeds/ | corpus-tools stats --json")
+    result = run_shell("corpus-tools clean seeds/ --no-dedup | corpus-tools stats --format json")
     assert result.returncode == 0, result.stderr
     report = orjson.loads(result.stdout)
     assert report["records"] == 5
@@ -162,7 +163,7 @@ def test_cleaned_seeds_through_a_real_pipe():
     }
     # After cleaning only 000 and 001's shared article body repeats.
     assert {p["records"] for p in report["top_paragraphs"]} == {2}
-    cleaned = parse_jsonl(run_shell("corpus-tools clean seeds/").stdout)
+    cleaned = parse_jsonl(run_shell("corpus-tools clean seeds/ --no-dedup").stdout)
     assert report["words"] == sum(len(r["text"].split()) for r in cleaned)
     fixes = Counter()
     for r in cleaned:

@@ -221,32 +221,37 @@ def test_blank_lines_are_stepped_over_and_kept():
 
 def cut_entry(i: int, kind: str = "bio") -> dict:
     rule = {"byline": "by_name_first_line", "bio": "bio_before_tail", "translator": "translated_by_line"}[kind]
-    return {"rule": rule, "kind": kind, "paragraph": i}
+    return {"step": "credits", "rule": rule, "paragraph": i}
 
 
 @pytest.mark.parametrize(
-    ("credit_cuts", "position"),
+    ("cuts", "line_count", "position"),
     [
-        ([], None),  # credits ran and cut nothing, or ran with --dry-run (which lists no cuts)
-        ([cut_entry(0, "byline")], None),  # a leading byline is no end credit
-        ([cut_entry(7)], 7),  # the line that followed the bio now stands where the bio stood
-        ([cut_entry(7), cut_entry(8, "translator")], 7),  # bio then translator: one block
-        ([cut_entry(7), cut_entry(9, "translator")], 8),  # a blank line between them stays: the block ends above 8
-        ([cut_entry(0, "byline"), cut_entry(7), cut_entry(8, "translator")], 6),  # a cut above moves it up
-        ([cut_entry(0, "byline"), cut_entry(3, "translator"), cut_entry(20)], 18),  # the block nearest the end
-        # a second run's cuts refer to the text the first returned (its indices start over): the first run's
-        # position moves up by what the second cut above it, and a later end-credit cut takes over
-        ([cut_entry(7), cut_entry(0, "byline")], 6),
-        ([cut_entry(2, "byline"), cut_entry(7), cut_entry(3)], 3),
+        ([], 10, None),  # credits ran and cut nothing
+        ([cut_entry(0, "byline")], 10, None),  # a leading byline is no end credit
+        ([dict(cut_entry(7), dry_run=True)], 10, None),  # only labelled (a dry run): nothing was removed
+        ([cut_entry(7)], 10, 7),  # the line that followed the bio now stands where the bio stood
+        ([cut_entry(7), cut_entry(8, "translator")], 10, 7),  # bio then translator: one block
+        ([cut_entry(7), cut_entry(9, "translator")], 10, 8),  # a blank line between them stays: the block ends above 8
+        ([cut_entry(0, "byline"), cut_entry(7), cut_entry(8, "translator")], 10, 6),  # a cut above moves it up
+        ([cut_entry(0, "byline"), cut_entry(3, "translator"), cut_entry(20)], 30, 18),  # the block nearest the end
+        # entries count the lines the text first had, whichever run cut them, in any order
+        ([cut_entry(7), cut_entry(0, "byline")], 10, 6),
+        ([cut_entry(2, "byline"), cut_entry(7), cut_entry(4)], 10, 5),
+        # a cut by another step above the credits moves the position up like any other
+        ([{"step": "normalize", "rule": "blank_line", "paragraph": 1}, cut_entry(7)], 10, 6),
+        ([cut_entry(9)], 9, 9),  # the bio was the last line: the position is the end
     ],
 )
-def test_end_credits_position(credit_cuts, position):
-    assert end_credits_position({"credit_cuts": credit_cuts}) == position
+def test_end_credits_position(cuts, line_count, position):
+    assert end_credits_position({"cuts": cuts}, line_count) == position
 
 
-@pytest.mark.parametrize("metadata", [{}, {"credit_cuts": "x"}, {"credit_cuts": [{"paragraph": "3", "kind": "bio"}]}])
-def test_no_position_without_a_valid_credit_cuts(metadata):
-    assert end_credits_position(metadata) is None
+@pytest.mark.parametrize(
+    "metadata", [{}, {"cuts": "x"}, {"cuts": [{"step": "teasers", "rule": "truncated", "paragraph": 3}]}]
+)
+def test_no_position_without_end_credits_in_the_cuts(metadata):
+    assert end_credits_position(metadata, 10) is None
 
 
 def test_position_of_removed_credits_is_the_after_credits_signal():
@@ -280,14 +285,22 @@ def test_position_of_removed_credits_ends_the_run_like_the_lines_did():
     assert teasers_of(label_teasers(["By Noor Haddad", STOP_TEASER, TEASER], credits_at=1)) == [2]
 
 
-def test_step_reads_the_position_from_credit_cuts():
+def test_step_reads_the_position_from_the_cuts():
+    # the text as it came in was [byline, BODY, bio, "", STOP_TEASER, TEASER]; credits cut lines 0 and 2
     paragraphs = [BODY, "", STOP_TEASER, TEASER]
-    out = Teasers().process(record("\n".join(paragraphs), credit_cuts=[cut_entry(0, "byline"), cut_entry(2)]), "text")
-    assert out["metadata"]["cuts"] == [{"rule": "after-credits", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}]
-    # only a byline was cut, or credits only labelled (--dry-run lists no cuts): no position, the teaser stays
-    for credit_cuts in ([cut_entry(0, "byline")], []):
-        out = Teasers().process(record("\n".join(paragraphs), credit_cuts=credit_cuts), "text")
-        assert out["metadata"]["cuts"] == [{"rule": "truncated", "paragraph": 3}]
+    credited = [cut_entry(0, "byline"), cut_entry(2)]
+    out = Teasers().process(record("\n".join(paragraphs), cuts=credited), "text")
+    assert out["metadata"]["cuts"] == [
+        *credited,
+        {"step": "teasers", "rule": "after-credits", "paragraph": 4},
+        {"step": "teasers", "rule": "truncated", "paragraph": 5},
+    ]
+    # only a byline was cut, or credits only labelled: no position, the full-stop teaser stays
+    for cuts in ([cut_entry(0, "byline")], [dict(cut_entry(2), dry_run=True)]):
+        out = Teasers().process(record("\n".join(paragraphs), cuts=cuts), "text")
+        assert out["metadata"]["cuts"][len(cuts) :] == [
+            {"step": "teasers", "rule": "truncated", "paragraph": 3 + sum(not c.get("dry_run") for c in cuts)}
+        ]
 
 
 def test_credits_then_teasers_gives_the_labels_teasers_alone_gives():
@@ -295,13 +308,18 @@ def test_credits_then_teasers_gives_the_labels_teasers_alone_gives():
     paragraphs = ["By Jane Doe", BODY, BODY, "", BIO, TRANSLATOR, "", STOP_TEASER, TEASER, STOP_TEASER]
     alone = Teasers().process(record("\n".join(paragraphs)), "text")
     dry = Credits(CreditsOptions(dry_run=True)).process(record("\n".join(paragraphs)), "text")
-    assert dry["metadata"]["credit_cuts"] == []
-    assert Teasers().process(dry, "text")["metadata"]["cuts"] == alone["metadata"]["cuts"]
+    assert all(c["dry_run"] for c in dry["metadata"]["cuts"])
+    assert (
+        Teasers().process(dry, "text")["metadata"]["cuts"][len(dry["metadata"]["cuts"]) :] == alone["metadata"]["cuts"]
+    )
     credited = Credits().process(record("\n".join(paragraphs)), "text")
-    assert end_credits_position(credited["metadata"]) == 3
+    assert end_credits_position(credited["metadata"], len(credited["text"].split("\n"))) == 3
     after = Teasers().process(credited, "text")
     assert after["metadata"]["teasers"] == alone["metadata"]["teasers"] == [STOP_TEASER, TEASER, STOP_TEASER]
-    assert [c["rule"] for c in after["metadata"]["cuts"]] == ["after-credits", "truncated", "contiguous"]
+    # the same lines, counted as the text first had them
+    teaser_cuts = [c for c in after["metadata"]["cuts"] if c["step"] == "teasers"]
+    assert teaser_cuts == alone["metadata"]["cuts"]
+    assert [c["rule"] for c in teaser_cuts] == ["after-credits", "truncated", "contiguous"]
 
 
 # --------------------------------------------------------------------------------------------- recurrence
@@ -357,7 +375,10 @@ def test_step_cuts_and_records_every_cut():
     assert out["metadata"] == {
         "other": 1,
         "teasers": [STOP_TEASER, TEASER],
-        "cuts": [{"rule": "after-credits", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}],
+        "cuts": [
+            {"step": "teasers", "rule": "after-credits", "paragraph": 2},
+            {"step": "teasers", "rule": "truncated", "paragraph": 3},
+        ],
     }
 
 
@@ -371,17 +392,23 @@ def test_dry_run_labels_without_cutting_and_a_real_run_replaces_its_labels():
     text = "\n".join([BODY, TEASER])
     dry = Teasers(TeasersOptions(dry_run=True)).process(record(text), "text")
     assert dry["text"] == text
-    assert dry["metadata"] == {"teasers": [], "cuts": [{"rule": "truncated", "paragraph": 1}]}
+    assert dry["metadata"] == {
+        "teasers": [],
+        "cuts": [{"step": "teasers", "rule": "truncated", "paragraph": 1, "dry_run": True}],
+    }
     again = Teasers(TeasersOptions(dry_run=True)).process(dict(dry, metadata=dict(dry["metadata"])), "text")
     assert again == dry
     real = Teasers().process(dict(dry, metadata=dict(dry["metadata"])), "text")
     assert real["text"] == BODY
-    assert real["metadata"] == {"teasers": [TEASER], "cuts": [{"rule": "truncated", "paragraph": 1}]}
+    assert real["metadata"] == {"teasers": [TEASER], "cuts": [{"step": "teasers", "rule": "truncated", "paragraph": 1}]}
 
 
 def test_other_text_field():
     out = Teasers().process({"content": f"{BODY}\n{TEASER}"}, "content")
-    assert out == {"content": BODY, "metadata": {"teasers": [TEASER], "cuts": [{"rule": "truncated", "paragraph": 1}]}}
+    assert out == {
+        "content": BODY,
+        "metadata": {"teasers": [TEASER], "cuts": [{"step": "teasers", "rule": "truncated", "paragraph": 1}]},
+    }
 
 
 @pytest.mark.parametrize(("key", "value"), [("teasers", "x"), ("teasers", [1]), ("cuts", ["x"]), ("cuts", {})])
@@ -434,7 +461,7 @@ def measure(index: TailIndex | None = None, steps=None) -> tuple[float, float, i
     for path in FIXTURES:
         doc = fixture(path)
         paragraphs = doc["paragraphs"]
-        pipeline = Pipeline(tuple(steps or (Teasers(index=index),)))
+        pipeline = Pipeline(tuple(steps or (Teasers(state=index),)))
         out = pipeline(record("\n".join(paragraphs)))
         teaser_texts = [paragraphs[i] for i in doc["teasers"]]
         cut = out["metadata"]["teasers"]
@@ -447,10 +474,10 @@ def measure(index: TailIndex | None = None, steps=None) -> tuple[float, float, i
 
 
 ORDERS = {
-    "teasers": lambda index: [Teasers(index=index)],
-    "teasers then credits": lambda index: [Teasers(index=index), Credits()],
+    "teasers": lambda index: [Teasers(state=index)],
+    "teasers then credits": lambda index: [Teasers(state=index), Credits()],
     # clean's order: credits cut the end credits first, teasers finds where they stood in metadata.credit_cuts
-    "credits then teasers": lambda index: [Credits(), Teasers(index=index)],
+    "credits then teasers": lambda index: [Credits(), Teasers(state=index)],
 }
 
 
@@ -471,16 +498,17 @@ def test_fixture_set_recall_and_body_kept(order, capsys):
 
 
 def test_fixture_set_same_cuts_whichever_runs_first():
-    # the position in metadata.credit_cuts stands in for the credit lines: per document, teasers cuts the same
+    # the end credits' place in metadata.cuts stands in for the credit lines: per document, teasers cuts the same
     # paragraphs for the same reasons whether credits ran before it or not
     differ = []
     for path in FIXTURES:
         text = "\n".join(fixture(path)["paragraphs"])
         alone = Teasers().process(record(text), "text")["metadata"]
         after = Pipeline((Credits(), Teasers()))(record(text))["metadata"]
-        if (after["teasers"], [c["rule"] for c in after["cuts"]]) != (
+        # the same lines for the same reasons: entries count the lines the text came in with
+        if (after["teasers"], [c for c in after["cuts"] if c["step"] == "teasers"]) != (
             alone["teasers"],
-            [c["rule"] for c in alone["cuts"]],
+            alone["cuts"],
         ):
             differ.append(path.stem)
     assert differ == []
@@ -547,13 +575,10 @@ def test_seeds_with_credits_in_either_order(cli, order):
     assert sum(len(r["metadata"]["teasers"]) for r in records.values()) == 16
     for doc_id, r in records.items():
         assert r["metadata"]["teasers"] == golden[doc_id]["metadata"]["teasers"], (order, doc_id)
-        # the same reasons (000 and 003 open their tail with a full-stop teaser right after the credits); after
-        # credits, each index is the golden one less the credit lines cut above it
-        removed = [c["paragraph"] for c in r["metadata"]["credit_cuts"]] if order[0] == "credits" else []
-        assert r["metadata"]["cuts"] == [
-            {"rule": c["rule"], "paragraph": c["paragraph"] - sum(i < c["paragraph"] for i in removed)}
-            for c in golden[doc_id]["metadata"]["cuts"]
-        ], (order, doc_id)
+        # the same lines for the same reasons (000 and 003 open their tail with a full-stop teaser right after the
+        # credits), counted as the text came in whichever step ran first
+        teasers = [c for c in r["metadata"]["cuts"] if c["step"] == "teasers"]
+        assert teasers == golden[doc_id]["metadata"]["cuts"], (order, doc_id)
 
 
 # ---------------------------------------------------------------------------------------------- properties
@@ -606,12 +631,12 @@ def test_property_idempotent(paragraphs, with_credits_first):
 
 @given(documents())
 def test_property_credits_first_cuts_what_teasers_alone_cuts(paragraphs):
-    # the position in metadata.credit_cuts stands in for the removed credit lines, exactly
+    # the end credits' place in metadata.cuts stands in for the removed credit lines, exactly
     text = "\n".join(paragraphs)
     alone = Teasers().process(record(text), "text")["metadata"]
     after = Pipeline((Credits(), Teasers()))(record(text))["metadata"]
     assert after["teasers"] == alone["teasers"]
-    assert [c["rule"] for c in after["cuts"]] == [c["rule"] for c in alone["cuts"]]
+    assert [c for c in after["cuts"] if c["step"] == "teasers"] == alone["cuts"]
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
@@ -622,9 +647,12 @@ def test_cli_dry_run_and_options(cli):
     line = json.dumps(record(text))
     dry = parse_jsonl(cli(["teasers", "--dry-run"], input=line).stdout_bytes)[0]
     assert dry["text"] == text
-    assert dry["metadata"]["cuts"] == [{"rule": "after-credits", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}]
+    assert dry["metadata"]["cuts"] == [
+        {"step": "teasers", "rule": "after-credits", "paragraph": 2, "dry_run": True},
+        {"step": "teasers", "rule": "truncated", "paragraph": 3, "dry_run": True},
+    ]
     no_credits = parse_jsonl(cli(["teasers", "--no-credits"], input=line).stdout_bytes)[0]
-    assert no_credits["metadata"]["cuts"] == [{"rule": "truncated", "paragraph": 3}]
+    assert no_credits["metadata"]["cuts"] == [{"step": "teasers", "rule": "truncated", "paragraph": 3}]
     narrow = parse_jsonl(cli(["teasers", "--min-words", "20", "--max-words", "40"], input=line).stdout_bytes)[0]
     assert narrow["text"] == text
 
@@ -637,7 +665,7 @@ def test_cli_bad_input_follows_the_error_policy(cli, tmp_path):
     assert result.stderr == f"error: {path}:2: text field 'text' is a number, not a string\n"
     bad_meta = cli(["teasers"], input=json.dumps(record(BODY, cuts="x")) + "\n")
     assert bad_meta.exit_code == 2
-    assert bad_meta.stderr == "error: -:1: metadata.cuts is not a list of objects\n"
+    assert bad_meta.stderr == 'error: -:1: metadata.cuts is not a list of {"step", "rule", "paragraph"} objects\n'
 
 
 def test_cli_bad_index_and_bad_band(cli, tmp_path):
@@ -650,7 +678,7 @@ def test_cli_bad_index_and_bad_band(cli, tmp_path):
     assert missing.exit_code == 2
     assert missing.stderr.startswith(f"error: {tmp_path / 'none.idx'}: ")
     band = cli(["teasers", "--min-words", "50", "--max-words", "40"], input=b"")
-    assert (band.exit_code, band.stderr) == (2, "error: --min-words (50) is greater than --max-words (40)\n")
+    assert (band.exit_code, band.stderr) == (2, "error: teasers: min_words (50) must be <= max_words (40)\n")
 
 
 def test_cli_warns_when_the_band_is_outside_the_index(cli, tmp_path):
@@ -703,11 +731,17 @@ def test_the_length_match_option_is_gone_from_the_config():
 def test_property_step_cuts_exactly_the_teaser_labels_of_label_teasers(paragraphs, credits_at):
     # The step skips the subhead labels (explain's) and computes only the tail: what it cuts, and why, must be
     # exactly label_teasers' teaser labels, with and without a removed-credits position.
-    metadata = {} if credits_at is None else {"credit_cuts": [{"rule": "r", "kind": "bio", "paragraph": credits_at}]}
-    out = Teasers().process({"id": "x", "text": "\n".join(paragraphs), "metadata": metadata}, "text")
-    labels = label_teasers(paragraphs, credits_at=end_credits_position(metadata))
-    assert out["metadata"]["cuts"] == [
-        {"rule": labels[i].reason, "paragraph": i} for i in sorted(labels) if labels[i].kind == "teaser"
+    # A bio cut at line credits_at of the text as it came in: the current line i was line i + (i >= credits_at).
+    cuts = [] if credits_at is None else [{"step": "credits", "rule": "bio_at_end", "paragraph": credits_at}]
+    out = Teasers().process({"id": "x", "text": "\n".join(paragraphs), "metadata": {"cuts": cuts}}, "text")
+    position = end_credits_position({"cuts": cuts}, len(paragraphs))
+    assert position == (None if credits_at is None else min(credits_at, len(paragraphs)))
+    labels = label_teasers(paragraphs, credits_at=position)
+    shift = (lambda i: i) if credits_at is None else (lambda i: i + (i >= credits_at))
+    assert out["metadata"]["cuts"] == cuts + [
+        {"step": "teasers", "rule": labels[i].reason, "paragraph": shift(i)}
+        for i in sorted(labels)
+        if labels[i].kind == "teaser"
     ]
 
 
@@ -826,13 +860,20 @@ def test_the_remembered_tail_is_not_used_once_the_index_has_grown():
     words = lambda n, end="": " ".join(f"w{i}" for i in range(n)) + end  # noqa: E731
     text = "Lead 0.\nThe body says something. It ends well.\n" + words(101, ".") + "\n" + words(100)
     index = TailIndex()
-    step = Teasers(index=index)
+    step = Teasers(state=index)
     step.process({"text": text}, "text")
     for i in range(1, 4):
         index.add_text(text.replace("Lead 0.", f"Lead {i}."))
     same = step.process({"text": text}, "text")["metadata"]["cuts"]
     equal = step.process({"text": "".join(list(text))}, "text")["metadata"]["cuts"]  # an equal, new string
-    assert same == equal == [{"rule": "recurrent", "paragraph": 2}, {"rule": "truncated", "paragraph": 3}]
+    assert (
+        same
+        == equal
+        == [
+            {"step": "teasers", "rule": "recurrent", "paragraph": 2},
+            {"step": "teasers", "rule": "truncated", "paragraph": 3},
+        ]
+    )
 
 
 def test_a_bio_below_the_tail_does_not_hide_it_in_either_order():

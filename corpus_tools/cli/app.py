@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import enum
 import os
 import signal
 import sys
@@ -19,16 +20,56 @@ from typer.core import TyperGroup
 
 from corpus_tools import __version__
 from corpus_tools.errors import ConfigError, CorpusError
-from corpus_tools.io import STDIN, RecordWriter, check_output_path, open_output, read_items
-from corpus_tools.pipeline import OnError, Pipeline, Rejects, RunStats, Step, run
+from corpus_tools.io import (
+    STDIN,
+    STDOUT_NAME,
+    RecordWriter,
+    check_output_path,
+    open_output,
+    read_items,
+    reading_as,
+)
+from corpus_tools.pipeline import DroppedStream, OnError, Pipeline, Rejects, RunStats, reject, run
 
 
 class _Group(TyperGroup):
     """Turns library errors into one ``error:`` line and an exit code, and a closed pipe into a quiet exit."""
 
+    def get_command(self, ctx: Any, name: str) -> Any:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            get_params = command.get_params
+            command.get_params = lambda ctx: _switches_without_metavar(get_params(ctx))
+        return command
+
+    def get_params(self, ctx: Any) -> Any:
+        return _switches_without_metavar(super().get_params(ctx))
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Click's own errors (a bad flag, a value out of range) in the one style: ``error: ...``, exit code 2."""
+        errors = _click_exceptions()
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except errors.NoArgsIsHelpError as exc:
+            exc.show()  # the help, as typer shows it
+            sys.exit(exc.exit_code)
+        except errors.ClickException as exc:
+            hint = ""
+            if isinstance(exc, errors.UsageError) and exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except _Stopped as exc:
+            # A stop signal: the command has cleaned up on the way out; the shell's code for it (main() reads it).
+            raise SystemExit(128 + exc.signum) from exc
         except CorpusError as exc:
             typer.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
@@ -38,22 +79,44 @@ class _Group(TyperGroup):
             _silence_stdout()
             ctx.exit(0)
         except OSError as exc:
-            # The system refused a read or a write the library does not expect to fail (a full disk, stdout on
-            # /dev/full, an I/O error): one line, not a traceback.
+            # The system refused a write (a full disk, stdout on /dev/full, an I/O error): one line naming where,
+            # not a traceback, and exit 2 like any output that cannot be written (1 means check's findings). Reads
+            # of inputs are InputErrors already: an error without a file name is a write to stdout.
             reason = exc.strerror or str(exc)
-            where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""
+            reason = reason[:1].lower() + reason[1:]
+            where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else f"{STDOUT_NAME}: cannot write: "
             typer.echo(f"error: {where}{reason}", err=True)
             _silence_stdout()
-            ctx.exit(1)
+            ctx.exit(2)
+
+
+def _click_exceptions() -> Any:
+    """Click's exception classes as this typer raises them (typer 0.29 carries its own copy of click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # a typer that uses click itself
+        from click import exceptions
+    return exceptions
+
+
+def _switches_without_metavar(params: list[Any]) -> list[Any]:
+    """A switch takes no value: its help shows none (typer would print ``<bool>``)."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
 
 
 app = typer.Typer(
     name="corpus-tools",
     cls=_Group,
     help="Turn scraped news text into a clean, auditable JSONL corpus. Every command reads and writes "
-    "JSON lines (one record per line), so commands compose with pipes.",
+    "JSON lines (one record per line), so commands compose with pipes.\n\n"
+    "The main job: `corpus-tools clean pages/ -o corpus.jsonl` (then `corpus-tools check corpus.jsonl`). "
+    "`corpus-tools steps` lists the steps clean runs, in order.",
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     # Markdown mode reflows a docstring's wrapped lines into paragraphs at the terminal's width.
     rich_markup_mode="markdown",
@@ -99,6 +162,47 @@ RejectsOption = Annotated[
     typer.Option("--rejects", help="With --on-error skip: write each bad record and its reason here (JSONL)."),
 ]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No summary on stderr.")]
+DroppedOption = Annotated[
+    str | None,
+    typer.Option("--dropped", help="Write each record a step dropped, with its reason and step, here (JSONL)."),
+]
+Config = Annotated[
+    str | None,
+    typer.Option("--config", help="TOML file with a table of options per step ([normalize], [teasers] ...)."),
+]
+
+
+def given(ctx: typer.Context, param: str) -> bool:
+    """Whether a flag was given (command line or environment), not left at its default."""
+    source = ctx.get_parameter_source(param)
+    # Compared by name: typer may carry its own copy of click's ParameterSource enum.
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+class InputFormat(str, enum.Enum):
+    auto = "auto"
+    jsonl = "jsonl"
+    text = "text"
+
+
+def _read_inputs_as(ctx: typer.Context, value: InputFormat | None) -> InputFormat | None:
+    """Set how the command reads its inputs (see :func:`corpus_tools.io.reading_as`), for the command's run."""
+    if value is not None and not ctx.resilient_parsing:
+        reading = reading_as(InputFormat(value).value)
+        reading.__enter__()
+        ctx.call_on_close(lambda: reading.__exit__(None, None, None))
+    return value
+
+
+InputFormatOption = Annotated[
+    InputFormat,
+    typer.Option(
+        "--input-format",
+        callback=_read_inputs_as,
+        help="auto: JSON lines by suffix (.jsonl .json .ndjson .jl .jsonlines), .txt is text, else by content; "
+        "stdin is JSON lines. jsonl or text: read every input so.",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -111,27 +215,40 @@ class StreamOptions:
     on_error: OnError = OnError.fail
     rejects: str | None = None
     quiet: bool = False
+    dropped: str | None = None
 
 
 def run_steps(
-    options: StreamOptions, steps: Sequence[Step], *, stdin_is_text: bool = False, write_records: bool = True
+    options: StreamOptions, steps: Sequence[Any], *, stdin_is_text: bool = False, write_records: bool = True
 ) -> RunStats:
     """Read the inputs, apply ``steps``, write the output and the rejects, report what was skipped.
 
     ``write_records=False`` runs the steps for what they collect (``index``) and writes no records.
     """
-    check_outputs(options.inputs, options.output, options.rejects)
+    check_rejects_option(options.on_error, options.rejects)
+    check_outputs(options.inputs, options.output, options.rejects, dropped=options.dropped)
     pipeline = Pipeline(tuple(steps), options.text_field)
     items = read_items(options.inputs, text_field=options.text_field, stdin_is_text=stdin_is_text)
     with contextlib.ExitStack() as stack:
         writer = RecordWriter(stack.enter_context(open_output(options.output))) if write_records else _Discard()
         rejects = Rejects(stack.enter_context(open_output(options.rejects)) if options.rejects else None)
-        stats = run(items, pipeline, writer, on_error=options.on_error, rejects=rejects)  # type: ignore[arg-type]
+        dropped = DroppedStream(stack.enter_context(open_output(options.dropped)) if options.dropped else None)
+        stats = run(items, pipeline.process, writer, on_error=options.on_error, rejects=rejects, dropped=dropped)  # type: ignore[arg-type]
     report_rejects(stats, options.rejects)
+    report_dropped(stats, options.dropped, options.quiet)
     return stats
 
 
-def check_outputs(inputs: Sequence[str], output: str | None, rejects: str | None, *, shards: bool = False) -> None:
+def check_rejects_option(on_error: OnError, rejects: str | None) -> None:
+    """``--rejects`` only means something with ``--on-error skip`` (``fail`` stops at the first bad record): given
+    alone it would leave an empty file and the belief that bad records were kept."""
+    if rejects is not None and on_error is not OnError.skip:
+        raise ConfigError("--rejects needs --on-error skip (with --on-error fail the first bad record stops the run)")
+
+
+def check_outputs(
+    inputs: Sequence[str], output: str | None, rejects: str | None, *, shards: bool = False, dropped: str | None = None
+) -> None:
     """Refuse, before any work, a run whose rejects would land on its output, on an input, or inside its shard
     folder (both are written atomically at the end, so one would silently replace the other, or the input), and
     outputs that cannot be written (a one-line error each). ``shards``: ``-o DIR/`` writes shards (clean).
@@ -150,6 +267,14 @@ def check_outputs(inputs: Sequence[str], output: str | None, rejects: str | None
                 raise ConfigError(f"--rejects {rejects} would overwrite the input {path}")
     check_output_path(output, shards_allowed=shards)
     check_output_path(rejects)
+    if dropped and dropped != STDIN:
+        for other, flag in ((output, "-o"), (rejects, "--rejects")):
+            if other and other != STDIN and os.path.realpath(dropped) == os.path.realpath(other):
+                raise ConfigError(f"--dropped and {flag} are the same file: {dropped}")
+        for path in inputs:
+            if path != STDIN and (os.path.realpath(dropped) == os.path.realpath(path) or _same_file(dropped, path)):
+                raise ConfigError(f"--dropped {dropped} would overwrite the input {path}")
+        check_output_path(dropped)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -167,6 +292,36 @@ class _Discard:
 
     def write(self, record: Any) -> None:
         self.count += 1
+
+
+@contextlib.contextmanager
+def skipping(on_error: OnError, rejects: str | None) -> Any:
+    """For a command that reads records without writing them (check, stats): with ``--on-error skip``, a callback
+    that counts an unusable record and writes it to the rejects; the summary of what was skipped goes to stderr at
+    the end. Yields ``(callback or None, stats)``."""
+    stats = RunStats()
+    if on_error is not OnError.skip:
+        yield None, stats
+        return
+    with open_output(rejects) if rejects else contextlib.nullcontext(None) as stream:
+        sink = Rejects(stream)
+
+        def skip(item: Any, reason: str) -> None:
+            stats.read += 1
+            reject(item, reason, stats, OnError.skip, sink)
+
+        yield skip, stats
+    report_rejects(stats, rejects)
+
+
+def report_dropped(stats: RunStats, dropped: str | None, quiet: bool) -> None:
+    """A single command's summary of what its step dropped, by reason (clean's summary line says it itself);
+    --quiet leaves it out (the --dropped stream and clean's manifest still have every one)."""
+    if not stats.dropped or quiet:
+        return
+    kinds = ", ".join(f"{n} {reason}" for reason, n in sorted(stats.dropped_reasons.items()))
+    where = f" (written to {dropped})" if dropped else " (use --dropped PATH to keep them)"
+    typer.echo(f"corpus-tools: dropped {stats.dropped} of {stats.read} records: {kinds}{where}", err=True)
 
 
 def report_rejects(stats: RunStats, rejects: str | None) -> None:
@@ -191,22 +346,40 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
-def _only_command(args: Sequence[str]) -> typer.Typer:
+def app_for(args: Sequence[str]) -> typer.Typer:
     """``app`` with only the command that ``args`` run: typer builds every registered command (nine signatures,
     ~30 ms) on each run, while one runs. ``--help``, ``--version`` or an unknown name get the whole app.
 
     The group and the command are built exactly as with the whole app (the root callback keeps it a group).
     """
-    found = [
-        info
-        for info in app.registered_commands
-        if args and (info.name or typer.main.get_command_name(info.callback.__name__)) == args[0]  # type: ignore[union-attr]
-    ]
+    from corpus_tools.cli import steps
+    from corpus_tools.registry import cli_names
+
+    names = (*cli_names(), *steps.PIPELINE_COMMANDS)
+    if args and args[0] in names:
+        steps.register([args[0]])
+    elif not args or not any(_name(info) == args[0] for info in app.registered_commands):
+        steps.register(names)  # help, or a name to suggest from: every command
+        _in_pipeline_order()
+    found = [info for info in app.registered_commands if args and _name(info) == args[0]]
     if len(found) != 1:
         return app
     only = copy.copy(app)
     only.registered_commands = found
     return only
+
+
+def _in_pipeline_order() -> None:
+    """The commands in the order of a pipeline: ingest, the steps (registry order), then the rest."""
+    from corpus_tools.registry import step_names
+
+    order = ["ingest", *step_names(), "index", "explain", "clean", "check", "stats", "steps"]
+    rank = {name: k for k, name in enumerate(order)}
+    app.registered_commands.sort(key=lambda info: rank.get(_name(info), len(order)))
+
+
+def _name(info: Any) -> str:
+    return info.name or typer.main.get_command_name(info.callback.__name__)
 
 
 # The signals that stop a run the way Ctrl-C does: `kill PID`, a CI job cancelled, a batch scheduler's time limit,
@@ -238,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handled = _handle_stop_signals()
     try:
         try:
-            _only_command(args)(args=args, prog_name="corpus-tools")
+            app_for(args)(args=args, prog_name="corpus-tools")
         except _Stopped as exc:  # raised outside typer's own KeyboardInterrupt handling (before or after the command)
             stopped.append(exc.signum)
         except SystemExit as exc:

@@ -8,7 +8,21 @@ from typing import Annotated
 
 import typer
 
-from corpus_tools.cli.app import Inputs, TextField, app
+from corpus_tools.cli.app import (
+    InputFormat,
+    InputFormatOption,
+    Inputs,
+    OnErrorOption,
+    Output,
+    RejectsOption,
+    TextField,
+    app,
+    check_outputs,
+    check_rejects_option,
+    skipping,
+)
+from corpus_tools.io import open_output
+from corpus_tools.pipeline import OnError
 
 
 class Format(str, enum.Enum):
@@ -20,7 +34,9 @@ class Format(str, enum.Enum):
 @app.command()
 def check(
     inputs: Inputs = None,
+    output: Output = None,
     text_field: TextField = "text",
+    input_format: InputFormatOption = InputFormat.auto,
     output_format: Annotated[
         Format,
         typer.Option(
@@ -49,6 +65,9 @@ def check(
         int | None,
         typer.Option("--max-findings", min=0, help="Findings listed per rule (counts are always exact); 0: all."),
     ] = None,
+    on_error: OnErrorOption = OnError.fail,
+    rejects: RejectsOption = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No report: only the exit code (a CI gate).")] = False,
 ) -> None:
     """Check records against the corpus rules; exit 0 when clean, 1 on findings, 2 on unusable input.
 
@@ -71,16 +90,22 @@ def check(
         options = options_from(
             checking.CheckOptions, {"max_findings": max_findings}, where="--max-findings", base=options
         )
-    report = checking.check_paths(tuple(inputs or ()), options, text_field=text_field)
-    if output_format is Format.json:
-        sys.stdout.buffer.write(checking.render_json(report))
-    elif output_format is Format.github:
-        sys.stdout.write(checking.render_github(report))
-    elif sys.stdout.isatty():
-        from rich.console import Console
+    check_rejects_option(on_error, rejects)
+    check_outputs(tuple(inputs or ()), output, rejects)
+    with skipping(on_error, rejects) as (skip, skipped):
+        report = checking.check_paths(tuple(inputs or ()), options, text_field=text_field, on_unusable=skip)
+        skipped.read += report.records
+    if quiet:
+        raise typer.Exit(report.exit_code)
+    with open_output(output) as stream:
+        if output_format is Format.json:
+            stream.write(checking.render_json(report))
+        elif output_format is Format.github:
+            stream.write(checking.render_github(report).encode("utf-8"))
+        elif not output and sys.stdout.isatty():
+            from rich.console import Console
 
-        checking.render_rich(report, Console())
-    else:
-        sys.stdout.write(checking.render_text(report))
-    sys.stdout.flush()
+            checking.render_rich(report, Console())
+        else:
+            stream.write(checking.render_text(report).encode("utf-8"))
     raise typer.Exit(report.exit_code)

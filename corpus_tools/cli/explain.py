@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
+import enum
+import io
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import orjson
 import typer
 
-from corpus_tools.cli.app import Inputs, TextField, app
-from corpus_tools.errors import InputError, RecordError
-from corpus_tools.io import read_items
+from corpus_tools.cli.app import (
+    Config,
+    InputFormat,
+    InputFormatOption,
+    Inputs,
+    OnErrorOption,
+    Output,
+    Quiet,
+    RejectsOption,
+    TextField,
+    check_rejects_option,
+    report_rejects,
+)
+from corpus_tools.cli.steps import plan_from, with_pipeline_options
+from corpus_tools.errors import RecordError
+from corpus_tools.io import open_output, read_items
+from corpus_tools.pipeline import OnError
 from corpus_tools.records import check_record
 
 if TYPE_CHECKING:
@@ -19,7 +35,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from corpus_tools.explain import ExplainOptions, Explanation, Row
+    from corpus_tools.explain import Explanation, Row
 
 #: labels.BODY, spelled out so that the CLI does not import the labelling library to start (tests/test_cli.py
 #: checks the two agree).
@@ -44,76 +60,144 @@ TEXT_STYLES = {
 }
 
 
-@app.command()
-def explain(
-    inputs: Inputs = None,
-    text_field: TextField = "text",
-    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per document (JSON lines).")] = False,
-    plain: Annotated[
-        bool, typer.Option("--plain", help="Plain tab-separated lines even on a terminal (the piped format).")
-    ] = False,
-    full: Annotated[
-        bool, typer.Option("--full", help="On a terminal, wrap whole paragraphs instead of cutting them.")
-    ] = False,
-    normalize: Annotated[
-        bool,
-        typer.Option("--normalize/--no-normalize", help="Label the text as `clean` sees it, after normalize."),
-    ] = True,
-    index: Annotated[
-        str | None, typer.Option("--index", help="A tail index (`corpus-tools index`) for the recurrence signal.")
-    ] = None,
-) -> None:
-    """Show each paragraph with the label every step gives it (body, heading, byline, bio, translator, teaser)
-    and why. Nothing is cut.
-
-    On a terminal: a coloured table per document. Piped: one tab-separated line per non-blank paragraph,
-    `ID  INDEX  KIND  STEP  REASON  TEXT` (`-` for body's step and reason). --json: one object per document.
-    INDEX counts lines of the text (blank ones included), as in metadata.cuts.
-    """
-    from corpus_tools.explain import ExplainOptions
-
-    tail_index = None
-    if index:
-        from corpus_tools.tailindex import TailIndex, band_warning
-        from corpus_tools.teasers import TeasersOptions
-
-        tail_index = TailIndex.load(index)
-        # The teaser labels use the default band: the same warning as `teasers --index` when the index misses part.
-        band = TeasersOptions()
-        warning = band_warning(tail_index, band.min_words, band.max_words, index)
-        if warning:
-            typer.echo(warning, err=True)
-    options = ExplainOptions(normalize=normalize)
-    docs = _explanations(tuple(inputs or ()), text_field, options, tail_index)
-    out = sys.stdout
-    if json_output:
-        for doc in docs:
-            out.write(orjson.dumps(doc.to_json()).decode() + "\n")
-    elif plain or not out.isatty():
-        for doc in docs:
-            write_plain(doc, out)
-    else:
-        from rich.console import Console
-
-        console = Console()
-        for doc in docs:
-            render_rich(doc, console, full=full)
+class ExplainFormat(str, enum.Enum):
+    auto = "auto"
+    table = "table"
+    plain = "plain"
+    json = "json"
 
 
-def _explanations(
-    inputs: tuple[str, ...], text_field: str, options: ExplainOptions, index: object
-) -> Iterator[Explanation]:
+_DOC = """Show each line with what `clean` does to it (body, or the kind a step cut: byline, bio, translator,
+teaser, ...) and why: the step and its rule. Nothing is written.
+
+explain runs clean's own pipeline, with clean's step options, --config and corpus passes, so what it shows is what
+clean cuts. A record a step drops is shown with the drop's reason.
+
+On a terminal: a coloured table per document. Piped (--format plain): one tab-separated line per non-blank line,
+`ID  INDEX  KIND  STEP  RULE  TEXT` (`-` for body's step and rule). --format json: one object per document.
+INDEX counts lines of the text (blank ones included) as it came in, as in metadata.cuts.
+"""
+
+
+def explain(ctx: typer.Context, **kwargs: Any) -> None:
+    from corpus_tools import engine as engines
+
+    inputs = tuple(kwargs["inputs"] or ())
+    check_rejects_option(kwargs["on_error"], kwargs["rejects"])
+    fmt = _format(kwargs)
+    plan = plan_from(ctx, kwargs, explain.step_flags)  # type: ignore[attr-defined]
+    engine = engines.LocalEngine(1)
+    try:
+        states = engines.corpus_states(plan, inputs, engine, None, lambda line: typer.echo(line, err=True))
+    finally:
+        engine.close()
+    pipeline = plan.pipeline(states)
+    with open_output(kwargs["output"]) as raw:
+        out = io.TextIOWrapper(raw, encoding="utf-8", newline="\n") if kwargs["output"] else sys.stdout
+        stats = _run(inputs, pipeline, kwargs, fmt, out)
+        if kwargs["output"]:
+            out.flush()
+            out.detach()
+    report_rejects(stats, kwargs["rejects"])
+
+
+def _format(kwargs: dict[str, Any]) -> ExplainFormat:
+    fmt: ExplainFormat = kwargs["format"]
+    for old, value in (("json_output", ExplainFormat.json), ("plain", ExplainFormat.plain)):
+        if kwargs[old]:
+            flag = "--json" if old == "json_output" else "--plain"
+            typer.echo(f"warning: {flag} is deprecated, use --format {value.value}", err=True)
+            fmt = value
+    return fmt
+
+
+def _run(inputs: tuple[str, ...], pipeline: Any, kwargs: dict[str, Any], fmt: ExplainFormat, out: TextIO) -> Any:
     from corpus_tools.explain import explain_record
+    from corpus_tools.pipeline import Rejects, RunStats, Verdicts, reject
 
-    for item in read_items(inputs, text_field=text_field, stdin_is_text=False):
-        if item.error is not None:
-            raise InputError(item.error, item.source, item.line)
-        record = item.record
-        try:
-            check_record(record, text_field)
-        except RecordError as exc:
-            raise InputError(exc.reason, item.source, item.line) from None
-        yield explain_record(record, text_field, options=options, index=index)
+    verdicts = Verdicts(pipeline.ordered) if pipeline.ordered else None  # dedup: what the records before say
+
+    stats = RunStats()
+    on_error: OnError = kwargs["on_error"]
+    with contextlib.ExitStack() as stack:
+        rejects = Rejects(stack.enter_context(open_output(kwargs["rejects"])) if kwargs["rejects"] else None)
+        console = None
+        if fmt is ExplainFormat.table or (fmt is ExplainFormat.auto and out.isatty()):
+            from rich.console import Console
+
+            console = Console(file=out)
+        for item in read_items(inputs, text_field=pipeline.text_field, stdin_is_text=False):
+            stats.read += 1
+            reason = item.error
+            if reason is None:
+                try:
+                    check_record(item.record, pipeline.text_field)
+                    doc = explain_record(item.record, pipeline, verdicts)
+                except RecordError as exc:
+                    reason = exc.reason
+            if reason is not None:
+                reject(item, reason, stats, on_error, rejects)
+                continue
+            if fmt is ExplainFormat.json:
+                out.write(orjson.dumps(doc.to_json()).decode() + "\n")
+            elif console is not None:
+                render_rich(doc, console, full=kwargs["full"])
+            else:
+                write_plain(doc, out)
+    return stats
+
+
+def build() -> Any:
+    """explain, with clean's step switches and options (built when explain runs or help lists it)."""
+    own = [
+        ("inputs", Inputs, None),
+        ("output", Output, None),
+        ("config", Config, None),
+        (
+            "format",
+            Annotated[
+                ExplainFormat,
+                typer.Option(
+                    "--format", case_sensitive=False, help="auto: a table on a terminal, plain lines when piped."
+                ),
+            ],
+            ExplainFormat.auto,
+        ),
+        (
+            "full",
+            Annotated[bool, typer.Option("--full", help="In the table, wrap whole lines instead of cutting them.")],
+            False,
+        ),
+        (
+            "corpus_aware",
+            Annotated[
+                bool,
+                typer.Option(
+                    "--corpus-aware/--no-corpus-aware",
+                    help="Run the steps' corpus passes over the inputs first, as clean does (files only).",
+                ),
+            ],
+            True,
+        ),
+        (
+            "index",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--index", help="A prebuilt corpus index (`corpus-tools index`) for the teasers' recurrence signal."
+                ),
+            ],
+            None,
+        ),
+        ("text_field", TextField, "text"),
+        ("input_format", InputFormatOption, InputFormat.auto),
+        ("on_error", OnErrorOption, OnError.fail),
+        ("rejects", RejectsOption, None),
+        ("quiet", Quiet, False),
+        ("json_output", Annotated[bool, typer.Option("--json", hidden=True, help="Deprecated: --format json.")], False),
+        ("plain", Annotated[bool, typer.Option("--plain", hidden=True, help="Deprecated: --format plain.")], False),
+    ]
+    return with_pipeline_options(explain, own, _DOC)
 
 
 def plain_line(doc: Explanation, row_index: int) -> str:
@@ -195,14 +279,14 @@ def _summary(doc: Explanation) -> Text:
     """``20 paragraphs: 14 body · 1 bio · 1 translator · 4 teaser  → 6 would be cut``, in the labels' colours."""
     from rich.text import Text
 
-    from corpus_tools.explain import CUT_KINDS
-
     text = Text(f"{len(doc.rows)} paragraphs: ")
     parts = [(kind, n) for kind, n in doc.counts().items() if n]
     for j, (kind, n) in enumerate(parts):
         if j:
             text.append(" · ", style="dim")
         text.append(f"{n} {kind}", style=STYLES.get(kind, "bold"))
-    cut = sum(n for kind, n in parts if kind in CUT_KINDS)
+    cut = sum(n for kind, n in parts if kind != BODY)
     text.append(f"  → {cut} would be cut", style="bold" if cut else "dim")
+    if doc.dropped:
+        text.append(f"  (dropped by {doc.dropped['step']}: {doc.dropped['reason']})", style="bold red")
     return text

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from corpus_tools.cli.app import (
+    InputFormat,
+    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
@@ -28,6 +30,7 @@ def ingest(
     on_error: OnErrorOption = OnError.fail,
     rejects: RejectsOption = None,
     quiet: Quiet = False,
+    input_format: InputFormatOption = InputFormat.auto,
     stdin_jsonl: Annotated[
         bool,
         typer.Option("--stdin-jsonl", help="Read stdin as JSON lines (records), not as one text document."),

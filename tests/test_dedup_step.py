@@ -1,0 +1,127 @@
+"""The dedup step in the pipeline: clean's last step (exact by default, --dedup near, --no-dedup), the single
+command, the dropped stream, determinism across --jobs and engines, across runs, explain and the manifest."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from conftest import SEEDS, parse_jsonl, run_shell
+from corpus_tools.dedup import Dedup, DedupOptions
+from corpus_tools.pipeline import Dropped, Pipeline, Verdicts
+
+SEED_IDS = sorted(p.stem for p in SEEDS.glob("*.txt"))
+
+
+def test_clean_keeps_four_by_default_five_without_dedup_and_names_the_kept_one(tmp_path):
+    result = run_shell(f"corpus-tools clean seeds/ --dropped {tmp_path / 'dropped.jsonl'} -o {tmp_path / 'out.jsonl'}")
+    assert result.returncode == 0, result.stderr
+    out = parse_jsonl((tmp_path / "out.jsonl").read_bytes())
+    assert [r["id"] for r in out] == [i for i in SEED_IDS if not i.startswith("001")]
+    dropped = parse_jsonl((tmp_path / "dropped.jsonl").read_bytes())
+    assert [(d["step"], d["reason"], d["duplicate_of"], d["record"]["id"]) for d in dropped] == [
+        ("dedup", "duplicate_exact", SEED_IDS[0], SEED_IDS[1])
+    ]
+    assert dropped[0]["source"] == f"seeds/{SEED_IDS[1]}.txt"
+    manifest = orjson.loads((tmp_path / "out.jsonl.manifest.json").read_bytes())
+    assert manifest["counts"]["dropped_by_reason"] == {"dedup.duplicate_exact": 1}
+    assert "1 dropped (1 dedup.duplicate_exact)" in result.stderr.decode()
+    without = run_shell("corpus-tools clean seeds/ --no-dedup -q")
+    assert [r["id"] for r in parse_jsonl(without.stdout)] == SEED_IDS
+
+
+def test_the_single_command_near_keeps_four_and_names_000():
+    result = run_shell("corpus-tools clean seeds/ --no-dedup -q | corpus-tools dedup --near --dropped /dev/stdout -q")
+    assert result.returncode == 0, result.stderr
+    lines = parse_jsonl(result.stdout)
+    kept = [r for r in lines if "reason" not in r]
+    dropped = [r for r in lines if "reason" in r]
+    assert len(kept) == 4
+    assert [(d["reason"], d["duplicate_of"], d["record"]["id"]) for d in dropped] == [
+        ("duplicate_near", SEED_IDS[0], SEED_IDS[1])
+    ]
+    assert dropped[0]["similarity"] == 1.0
+
+
+def test_raw_000_and_001_are_not_near_duplicates_until_cleaned():
+    # their teaser tails differ: raw, the word-shingle Jaccard is far below the threshold
+    result = run_shell("corpus-tools ingest seeds/ | corpus-tools dedup --near -q")
+    assert len(parse_jsonl(result.stdout)) == 5
+
+
+@pytest.mark.parametrize("mode", ["exact", "near"])
+def test_the_same_output_whatever_the_jobs(mode):
+    outputs = {run_shell(f"corpus-tools clean seeds/ -q --dedup {mode} --jobs {jobs}").stdout for jobs in (1, 2)}
+    assert len(outputs) == 1 and len(parse_jsonl(outputs.pop())) == 4
+
+
+@pytest.mark.slow
+def test_the_dask_engine_gives_the_local_output():
+    local = run_shell("corpus-tools clean seeds/ -q --dedup near")
+    dask = run_shell("corpus-tools clean seeds/ -q --dedup near --engine dask --jobs 2")
+    assert dask.returncode == 0, dask.stderr
+    assert dask.stdout == local.stdout
+
+
+def test_keep_first_in_input_order_and_fold():
+    records = [
+        {"id": "a", "text": "One  Text."},
+        {"id": "b", "text": "one text."},
+        {"id": "c", "text": "Other."},
+        {"id": "d", "text": "ONE TEXT."},
+    ]
+
+    def run(options: DedupOptions) -> list[tuple[str, str | None]]:
+        pipeline = Pipeline((Dedup(options),))
+        verdicts = Verdicts(pipeline.ordered)
+        out = []
+        for record in records:
+            keys: list = []
+            result = pipeline.process(record, None, None, keys)
+            verdict = verdicts.decide(keys, record["id"], result, __import__("collections").Counter())
+            out.append((record["id"], verdict.drop.details["duplicate_of"] if verdict else None))
+        return out
+
+    assert run(DedupOptions()) == [("a", None), ("b", "a"), ("c", None), ("d", "a")]
+    assert run(DedupOptions(fold="none")) == [("a", None), ("b", None), ("c", None), ("d", None)]
+
+
+def test_across_runs_save_index_then_against(tmp_path):
+    index = tmp_path / "kept.idx"
+    first = run_shell(f"corpus-tools clean seeds/ -q --save-index {index} -o {tmp_path / 'a.jsonl'}")
+    assert first.returncode == 0 and index.stat().st_size > 0
+    again = run_shell(f"corpus-tools clean seeds/ --against {index} --dropped {tmp_path / 'd.jsonl'} -q")
+    assert again.stdout == b""
+    dropped = parse_jsonl((tmp_path / "d.jsonl").read_bytes())
+    assert [d["duplicate_of"] for d in dropped] == [SEED_IDS[0], SEED_IDS[0], *SEED_IDS[2:]]
+    assert all(d["earlier_run"] for d in dropped)  # 001 too: its text is 000's, which the earlier run kept
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ("--threshold 2", "threshold must be in (0, 1]"),
+        ("--shingle 0", "Invalid value for '--shingle': Input should be greater than or equal to 1"),
+        ("--permutations 1", "Invalid value for '--permutations': Input should be greater than or equal to 2"),
+        ("--dedup fuzzy", "Invalid value for '--dedup'"),
+    ],
+)
+def test_options_out_of_range_are_one_line_and_exit_2(flags, message):
+    result = run_shell(f"corpus-tools clean seeds/ {flags}")
+    assert result.returncode == 2
+    assert message in result.stderr.decode() and result.stderr.count(b"\n") == 1
+
+
+def test_explain_names_the_record_a_duplicate_duplicates():
+    result = run_shell("corpus-tools explain seeds/ --format json")
+    docs = {d["id"]: d for d in parse_jsonl(result.stdout)}
+    assert docs[SEED_IDS[1]]["dropped"] == {
+        "step": "dedup",
+        "reason": "duplicate_exact",
+        "duplicate_of": SEED_IDS[0],
+    }
+    assert all(docs[i]["dropped"] is None for i in SEED_IDS if i != SEED_IDS[1])
+
+
+def test_an_empty_pipeline_result_is_not_deduplicated():
+    assert isinstance(Pipeline((Dedup(),)).process({"text": " "}), Dropped)
