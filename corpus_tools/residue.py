@@ -68,6 +68,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corpus_tools.errors import ConfigError
+from corpus_tools.step import CorpusPass, Doc, Drop, Labels, Step
 
 STEP = "residue"
 LISTING_PAGE = "listing_page"
@@ -183,6 +184,11 @@ class ResidueOptions:
     )
     recurrence_min_share: float = _opt(
         0.2, "Smallest share of a site's documents a recurring line is in.", "--residue-min-share"
+    )
+    site_field: str | None = _opt(
+        None,
+        "The record key naming a record's site, for the recurrence pass (default: the host of a URL source).",
+        "--site-field",
     )
 
     def __post_init__(self) -> None:
@@ -1039,3 +1045,51 @@ def cut_lines(text: str, options: ResidueOptions | None = None, **kw: Any) -> tu
         return None, labels
     gone = {i for i, _ in labels.cuts}
     return "\n".join(line for i, line in enumerate(lines) if i not in gone), labels
+
+
+# --- the step -----------------------------------------------------------------------------------------------------
+
+
+class SiteRecurrence(CorpusPass):
+    """The residue step's corpus pass: per site, in how many documents each short line occurs, counted on the
+    records as they reach the step; a line in enough of a site's documents is that site's furniture."""
+
+    def start(self, options: ResidueOptions) -> tuple[LineRecurrence, str | None]:
+        return LineRecurrence(), options.site_field
+
+    def add(self, state: tuple[LineRecurrence, str | None], doc: Doc) -> None:
+        counts, site_field = state
+        counts.add(site_of(doc.record, site_field), doc.lines)
+
+    def merge(
+        self, state: tuple[LineRecurrence, str | None], other: tuple[LineRecurrence, str | None]
+    ) -> tuple[LineRecurrence, str | None]:
+        state[0].merge(other[0])
+        return state
+
+    def finish(self, state: tuple[LineRecurrence, str | None], options: ResidueOptions) -> LineRecurrence:
+        return state[0]
+
+
+class Residue(Step):
+    """The ``residue`` step: cut what is not the article (previews, link blocks, calls to action, furniture,
+    captions, lone dates and contacts) and drop listing pages; every cut with its rule in ``metadata.cuts``."""
+
+    name = STEP
+    Options = ResidueOptions
+    summary = "Cut page residue (previews, link blocks, calls to action, furniture) and drop listing pages."
+    reasons = {
+        **{rule: f"a {kind.replace('_', ' ')} line" for kind, rules in KINDS.items() for rule in rules},
+        LISTING_PAGE: "a page of previews (an index or listing page), not an article",
+    }
+    kinds = dict(_KIND_OF)
+    corpus_pass = SiteRecurrence()
+    order = 250  # after credits (a credit line goes to metadata, not away), before teasers and dedup
+    default_on = False  # below its recall targets and 0.4-1.2x clean's time: on when asked (--residue)
+
+    def label(self, doc: Doc) -> Labels:
+        state = self.state
+        site = site_of(doc.record, self.options.site_field) if state is not None else None
+        found = label_residue(doc.lines, self.options, recurrence=state, site=site)
+        drop = Drop(LISTING_PAGE) if found.drop else None
+        return Labels(doc, cuts=dict(found.cuts), drop=drop)
