@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 BUILTIN: dict[str, str] = {
     "normalize": "corpus_tools.normalize:Normalize",
     "credits": "corpus_tools.credits:Credits",
+    "residue": "corpus_tools.residue:Residue",
     "teasers": "corpus_tools.teasers:Teasers",
     "dedup": "corpus_tools.dedup:Dedup",
 }
