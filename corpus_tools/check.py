@@ -153,10 +153,6 @@ class Doc:
 Checker = Callable[[Doc], list[Hit]]
 
 
-class RuleUnavailable(Exception):
-    """A rule cannot run in this installation (its detector's module is missing); the report says so."""
-
-
 @dataclass(frozen=True)
 class Rule:
     """A check: ``make(options)`` returns a fresh checker (it may keep state across the records of one run)."""
@@ -465,10 +461,7 @@ def _html_entities(options: CheckOptions) -> Checker:
 
 
 def _credit_lines(options: CheckOptions) -> Checker:
-    try:
-        from corpus_tools import credits
-    except ImportError as exc:
-        raise RuleUnavailable(f"needs corpus_tools.credits ({exc})") from None
+    from corpus_tools import credits  # here: the rule's cost (regexes, word lists) is paid when it runs
 
     def check(doc: Doc) -> list[Hit]:
         if not doc.paragraphs:
@@ -481,10 +474,7 @@ def _credit_lines(options: CheckOptions) -> Checker:
 
 
 def _teaser_tail(options: CheckOptions) -> Checker:
-    try:
-        from corpus_tools import teasers
-    except ImportError as exc:
-        raise RuleUnavailable(f"needs corpus_tools.teasers ({exc})") from None
+    from corpus_tools import teasers
 
     def check(doc: Doc) -> list[Hit]:
         paragraphs = doc.paragraphs
@@ -717,7 +707,6 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     records_by_rule: Counter[str] = field(default_factory=Counter)  # records with at least one hit
     hits_by_rule: Counter[str] = field(default_factory=Counter)
-    unavailable: dict[str, str] = field(default_factory=dict)  # rule -> why it could not run
     empty_is_error: bool = False  # no records, and the no-records rule is an error
 
     @property
@@ -733,14 +722,9 @@ class Report:
                     "rule": rule.name,
                     "severity": severity.value,
                     "reason": rule.reason,
-                    "status": "unavailable"
-                    if rule.name in self.unavailable
-                    else "off"
-                    if severity is Severity.off
-                    else "ran",
+                    "status": "off" if severity is Severity.off else "ran",
                     "records": self.records_by_rule[rule.name],
                     "hits": self.hits_by_rule[rule.name],
-                    **({"unavailable": self.unavailable[rule.name]} if rule.name in self.unavailable else {}),
                 }
             )
         return {
@@ -768,10 +752,7 @@ def check_items(
     for rule in RULES:
         if severity[rule.name] is Severity.off:
             continue
-        try:
-            checkers.append((rule.name, severity[rule.name], rule.make(options)))
-        except RuleUnavailable as exc:
-            report.unavailable[rule.name] = str(exc)
+        checkers.append((rule.name, severity[rule.name], rule.make(options)))
     kept: Counter[str] = Counter()
     for item in items:
         try:
@@ -944,8 +925,6 @@ def render_text(report: Report) -> str:
             lines.append(
                 f"{rule.name}: {records} record{'s' if records != 1 else ''}: {rule.reason} [{severity}]{tail}"
             )
-    for name, why in report.unavailable.items():
-        lines.append(f"{name}: not run: {why}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
@@ -972,11 +951,8 @@ def render_rich(report: Report, console: Any) -> None:
     for rule in RULES:
         severity = report.severity[rule.name]
         records = report.records_by_rule[rule.name]
-        if rule.name in report.unavailable:
-            count, row_style = "not run", "dim"
-        else:
-            count = "-" if severity is Severity.off else str(records)
-            row_style = style[severity] if records else "dim" if severity is Severity.off else "green"
+        count = "-" if severity is Severity.off else str(records)
+        row_style = style[severity] if records else "dim" if severity is Severity.off else "green"
         table.add_row(rule.name, severity.value, count, rule.reason, style=row_style)
     if report.findings:
         console.print()
@@ -1010,8 +986,6 @@ def render_github(report: Report) -> str:
         where = f"paragraph {finding.paragraph}: " if finding.paragraph is not None else ""
         level = "error" if finding.severity is Severity.error else "warning"
         lines.append(f"::{level} {','.join(props)}::{_gh_data(one_line(ident + where + finding.detail))}")
-    for name, why in report.unavailable.items():
-        lines.append(f"::warning title={_gh_property(f'{name}: not run')}::{_gh_data(why)}")
     lines.append(f"::notice title=corpus-tools check::{_gh_data(summary_line(report))}")
     return "\n".join(lines) + "\n"
 

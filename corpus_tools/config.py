@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import orjson
 
 from corpus_tools.errors import ConfigError
+from corpus_tools.step import check_ranges
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -123,7 +124,9 @@ def options_from(
             raise ConfigError(f"{where}: unknown option '{key}' (known: {', '.join(sorted(fields))})")
         changes[key] = _coerce(value, hints[key], f"{where}: option '{key}'")
     try:
-        return dataclasses.replace(instance, **{**changes, **(overrides or {})})  # type: ignore[type-var]
+        options = dataclasses.replace(instance, **{**changes, **(overrides or {})})  # type: ignore[type-var]
+        check_ranges(options, cls.__name__)  # the ranges its fields declare (step.option), for options without checks
+        return options
     except ConfigError as exc:  # an options class's own validation: say which file and table it came from
         if overrides and _valid(instance, changes):
             raise  # the table alone is fine: the overrides (flags) are wrong, and the message is theirs

@@ -116,8 +116,8 @@ SECTIONS = (
 )
 
 
-def _opt(default: Any, help: str, flag: str) -> Any:
-    return field(default=default, metadata={"help": help, "flag": flag})
+def _opt(default: Any, help: str, flag: str, low: int | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "flag": flag, "low": low})
 
 
 @dataclass(frozen=True)
@@ -161,26 +161,35 @@ class ResidueOptions:
     languages: tuple[str, ...] = _opt(
         (), "Phrase lists to use (e.g. en,de); empty: every list, every document.", "--residue-languages"
     )
-    min_preview_words: int = _opt(5, "Fewest words a marked preview has.", "--residue-min-preview-words")
-    max_headline_words: int = _opt(16, "Most words a headline-shaped line has.", "--residue-max-headline-words")
+    min_preview_words: int = _opt(5, "Fewest words a marked preview has.", "--residue-min-preview-words", low=1)
+    max_headline_words: int = _opt(16, "Most words a headline-shaped line has.", "--residue-max-headline-words", low=1)
     max_short_words: int = _opt(
-        20, "Most words a line has for the short-line phrase rules (cta, tags, ...).", "--residue-max-short-words"
+        20,
+        "Most words a line has for the short-line phrase rules (cta, tags, ...).",
+        "--residue-max-short-words",
+        low=1,
     )
     footer_max_words: int = _opt(
         8,
         "Most words a short line below the body's footer signal has to be cut as footer.",
         "--residue-footer-max-words",
+        low=1,
     )
-    nav_run_min: int = _opt(5, "Fewest consecutive menu-shaped lines cut as a menu.", "--residue-nav-run-min")
+    nav_run_min: int = _opt(5, "Fewest consecutive menu-shaped lines cut as a menu.", "--residue-nav-run-min", low=2)
     guard_lines: int = _opt(
-        2, "Body lines at the start of the article never cut (but by unmistakable rules).", "--residue-guard-lines"
+        2,
+        "Body lines at the start of the article never cut (but by unmistakable rules).",
+        "--residue-guard-lines",
+        low=0,
     )
-    listing_min_previews: int = _opt(3, "Fewest marked previews on a listing page.", "--residue-listing-min-previews")
+    listing_min_previews: int = _opt(
+        3, "Fewest marked previews on a listing page.", "--residue-listing-min-previews", low=1
+    )
     listing_share: float = _opt(
         0.5, "Share of the remaining words in previews that makes a listing page.", "--residue-listing-share"
     )
     recurrence_min_docs: int = _opt(
-        5, "Fewest documents of a site a recurring furniture line is in.", "--residue-min-docs"
+        5, "Fewest documents of a site a recurring furniture line is in.", "--residue-min-docs", low=1
     )
     recurrence_min_share: float = _opt(
         0.2, "Smallest share of a site's documents a recurring line is in.", "--residue-min-share"

