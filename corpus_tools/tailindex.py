@@ -256,9 +256,6 @@ class TailIndex:
         self.min_words = min_words
         self.max_words = max_words
         self.documents = 0
-        # Goes up with every change of the counts: a caller that remembers an answer (teasers' last tail) can tell
-        # it is still the index's answer.
-        self.generation = 0
         self._hashes: array[int] = array("Q")  # sorted, unique: the loaded / compacted part
         self._counts: array[int] = array("I")
         self._added: dict[int, int] = {}  # additions since the last compaction
@@ -283,7 +280,6 @@ class TailIndex:
     def add_text(self, text: str) -> None:
         """Count one document: each distinct eligible paragraph once."""
         self.documents += 1
-        self.generation += 1
         lines = self._eligible_lines(text)
         if lines:
             added = self._added
@@ -330,7 +326,6 @@ class TailIndex:
                 f"and {other.min_words}..{other.max_words} words"
             )
         self.documents += other.documents
-        self.generation += 1
         added = self._added
         for key, n in other.items():
             added[key] = added.get(key, 0) + n

@@ -205,14 +205,6 @@ def tail_start(
     return min((i for i, _ in teasers), default=len(paragraphs))
 
 
-# The last tail found, with what it was found from; the text by identity. The credits step asks for the tail of the
-# text it receives and, when it cuts nothing, hands the teasers step that very string: with the same options, no
-# index and no credit position the answer is the one just found. One entry, matched with `is` on the text (kept
-# alive by the entry, so its identity cannot be reused); nothing is compared beyond options and a position, and an
-# index by identity and generation (an index that counted more documents since may give another answer).
-_last_tail: tuple[str, TeasersOptions, Any, int | None, tuple[tuple[int, str], ...], int] | None = None
-
-
 def _tail_of(
     text: str | None,
     paragraphs: list[str],
@@ -220,24 +212,9 @@ def _tail_of(
     index: TailIndex | None,
     credits_at: int | None,
 ) -> list[tuple[int, str]]:
-    """:func:`_tail`, remembered for ``text`` (the string ``paragraphs`` was split from; ``None``: not known)."""
-    global _last_tail
-    last = _last_tail
-    generation = -1 if index is None else index.generation
-    if (
-        text is not None
-        and last is not None
-        and last[0] is text
-        and last[2] is index
-        and last[5] == generation
-        and last[3] == credits_at
-        and (last[1] is options or last[1] == options)
-    ):
-        return list(last[4])
-    tail = _tail(paragraphs, options, index, credits_at, _credit_kind)
-    if text is not None:
-        _last_tail = (text, options, index, credits_at, tuple(tail), generation)
-    return tail
+    """:func:`_tail` with the credit shapes. (A memo of the last tail, for the credits step's question about the same
+    text, was measured: no gain on real pages, and never a hit with a corpus index; it went.)"""
+    return _tail(paragraphs, options, index, credits_at, _credit_kind)
 
 
 def _tail(
