@@ -6,6 +6,7 @@
     python scripts/bench.py clean --size-mb 100          # clean vs the obvious way vs the I/O limit; --jobs 2 vs 1
     python scripts/bench.py memory --small-mb 10         # peak RSS of clean on 10 MB and on 100 MB
     python scripts/bench.py startup                      # CPU of clean on an empty file vs bare python
+    python scripts/bench.py tiny --records 1000000       # per-record overhead of clean vs orjson I/O
 
 Figures are MB of input JSON lines per second of CPU time of this one process, i.e. per core: the machine
 may be busy with other work, and CPU time is what a single worker spends. Each subcommand is one function
@@ -315,12 +316,14 @@ def run_clean(args: argparse.Namespace) -> int:
     # step alone. And the floor of this design: that plus only the whole-text passes the steps make over a document
     # that needs nothing (encode it, keep its non-ASCII remainder, test it for pairs, split it into lines, search it
     # for a translator credit), with no decision taken; measured in this process, orjson included, like the limit.
-    steps_off = ("--no-normalize", "--no-credits", "--no-teasers")
+    steps_off = ("--no-normalize", "--no-credits", "--no-teasers", "--no-dedup")
     off_cpu = min(_clean(path, 1, "--no-corpus-aware", *steps_off)[1] for _ in range(2))
     alone = {
         step: _clean(path, 1, "--no-corpus-aware", *(flag for flag in steps_off if flag != f"--no-{step}"))[1]
-        for step in ("normalize", "credits", "teasers")
+        for step in ("normalize", "credits", "teasers", "dedup")
     }
+    no_dedup_cpu = min(_clean(path, 1, "--no-corpus-aware", "--no-dedup")[1] for _ in range(2))
+    residue_cpu = _clean(path, 1, "--no-corpus-aware", "--residue")[1]
     passes_s = measure(read_lines(path), _whole_text_passes(), 2)
 
     print(f"{'':44}  {'CPU s':>8}  {'MB/s/core':>10}")
@@ -328,6 +331,8 @@ def run_clean(args: argparse.Namespace) -> int:
         ("orjson read+write (I/O limit)", io_s, megabytes),
         (f"obvious way (json + ftfy + steps), {_mb(sample):.0f} MB", obvious_s, _mb(sample)),
         ("corpus-tools clean --jobs 1 --no-corpus-aware", one_cpu, megabytes),
+        ("  the same --no-dedup", no_dedup_cpu, megabytes),
+        ("  the same --residue", residue_cpu, megabytes),
         ("corpus-tools clean --jobs 1 (corpus-aware)", aware_cpu, megabytes),
     ]
     for name, seconds, mb in rows:
@@ -343,6 +348,11 @@ def run_clean(args: argparse.Namespace) -> int:
         f"clean --jobs 1 vs the obvious way: {versus_obvious:.1f}x faster (target >= 8x: {_met(versus_obvious >= 8)})"
     )
     print(f"clean --jobs 1 vs the I/O limit: {versus_io:.1f}x slower (target <= 6x: {_met(versus_io <= 6)})")
+    print(
+        f"clean --jobs 1 --no-dedup vs the I/O limit: {no_dedup_cpu / io_s:.1f}x; exact dedup costs "
+        f"{(one_cpu - no_dedup_cpu) / no_dedup_cpu:.1%} of clean's CPU; --residue runs at "
+        f"{no_dedup_cpu / residue_cpu:.2f}x the MB/s of clean without it"
+    )
     print(f"--jobs 2 vs --jobs 1 (wall): {scaling:.2f}x (target >= 1.7x: {_met(scaling >= 1.7)})")
     print(
         f"of which start-up (clean on an empty file): {startup_cpu:.2f} CPU s, {startup_wall:.2f} s wall; "
@@ -486,6 +496,32 @@ def run_startup(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_tiny(args: argparse.Namespace) -> int:
+    """The per-record overhead: clean --jobs 1 on many tiny records (~66 bytes) vs orjson read+write of them."""
+    data = Path(args.data)
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / f"tiny-{args.records}.jsonl"
+    if not path.exists():
+        with open(path, "wb") as f:
+            for n in range(args.records):
+                f.write(orjson.dumps({"id": f"t{n:07d}", "text": f"Tiny record {n} says little."}) + b"\n")
+    lines = read_lines(path)
+    io_s = measure(lines, lambda record: record, 2)
+    print(f"{len(lines):,} records, {_mb(lines):.1f} MB ({_mb(lines) * 1e6 / len(lines):.0f} bytes each)")
+    print(f"orjson read+write: {io_s:.2f} CPU s, {io_s / len(lines) * 1e6:.2f} µs/record")
+    for extra in ((), ("--no-dedup",)):
+        cpu = min(_clean(path, 1, "--no-corpus-aware", *extra)[1] for _ in range(args.repeat))
+        per = (cpu - io_s) / len(lines) * 1e6
+        print(f"clean --jobs 1 --no-corpus-aware {' '.join(extra)}: {cpu:.2f} CPU s, {per:.1f} µs/record over the I/O")
+    return 0
+
+
+def _tiny_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder for the corpus (default: bench-data/)")
+    parser.add_argument("--records", type=int, default=1_000_000, help="tiny records (default: 1,000,000)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of clean; the best counts (default: 2)")
+
+
 def _startup_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder for the empty input (default: bench-data/)")
     parser.add_argument("--repeat", type=int, default=7, help="runs of each command; the best counts (default: 7)")
@@ -510,6 +546,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "clean": ("clean --jobs 1 vs the obvious way vs orjson I/O; --jobs 2 vs 1", _clean_args, run_clean),
     "memory": ("peak RSS of clean on a corpus and on one 10x larger", _memory_args, run_memory),
     "startup": ("CPU seconds of clean on an empty file vs bare python", _startup_args, run_startup),
+    "tiny": ("per-record overhead: clean on ~66-byte records vs orjson I/O", _tiny_args, run_tiny),
 }
 
 
