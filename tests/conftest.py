@@ -89,3 +89,24 @@ def read_shards(directory: Path) -> bytes:
         zstandard.ZstdDecompressor().stream_reader((directory / s["path"]).read_bytes()).read()
         for s in manifest["shards"]
     )
+
+
+#: Words in a test's source that mean it starts processes (a real pipe, a worker pool, a cluster): such a test is
+#: marked slow, so `pytest -m "not slow"` is the quick inner loop; plain `pytest` (CI) runs everything.
+_PROCESS_WORDS = ("run_shell(", "subprocess.", "LocalEngine(2", "--jobs", '"-j"', "LocalCluster", "os.kill", "pty.")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import inspect
+
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is None or item.get_closest_marker("slow"):
+            continue
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            continue
+        fixtures = getattr(item, "fixturenames", ())
+        if any(word in source for word in _PROCESS_WORDS) or "cluster" in fixtures:
+            item.add_marker(pytest.mark.slow)

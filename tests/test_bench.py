@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # processes, signals, clusters: seconds each
 
 BENCH = ROOT / "scripts" / "bench.py"
 

@@ -256,6 +256,7 @@ def test_fast_is_bad_agrees_with_ftfy_on_the_seeds():
     assert [check.is_bad(p) for p in paragraphs] == [is_bad(p) for p in paragraphs]
 
 
+@pytest.mark.slow
 def test_every_badness_match_needs_a_loud_character():
     # Exhaustive over short strings of quiet characters (curly quotes, dashes ...) and ASCII: ftfy never calls
     # them mojibake, which is what lets is_bad search only around loud characters.

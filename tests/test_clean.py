@@ -34,6 +34,7 @@ def ok(command: str, input: bytes | None = None) -> bytes:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_composition_is_byte_exact_with_real_pipes() -> None:
     piped = ok(PIPE)
     cleaned = ok("corpus-tools clean seeds/ --no-corpus-aware -q")
@@ -41,6 +42,7 @@ def test_composition_is_byte_exact_with_real_pipes() -> None:
     assert cleaned == piped
 
 
+@pytest.mark.slow
 def test_composition_is_byte_exact_with_one_index_given_to_both(tmp_path: Path) -> None:
     index = tmp_path / "tails.idx"
     ok(f"corpus-tools index seeds/ -o {index} -q")

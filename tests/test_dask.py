@@ -15,6 +15,8 @@ from conftest import SEEDS, generated_corpus, parse_jsonl, read_shards
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
+pytestmark = pytest.mark.slow  # processes, signals, clusters: seconds each
+
 BIN = Path(sys.executable).parent / "corpus-tools"
 
 

@@ -162,12 +162,14 @@ def seed_paragraphs() -> list[str]:
 # ------------------------------------------------------------------------ differential: fast path == ftfy
 
 
+@pytest.mark.slow
 @settings(max_examples=8000)
 @given(RANDOM_TEXTS)
 def test_repair_is_identical_to_ftfy(text: str) -> None:
     assert repair_unicode(text)[0] == fix_text(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=3000)
 @given(st.one_of(TEXTS, RANDOM_TEXTS), OPTIONS)
 def test_repair_is_identical_to_ftfy_for_every_option(text: str, options: NormalizeOptions) -> None:
@@ -192,6 +194,7 @@ def test_repair_is_identical_to_ftfy_on_whole_seed_documents(path) -> None:
         assert repair_unicode(doc)[0] == fix_text(doc)
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(st.lists(PIECES, max_size=40).map("".join))
 def test_long_lines_are_cut_where_ftfy_cuts_them(text: str) -> None:
@@ -309,6 +312,7 @@ def test_badness_width_is_the_longest_badness_match() -> None:
     assert "$" not in BADNESS_RE.pattern and "(?" not in BADNESS_RE.pattern  # nothing endpos could fool
 
 
+@pytest.mark.slow
 @settings(max_examples=2000)
 @given(RANDOM_TEXTS)
 def test_windowed_is_bad_is_is_bad(text: str) -> None:
@@ -390,6 +394,7 @@ def test_known_failure(case: dict) -> None:
 # -------------------------------------------------------------------------------------------- properties
 
 
+@pytest.mark.slow
 @settings(max_examples=2000)
 @given(st.one_of(TEXTS, RANDOM_TEXTS), OPTIONS)
 def test_normalize_is_idempotent(text: str, options: NormalizeOptions) -> None:
@@ -403,6 +408,7 @@ SPACING = [" ", "  ", ".", "..", "...", "–", "––", "—", "\n", "\n\n", "\
 SPACING += ["A", "a", "1", "x", "”", ")", "’", "'", '"', "“", "(", "台"]
 
 
+@pytest.mark.slow
 @settings(max_examples=2000)
 @given(st.integers(0, 2**64 - 1), OPTIONS)
 def test_fix_spacing_is_idempotent(seed: int, options: NormalizeOptions) -> None:
@@ -416,6 +422,7 @@ def test_fix_spacing_is_idempotent(seed: int, options: NormalizeOptions) -> None
     assert nonzero(counts) == {}
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(RANDOM_TEXTS)
 def test_normalized_text_has_clean_spacing(text: str) -> None:
@@ -542,6 +549,7 @@ def test_pairs_past_the_precomputed_mask() -> None:
         assert nz._pairs((tail + body).encode()) == expected, tail
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(EDGE_TEXTS)
 def test_normalize_is_the_reference_on_spacing_edges(text: str) -> None:
@@ -736,6 +744,7 @@ RECORD_METADATA = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(st.one_of(TEXTS, RANDOM_TEXTS), RECORD_METADATA, OPTIONS)
 def test_normalize_twice_is_normalize_once_on_generated_records(text: str, metadata, options) -> None:

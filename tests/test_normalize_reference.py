@@ -102,12 +102,14 @@ def assert_same(text: str, options: NormalizeOptions = NormalizeOptions()) -> No
 # ------------------------------------------------------------------------------------- the differential
 
 
+@pytest.mark.slow
 @settings(max_examples=3000)
 @given(TEXTS)
 def test_fast_path_is_the_reference(text: str) -> None:
     assert_same(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500)
 @given(TEXTS, OPTIONS)
 def test_fast_path_is_the_reference_for_every_option(text: str, options: NormalizeOptions) -> None:

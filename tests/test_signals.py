@@ -13,7 +13,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for child processes")
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for child processes"),
+    pytest.mark.slow,  # processes and signals: seconds each
+]
 
 BIN = Path(sys.executable).parent / "corpus-tools"
 SPILL_ROOT = Path("/dev/shm")

@@ -290,6 +290,7 @@ _TEXT_LINE = st.one_of(_LINE, _LINE, st.text(alphabet=st.sampled_from([" ", "a",
 _DOCUMENT = st.lists(_TEXT_LINE, max_size=8).map("\n".join)
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(st.lists(_DOCUMENT, min_size=1, max_size=4), st.integers(1, 6), st.integers(0, 4))
 def test_property_add_text_equals_the_definition(texts, low, width):
