@@ -83,6 +83,12 @@ class CreditsOptions:
         (), "An extra word that marks a bio's role (repeatable), e.g. --role beekeeper.", flag="--role"
     )
     dry_run: bool = option(False, "Label only: fill metadata, cut nothing.", flag="--dry-run")
+    min_bio_recurrence: int = option(
+        3,
+        "With the corpus pass: an end-of-article bio line found word for word in this many documents corroborates "
+        "its subject as an author.",
+        low=2,
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra_roles", tuple(role.lower() for role in self.extra_roles))
@@ -761,6 +767,20 @@ def _bylined_bio(line: str, options: CreditsOptions, bylined: frozenset[str] | s
             if rest[:1].islower() and not rest.startswith(("said", "says", "told", "added")):
                 return [line[: len(name)]]
     return None
+
+
+_SUBJECT_RE = regex.compile(rf"^{_HONORIFIC}(?P<name>{_NAME2})\s(?=\p{{Ll}})")
+_REPORTING_VERBS = ("said", "says", "told", "added", "asked")
+
+
+def subject_name(line: str) -> str | None:
+    """The person a sentence is about when it opens with a name and a verb (`Ann Lee runs a dog rescue ...`),
+    a name with evidence (:func:`name_evidence`); ``None`` for a reporting verb (`Ann Lee said ...`)."""
+    match = _SUBJECT_RE.match(line)
+    if match is None or line[match.end() :].startswith(_REPORTING_VERBS):
+        return None
+    name = match["name"]
+    return name if name_evidence(name) else None
 
 
 def _furniture(line: str) -> bool:

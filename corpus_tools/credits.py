@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +110,7 @@ from corpus_tools.credit_shapes import (
     contributor_credits,
     name_evidence,
     phrase_credit,
+    subject_name,
 )
 from corpus_tools.errors import RecordError
 from corpus_tools.labels import (
@@ -117,7 +119,7 @@ from corpus_tools.labels import (
     lines_containing,
     more_words_than,
 )
-from corpus_tools.step import Doc, Labels, Step
+from corpus_tools.step import CorpusPass, Doc, Labels, Step
 from corpus_tools.teasers import tail_start
 
 # ------------------------------------------------------------------------------------------------ position
@@ -147,9 +149,11 @@ def _label_credits(
     text: str | None,
     names: dict[int, list[str]],
     contributors: dict[int, list[tuple[str, str]]] | None = None,
+    recurring: frozenset[str] = frozenset(),
 ) -> dict[int, Label]:
     """:func:`label_credits`, filling ``names`` with the names each labelled line gives (authors or translators,
-    by the label's kind) and ``contributors`` with the ``(name, role)`` pairs of contributor lines."""
+    by the label's kind) and ``contributors`` with the ``(name, role)`` pairs of contributor lines. ``recurring``:
+    the (casefolded) subjects of end bios the corpus repeats word for word, corroborated like a byline's names."""
     labels: dict[int, Label] = {}
     contributors = {} if contributors is None else contributors
     first = _next_filled(paragraphs, 0)
@@ -177,6 +181,7 @@ def _label_credits(
     if options.bios:
         tail = _tail_start(paragraphs, text)
         bylined = {n.casefold() for i, label in labels.items() if label.kind == BYLINE for n in names.get(i, ())}
+        bylined |= recurring
         # Bio positions: right before a translator credit, right before the tail, at the end.
         anchors: dict[int, str] = {}
         for i in translator_lines:
@@ -537,14 +542,18 @@ class CreditsFound:
 
 
 def find_credits(
-    paragraphs: list[str], options: CreditsOptions | None = None, *, text: str | None = None
+    paragraphs: list[str],
+    options: CreditsOptions | None = None,
+    *,
+    text: str | None = None,
+    recurring: frozenset[str] = frozenset(),
 ) -> CreditsFound:
     """Label the credits and collect the names they give, in text order, each name once (``text``: see
     :func:`label_credits`)."""
     options = options or DEFAULT_OPTIONS
     names: dict[int, list[str]] = {}
     pairs: dict[int, list[tuple[str, str]]] = {}
-    labels = _label_credits(paragraphs, options, text, names, pairs)
+    labels = _label_credits(paragraphs, options, text, names, pairs, recurring)
     authors: list[str] = []
     translators: list[str] = []
     bylines: list[str] = []
@@ -561,6 +570,58 @@ def _unique_contributors(contributors: list[dict[str, str]]) -> list[dict[str, s
     for c in contributors:
         seen.setdefault((c["name"], c["role"]), c)
     return list(seen.values())
+
+
+#: How many of a document's last non-blank lines the author-recurrence pass looks at.
+_RECURRENCE_LINES = 12
+
+
+def hash_line(line: str) -> int:
+    """A stable 64-bit hash of a line, whitespace folded (partial states from other processes must agree)."""
+    return int.from_bytes(
+        hashlib.blake2b(" ".join(line.split()).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
+    )
+
+
+class BioRecurrence(CorpusPass):
+    """The credits step's corpus pass: the bio-shaped lines at the end of documents, counted across the corpus by
+    their words; one found word for word in ``min_bio_recurrence`` documents is an author's note (a columnist's
+    bio closes each of their pieces), and its subject is corroborated as an author the way a byline's names are.
+    A sentence about a public figure at the end of many articles says something different each time: it does not
+    recur word for word."""
+
+    def start(self, options: CreditsOptions) -> dict[int, tuple[int, list[str]]]:
+        return {}  # a bio line's 64-bit hash -> (documents it ends, the names it credits)
+
+    def add(self, state: dict[int, tuple[int, list[str]]], doc: Doc) -> None:
+        seen: set[int] = set()
+        lines = [line.strip() for line in doc.lines[-4 * _RECURRENCE_LINES :] if line.strip()][-_RECURRENCE_LINES:]
+        for line in lines:
+            if line[:1].islower() or len(line) > DEFAULT_OPTIONS.max_line_chars:
+                continue
+            key = hash_line(line)
+            if key in seen:
+                continue
+            # the shape, whatever this run's options: a bio, or a sentence about a named person
+            found = _bio(line, DEFAULT_OPTIONS, require_role=False) or (
+                [subject] if (subject := subject_name(line)) else None
+            )
+            if found:
+                seen.add(key)
+                count, names = state.get(key, (0, found))
+                state[key] = (count + 1, names)
+
+    def merge(
+        self, state: dict[int, tuple[int, list[str]]], other: dict[int, tuple[int, list[str]]]
+    ) -> dict[int, tuple[int, list[str]]]:
+        for key, (count, names) in other.items():
+            state[key] = (state.get(key, (0, names))[0] + count, names)
+        return state
+
+    def finish(self, state: dict[int, tuple[int, list[str]]], options: CreditsOptions) -> frozenset[str]:
+        return frozenset(
+            name.casefold() for count, names in state.values() if count >= options.min_bio_recurrence for name in names
+        )
 
 
 class Credits(Step):
@@ -609,8 +670,10 @@ class Credits(Step):
     }
     order = 200
 
+    corpus_pass = BioRecurrence()
+
     def label(self, doc: Doc) -> Labels:
-        found = find_credits(doc.lines, self.options, text=doc.text)
+        found = find_credits(doc.lines, self.options, text=doc.text, recurring=self.state or frozenset())
         return Labels(doc, cuts={i: label.reason for i, label in found.labels.items()}, found=found)
 
     def record_found(self, metadata: dict[str, Any], labels: Labels) -> None:

@@ -733,3 +733,42 @@ def test_contributors_are_name_role_objects_merged_and_checked():
     report = check_items([Item("m.jsonl", 1, out), Item("m.jsonl", 2, bad)], CheckOptions(ignore=("teaser-tail",)))
     assert [(f.id, f.rule) for f in report.findings] == [("b", "schema")]
     assert "metadata.contributors' must be an array of {name: string, role: string}" in report.findings[0].detail
+
+
+# ------------------------------------------------------------------------------------- author recurrence
+
+
+def _site(tmp_path, endings: list[str]) -> str:
+    body = "The council met on Tuesday and voted on the budget for the coming year, after a long debate."
+    lines = [
+        orjson.dumps({"id": f"d{k}", "text": f"{body} Item {k}.\n{body}\n{ending}", "source": "s"})
+        for k, ending in enumerate(endings)
+    ]
+    path = tmp_path / "site.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return str(path)
+
+
+def test_an_end_bio_the_corpus_repeats_word_for_word_is_an_authors_note(tmp_path):
+    # No role word, no byline: alone, this line is body. At the end of three documents, it is the author's note.
+    note = "Ann Lee runs a dog rescue charity in Taichung and walks its dogs every morning."
+    path = _site(tmp_path, [note] * 3)
+    aware = parse_jsonl(run_shell(f"corpus-tools clean {path} -q --no-dedup").stdout)
+    assert [r["metadata"]["authors"] for r in aware] == [["Ann Lee"]] * 3
+    assert all(note not in r["text"] for r in aware)
+    unaware = parse_jsonl(run_shell(f"corpus-tools clean {path} -q --no-dedup --no-corpus-aware").stdout)
+    assert [r["metadata"]["authors"] for r in unaware] == [[]] * 3
+    twice = parse_jsonl(run_shell(f"corpus-tools clean {_site(tmp_path, [note] * 2)} -q --no-dedup").stdout)
+    assert [r["metadata"]["authors"] for r in twice] == [[]] * 2  # below min_bio_recurrence (3)
+
+
+def test_sentences_about_a_public_figure_at_the_end_of_many_articles_stay_body(tmp_path):
+    endings = [
+        "Joe Biden is a former vice president and the Democratic front-runner.",
+        "Joe Biden is expected to speak in Iowa on Monday about the economy.",
+        "Joe Biden is the candidate most voters in the poll said they knew.",
+        "Joe Biden is a former vice president and the Democratic front-runner.",
+    ]
+    out = parse_jsonl(run_shell(f"corpus-tools clean {_site(tmp_path, endings)} -q --no-dedup").stdout)
+    assert [r["metadata"]["authors"] for r in out] == [[]] * 4
+    assert all(r["text"].endswith(ending) for r, ending in zip(out, endings, strict=True))
