@@ -400,7 +400,16 @@ def _has_role(text: str, options: CreditsOptions) -> bool:
                 return True
             if form in _data_roles():
                 return True
+    # A profession the lists do not name (`epidemiologists`, `historian`, `engineer`) counts when an affiliation
+    # follows it (`... at the University of Hong Kong`): the shape of an author's note, not of news about someone.
+    if any(word.endswith(_PROFESSION_ENDINGS) for word in words[:6]) and _WORKPLACE_RE.search(text[:200]):
+        return True
     return False
+
+
+_PROFESSION_ENDINGS = ("ologist", "ologists", "ist", "ists", "ian", "ians", "eer", "eers")
+# Where someone works (`at the University of ...`, `bei der ...`): not a place they were (`in Paris`).
+_WORKPLACE_RE = regex.compile(r"\s(?:at|bei)\s(?:the\s|der\s|dem\s)?\p{Lu}")
 
 
 def _person_like(name: str) -> bool:
