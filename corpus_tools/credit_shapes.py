@@ -402,9 +402,7 @@ def _has_role(text: str, options: CreditsOptions) -> bool:
                 return True
     # A profession the lists do not name (`epidemiologists`, `historian`, `engineer`) counts when an affiliation
     # follows it (`... at the University of Hong Kong`): the shape of an author's note, not of news about someone.
-    if any(word.endswith(_PROFESSION_ENDINGS) for word in words[:6]) and _WORKPLACE_RE.search(text[:200]):
-        return True
-    return False
+    return any(word.endswith(_PROFESSION_ENDINGS) for word in words[:6]) and bool(_WORKPLACE_RE.search(text[:200]))
 
 
 _PROFESSION_ENDINGS = ("ologist", "ologists", "ist", "ists", "ian", "ians", "eer", "eers")

@@ -817,7 +817,7 @@ class Normalize(Step):
         before = doc.text
         text, counts = _normalize(before, self.options, self._plan)
         labels = Labels(doc, found=(text, counts))
-        if text.count("\n") != before.count("\n"):
+        if text is not before and text.count("\n") != before.count("\n"):
             labels.cuts = dict.fromkeys(removed_blank_lines(doc.lines, text.split("\n")), "blank_line")
         return labels
 
