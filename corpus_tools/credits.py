@@ -590,6 +590,8 @@ class BioRecurrence(CorpusPass):
     A sentence about a public figure at the end of many articles says something different each time: it does not
     recur word for word."""
 
+    after = ("normalize",)
+
     def start(self, options: CreditsOptions) -> dict[int, tuple[int, list[str]]]:
         return {}  # a bio line's 64-bit hash -> (documents it ends, the names it credits)
 

@@ -871,12 +871,13 @@ def _line_by_line(sink: Sink) -> Callable[[bytes, int], None]:
     return write_lines
 
 
-def _pass_batch(shared: tuple[Pipeline, Any], batch: Batch) -> tuple[Any, int]:
-    """The partial state of one batch for a step's corpus pass (``shared``: the steps before it, and the step),
-    and the batch's size in bytes. Unusable and dropped records are left out (the main pass reports them)."""
-    prefix, step = shared
-    corpus_pass = step.corpus_pass
-    state = corpus_pass.start(step.options)
+def _pass_batch(shared: tuple[Pipeline, tuple[Step, ...]], batch: Batch) -> tuple[list[Any], int]:
+    """The partial states of one batch for the corpus passes of ``shared``'s steps (which all read the records as
+    they come out of ``shared``'s prefix pipeline), and the batch's size in bytes. Unusable and dropped records are
+    left out (the main pass reports them)."""
+    prefix, steps = shared
+    passes = [step.corpus_pass for step in steps]
+    states = [corpus_pass.start(step.options) for corpus_pass, step in zip(passes, steps, strict=True)]  # type: ignore[union-attr]
     for item in batch_items(batch, prefix.text_field):
         if item.error is not None:
             continue
@@ -886,33 +887,38 @@ def _pass_batch(shared: tuple[Pipeline, Any], batch: Batch) -> tuple[Any, int]:
             continue
         if type(record) is Dropped:
             continue
-        corpus_pass.add(state, Doc(record, prefix.text_field))
-    return state, batch.size
+        doc = Doc(record, prefix.text_field)
+        for corpus_pass, state in zip(passes, states, strict=True):
+            corpus_pass.add(state, doc)  # type: ignore[union-attr]
+    return states, batch.size
 
 
-def run_corpus_pass(
+def run_corpus_passes(
     paths: Sequence[str],
     prefix: Pipeline,
-    step: Step,
+    steps: Sequence[Step],
     *,
     engine: Engine | None = None,
     batch_bytes: int = BATCH_BYTES,
     progress: Progress | None = None,
-) -> Any:
-    """What ``step``'s corpus pass computes over ``paths``, the records as they reach it (after ``prefix``): partial
-    states of batches built in parallel, merged in input order, finished."""
+) -> list[Any]:
+    """What ``steps``' corpus passes compute over ``paths``, in one read: the records as they come out of
+    ``prefix``, partial states of batches built in parallel, merged in input order, finished."""
     engine = engine or LocalEngine(1)
-    corpus_pass = step.corpus_pass
-    assert corpus_pass is not None
+    passes = [step.corpus_pass for step in steps]
     ranges = getattr(engine, "reads_files", False)
-    state = None
-    for part, nbytes in engine.map(_pass_batch, (prefix, step), batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
-        state = part if state is None else corpus_pass.merge(state, part)
+    states: list[Any] | None = None
+    shared = (prefix, tuple(steps))
+    for parts, nbytes in engine.map(_pass_batch, shared, batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
+        if states is None:
+            states = parts
+        else:
+            states = [p.merge(s, part) for p, s, part in zip(passes, states, parts, strict=True)]  # type: ignore[union-attr]
         if progress is not None:
             progress.advance(0, nbytes)
-    if state is None:
-        state = corpus_pass.start(step.options)
-    return corpus_pass.finish(state, step.options)
+    if states is None:
+        states = [p.start(step.options) for p, step in zip(passes, steps, strict=True)]  # type: ignore[union-attr]
+    return [p.finish(s, step.options) for p, s, step in zip(passes, states, steps, strict=True)]  # type: ignore[union-attr]
 
 
 # ----------------------------------------------------------------------------------------- clean's plan
@@ -978,20 +984,35 @@ def corpus_states(
     """
     states: dict[str, Any] = {}
     steps = plan.built()
+    pending: list[tuple[tuple[str, ...], Step]] = []  # (the steps its pass reads after, the step), in order
     for k, step in enumerate(steps):
-        if not isinstance(step.corpus_pass, CorpusPass):  # none, or an ordered pass (decided during the main pass)
+        corpus_pass = step.corpus_pass
+        if not isinstance(corpus_pass, CorpusPass):  # none, or an ordered pass (decided during the main pass)
             continue
         if step.name == "teasers" and plan.index is not None:
-            states[step.name], warning = step.corpus_pass.load(plan.index, step.options)
+            states[step.name], warning = corpus_pass.load(plan.index, step.options)
             if warning:
                 (warn or _print_warning)(warning)
             continue
-        if not plan.can_pass(paths):
-            continue
+        if plan.can_pass(paths):
+            reads = tuple(s.name for s in steps[:k] if corpus_pass.after is None or s.name in corpus_pass.after)
+            pending.append((reads, step))
+    # Passes that read the records after the same steps, none of which waits for a pass, share one read.
+    while pending:
+        reads, _ = pending[0]
+        waiting = {step.name for _, step in pending}
+        stage = [step for r, step in pending if r == reads and not waiting.intersection(r)]
+        if not stage:  # the first reads after a step whose own pass is still to run: that one first
+            stage = [pending[0][1]]
         if progress is not None:
-            progress.phase(f"{step.name} pass")
-        prefix = Pipeline(tuple(plan.built(states)[:k]), plan.text_field)
-        states[step.name] = run_corpus_pass(paths, prefix, step, engine=engine, progress=progress)
+            progress.phase(" + ".join(step.name for step in stage) + " pass")
+        built = {step.name: step for step in plan.built(states)}
+        prefix = Pipeline(tuple(built[name] for name in reads), plan.text_field)
+        for step, state in zip(
+            stage, run_corpus_passes(paths, prefix, stage, engine=engine, progress=progress), strict=True
+        ):
+            states[step.name] = state
+        pending = [(r, step) for r, step in pending if step not in stage]
     return states
 
 

@@ -290,7 +290,12 @@ class CorpusPass:
     It reads the records as they reach the step that owns it (after the steps before it). Partitions are added to
     separate states (``start`` then ``add`` per record, in input order within a partition), ``merge``d in input
     order, and ``finish`` turns the merged state into what the step is built with.
+
+    ``after``: the steps whose changes the pass needs to see (``None``: every step before it). Passes that read
+    after the same steps share one read of the inputs.
     """
+
+    after: tuple[str, ...] | None = None
 
     def start(self, options: Any) -> Any:
         raise NotImplementedError

@@ -369,8 +369,11 @@ def end_credits_position(metadata: Mapping[str, Any], line_count: int) -> int | 
 
 
 class TailRecurrence(CorpusPass):
-    """The teasers' corpus pass: how many documents each teaser-length paragraph appears in, counted on the text
-    as it reaches the teasers step (normalized, credits cut), the very text the step looks paragraphs up in."""
+    """The teasers' corpus pass: how many documents each teaser-length paragraph appears in, counted on the
+    normalized text, the text the step looks paragraphs up in. (The steps between normalize and teasers cut lines
+    far shorter than the band it counts, or leave them: it reads after normalize alone.)"""
+
+    after = ("normalize",)
 
     def start(self, options: TeasersOptions) -> TailIndex:
         from corpus_tools.tailindex import TailIndex, covering_band

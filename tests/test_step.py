@@ -101,3 +101,22 @@ def test_the_steps_do_not_import_each_other_in_a_cycle():
         "import corpus_tools.credit_shapes\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_passes_that_read_after_the_same_steps_share_one_read(monkeypatch, tmp_path):
+    from corpus_tools import engine as engines
+    from corpus_tools.registry import steps as registered
+
+    stages = []
+    real = engines.run_corpus_passes
+
+    def recording(paths, prefix, stage, **kwargs):
+        stages.append(([s.name for s in prefix.steps], [s.name for s in stage]))
+        return real(paths, prefix, stage, **kwargs)
+
+    monkeypatch.setattr(engines, "run_corpus_passes", recording)
+    (tmp_path / "a.jsonl").write_text('{"id": "a", "text": "One line.", "source": "https://x.org/a"}\\n')
+    plan = engines.CleanPlan(tuple((s.name, s.Options()) for s in registered()))  # every step on, residue too
+    states = engines.corpus_states(plan, [str(tmp_path / "a.jsonl")], engines.LocalEngine(1))
+    assert stages == [(["normalize"], ["credits", "teasers"]), (["normalize", "credits"], ["residue"])]
+    assert set(states) == {"credits", "teasers", "residue"}
