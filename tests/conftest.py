@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -110,3 +111,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = getattr(item, "fixturenames", ())
         if any(word in source for word in _PROCESS_WORDS) or "cluster" in fixtures:
             item.add_marker(pytest.mark.slow)
+
+
+def options_strategy(options_class: type) -> Any:
+    """Every combination of a step's switches and choices (the options it declares with step.option), for
+    property tests; numbers stay at their defaults."""
+    from hypothesis import strategies as st
+
+    from corpus_tools.step import option_specs
+
+    fields = {}
+    for spec in option_specs(options_class):
+        if spec.is_bool:
+            fields[spec.name] = st.booleans()
+        elif spec.choices is not None:
+            fields[spec.name] = st.sampled_from(spec.choices)
+    return st.builds(options_class, **fields)

@@ -15,7 +15,7 @@ from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES, is_bad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from conftest import DATA, SEEDS, options_strategy, parse_jsonl, run_shell
 from corpus_tools import mojibake, normalize_reference
 from corpus_tools import normalize as nz
 from corpus_tools.errors import ConfigError
@@ -139,17 +139,7 @@ def _seeded_text(seed: int) -> str:
 # (Not st.randoms(): with use_true_random=False it routes every call of the generator through hypothesis, one
 # draw each, which made generation cost four times the check itself.)
 RANDOM_TEXTS = st.integers(0, 2**64 - 1).map(_seeded_text)
-OPTIONS = st.builds(
-    NormalizeOptions,
-    unescape_html=st.booleans(),
-    fix_encoding=st.booleans(),
-    fix_latin_ligatures=st.booleans(),
-    fix_character_width=st.booleans(),
-    straighten_quotes=st.booleans(),
-    unicode_form=st.sampled_from(nz.FORMS),
-    whitespace=st.booleans(),
-    punctuation=st.booleans(),
-)
+OPTIONS = options_strategy(NormalizeOptions)
 
 
 def seed_paragraphs() -> list[str]:

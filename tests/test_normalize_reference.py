@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA, SEEDS
+from conftest import DATA, SEEDS, options_strategy
 from corpus_tools import normalize as nz
 from corpus_tools import normalize_reference as ref
 from corpus_tools.normalize import KINDS, Normalize, NormalizeOptions, ftfy_config, normalize_text
@@ -59,17 +59,7 @@ TEXTS = st.one_of(
     st.integers(0, 2**64 - 1).map(lambda seed: _random_text(random.Random(seed))),
     st.lists(st.sampled_from([p for pool in POOLS for p in pool]), max_size=16).map("".join),
 )
-OPTIONS = st.builds(
-    NormalizeOptions,
-    unescape_html=st.booleans(),
-    fix_encoding=st.booleans(),
-    fix_latin_ligatures=st.booleans(),
-    fix_character_width=st.booleans(),
-    straighten_quotes=st.booleans(),
-    unicode_form=st.sampled_from(nz.FORMS),
-    whitespace=st.booleans(),
-    punctuation=st.booleans(),
-)
+OPTIONS = options_strategy(NormalizeOptions)
 
 
 def same_counts(text: str, options: NormalizeOptions, fast: dict[str, int], reference: dict[str, int]) -> None:
