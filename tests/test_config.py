@@ -305,7 +305,7 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
             "credits",
             "max_bio_line = 3",
             "c.toml: [credits]: unknown option 'max_bio_line' (known: bios, bylines, dry_run, extra_roles, "
-            "max_bio_lines, max_bio_words, max_line_chars, translators)",
+            "max_bio_lines, max_bio_words, max_line_chars, min_bio_recurrence, translators)",
         ),
         (
             "stats",
@@ -354,6 +354,7 @@ def test_every_integer_flag_of_a_command_is_bounded_as_its_options_field_is():
         ("credits", "max_bio_words"),
         ("credits", "max_bio_lines"),
         ("credits", "max_line_chars"),
+        ("credits", "min_bio_recurrence"),
         ("teasers", "min_words"),
         ("teasers", "max_words"),
         ("teasers", "heading_max_words"),
