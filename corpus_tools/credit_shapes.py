@@ -92,7 +92,9 @@ class CreditsOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra_roles", tuple(role.lower() for role in self.extra_roles))
-        problems = below_bounds(self, (("max_bio_words", 1), ("max_bio_lines", 1), ("max_line_chars", 5)))
+        problems = below_bounds(
+            self, (("max_bio_words", 1), ("max_bio_lines", 1), ("max_line_chars", 5), ("min_bio_recurrence", 2))
+        )
         # A role that is not one word as _has_role reads words could never match: an error, not a silent no-op.
         # (_ROLE_WORD_RE is defined below; only a non-empty extra_roles looks it up, never at import time.)
         if bad := [role for role in self.extra_roles if not _ROLE_WORD_RE.fullmatch(role)]:
