@@ -396,7 +396,7 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
         if reason is None:
             try:
                 record_keys: list[Any] | None = [] if keyed else None
-                record = pipeline.process(value, result.counts, None, record_keys)
+                record = pipeline.process(value, result.counts, record_keys)
                 if type(record) is Dropped:
                     _close_block(result, lines, keys)
                     if item is None:

@@ -113,7 +113,7 @@ def explain_record(record: Record, pipeline: Pipeline, verdicts: Verdicts | None
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     before = metadata.get("cuts") if isinstance(metadata.get("cuts"), list) else []
     keys: list[Any] | None = [] if verdicts is not None else None
-    result = pipeline.process(record, None, None, keys)
+    result = pipeline.process(record, None, keys)
     verdict = None
     if verdicts is not None and type(result) is not Dropped:
         # decided after the steps ran: the record's cuts still show, with the verdict beside them

@@ -54,7 +54,7 @@ class Pipeline:
     text_field: str = "text"
 
     def process(
-        self, record: Any, counts: Counter[str] | None = None, ordinal: Any = None, keys: list[Any] | None = None
+        self, record: Any, counts: Counter[str] | None = None, keys: list[Any] | None = None
     ) -> Record | Dropped:
         """The processed copy of ``record``, or what dropped it; raises :class:`RecordError` when it is unusable.
 
@@ -69,7 +69,7 @@ class Pipeline:
             if "cuts" in metadata:
                 checked_cuts(metadata["cuts"])
         for step in self.steps:
-            doc = Doc(work, self.text_field, ordinal)
+            doc = Doc(work, self.text_field)
             if keys is not None and isinstance(step.corpus_pass, OrderedPass):
                 keys.append(step.corpus_pass.key(doc, step.options))
             labels = step.label(doc)
@@ -325,7 +325,7 @@ def run(
             try:
                 if verdicts is not None:
                     keys: list[Any] = []
-                    result = process(item.record, stats.counts, None, keys)
+                    result = process(item.record, stats.counts, keys)
                     if type(result) is not Dropped:
                         result = verdicts.decide(keys, result.get("id"), result, stats.counts) or result
                 else:

@@ -137,12 +137,11 @@ class Drop:
 class Doc:
     """A record as a step sees it while labelling: its text, its lines, its metadata (read only)."""
 
-    __slots__ = ("_lines", "ordinal", "record", "text_field")
+    __slots__ = ("_lines", "record", "text_field")
 
-    def __init__(self, record: Record, text_field: str = "text", ordinal: Any = None) -> None:
+    def __init__(self, record: Record, text_field: str = "text") -> None:
         self.record = record
         self.text_field = text_field
-        self.ordinal = ordinal  # the record's place in the input, where the runner knows it (corpus passes)
         self._lines: list[str] | None = None
 
     @property
@@ -170,15 +169,13 @@ class Labels:
     """What ``label`` found in one document.
 
     ``cuts``: line index (in the text the step received) -> the rule that cuts it. ``drop``: the record goes.
-    ``found``: step-specific findings ``apply`` records (names, counts, a rewritten text). ``line_map``: for a
-    step that rewrites the text instead of cutting lines (normalize), the received line each new line came from.
+    ``found``: step-specific findings ``apply`` records (names, counts, a rewritten text).
     """
 
     doc: Doc
     cuts: dict[int, str] = field(default_factory=dict)
     drop: Drop | None = None
     found: Any = None
-    line_map: list[int] | None = None
 
 
 def _is_int(value: Any) -> bool:

@@ -77,7 +77,7 @@ def test_keep_first_in_input_order_and_fold():
         out = []
         for record in records:
             keys: list = []
-            result = pipeline.process(record, None, None, keys)
+            result = pipeline.process(record, None, keys)
             verdict = verdicts.decide(keys, record["id"], result, __import__("collections").Counter())
             out.append((record["id"], verdict.drop.details["duplicate_of"] if verdict else None))
         return out
