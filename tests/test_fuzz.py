@@ -8,12 +8,13 @@ ships batches to worker processes), and each command runs over them (``--jobs 1`
 both ``--on-error`` modes where a command has the flag), asserting the contract:
 
 - no traceback, ever; the exit code is 0, 1 (``check``'s findings only) or 2; a failing run says one ``error:`` line;
-- with ``--on-error skip``, every non-blank input line is in the output or in the rejects exactly once (counted, and
-  each reject's line named once);
+- with ``--on-error skip``, every non-blank input line is in the output, the rejects or the dropped stream
+  (``--dropped``: a record a step drops, such as an empty text or a duplicate) exactly once (counted, and each
+  reject's and drop's line named once);
 - ``--jobs 1`` and ``--jobs 2`` give the same bytes (output and rejects).
 
 Count and time: 2,100 generated lines (derandomized in CI through the ``ci`` profile of tests/conftest.py), over
-52 invocations, in about 100 s on a 2-core machine (about 40 s of it hypothesis generating the lines). Marked
+53 invocations, in about 100 s on a 2-core machine (about 40 s of it hypothesis generating the lines). Marked
 ``slow``: ``pytest -m 'not slow'`` leaves it out.
 """
 
