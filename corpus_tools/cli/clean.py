@@ -61,7 +61,7 @@ CorpusAware = Annotated[
     bool,
     typer.Option(
         "--corpus-aware/--no-corpus-aware",
-        help="Build the teasers' recurrence index in a first pass over the inputs (files and directories only).",
+        help="Run the steps' corpus passes in a first read of the inputs (files and directories only).",
     ),
 ]
 ShardSize = Annotated[
@@ -92,9 +92,11 @@ Scheduler = Annotated[
 ]
 
 _DOC = (
-    "Clean a corpus in one go: ingest -> normalize -> credits -> teasers, in input order.\n\n"
-    "Prints exactly what `ingest | normalize | credits | teasers` prints. Given files or directories, clean first "
-    "builds the teasers' corpus index (paragraph recurrence) unless --no-corpus-aware.\n\n"
+    "Clean a corpus in one go: ingest, then every step `corpus-tools steps` lists (normalize, credits, teasers, "
+    "dedup), in input order.\n\n"
+    "Prints exactly what the pipe of those single commands prints. Given files or directories, clean first runs the "
+    "steps' corpus passes (credits' author recurrence, the teasers' paragraph index) unless --no-corpus-aware. "
+    "A record a step drops goes to --dropped with its reason.\n\n"
     "-o DIR/ writes zstd shards and a manifest.json; -o FILE also writes FILE.manifest.json (configuration, counts, "
     "versions)."
 )

@@ -36,10 +36,15 @@ from corpus_tools.pipeline import OnError
 from corpus_tools.step import CorpusPass, OptionSpec, option_specs
 
 
-def flag_parameter(spec: OptionSpec, *, name: str | None = None, flag: str | None = None) -> inspect.Parameter:
-    """A typer parameter for one option (``name``/``flag`` rename it, e.g. under a step prefix in ``clean``)."""
+def flag_parameter(
+    spec: OptionSpec, *, name: str | None = None, flag: str | None = None, panel: str | None = None
+) -> inspect.Parameter:
+    """A typer parameter for one option (``name``/``flag`` rename it, e.g. under a step prefix in ``clean``;
+    ``panel`` groups it in ``--help``)."""
     flag = flag or spec.cli_flag
     kwargs: dict[str, Any] = {"help": spec.help, "show_default": True}
+    if panel:
+        kwargs["rich_help_panel"] = panel
     annotation: Any = spec.type
     default: Any = spec.default
     choices = spec.choices
@@ -205,9 +210,11 @@ def _step_flags(own: set[str]) -> tuple[list[inspect.Parameter], list[StepFlag]]
                 continue
             name = spec.name if spec.name not in params else f"{step.name}_{spec.name}"
             if own.intersection(names) or names.intersection(taken):
-                param = flag_parameter(spec, name=f"{step.name}_{spec.name}", flag=_prefixed(spec, step.name))
+                param = flag_parameter(
+                    spec, name=f"{step.name}_{spec.name}", flag=_prefixed(spec, step.name), panel=f"{step.name} options"
+                )
             else:
-                param = flag_parameter(spec, name=name)
+                param = flag_parameter(spec, name=name, panel=f"{step.name} options")
             taken.update(dict.fromkeys(names, spec))
             params[param.name] = param
             flags.append(StepFlag(step.name, param.name, spec))
@@ -267,9 +274,17 @@ def with_pipeline_options(function: Callable[..., None], own: list[tuple[str, An
     from corpus_tools.registry import steps
 
     switches = [
-        (f"no_{s.name}", Annotated[bool, typer.Option(f"--no-{s.name}", help=f"Skip the {s.name} step.")], False)
+        (
+            f"no_{s.name}",
+            Annotated[bool, typer.Option(f"--no-{s.name}", help=f"Skip the {s.name} step.", rich_help_panel="steps")],
+            False,
+        )
         if s.default_on
-        else (f"with_{s.name}", Annotated[bool, typer.Option(f"--{s.name}", help=f"Run the {s.name} step.")], False)
+        else (
+            f"with_{s.name}",
+            Annotated[bool, typer.Option(f"--{s.name}", help=f"Run the {s.name} step.", rich_help_panel="steps")],
+            False,
+        )
         for s in steps()
     ]
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
