@@ -73,7 +73,7 @@ class NormalizeOptions:
     """
 
     #: Always on or off, never ftfy's "auto", which stops decoding for the rest of a text once it has seen a ``<``.
-    unescape_html: bool = option(True, "Decode HTML entities (&amp; &#8217;).", flag="--entities/--no-entities")
+    unescape_html: bool = option(True, "Decode HTML entities (`&amp;` `&#8217;`).", flag="--entities/--no-entities")
     #: UTF-8 decoded as cp1252/latin-1 and friends, and C1 controls.
     fix_encoding: bool = option(True, "Repair mojibake (â€™ -> ’).", flag="--mojibake/--no-mojibake")
     fix_latin_ligatures: bool = option(True, "Take Latin ligatures apart (ﬁ -> fi).", flag="--ligatures/--no-ligatures")
