@@ -12,9 +12,8 @@ record is missing from the output.
 
 Printed per kind: lines, removed, and the rate (recall for a residue kind, loss rate for ``body``: lower is
 better), then the overall precision (removed lines that are not body / all removed lines). When the output records
-carry ``metadata.cuts`` (``{"step", "rule", "paragraph"}``; ``metadata.credit_cuts`` are read too, as the step
-``credits``), each cut is traced back to its input line and a per-rule breakdown shows how many lines of each kind
-every rule cut (its precision).
+carry ``metadata.cuts`` (``{"step", "rule", "paragraph"}``), each cut is traced back to its input line and a
+per-rule breakdown shows how many lines of each kind every rule cut (its precision).
 
     python scripts/residue_kinds.py                                   # corpus-tools clean --no-corpus-aware
     python scripts/residue_kinds.py --part report --rendering plain --format json
@@ -143,33 +142,19 @@ def removed_lines(lines: list[str], output: dict[str, Any] | None) -> list[bool]
 
 
 def cut_rules(lines: list[str], output: dict[str, Any] | None) -> dict[int, str]:
-    """Input line index -> the rule that cut it, traced from the output's ``metadata.credit_cuts`` and
-    ``metadata.cuts``.
-
-    Each step's ``paragraph`` counts the lines of the text that step saw: the steps are replayed in order
-    (credits first, then the steps of ``metadata.cuts`` in the order they first appear), each removing its lines
-    from the list the next one sees. A rule is ``step:rule`` when the entry names its step."""
+    """Input line index -> the rule that cut it (``step:rule``), from the output's ``metadata.cuts``: each entry's
+    ``paragraph`` is the line in the text as it came in (corpus-tools 0.2.0); a dry run's entries cut nothing."""
     metadata = (output or {}).get("metadata") or {}
-    steps: dict[str, list[dict[str, Any]]] = {}
     cuts = metadata.get("cuts") if isinstance(metadata.get("cuts"), list) else []
-    credit_cuts = metadata.get("credit_cuts") if isinstance(metadata.get("credit_cuts"), list) else []
-    if credit_cuts and not any(isinstance(c, dict) and c.get("step") == "credits" for c in cuts):
-        steps["credits"] = [dict(c, step="credits") for c in credit_cuts if isinstance(c, dict)]
-    for c in cuts:
-        if isinstance(c, dict):
-            steps.setdefault(str(c.get("step", "")), []).append(c)
-    current = list(range(len(lines)))  # input indices of the lines the next step sees
     rules: dict[int, str] = {}
-    for step, entries in steps.items():
-        gone = set()
-        for c in entries:
-            p = c.get("paragraph")
-            if not isinstance(p, int) or not 0 <= p < len(current):
-                continue
+    for c in cuts:
+        if not isinstance(c, dict) or c.get("dry_run"):
+            continue
+        p = c.get("paragraph")
+        if isinstance(p, int) and 0 <= p < len(lines):
+            step = str(c.get("step", ""))
             rule = str(c.get("rule", "?"))
-            rules.setdefault(current[p], f"{step}:{rule}" if step else rule)
-            gone.add(p)
-        current = [i for j, i in enumerate(current) if j not in gone]
+            rules.setdefault(p, f"{step}:{rule}" if step else rule)
     return rules
 
 

@@ -180,8 +180,7 @@ def test_normalizing_quotes_or_spaces_is_not_a_cut() -> None:
 
 
 def test_cuts_in_metadata_give_the_per_rule_breakdown() -> None:
-    # The stub cuts line 2 (credits step), then on what is left line 2 again (teasers step: originally line 3),
-    # the way each step counts the paragraphs it saw.
+    # The stub cuts lines 2 and 3; each entry names the line in the text as it came in.
     stub = f"{PY} -c " + shlex.quote(
         "import json, sys\n"
         "for line in sys.stdin:\n"
@@ -189,8 +188,9 @@ def test_cuts_in_metadata_give_the_per_rule_breakdown() -> None:
         "    lines = r['text'].split('\\n')\n"
         "    if len(lines) == 5:\n"
         "        del lines[2]; del lines[2]\n"
-        "        r['metadata'] = {'credit_cuts': [{'rule': 'more_link', 'kind': 'x', 'paragraph': 2}],\n"
-        "                         'cuts': [{'step': 'residue', 'rule': 'cta', 'paragraph': 2}]}\n"
+        "        r['metadata'] = {'cuts': [{'step': 'credits', 'rule': 'more_link', 'paragraph': 2},\n"
+        "                                  {'step': 'residue', 'rule': 'cta', 'paragraph': 3},\n"
+        "                                  {'step': 'teasers', 'rule': 'x', 'paragraph': 1, 'dry_run': True}]}\n"
         "    r['text'] = '\\n'.join(lines)\n"
         "    print(json.dumps(r))\n"
     )
