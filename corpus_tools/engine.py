@@ -833,7 +833,7 @@ def _decide(
     record holds no raw line break: the block splits into its records at each one.)"""
     kept = []
     for line, (record_id, record_keys, source, number) in zip(block.splitlines(keepends=True), keys, strict=True):
-        verdict = verdicts.decide(record_keys, record_id, None, stats.counts)
+        verdict = verdicts.decide(record_keys, record_id, None)
         if verdict is None:
             kept.append(line)
             continue

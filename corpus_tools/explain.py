@@ -117,7 +117,7 @@ def explain_record(record: Record, pipeline: Pipeline, verdicts: Verdicts | None
     verdict = None
     if verdicts is not None and type(result) is not Dropped:
         # decided after the steps ran: the record's cuts still show, with the verdict beside them
-        verdict = verdicts.decide(keys or [], result.get("id"), result, Counter())
+        verdict = verdicts.decide(keys or [], result.get("id"), result)
     steps = {step.name: step for step in pipeline.steps}
     by_line: dict[int, list[Label]] = {}
     dropped = None

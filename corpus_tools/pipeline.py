@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import enum
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -47,7 +47,8 @@ class Pipeline:
     For each step: ``label`` then ``apply``; the cuts go to ``metadata.cuts`` (owned here) as
     ``{"step", "rule", "paragraph"}``, the paragraph being the line in the text as it first entered a pipeline
     (the lines earlier runs cut, recorded in ``metadata.cuts``, are counted back in); a drop ends the record.
-    ``counts`` (when given) gets ``step.rule`` per cut and ``step.reason`` per drop.
+    ``counts`` (when given) gets ``step.rule`` per line cut (drops are counted where they are handled,
+    :meth:`RunStats.drop`).
     """
 
     steps: tuple[Step, ...] = ()
@@ -75,8 +76,6 @@ class Pipeline:
             labels = step.label(doc)
             result = step.apply(work, labels)
             if type(result) is Drop:
-                if counts is not None:
-                    counts[f"{step.name}.{result.reason}"] += 1
                 return Dropped(step.name, result, record)
             dry = step.dry_run
             if labels.cuts or not dry:
@@ -84,11 +83,7 @@ class Pipeline:
             if counts is not None:
                 for i in labels.cuts:
                     counts[f"{step.name}.{labels.cuts[i]}"] += 1
-                for reason, n in step.counts(labels).items():
-                    counts[f"{step.name}.{reason}"] += n
             if not _has_text(work[self.text_field]):
-                if counts is not None:
-                    counts[f"{step.name}.{EMPTY_AFTER_CLEANING}"] += 1
                 return Dropped(step.name, Drop(EMPTY_AFTER_CLEANING), record)
         return work
 
@@ -109,11 +104,10 @@ class Verdicts:
         self.steps = tuple(steps)
         self.states = [step.corpus_pass.start(step.options) for step in self.steps]  # type: ignore[union-attr]
 
-    def decide(self, keys: Sequence[Any], record_id: Any, record: Any, counts: Counter[str]) -> Dropped | None:
+    def decide(self, keys: Sequence[Any], record_id: Any, record: Any) -> Dropped | None:
         for step, state, key in zip(self.steps, self.states, keys, strict=True):
             drop = step.corpus_pass.decide(state, key, record_id)  # type: ignore[union-attr]
             if drop is not None:
-                counts[f"{step.name}.{drop.reason}"] += 1
                 return Dropped(step.name, drop, record)
         return None
 
@@ -174,7 +168,7 @@ class RunStats:
     dropped: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     first_rejects: list[str] = field(default_factory=list)
-    #: ``step.reason`` -> count: every cut rule, every drop, and what steps count beside them.
+    #: ``step.rule`` -> lines cut by it.
     counts: Counter[str] = field(default_factory=Counter)
 
     #: ``step.reason`` -> records dropped for it.
@@ -185,11 +179,10 @@ class RunStats:
         self.dropped_reasons[f"{dropped.step}.{dropped.drop.reason}"] += 1
 
     def lines_cut(self) -> dict[str, int]:
-        """Lines cut per step (every counter that is not a drop is a cut rule)."""
+        """Lines cut per step."""
         per_step: Counter[str] = Counter()
         for key, n in self.counts.items():
-            if key not in self.dropped_reasons:
-                per_step[key.split(".", 1)[0]] += n
+            per_step[key.split(".", 1)[0]] += n
         return dict(per_step)
 
     def counts_dict(self) -> dict[str, Any]:
@@ -201,7 +194,7 @@ class RunStats:
             "dropped": self.dropped,
             "rejected_by_reason": dict(self.reasons.most_common()),
             "dropped_by_reason": dict(sorted(self.dropped_reasons.items())),
-            "cuts_by_rule": {k: n for k, n in sorted(self.counts.items()) if k not in self.dropped_reasons},
+            "cuts_by_rule": dict(sorted(self.counts.items())),
         }
 
     def summary(self) -> str:
@@ -302,34 +295,30 @@ def _printable_json(value: Any) -> Any:
 
 def run(
     items: Iterable[Item],
-    process: Callable[..., Record | Dropped],
+    pipeline: Pipeline,
     writer: RecordWriter,
     *,
     on_error: OnError = OnError.fail,
     rejects: Rejects | None = None,
     dropped: DroppedStream | None = None,
 ) -> RunStats:
-    """Apply ``process`` to every item and write the results in input order.
+    """Run ``pipeline`` on every item and write the results in input order (its ordered passes decide in it).
 
     With ``on_error=fail`` the first unusable item raises :class:`InputError` (file and line named);
     with ``skip`` it is counted, sent to ``rejects`` with its reason, and the run goes on.
     """
     stats = RunStats()
     rejects = rejects or Rejects(None)
-    ordered = getattr(process, "__self__", None)
-    verdicts = Verdicts(ordered.ordered) if isinstance(ordered, Pipeline) and ordered.ordered else None
+    verdicts = Verdicts(pipeline.ordered) if pipeline.ordered else None
     for item in items:
         stats.read += 1
         reason = item.error
         if reason is None:
             try:
-                if verdicts is not None:
-                    keys: list[Any] = []
-                    result = process(item.record, stats.counts, keys)
-                    if type(result) is not Dropped:
-                        result = verdicts.decide(keys, result.get("id"), result, stats.counts) or result
-                else:
-                    result = process(item.record, stats.counts)
+                keys: list[Any] | None = [] if verdicts is not None else None
+                result = pipeline.process(item.record, stats.counts, keys)
+                if verdicts is not None and type(result) is not Dropped:
+                    result = verdicts.decide(keys or [], result.get("id"), result) or result
                 if type(result) is Dropped:
                     stats.drop(result)
                     (dropped or DroppedStream(None)).write(item.source, item.line, result)

@@ -269,10 +269,6 @@ class Step:
     def record_found(self, metadata: dict[str, Any], labels: Labels) -> None:
         """Write the step's own metadata keys from ``labels.found`` (added to what an earlier run left)."""
 
-    def counts(self, labels: Labels) -> Mapping[str, int]:
-        """Counters beyond one per cut rule and per drop reason (the runner counts those): ``{reason: n}``."""
-        return {}
-
     def process(self, record: Record, text_field: str = "text") -> Any:
         """This step alone on a copy of ``record``, as a one-step pipeline runs it (cuts recorded, drops returned as
         :class:`corpus_tools.pipeline.Dropped`)."""

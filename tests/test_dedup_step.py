@@ -78,7 +78,7 @@ def test_keep_first_in_input_order_and_fold():
         for record in records:
             keys: list = []
             result = pipeline.process(record, None, keys)
-            verdict = verdicts.decide(keys, record["id"], result, __import__("collections").Counter())
+            verdict = verdicts.decide(keys, record["id"], result)
             out.append((record["id"], verdict.drop.details["duplicate_of"] if verdict else None))
         return out
 

@@ -233,7 +233,7 @@ def run_steps(
         writer = RecordWriter(stack.enter_context(open_output(options.output))) if write_records else _Discard()
         rejects = Rejects(stack.enter_context(open_output(options.rejects)) if options.rejects else None)
         dropped = DroppedStream(stack.enter_context(open_output(options.dropped)) if options.dropped else None)
-        stats = run(items, pipeline.process, writer, on_error=options.on_error, rejects=rejects, dropped=dropped)  # type: ignore[arg-type]
+        stats = run(items, pipeline, writer, on_error=options.on_error, rejects=rejects, dropped=dropped)  # type: ignore[arg-type]
     report_rejects(stats, options.rejects)
     report_dropped(stats, options.dropped, options.quiet)
     return stats
