@@ -35,12 +35,10 @@ from corpus_tools.cli.steps import plan_from, with_pipeline_options
 from corpus_tools.errors import ConfigError, CorpusError
 from corpus_tools.io import STDIN, compression_for, expand_inputs
 from corpus_tools.pipeline import OnError
+from corpus_tools.shards import DEFAULT_SHARD_RECORDS  # clean is built only when it runs: no start-up cost
 
 if TYPE_CHECKING:
     pass
-
-#: Records per shard with -o DIR/ (shards.DEFAULT_SHARD_RECORDS).
-DEFAULT_SHARD_RECORDS = 10_000
 
 
 Jobs = Annotated[
