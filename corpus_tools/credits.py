@@ -469,7 +469,8 @@ def _label_bios_before(
     headings = 0
     furniture = 0
     i = anchor - 1
-    at_end = reason == REASON_BIO_AT_END
+    # before the tail as at the end: once the tail is cut, that is the end (a second run must find nothing new)
+    at_end = reason in (REASON_BIO_AT_END, REASON_BIO_BEFORE_TAIL)
     while i >= 0 and taken < options.max_bio_lines:
         line = paragraphs[i].strip()
         label = labels.get(i)
