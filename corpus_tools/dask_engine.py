@@ -14,13 +14,25 @@ cancelled task (``... ended with CancelledError``), which says nothing the exit 
 
 from __future__ import annotations
 
+import collections
 import importlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
-from corpus_tools.engine import Batch, default_jobs, ordered
+from corpus_tools.engine import (
+    Batch,
+    BatchResult,
+    apply_verdicts,
+    default_jobs,
+    group_entries,
+    group_links,
+    ordered,
+)
 from corpus_tools.errors import ConfigError
+from corpus_tools.pipeline import Dropped, Verdicts
+from corpus_tools.step import EARLIER_RUN, Ordinal, keep_first
 
 INSTALL_HINT = "--engine dask needs Dask: pip install 'corpus-tools[dask]'"
 
@@ -71,6 +83,66 @@ class DaskEngine:
         [shared_future] = self.client.scatter([shared], broadcast=True)
         return ordered(lambda item: self.client.submit(fn, shared_future, item, pure=False), items, self.window)
 
+    def map_and_decide(
+        self, fn: Callable[[Any, Batch], BatchResult], shared: Any, items: Iterable[Batch], verdicts: Verdicts
+    ) -> Iterator[BatchResult]:
+        """:meth:`map`, with the ordered passes' verdicts (dedup) taken on the cluster before any result comes back.
+
+        The processed batches stay on the workers (distributed spills them to disk under memory pressure). For each
+        pass: a map gives each record's groups (exact: digest, near: LSH bands), a task shuffle brings each group's
+        members together, each group yields its links, and the client takes the keep-first verdicts over the links
+        alone (a few dozen bytes per duplicate pair: no process holds every key). The verdicts go back to the
+        batches, which then come to the client in input order with the dropped records already out.
+        """
+        import dask
+        import dask.bag
+        from dask.bag.core import groupby_tasks
+
+        distributed = _distributed()
+        client = self.client
+        [shared_future] = client.scatter([shared], broadcast=True)
+        done: list[Any] = []
+        in_flight: collections.deque[Any] = collections.deque()
+        for item in items:  # a bounded window of raw input in flight; the results stay where they were computed
+            future = client.submit(fn, shared_future, item, pure=False)
+            done.append(future)
+            in_flight.append(future)
+            if len(in_flight) >= self.window:
+                distributed.wait(in_flight.popleft())
+        dropped: dict[Ordinal, Dropped] = {}
+        for key_index, (step, state) in enumerate(zip(verdicts.steps, verdicts.states, strict=True)):
+            corpus_pass = step.corpus_pass
+            before = frozenset(dropped)
+            parts = [
+                dask.delayed(group_entries, pure=True)(future, batch, step, key_index, before)
+                for batch, future in enumerate(done)
+            ]
+            earlier = [
+                (group, ((EARLIER_RUN, n), record_id, key))
+                for n, (record_id, key) in enumerate(corpus_pass.earlier(state))
+                for group in corpus_pass.groups(key, step.options)
+            ]
+            if earlier:
+                parts.append(dask.delayed(earlier))
+            if not done:
+                break
+            entries = dask.bag.from_delayed(parts)
+            # The groups are uniform 64-bit ints: they partition as they are (dask would tokenize each one).
+            groups = groupby_tasks(entries, _group_of, hash=_as_is, max_branch=32)
+            links = groups.map(partial(group_links, step)).flatten()
+            for later, (kept, kept_id, detail) in keep_first(links.compute()).items():
+                drop = corpus_pass.verdict(detail, kept_id, kept[0] == EARLIER_RUN)  # type: ignore[union-attr]
+                dropped[later] = Dropped(step.name, drop, None)
+        by_batch: dict[int, dict[int, Dropped]] = {}
+        for (batch, position), verdict in dropped.items():
+            by_batch.setdefault(batch, {})[position] = verdict
+
+        def submit(batch: int) -> Any:
+            future, done[batch] = done[batch], None  # each batch leaves the workers once it is written
+            return client.submit(apply_verdicts, future, by_batch.get(batch, {}), pure=False)
+
+        return ordered(submit, range(len(done)), self.window)
+
     def close(self) -> None:
         try:
             self.client.close()
@@ -116,3 +188,11 @@ def _quiet_logs() -> list[tuple[logging.Handler, int]]:
 def _restore_logs(changed: list[tuple[logging.Handler, int]]) -> None:
     for handler, level in changed:
         handler.setLevel(level)
+
+
+def _group_of(entry: tuple[int, Any]) -> int:
+    return entry[0]
+
+
+def _as_is(group: int) -> int:
+    return group

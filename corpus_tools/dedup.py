@@ -58,7 +58,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from hashlib import blake2b
@@ -69,7 +69,7 @@ import orjson
 
 from corpus_tools.errors import ConfigError, InputError, below_bounds
 from corpus_tools.records import Record, metadata_of
-from corpus_tools.step import Doc, Drop, Labels, OrderedPass, Step
+from corpus_tools.step import EARLIER_RUN, Doc, Drop, Labels, Link, Member, OrderedPass, Ordinal, Step
 from corpus_tools.tailindex import paragraph_key
 
 EXACT = "exact"
@@ -877,6 +877,78 @@ class KeepFirst(OrderedPass):
     def finish(self, state: _Kept, options: DedupOptions) -> None:
         if options.save_index:
             save_index(state.index, options.save_index)
+
+    # On a cluster: exact groups by digest, near by LSH band; a group links each record to the earlier ones it
+    # duplicates. ``--save-index`` writes every kept signature from one process anyway: it decides in input order.
+
+    def on_cluster(self, options: DedupOptions) -> bool:
+        return not options.save_index
+
+    def groups(self, key: tuple[bytes, bytes | None], options: DedupOptions) -> list[int]:
+        digest, sig = key
+        if options.mode == EXACT:
+            return [int.from_bytes(digest[:8], "little")]
+        return band_keys(sig, options) if sig else []
+
+    def links(self, members: Sequence[Member], options: DedupOptions) -> Iterator[Link]:
+        if options.mode == EXACT:
+            first: dict[bytes, tuple[Ordinal, Any]] = {}
+            for ordinal, id, (digest, _sig) in members:  # a group holds the digests that share their first 8 bytes
+                kept = first.setdefault(digest, (ordinal, id))
+                if kept[0] != ordinal:
+                    yield kept[0], kept[1], ordinal, None
+            return
+        yield from _near_links(members, options.threshold)
+
+    def verdict(self, detail: float | None, kept_id: Any, earlier_run: bool) -> Drop:
+        if detail is None:
+            extra: dict[str, Any] = {"duplicate_of": kept_id}
+            reason = REASON_EXACT
+        else:
+            extra = {"duplicate_of": kept_id, "similarity": round(detail, 4)}
+            reason = REASON_NEAR
+        if earlier_run:
+            extra["earlier_run"] = True
+        return Drop(reason, extra)
+
+    def earlier(self, state: _Kept) -> list[tuple[Any, tuple[bytes, bytes | None]]]:
+        index = state.earlier
+        if index is None:
+            return []
+        sigs: Sequence[bytes | None] = index.signatures if state.options.mode == NEAR else [None] * len(index)
+        return [(id, (digest, sig)) for id, digest, sig in zip(index.ids, index.digests, sigs, strict=True)]
+
+
+def _near_links(members: Sequence[Member], threshold: float) -> Iterator[Link]:
+    """The links of one band group: every pair of distinct signatures with estimated Jaccard >= ``threshold``; a
+    copy of an earlier member's signature links to that member (1.0) and to whatever links to that member here (its
+    copy shares every group with it, so it needs exactly that member's links, not a comparison of its own)."""
+    distinct: list[tuple[Ordinal, Any, bytes]] = []
+    first_of: dict[bytes, int] = {}  # signature -> its index in ``distinct``
+    copies: dict[int, list[Ordinal]] = {}
+    for ordinal, id, (_digest, sig) in members:
+        n = first_of.setdefault(sig, len(distinct))
+        if n == len(distinct):
+            distinct.append((ordinal, id, sig))
+        else:
+            copies.setdefault(n, []).append(ordinal)
+    links_to: dict[int, list[tuple[Ordinal, Any, float]]] = {}
+    for b, (later, _id, sig_b) in enumerate(distinct):
+        for a in range(b):
+            earlier, earlier_id, sig_a = distinct[a]
+            score = similarity(sig_a, sig_b)
+            if score >= threshold:
+                links_to.setdefault(b, []).append((earlier, earlier_id, score))
+                if later[0] != EARLIER_RUN:  # an earlier run's records are all kept (their links serve copies)
+                    yield earlier, earlier_id, later, score
+    for n, ordinals in copies.items():
+        original, original_id, _sig = distinct[n]
+        for ordinal in ordinals:
+            if ordinal[0] == EARLIER_RUN:
+                continue
+            yield original, original_id, ordinal, 1.0
+            for earlier, earlier_id, score in links_to.get(n, ()):
+                yield earlier, earlier_id, ordinal, score
 
 
 class _Kept:

@@ -50,7 +50,7 @@ from corpus_tools.io import (
 )
 from corpus_tools.pipeline import Dropped, DroppedStream, OnError, Pipeline, Rejects, RunStats, Verdicts, reject
 from corpus_tools.records import suspect
-from corpus_tools.step import CorpusPass, Doc, Step
+from corpus_tools.step import CorpusPass, Doc, Link, Member, OrderedPass, Ordinal, Step
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
 #: small enough that a few batches per worker in flight keep memory low.
@@ -448,6 +448,67 @@ def _close_block(result: BatchResult, lines: list[bytes], keys: list[tuple[Any, 
         lines.clear()
 
 
+def group_entries(
+    result: BatchResult, batch: int, step: Step, key_index: int, dropped: frozenset[Ordinal]
+) -> list[tuple[int, Member]]:
+    """An ordered pass's map on a cluster: ``(group, (ordinal, id, key))`` for each record of a processed batch
+    (``batch`` its number) that no earlier pass dropped; ``key_index``: the pass's place among the ordered ones."""
+    corpus_pass: OrderedPass = step.corpus_pass  # type: ignore[assignment]
+    entries: list[tuple[int, Member]] = []
+    position = 0
+    for keys in result.block_keys:
+        for record_id, record_keys, _source, _line in keys:
+            ordinal = (batch, position)
+            position += 1
+            if ordinal in dropped:
+                continue
+            key = record_keys[key_index]
+            for group in corpus_pass.groups(key, step.options):
+                entries.append((group, (ordinal, record_id, key)))
+    return entries
+
+
+def group_links(step: Step, group: tuple[int, list[tuple[int, Member]]]) -> list[Link]:
+    """An ordered pass's links within one shuffled group (its members in input order)."""
+    members = sorted((entry[1] for entry in group[1]), key=lambda member: member[0])
+    return list(step.corpus_pass.links(members, step.options))  # type: ignore[union-attr]
+
+
+def apply_verdicts(result: BatchResult, drops: dict[int, Dropped]) -> BatchResult:
+    """A processed batch with the records the cluster's verdicts drop (``{position: Dropped without its record}``)
+    moved to the dropped stream, in place, and the keys shed: what the client then writes as any batch."""
+    if not result.block_keys:
+        return result
+    outputs: list[bytes | Spilled | Rejected | DroppedOut] = []
+    block_records: list[int] = []
+    kept: list[bytes] = []
+
+    def close() -> None:
+        if kept:
+            outputs.append(b"".join(kept))
+            block_records.append(len(kept))
+            kept.clear()
+
+    blocks = iter(result.block_keys)
+    position = 0
+    for output in result.outputs:
+        if not isinstance(output, bytes):
+            close()
+            outputs.append(output)
+            continue
+        for line, (_id, _keys, source, number) in zip(output.splitlines(keepends=True), next(blocks), strict=True):
+            verdict = drops.get(position)
+            position += 1
+            if verdict is None:
+                kept.append(line)
+                continue
+            close()
+            outputs.append(DroppedOut(source, number, Dropped(verdict.step, verdict.drop, orjson.loads(line))))
+    close()
+    result.outputs, result.block_records, result.block_keys = outputs, block_records, []
+    return result
+
+
 def batch_texts(batch: Batch, text_field: str) -> list[str]:
     """The texts of the usable records of a batch (for the corpus-aware first pass)."""
     texts: list[str] = []
@@ -774,14 +835,27 @@ def run_pipeline(
     verdicts = Verdicts(pipeline.ordered) if pipeline.ordered else None
     # Verdicts taken here in input order split blocks into lines: the in-kernel copy of whole blocks stands aside.
     spill = ranges and verdicts is None and getattr(sink, "takes_spilled", lambda: False)()
+    # An engine that can shuffle (Dask) takes the ordered passes' verdicts on the cluster, before the results come
+    # back: they then come with the dropped records already out, like any batch's.
+    on_cluster = (
+        verdicts is not None
+        and hasattr(engine, "map_and_decide")
+        and all(step.corpus_pass.on_cluster(step.options) for step in verdicts.steps)  # type: ignore[union-attr]
+    )
     with contextlib.ExitStack() as stack:
         fn: Callable[[Any, Batch], BatchResult] = process_batch
         shared: Any = pipeline
         if spill:
             directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="corpus-tools-", dir=_SPILL_ROOT))
             fn, shared = _process_and_spill, (pipeline, directory)
+        items = batches(paths, batch_bytes=batch_bytes, ranges=ranges)
+        if on_cluster:
+            assert verdicts is not None
+            results = engine.map_and_decide(fn, shared, items, verdicts)  # type: ignore[attr-defined]
+        else:
+            results = engine.map(fn, shared, items)
         lines_before = 0  # the lines of the earlier range batches of the file being read
-        for result in engine.map(fn, shared, batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
+        for result in results:
             if result.lines is not None:
                 if result.starts_file:
                     lines_before = 0
@@ -802,7 +876,7 @@ def run_pipeline(
                     dropped.write(output.source, output.line, output.dropped)
                     continue
                 n = next(records)
-                if verdicts is not None:
+                if verdicts is not None and not on_cluster:
                     kept = _decide(output, next(block_keys), verdicts, stats, dropped)  # type: ignore[arg-type]
                     write_lines(b"".join(kept), len(kept))
                     stats.read += n - len(kept)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -329,6 +329,61 @@ class OrderedPass:
 
     def finish(self, state: Any, options: Any) -> None:
         """Called once when the run has decided every record."""
+
+    # The same verdicts on a cluster, with no process holding every key (see :func:`keep_first`): the keys are
+    # mapped to ``groups``, shuffled so each group's members meet, ``links`` names within a group who would drop
+    # whom, and the keep-first decision runs over the links alone. A pass without these decides in input order.
+
+    def on_cluster(self, options: Any) -> bool:
+        """Whether this run of the pass can decide on a cluster (it implements the methods below)."""
+        return False
+
+    def groups(self, key: Any, options: Any) -> Iterable[int]:
+        """The groups a key falls into (64-bit ints): two records can only link when they share one."""
+        raise NotImplementedError
+
+    def links(self, members: Sequence[Member], options: Any) -> Iterable[Link]:
+        """Within one group (``members`` sorted by ordinal): each ``(earlier, earlier_id, later, detail)`` such that
+        ``later`` is dropped when ``earlier`` is kept and is the earliest kept record it links to."""
+        raise NotImplementedError
+
+    def verdict(self, detail: Any, kept_id: Any, earlier_run: bool) -> Drop:
+        """The drop of a record linked to ``kept_id`` (``earlier_run``: a record an earlier run kept)."""
+        raise NotImplementedError
+
+    def earlier(self, state: Any) -> Sequence[tuple[Any, Any]]:
+        """``(id, key)`` of the records an earlier run kept (``--against``), which every record of this run follows."""
+        return ()
+
+
+#: A record's place in input order on a cluster: ``(batch, position among the batch's decided records)``; batch
+#: ``EARLIER_RUN`` holds the records an earlier run kept, which come before every record of this run.
+Ordinal = tuple[int, int]
+EARLIER_RUN = -1
+#: ``(ordinal, id, key)`` of a record in a group; a link ``(earlier, earlier_id, later, detail)``.
+Member = tuple[Ordinal, Any, Any]
+Link = tuple[Ordinal, Any, Ordinal, Any]
+
+
+def keep_first(links: Iterable[Link]) -> dict[Ordinal, tuple[Ordinal, Any, Any]]:
+    """The keep-first verdicts from the links alone: ``{dropped: (kept, kept_id, detail)}``.
+
+    In input order, a record is dropped when it links to a kept earlier record (the earliest such one), else kept:
+    exactly the in-order decisions of :meth:`OrderedPass.decide` when the links hold every pair it could compare.
+    Records of an earlier run are always kept. A link given twice (from two groups) counts once.
+    """
+    earlier_of: dict[Ordinal, dict[Ordinal, tuple[Any, Any]]] = {}
+    for earlier, earlier_id, later, detail in links:
+        if later[0] != EARLIER_RUN:
+            earlier_of.setdefault(later, {})[earlier] = (earlier_id, detail)
+    dropped: dict[Ordinal, tuple[Ordinal, Any, Any]] = {}
+    for later in sorted(earlier_of):
+        candidates = earlier_of[later]
+        for earlier in sorted(candidates):
+            if earlier not in dropped:
+                dropped[later] = (earlier, *candidates[earlier])
+                break
+    return dropped
 
 
 def entry_lines(line_count: int, previous: list[dict[str, Any]] | None) -> list[int]:

@@ -127,3 +127,27 @@ def options_strategy(options_class: type) -> Any:
         elif spec.choices is not None:
             fields[spec.name] = st.sampled_from(spec.choices)
     return st.builds(options_class, **fields)
+
+
+_VOCABULARY = [f"w{n}" for n in range(60)]
+
+
+def near_duplicate_corpus(rng: random.Random, documents: int) -> list[dict]:
+    """Documents made of a few bases, each a mutation of an earlier document (chains of near duplicates whose ends
+    are not near each other), exact copies, and copies of copies."""
+    records: list[dict] = []
+    for n in range(documents):
+        roll = rng.random()
+        if records and roll < 0.2:
+            text = rng.choice(records)["text"]  # an exact copy of any earlier one, kept or not
+        elif records and roll < 0.75:
+            words = rng.choice(records)["text"].split()
+            for _ in range(rng.randint(1, 6)):
+                words[rng.randrange(len(words))] = rng.choice(_VOCABULARY)
+            text = " ".join(words)
+        else:
+            text = " ".join(rng.choice(_VOCABULARY) for _ in range(rng.randint(20, 40)))
+        if rng.random() < 0.1:
+            text = text.upper()  # the same after the exact mode's case fold
+        records.append({"id": f"d{n}", "text": text})
+    return records

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from conftest import SEEDS, generated_corpus, parse_jsonl, read_shards
@@ -132,3 +133,45 @@ def test_a_stop_signal_leaves_only_our_exit_code_and_no_dask_log_lines(tmp_path:
     _, err = process.communicate(timeout=120)
     assert (process.returncode, err.decode()) == (143, "")
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", ["exact", "near"])
+def test_dedup_decides_on_the_cluster_as_the_local_engine_does(cluster, tmp_path: Path, mode: str) -> None:
+    import io
+    import random
+
+    from conftest import near_duplicate_corpus
+    from corpus_tools.dask_engine import DaskEngine
+    from corpus_tools.dedup import Dedup, DedupOptions
+    from corpus_tools.engine import LocalEngine, StreamSink, run_pipeline
+    from corpus_tools.pipeline import DroppedStream, Pipeline
+
+    records = near_duplicate_corpus(random.Random(11), 400)
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in records))
+    pipeline = Pipeline([Dedup(DedupOptions(mode=mode, threshold=0.6, shingle=2))])
+
+    def run(engine) -> tuple[bytes, bytes, int]:
+        out, dropped = io.BytesIO(), io.BytesIO()
+        try:
+            stats = run_pipeline(
+                [str(path)], pipeline, StreamSink(out), engine=engine, dropped=DroppedStream(dropped), batch_bytes=1500
+            )
+        finally:
+            engine.close()
+        return out.getvalue(), dropped.getvalue(), stats.written
+
+    engine = DaskEngine(cluster.scheduler_address)
+    decided_here = engine.map_and_decide
+    results = []
+
+    def spy(*args):  # what comes back to the client: processed batches without their keys
+        for result in decided_here(*args):
+            results.append(result)
+            yield result
+
+    engine.map_and_decide = spy
+    local, on_cluster = run(LocalEngine(1)), run(engine)
+    assert on_cluster == local
+    assert 0 < local[2] < 400 and local[1].count(b"\n") == 400 - local[2]
+    assert len(results) > 30 and all(result.block_keys == [] for result in results)
