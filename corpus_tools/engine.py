@@ -877,10 +877,11 @@ def run_pipeline(
                     continue
                 n = next(records)
                 if verdicts is not None and not on_cluster:
-                    kept = _decide(output, next(block_keys), verdicts, stats, dropped)  # type: ignore[arg-type]
-                    write_lines(b"".join(kept), len(kept))
-                    stats.read += n - len(kept)
-                    n = len(kept)
+                    kept, written = _decide(output, next(block_keys), verdicts, stats, dropped)  # type: ignore[arg-type]
+                    if written:
+                        write_lines(kept, written)
+                    stats.read += n - written
+                    n = written
                 elif isinstance(output, Spilled):
                     sink.write_spilled(output, n)  # type: ignore[attr-defined]
                     spilled = output.path
@@ -902,19 +903,23 @@ def run_pipeline(
 
 def _decide(
     block: bytes, keys: list[tuple[Any, ...]], verdicts: Verdicts, stats: RunCounts, dropped: DroppedStream
-) -> list[bytes]:
-    """The lines of ``block`` the in-order verdicts keep; the others go to the dropped stream, counted. (An encoded
-    record holds no raw line break: the block splits into its records at each one.)"""
+) -> tuple[bytes, int]:
+    """The lines of ``block`` the in-order verdicts keep, and how many; the others go to the dropped stream,
+    counted. A block with no drop (the common case) is kept whole, unsplit."""
+    decide = verdicts.decide
+    drops = [decide(record_keys, record_id, None) for record_id, record_keys, _source, _line in keys]
+    if not any(drops):
+        return block, len(keys)
     kept = []
-    for line, (record_id, record_keys, source, number) in zip(block.splitlines(keepends=True), keys, strict=True):
-        verdict = verdicts.decide(record_keys, record_id, None)
+    # An encoded record holds no raw line break: the block splits into its records at each one.
+    for line, verdict, (_id, _keys, source, number) in zip(block.splitlines(keepends=True), drops, keys, strict=True):
         if verdict is None:
             kept.append(line)
             continue
         verdict = Dropped(verdict.step, verdict.drop, orjson.loads(line))
         stats.drop(verdict)
         dropped.write(source, number, verdict)
-    return kept
+    return b"".join(kept), len(kept)
 
 
 #: Where workers leave their output for the main process: a RAM file system when the machine has one.

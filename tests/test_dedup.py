@@ -668,6 +668,16 @@ def test_golden_index_file_still_loads():
     assert index.digests == [exact_key("Alpha"), exact_key("Beta")]
 
 
+def test_an_index_of_0_2_0_digests_asks_to_be_rebuilt():
+    # 0.2.0 wrote BLAKE2b-128 digests; comparing them with XXH3-128 ones would find no duplicate, silently
+    path = str(DATA / "dedup" / "exact-v1-blake2b.idx")
+    with pytest.raises(InputError) as error:
+        load_index(path)
+    assert str(error.value) == (
+        f"{path}: dedup index digests are blake2b-128, this installation computes xxh3-128: rebuild the index"
+    )
+
+
 # ------------------------------------------------------------------------------------------------- start-up
 
 
