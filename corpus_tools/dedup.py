@@ -253,6 +253,18 @@ def _folded_char(char: str, case: bool) -> bytes | None:
     return value
 
 
+#: The non-ASCII characters ``str.isspace`` calls whitespace (a test checks the list against every code point).
+NON_ASCII_SPACES = (
+    "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_NON_ASCII_SPACE = re.compile(f"[{NON_ASCII_SPACES}]")
+
+
+def _changes(chars: str, case: bool) -> bool:
+    """Whether the fold changes any of the non-ASCII ``chars`` (most texts' are quotes and dashes: it does not)."""
+    return (case and chars.casefold() != chars) or _NON_ASCII_SPACE.search(chars) is not None
+
+
 def folded_bytes(text: str, fold: str = FOLD_CASE_WHITESPACE) -> bytes:
     """``fold_text(text, fold)`` in UTF-8 (lone surrogates passed), built faster."""
     if fold == FOLD_NONE:
@@ -264,7 +276,7 @@ def folded_bytes(text: str, fold: str = FOLD_CASE_WHITESPACE) -> bytes:
     case = fold == FOLD_CASE_WHITESPACE
     data = text.encode("utf-8", "surrogatepass")
     rare = data.translate(None, _ASCII)
-    if rare:
+    if rare and _changes(rare.decode("utf-8", "surrogatepass"), case):
         for char in set(rare.decode("utf-8", "surrogatepass")):
             replacement = _folded_char(char, case)
             if replacement is not None:

@@ -24,6 +24,7 @@ from corpus_tools.dedup import (
     FOLD_WHITESPACE,
     FOLDS,
     NEAR,
+    NON_ASCII_SPACES,
     REASON_EXACT,
     REASON_NEAR,
     DedupIndex,
@@ -188,6 +189,10 @@ _FOLD_ALPHABET = st.sampled_from(
     list(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000")
     + list("aZ09.,’“—éÉßẞİıﬁΣσςǅKÅＡ\u0301\ud800")
 )
+
+
+def test_the_non_ascii_spaces_are_every_code_point_python_calls_whitespace():
+    assert "".join(c for c in map(chr, range(0x80, 0x110000)) if c.isspace()) == NON_ASCII_SPACES
 
 
 @given(st.lists(st.one_of(_FOLD_ALPHABET, st.characters()), max_size=40).map("".join))
