@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corpus_tools.errors import ConfigError
+from corpus_tools.residue_model import MAX_WORDS, doc_features, load_model
 from corpus_tools.step import CorpusPass, Doc, Drop, Labels, Step
 
 STEP = "residue"
@@ -92,6 +94,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "captions": ("caption",),
     "dates": ("lone_date",),
     "contacts": ("lone_url", "email", "handle"),
+    "model": ("model",),
 }
 RULES = tuple(rule for rules in KINDS.values() for rule in rules)
 UNMISTAKABLE = frozenset({"lone_url", "cookie", "related_link", "copyright", "advertisement", "share"})
@@ -152,6 +155,16 @@ class ResidueOptions:
     dates: bool = _opt(True, "Cut lines that are only a date or a timestamp.", "--residue-dates/--no-residue-dates")
     contacts: bool = _opt(
         True, "Cut lone URLs, short e-mail lines and lines of @handles.", "--residue-contacts/--no-residue-contacts"
+    )
+    model: bool = _opt(
+        True,
+        "Cut the short lines the shipped line model scores as residue (rule model).",
+        "--residue-model/--no-residue-model",
+    )
+    model_threshold: float = _opt(
+        0.8,
+        "Residue probability from which the model cuts a line (higher: fewer cuts, less body at risk).",
+        "--residue-model-threshold",
     )
     listing_pages: bool = _opt(
         True,
@@ -231,7 +244,7 @@ class ResidueOptions:
                 problems.append(f"{name} must be an integer (got {value!r})")
             elif not low <= value < 2**63:
                 problems.append(f"{name} must be >= {low} (got {value!r})")
-        for name in ("listing_share", "recurrence_min_share"):
+        for name in ("listing_share", "recurrence_min_share", "model_threshold"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
                 problems.append(f"{name} must be a number in (0, 1] (got {value!r})")
@@ -758,9 +771,11 @@ def label_residue(
     *,
     recurrence: LineRecurrence | None = None,
     site: str | None = None,
+    model_inputs: list[tuple[int, list[float]]] | None = None,
 ) -> ResidueLabels:
     """Label the residue lines of one document (see the module doc). ``recurrence`` and ``site``: a corpus pass's
-    counts and this document's site (:func:`site_of`), for the ``site_recurring`` rule."""
+    counts and this document's site (:func:`site_of`), for the ``site_recurring`` rule. ``model_inputs``: when
+    given, the model does not run; the (line, features) it would score are appended to it (for training)."""
     o = options or _DEFAULT
     ph = _phrases(o.languages)
     n = len(lines)
@@ -846,6 +861,11 @@ def label_residue(
     # previews: the trailing run
     if o.previews:
         _trailing_previews(lines, words, rule, marks, o)
+
+    if o.model and model_inputs is None:
+        _model_cuts(lines, words, rule, marks, o)
+    elif model_inputs is not None:
+        model_inputs.extend(_model_features(lines, words, rule, marks, o))
 
     # guard the start of the body
     if body_start >= 0 and o.guard_lines:
@@ -1041,6 +1061,43 @@ def _nav_runs(
             i = j
             continue
         i += 1
+
+
+def _model_features(
+    lines: list[str], words: list[int], rule: list[str | None], marks: list[int], o: ResidueOptions
+) -> list[tuple[int, list[float]]]:
+    """The lines the model scores (no rule cut them, at most ``MAX_WORDS`` words), each with its features."""
+    candidates = [i for i in range(len(lines)) if rule[i] is None and 0 < words[i] <= MAX_WORDS]
+    if not candidates:
+        return []
+    prose = [w >= 15 and _ends_prose(line) for line, w in zip(lines, words)]
+    cut = [r is not None for r in rule]
+    max_words = o.max_headline_words
+
+    def shapes(i: int) -> tuple[float, float, float, float]:
+        line, w = lines[i], words[i]
+        return (
+            1.0 if _headline_shaped(line, w, max_words) else 0.0,
+            1.0 if _menu_shaped(line, w) else 0.0,
+            1.0 if w <= 8 and _BYLINE.match(line) else 0.0,
+            float(marks[i]),
+        )
+
+    vectors = doc_features(lines, words, cut, prose, _main_body(lines, words), candidates, shapes)
+    return list(zip(candidates, vectors))
+
+
+def _model_cuts(
+    lines: list[str], words: list[int], rule: list[str | None], marks: list[int], o: ResidueOptions
+) -> None:
+    model = load_model()
+    raw = model.raw
+    # the threshold as log-odds: one comparison per line, no exp
+    t = o.model_threshold
+    cut_at = math.log(t / (1 - t)) if 0 < t < 1 else (math.inf if t >= 1 else -math.inf)
+    for i, f in _model_features(lines, words, rule, marks, o):
+        if raw(f) >= cut_at:
+            rule[i] = "model"
 
 
 _DEFAULT = ResidueOptions()
