@@ -273,7 +273,7 @@ def _compile(trees: list[dict[str, list[Any]]], base: float, rate: float) -> Any
         emit(t, 0, 1)
     body.append("    return s")
     namespace: dict[str, Any] = {}
-    exec(compile("\n".join(body), "<residue model>", "exec"), namespace)  # noqa: S102 - our own generated code
+    exec(compile("\n".join(body), "<residue model>", "exec"), namespace)  # our own generated code
     return namespace["raw"]
 
 
