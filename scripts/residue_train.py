@@ -179,6 +179,29 @@ def to_json(model: Any, args: argparse.Namespace, n_rows: int, n_pos: int) -> di
     }
 
 
+def fixture_checks(model: Any, per_window: int = 2, windows: int = 12) -> list[dict[str, Any]]:
+    """What scikit-learn predicts for a few lines of the line fixtures (``tests/data/residue/lines.jsonl``): the
+    test suite recomputes their features and checks that the shipped file gives the same probabilities."""
+    from corpus_tools.residue import ResidueOptions, label_residue
+
+    fixtures = ROOT / "tests" / "data" / "residue" / "lines.jsonl"
+    checks = []
+    for k, raw in enumerate(fixtures.read_text(encoding="utf-8").splitlines()):
+        lines = [line["text"] for line in json.loads(raw)["lines"]]
+        inputs: list[tuple[int, list[float]]] = []
+        label_residue(lines, ResidueOptions(), model_inputs=inputs)
+        if not inputs:
+            continue
+        probabilities = model.predict_proba([f for _, f in inputs])[:, 1]
+        # the window's highest and lowest scoring lines: both sides of the threshold get checked
+        order = sorted(range(len(inputs)), key=lambda j: -probabilities[j])
+        for j in dict.fromkeys((*order[: per_window - 1], order[-1])):
+            checks.append({"window": k, "line": inputs[j][0], "p": round(float(probabilities[j]), 6)})
+        if len({c["window"] for c in checks}) >= windows:
+            break
+    return checks
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=None, help="the realworld folder (default: ../shared/realworld)")
@@ -231,7 +254,9 @@ def main() -> None:
     if args.no_write:
         return
     model = fit(x, y, w, args)
-    args.out.write_text(json.dumps(to_json(model, args, len(rows), int(y.sum())), separators=(",", ":")) + "\n")
+    data = to_json(model, args, len(rows), int(y.sum()))
+    data["checks"] = fixture_checks(model)
+    args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
 
 
