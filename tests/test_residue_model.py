@@ -73,3 +73,13 @@ def test_explain_shows_the_features_of_a_model_cut():
     for reason in reasons:
         names = [part.split()[0] for part in reason.removeprefix("model: ").split(", ")]
         assert names and all(name in FEATURES for name in names), reason
+
+
+def test_the_early_stopping_trees_decide_as_the_whole_ensemble():
+    model = load_model()
+    for window in WINDOWS[:60]:
+        inputs: list[tuple[int, list[float]]] = []
+        label_residue([line["text"] for line in window["lines"]], ResidueOptions(), model_inputs=inputs)
+        for _, f in inputs:
+            for cut_at in (-2.0, 0.0, math.log(4), 3.0):
+                assert model.reaches(f, cut_at) == (model.raw(f) >= cut_at)
