@@ -135,7 +135,10 @@ def explain_record(record: Record, pipeline: Pipeline, verdicts: Verdicts | None
             step = steps.get(cut.get("step", ""))
             if i is None or step is None:
                 continue
-            by_line.setdefault(i, []).append(Label(kind_of(step, cut["rule"]), cut["rule"], step.name))
+            # a step may say more than the rule (the residue model: the features that decided)
+            detail = getattr(step, "cut_detail", None)
+            reason = (detail(cut) if detail is not None else None) or cut["rule"]
+            by_line.setdefault(i, []).append(Label(kind_of(step, cut["rule"]), reason, step.name))
         if verdict is not None:
             dropped = {"step": verdict.step, "reason": verdict.drop.reason, **verdict.drop.details}
     rows = tuple(Row(i, p, word_count(p), tuple(by_line.get(i, ()))) for i, p in enumerate(lines) if p.strip())

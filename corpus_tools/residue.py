@@ -35,30 +35,19 @@ a sentence, and those after it) are never cut, except by an unmistakable rule (`
 
 Phrases live in ``corpus_tools/data/residue/<lang>.txt`` (see the README there), loaded once, on first use.
 
-**How, and what it measures.** Rules with data files only; no model (the rules were tuned on the realworld set's
-tune part, ids ending in an even digit, and a model was not tried). ``score.py`` with
-``scripts/residue_filter.py`` (residue alone, every kind on, no recurrence state):
-
-=========  =========================  =========================
-part       extracted keep / cut       plain keep / cut
-=========  =========================  =========================
-tune       0.9986 / 0.3537 (52/147)   0.9952 / 0.5241 (675/1288)
-report     0.9949 / 0.1871 (26/139)   0.9952 / 0.4563 (585/1282)
-=========  =========================  =========================
-
-Keep is at or near the targets (extracted >= 0.995, plain >= 0.98); cut is well below them (0.70, 0.80): most
-residue left is one-off site text (related headlines under no known heading, menus inside the body's span,
-site blurbs) that no stock phrase names. The seeds and the teaser fixtures lose no body line.
-
-Speed (one core, a shared machine): about 250 µs per seed document (8 KB), 250-350 µs per realworld
-``extracted`` document (5 KB; ``clean`` takes about 650 µs on the same), 1.3-1.5 ms per ``plain`` one (10 KB of
-mostly short menu lines, each of which goes through the phrase rules; ``clean`` about 1.1 ms).
+**How, and what it measures.** Rules with data files, then a small line model (:mod:`corpus_tools.residue_model`,
+rule ``model``) over the short lines no rule cut, trained on the realworld set's tune part (ids ending in an even
+digit) by ``scripts/residue_train.py``. ``score.py``, ``clean --residue --no-dedup``, report part (odd ids, never
+tuned on), rules alone -> rules and model: extracted keep 0.9942 -> 0.9942, cut 0.1942 -> 0.2086; plain keep
+0.9945 -> 0.9897, cut 0.4555 -> 0.5780. Targets (extracted keep >= 0.995, cut >= 0.70; plain keep >= 0.98, cut >=
+0.80) are not all met; the figures per part and kind, and the speed, are in ``docs/commands/residue.md``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -68,7 +57,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corpus_tools.errors import ConfigError
-from corpus_tools.step import CorpusPass, Doc, Drop, Labels, Step
+from corpus_tools.residue_model import MAX_WORDS, doc_features, load_model
+from corpus_tools.step import CorpusPass, Doc, Drop, Labels, Step, entry_lines
 
 STEP = "residue"
 LISTING_PAGE = "listing_page"
@@ -92,6 +82,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "captions": ("caption",),
     "dates": ("lone_date",),
     "contacts": ("lone_url", "email", "handle"),
+    "model": ("model",),
 }
 RULES = tuple(rule for rules in KINDS.values() for rule in rules)
 UNMISTAKABLE = frozenset({"lone_url", "cookie", "related_link", "copyright", "advertisement", "share"})
@@ -152,6 +143,16 @@ class ResidueOptions:
     dates: bool = _opt(True, "Cut lines that are only a date or a timestamp.", "--residue-dates/--no-residue-dates")
     contacts: bool = _opt(
         True, "Cut lone URLs, short e-mail lines and lines of @handles.", "--residue-contacts/--no-residue-contacts"
+    )
+    model: bool = _opt(
+        True,
+        "Cut the short lines the shipped line model scores as residue (rule model).",
+        "--residue-model/--no-residue-model",
+    )
+    model_threshold: float = _opt(
+        0.8,
+        "Residue probability from which the model cuts a line (higher: fewer cuts, less body at risk).",
+        "--residue-model-threshold",
     )
     listing_pages: bool = _opt(
         True,
@@ -231,7 +232,7 @@ class ResidueOptions:
                 problems.append(f"{name} must be an integer (got {value!r})")
             elif not low <= value < 2**63:
                 problems.append(f"{name} must be >= {low} (got {value!r})")
-        for name in ("listing_share", "recurrence_min_share"):
+        for name in ("listing_share", "recurrence_min_share", "model_threshold"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
                 problems.append(f"{name} must be a number in (0, 1] (got {value!r})")
@@ -251,6 +252,8 @@ class ResidueLabels:
 
     cuts: list[tuple[int, str]]
     drop: str | None = None
+    #: the features of each line the model cut (for ``explain``: :meth:`Residue.cut_detail`)
+    model_features: dict[int, list[float]] = field(default_factory=dict)
 
 
 # --- phrase data --------------------------------------------------------------------------------------------------
@@ -758,9 +761,11 @@ def label_residue(
     *,
     recurrence: LineRecurrence | None = None,
     site: str | None = None,
+    model_inputs: list[tuple[int, list[float]]] | None = None,
 ) -> ResidueLabels:
     """Label the residue lines of one document (see the module doc). ``recurrence`` and ``site``: a corpus pass's
-    counts and this document's site (:func:`site_of`), for the ``site_recurring`` rule."""
+    counts and this document's site (:func:`site_of`), for the ``site_recurring`` rule. ``model_inputs``: when
+    given, the model does not run; the (line, features) it would score are appended to it (for training)."""
     o = options or _DEFAULT
     ph = _phrases(o.languages)
     n = len(lines)
@@ -847,6 +852,12 @@ def label_residue(
     if o.previews:
         _trailing_previews(lines, words, rule, marks, o)
 
+    model_features: dict[int, list[float]] = {}
+    if o.model and model_inputs is None:
+        _model_cuts(lines, words, rule, marks, o, model_features)
+    elif model_inputs is not None:
+        model_inputs.extend(_model_features(lines, words, rule, marks, o))
+
     # guard the start of the body
     if body_start >= 0 and o.guard_lines:
         guarded = 0
@@ -858,7 +869,9 @@ def label_residue(
                 guarded += 1
             i += 1
     cuts = [(i, r) for i, r in enumerate(rule) if r is not None and o.enabled(r)]
-    return ResidueLabels(cuts=cuts, drop=drop)
+    if model_features:
+        model_features = {i: f for i, f in model_features.items() if rule[i] == "model"}
+    return ResidueLabels(cuts=cuts, drop=drop, model_features=model_features)
 
 
 def _listing_page(
@@ -1043,6 +1056,48 @@ def _nav_runs(
         i += 1
 
 
+def _model_features(
+    lines: list[str], words: list[int], rule: list[str | None], marks: list[int], o: ResidueOptions
+) -> list[tuple[int, list[float]]]:
+    """The lines the model scores (no rule cut them, at most ``MAX_WORDS`` words), each with its features."""
+    candidates = [i for i in range(len(lines)) if rule[i] is None and 0 < words[i] <= MAX_WORDS]
+    if not candidates:
+        return []
+    prose = [w >= 15 and _ends_prose(line) for line, w in zip(lines, words, strict=True)]
+    cut = [r is not None for r in rule]
+    max_words = o.max_headline_words
+
+    def shapes(i: int) -> tuple[float, float, float, float]:
+        line, w = lines[i], words[i]
+        return (
+            1.0 if _headline_shaped(line, w, max_words) else 0.0,
+            1.0 if _menu_shaped(line, w) else 0.0,
+            1.0 if w <= 8 and _BYLINE.match(line) else 0.0,
+            float(marks[i]),
+        )
+
+    vectors = doc_features(lines, words, cut, prose, _main_body(lines, words), candidates, shapes)
+    return list(zip(candidates, vectors, strict=True))
+
+
+def _model_cuts(
+    lines: list[str],
+    words: list[int],
+    rule: list[str | None],
+    marks: list[int],
+    o: ResidueOptions,
+    found: dict[int, list[float]],
+) -> None:
+    reaches = load_model().reaches
+    # the threshold as log-odds: one comparison per line, no exp
+    t = o.model_threshold
+    cut_at = math.log(t / (1 - t)) if 0 < t < 1 else (math.inf if t >= 1 else -math.inf)
+    for i, f in _model_features(lines, words, rule, marks, o):
+        if reaches(f, cut_at):
+            rule[i] = "model"
+            found[i] = f
+
+
 _DEFAULT = ResidueOptions()
 
 
@@ -1094,11 +1149,33 @@ class Residue(Step):
     kinds = dict(_KIND_OF)
     corpus_pass = SiteRecurrence()
     order = 250  # after credits (a credit line goes to metadata, not away), before teasers and dedup
-    default_on = False  # below its recall targets and 0.4-1.2x clean's time: on when asked (--residue)
+    default_on = False  # below its recall targets and slower than clean itself: on when asked (--residue)
+
+    #: the last document's model cuts: (its line count, the cuts before this step, line -> features)
+    _last_model: tuple[int, list[Any], dict[int, list[float]]] | None = None
 
     def label(self, doc: Doc) -> Labels:
         state = self.state
         site = site_of(doc.record, self.options.site_field) if state is not None else None
         found = label_residue(doc.lines, self.options, recurrence=state, site=site)
         drop = Drop(LISTING_PAGE) if found.drop else None
+        if found.model_features:
+            before = doc.metadata.get("cuts")
+            self._last_model = (len(doc.lines), list(before or ()), found.model_features)
+        else:
+            self._last_model = None
         return Labels(doc, cuts=dict(found.cuts), drop=drop)
+
+    def cut_detail(self, cut: Mapping[str, Any]) -> str | None:
+        """Why the last document's line was cut, beyond its rule: for a ``model`` cut, the features that pushed
+        it most ("model: after_body +1.31, run_short +0.52"). ``cut``: its ``metadata.cuts`` entry."""
+        last = self._last_model
+        if cut.get("rule") != "model" or last is None:
+            return None
+        line_count, before, features = last
+        origin = entry_lines(line_count, before)
+        for i, f in features.items():
+            if origin[i] == cut.get("paragraph"):
+                top = load_model().top_features(f)
+                return "model: " + ", ".join(f"{name} {value:+.2f}" for name, value in top)
+        return None

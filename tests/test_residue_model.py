@@ -1,0 +1,85 @@
+"""The residue step's line model: the shipped file loads, says where it came from, reproduces the training script's
+predictions on fixture lines, cuts with the stable rule ``model`` (switchable, with a threshold), and ``explain``
+shows the features behind a model cut."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from conftest import DATA
+from corpus_tools.explain import explain_record
+from corpus_tools.pipeline import Pipeline
+from corpus_tools.residue import Residue, ResidueOptions, label_residue
+from corpus_tools.residue_model import FEATURES, load_model
+
+WINDOWS = [json.loads(line) for line in (DATA / "residue" / "lines.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _model_cut_window() -> list[str]:
+    """A fixture window in which the model cuts a line."""
+    for window in WINDOWS:
+        lines = [line["text"] for line in window["lines"]]
+        if any(rule == "model" for _, rule in label_residue(lines).cuts):
+            return lines
+    raise AssertionError("no fixture window has a model cut")
+
+
+def test_the_shipped_model_loads_and_says_where_it_came_from():
+    model = load_model()
+    assert tuple(model.data["features"]) == FEATURES
+    assert "tune part" in model.data["source"] and "scripts/residue_train.py" in model.data["source"]
+    assert model.data["trained"][:2] == "20" and model.trees
+
+
+def test_it_reproduces_the_training_scripts_predictions_on_fixture_lines():
+    model = load_model()
+    checks = model.data["checks"]
+    assert len(checks) >= 10 and any(c["p"] > 0.5 for c in checks)
+    for check in checks:
+        lines = [line["text"] for line in WINDOWS[check["window"]]["lines"]]
+        inputs: list[tuple[int, list[float]]] = []
+        label_residue(lines, ResidueOptions(), model_inputs=inputs)
+        features = dict(inputs)[check["line"]]
+        assert math.isclose(model.score(features), check["p"], abs_tol=2e-5), check
+
+
+def test_contributions_add_up_to_the_score():
+    model = load_model()
+    for check in model.data["checks"][:5]:
+        lines = [line["text"] for line in WINDOWS[check["window"]]["lines"]]
+        inputs: list[tuple[int, list[float]]] = []
+        label_residue(lines, ResidueOptions(), model_inputs=inputs)
+        f = dict(inputs)[check["line"]]
+        roots = model.base + model.rate * sum(t["value"][0] for t in model.trees)
+        assert math.isclose(roots + sum(model.contributions(f).values()), model.raw(f), abs_tol=1e-6)
+
+
+def test_model_cuts_carry_the_rule_model_and_can_be_switched_off():
+    lines = _model_cut_window()
+    assert "model" in {rule for _, rule in label_residue(lines).cuts}
+    assert "model" not in {rule for _, rule in label_residue(lines, ResidueOptions(model=False)).cuts}
+    assert "model" not in {rule for _, rule in label_residue(lines, ResidueOptions(model_threshold=1.0)).cuts}
+    # a lower threshold cuts at least as much
+    assert len(label_residue(lines, ResidueOptions(model_threshold=0.3)).cuts) >= len(label_residue(lines).cuts)
+
+
+def test_explain_shows_the_features_of_a_model_cut():
+    lines = _model_cut_window()
+    record = {"id": "w", "text": "\n".join(lines)}
+    explanation = explain_record(record, Pipeline((Residue(ResidueOptions()),)))
+    reasons = [row.reason for row in explanation.rows if row.step == "residue" and row.reason.startswith("model")]
+    assert reasons
+    for reason in reasons:
+        names = [part.split()[0] for part in reason.removeprefix("model: ").split(", ")]
+        assert names and all(name in FEATURES for name in names), reason
+
+
+def test_the_early_stopping_trees_decide_as_the_whole_ensemble():
+    model = load_model()
+    for window in WINDOWS[:60]:
+        inputs: list[tuple[int, list[float]]] = []
+        label_residue([line["text"] for line in window["lines"]], ResidueOptions(), model_inputs=inputs)
+        for _, f in inputs:
+            for cut_at in (-2.0, 0.0, math.log(4), 3.0):
+                assert model.reaches(f, cut_at) == (model.raw(f) >= cut_at)
