@@ -599,7 +599,12 @@ def test_names_recorded_are_what_each_labelled_line_says(paragraphs: list[str]):
     found = find_credits(paragraphs)
     authors, translators = [], []
     for i in sorted(found.labels):
-        names = credits_module._shape(paragraphs[i].strip(), credits_module.DEFAULT_OPTIONS)[1]
+        line = paragraphs[i].strip()
+        if found.labels[i].reason == "signature_at_end":  # a letter's signature: its own shape, not a byline's
+            match = credits_module.SIGNATURE_RE.match(line) or credits_module.SIGNATURE_PLACE_RE.match(line)
+            names = [credits_module._display_name(credits_module._latin_name(match["name"]))]
+        else:
+            names = credits_module._shape(line, credits_module.DEFAULT_OPTIONS)[1]
         (translators if found.labels[i].kind == TRANSLATOR else authors).extend(names)
     assert found.authors == list(dict.fromkeys(authors))
     assert found.translators == list(dict.fromkeys(translators))
