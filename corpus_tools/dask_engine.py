@@ -78,9 +78,41 @@ class DaskEngine:
         threads = sum(self.client.nthreads().values()) or 1
         self.window = threads * window_per_worker
 
+    #: The workers read the inputs themselves (byte ranges of plain files, whole compressed files, documents by
+    #: path): they must see them at the same paths (one machine, a shared file system) or as URLs.
+    reads_files = True
+    reads_whole_files = True
+
+    def map_reduce(
+        self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch], combine: Callable[[Any, Any], Any]
+    ) -> Any:
+        """``combine`` of ``fn`` over the batches, in input order (``combine(left, right)``), merged on the workers
+        as the parts come: a part waits only for its neighbour of the same size, so O(log n) parts are held at
+        once, and one merged value comes back (``None`` for no batch)."""
+        client = self.client
+        [shared_future] = client.scatter([shared], broadcast=True, hash=False)
+        levels: list[tuple[int, Any]] = []  # (how many batches it merges, as a power of two; its future), in order
+        in_flight: collections.deque[Any] = collections.deque()
+        for item in items:
+            future = client.submit(fn, shared_future, item, pure=False)
+            in_flight.append(future)
+            if len(in_flight) >= self.window:
+                _distributed().wait(in_flight.popleft())
+            level = 0
+            while levels and levels[-1][0] == level:
+                future = client.submit(combine, levels.pop()[1], future, pure=False)
+                level += 1
+            levels.append((level, future))
+        if not levels:
+            return None
+        merged = levels.pop()[1]
+        while levels:
+            merged = client.submit(combine, levels.pop()[1], merged, pure=False)
+        return merged.result()
+
     def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]:
         # Scattered once to every worker, so the steps (and a corpus index) are not shipped with each batch.
-        [shared_future] = self.client.scatter([shared], broadcast=True)
+        [shared_future] = self.client.scatter([shared], broadcast=True, hash=False)
         return ordered(lambda item: self.client.submit(fn, shared_future, item, pure=False), items, self.window)
 
     def map_and_decide(
@@ -100,7 +132,7 @@ class DaskEngine:
 
         distributed = _distributed()
         client = self.client
-        [shared_future] = client.scatter([shared], broadcast=True)
+        [shared_future] = client.scatter([shared], broadcast=True, hash=False)
         done: list[Any] = []
         in_flight: collections.deque[Any] = collections.deque()
         for item in items:  # a bounded window of raw input in flight; the results stay where they were computed

@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, BinaryIO, Protocol
 
 import orjson
@@ -77,14 +78,15 @@ class LinesBatch:
 
 @dataclass(frozen=True, slots=True)
 class DocumentsBatch:
-    """Whole raw text documents: ``(path, bytes)`` pairs in input order, and their ids (default: from the names)."""
+    """Whole raw text documents: ``(path, bytes)`` pairs in input order, and their ids (default: from the names).
+    In place of its bytes, a document may have the absolute path its worker reads it from (a cluster's)."""
 
-    documents: tuple[tuple[str, bytes], ...]
+    documents: tuple[tuple[str, bytes | str], ...]
     ids: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
-        return sum(len(data) for _, data in self.documents)
+        return sum(len(data) if isinstance(data, bytes) else os.path.getsize(data) for _path, data in self.documents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ class RangeBatch:
     source: str
     start: int
     end: int
+    #: where to open it: the absolute path (a worker's working directory need not be this process's)
+    at: str = ""
 
     @property
     def size(self) -> int:
@@ -103,12 +107,26 @@ class RangeBatch:
 
     def read(self) -> LinesBatch:
         try:
-            with open(self.source, "rb") as stream:
+            with open(self.at or self.source, "rb") as stream:
                 stream.seek(self.start)
                 data = stream.read(self.end - self.start)
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", self.source) from None
         return LinesBatch(self.source, 1, data)
+
+
+@dataclass(frozen=True, slots=True)
+class FileBatch:
+    """A whole JSON-lines file (compressed, so not cut in byte ranges) that the worker reads itself: a cluster's
+    client only lists the inputs. ``size``: its bytes on disk, for the progress display."""
+
+    source: str
+    size: int
+    at: str = ""  # the absolute path, as for a RangeBatch
+
+    def read(self) -> LinesBatch:
+        blocks = _line_blocks(self.at or self.source, BATCH_BYTES, name=self.source)
+        return LinesBatch(self.source, 1, b"".join(block.data for block in blocks))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +141,7 @@ class UnreadableBatch:
         return 0
 
 
-Batch = LinesBatch | DocumentsBatch | RangeBatch | UnreadableBatch
+Batch = LinesBatch | DocumentsBatch | RangeBatch | FileBatch | UnreadableBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,13 +203,16 @@ def batches(
     batch_bytes: int = BATCH_BYTES,
     batch_documents: int = BATCH_DOCUMENTS,
     ranges: bool = False,
+    whole_files: bool = False,
 ) -> Iterator[Batch]:
     """Cut the inputs into batches, in input order (the order :func:`corpus_tools.io.read_items` reads them).
 
     JSON lines (files or stdin) are cut into blocks of about ``batch_bytes`` at line boundaries, so a single
     huge file still spreads over every worker; text documents are grouped. Nothing is parsed here. With
     ``ranges`` (workers that share this machine's files), a plain JSON-lines file is cut into byte ranges that
-    the workers read themselves: this process reads only a few bytes around each cut.
+    the workers read themselves: this process reads only a few bytes around each cut. With ``whole_files`` too (a
+    cluster's workers), a compressed JSON-lines file is one batch its worker reads, and text documents are batches
+    of paths: this process reads no input at all.
     """
     pending: list[tuple[str, bytes]] = []
     ids: list[str] = []
@@ -210,13 +231,19 @@ def batches(
                 pending, ids, pending_bytes = [], [], 0
             if ranges and path != STDIN and _plain_file(path):
                 yield from _line_ranges(path, batch_bytes)
+            elif whole_files and path != STDIN:
+                yield FileBatch(path, os.path.getsize(path), os.path.abspath(path))
             else:
                 yield from _line_blocks(path, batch_bytes)
             continue
-        data = read_document_bytes(path)
-        pending.append((path, data))
+        if whole_files and path != STDIN:
+            pending.append((path, os.path.abspath(path)))
+            pending_bytes += os.path.getsize(path)
+        else:
+            data = read_document_bytes(path)
+            pending.append((path, data))
+            pending_bytes += len(data)
         ids.append(doc_id)
-        pending_bytes += len(data)
         if pending_bytes >= batch_bytes or len(pending) >= batch_documents:
             yield DocumentsBatch(tuple(pending), tuple(ids))
             pending, ids, pending_bytes = [], [], 0
@@ -224,9 +251,14 @@ def batches(
         yield DocumentsBatch(tuple(pending), tuple(ids))
 
 
-def _line_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:
-    """Blocks of whole lines of ``path``; a line longer than ``batch_bytes`` makes one block of its own."""
-    stream = open_binary(path)
+def _line_blocks(path: str, batch_bytes: int, name: str | None = None) -> Iterator[LinesBatch]:
+    """Blocks of whole lines of ``path`` (called ``name`` in messages and items, default ``path``); a line longer
+    than ``batch_bytes`` makes one block of its own."""
+    try:
+        stream = open_binary(path)
+    except InputError as exc:
+        raise InputError(exc.reason, name or path) from None
+    path = name or path
     line = 1
     carry: list[bytes] = []  # the start of a line that did not end in the last chunk read
     try:
@@ -298,19 +330,21 @@ def _line_ranges(path: str, batch_bytes: int) -> Iterator[RangeBatch]:
                     if at >= 0:
                         end = stream.tell() - len(chunk) + at + 1
                         break
-            yield RangeBatch(path, start, end)
+            yield RangeBatch(path, start, end, os.path.abspath(path))
             start = end
 
 
 def batch_items(batch: Batch, text_field: str) -> Iterator[Item]:
     """The items of one batch, exactly as :func:`corpus_tools.io.read_items` yields them from the whole input (for a
     :class:`RangeBatch`, with lines numbered from its start)."""
-    if isinstance(batch, RangeBatch):
+    if isinstance(batch, (RangeBatch, FileBatch)):
         batch = batch.read()
     if isinstance(batch, UnreadableBatch):
         yield Item(batch.source, None, error=batch.reason)
     elif isinstance(batch, DocumentsBatch):
         for k, (path, data) in enumerate(batch.documents):
+            if isinstance(data, str):
+                data = read_document_bytes(data, name=path)
             yield document_item(path, data, text_field, batch.ids[k] if batch.ids else None)
     else:
         yield from _json_items(batch)
@@ -382,6 +416,8 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
         result.starts_file = batch.start == 0
         batch = batch.read()
         result.lines = batch.data.count(b"\n")  # every range but a file's last ends with a line end
+    elif isinstance(batch, FileBatch):
+        batch = batch.read()
     lines: list[bytes] = []  # the encoded records since the last reject
     keyed = bool(pipeline.ordered)
     keys: list[tuple[Any, ...]] = []  # with ordered passes: each line's (id, keys, source, line)
@@ -525,8 +561,12 @@ def batch_texts(batch: Batch, text_field: str) -> list[str]:
 class Engine(Protocol):
     """Runs a function over batches and yields the results in the order of the batches.
 
-    An engine whose workers share this machine's files may say so with ``reads_files = True``: plain JSON-lines
-    inputs are then cut into byte ranges the workers read themselves (:class:`RangeBatch`).
+    An engine whose workers see the inputs may say so with ``reads_files = True``: plain JSON-lines inputs are then
+    cut into byte ranges the workers read themselves (:class:`RangeBatch`); with ``reads_whole_files`` too, the
+    other inputs are read by the workers as well (:class:`FileBatch`, documents as paths). ``spills``: workers on
+    this machine that can leave their output in files for the main process to copy in the kernel.
+    An engine may also have ``map_reduce`` (corpus passes' states merged where they were built) and
+    ``map_and_decide`` (ordered passes decided on the workers): see :class:`corpus_tools.dask_engine.DaskEngine`.
     """
 
     def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]: ...
@@ -640,6 +680,10 @@ class LocalEngine:
     @property
     def reads_files(self) -> bool:
         """Workers that read their own byte ranges of the inputs: processes on this machine (see RangeBatch)."""
+        return self.jobs > 1
+
+    @property
+    def spills(self) -> bool:
         return self.jobs > 1
 
     def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]:
@@ -831,10 +875,9 @@ def run_pipeline(
     started = time.perf_counter()
     # Workers on this machine read their own input ranges and, when the output can take it, leave their output in
     # files that are copied in the kernel: neither crosses a pipe.
-    ranges = getattr(engine, "reads_files", False)
     verdicts = Verdicts(pipeline.ordered) if pipeline.ordered else None
     # Verdicts taken here in input order split blocks into lines: the in-kernel copy of whole blocks stands aside.
-    spill = ranges and verdicts is None and getattr(sink, "takes_spilled", lambda: False)()
+    spill = getattr(engine, "spills", False) and verdicts is None and getattr(sink, "takes_spilled", lambda: False)()
     # An engine that can shuffle (Dask) takes the ordered passes' verdicts on the cluster, before the results come
     # back: they then come with the dropped records already out, like any batch's.
     on_cluster = (
@@ -848,7 +891,7 @@ def run_pipeline(
         if spill:
             directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="corpus-tools-", dir=_SPILL_ROOT))
             fn, shared = _process_and_spill, (pipeline, directory)
-        items = batches(paths, batch_bytes=batch_bytes, ranges=ranges)
+        items = _batches_for(engine, paths, batch_bytes)
         if on_cluster:
             assert verdicts is not None
             results = engine.map_and_decide(fn, shared, items, verdicts)  # type: ignore[attr-defined]
@@ -972,6 +1015,22 @@ def _pass_batch(shared: tuple[Pipeline, tuple[Step, ...]], batch: Batch) -> tupl
     return states, batch.size
 
 
+def _merge_parts(
+    passes: Sequence[CorpusPass], left: tuple[list[Any], int], right: tuple[list[Any], int]
+) -> tuple[list[Any], int]:
+    """Two batches' partial states (``left`` comes first in input order) merged, and their bytes added."""
+    states = [p.merge(s, part) for p, s, part in zip(passes, left[0], right[0], strict=True)]
+    return states, left[1] + right[1]
+
+
+def _batches_for(engine: Engine, paths: Sequence[str], batch_bytes: int) -> Iterator[Batch]:
+    """The batches of ``paths`` as ``engine``'s workers read them (see :class:`Engine`)."""
+    ranges = getattr(engine, "reads_files", False)
+    return batches(
+        paths, batch_bytes=batch_bytes, ranges=ranges, whole_files=getattr(engine, "reads_whole_files", False)
+    )
+
+
 def run_corpus_passes(
     paths: Sequence[str],
     prefix: Pipeline,
@@ -985,16 +1044,21 @@ def run_corpus_passes(
     ``prefix``, partial states of batches built in parallel, merged in input order, finished."""
     engine = engine or LocalEngine(1)
     passes = [step.corpus_pass for step in steps]
-    ranges = getattr(engine, "reads_files", False)
     states: list[Any] | None = None
     shared = (prefix, tuple(steps))
-    for parts, nbytes in engine.map(_pass_batch, shared, batches(paths, batch_bytes=batch_bytes, ranges=ranges)):
-        if states is None:
-            states = parts
-        else:
-            states = [p.merge(s, part) for p, s, part in zip(passes, states, parts, strict=True)]  # type: ignore[union-attr]
-        if progress is not None:
-            progress.advance(0, nbytes)
+    items = _batches_for(engine, paths, batch_bytes)
+    map_reduce = getattr(engine, "map_reduce", None)
+    if map_reduce is not None:  # merged where the parts were built, in a tree: one state comes back
+        merged = map_reduce(_pass_batch, shared, items, partial(_merge_parts, tuple(passes)))
+        if merged is not None:
+            states, nbytes = merged
+            if progress is not None:
+                progress.advance(0, nbytes)
+    else:
+        for parts, nbytes in engine.map(_pass_batch, shared, items):
+            states = parts if states is None else _merge_parts(passes, (states, 0), (parts, 0))[0]
+            if progress is not None:
+                progress.advance(0, nbytes)
     if states is None:
         states = [p.start(step.options) for p, step in zip(passes, steps, strict=True)]  # type: ignore[union-attr]
     return [p.finish(s, step.options) for p, s, step in zip(passes, states, steps, strict=True)]  # type: ignore[union-attr]

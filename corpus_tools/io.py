@@ -403,13 +403,17 @@ def _read_document(path: str, text_field: str, doc_id: str | None = None) -> Ite
     yield document_item(path, read_document_bytes(path), text_field, doc_id)
 
 
-def read_document_bytes(path: str) -> bytes:
-    """All the (decompressed) bytes of one raw document, ``-`` for stdin (left open)."""
-    stream = open_binary(path)
+def read_document_bytes(path: str, name: str | None = None) -> bytes:
+    """All the (decompressed) bytes of one raw document, ``-`` for stdin (left open); ``name``: what messages call
+    it (default ``path``)."""
+    try:
+        stream = open_binary(path)
+    except InputError as exc:
+        raise InputError(exc.reason, name or path) from None
     try:
         return stream.read()
     except READ_ERRORS as exc:
-        raise InputError(f"cannot read: {exc}", path) from None
+        raise InputError(f"cannot read: {exc}", name or path) from None
     finally:
         if path != STDIN:
             stream.close()

@@ -175,3 +175,68 @@ def test_dedup_decides_on_the_cluster_as_the_local_engine_does(cluster, tmp_path
     assert on_cluster == local
     assert 0 < local[2] < 400 and local[1].count(b"\n") == 400 - local[2]
     assert len(results) > 30 and all(result.block_keys == [] for result in results)
+
+
+def _concatenate(left: str, right: str) -> str:
+    return left + right
+
+
+def _label(shared: str, item: int) -> str:
+    return f"{shared}{item},"
+
+
+def test_map_reduce_merges_in_input_order_on_the_workers(cluster) -> None:
+    from corpus_tools.dask_engine import DaskEngine
+
+    engine = DaskEngine(cluster.scheduler_address)
+    try:
+        for n in (0, 1, 2, 3, 7, 8, 21):
+            expected = "".join(f"b{i}," for i in range(n)) or None
+            assert engine.map_reduce(_label, "b", range(n), _concatenate) == expected, n
+    finally:
+        engine.close()
+
+
+def test_the_workers_read_the_inputs_the_client_only_lists_them(
+    cluster, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+    import io
+    import shutil
+
+    from corpus_tools import engine as engines
+    from corpus_tools import io as corpus_io
+    from corpus_tools.dask_engine import DaskEngine
+    from corpus_tools.engine import CleanPlan, StreamSink, corpus_states, run_pipeline
+    from corpus_tools.pipeline import OnError
+
+    inputs = tmp_path / "in"
+    shutil.copytree(corpus, inputs)
+    for part in sorted(inputs.glob("part-[13].jsonl")):  # compressed files: one batch each, read where it runs
+        part.with_suffix(".jsonl.gz").write_bytes(gzip.compress(part.read_bytes()))
+        part.unlink()
+    paths = [str(inputs)]
+    from corpus_tools.registry import steps
+
+    plan = CleanPlan(tuple((step.name, step.Options() if step.default_on else None) for step in steps()))
+
+    def clean(engine) -> bytes:
+        out = io.BytesIO()
+        try:
+            states = corpus_states(plan, paths, engine)
+            run_pipeline(
+                paths, plan.pipeline(states), StreamSink(out), engine=engine, batch_bytes=20_000, on_error=OnError.skip
+            )
+        finally:
+            engine.close()
+        return out.getvalue()
+
+    local = clean(engines.LocalEngine(1))
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the client read an input")
+
+    for module in (engines, corpus_io):  # the client's readers of whole inputs (workers are other processes)
+        monkeypatch.setattr(module, "open_binary", no_reading)
+        monkeypatch.setattr(module, "read_document_bytes", no_reading)
+    assert clean(DaskEngine(cluster.scheduler_address)) == local

@@ -582,3 +582,23 @@ def test_batches_of_a_failing_compressed_input_name_the_line_it_fails_at(tmp_pat
         with pytest.raises(InputError) as info:
             list(batches([str(path)], batch_bytes=batch_bytes))
         assert (info.value.path, info.value.line) == (str(path), line)
+
+
+def test_a_clusters_batches_name_inputs_as_given_and_open_them_by_absolute_path(tmp_path, monkeypatch) -> None:
+    import gzip
+
+    from corpus_tools.engine import DocumentsBatch, FileBatch, RangeBatch, batches
+
+    (tmp_path / "a.jsonl").write_bytes(b'{"text": "x"}\n')
+    (tmp_path / "b.jsonl.gz").write_bytes(gzip.compress(b'{"text": "y"}\n'))
+    (tmp_path / "c.txt").write_bytes(b"z\n")
+    monkeypatch.chdir(tmp_path)
+    found = list(batches(["a.jsonl", "b.jsonl.gz", "c.txt"], ranges=True, whole_files=True))
+    assert found == [
+        RangeBatch("a.jsonl", 0, 14, str(tmp_path / "a.jsonl")),
+        FileBatch("b.jsonl.gz", (tmp_path / "b.jsonl.gz").stat().st_size, str(tmp_path / "b.jsonl.gz")),
+        DocumentsBatch((("c.txt", str(tmp_path / "c.txt")),), ("c",)),
+    ]
+    monkeypatch.chdir("/")  # a worker elsewhere reads the same bytes and names them as given
+    assert found[1].read().source == "b.jsonl.gz" and found[1].read().data == b'{"text": "y"}\n'
+    assert found[0].read().data == b'{"text": "x"}\n'
