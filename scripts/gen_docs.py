@@ -72,7 +72,7 @@ out = {}
 for name in json.loads(sys.argv[1]):
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        code = main([*([name] if name else []), "--help"])
+        code = main([*name.split(), "--help"])
     out[name] = [code, buffer.getvalue()]
 sys.stdout.write(json.dumps(out))
 """
