@@ -14,8 +14,8 @@ from pathlib import Path
 import orjson
 import pytest
 import zstandard
-from conftest import SEEDS, generated_corpus, parse_jsonl, read_shards, run_shell
 
+from conftest import SEEDS, generated_corpus, parse_jsonl, read_shards, run_shell
 from corpus_tools import storage
 from corpus_tools.io import input_files, read_records
 from corpus_tools.shards import read_manifest
