@@ -52,6 +52,7 @@ from corpus_tools.io import (
 from corpus_tools.pipeline import Dropped, DroppedStream, OnError, Pipeline, Rejects, RunStats, Verdicts, reject
 from corpus_tools.records import suspect
 from corpus_tools.step import CorpusPass, Doc, Link, Member, OrderedPass, Ordinal, Step
+from corpus_tools.storage import is_parquet
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
 #: small enough that a few batches per worker in flight keep memory low.
@@ -225,6 +226,12 @@ def batches(
                 pending, ids, pending_bytes = [], [], 0
             yield UnreadableBatch(path, reason)
             continue
+        if is_parquet(path):  # rows as JSON lines, numbered by row (corpus_tools/storage.py)
+            if pending:
+                yield DocumentsBatch(tuple(pending), tuple(ids))
+                pending, ids, pending_bytes = [], [], 0
+            yield from _parquet_blocks(path, batch_bytes)
+            continue
         if is_json_lines(path):
             if pending:
                 yield DocumentsBatch(tuple(pending), tuple(ids))
@@ -249,6 +256,24 @@ def batches(
             pending, ids, pending_bytes = [], [], 0
     if pending:
         yield DocumentsBatch(tuple(pending), tuple(ids))
+
+
+def _parquet_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:
+    """Blocks of about ``batch_bytes`` of a Parquet file's rows as JSON lines (their line numbers: row numbers)."""
+    from corpus_tools.storage import ParquetLines
+
+    parts: list[bytes] = []
+    first = size = 0
+    for start, block in ParquetLines(path).blocks(rows=64):
+        if not parts:
+            first = start
+        parts.append(block)
+        size += len(block)
+        if size >= batch_bytes:
+            yield LinesBatch(path, first, b"".join(parts))
+            parts, size = [], 0
+    if parts:
+        yield LinesBatch(path, first, b"".join(parts))
 
 
 def _line_blocks(path: str, batch_bytes: int, name: str | None = None) -> Iterator[LinesBatch]:
@@ -861,8 +886,11 @@ def run_pipeline(
     dropped: DroppedStream | None = None,
     progress: Progress | None = None,
     batch_bytes: int = BATCH_BYTES,
+    on_batch: Callable[[RunCounts], None] | None = None,
 ) -> RunCounts:
     """Run ``pipeline`` over every input record and write the results to ``sink`` in input order.
+
+    ``on_batch(stats)`` is called after each batch's output has gone to ``sink`` (clean --resume's checkpoints).
 
     Rejects and ``--on-error`` go through :func:`corpus_tools.pipeline.reject`, the very function the single
     commands use, so a bad record is reported the same way (file and line) whatever the engine.
@@ -938,6 +966,8 @@ def run_pipeline(
             stats.counts.update(result.counts)
             if progress is not None:
                 progress.advance(result.records, result.bytes_in)
+            if on_batch is not None:
+                on_batch(stats)
     if verdicts is not None:
         verdicts.finish()
     stats.seconds = time.perf_counter() - started
@@ -1163,6 +1193,49 @@ def _print_warning(line: str) -> None:
     print(line, file=sys.stderr)
 
 
+def _checkpoint(
+    plan: CleanPlan,
+    paths: Sequence[str],
+    output: str | None,
+    engine: Engine,
+    rejects: str | None,
+    dropped: str | None,
+    shard_records: int | None,
+    shard_bytes: int | None,
+    shard_format: str,
+) -> Any:
+    """clean --resume's checkpoint for ``output``, or a one-line error saying why this run cannot be resumed."""
+    from corpus_tools.config import config_hash
+    from corpus_tools.resume import Checkpoint, fingerprint
+    from corpus_tools.shards import is_directory_target
+
+    if not is_directory_target(output):
+        raise ConfigError("--resume needs a directory output: -o DIR/")
+    if rejects or dropped:
+        raise ConfigError("--resume cannot be used with --rejects or --dropped (they would hold the resumed part only)")
+    if not isinstance(engine, LocalEngine):
+        raise ConfigError("--resume works with --engine local only, for now")
+    ordered = [
+        step.name
+        for step in plan.built()
+        if step.corpus_pass is not None and not isinstance(step.corpus_pass, CorpusPass)
+    ]
+    if ordered:
+        raise ConfigError(
+            f"--resume cannot carry the in-order verdicts of {', '.join(ordered)} over to a second run: "
+            f"add --no-{ordered[0]}, or run without --resume"
+        )
+    config = plan.config()
+    material = {
+        "config_hash": config_hash(config),
+        "shard_records": shard_records,
+        "shard_bytes": shard_bytes,
+        "shard_format": shard_format,
+        "batch_bytes": BATCH_BYTES,
+    }
+    return Checkpoint(output, fingerprint(paths, material))  # type: ignore[arg-type]
+
+
 def clean_corpus(
     plan: CleanPlan,
     paths: Sequence[str],
@@ -1176,6 +1249,8 @@ def clean_corpus(
     shard_bytes: int | None = None,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
+    shard_format: str = "jsonl",
+    resume: bool = False,
 ) -> tuple[RunCounts, dict[str, Any]]:
     """Run ``plan`` over ``paths`` and write ``output``: stdout (``None``/``-``), a file, or shards (``DIR/``).
 
@@ -1183,6 +1258,8 @@ def clean_corpus(
     manifest goes into ``DIR/manifest.json`` for sharded output and into ``FILE.manifest.json`` beside a file:
     the records themselves are never changed, so ``clean`` stays byte-identical to the pipe of single commands.
     ``warn`` gets each warning line (a prebuilt index that does not cover the teasers band); default: stderr.
+    ``shard_format``: ``jsonl`` or ``parquet`` shards. ``resume``: shards go into place one by one with a progress
+    file, and a run that stopped part-way is picked up where it stopped (see :mod:`corpus_tools.resume`).
     """
     from corpus_tools.config import config_hash
     from corpus_tools.io import open_output
@@ -1191,30 +1268,55 @@ def clean_corpus(
     sharded = is_directory_target(output)
     if not sharded and (shard_records is not None or shard_bytes is not None):
         raise ConfigError("--shard-size and --shard-bytes need a directory output: -o DIR/")
+    if not sharded and shard_format != "jsonl":
+        raise ConfigError("--shard-format needs a directory output: -o DIR/")
     engine = engine or LocalEngine(1)
     config = plan.config()
     started = time.perf_counter()
+    checkpoint = (
+        _checkpoint(plan, paths, output, engine, rejects, dropped, shard_records, shard_bytes, shard_format)
+        if resume
+        else None
+    )
     with contextlib.ExitStack() as stack:
-        states = corpus_states(plan, paths, engine, progress, warn)
+        states = checkpoint.states() if checkpoint is not None else None
+        if states is None:
+            states = corpus_states(plan, paths, engine, progress, warn)
+            if checkpoint is not None:
+                checkpoint.save_states(states)
         if progress is not None:
             progress.phase("cleaning")
         reject_stream = Rejects(stack.enter_context(open_output(rejects)) if rejects else None)
         dropped_stream = DroppedStream(stack.enter_context(open_output(dropped)) if dropped else None)
         if sharded:
             records = shard_records or DEFAULT_SHARD_RECORDS
-            sink: Any = stack.enter_context(ShardWriter(output, records=records, max_bytes=shard_bytes))  # type: ignore[arg-type]
+            sink: Any = stack.enter_context(
+                ShardWriter(
+                    output,  # type: ignore[arg-type]
+                    records=records,
+                    max_bytes=shard_bytes,
+                    shard_format=shard_format,
+                    text_field=plan.text_field,
+                    checkpoint=checkpoint,
+                )
+            )
         else:
             sink = StreamSink(stack.enter_context(open_output(output)))
         stats = run_pipeline(
             paths,
             plan.pipeline(states),
             sink,
-            engine=engine,
+            engine=checkpoint.engine(engine) if checkpoint is not None else engine,
             on_error=on_error,
             rejects=reject_stream,
             dropped=dropped_stream,
             progress=progress,
+            on_batch=(lambda counts: checkpoint.batch_done(counts, sink.records)) if checkpoint is not None else None,
         )
+        if checkpoint is not None:
+            from corpus_tools.resume import added
+
+            stats = added(checkpoint.base, stats)
         stats.seconds = time.perf_counter() - started
         manifest = {
             "inputs": list(paths) or [STDIN],

@@ -37,6 +37,7 @@ import zstandard
 from corpus_tools.errors import CorpusError, InputError, OutputError, RecordError
 from corpus_tools.ingest import BOM, document_record
 from corpus_tools.records import Record, RefusedValue, exact_loads
+from corpus_tools.storage import is_parquet, is_url
 
 if TYPE_CHECKING:
     import jsonlines
@@ -104,6 +105,10 @@ def input_files(paths: Sequence[str]) -> list[tuple[str, str]]:
     for path in paths:
         if path == STDIN:
             files.append((STDIN, "stdin"))
+        elif is_url(path):  # s3://, gs://, file:// ...: listed through fsspec (corpus_tools/storage.py)
+            from corpus_tools.storage import expand
+
+            files.extend(expand(path))
         elif os.path.isdir(path):
             found = _walk(path)
             if not found:
@@ -226,7 +231,8 @@ def is_json_lines(path: str) -> bool:
         return True
     if suffixes and suffixes[-1] in TEXT_SUFFIXES:
         return False
-    if not os.path.isfile(path):  # a FIFO (<(...)), a device: read once, so not sniffed; JSON lines, like stdin
+    # a FIFO (<(...)), a device: read once, so not sniffed; JSON lines, like stdin (a URL is sniffed)
+    if not is_url(path) and not os.path.isfile(path):
         return os.path.exists(path)
     return looks_like_json_lines(path)
 
@@ -278,6 +284,10 @@ def open_binary(path: str) -> BinaryIO:
     """
     if path == STDIN:
         raw: BinaryIO = sys.stdin.buffer
+    elif is_url(path):
+        from corpus_tools.storage import open_read
+
+        raw = open_read(path)
     else:
         try:
             raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
@@ -376,6 +386,10 @@ def read_items(paths: Sequence[str], *, text_field: str = "text", stdin_is_text:
         reason = unreadable(path)
         if reason is not None:
             yield Item(path, None, error=reason)
+        elif is_parquet(path):
+            from corpus_tools.storage import ParquetLines
+
+            yield from json_line_items(ParquetLines(path), path)
         elif path == STDIN and stdin_is_text and _INPUT_FORMAT.get() != "jsonl":
             yield from _read_document(path, text_field)
         elif is_json_lines(path):
@@ -386,8 +400,9 @@ def read_items(paths: Sequence[str], *, text_field: str = "text", stdin_is_text:
 
 def unreadable(path: str) -> str | None:
     """Why the input file ``path`` cannot be opened (a broken symlink in a folder, no permission), else ``None``: a
-    reject under ``--on-error skip``, like a binary file, so one such file does not stop a run over a folder."""
-    if path == STDIN:
+    reject under ``--on-error skip``, like a binary file, so one such file does not stop a run over a folder.
+    A URL is not looked at here: opening it reports what is wrong."""
+    if path == STDIN or is_url(path):
         return None
     try:  # a look, not an open: opening a FIFO would wait for its writer, or cut it off when closed again
         st = os.stat(path)
@@ -579,6 +594,11 @@ def check_output_path(path: str | None, *, shards_allowed: bool = False) -> None
     """
     if path is None or path == STDIN or _descriptor(path) is not None:
         return
+    if is_url(path):
+        from corpus_tools.storage import check_output
+
+        check_output(path)
+        return
     if path.endswith(("/", os.sep)):
         if not shards_allowed:
             raise OutputError("a folder path (ending in /) is only for clean's shards", path)
@@ -637,11 +657,12 @@ def _check_shards_target(path: str) -> None:
 
 
 def previous_shards(directory: str) -> bool:
-    """Whether ``directory`` holds only a previous sharded output (a manifest and shards) and may be replaced."""
+    """Whether ``directory`` holds only a previous sharded output (a manifest and shards, or the part of one that a
+    stopped ``clean --resume`` left) and may be replaced."""
+    from corpus_tools.resume import PROGRESS, _ours
+
     names = os.listdir(directory)
-    return MANIFEST_NAME in names and all(
-        n == MANIFEST_NAME or (n.startswith("part-") and n.endswith(".jsonl.zst")) for n in names
-    )
+    return (MANIFEST_NAME in names or PROGRESS in names) and all(_ours(n) for n in names)
 
 
 def create_beside(target: str, *, folder: bool = False) -> tuple[int | None, str]:
@@ -693,6 +714,8 @@ def writes_a_file(path: str | None) -> bool:
     belongs beside it): not stdout, not ``/dev/stdout`` or another descriptor, not a FIFO, device or socket."""
     if path is None or path == STDIN or _descriptor(path) is not None:
         return False
+    if is_url(path):
+        return True
     try:
         return stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
@@ -721,6 +744,12 @@ def open_output(path: str | None) -> Iterator[BinaryIO]:
             if exc.filename is not None:
                 raise
             raise OutputError(f"cannot write: {_strerror(exc)}", STDOUT_NAME) from None
+        return
+    if is_url(path):
+        from corpus_tools import storage
+
+        with storage.open_output(path) as stream:
+            yield stream
         return
     descriptor = _descriptor(path)
     if descriptor is not None:

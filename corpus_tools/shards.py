@@ -24,12 +24,14 @@ import orjson
 import zstandard
 
 from corpus_tools import __version__
-from corpus_tools.errors import InputError, OutputError
+from corpus_tools.errors import CorpusError, InputError, OutputError
 from corpus_tools.io import MANIFEST_NAME, check_output_path, create_beside, keep_owner_and_mode, previous_shards
 from corpus_tools.io import _strerror as _reason
 
 MANIFEST = MANIFEST_NAME  # one name, so directory walks know to skip it (corpus_tools/io.py)
 SHARD_PATTERN = "part-{:05d}.jsonl.zst"
+PARQUET_PATTERN = "part-{:05d}.parquet"
+SHARD_FORMATS = ("jsonl", "parquet")
 MANIFEST_FORMAT = "corpus-tools.shards/1"
 #: Records per shard by default: about 50-100 MB of news text before compression, a common shard size.
 DEFAULT_SHARD_RECORDS = 10_000
@@ -38,7 +40,12 @@ KEY_DEPENDENCIES = ("ftfy", "regex", "orjson", "jsonlines", "zstandard")
 
 
 def is_directory_target(path: str | None) -> bool:
-    """``-o DIR/`` (a trailing slash) or an existing directory means sharded output."""
+    """``-o DIR/`` (a trailing slash) or an existing directory means sharded output (a URL: a trailing slash, or a
+    prefix that holds objects)."""
+    from corpus_tools.storage import is_dir, is_url
+
+    if is_url(path):
+        return path.endswith("/") or is_dir(path)  # type: ignore[union-attr]
     return bool(path) and path not in ("-",) and (path.endswith(("/", os.sep)) or os.path.isdir(path))  # type: ignore[union-attr]
 
 
@@ -75,33 +82,54 @@ def _previous_output(directory: Path) -> bool:
     return previous_shards(str(directory))
 
 
+class _Lines:
+    """Collects a Parquet shard's encoded lines until it closes (a Parquet file is written whole)."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(data)
+        return len(data)
+
+    def lines(self) -> list[bytes]:
+        return b"".join(self.parts).splitlines(keepends=True)  # an encoded record holds no raw line break
+
+
 class ShardWriter:
     """Writes encoded JSON lines into zstd shards of at most ``records`` records and ``max_bytes`` bytes.
 
     ``max_bytes`` counts uncompressed JSON bytes; a shard closes at whichever limit comes first (a single record
     larger than ``max_bytes`` still makes a shard of its own). Use as a context manager: leaving the block with an
     exception removes everything written; :meth:`finish` writes the manifest and moves the corpus into place.
+
+    ``shard_format="parquet"`` writes ``part-NNNNN.parquet`` (:func:`corpus_tools.storage.records_table`).
+    A URL target (``s3://bucket/out/``), or a ``checkpoint`` (``clean --resume``), writes each shard into the
+    target itself, under a hidden temporary name moved into place once the shard is closed, and the manifest last
+    (:class:`corpus_tools.resume.DirectTarget`); a local target without a checkpoint is swapped in whole.
     """
 
-    def __init__(self, directory: str, *, records: int | None = DEFAULT_SHARD_RECORDS, max_bytes: int | None = None):
+    def __init__(
+        self,
+        directory: str,
+        *,
+        records: int | None = DEFAULT_SHARD_RECORDS,
+        max_bytes: int | None = None,
+        shard_format: str = "jsonl",
+        text_field: str = "text",
+        checkpoint: Any = None,
+    ):
         if records is not None and records < 1:
             raise InputError("--shard-size must be at least 1")
         if max_bytes is not None and max_bytes < 1:
             raise InputError("--shard-bytes must be at least 1")
+        if shard_format not in SHARD_FORMATS:
+            raise InputError(f"--shard-format must be one of {', '.join(SHARD_FORMATS)}, not {shard_format!r}")
         self.path = directory  # as given, for messages
-        # A folder target whether or not it was given with its trailing slash.
-        check_output_path(directory.rstrip("/" + os.sep) + os.sep, shards_allowed=True)
-        self.target = Path(os.path.realpath(directory.rstrip("/" + os.sep) or directory))
-        self.max_records = records
-        self.max_bytes = max_bytes
-        try:
-            self.tmp = Path(create_beside(str(self.target), folder=True)[1])
-            if self.target.is_dir():
-                keep_owner_and_mode(str(self.tmp), os.stat(self.target))
-        except OSError as exc:
-            if hasattr(self, "tmp"):
-                shutil.rmtree(self.tmp, ignore_errors=True)
-            raise OutputError(f"cannot create the output: {_reason(exc)}", directory) from None
+        self.shard_format = shard_format
+        self.text_field = text_field
+        self.pattern = PARQUET_PATTERN if shard_format == "parquet" else SHARD_PATTERN
+        self.checkpoint = checkpoint
         self.shards: list[dict[str, Any]] = []
         self.records = 0
         self._file: BinaryIO | None = None
@@ -110,10 +138,40 @@ class ShardWriter:
         self._shard_records = 0
         self._shard_bytes = 0
         self._bytes = 0
+        self._skip = 0  # records already in complete shards (a resumed run starts inside a batch)
+        self.max_records = records
+        self.max_bytes = max_bytes
+        from corpus_tools.storage import is_url
+
+        self.direct: Any = None
+        if is_url(directory) or checkpoint is not None:
+            from corpus_tools.resume import DirectTarget
+
+            self.direct = checkpoint.target if checkpoint is not None else DirectTarget(directory)
+            if checkpoint is None:
+                self.direct.prepare()
+            else:
+                self.shards, self._skip = checkpoint.restored()
+                self.records = sum(s["records"] for s in self.shards)
+            return
+        # A folder target whether or not it was given with its trailing slash.
+        check_output_path(directory.rstrip("/" + os.sep) + os.sep, shards_allowed=True)
+        self.target = Path(os.path.realpath(directory.rstrip("/" + os.sep) or directory))
+        try:
+            self.tmp = Path(create_beside(str(self.target), folder=True)[1])
+            if self.target.is_dir():
+                keep_owner_and_mode(str(self.tmp), os.stat(self.target))
+        except OSError as exc:
+            if hasattr(self, "tmp"):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            raise OutputError(f"cannot create the output: {_reason(exc)}", directory) from None
 
     # -- writing
 
     def write_line(self, line: bytes) -> None:
+        if self._skip:
+            self._skip -= 1
+            return
         if self._stream is None:
             self._open()
         elif (self.max_records is not None and self._shard_records >= self.max_records) or (
@@ -129,7 +187,8 @@ class ShardWriter:
     def write_lines(self, block: bytes, records: int) -> None:
         """``records`` whole lines; split only when they would not all go into the current shard."""
         fits = (
-            self._stream is not None
+            not self._skip
+            and self._stream is not None
             and (self.max_records is None or self._shard_records + records <= self.max_records)
             and (self.max_bytes is None or self._shard_bytes + len(block) <= self.max_bytes)
         )
@@ -143,13 +202,19 @@ class ShardWriter:
         self.records += records
 
     def _open(self) -> None:
-        name = SHARD_PATTERN.format(len(self.shards))
-        try:
-            self._file = open(self.tmp / name, "wb")  # noqa: SIM115 - closed in _close
-        except OSError as exc:
-            raise OutputError(f"cannot write: {_reason(exc)}", self.path) from None
-        self._hashing = _Hashing(self._file)
-        self._stream = zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(self._hashing, closefd=False)
+        name = self.pattern.format(len(self.shards))
+        if self.direct is not None:
+            self._file = self.direct.open_shard(name)
+        else:
+            try:
+                self._file = open(self.tmp / name, "wb")  # noqa: SIM115 - closed in _close
+            except OSError as exc:
+                raise OutputError(f"cannot write: {_reason(exc)}", self.path) from None
+        self._hashing = _Hashing(self._file)  # type: ignore[arg-type]
+        if self.shard_format == "parquet":
+            self._stream = _Lines()
+        else:
+            self._stream = zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(self._hashing, closefd=False)
         self.shards.append({"path": name})
         self._shard_records = 0
         self._shard_bytes = 0
@@ -158,11 +223,20 @@ class ShardWriter:
         if self._stream is None:
             return
         try:
-            self._stream.close()
             assert self._file is not None and self._hashing is not None
+            if isinstance(self._stream, _Lines):
+                self._hashing.write(self._parquet(self._stream.lines()))
+            else:
+                self._stream.close()
             self._file.close()
         except OSError as exc:
             raise OutputError(f"cannot write: {_reason(exc)}", self.path) from None
+        except Exception as exc:
+            if self.direct is None:
+                raise
+            from corpus_tools.storage import reason
+
+            raise OutputError(f"cannot write: {reason(exc)}", self.direct.shown) from None
         self.shards[-1].update(
             records=self._shard_records,
             bytes=self._hashing.size,
@@ -170,6 +244,20 @@ class ShardWriter:
             sha256=self._hashing.sha256.hexdigest(),
         )
         self._stream = self._file = self._hashing = None
+        if self.direct is not None:
+            self.direct.commit_shard(self.shards[-1]["path"])
+        if self.checkpoint is not None:
+            self.checkpoint.shard_done(self)
+
+    def _parquet(self, lines: list[bytes]) -> bytes:
+        from corpus_tools.storage import parquet_bytes
+
+        try:
+            return parquet_bytes(lines, self.text_field)
+        except CorpusError:
+            raise
+        except Exception as exc:  # a value that fits no Parquet column (a key of two kinds, say)
+            raise OutputError(f"cannot write {self.shards[-1]['path']} as Parquet: {exc}", self.path) from None
 
     # -- finishing
 
@@ -179,9 +267,15 @@ class ShardWriter:
         full = {
             "format": MANIFEST_FORMAT,
             **manifest,
+            **({"shard_format": self.shard_format} if self.shard_format != "jsonl" else {}),
             "records": self.records,
             "shards": self.shards,
         }
+        if self.direct is not None:
+            self.direct.finish(orjson.dumps(full, option=orjson.OPT_INDENT_2) + b"\n", [s["path"] for s in self.shards])
+            if self.checkpoint is not None:
+                self.checkpoint.finished()
+            return full
         try:
             (self.tmp / MANIFEST).write_bytes(orjson.dumps(full, option=orjson.OPT_INDENT_2) + b"\n")
             self._move_into_place()
@@ -205,21 +299,33 @@ class ShardWriter:
 
     def abort(self) -> None:
         with contextlib.suppress(Exception):
-            if self._stream is not None:
+            if self._stream is not None and not isinstance(self._stream, _Lines):
                 self._stream.close()
             if self._file is not None:
                 self._file.close()
+        if self.direct is not None:
+            self.direct.abort()  # the shard being written; the complete ones stay for --resume
+            return
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self) -> ShardWriter:
         return self
 
     def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+        if self.direct is not None:
+            if kind is not None or self._file is not None:
+                self.abort()
+            return
         if kind is not None or self.tmp.exists():
             # Left with an exception, or without finish(): nothing may appear under the target name.
             self.abort()
 
 
 def read_manifest(directory: str) -> dict[str, Any]:
-    """The manifest of a sharded output directory."""
+    """The manifest of a sharded output directory (or URL)."""
+    from corpus_tools.storage import filesystem, is_url
+
+    if is_url(directory):
+        fs, path = filesystem(directory)
+        return orjson.loads(fs.cat_file(f"{path.rstrip('/')}/{MANIFEST}"))
     return orjson.loads((Path(directory) / MANIFEST).read_bytes())

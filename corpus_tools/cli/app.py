@@ -194,6 +194,28 @@ def _read_inputs_as(ctx: typer.Context, value: InputFormat | None) -> InputForma
     return value
 
 
+def _use_storage_options(ctx: typer.Context, value: list[str] | None) -> list[str] | None:
+    """Open the command's URLs with these fsspec storage options (see :func:`corpus_tools.storage.using_options`)."""
+    if value and not ctx.resilient_parsing:
+        from corpus_tools.storage import options_from, using_options
+
+        using = using_options(options_from(value))
+        using.__enter__()
+        ctx.call_on_close(lambda: using.__exit__(None, None, None))
+    return value
+
+
+StorageOptions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--storage-option",
+        metavar="KEY=VALUE",
+        callback=_use_storage_options,
+        help="For s3:// gs:// ... inputs and outputs: an fsspec storage option (repeatable; a JSON value is parsed, "
+        "a.b=V nests). Never printed. The environment works too (AWS_ENDPOINT_URL, AWS_PROFILE ...).",
+        show_default=False,
+    ),
+]
 InputFormatOption = Annotated[
     InputFormat,
     typer.Option(

@@ -15,6 +15,7 @@ from corpus_tools.cli.app import (
     OnErrorOption,
     Output,
     RejectsOption,
+    StorageOptions,
     TextField,
     app,
     check_outputs,
@@ -36,6 +37,7 @@ def check(
     inputs: Inputs = None,
     output: Output = None,
     text_field: TextField = "text",
+    storage_option: StorageOptions = None,
     input_format: InputFormatOption = InputFormat.auto,
     output_format: Annotated[
         Format,

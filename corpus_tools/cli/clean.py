@@ -26,6 +26,7 @@ from corpus_tools.cli.app import (
     Output,
     Quiet,
     RejectsOption,
+    StorageOptions,
     TextField,
     check_outputs,
     check_rejects_option,
@@ -35,7 +36,8 @@ from corpus_tools.cli.steps import plan_from, with_pipeline_options
 from corpus_tools.errors import ConfigError, CorpusError
 from corpus_tools.io import STDIN, compression_for, expand_inputs
 from corpus_tools.pipeline import OnError
-from corpus_tools.shards import DEFAULT_SHARD_RECORDS  # clean is built only when it runs: no start-up cost
+from corpus_tools.shards import DEFAULT_SHARD_RECORDS
+from corpus_tools.storage import is_parquet, is_url  # clean is built only when it runs: no start-up cost
 
 if TYPE_CHECKING:
     pass
@@ -69,6 +71,29 @@ ShardSize = Annotated[
 ShardBytes = Annotated[
     int | None,
     typer.Option("--shard-bytes", min=1, help="With -o DIR/: also close a shard before it passes this many bytes."),
+]
+
+
+class ShardFormat(str, enum.Enum):
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+ShardFormatOption = Annotated[
+    ShardFormat,
+    typer.Option(
+        "--shard-format",
+        help="With -o DIR/: jsonl (part-NNNNN.jsonl.zst) or parquet (part-NNNNN.parquet, typed by arrow_schema(); "
+        "pip install 'corpus-tools\\[parquet]').",
+    ),
+]
+Resume = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="With -o DIR/: put each shard in place as it is done, with a progress file; run the same command again "
+        "after a stop and it goes on where it stopped (same output as one run). Not with dedup's verdicts.",
+    ),
 ]
 
 
@@ -121,6 +146,8 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
                 dropped=kwargs["dropped"],
                 shard_records=kwargs["shard_size"],
                 shard_bytes=kwargs["shard_bytes"],
+                shard_format=kwargs["shard_format"].value,
+                resume=kwargs["resume"],
                 progress=progress,
                 warn=lambda line: typer.echo(line, err=True),
             )
@@ -206,7 +233,7 @@ def _input_bytes(inputs: tuple[str, ...]) -> int | None:
         files = expand_inputs(inputs)
     except CorpusError:
         return None
-    if STDIN in files or any(compression_for(f) for f in files):
+    if STDIN in files or any(compression_for(f) or is_url(f) or is_parquet(f) for f in files):
         return None
     return sum(os.path.getsize(f) for f in files) or None
 
@@ -224,8 +251,11 @@ def build() -> Any:
         ("index", IndexOption, None),
         ("shard_size", ShardSize, None),
         ("shard_bytes", ShardBytes, None),
+        ("shard_format", ShardFormatOption, ShardFormat.jsonl),
+        ("resume", Resume, False),
         ("text_field", TextField, "text"),
         ("input_format", InputFormatOption, InputFormat.auto),
+        ("storage_option", StorageOptions, None),
         ("on_error", OnErrorOption, OnError.fail),
         ("rejects", RejectsOption, None),
         ("dropped", DroppedOption, None),

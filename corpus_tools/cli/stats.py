@@ -18,6 +18,7 @@ from corpus_tools.cli.app import (
     Output,
     Quiet,
     RejectsOption,
+    StorageOptions,
     TextField,
     app,
     check_outputs,
@@ -54,6 +55,7 @@ def stats(
         str | None, typer.Option("--config", help="A TOML file; its [stats] table sets the options.")
     ] = None,
     text_field: TextField = "text",
+    storage_option: StorageOptions = None,
     input_format: InputFormatOption = InputFormat.auto,
     on_error: OnErrorOption = OnError.fail,
     rejects: RejectsOption = None,
