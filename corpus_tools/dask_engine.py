@@ -82,6 +82,8 @@ class DaskEngine:
     #: path): they must see them at the same paths (one machine, a shared file system) or as URLs.
     reads_files = True
     reads_whole_files = True
+    #: and write the shards of a sharded output (``clean -o DIR/``), each its own (see ``shards.WorkerShards``)
+    writes_shards = True
 
     def map_reduce(
         self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch], combine: Callable[[Any, Any], Any]
@@ -91,6 +93,7 @@ class DaskEngine:
         once, and one merged value comes back (``None`` for no batch)."""
         client = self.client
         [shared_future] = client.scatter([shared], broadcast=True, hash=False)
+        fn = _with_storage(fn)
         levels: list[tuple[int, Any]] = []  # (how many batches it merges, as a power of two; its future), in order
         in_flight: collections.deque[Any] = collections.deque()
         for item in items:
@@ -110,13 +113,50 @@ class DaskEngine:
             merged = client.submit(combine, levels.pop()[1], merged, pure=False)
         return merged.result()
 
-    def map(self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch]) -> Iterator[Any]:
+    def map(
+        self,
+        fn: Callable[[Any, Batch], Any],
+        shared: Any,
+        items: Iterable[Batch],
+        after: Callable[[int, Any], Any] | None = None,
+    ) -> Iterator[Any]:
+        """``fn(shared, batch)`` on the workers, results in input order; ``after(index, result)`` runs on the worker
+        that holds the result (writing it as a shard, say), and what it returns comes back instead."""
+        client = self.client
         # Scattered once to every worker, so the steps (and a corpus index) are not shipped with each batch.
-        [shared_future] = self.client.scatter([shared], broadcast=True, hash=False)
-        return ordered(lambda item: self.client.submit(fn, shared_future, item, pure=False), items, self.window)
+        [shared_future] = client.scatter([shared], broadcast=True, hash=False)
+        fn = _with_storage(fn)
+        numbered = enumerate(items)
+
+        if after is None:
+            return ordered(
+                lambda numbered_item: client.submit(fn, shared_future, numbered_item[1], pure=False),
+                numbered,
+                self.window,
+            )
+        held: collections.deque[Any] = collections.deque()  # wanted until the result after it is in (see below)
+
+        def submit(numbered_item: tuple[int, Batch]) -> Any:
+            index, item = numbered_item
+            future = client.submit(fn, shared_future, item, pure=False)
+            held.append(future)
+            return client.submit(_with_storage(after), index, future, pure=False)
+
+        def results() -> Iterator[Any]:
+            # A result lost with a worker is recomputed only while a future of this client wants it.
+            for result in ordered(submit, numbered, self.window):
+                held.popleft()
+                yield result
+
+        return results()
 
     def map_and_decide(
-        self, fn: Callable[[Any, Batch], BatchResult], shared: Any, items: Iterable[Batch], verdicts: Verdicts
+        self,
+        fn: Callable[[Any, Batch], BatchResult],
+        shared: Any,
+        items: Iterable[Batch],
+        verdicts: Verdicts,
+        after: Callable[[int, BatchResult], BatchResult] | None = None,
     ) -> Iterator[BatchResult]:
         """:meth:`map`, with the ordered passes' verdicts (dedup) taken on the cluster before any result comes back.
 
@@ -133,6 +173,7 @@ class DaskEngine:
         distributed = _distributed()
         client = self.client
         [shared_future] = client.scatter([shared], broadcast=True, hash=False)
+        fn = _with_storage(fn)
         done: list[Any] = []
         in_flight: collections.deque[Any] = collections.deque()
         for item in items:  # a bounded window of raw input in flight; the results stay where they were computed
@@ -169,11 +210,23 @@ class DaskEngine:
         for (batch, position), verdict in dropped.items():
             by_batch.setdefault(batch, {})[position] = verdict
 
-        def submit(batch: int) -> Any:
-            future, done[batch] = done[batch], None  # each batch leaves the workers once it is written
-            return client.submit(apply_verdicts, future, by_batch.get(batch, {}), pure=False)
+        held: dict[int, Any] = {}  # a batch's futures stay wanted until its result is in (a lost one is recomputed)
 
-        return ordered(submit, range(len(done)), self.window)
+        def submit(batch: int) -> Any:
+            decided = client.submit(apply_verdicts, done[batch], by_batch.get(batch, {}), pure=False)
+            held[batch] = decided
+            return decided if after is None else client.submit(_with_storage(after), batch, decided, pure=False)
+
+        def results() -> Iterator[BatchResult]:
+            # The scattered steps too stay wanted till the end: a batch lost with a worker is computed again.
+            wanted = [shared_future]
+            for batch, result in enumerate(ordered(submit, range(len(done)), self.window)):
+                del held[batch]
+                done[batch] = None  # the batch leaves the workers once it is written
+                yield result
+            wanted.clear()
+
+        return results()
 
     def close(self) -> None:
         try:
@@ -228,3 +281,19 @@ def _group_of(entry: tuple[int, Any]) -> int:
 
 def _as_is(group: int) -> int:
     return group
+
+
+def _with_storage(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` run on a worker with this process's storage options (``--storage-option``) in force, so the URLs it
+    opens are opened as here."""
+    from corpus_tools.storage import storage_options
+
+    options = storage_options()
+    return partial(_call_with_options, options, fn) if options else fn
+
+
+def _call_with_options(options: dict[str, Any], fn: Callable[..., Any], *args: Any) -> Any:
+    from corpus_tools.storage import using_options
+
+    with using_options(options):
+        return fn(*args)

@@ -52,7 +52,8 @@ from corpus_tools.io import (
 from corpus_tools.pipeline import Dropped, DroppedStream, OnError, Pipeline, Rejects, RunStats, Verdicts, reject
 from corpus_tools.records import suspect
 from corpus_tools.step import CorpusPass, Doc, Link, Member, OrderedPass, Ordinal, Step
-from corpus_tools.storage import is_parquet
+from corpus_tools.storage import is_parquet, is_url
+from corpus_tools.storage import size as size_of
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
 #: small enough that a few batches per worker in flight keep memory low.
@@ -87,7 +88,7 @@ class DocumentsBatch:
 
     @property
     def size(self) -> int:
-        return sum(len(data) if isinstance(data, bytes) else os.path.getsize(data) for _path, data in self.documents)
+        return sum(len(data) if isinstance(data, bytes) else _located(data)[0] for _path, data in self.documents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +173,13 @@ class Spilled:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenShard:
+    """A batch's records, written by its worker as one shard: the shard's manifest entry."""
+
+    entry: dict[str, Any]
+
+
 @dataclass(slots=True)
 class BatchResult:
     """One batch done: encoded output and rejects in input order, plus counts for the summary.
@@ -181,7 +189,7 @@ class BatchResult:
     rejects; ``block_records`` says how many records each block holds, in the same order.
     """
 
-    outputs: list[bytes | Spilled | Rejected | DroppedOut] = field(default_factory=list)
+    outputs: list[bytes | Spilled | WrittenShard | Rejected | DroppedOut] = field(default_factory=list)
     block_records: list[int] = field(default_factory=list)
     #: With ordered passes (dedup): per block, each record's id and keys, for the in-order verdicts.
     block_keys: list[list[tuple[Any, ...]]] = field(default_factory=list)  # (id, keys, source, line)
@@ -239,13 +247,14 @@ def batches(
             if ranges and path != STDIN and _plain_file(path):
                 yield from _line_ranges(path, batch_bytes)
             elif whole_files and path != STDIN:
-                yield FileBatch(path, os.path.getsize(path), os.path.abspath(path))
+                yield FileBatch(path, *_located(path))
             else:
                 yield from _line_blocks(path, batch_bytes)
             continue
         if whole_files and path != STDIN:
-            pending.append((path, os.path.abspath(path)))
-            pending_bytes += os.path.getsize(path)
+            size, at = _located(path)
+            pending.append((path, at))
+            pending_bytes += size
         else:
             data = read_document_bytes(path)
             pending.append((path, data))
@@ -256,6 +265,14 @@ def batches(
             pending, ids, pending_bytes = [], [], 0
     if pending:
         yield DocumentsBatch(tuple(pending), tuple(ids))
+
+
+def _located(path: str) -> tuple[int, str]:
+    """An input's size and where a worker opens it: its absolute path (a worker's working directory need not be
+    this process's), or the URL itself."""
+    if is_url(path):
+        return size_of(path) or 0, path
+    return os.path.getsize(path), os.path.abspath(path)
 
 
 def _parquet_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:
@@ -567,6 +584,21 @@ def apply_verdicts(result: BatchResult, drops: dict[int, Dropped]) -> BatchResul
             outputs.append(DroppedOut(source, number, Dropped(verdict.step, verdict.drop, orjson.loads(line))))
     close()
     result.outputs, result.block_records, result.block_keys = outputs, block_records, []
+    return result
+
+
+def write_shard(target: Any, index: int, result: BatchResult) -> BatchResult:
+    """On the worker: the batch's records written as shard ``index`` of ``target`` (a
+    :class:`corpus_tools.shards.ShardTarget`); what goes back is the shard's entry, the rejects and the drops."""
+    blocks = [output for output in result.outputs if isinstance(output, bytes)]
+    records = sum(result.block_records)
+    others = [output for output in result.outputs if not isinstance(output, bytes)]
+    if records:
+        others.append(WrittenShard(target.write(index, blocks, records)))
+        result.block_records = [records]
+    else:
+        result.block_records = []
+    result.outputs = others
     return result
 
 
@@ -920,9 +952,16 @@ def run_pipeline(
             directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="corpus-tools-", dir=_SPILL_ROOT))
             fn, shared = _process_and_spill, (pipeline, directory)
         items = _batches_for(engine, paths, batch_bytes)
+        # A cluster's workers write their batches as shards themselves when the sink lets them (WorkerShards).
+        shard_target = getattr(sink, "shard_target", None)
+        after = partial(write_shard, shard_target) if shard_target is not None else None
         if on_cluster:
             assert verdicts is not None
-            results = engine.map_and_decide(fn, shared, items, verdicts)  # type: ignore[attr-defined]
+            results = engine.map_and_decide(fn, shared, items, verdicts, after=after)  # type: ignore[attr-defined]
+        elif after is not None:
+            if verdicts is not None:
+                raise ConfigError("workers cannot write the shards while verdicts are taken in input order")
+            results = engine.map(fn, shared, items, after=after)  # type: ignore[call-arg]
         else:
             results = engine.map(fn, shared, items)
         lines_before = 0  # the lines of the earlier range batches of the file being read
@@ -947,7 +986,9 @@ def run_pipeline(
                     dropped.write(output.source, output.line, output.dropped)
                     continue
                 n = next(records)
-                if verdicts is not None and not on_cluster:
+                if isinstance(output, WrittenShard):
+                    sink.add_shard(output.entry)  # type: ignore[attr-defined]
+                elif verdicts is not None and not on_cluster:
                     kept, written = _decide(output, next(block_keys), verdicts, stats, dropped)  # type: ignore[arg-type]
                     if written:
                         write_lines(kept, written)
@@ -1236,6 +1277,18 @@ def _checkpoint(
     return Checkpoint(output, fingerprint(paths, material))  # type: ignore[arg-type]
 
 
+def _workers_write(engine: Engine, pipeline: Pipeline, shard_records: int | None, checkpoint: Any) -> bool:
+    """Whether the engine's workers write the shards: a cluster's, unless ``--shard-size`` asks for a record count
+    per shard (which only the process that sees every record can keep), ``--resume`` is on, or an ordered pass must
+    decide in input order on the client (``--save-index``)."""
+    return (
+        getattr(engine, "writes_shards", False)
+        and shard_records is None
+        and checkpoint is None
+        and all(step.corpus_pass.on_cluster(step.options) for step in pipeline.ordered)  # type: ignore[union-attr]
+    )
+
+
 def clean_corpus(
     plan: CleanPlan,
     paths: Sequence[str],
@@ -1263,7 +1316,14 @@ def clean_corpus(
     """
     from corpus_tools.config import config_hash
     from corpus_tools.io import open_output
-    from corpus_tools.shards import DEFAULT_SHARD_RECORDS, ShardWriter, is_directory_target, versions
+    from corpus_tools.shards import (
+        DEFAULT_SHARD_RECORDS,
+        WORKER_SHARD_BYTES,
+        ShardWriter,
+        WorkerShards,
+        is_directory_target,
+        versions,
+    )
 
     sharded = is_directory_target(output)
     if not sharded and (shard_records is not None or shard_bytes is not None):
@@ -1288,9 +1348,15 @@ def clean_corpus(
             progress.phase("cleaning")
         reject_stream = Rejects(stack.enter_context(open_output(rejects)) if rejects else None)
         dropped_stream = DroppedStream(stack.enter_context(open_output(dropped)) if dropped else None)
-        if sharded:
+        pipeline = plan.pipeline(states)
+        batch_bytes = BATCH_BYTES
+        if sharded and _workers_write(engine, pipeline, shard_records, checkpoint):
+            # The workers write one shard per part of the input; the client writes the manifest, last.
+            sink: Any = stack.enter_context(WorkerShards(output, shard_format, plan.text_field))  # type: ignore[arg-type]
+            batch_bytes = shard_bytes or WORKER_SHARD_BYTES
+        elif sharded:
             records = shard_records or DEFAULT_SHARD_RECORDS
-            sink: Any = stack.enter_context(
+            sink = stack.enter_context(
                 ShardWriter(
                     output,  # type: ignore[arg-type]
                     records=records,
@@ -1304,8 +1370,9 @@ def clean_corpus(
             sink = StreamSink(stack.enter_context(open_output(output)))
         stats = run_pipeline(
             paths,
-            plan.pipeline(states),
+            pipeline,
             sink,
+            batch_bytes=batch_bytes,
             engine=checkpoint.engine(engine) if checkpoint is not None else engine,
             on_error=on_error,
             rejects=reject_stream,

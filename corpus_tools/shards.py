@@ -329,3 +329,91 @@ def read_manifest(directory: str) -> dict[str, Any]:
         fs, path = filesystem(directory)
         return orjson.loads(fs.cat_file(f"{path.rstrip('/')}/{MANIFEST}"))
     return orjson.loads((Path(directory) / MANIFEST).read_bytes())
+
+
+# ------------------------------------------------------------------------------------ shards written by workers
+
+
+#: Input bytes per shard when a cluster's workers write the shards (``--shard-bytes`` sets it).
+WORKER_SHARD_BYTES = 64 << 20
+
+
+class ShardTarget:
+    """Where a cluster's workers write their shards, picklable: each batch's records become one shard, named after
+    the batch's place in the input (``part-00007`` is the eighth batch; a batch with no record writes none),
+    written under a hidden temporary name and moved into place when complete (so a retried task never leaves a
+    partial shard visible)."""
+
+    def __init__(self, directory: str, shard_format: str = "jsonl", text_field: str = "text") -> None:
+        if shard_format not in SHARD_FORMATS:
+            raise InputError(f"--shard-format must be one of {', '.join(SHARD_FORMATS)}, not {shard_format!r}")
+        self.directory = directory
+        self.shard_format = shard_format
+        self.text_field = text_field
+
+    def write(self, index: int, blocks: list[bytes], records: int) -> dict[str, Any]:
+        """Write the shard of batch ``index`` (``blocks`` of encoded lines, ``records`` in all): its manifest entry."""
+        from corpus_tools.resume import DirectTarget
+
+        name = (PARQUET_PATTERN if self.shard_format == "parquet" else SHARD_PATTERN).format(index)
+        target = DirectTarget(self.directory)
+        try:
+            hashing = _Hashing(target.open_shard(name))
+            if self.shard_format == "parquet":
+                from corpus_tools.storage import parquet_bytes
+
+                lines = b"".join(blocks).splitlines(keepends=True)
+                hashing.write(parquet_bytes(lines, self.text_field))
+            else:
+                with zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(hashing, closefd=False) as stream:
+                    for block in blocks:
+                        stream.write(block)
+            hashing.raw.close()
+            target.commit_shard(name)
+        except OSError as exc:
+            target.abort()
+            raise OutputError(f"cannot write {name}: {_reason(exc)}", self.directory) from None
+        except BaseException:
+            target.abort()
+            raise
+        return {"path": name, "records": records, "bytes": hashing.size, "sha256": hashing.sha256.hexdigest()}
+
+
+class WorkerShards:
+    """The client's side of shards written by a cluster's workers: it prepares the folder (or URL prefix), takes
+    the workers' manifest entries in input order, and writes ``manifest.json`` last, so a reader that sees the
+    manifest sees every shard it lists."""
+
+    def __init__(self, directory: str, shard_format: str = "jsonl", text_field: str = "text") -> None:
+        from corpus_tools.resume import DirectTarget
+
+        self.shard_target = ShardTarget(directory, shard_format, text_field)  # what the workers write with
+        self.direct = DirectTarget(directory)
+        self.direct.prepare()
+        self.shards: list[dict[str, Any]] = []
+        self.records = 0
+
+    def add_shard(self, entry: dict[str, Any]) -> None:
+        self.shards.append(entry)
+        self.records += entry["records"]
+
+    def write_lines(self, block: bytes, records: int) -> None:
+        raise AssertionError("the workers write the records of a sharded output")
+
+    def finish(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        shard_format = self.shard_target.shard_format
+        full = {
+            "format": MANIFEST_FORMAT,
+            **manifest,
+            **({"shard_format": shard_format} if shard_format != "jsonl" else {}),
+            "records": self.records,
+            "shards": self.shards,
+        }
+        self.direct.finish(orjson.dumps(full, option=orjson.OPT_INDENT_2) + b"\n", [s["path"] for s in self.shards])
+        return full
+
+    def __enter__(self) -> WorkerShards:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -165,8 +165,8 @@ def test_dedup_decides_on_the_cluster_as_the_local_engine_does(cluster, tmp_path
     decided_here = engine.map_and_decide
     results = []
 
-    def spy(*args):  # what comes back to the client: processed batches without their keys
-        for result in decided_here(*args):
+    def spy(*args, **kwargs):  # what comes back to the client: processed batches without their keys
+        for result in decided_here(*args, **kwargs):
             results.append(result)
             yield result
 
@@ -240,3 +240,63 @@ def test_the_workers_read_the_inputs_the_client_only_lists_them(
         monkeypatch.setattr(module, "open_binary", no_reading)
         monkeypatch.setattr(module, "read_document_bytes", no_reading)
     assert clean(DaskEngine(cluster.scheduler_address)) == local
+
+
+@pytest.mark.parametrize("shard_format", ["jsonl", "parquet"])
+def test_the_workers_write_the_shards_and_the_client_the_manifest(
+    cluster, corpus: Path, tmp_path: Path, cli, shard_format: str
+) -> None:
+    import orjson
+
+    local = cli(["clean", corpus, "--on-error", "skip", "-q", "--jobs", "1"])
+    engine = ["--engine", "dask", "--scheduler", cluster.scheduler_address, "--shard-bytes", "40000"]
+    out = tmp_path / "out"
+    dask = cli(["clean", corpus, *engine, "--on-error", "skip", "-q", "-o", f"{out}/", "--shard-format", shard_format])
+    assert dask.exit_code == 0, dask.stderr
+    manifest = orjson.loads((out / "manifest.json").read_bytes())
+    names = [shard["path"] for shard in manifest["shards"]]
+    suffix = ".parquet" if shard_format == "parquet" else ".jsonl.zst"
+    assert len(names) > 5 and all(name.startswith("part-") and name.endswith(suffix) for name in names)
+    assert sorted(path.name for path in out.iterdir()) == sorted([*names, "manifest.json"])  # no temporary left
+    if shard_format == "jsonl":
+        assert read_shards(out) == local.stdout_bytes
+    else:
+        from corpus_tools.io import read_items
+
+        records = [item.record for item in read_items([str(out)])]
+        assert records == parse_jsonl(local.stdout_bytes)
+    assert manifest["records"] == len(parse_jsonl(local.stdout_bytes)) == sum(s["records"] for s in manifest["shards"])
+
+
+def test_a_worker_killed_mid_run_changes_nothing(tmp_path: Path) -> None:
+    import os
+
+    from conftest import near_duplicate_corpus
+
+    records = near_duplicate_corpus(__import__("random").Random(5), 3000)
+    for record in records:
+        record["text"] = " ".join([record["text"]] * 40)  # ~10 KB each: a run of some seconds
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in records))
+    local = subprocess.run([BIN, "clean", source, "-q", "--jobs", "1", "--dedup", "near"], capture_output=True)
+    assert local.returncode == 0, local.stderr
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+        ) as local_cluster,
+        distributed.Client(local_cluster) as client,
+    ):
+        out = tmp_path / "out"
+        command = [BIN, "clean", source, "-q", "--dedup", "near", "--engine", "dask", "--shard-bytes", "200000"]
+        run = subprocess.Popen(
+            [*command, "--scheduler", local_cluster.scheduler_address, "-o", f"{out}/"], stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while not any(out.glob("part-*")) and time.monotonic() < deadline:  # the run is well under way
+            time.sleep(0.05)
+        victim = next(iter(client.run(os.getpid).values()))
+        os.kill(victim, signal.SIGKILL)
+        _, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        assert victim not in client.run(os.getpid).values()  # the nanny started another worker
+    assert read_shards(out) == local.stdout

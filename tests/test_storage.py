@@ -330,6 +330,27 @@ def test_clean_from_s3_to_s3_is_the_local_clean(s3, tmp_path: Path, monkeypatch)
         assert a == b, key
 
 
+def test_clean_from_s3_to_s3_on_a_dask_cluster_is_the_local_clean(s3, tmp_path: Path):
+    # The workers list nothing and read and write S3 themselves: one shard per input part, the manifest last.
+    pytest.importorskip("distributed")
+    client, env = s3
+    client.create_bucket(Bucket="cluster")
+    corpus = generated_corpus(tmp_path / "in", files=4, per_file=40)
+    for path in sorted(corpus.rglob("*")):
+        client.upload_file(str(path), "cluster", f"in/{path.relative_to(corpus)}")
+    args = "--on-error skip -q --dedup near"
+    local = run_shell(f"corpus-tools clean {corpus} {args} --jobs 1")
+    assert local.returncode == 0, local.stderr
+    dask = "--engine dask --jobs 2 --shard-bytes 30000"
+    remote = run_shell(f"{_shell_env(env)} corpus-tools clean s3://cluster/in/ -o s3://cluster/out/ {args} {dask}")
+    assert remote.returncode == 0, remote.stderr
+    manifest = orjson.loads(client.get_object(Bucket="cluster", Key="out/manifest.json")["Body"].read())
+    assert len(manifest["shards"]) > 4
+    assert _keys(client, "cluster", "out/") == sorted(["manifest.json", *(s["path"] for s in manifest["shards"])])
+    records = _shard_bytes(client, "cluster", "out/")
+    assert _without_sources(records, "s3://cluster/in/") == _without_sources(local.stdout, f"{corpus}/")
+
+
 def test_an_s3_error_is_one_line_without_the_secret(s3, tmp_path: Path):
     _, env = s3
     env = {**env, "AWS_SECRET_ACCESS_KEY": "sup3r-s3cret-value"}
