@@ -84,6 +84,9 @@ class DaskEngine:
     reads_whole_files = True
     #: and write the shards of a sharded output (``clean -o DIR/``), each its own (see ``shards.WorkerShards``)
     writes_shards = True
+    #: Input bytes per task (and per shard the workers write, unless ``--shard-bytes`` says): a task costs the
+    #: client a few milliseconds of CPU, so a cluster's tasks are much larger than the local engine's.
+    batch_bytes = 32 << 20
 
     def map_reduce(
         self, fn: Callable[[Any, Batch], Any], shared: Any, items: Iterable[Batch], combine: Callable[[Any, Any], Any]
@@ -203,7 +206,8 @@ class DaskEngine:
             # The groups are uniform 64-bit ints: they partition as they are (dask would tokenize each one).
             groups = groupby_tasks(entries, _group_of, hash=_as_is, max_branch=32)
             links = groups.map(partial(group_links, step)).flatten()
-            for later, (kept, kept_id, detail) in keep_first(links.compute()).items():
+            # a future's result, not .compute(): a run stopped meanwhile then leaves no gather behind to complain
+            for later, (kept, kept_id, detail) in keep_first(client.compute(links).result()).items():
                 drop = corpus_pass.verdict(detail, kept_id, kept[0] == EARLIER_RUN)  # type: ignore[union-attr]
                 dropped[later] = Dropped(step.name, drop, None)
         by_batch: dict[int, dict[int, Dropped]] = {}

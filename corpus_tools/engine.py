@@ -917,7 +917,7 @@ def run_pipeline(
     rejects: Rejects | None = None,
     dropped: DroppedStream | None = None,
     progress: Progress | None = None,
-    batch_bytes: int = BATCH_BYTES,
+    batch_bytes: int | None = None,
     on_batch: Callable[[RunCounts], None] | None = None,
 ) -> RunCounts:
     """Run ``pipeline`` over every input record and write the results to ``sink`` in input order.
@@ -1094,8 +1094,10 @@ def _merge_parts(
     return states, left[1] + right[1]
 
 
-def _batches_for(engine: Engine, paths: Sequence[str], batch_bytes: int) -> Iterator[Batch]:
-    """The batches of ``paths`` as ``engine``'s workers read them (see :class:`Engine`)."""
+def _batches_for(engine: Engine, paths: Sequence[str], batch_bytes: int | None) -> Iterator[Batch]:
+    """The batches of ``paths`` as ``engine``'s workers read them (see :class:`Engine`), of ``batch_bytes`` or the
+    size the engine likes (a cluster's tasks are larger: each costs its client a few milliseconds)."""
+    batch_bytes = batch_bytes or getattr(engine, "batch_bytes", BATCH_BYTES)
     ranges = getattr(engine, "reads_files", False)
     return batches(
         paths, batch_bytes=batch_bytes, ranges=ranges, whole_files=getattr(engine, "reads_whole_files", False)
@@ -1108,7 +1110,7 @@ def run_corpus_passes(
     steps: Sequence[Step],
     *,
     engine: Engine | None = None,
-    batch_bytes: int = BATCH_BYTES,
+    batch_bytes: int | None = None,
     progress: Progress | None = None,
 ) -> list[Any]:
     """What ``steps``' corpus passes compute over ``paths``, in one read: the records as they come out of
@@ -1318,7 +1320,6 @@ def clean_corpus(
     from corpus_tools.io import open_output
     from corpus_tools.shards import (
         DEFAULT_SHARD_RECORDS,
-        WORKER_SHARD_BYTES,
         ShardWriter,
         WorkerShards,
         is_directory_target,
@@ -1349,11 +1350,11 @@ def clean_corpus(
         reject_stream = Rejects(stack.enter_context(open_output(rejects)) if rejects else None)
         dropped_stream = DroppedStream(stack.enter_context(open_output(dropped)) if dropped else None)
         pipeline = plan.pipeline(states)
-        batch_bytes = BATCH_BYTES
+        batch_bytes = None
         if sharded and _workers_write(engine, pipeline, shard_records, checkpoint):
             # The workers write one shard per part of the input; the client writes the manifest, last.
             sink: Any = stack.enter_context(WorkerShards(output, shard_format, plan.text_field))  # type: ignore[arg-type]
-            batch_bytes = shard_bytes or WORKER_SHARD_BYTES
+            batch_bytes = shard_bytes
         elif sharded:
             records = shard_records or DEFAULT_SHARD_RECORDS
             sink = stack.enter_context(

@@ -334,10 +334,6 @@ def read_manifest(directory: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------ shards written by workers
 
 
-#: Input bytes per shard when a cluster's workers write the shards (``--shard-bytes`` sets it).
-WORKER_SHARD_BYTES = 64 << 20
-
-
 class ShardTarget:
     """Where a cluster's workers write their shards, picklable: each batch's records become one shard, named after
     the batch's place in the input (``part-00007`` is the eighth batch; a batch with no record writes none),

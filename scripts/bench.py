@@ -539,6 +539,83 @@ def _memory_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--small-mb", type=float, default=10, help="smaller corpus; the larger is 10x (default: 10)")
 
 
+def _worker_cpu(client: Any) -> float:
+    """CPU seconds the cluster's worker processes have used so far (their nannies restart none here)."""
+    usage = client.run(lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2]))
+    return float(sum(usage.values()))
+
+
+def _cluster_clean(path: Path, workers: int, *extra: str) -> tuple[float, float, float]:
+    """(wall seconds, client CPU seconds, workers' CPU seconds) of ``clean --engine dask`` on a LocalCluster of
+    ``workers`` single-threaded process workers started here, so the command's own CPU is the client's alone."""
+    import distributed
+
+    out = path.parent / "bench-cluster-out"
+    shutil.rmtree(out, ignore_errors=True)
+    with (
+        distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        command = [_corpus_tools(), "clean", str(path), "-q", "-o", f"{out}/", "--engine", "dask"]
+        command += ["--scheduler", cluster.scheduler_address, *extra]
+        workers_before = _worker_cpu(client)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, check=True, env=_user_env())
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        workers_cpu = _worker_cpu(client) - workers_before
+    shutil.rmtree(out, ignore_errors=True)
+    client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, client_cpu, workers_cpu
+
+
+def _simulated_manifest(terabytes: float, shard_mb: int) -> int:
+    """Bytes of the manifest of a ``terabytes`` corpus cut in ``shard_mb`` MB shards: built from as many fake shard
+    entries as such a run has, written as clean writes it."""
+    count = int(terabytes * 1e6 / shard_mb)
+    shards = [
+        {"path": f"part-{n:05d}.jsonl.zst", "records": 9_000, "bytes": 21_000_000, "sha256": "0" * 64}
+        for n in range(count)
+    ]
+    manifest = {"format": "corpus-tools.shards/1", "inputs": ["s3://bucket/crawl/"], "records": 9_000 * count}
+    return len(orjson.dumps({**manifest, "shards": shards}, option=orjson.OPT_INDENT_2))
+
+
+def run_cluster(args: argparse.Namespace) -> int:
+    """clean on a LocalCluster: the client's share of the CPU, 2 workers against 1 (wall clock), and the corpus
+    pass alone; then what one client holds for a 1 TB corpus, measured on simulated listings."""
+    path = build_corpus(args.data, args.size_mb, args.defect_share, args.seed)
+    megabytes = path.stat().st_size / 1_000_000
+    print(f"corpus: {path} ({megabytes:.1f} MB); load average {os.getloadavg()[0]:.1f}")
+    rows = {}
+    for workers in (1, 2):
+        for label, extra in (("clean --no-corpus-aware", ("--no-corpus-aware",)), ("clean", ())):
+            runs = [_cluster_clean(path, workers, "--shard-bytes", str(args.shard_mb << 20), *extra)]
+            rows[(label, workers)] = min(runs)
+    print(f"{'':34}  {'workers':>7}  {'wall s':>7}  {'client CPU s':>12}  {'workers CPU s':>13}  {'client share':>12}")
+    for (label, workers), (wall, client_cpu, workers_cpu) in rows.items():
+        share = client_cpu / (client_cpu + workers_cpu)
+        print(f"{label:34}  {workers:7d}  {wall:7.1f}  {client_cpu:12.2f}  {workers_cpu:13.2f}  {share:12.1%}")
+    for label in ("clean --no-corpus-aware", "clean"):
+        print(f"{label}: 2 workers {rows[(label, 1)][0] / rows[(label, 2)][0]:.2f}x one (target >= 1.7x)")
+    one = rows[("clean", 1)][0] - rows[("clean --no-corpus-aware", 1)][0]
+    two = rows[("clean", 2)][0] - rows[("clean --no-corpus-aware", 2)][0]
+    print(f"the corpus pass (clean minus --no-corpus-aware): {one:.1f} s on 1 worker, {two:.1f} s on 2 ", end="")
+    print(f"({one / two:.2f}x)")
+    manifest = _simulated_manifest(1.0, 64)
+    print(f"1 TB in 64 MB shards: {int(1e6 / 64):,} shards, manifest {manifest / 1e6:.1f} MB (simulated listing)")
+    return 0
+
+
+def _cluster_args(parser: argparse.ArgumentParser) -> None:
+    _corpus_args(parser)
+    parser.set_defaults(size_mb=300)
+    parser.add_argument("--shard-mb", type=int, default=16, help="input MB per task and shard (default: 16)")
+
+
 #: name -> (help, add its arguments, run it). New benchmarks add an entry here.
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "corpus": ("build the benchmark corpus only", _corpus_args, run_corpus),
@@ -547,6 +624,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "memory": ("peak RSS of clean on a corpus and on one 10x larger", _memory_args, run_memory),
     "startup": ("CPU seconds of clean on an empty file vs bare python", _startup_args, run_startup),
     "tiny": ("per-record overhead: clean on ~66-byte records vs orjson I/O", _tiny_args, run_tiny),
+    "cluster": ("clean on a LocalCluster: client CPU share, 2 workers vs 1, 1 TB listing", _cluster_args, run_cluster),
 }
 
 
