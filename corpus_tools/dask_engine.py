@@ -95,7 +95,7 @@ class DaskEngine:
         as the parts come: a part waits only for its neighbour of the same size, so O(log n) parts are held at
         once, and one merged value comes back (``None`` for no batch)."""
         client = self.client
-        [shared_future] = client.scatter([shared], broadcast=True, hash=False)
+        shared_future = _shared(client, shared)
         fn = _with_storage(fn)
         levels: list[tuple[int, Any]] = []  # (how many batches it merges, as a power of two; its future), in order
         in_flight: collections.deque[Any] = collections.deque()
@@ -126,8 +126,8 @@ class DaskEngine:
         """``fn(shared, batch)`` on the workers, results in input order; ``after(index, result)`` runs on the worker
         that holds the result (writing it as a shard, say), and what it returns comes back instead."""
         client = self.client
-        # Scattered once to every worker, so the steps (and a corpus index) are not shipped with each batch.
-        [shared_future] = client.scatter([shared], broadcast=True, hash=False)
+        # Shipped once to each worker, so the steps (and a corpus index) are not sent with each batch.
+        shared_future = _shared(client, shared)
         fn = _with_storage(fn)
         numbered = enumerate(items)
 
@@ -175,7 +175,7 @@ class DaskEngine:
 
         distributed = _distributed()
         client = self.client
-        [shared_future] = client.scatter([shared], broadcast=True, hash=False)
+        shared_future = _shared(client, shared)
         fn = _with_storage(fn)
         done: list[Any] = []
         in_flight: collections.deque[Any] = collections.deque()
@@ -222,7 +222,7 @@ class DaskEngine:
             return decided if after is None else client.submit(_with_storage(after), batch, decided, pure=False)
 
         def results() -> Iterator[BatchResult]:
-            # The scattered steps too stay wanted till the end: a batch lost with a worker is computed again.
+            # The shared steps too stay wanted till the end: a batch lost with a worker is computed again.
             wanted = [shared_future]
             for batch, result in enumerate(ordered(submit, range(len(done)), self.window)):
                 del held[batch]
@@ -301,3 +301,14 @@ def _call_with_options(options: dict[str, Any], fn: Callable[..., Any], *args: A
 
     with using_options(options):
         return fn(*args)
+
+
+def _shared(client: Any, shared: Any) -> Any:
+    """``shared`` (the steps, a corpus index) as a future every task takes: pickled once here, fetched once per
+    worker. A task that returns it, not scattered data: scattered data lost with a worker (distributed keeps one
+    copy of what no task waits for) cannot be computed again, and the run would fail."""
+    return client.submit(_identity, shared, pure=False)
+
+
+def _identity(value: Any) -> Any:
+    return value
