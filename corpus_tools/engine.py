@@ -1256,8 +1256,6 @@ def _checkpoint(
         raise ConfigError("--resume needs a directory output: -o DIR/")
     if rejects or dropped:
         raise ConfigError("--resume cannot be used with --rejects or --dropped (they would hold the resumed part only)")
-    if not isinstance(engine, LocalEngine):
-        raise ConfigError("--resume works with --engine local only, for now")
     ordered = [
         step.name
         for step in plan.built()

@@ -16,9 +16,11 @@ already written, so its shards, counts and manifest are byte for byte those of a
 are removed once the manifest is written. The inputs (names and sizes), the configuration, the shard options and
 the format are fingerprinted: a progress file of another run is refused, never reused.
 
+With ``--engine dask``, a resumable run's shards are written by the client, as locally (the workers write their
+own shards otherwise), from batches of the local engine's size, so either engine can resume the other's run.
+
 Not resumable (refused with a one-line error): dedup's in-order verdicts (an ordered pass: its state is every key
-seen so far, not saved), ``--rejects``/``--dropped`` (they would hold the resumed part only), stdin, and
-``--engine dask`` (until its workers write their own shards).
+seen so far, not saved), ``--rejects``/``--dropped`` (they would hold the resumed part only), and stdin.
 """
 
 from __future__ import annotations
@@ -342,13 +344,22 @@ class _ResumingEngine:
     first one it runs into that batch's results, and tells the checkpoint of every result."""
 
     def __init__(self, inner: Any, checkpoint: Checkpoint) -> None:
+        from corpus_tools.engine import BATCH_BYTES
+
         self.inner = inner
         self.checkpoint = checkpoint
+        # The same batches whatever the engine: a batch's index must mean the same input in the resumed run.
+        self.batch_bytes = BATCH_BYTES
 
     @property
     def reads_files(self) -> bool:
         # Always byte ranges, whatever --jobs: a batch's index must mean the same input in the resumed run.
         return True
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("map_and_decide", "writes_shards"):  # batches are cut here, and shards written by the client
+            raise AttributeError(name)
+        return getattr(self.inner, name)  # what else the engine does: reading whole files on a cluster, say
 
     def map(self, fn: Callable[[Any, Any], Any], shared: Any, items: Iterable[Any]) -> Iterator[Any]:
         from corpus_tools.engine import _renumber

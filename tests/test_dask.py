@@ -300,3 +300,25 @@ def test_a_worker_killed_mid_run_changes_nothing(tmp_path: Path) -> None:
         assert run.returncode == 0, err
         assert victim not in client.run(os.getpid).values()  # the nanny started another worker
     assert read_shards(out) == local.stdout
+
+
+def test_a_killed_dask_run_resumed_is_byte_identical_to_one_run(cluster, tmp_path: Path) -> None:
+    # The client writes a resumable run's shards; either engine resumes the other's run.
+    corpus = generated_corpus(tmp_path / "in", files=6, per_file=60)
+    args = ["--shard-size", "40", "--no-dedup", "--on-error", "skip", "-q"]
+    whole = subprocess.run([BIN, "clean", corpus, "-o", f"{tmp_path}/whole/", *args], capture_output=True)
+    assert whole.returncode == 0, whole.stderr
+    dask = ["--engine", "dask", "--scheduler", cluster.scheduler_address, "--resume"]
+    stopped = subprocess.run(
+        [BIN, "clean", corpus, "-o", f"{tmp_path}/out/", *args, *dask],
+        capture_output=True,
+        env={**__import__("os").environ, "CORPUS_TOOLS_TEST_STOP_AFTER_SHARDS": "3"},
+    )
+    assert stopped.returncode != 0  # killed: no clean-up ran
+    assert "manifest.json" not in {path.name for path in (tmp_path / "out").iterdir()}
+    resumed = subprocess.run([BIN, "clean", corpus, "-o", f"{tmp_path}/out/", *args, *dask], capture_output=True)
+    assert resumed.returncode == 0, resumed.stderr
+    names = sorted(path.name for path in (tmp_path / "whole").iterdir())
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == names
+    for name in names:
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
