@@ -55,6 +55,7 @@ Index file, version 1 (little-endian)::
 
 from __future__ import annotations
 
+import itertools
 import re
 import struct
 import sys
@@ -900,6 +901,21 @@ class KeepFirst(OrderedPass):
     def finish(self, state: _Kept, options: DedupOptions) -> None:
         if options.save_index:
             save_index(state.index, options.save_index)
+
+    def journal(self, state: _Kept, start: int, end: int) -> list[tuple[Any, bytes, bytes | None]]:
+        # The kept records, in the order they were kept: the exact mode's dict keeps its insertion order.
+        if state.options.mode == EXACT:
+            return [(id, digest, None) for digest, id in itertools.islice(state.by_digest.items(), start, end)]
+        index = state.index
+        return list(zip(index.ids[start:end], index.digests[start:end], index.signatures[start:end], strict=True))
+
+    def journal_length(self, state: _Kept) -> int:
+        return len(state.by_digest) if state.options.mode == EXACT else len(state.index)
+
+    def replay(self, state: _Kept, entries: Sequence[tuple[Any, bytes, bytes | None]]) -> None:
+        for id, digest, sig in entries:
+            if state.decide((digest, sig), id) is not None:
+                raise ValueError(f"dedup: a journal entry ({id!r}) is not kept when replayed")
 
     # On a cluster: exact groups by digest, near by LSH band; a group links each record to the earlier ones it
     # duplicates. ``--save-index`` writes every kept signature from one process anyway: it decides in input order.

@@ -919,6 +919,7 @@ def run_pipeline(
     progress: Progress | None = None,
     batch_bytes: int | None = None,
     on_batch: Callable[[RunCounts], None] | None = None,
+    verdicts: Verdicts | None = None,
 ) -> RunCounts:
     """Run ``pipeline`` over every input record and write the results to ``sink`` in input order.
 
@@ -935,7 +936,8 @@ def run_pipeline(
     started = time.perf_counter()
     # Workers on this machine read their own input ranges and, when the output can take it, leave their output in
     # files that are copied in the kernel: neither crosses a pipe.
-    verdicts = Verdicts(pipeline.ordered) if pipeline.ordered else None
+    if verdicts is None and pipeline.ordered:  # given: a resumed run's, its state carried over
+        verdicts = Verdicts(pipeline.ordered)
     # Verdicts taken here in input order split blocks into lines: the in-kernel copy of whole blocks stands aside.
     spill = getattr(engine, "spills", False) and verdicts is None and getattr(sink, "takes_spilled", lambda: False)()
     # An engine that can shuffle (Dask) takes the ordered passes' verdicts on the cluster, before the results come
@@ -1256,15 +1258,16 @@ def _checkpoint(
         raise ConfigError("--resume needs a directory output: -o DIR/")
     if rejects or dropped:
         raise ConfigError("--resume cannot be used with --rejects or --dropped (they would hold the resumed part only)")
-    ordered = [
+    # An ordered pass's state is carried over through its journal (OrderedPass.journal): a pass without one is not.
+    unjournaled = [
         step.name
         for step in plan.built()
-        if step.corpus_pass is not None and not isinstance(step.corpus_pass, CorpusPass)
+        if isinstance(step.corpus_pass, OrderedPass) and type(step.corpus_pass).journal is OrderedPass.journal
     ]
-    if ordered:
+    if unjournaled:
         raise ConfigError(
-            f"--resume cannot carry the in-order verdicts of {', '.join(ordered)} over to a second run: "
-            f"add --no-{ordered[0]}, or run without --resume"
+            f"--resume cannot carry the in-order verdicts of {', '.join(unjournaled)} over to a second run: "
+            f"add --no-{unjournaled[0]}, or run without --resume"
         )
     config = plan.config()
     material = {
@@ -1367,10 +1370,15 @@ def clean_corpus(
             )
         else:
             sink = StreamSink(stack.enter_context(open_output(output)))
+        verdicts = None
+        if checkpoint is not None and pipeline.ordered:
+            verdicts = Verdicts(pipeline.ordered)
+            checkpoint.attach(verdicts)  # dedup's kept records of the stopped run, replayed
         stats = run_pipeline(
             paths,
             pipeline,
             sink,
+            verdicts=verdicts,
             batch_bytes=batch_bytes,
             engine=checkpoint.engine(engine) if checkpoint is not None else engine,
             on_error=on_error,

@@ -19,8 +19,12 @@ the format are fingerprinted: a progress file of another run is refused, never r
 With ``--engine dask``, a resumable run's shards are written by the client, as locally (the workers write their
 own shards otherwise), from batches of the local engine's size, so either engine can resume the other's run.
 
-Not resumable (refused with a one-line error): dedup's in-order verdicts (an ordered pass: its state is every key
-seen so far, not saved), ``--rejects``/``--dropped`` (they would hold the resumed part only), and stdin.
+Dedup's in-order verdicts depend on every record kept before: each progress file comes with a journal segment
+(``DIR/.progress.journal.N``) of the records kept since the last one, up to where the run starts again
+(:meth:`corpus_tools.step.OrderedPass.journal`), and the resumed run replays the segments before it goes on.
+
+Not resumable (refused with a one-line error): an ordered pass without a journal (a plugin's), ``--rejects`` /
+``--dropped`` (they would hold the resumed part only), and stdin.
 """
 
 from __future__ import annotations
@@ -50,13 +54,24 @@ PROGRESS_FORMAT = "corpus-tools.progress/1"
 STOP_AFTER_SHARDS = "CORPUS_TOOLS_TEST_STOP_AFTER_SHARDS"
 
 
+#: The ordered passes' journal (dedup's kept records), one segment per progress file written: ``.progress.journal.3``.
+JOURNAL = ".progress.journal."
+
+
+def _progress_file(name: str) -> bool:
+    return name in (PROGRESS, STATES) or (name.startswith(JOURNAL) and name[len(JOURNAL) :].isdigit())
+
+
 def _ours(name: str) -> bool:
     """A name a sharded output (complete or in progress) may hold."""
     return (
         name == MANIFEST_NAME
-        or name in (PROGRESS, STATES)
+        or _progress_file(name)
         or (name.startswith("part-") and name.endswith((".jsonl.zst", ".parquet")))
-        or (name.startswith((".part-", f".{MANIFEST_NAME}.", f"{PROGRESS}.", f"{STATES}.")) and name.endswith(".tmp"))
+        or (
+            name.startswith((".part-", f".{MANIFEST_NAME}.", f"{PROGRESS}.", f"{STATES}.", JOURNAL))
+            and name.endswith(".tmp")
+        )
     )
 
 
@@ -107,7 +122,7 @@ class DirectTarget:
                 self.shown,
             )
         for name in names:
-            if name == MANIFEST_NAME or name.endswith(".tmp") or (not keep_progress and name in (PROGRESS, STATES)):
+            if name == MANIFEST_NAME or name.endswith(".tmp") or (not keep_progress and _progress_file(name)):
                 self.remove(name)
         try:
             self.fs.makedirs(self.root, exist_ok=True)
@@ -275,6 +290,9 @@ class Checkpoint:
         self._lines_after = self.lines_before
         self._index = self.start
         self._stop_after = int(os.environ.get(STOP_AFTER_SHARDS) or 0)
+        self.verdicts: Any = None
+        self._journal_saved = list((self.progress or {}).get("journal", {}).get("entries", []))
+        self._segments = int((self.progress or {}).get("journal", {}).get("segments", 0))
 
     @property
     def resuming(self) -> bool:
@@ -300,6 +318,48 @@ class Checkpoint:
         self._states_sha256 = hashlib.sha256(data).hexdigest()
         self.target.write(STATES, data)
 
+    # -- the ordered passes' journal
+
+    def attach(self, verdicts: Any) -> None:
+        """Carry the ordered passes' state (dedup's kept records) over: ``verdicts`` (decided on the client, in input
+        order) gets the journal a stopped run saved, replayed, and its journal is saved with each progress file."""
+        self.verdicts = verdicts
+        if not self._segments:
+            return
+        entries: list[list[Any]] = [[] for _ in verdicts.steps]
+        for n in range(self._segments):
+            data = self.target.read(f"{JOURNAL}{n}")
+            if data is None:
+                raise OutputError(f"{JOURNAL}{n} is missing: remove {PROGRESS} to start afresh", self.target.shown)
+            for k, part in enumerate(pickle.loads(data)):
+                entries[k].extend(part)
+        saved = self._journal_saved
+        for step, state, part, count in zip(verdicts.steps, verdicts.states, entries, saved, strict=True):
+            if len(part) != count:
+                message = f"the journal does not match {PROGRESS}: remove it to start afresh"
+                raise OutputError(message, self.target.shown)
+            step.corpus_pass.replay(state, part)
+
+    def _journal_positions(self) -> list[int]:
+        if self.verdicts is None:
+            return []
+        steps, states = self.verdicts.steps, self.verdicts.states
+        return [step.corpus_pass.journal_length(state) for step, state in zip(steps, states, strict=True)]
+
+    def _save_journal(self, upto: list[int]) -> None:
+        """Write the journal's entries since the last segment, up to ``upto`` (where the resume batch starts)."""
+        if self.verdicts is None or upto == self._journal_saved:
+            return
+        parts = [
+            step.corpus_pass.journal(state, start, end)
+            for step, state, start, end in zip(
+                self.verdicts.steps, self.verdicts.states, self._journal_saved or [0] * len(upto), upto, strict=True
+            )
+        ]
+        self.target.write(f"{JOURNAL}{self._segments}", pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL))
+        self._segments += 1
+        self._journal_saved = list(upto)
+
     # -- the run
 
     def engine(self, engine: Any) -> Any:
@@ -319,16 +379,19 @@ class Checkpoint:
             "lines_before": self._lines_after,
             "stats": stats_data(added(self.base, stats)),
         }
+        self._journal_at = self._journal_positions()  # the ordered passes' state where the next batch starts
         self._written_before = sink_records
 
     def shard_done(self, writer: Any) -> None:
-        """A shard is in place: record it, and where the next one starts."""
+        """A shard is in place: record it, and where the next one starts (with the journal up to there)."""
+        self._save_journal(getattr(self, "_journal_at", None) or self._journal_saved)
         progress = {
             "format": PROGRESS_FORMAT,
             "key": self.key,
             "states_sha256": getattr(self, "_states_sha256", None) or (self.progress or {}).get("states_sha256"),
             "shards": writer.shards,
             "resume_at": {**self._before, "skip": writer.records - self._written_before},
+            "journal": {"segments": self._segments, "entries": self._journal_saved},
         }
         self.target.write(PROGRESS, orjson.dumps(progress, option=orjson.OPT_INDENT_2) + b"\n")
         if self._stop_after and len(writer.shards) >= self._stop_after:
@@ -337,6 +400,8 @@ class Checkpoint:
     def finished(self) -> None:
         self.target.remove(PROGRESS)
         self.target.remove(STATES)
+        for n in range(self._segments):
+            self.target.remove(f"{JOURNAL}{n}")
 
 
 class _ResumingEngine:

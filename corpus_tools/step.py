@@ -330,6 +330,20 @@ class OrderedPass:
     def finish(self, state: Any, options: Any) -> None:
         """Called once when the run has decided every record."""
 
+    # What ``clean --resume`` saves of the state and rebuilds it from: entries appended in input order.
+
+    def journal(self, state: Any, start: int, end: int) -> list[Any]:
+        """The state's entries ``start`` to ``end``, in the order they were added (the state only ever appends to
+        them). A pass without a journal cannot be resumed (``clean --resume`` refuses it)."""
+        raise NotImplementedError
+
+    def journal_length(self, state: Any) -> int:
+        raise NotImplementedError
+
+    def replay(self, state: Any, entries: Sequence[Any]) -> None:
+        """Add ``entries`` (a prefix of another run's :meth:`journal`) to a fresh ``state``."""
+        raise NotImplementedError
+
     # The same verdicts on a cluster, with no process holding every key (see :func:`keep_first`): the keys are
     # mapped to ``groups``, shuffled so each group's members meet, ``links`` names within a group who would drop
     # whom, and the keep-first decision runs over the links alone. A pass without these decides in input order.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import orjson
 import pytest
 import zstandard
 
-from conftest import SEEDS, generated_corpus, parse_jsonl, read_shards, run_shell
+from conftest import SEEDS, generated_corpus, near_duplicate_corpus, parse_jsonl, read_shards, run_shell
 from corpus_tools import storage
 from corpus_tools.io import input_files, read_records
 from corpus_tools.shards import read_manifest
@@ -150,12 +151,6 @@ def test_a_parquet_value_json_cannot_hold_is_an_error_at_its_row(tmp_path: Path,
 
 def test_resume_refuses_what_it_cannot_carry_over(tmp_path: Path, cli):
     out = f"{tmp_path}/out/"
-    result = cli(["clean", str(SEEDS), "-o", out, "--resume"])
-    assert result.exit_code == 2
-    assert result.stderr == (
-        "error: --resume cannot carry the in-order verdicts of dedup over to a second run: "
-        "add --no-dedup, or run without --resume\n"
-    )
     result = cli(["clean", str(SEEDS), "-o", f"{tmp_path}/x.jsonl", "--resume", "--no-dedup"])
     assert result.stderr == "error: --resume needs a directory output: -o DIR/\n"
     rejects = ["--on-error", "skip", "--rejects", f"{tmp_path}/r.jsonl"]
@@ -200,6 +195,33 @@ def test_a_killed_run_resumed_is_byte_identical_to_one_run(tmp_path: Path, shard
     assert "manifest.json" not in left and ".progress.json" in left
     progress = orjson.loads((tmp_path / "out" / ".progress.json").read_bytes())
     assert len(progress["shards"]) == 3 and progress["resume_at"]["batch"] > 0
+    resumed = run_shell(f"corpus-tools clean {corpus} -o {tmp_path}/out/ {args} --resume --jobs 1")
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(os.listdir(tmp_path / "out")) == sorted(os.listdir(tmp_path / "whole"))
+    for name in os.listdir(tmp_path / "whole"):
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("mode", ["exact", "near"])
+def test_a_killed_run_with_dedup_resumed_is_byte_identical_to_one_run(tmp_path: Path, mode: str):
+    # dedup's kept records go to a journal beside the progress file, replayed by the resumed run
+    records = near_duplicate_corpus(random.Random(2), 600)
+    for record in records:
+        record["text"] = "\n".join([record["text"]] * 40)  # ~8 KB: the input spans several batches (1 MB each)
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in records))
+    args = f"--shard-size 60 -q --dedup {mode} --threshold 0.6 --shingle 2 --no-corpus-aware"
+    whole = run_shell(f"corpus-tools clean {corpus} -o {tmp_path}/whole/ {args}")
+    assert whole.returncode == 0, whole.stderr
+    manifest = orjson.loads((tmp_path / "whole" / "manifest.json").read_bytes())
+    assert 100 < manifest["counts"]["dropped"] < 500  # duplicates before and after the stop
+    stopped = run_shell(
+        f"CORPUS_TOOLS_TEST_STOP_AFTER_SHARDS=4 corpus-tools clean {corpus} -o {tmp_path}/out/ {args} --resume -j 2"
+    )
+    assert stopped.returncode != 0
+    progress = orjson.loads((tmp_path / "out" / ".progress.json").read_bytes())
+    assert progress["resume_at"]["batch"] > 0 and progress["journal"]["entries"][0] > 0
+    assert ".progress.journal.0" in os.listdir(tmp_path / "out")
     resumed = run_shell(f"corpus-tools clean {corpus} -o {tmp_path}/out/ {args} --resume --jobs 1")
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(os.listdir(tmp_path / "out")) == sorted(os.listdir(tmp_path / "whole"))
