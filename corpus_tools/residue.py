@@ -57,7 +57,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corpus_tools.errors import ConfigError
-from corpus_tools.residue_model import MAX_WORDS, doc_features, load_model
+from corpus_tools.residue_model import MAX_WORDS, doc_features, line_shape, load_model
 from corpus_tools.step import CorpusPass, Doc, Drop, Labels, Step, entry_lines
 
 STEP = "residue"
@@ -755,6 +755,49 @@ def _arrow_not_quote(s: str) -> bool:
     return s.count("«") < s.count("»") if s.rstrip()[-1] == "»" else s.count("‹") < s.count("›") or s[-1] not in "›"
 
 
+#: a blank line's entry (never cached, never written to)
+_BLANK: list[Any] = [0, False, None, 0, None]
+#: the cache is emptied when the line texts it holds reach this many characters (about 2 bytes each... or 4)
+CACHE_CHARS = 16_000_000
+
+
+class _LineCache:
+    """What a line's own text decides, per distinct line text, for one set of options: its words, whether it is
+    prose, the per-line rule (:func:`_line_rule`), its truncation mark and the model's per-line features (both
+    filled in when first needed). Page furniture recurs across a site's pages and a corpus repeats itself, so most
+    lines of a large input are looked up, not worked out again. Bounded: emptied past :data:`CACHE_CHARS`."""
+
+    __slots__ = ("chars", "info", "o", "ph")
+
+    def __init__(self, o: ResidueOptions) -> None:
+        self.o = o
+        self.ph = _phrases(o.languages)
+        self.info: dict[str, list[Any]] = {}
+        self.chars = 0
+
+    def add(self, line: str) -> list[Any]:
+        """Work out ``line``'s entry: [words, prose, rule, mark (-1: not yet), model shape (None: not yet)]."""
+        if not line or line.isspace():
+            return _BLANK
+        w = _nwords(line)
+        if w > 40:  # body-like: only a cookie notice is cut
+            r = "cookie" if "ookie" in line and self.ph.cookie.search(_fold(line)) else None
+        else:
+            r = _line_rule(line, _fold(line), w, self.ph, self.o)
+        e = [w, _is_prose(line, w), r, -1, None]
+        if self.chars > CACHE_CHARS:
+            self.info.clear()
+            self.chars = 0
+        self.info[line] = e
+        self.chars += len(line)
+        return e
+
+
+@cache
+def _line_cache(o: ResidueOptions) -> _LineCache:
+    return _LineCache(o)
+
+
 def label_residue(
     lines: list[str],
     options: ResidueOptions | None = None,
@@ -767,27 +810,28 @@ def label_residue(
     counts and this document's site (:func:`site_of`), for the ``site_recurring`` rule. ``model_inputs``: when
     given, the model does not run; the (line, features) it would score are appended to it (for training)."""
     o = options or _DEFAULT
-    ph = _phrases(o.languages)
+    cache = _line_cache(o)
+    ph = cache.ph
+    info = cache.info
     n = len(lines)
     words = [0] * n
-    folded = [""] * n
     rule: list[str | None] = [None] * n
+    entries: list[list[Any]] = [_BLANK] * n
     body_start = body_end = -1
     for i, line in enumerate(lines):
-        if not line or line.isspace():
+        e = info.get(line)
+        if e is None:
+            e = cache.add(line)
+        w = e[0]
+        if not w:
             continue
-        w = _nwords(line)
+        entries[i] = e
         words[i] = w
-        if _is_prose(line, w):
+        if e[1]:
             if body_start < 0:
                 body_start = i
             body_end = i
-        if w > 40:  # body-like: only a cookie notice is cut
-            if "ookie" in line and ph.cookie.search(_fold(line)):
-                rule[i] = "cookie"
-            continue
-        f = folded[i] = _fold(line)
-        r = _line_rule(line, f, w, ph, o)
+        r = e[2]
         if (
             r is None
             and recurrence is not None
@@ -841,7 +885,10 @@ def label_residue(
     marks = [0] * n
     for i in range(n):
         if words[i] >= o.min_preview_words and rule[i] is None:
-            marks[i] = _marked(lines[i], ph)
+            e = entries[i]
+            if e[3] < 0:
+                e[3] = _marked(lines[i], ph)
+            marks[i] = e[3]
 
     # listing page: repeated units of a headline (a byline may follow it) over a marked preview
     drop = None
@@ -854,9 +901,9 @@ def label_residue(
 
     model_features: dict[int, list[float]] = {}
     if o.model and model_inputs is None:
-        _model_cuts(lines, words, rule, marks, o, model_features)
+        _model_cuts(lines, words, rule, marks, entries, o, model_features)
     elif model_inputs is not None:
-        model_inputs.extend(_model_features(lines, words, rule, marks, o))
+        model_inputs.extend(_model_features(lines, words, rule, marks, entries, o))
 
     # guard the start of the body
     if body_start >= 0 and o.guard_lines:
@@ -1057,24 +1104,34 @@ def _nav_runs(
 
 
 def _model_features(
-    lines: list[str], words: list[int], rule: list[str | None], marks: list[int], o: ResidueOptions
+    lines: list[str],
+    words: list[int],
+    rule: list[str | None],
+    marks: list[int],
+    entries: list[list[Any]],
+    o: ResidueOptions,
 ) -> list[tuple[int, list[float]]]:
     """The lines the model scores (no rule cut them, at most ``MAX_WORDS`` words), each with its features."""
     candidates = [i for i in range(len(lines)) if rule[i] is None and 0 < words[i] <= MAX_WORDS]
     if not candidates:
         return []
-    prose = [w >= 15 and _ends_prose(line) for line, w in zip(lines, words, strict=True)]
+    prose = [e[1] for e in entries]
     cut = [r is not None for r in rule]
     max_words = o.max_headline_words
 
-    def shapes(i: int) -> tuple[float, float, float, float]:
-        line, w = lines[i], words[i]
-        return (
-            1.0 if _headline_shaped(line, w, max_words) else 0.0,
-            1.0 if _menu_shaped(line, w) else 0.0,
-            1.0 if w <= 8 and _BYLINE.match(line) else 0.0,
-            float(marks[i]),
-        )
+    def shapes(i: int) -> list[float]:
+        # the line's own features (its text alone decides them): computed once per distinct line text
+        e = entries[i]
+        if e[4] is None:
+            line, w = lines[i], words[i]
+            e[4] = (
+                *line_shape(line, w),
+                1.0 if _headline_shaped(line, w, max_words) else 0.0,
+                1.0 if _menu_shaped(line, w) else 0.0,
+                1.0 if w <= 8 and _BYLINE.match(line) else 0.0,
+                float(marks[i]),
+            )
+        return e[4]
 
     vectors = doc_features(lines, words, cut, prose, _main_body(lines, words), candidates, shapes)
     return list(zip(candidates, vectors, strict=True))
@@ -1085,6 +1142,7 @@ def _model_cuts(
     words: list[int],
     rule: list[str | None],
     marks: list[int],
+    entries: list[list[Any]],
     o: ResidueOptions,
     found: dict[int, list[float]],
 ) -> None:
@@ -1092,7 +1150,7 @@ def _model_cuts(
     # the threshold as log-odds: one comparison per line, no exp
     t = o.model_threshold
     cut_at = math.log(t / (1 - t)) if 0 < t < 1 else (math.inf if t >= 1 else -math.inf)
-    for i, f in _model_features(lines, words, rule, marks, o):
+    for i, f in _model_features(lines, words, rule, marks, entries, o):
         if reaches(f, cut_at):
             rule[i] = "model"
             found[i] = f

@@ -124,8 +124,8 @@ def doc_features(
     """The feature vectors of the ``candidates`` (line indices) of one page.
 
     ``words``: per line (0: blank); ``cut``: a rule cut it; ``prose``: a prose line (15 words or more, ending a
-    sentence); ``body``: the main body's first and last line (or ``None``); ``shapes(i)``: the per-line extras
-    (headline_shaped, menu_shaped, byline, marked) of line ``i``."""
+    sentence); ``body``: the main body's first and last line (or ``None``); ``shapes(i)``: line ``i``'s own
+    features (the first 20: :func:`line_shape`, then headline_shaped, menu_shaped, byline, marked)."""
     n = len(lines)
     nonblank = [i for i in range(n) if words[i]]
     m = len(nonblank) or 1
@@ -172,7 +172,7 @@ def doc_features(
         r = rank[i]
         p = nonblank[r - 1] if r > 0 else -1
         q = nonblank[r + 1] if r + 1 < len(nonblank) else -1
-        f = line_shape(lines[i], words[i])
+        f = list(shapes(i))
         if body is None:
             before = after = 0.0
             dist = 0
@@ -180,7 +180,6 @@ def doc_features(
             before = 1.0 if i < b0 else 0.0
             after = 1.0 if i > b1 else 0.0
             dist = b0 - i if i < b0 else (i - b1 if i > b1 else 0)
-        f.extend(shapes(i))
         f.extend(
             (
                 1.0 if counts[lines[i].strip()] > 1 else 0.0,
