@@ -756,7 +756,7 @@ def _arrow_not_quote(s: str) -> bool:
 
 
 #: a blank line's entry (never cached, never written to)
-_BLANK: list[Any] = [0, False, None, 0, None]
+_BLANK: list[Any] = [0, False, None, 0, None, False, False]
 #: the cache is emptied when the line texts it holds reach this many characters (about 2 bytes each... or 4)
 CACHE_CHARS = 16_000_000
 
@@ -776,7 +776,8 @@ class _LineCache:
         self.chars = 0
 
     def add(self, line: str) -> list[Any]:
-        """Work out ``line``'s entry: [words, prose, rule, mark (-1: not yet), model shape (None: not yet)]."""
+        """Work out ``line``'s entry: [words, prose, rule, mark (-1: not yet), model shape (None: not yet),
+        menu-shaped, ends a sentence]."""
         if not line or line.isspace():
             return _BLANK
         w = _nwords(line)
@@ -784,7 +785,7 @@ class _LineCache:
             r = "cookie" if "ookie" in line and self.ph.cookie.search(_fold(line)) else None
         else:
             r = _line_rule(line, _fold(line), w, self.ph, self.o)
-        e = [w, _is_prose(line, w), r, -1, None]
+        e = [w, _is_prose(line, w), r, -1, None, w <= 4 and _menu_shaped(line, w), _ends_sentence(line)]
         if self.chars > CACHE_CHARS:
             self.info.clear()
             self.chars = 0
@@ -875,11 +876,12 @@ def label_residue(
                 )
                 if arrow and _headline_shaped(s.strip(" «‹←<»›→>-"), words[i], o.max_headline_words):
                     rule[i] = "link_arrow"
-        _nav_runs(lines, words, rule, o, body_start, body_end)
+        _nav_runs(lines, words, rule, [e[5] for e in entries], o, body_start, body_end)
         _trailing_bullets(lines, words, rule, o)
 
+    body = _main_body(lines, words, prose=[e[1] for e in entries])
     if o.furniture:
-        _footer_run(lines, words, rule, o)
+        _footer_run(lines, words, rule, o, body)
 
     # truncation marks
     marks = [0] * n
@@ -901,9 +903,9 @@ def label_residue(
 
     model_features: dict[int, list[float]] = {}
     if o.model and model_inputs is None:
-        _model_cuts(lines, words, rule, marks, entries, o, model_features)
+        _model_cuts(lines, words, rule, marks, entries, body, o, model_features)
     elif model_inputs is not None:
-        model_inputs.extend(_model_features(lines, words, rule, marks, entries, o))
+        model_inputs.extend(_model_features(lines, words, rule, marks, entries, body, o))
 
     # guard the start of the body
     if body_start >= 0 and o.guard_lines:
@@ -1014,13 +1016,17 @@ _FOOTER_SIGNALS = frozenset(
 )
 
 
-def _main_body(lines: list[str], words: list[int], gap: int = 8) -> tuple[int, int] | None:
+def _main_body(
+    lines: list[str], words: list[int], gap: int = 8, prose: list[bool] | None = None
+) -> tuple[int, int] | None:
     """First and last line of the main body: the cluster of prose lines (at most ``gap`` lines apart) holding
-    the most words."""
+    the most words. ``prose``: per line, :func:`_is_prose` (worked out when not given)."""
+    if prose is None:
+        prose = [bool(w) and _is_prose(line, w) for line, w in zip(lines, words, strict=True)]
     best = None
     best_words = start = last = total = 0
-    for i, line in enumerate(lines):
-        if not words[i] or not _is_prose(line, words[i]):
+    for i in range(len(lines)):
+        if not prose[i]:
             continue
         if total and i - last > gap:
             if total > best_words:
@@ -1035,10 +1041,12 @@ def _main_body(lines: list[str], words: list[int], gap: int = 8) -> tuple[int, i
     return best
 
 
-def _footer_run(lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions) -> None:
-    """Below the main body, from the first line a phrase rule cut as furniture (a link-block heading, a
-    copyright, a comment form, ...) on, short lines that end no sentence are footer: related headlines, menus."""
-    body = _main_body(lines, words)
+def _footer_run(
+    lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions, body: tuple[int, int] | None
+) -> None:
+    """Below the main body (``body``: :func:`_main_body`), from the first line a phrase rule cut as furniture (a
+    link-block heading, a copyright, a comment form, ...) on, short lines that end no sentence are footer: related
+    headlines, menus."""
     if body is None:
         return
     n = len(lines)
@@ -1078,16 +1086,23 @@ def _trailing_bullets(lines: list[str], words: list[int], rule: list[str | None]
 
 
 def _nav_runs(
-    lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions, body_start: int, body_end: int
+    lines: list[str],
+    words: list[int],
+    rule: list[str | None],
+    menu: list[bool],
+    o: ResidueOptions,
+    body_start: int,
+    body_end: int,
 ) -> None:
-    """Runs of menu-shaped lines above the body's first prose line or below its last one."""
+    """Runs of menu-shaped lines above the body's first prose line or below its last one. ``menu``: per line,
+    :func:`_menu_shaped`."""
     n = len(lines)
     i = 0
     while i < n:
-        if words[i] and (rule[i] is not None or _menu_shaped(lines[i], words[i])):
+        if words[i] and (rule[i] is not None or menu[i]):
             j = i
             members = []
-            while j < n and (words[j] == 0 or rule[j] is not None or _menu_shaped(lines[j], words[j])):
+            while j < n and (words[j] == 0 or rule[j] is not None or menu[j]):
                 if words[j]:
                     members.append(j)
                 j += 1
@@ -1109,6 +1124,7 @@ def _model_features(
     rule: list[str | None],
     marks: list[int],
     entries: list[list[Any]],
+    body: tuple[int, int] | None,
     o: ResidueOptions,
 ) -> list[tuple[int, list[float]]]:
     """The lines the model scores (no rule cut them, at most ``MAX_WORDS`` words), each with its features."""
@@ -1127,13 +1143,14 @@ def _model_features(
             e[4] = (
                 *line_shape(line, w),
                 1.0 if _headline_shaped(line, w, max_words) else 0.0,
-                1.0 if _menu_shaped(line, w) else 0.0,
+                1.0 if e[5] else 0.0,
                 1.0 if w <= 8 and _BYLINE.match(line) else 0.0,
                 float(marks[i]),
             )
         return e[4]
 
-    vectors = doc_features(lines, words, cut, prose, _main_body(lines, words), candidates, shapes)
+    ends = [e[6] for e in entries]
+    vectors = doc_features(lines, words, cut, prose, body, candidates, shapes, ends)
     return list(zip(candidates, vectors, strict=True))
 
 
@@ -1143,6 +1160,7 @@ def _model_cuts(
     rule: list[str | None],
     marks: list[int],
     entries: list[list[Any]],
+    body: tuple[int, int] | None,
     o: ResidueOptions,
     found: dict[int, list[float]],
 ) -> None:
@@ -1150,7 +1168,7 @@ def _model_cuts(
     # the threshold as log-odds: one comparison per line, no exp
     t = o.model_threshold
     cut_at = math.log(t / (1 - t)) if 0 < t < 1 else (math.inf if t >= 1 else -math.inf)
-    for i, f in _model_features(lines, words, rule, marks, entries, o):
+    for i, f in _model_features(lines, words, rule, marks, entries, body, o):
         if reaches(f, cut_at):
             rule[i] = "model"
             found[i] = f
