@@ -104,6 +104,9 @@ SECTIONS = (
     "caption",
     "credit",
     "date",
+    "count",
+    "prevnext",
+    "posted",
 )
 
 
@@ -399,6 +402,19 @@ class _Phrases:
             merged["credit"], r"^[\W_]{0,2}(?:" + _alt(merged["credit"]) + r")\s*(?::|by\b|von\b|de\b|©)"
         )
         self.date_words = frozenset(merged["date"])
+        # "12 Kommentare", "11 responses to “Headline”": a number, then a comment-count word
+        self.count = re.compile(r"^[\W_]{0,2}\d{1,5}\s+(?:" + _alt(merged["count"]) + r")(?!\w)")
+        # "Previous article Headline", "Article suivant : Headline": the separator may be missing
+        self.prevnext = _Prefix(
+            merged["prevnext"],
+            r"^[\W_]{0,3}(?:" + _alt(merged["prevnext"]) + r")\s*(?:[:»>|–—+-]+\s*)?(?P<rest>\S.*)?$",
+        )
+        # "Posted by NAME at 12:11 PM", "Eingestellt von NAME um 21:11": a blog platform's post line
+        self.posted = _Prefix(
+            merged["posted"],
+            r"^[\W_]{0,2}(?:" + _alt(merged["posted"]) + r")\s+\S.{0,60}\s\d{1,2}[:.]\d{2}"
+            r"(?:\s*(?:[ap]\.?m\.?|uhr|h))?\W*$",
+        )
         contains = (self.cta, self.share, self.comments, self.cookie, self.copyright, self.reading_time)
         self.contains_keys = frozenset(k for c in contains for k in c.keys)
 
@@ -496,6 +512,8 @@ def _menu_shaped(line: str, words: int) -> bool:
     if ch.isdigit() or ch in "+-–•*·(":
         return False
     s = line.rstrip()
+    if ", " in s:  # "Platzwechsel, langsam erklärt": a title or a phrase, not a menu item
+        return False
     return not s.endswith((".", "!", "?", ";", ",", ":", "。")) or s.endswith("...")
 
 
@@ -611,7 +629,7 @@ class LineRecurrence:
 
 
 def _strip_heading(folded: str) -> str:
-    return folded.strip(" \t|:：…»›>→.*-–—[]()•·").strip()
+    return folded.strip(" \t|:：…»›>→.*-–—[]()•·?¿!¡").strip()
 
 
 def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptions) -> str | None:
@@ -662,6 +680,14 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
         m = ph.leadin.match(folded, first_word)
         if m and (m.group("rest") or words <= 6):
             return "related_link" if m.group("rest") else "link_heading"
+        if words <= o.max_headline_words + 4:
+            m = ph.prevnext.match(folded, first_word)
+            if m and not _ends_sentence(line) and _headline_start(line, folded, m.group("rest")):
+                return "link_arrow"
+        if words <= 16 and first.isdigit() and ph.count.match(folded) and not _ends_sentence(line):
+            return "comments"
+        if words <= 14 and ph.posted.match(folded, first_word):
+            return "meta_line"
         if words <= 12 and ph.ad_prefix.match(folded, first_word):
             return "advertisement"
         if ph.tags.match(folded, first_word):
@@ -699,6 +725,18 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
     ):
         return "caption"
     return None
+
+
+def _headline_start(line: str, folded: str, rest: str | None) -> bool:
+    """Whether ``rest`` (the end of the folded line) starts, in ``line``, as a headline does: a capital, a digit,
+    a quote (or there is no rest)."""
+    if not rest:
+        return True
+    plain = " ".join(line.split())
+    if len(plain) != len(folded):  # case folding changed the length: no way back to the letter's case
+        return True
+    ch = plain[len(plain) - len(rest)]
+    return ch.isupper() or ch.isdigit() or ch in "\"'“„«‘¿¡" or _is_cjk(ch)
 
 
 def _long_line_rule(line: str, folded: str, ph: _Phrases) -> str | None:
@@ -1055,7 +1093,29 @@ def _footer_run(
         return
     for i in range(start, n):
         if rule[i] is None and 0 < words[i] <= o.footer_max_words and not _ends_sentence(lines[i]):
+            # a subhead: the next two lines are uncut paragraphs that no truncation mark ends (the article goes
+            # on; a related headline has one teaser under it, then the next headline)
+            if _paragraphs_follow(lines, words, rule, i, 2):
+                continue
             rule[i] = "footer_run"
+
+
+def _paragraphs_follow(lines: list[str], words: list[int], rule: list[str | None], i: int, k: int) -> bool:
+    """Whether the ``k`` non-blank lines after line ``i`` are uncut prose that no truncation mark ends."""
+    n = len(lines)
+    j = i + 1
+    for _ in range(k):
+        while j < n and not words[j]:
+            j += 1
+        if j >= n or rule[j] is not None or not _is_prose(lines[j], words[j]) or _ends_truncated(lines[j]):
+            return False
+        j += 1
+    return True
+
+
+def _ends_truncated(line: str) -> bool:
+    s = line.rstrip()
+    return s.endswith(("…", "...", "»", "›", "]", ")")) or s[-1:].isalnum()
 
 
 def _trailing_bullets(lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions) -> None:
