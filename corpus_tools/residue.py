@@ -797,7 +797,9 @@ def _arrow_not_quote(s: str) -> bool:
 
 #: a blank line's entry (never cached, never written to)
 _BLANK: list[Any] = [0, False, None, 0, None, False, False]
-#: the cache is emptied when the line texts it holds reach this many characters (about 2 bytes each... or 4)
+#: the per-line cache is emptied when it holds this many lines (about 350 bytes each with the model's features,
+#: the text aside) or this many characters of line text
+CACHE_LINES = 200_000
 CACHE_CHARS = 16_000_000
 
 
@@ -805,7 +807,8 @@ class _LineCache:
     """What a line's own text decides, per distinct line text, for one set of options: its words, whether it is
     prose, the per-line rule (:func:`_line_rule`), its truncation mark and the model's per-line features (both
     filled in when first needed). Page furniture recurs across a site's pages and a corpus repeats itself, so most
-    lines of a large input are looked up, not worked out again. Bounded: emptied past :data:`CACHE_CHARS`."""
+    lines of a large input are looked up, not worked out again. Bounded: emptied past :data:`CACHE_LINES` lines
+    or :data:`CACHE_CHARS` characters."""
 
     __slots__ = ("chars", "info", "o", "ph")
 
@@ -826,7 +829,7 @@ class _LineCache:
         else:
             r = _line_rule(line, _fold(line), w, self.ph, self.o)
         e = [w, _is_prose(line, w), r, -1, None, w <= 4 and _menu_shaped(line, w), _ends_sentence(line)]
-        if self.chars > CACHE_CHARS:
+        if self.chars > CACHE_CHARS or len(self.info) >= CACHE_LINES:
             self.info.clear()
             self.chars = 0
         self.info[line] = e

@@ -295,3 +295,16 @@ def test_the_per_line_cache_gives_the_same_labels_as_a_cold_run():
         warm = label_residue(lines, options)
         assert (warm.cuts, warm.drop) == (first.cuts, first.drop)
         assert warm.model_features == first.model_features
+
+
+def test_a_full_line_cache_is_emptied_and_decides_the_same(monkeypatch):
+    from corpus_tools import residue
+
+    options = ResidueOptions(max_short_words=19)  # a cache of its own
+    doc = DOCUMENTS[0]["lines"]
+    expected = label_residue(doc, options).cuts
+    monkeypatch.setattr(residue, "CACHE_LINES", 3)
+    residue._line_cache(options).info.clear()
+    for _ in range(3):
+        assert label_residue(doc, options).cuts == expected
+        assert len(residue._line_cache(options).info) <= 3
