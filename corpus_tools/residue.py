@@ -417,6 +417,17 @@ class _Phrases:
             r"^[\W_]{0,2}(?:" + _alt(merged["posted"]) + r")\s+\S.{0,60}\s\d{1,2}[:.]\d{2}"
             r"(?:\s*(?:[ap]\.?m\.?|uhr|h))?\W*$",
         )
+        prefixes = (
+            self.leadin,
+            self.prevnext,
+            self.posted,
+            self.ad_prefix,
+            self.tags,
+            self.meta,
+            self.leadin_colon,
+            self.caption,
+        )
+        self.prefix_firsts = frozenset().union(*(p.firsts for p in prefixes))
         contains = (self.cta, self.share, self.comments, self.cookie, self.copyright, self.reading_time)
         self.contains_keys = frozenset(k for c in contains for k in c.keys)
 
@@ -679,25 +690,29 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "cookie"
         if "@" in line and 2 <= words <= 10 and _EMAIL.search(line) and not _ends_sentence(line):
             return "email"
-        m = ph.leadin.match(folded, first_word)
-        if m and (m.group("rest") or words <= 6):
-            return "related_link" if m.group("rest") else "link_heading"
-        if words <= o.max_headline_words + 4:
-            m = ph.prevnext.match(folded, first_word)
-            if m and not _ends_sentence(line) and _headline_start(line, folded, m.group("rest")):
-                return "link_arrow"
+        # the line-start lists, tried only when the first word opens a phrase of one of them (a set look-up)
+        pre = first_word in ph.prefix_firsts
+        if pre:
+            m = ph.leadin.match(folded, first_word)
+            if m and (m.group("rest") or words <= 6):
+                return "related_link" if m.group("rest") else "link_heading"
+            if words <= o.max_headline_words + 4:
+                m = ph.prevnext.match(folded, first_word)
+                if m and not _ends_sentence(line) and _headline_start(line, folded, m.group("rest")):
+                    return "link_arrow"
         if words <= 16 and first.isdigit() and ph.count.match(folded) and not _ends_sentence(line):
             return "comments"
-        if words <= 14 and ph.posted.match(folded, first_word):
-            return "meta_line"
-        if words <= 12 and ph.ad_prefix.match(folded, first_word):
-            return "advertisement"
-        if ph.tags.match(folded, first_word):
-            return "tags_line"
-        if words <= 10 and ph.meta.match(folded, first_word):
-            return "meta_line"
-        if words <= 8 and ph.leadin_colon.match(folded, first_word):
-            return "link_heading"
+        if pre:
+            if words <= 14 and ph.posted.match(folded, first_word):
+                return "meta_line"
+            if words <= 12 and ph.ad_prefix.match(folded, first_word):
+                return "advertisement"
+            if ph.tags.match(folded, first_word):
+                return "tags_line"
+            if words <= 10 and ph.meta.match(folded, first_word):
+                return "meta_line"
+            if words <= 8 and ph.leadin_colon.match(folded, first_word):
+                return "link_heading"
         if hit and ph.share.search(folded, toks, cjk):
             return "share"
         if hit and ph.comments.search(folded, toks, cjk):
@@ -706,7 +721,7 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "cta"
         if words <= 8 and (hit and ph.reading_time.search(folded, toks, cjk)) and any(ch.isdigit() for ch in folded):
             return "reading_time"
-        if ph.caption.match(folded, first_word):
+        if pre and ph.caption.match(folded, first_word):
             return "caption"
     elif hit and ph.cookie.search(folded, toks, cjk):
         return "cookie"

@@ -73,13 +73,25 @@ _LOG = [math.log1p(i) for i in range(4096)]
 _DIGIT = re.compile(r"\d")
 _INNER_STOP = re.compile(r"[.!?。！？]\s+\S")
 _SEPARATORS = re.compile(r"\s[|·•/»›]\s|\s[|]|[|]\s")
-_LINKISH = re.compile(r"https?://|www\.|@\w|#\w|\w\.(?:com|org|net|de|fr|es|it|pt|nl|uk|io|info)\b", re.I)
+# a URL, a handle or a domain: one search each, each with a literal to scan for first (one alternation of them all
+# is tried at every position); _linkish(s) == bool(re.search(r"https?://|www\.|@\w|#\w|\w\.(?:com|...)\b", s, re.I))
+_LINK_HTTP = re.compile(r"https?://", re.I)
+_LINK_DOT = re.compile(r"(?<=\w)\.(?:com|org|net|de|fr|es|it|pt|nl|uk|io|info)\b|www\.", re.I)
+_LINK_TAG = re.compile(r"[@#]\w")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _CLOSERS = "\"'”’»)]"
 
 
 def _log(n: int) -> float:
     return _LOG[n] if n < 4096 else math.log1p(n)
+
+
+def _linkish(s: str) -> bool:
+    return bool(
+        ("." in s and _LINK_DOT.search(s))
+        or (("@" in s or "#" in s) and _LINK_TAG.search(s))
+        or ("://" in s and _LINK_HTTP.search(s))
+    )
 
 
 def line_shape(line: str, words: int) -> list[float]:
@@ -117,7 +129,7 @@ def line_shape(line: str, words: int) -> list[float]:
         s.count(",") / (words or 1),
         float(stops),
         float(seps),
-        1.0 if _LINKISH.search(s) else 0.0,
+        1.0 if _linkish(s) else 0.0,
         1.0 if not ascii_ and _CJK.search(s) else 0.0,
     ]
 
