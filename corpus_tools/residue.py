@@ -404,8 +404,18 @@ class _Phrases:
             merged["credit"], r"^[\W_]{0,2}(?:" + _alt(merged["credit"]) + r")\s*(?::|by\b|von\b|de\b|©)"
         )
         self.date_words = frozenset(merged["date"])
-        # "12 Kommentare", "11 responses to “Headline”": a number, then a comment-count word
-        self.count = re.compile(r"^[\W_]{0,2}\d{1,5}\s+(?:" + _alt(merged["count"]) + r")(?!\w)")
+        # "12 Kommentare", "11 responses to “Headline”": a number, then a comment-count word, at the line's start;
+        # "... | 0 COMMENTS", "... - 91 Ergänzungen": the same as a part of its own, between separators or at the end
+        count = _alt(merged["count"])
+        self.count = re.compile(
+            r"^[\W_]{0,2}\d{1,5}\s+(?:" + count + r")(?!\w)"
+            r"|\s[|•·–—-]\s*\d{1,5}\s+(?:" + count + r")\s*(?:$|[|•·–—-])"
+        )
+        # "Filed under Politics", "Abgelegt unter Allgemein": a tags phrase of two words or more needs no colon
+        self.tags_bare = _Prefix(
+            [p for p in merged["tags"] if " " in p],
+            r"^[\W_]{0,2}(?:" + _alt(p for p in merged["tags"] if " " in p) + r")\s+\S",
+        )
         # "Previous article Headline", "Article suivant : Headline": the separator may be missing
         self.prevnext = _Prefix(
             merged["prevnext"],
@@ -426,6 +436,7 @@ class _Phrases:
             self.meta,
             self.leadin_colon,
             self.caption,
+            self.tags_bare,
         )
         self.prefix_firsts = frozenset().union(*(p.firsts for p in prefixes))
         contains = (self.cta, self.share, self.comments, self.cookie, self.copyright, self.reading_time)
@@ -700,7 +711,12 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
                 m = ph.prevnext.match(folded, first_word)
                 if m and not _ends_sentence(line) and _headline_start(line, folded, m.group("rest")):
                     return "link_arrow"
-        if words <= 16 and first.isdigit() and ph.count.match(folded) and not _ends_sentence(line):
+        if (
+            words <= 16
+            and (first.isdigit() or "|" in line or "- " in line or "–" in line or "—" in line or "•" in line)
+            and ph.count.search(folded)
+            and not _ends_sentence(line)
+        ):
             return "comments"
         if pre:
             if words <= 14 and ph.posted.match(folded, first_word):
@@ -708,6 +724,8 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             if words <= 12 and ph.ad_prefix.match(folded, first_word):
                 return "advertisement"
             if ph.tags.match(folded, first_word):
+                return "tags_line"
+            if words <= 12 and ph.tags_bare.match(folded, first_word) and not _ends_sentence(line):
                 return "tags_line"
             if words <= 10 and ph.meta.match(folded, first_word):
                 return "meta_line"
