@@ -16,14 +16,16 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
   cuts, with at most a quarter as many words of other prose: an index page, never a body.
 * **link blocks** (``related_link``, ``link_heading``, ``link_block``, ``link_arrow``, ``nav_run``): a lead-in
   and a headline on one line ("Read also: ...", "Lea también: ..."); a known heading ("Most popular", "Weitere
-  Artikel") and the headline-shaped lines under it; a prev/next link ("« headline", "headline »"); a run of
-  ``nav_run_min`` or more menu-shaped lines (one to four words, no sentence punctuation) away from the body.
-* **calls to action** (``cta``, ``share``, ``comments``): short lines holding a stock phrase.
+  Artikel") and the headline-shaped lines under it; a prev/next link ("« headline", "headline »", "Previous
+  article headline"); a run of ``nav_run_min`` or more menu-shaped lines (one to four words, no sentence
+  punctuation, no ", ") away from the body.
+* **calls to action** (``cta``, ``share``, ``comments``): short lines holding a stock phrase; comment counts
+  ("12 Kommentare", "3 responses to ...").
 * **furniture** (``nav``, ``cookie``, ``advertisement``, ``copyright``, ``reading_time``, ``tags_line``,
   ``meta_line``, ``site_recurring``, ``footer_run``): menu items as whole lines, stock phrases, (given a
   :class:`LineRecurrence`) short lines that recur across a site's documents, and below the main body (the
   cluster of prose lines with the most words), from the first line a phrase rule cut as furniture on, the short
-  lines (up to ``footer_max_words`` words) that end no sentence.
+  lines (up to ``footer_max_words`` words) that end no sentence (not a subhead over two paragraphs).
 * **captions** (``caption``): "Image caption ...", a description ending in a photo credit ("(Foto: X)",
   "| © X"). A photo credit alone is the credits step's (:func:`is_photo_credit`), never cut here.
 * **dates** (``lone_date``): a line that is only a date or a timestamp.
@@ -38,8 +40,8 @@ Phrases live in ``corpus_tools/data/residue/<lang>.txt`` (see the README there),
 **How, and what it measures.** Rules with data files, then a small line model (:mod:`corpus_tools.residue_model`,
 rule ``model``) over the short lines no rule cut, trained on the realworld set's tune part (ids ending in an even
 digit) by ``scripts/residue_train.py``. ``score.py``, ``clean --residue --no-dedup``, report part (odd ids, never
-tuned on), rules alone -> rules and model: extracted keep 0.9942 -> 0.9942, cut 0.1942 -> 0.2086; plain keep
-0.9945 -> 0.9897, cut 0.4555 -> 0.5780. Targets (extracted keep >= 0.995, cut >= 0.70; plain keep >= 0.98, cut >=
+tuned on), rules alone -> rules and model: extracted keep 0.9942 -> 0.9942, cut 0.2086 -> 0.2230; plain keep
+0.9945 -> 0.9897, cut 0.4626 -> 0.5835. Targets (extracted keep >= 0.995, cut >= 0.70; plain keep >= 0.98, cut >=
 0.80) are not all met; the figures per part and kind, and the speed, are in ``docs/commands/residue.md``.
 """
 
@@ -57,7 +59,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corpus_tools.errors import ConfigError
-from corpus_tools.residue_model import MAX_WORDS, doc_features, load_model
+from corpus_tools.residue_model import MAX_WORDS, doc_features, line_shape, load_model
 from corpus_tools.step import CorpusPass, Doc, Drop, Labels, Step, entry_lines
 
 STEP = "residue"
@@ -104,6 +106,9 @@ SECTIONS = (
     "caption",
     "credit",
     "date",
+    "count",
+    "prevnext",
+    "posted",
 )
 
 
@@ -399,6 +404,41 @@ class _Phrases:
             merged["credit"], r"^[\W_]{0,2}(?:" + _alt(merged["credit"]) + r")\s*(?::|by\b|von\b|de\b|©)"
         )
         self.date_words = frozenset(merged["date"])
+        # "12 Kommentare", "11 responses to “Headline”": a number, then a comment-count word, at the line's start;
+        # "... | 0 COMMENTS", "... - 91 Ergänzungen": the same as a part of its own, between separators or at the end
+        count = _alt(merged["count"])
+        self.count = re.compile(
+            r"^[\W_]{0,2}\d{1,5}\s+(?:" + count + r")(?!\w)"
+            r"|\s[|•·–—-]\s*\d{1,5}\s+(?:" + count + r")\s*(?:$|[|•·–—-])"
+        )
+        # "Filed under Politics", "Abgelegt unter Allgemein": a tags phrase of two words or more needs no colon
+        self.tags_bare = _Prefix(
+            [p for p in merged["tags"] if " " in p],
+            r"^[\W_]{0,2}(?:" + _alt(p for p in merged["tags"] if " " in p) + r")\s+\S",
+        )
+        # "Previous article Headline", "Article suivant : Headline": the separator may be missing
+        self.prevnext = _Prefix(
+            merged["prevnext"],
+            r"^[\W_]{0,3}(?:" + _alt(merged["prevnext"]) + r")\s*(?:[:»>|–—+-]+\s*)?(?P<rest>\S.*)?$",
+        )
+        # "Posted by NAME at 12:11 PM", "Eingestellt von NAME um 21:11": a blog platform's post line
+        self.posted = _Prefix(
+            merged["posted"],
+            r"^[\W_]{0,2}(?:" + _alt(merged["posted"]) + r")\s+\S.{0,60}\s\d{1,2}[:.]\d{2}"
+            r"(?:\s*(?:[ap]\.?m\.?|uhr|h))?\W*$",
+        )
+        prefixes = (
+            self.leadin,
+            self.prevnext,
+            self.posted,
+            self.ad_prefix,
+            self.tags,
+            self.meta,
+            self.leadin_colon,
+            self.caption,
+            self.tags_bare,
+        )
+        self.prefix_firsts = frozenset().union(*(p.firsts for p in prefixes))
         contains = (self.cta, self.share, self.comments, self.cookie, self.copyright, self.reading_time)
         self.contains_keys = frozenset(k for c in contains for k in c.keys)
 
@@ -496,6 +536,8 @@ def _menu_shaped(line: str, words: int) -> bool:
     if ch.isdigit() or ch in "+-–•*·(":
         return False
     s = line.rstrip()
+    if ", " in s:  # "Platzwechsel, langsam erklärt": a title or a phrase, not a menu item
+        return False
     return not s.endswith((".", "!", "?", ";", ",", ":", "。")) or s.endswith("...")
 
 
@@ -611,7 +653,7 @@ class LineRecurrence:
 
 
 def _strip_heading(folded: str) -> str:
-    return folded.strip(" \t|:：…»›>→.*-–—[]()•·").strip()
+    return folded.strip(" \t|:：…»›>→.*-–—[]()•·?¿!¡").strip()
 
 
 def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptions) -> str | None:
@@ -659,17 +701,36 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "cookie"
         if "@" in line and 2 <= words <= 10 and _EMAIL.search(line) and not _ends_sentence(line):
             return "email"
-        m = ph.leadin.match(folded, first_word)
-        if m and (m.group("rest") or words <= 6):
-            return "related_link" if m.group("rest") else "link_heading"
-        if words <= 12 and ph.ad_prefix.match(folded, first_word):
-            return "advertisement"
-        if ph.tags.match(folded, first_word):
-            return "tags_line"
-        if words <= 10 and ph.meta.match(folded, first_word):
-            return "meta_line"
-        if words <= 8 and ph.leadin_colon.match(folded, first_word):
-            return "link_heading"
+        # the line-start lists, tried only when the first word opens a phrase of one of them (a set look-up)
+        pre = first_word in ph.prefix_firsts
+        if pre:
+            m = ph.leadin.match(folded, first_word)
+            if m and (m.group("rest") or words <= 6):
+                return "related_link" if m.group("rest") else "link_heading"
+            if words <= o.max_headline_words + 4:
+                m = ph.prevnext.match(folded, first_word)
+                if m and not _ends_sentence(line) and _headline_start(line, folded, m.group("rest")):
+                    return "link_arrow"
+        if (
+            words <= 16
+            and (first.isdigit() or "|" in line or "- " in line or "–" in line or "—" in line or "•" in line)
+            and ph.count.search(folded)
+            and not _ends_sentence(line)
+        ):
+            return "comments"
+        if pre:
+            if words <= 14 and ph.posted.match(folded, first_word):
+                return "meta_line"
+            if words <= 12 and ph.ad_prefix.match(folded, first_word):
+                return "advertisement"
+            if ph.tags.match(folded, first_word):
+                return "tags_line"
+            if words <= 12 and ph.tags_bare.match(folded, first_word) and not _ends_sentence(line):
+                return "tags_line"
+            if words <= 10 and ph.meta.match(folded, first_word):
+                return "meta_line"
+            if words <= 8 and ph.leadin_colon.match(folded, first_word):
+                return "link_heading"
         if hit and ph.share.search(folded, toks, cjk):
             return "share"
         if hit and ph.comments.search(folded, toks, cjk):
@@ -678,7 +739,7 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "cta"
         if words <= 8 and (hit and ph.reading_time.search(folded, toks, cjk)) and any(ch.isdigit() for ch in folded):
             return "reading_time"
-        if ph.caption.match(folded, first_word):
+        if pre and ph.caption.match(folded, first_word):
             return "caption"
     elif hit and ph.cookie.search(folded, toks, cjk):
         return "cookie"
@@ -699,6 +760,18 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
     ):
         return "caption"
     return None
+
+
+def _headline_start(line: str, folded: str, rest: str | None) -> bool:
+    """Whether ``rest`` (the end of the folded line) starts, in ``line``, as a headline does: a capital, a digit,
+    a quote (or there is no rest)."""
+    if not rest:
+        return True
+    plain = " ".join(line.split())
+    if len(plain) != len(folded):  # case folding changed the length: no way back to the letter's case
+        return True
+    ch = plain[len(plain) - len(rest)]
+    return ch.isupper() or ch.isdigit() or ch in "\"'“„«‘¿¡" or _is_cjk(ch)
 
 
 def _long_line_rule(line: str, folded: str, ph: _Phrases) -> str | None:
@@ -755,6 +828,53 @@ def _arrow_not_quote(s: str) -> bool:
     return s.count("«") < s.count("»") if s.rstrip()[-1] == "»" else s.count("‹") < s.count("›") or s[-1] not in "›"
 
 
+#: a blank line's entry (never cached, never written to)
+_BLANK: list[Any] = [0, False, None, 0, None, False, False]
+#: the per-line cache is emptied when it holds this many lines (about 350 bytes each with the model's features,
+#: the text aside) or this many characters of line text
+CACHE_LINES = 200_000
+CACHE_CHARS = 16_000_000
+
+
+class _LineCache:
+    """What a line's own text decides, per distinct line text, for one set of options: its words, whether it is
+    prose, the per-line rule (:func:`_line_rule`), its truncation mark and the model's per-line features (both
+    filled in when first needed). Page furniture recurs across a site's pages and a corpus repeats itself, so most
+    lines of a large input are looked up, not worked out again. Bounded: emptied past :data:`CACHE_LINES` lines
+    or :data:`CACHE_CHARS` characters."""
+
+    __slots__ = ("chars", "info", "o", "ph")
+
+    def __init__(self, o: ResidueOptions) -> None:
+        self.o = o
+        self.ph = _phrases(o.languages)
+        self.info: dict[str, list[Any]] = {}
+        self.chars = 0
+
+    def add(self, line: str) -> list[Any]:
+        """Work out ``line``'s entry: [words, prose, rule, mark (-1: not yet), model shape (None: not yet),
+        menu-shaped, ends a sentence]."""
+        if not line or line.isspace():
+            return _BLANK
+        w = _nwords(line)
+        if w > 40:  # body-like: only a cookie notice is cut
+            r = "cookie" if "ookie" in line and self.ph.cookie.search(_fold(line)) else None
+        else:
+            r = _line_rule(line, _fold(line), w, self.ph, self.o)
+        e = [w, _is_prose(line, w), r, -1, None, w <= 4 and _menu_shaped(line, w), _ends_sentence(line)]
+        if self.chars > CACHE_CHARS or len(self.info) >= CACHE_LINES:
+            self.info.clear()
+            self.chars = 0
+        self.info[line] = e
+        self.chars += len(line)
+        return e
+
+
+@cache
+def _line_cache(o: ResidueOptions) -> _LineCache:
+    return _LineCache(o)
+
+
 def label_residue(
     lines: list[str],
     options: ResidueOptions | None = None,
@@ -767,27 +887,28 @@ def label_residue(
     counts and this document's site (:func:`site_of`), for the ``site_recurring`` rule. ``model_inputs``: when
     given, the model does not run; the (line, features) it would score are appended to it (for training)."""
     o = options or _DEFAULT
-    ph = _phrases(o.languages)
+    cache = _line_cache(o)
+    ph = cache.ph
+    info = cache.info
     n = len(lines)
     words = [0] * n
-    folded = [""] * n
     rule: list[str | None] = [None] * n
+    entries: list[list[Any]] = [_BLANK] * n
     body_start = body_end = -1
     for i, line in enumerate(lines):
-        if not line or line.isspace():
+        e = info.get(line)
+        if e is None:
+            e = cache.add(line)
+        w = e[0]
+        if not w:
             continue
-        w = _nwords(line)
+        entries[i] = e
         words[i] = w
-        if _is_prose(line, w):
+        if e[1]:
             if body_start < 0:
                 body_start = i
             body_end = i
-        if w > 40:  # body-like: only a cookie notice is cut
-            if "ookie" in line and ph.cookie.search(_fold(line)):
-                rule[i] = "cookie"
-            continue
-        f = folded[i] = _fold(line)
-        r = _line_rule(line, f, w, ph, o)
+        r = e[2]
         if (
             r is None
             and recurrence is not None
@@ -831,17 +952,21 @@ def label_residue(
                 )
                 if arrow and _headline_shaped(s.strip(" «‹←<»›→>-"), words[i], o.max_headline_words):
                     rule[i] = "link_arrow"
-        _nav_runs(lines, words, rule, o, body_start, body_end)
+        _nav_runs(lines, words, rule, [e[5] for e in entries], o, body_start, body_end)
         _trailing_bullets(lines, words, rule, o)
 
+    body = _main_body(lines, words, prose=[e[1] for e in entries])
     if o.furniture:
-        _footer_run(lines, words, rule, o)
+        _footer_run(lines, words, rule, o, body)
 
     # truncation marks
     marks = [0] * n
     for i in range(n):
         if words[i] >= o.min_preview_words and rule[i] is None:
-            marks[i] = _marked(lines[i], ph)
+            e = entries[i]
+            if e[3] < 0:
+                e[3] = _marked(lines[i], ph)
+            marks[i] = e[3]
 
     # listing page: repeated units of a headline (a byline may follow it) over a marked preview
     drop = None
@@ -854,9 +979,9 @@ def label_residue(
 
     model_features: dict[int, list[float]] = {}
     if o.model and model_inputs is None:
-        _model_cuts(lines, words, rule, marks, o, model_features)
+        _model_cuts(lines, words, rule, marks, entries, body, o, model_features)
     elif model_inputs is not None:
-        model_inputs.extend(_model_features(lines, words, rule, marks, o))
+        model_inputs.extend(_model_features(lines, words, rule, marks, entries, body, o))
 
     # guard the start of the body
     if body_start >= 0 and o.guard_lines:
@@ -967,13 +1092,17 @@ _FOOTER_SIGNALS = frozenset(
 )
 
 
-def _main_body(lines: list[str], words: list[int], gap: int = 8) -> tuple[int, int] | None:
+def _main_body(
+    lines: list[str], words: list[int], gap: int = 8, prose: list[bool] | None = None
+) -> tuple[int, int] | None:
     """First and last line of the main body: the cluster of prose lines (at most ``gap`` lines apart) holding
-    the most words."""
+    the most words. ``prose``: per line, :func:`_is_prose` (worked out when not given)."""
+    if prose is None:
+        prose = [bool(w) and _is_prose(line, w) for line, w in zip(lines, words, strict=True)]
     best = None
     best_words = start = last = total = 0
-    for i, line in enumerate(lines):
-        if not words[i] or not _is_prose(line, words[i]):
+    for i in range(len(lines)):
+        if not prose[i]:
             continue
         if total and i - last > gap:
             if total > best_words:
@@ -988,10 +1117,12 @@ def _main_body(lines: list[str], words: list[int], gap: int = 8) -> tuple[int, i
     return best
 
 
-def _footer_run(lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions) -> None:
-    """Below the main body, from the first line a phrase rule cut as furniture (a link-block heading, a
-    copyright, a comment form, ...) on, short lines that end no sentence are footer: related headlines, menus."""
-    body = _main_body(lines, words)
+def _footer_run(
+    lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions, body: tuple[int, int] | None
+) -> None:
+    """Below the main body (``body``: :func:`_main_body`), from the first line a phrase rule cut as furniture (a
+    link-block heading, a copyright, a comment form, ...) on, short lines that end no sentence are footer: related
+    headlines, menus."""
     if body is None:
         return
     n = len(lines)
@@ -1000,7 +1131,29 @@ def _footer_run(lines: list[str], words: list[int], rule: list[str | None], o: R
         return
     for i in range(start, n):
         if rule[i] is None and 0 < words[i] <= o.footer_max_words and not _ends_sentence(lines[i]):
+            # a subhead: the next two lines are uncut paragraphs that no truncation mark ends (the article goes
+            # on; a related headline has one teaser under it, then the next headline)
+            if _paragraphs_follow(lines, words, rule, i, 2):
+                continue
             rule[i] = "footer_run"
+
+
+def _paragraphs_follow(lines: list[str], words: list[int], rule: list[str | None], i: int, k: int) -> bool:
+    """Whether the ``k`` non-blank lines after line ``i`` are uncut prose that no truncation mark ends."""
+    n = len(lines)
+    j = i + 1
+    for _ in range(k):
+        while j < n and not words[j]:
+            j += 1
+        if j >= n or rule[j] is not None or not _is_prose(lines[j], words[j]) or _ends_truncated(lines[j]):
+            return False
+        j += 1
+    return True
+
+
+def _ends_truncated(line: str) -> bool:
+    s = line.rstrip()
+    return s.endswith(("…", "...", "»", "›", "]", ")")) or s[-1:].isalnum()
 
 
 def _trailing_bullets(lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions) -> None:
@@ -1031,16 +1184,23 @@ def _trailing_bullets(lines: list[str], words: list[int], rule: list[str | None]
 
 
 def _nav_runs(
-    lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions, body_start: int, body_end: int
+    lines: list[str],
+    words: list[int],
+    rule: list[str | None],
+    menu: list[bool],
+    o: ResidueOptions,
+    body_start: int,
+    body_end: int,
 ) -> None:
-    """Runs of menu-shaped lines above the body's first prose line or below its last one."""
+    """Runs of menu-shaped lines above the body's first prose line or below its last one. ``menu``: per line,
+    :func:`_menu_shaped`."""
     n = len(lines)
     i = 0
     while i < n:
-        if words[i] and (rule[i] is not None or _menu_shaped(lines[i], words[i])):
+        if words[i] and (rule[i] is not None or menu[i]):
             j = i
             members = []
-            while j < n and (words[j] == 0 or rule[j] is not None or _menu_shaped(lines[j], words[j])):
+            while j < n and (words[j] == 0 or rule[j] is not None or menu[j]):
                 if words[j]:
                     members.append(j)
                 j += 1
@@ -1057,26 +1217,38 @@ def _nav_runs(
 
 
 def _model_features(
-    lines: list[str], words: list[int], rule: list[str | None], marks: list[int], o: ResidueOptions
+    lines: list[str],
+    words: list[int],
+    rule: list[str | None],
+    marks: list[int],
+    entries: list[list[Any]],
+    body: tuple[int, int] | None,
+    o: ResidueOptions,
 ) -> list[tuple[int, list[float]]]:
     """The lines the model scores (no rule cut them, at most ``MAX_WORDS`` words), each with its features."""
     candidates = [i for i in range(len(lines)) if rule[i] is None and 0 < words[i] <= MAX_WORDS]
     if not candidates:
         return []
-    prose = [w >= 15 and _ends_prose(line) for line, w in zip(lines, words, strict=True)]
+    prose = [e[1] for e in entries]
     cut = [r is not None for r in rule]
     max_words = o.max_headline_words
 
-    def shapes(i: int) -> tuple[float, float, float, float]:
-        line, w = lines[i], words[i]
-        return (
-            1.0 if _headline_shaped(line, w, max_words) else 0.0,
-            1.0 if _menu_shaped(line, w) else 0.0,
-            1.0 if w <= 8 and _BYLINE.match(line) else 0.0,
-            float(marks[i]),
-        )
+    def shapes(i: int) -> list[float]:
+        # the line's own features (its text alone decides them): computed once per distinct line text
+        e = entries[i]
+        if e[4] is None:
+            line, w = lines[i], words[i]
+            e[4] = (
+                *line_shape(line, w),
+                1.0 if _headline_shaped(line, w, max_words) else 0.0,
+                1.0 if e[5] else 0.0,
+                1.0 if w <= 8 and _BYLINE.match(line) else 0.0,
+                float(marks[i]),
+            )
+        return e[4]
 
-    vectors = doc_features(lines, words, cut, prose, _main_body(lines, words), candidates, shapes)
+    ends = [e[6] for e in entries]
+    vectors = doc_features(lines, words, cut, prose, body, candidates, shapes, ends)
     return list(zip(candidates, vectors, strict=True))
 
 
@@ -1085,6 +1257,8 @@ def _model_cuts(
     words: list[int],
     rule: list[str | None],
     marks: list[int],
+    entries: list[list[Any]],
+    body: tuple[int, int] | None,
     o: ResidueOptions,
     found: dict[int, list[float]],
 ) -> None:
@@ -1092,7 +1266,7 @@ def _model_cuts(
     # the threshold as log-odds: one comparison per line, no exp
     t = o.model_threshold
     cut_at = math.log(t / (1 - t)) if 0 < t < 1 else (math.inf if t >= 1 else -math.inf)
-    for i, f in _model_features(lines, words, rule, marks, o):
+    for i, f in _model_features(lines, words, rule, marks, entries, body, o):
         if reaches(f, cut_at):
             rule[i] = "model"
             found[i] = f

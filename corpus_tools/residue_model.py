@@ -73,13 +73,25 @@ _LOG = [math.log1p(i) for i in range(4096)]
 _DIGIT = re.compile(r"\d")
 _INNER_STOP = re.compile(r"[.!?。！？]\s+\S")
 _SEPARATORS = re.compile(r"\s[|·•/»›]\s|\s[|]|[|]\s")
-_LINKISH = re.compile(r"https?://|www\.|@\w|#\w|\w\.(?:com|org|net|de|fr|es|it|pt|nl|uk|io|info)\b", re.I)
+# a URL, a handle or a domain: one search each, each with a literal to scan for first (one alternation of them all
+# is tried at every position); _linkish(s) == bool(re.search(r"https?://|www\.|@\w|#\w|\w\.(?:com|...)\b", s, re.I))
+_LINK_HTTP = re.compile(r"https?://", re.I)
+_LINK_DOT = re.compile(r"(?<=\w)\.(?:com|org|net|de|fr|es|it|pt|nl|uk|io|info)\b|www\.", re.I)
+_LINK_TAG = re.compile(r"[@#]\w")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _CLOSERS = "\"'”’»)]"
 
 
 def _log(n: int) -> float:
     return _LOG[n] if n < 4096 else math.log1p(n)
+
+
+def _linkish(s: str) -> bool:
+    return bool(
+        ("." in s and _LINK_DOT.search(s))
+        or (("@" in s or "#" in s) and _LINK_TAG.search(s))
+        or ("://" in s and _LINK_HTTP.search(s))
+    )
 
 
 def line_shape(line: str, words: int) -> list[float]:
@@ -91,7 +103,17 @@ def line_shape(line: str, words: int) -> list[float]:
     last = e[-1:] if e else ""
     first = s[:1]
     toks = s.split()
-    caps = sum(1 for t in toks if t[:1].isupper())
+    caps = len([1 for t in toks if t[0].isupper()])
+    ascii_ = s.isascii()
+    # the regex scans only where their characters can be (an ASCII line without them has none)
+    if ascii_:
+        digits = sum(map(s.count, "0123456789"))
+        stops = len(_INNER_STOP.findall(s)) if "." in s or "!" in s or "?" in s else 0
+        seps = len(_SEPARATORS.findall(s)) if "|" in s or "/" in s else 0
+    else:
+        digits = len(_DIGIT.findall(s))
+        stops = len(_INNER_STOP.findall(s))
+        seps = len(_SEPARATORS.findall(s))
     return [
         _log(words),
         n / (words or 1),
@@ -103,12 +125,12 @@ def line_shape(line: str, words: int) -> list[float]:
         1.0 if first.isdigit() else 0.0,
         1.0 if first and not first.isalnum() else 0.0,
         caps / (len(toks) or 1),
-        len(_DIGIT.findall(s)) / n,
+        digits / n,
         s.count(",") / (words or 1),
-        float(len(_INNER_STOP.findall(s))),
-        float(len(_SEPARATORS.findall(s))),
-        1.0 if _LINKISH.search(s) else 0.0,
-        1.0 if not s.isascii() and _CJK.search(s) else 0.0,
+        float(stops),
+        float(seps),
+        1.0 if _linkish(s) else 0.0,
+        1.0 if not ascii_ and _CJK.search(s) else 0.0,
     ]
 
 
@@ -120,13 +142,17 @@ def doc_features(
     body: tuple[int, int] | None,
     candidates: Sequence[int],
     shapes: Any,
+    ends: Sequence[bool] | None = None,
 ) -> list[list[float]]:
     """The feature vectors of the ``candidates`` (line indices) of one page.
 
     ``words``: per line (0: blank); ``cut``: a rule cut it; ``prose``: a prose line (15 words or more, ending a
-    sentence); ``body``: the main body's first and last line (or ``None``); ``shapes(i)``: the per-line extras
-    (headline_shaped, menu_shaped, byline, marked) of line ``i``."""
+    sentence); ``body``: the main body's first and last line (or ``None``); ``shapes(i)``: line ``i``'s own
+    features (the first 20: :func:`line_shape`, then headline_shaped, menu_shaped, byline, marked); ``ends``: per
+    line, whether it ends a sentence (worked out when not given)."""
     n = len(lines)
+    if ends is None:
+        ends = [_ends_sentence(line) for line in lines]
     nonblank = [i for i in range(n) if words[i]]
     m = len(nonblank) or 1
     prose_share = sum(1 for i in nonblank if prose[i]) / m
@@ -172,7 +198,7 @@ def doc_features(
         r = rank[i]
         p = nonblank[r - 1] if r > 0 else -1
         q = nonblank[r + 1] if r + 1 < len(nonblank) else -1
-        f = line_shape(lines[i], words[i])
+        f = list(shapes(i))
         if body is None:
             before = after = 0.0
             dist = 0
@@ -180,7 +206,6 @@ def doc_features(
             before = 1.0 if i < b0 else 0.0
             after = 1.0 if i > b1 else 0.0
             dist = b0 - i if i < b0 else (i - b1 if i > b1 else 0)
-        f.extend(shapes(i))
         f.extend(
             (
                 1.0 if counts[lines[i].strip()] > 1 else 0.0,
@@ -197,8 +222,8 @@ def doc_features(
                 1.0 if q >= 0 and prose[q] else 0.0,
                 1.0 if p >= 0 and cut[p] else 0.0,
                 1.0 if q >= 0 and cut[q] else 0.0,
-                1.0 if p >= 0 and _ends_sentence(lines[p]) else 0.0,
-                1.0 if q >= 0 and _ends_sentence(lines[q]) else 0.0,
+                1.0 if p >= 0 and ends[p] else 0.0,
+                1.0 if q >= 0 and ends[q] else 0.0,
                 cum[r] / total,
                 _log(cum[min(r + 5, len(nonblank))] - cum[max(r - 4, 0)] - (words[i] if prose[i] else 0)),
                 _log(r - last_prose[r]) if last_prose[r] >= 0 else 5.0,
@@ -262,11 +287,20 @@ class Model:
 
 
 def _compile(trees: list[dict[str, list[Any]]], base: float, rate: float, bounded: bool = False) -> Any:
-    """One Python function of nested comparisons for the whole ensemble (built once, at load). ``bounded``: it
-    takes a cut-off too and returns early, below it, once the trees left cannot lift the sum to it."""
-    body = ["def raw(f, cut_at=0.0):" if bounded else "def raw(f):", f"    s = {base!r}"]
+    """One Python function of nested comparisons for the whole ensemble (built once, at load), the features
+    unpacked into locals. ``bounded``: it takes a cut-off too, sums the trees with the widest spread of leaves
+    first and returns early, below it, once the trees left cannot lift the sum to it."""
+    nf = len(FEATURES)
+    args = ", ".join(f"f{k}" for k in range(nf))
+    body = ["def raw(f, cut_at=0.0):" if bounded else "def raw(f):", f"    {args}, = f", f"    s = {base!r}"]
+
+    def leaves(t: dict[str, list[Any]]) -> list[float]:
+        return [rate * v for v, left in zip(t["value"], t["left"], strict=True) if left < 0]
+
+    if bounded:
+        trees = sorted(trees, key=lambda t: min(leaves(t)) - max(leaves(t)))
     # the most the trees from k on can still add
-    most = [rate * max(v for v, left in zip(t["value"], t["left"], strict=True) if left < 0) for t in trees]
+    most = [max(leaves(t)) for t in trees]
     rest = [sum(most[k:]) for k in range(len(trees) + 1)]
 
     def emit(t: dict[str, list[Any]], node: int, depth: int) -> None:
@@ -274,13 +308,13 @@ def _compile(trees: list[dict[str, list[Any]]], base: float, rate: float, bounde
         if t["left"][node] < 0:
             body.append(f"{pad}s += {rate * t['value'][node]!r}")
             return
-        body.append(f"{pad}if f[{t['feature'][node]}] <= {t['threshold'][node]!r}:")
+        body.append(f"{pad}if f{t['feature'][node]} <= {t['threshold'][node]!r}:")
         emit(t, t["left"][node], depth + 1)
         body.append(f"{pad}else:")
         emit(t, t["right"][node], depth + 1)
 
     for k, t in enumerate(trees):
-        if bounded and k and k % 8 == 0:
+        if bounded and k and k % 4 == 0:
             body.append(f"    if s + {rest[k]!r} < cut_at:")
             body.append("        return s")
         emit(t, 0, 1)

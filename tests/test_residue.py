@@ -259,3 +259,52 @@ def test_any_lines_give_sorted_known_cuts_in_range(lines):
     assert indices == sorted(set(indices))
     assert all(0 <= i < len(lines) and rule in RULES for i, rule in labels.cuts)
     assert labels.drop in (None, LISTING_PAGE)
+
+
+def test_a_subhead_below_a_footer_signal_stays_when_paragraphs_follow_it():
+    # the article goes on after a copyright-looking line: a subhead over two paragraphs is body, not footer
+    lines = [*BODY, "Share this article", "Fares and timetable", BODY[0], BODY[1], "Most popular", "Ferry news"]
+    cut = dict(label_residue(lines).cuts)
+    assert 4 not in cut  # the subhead
+    assert cut.get(3) == "share" and cut.get(7) == "link_heading"
+
+
+def test_a_title_with_a_comma_breaks_a_menu_run():
+    menu = ["Harbour", "Ferries", "Timetables", "Routes", "Fares"]
+    assert label_residue([*BODY, LAST, *menu]).cuts == [(i, "nav_run") for i in range(4, 9)]
+    titled = [*menu[:2], "Fares, explained slowly", *menu[2:4]]
+    assert label_residue([*BODY, LAST, *titled]).cuts == []
+
+
+def test_the_per_line_cache_gives_the_same_labels_as_a_cold_run():
+    # every fixture window, labelled once with an empty cache per window and once with the cache of all the
+    # windows before it (and twice in a row): the same cuts, so looking a line up decides as working it out does
+    from corpus_tools import residue
+
+    windows = [
+        [line["text"] for line in json.loads(raw)["lines"]]
+        for raw in (HERE / "data" / "residue" / "lines.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    options = ResidueOptions()
+    cache = residue._line_cache(options)
+    cold = []
+    for lines in windows:
+        cache.info.clear()
+        cold.append(label_residue(lines, options))
+    for lines, first in zip(windows, cold, strict=True):
+        warm = label_residue(lines, options)
+        assert (warm.cuts, warm.drop) == (first.cuts, first.drop)
+        assert warm.model_features == first.model_features
+
+
+def test_a_full_line_cache_is_emptied_and_decides_the_same(monkeypatch):
+    from corpus_tools import residue
+
+    options = ResidueOptions(max_short_words=19)  # a cache of its own
+    doc = DOCUMENTS[0]["lines"]
+    expected = label_residue(doc, options).cuts
+    monkeypatch.setattr(residue, "CACHE_LINES", 3)
+    residue._line_cache(options).info.clear()
+    for _ in range(3):
+        assert label_residue(doc, options).cuts == expected
+        assert len(residue._line_cache(options).info) <= 3
