@@ -70,7 +70,12 @@ ShardSize = Annotated[
 ]
 ShardBytes = Annotated[
     int | None,
-    typer.Option("--shard-bytes", min=1, help="With -o DIR/: also close a shard before it passes this many bytes."),
+    typer.Option(
+        "--shard-bytes",
+        min=1,
+        help="With -o DIR/: also close a shard before it passes this many bytes. With --engine dask (no --shard-size):"
+        " the input bytes of each task, whose worker writes them as one shard (default 32 MB).",
+    ),
 ]
 
 
@@ -92,7 +97,7 @@ Resume = Annotated[
     typer.Option(
         "--resume",
         help="With -o DIR/: put each shard in place as it is done, with a progress file; run the same command again "
-        "after a stop and it goes on where it stopped (same output as one run). Not with dedup's verdicts.",
+        "after a stop and it goes on where it stopped (same output as one run).",
     ),
 ]
 
