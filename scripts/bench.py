@@ -607,7 +607,48 @@ def run_cluster(args: argparse.Namespace) -> int:
     print(f"({one / two:.2f}x)")
     manifest = _simulated_manifest(1.0, 64)
     print(f"1 TB in 64 MB shards: {int(1e6 / 64):,} shards, manifest {manifest / 1e6:.1f} MB (simulated listing)")
+    # The bench corpus repeats the seeds' paragraphs: real pages (../shared/realworld, when present) say more.
+    real = ROOT.parent / "shared" / "realworld" / "docs-extracted.jsonl.zst"
+    for name, texts in (("bench corpus", _texts(path)), ("real pages", _texts(real) if real.exists() else None)):
+        if texts:
+            index_mb_per_gb = _index_growth(texts, 100)
+            print(
+                f"teasers index, {name}: {index_mb_per_gb:.1f} MB per GB of input (12 B per distinct eligible "
+                f"paragraph): ~{index_mb_per_gb:.1f} GB for 1 TB, held by the client once and by each worker"
+            )
     return 0
+
+
+def _texts(path: Path) -> list[str]:
+    import zstandard
+
+    with open(path, "rb") as stream:
+        data = zstandard.ZstdDecompressor().stream_reader(stream).read() if path.suffix == ".zst" else stream.read()
+    return [orjson.loads(line)["text"] for line in data.splitlines() if line.strip()]
+
+
+def _index_growth(texts: list[str], partitions: int) -> float:
+    """MB of teasers index per GB of input: the texts cut into ``partitions`` small partitions whose partial
+    indexes are merged as the cluster merges them (in a tree, in input order)."""
+    from corpus_tools.tailindex import TailIndex
+
+    size = sum(len(text.encode()) for text in texts)
+    parts = []
+    per = max(1, len(texts) // partitions)
+    for start in range(0, len(texts), per):
+        part = TailIndex()
+        for text in texts[start : start + per]:
+            part.add_text(text)
+        parts.append(part)
+    while len(parts) > 1:
+        merged = []
+        for k in range(0, len(parts), 2):
+            left = parts[k]
+            if k + 1 < len(parts):
+                left.merge(parts[k + 1])
+            merged.append(left)
+        parts = merged
+    return len(parts[0].to_bytes()) / 1e6 / (size / 1e9)
 
 
 def _cluster_args(parser: argparse.ArgumentParser) -> None:
