@@ -357,13 +357,14 @@ def test_clean_from_s3_to_s3_on_a_dask_cluster_is_the_local_clean(s3, tmp_path: 
     pytest.importorskip("distributed")
     client, env = s3
     client.create_bucket(Bucket="cluster")
-    corpus = generated_corpus(tmp_path / "in", files=4, per_file=40)
+    corpus = generated_corpus(tmp_path / "in", files=4, per_file=2100)  # ~20 MB, and the seeds
+    assert sum(path.stat().st_size for path in corpus.rglob("*")) > 19e6
     for path in sorted(corpus.rglob("*")):
         client.upload_file(str(path), "cluster", f"in/{path.relative_to(corpus)}")
     args = "--on-error skip -q --dedup near"
     local = run_shell(f"corpus-tools clean {corpus} {args} --jobs 1")
     assert local.returncode == 0, local.stderr
-    dask = "--engine dask --jobs 2 --shard-bytes 30000"
+    dask = "--engine dask --jobs 2 --shard-bytes 3000000"
     remote = run_shell(f"{_shell_env(env)} corpus-tools clean s3://cluster/in/ -o s3://cluster/out/ {args} {dask}")
     assert remote.returncode == 0, remote.stderr
     manifest = orjson.loads(client.get_object(Bucket="cluster", Key="out/manifest.json")["Body"].read())
