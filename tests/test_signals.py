@@ -55,6 +55,13 @@ def _spill_dirs() -> set[str]:
     return {p.name for p in SPILL_ROOT.glob("corpus-tools-*")} if SPILL_ROOT.is_dir() else set()
 
 
+def _default_stop_signals() -> None:
+    # Under `nohup` (or a CI runner that ignores SIGHUP) the child would inherit the ignoring, and corpus-tools
+    # rightly leaves an ignored signal ignored: the test wants the default a terminal session gives.
+    for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def _start(tmp_path: Path, jobs: int) -> subprocess.Popen[bytes]:
     """``clean - --jobs N -o out.jsonl`` fed more than a batch through a pipe that stays open: mid-run, for sure."""
     out = tmp_path / "out.jsonl"
@@ -65,6 +72,7 @@ def _start(tmp_path: Path, jobs: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.PIPE,
         cwd=tmp_path,
         start_new_session=True,  # a signal for the main process only, as `kill PID` sends it
+        preexec_fn=_default_stop_signals,
     )
     assert process.stdin is not None
     process.stdin.write(_records(40_000))  # several batches: with --jobs 2 the workers are busy
