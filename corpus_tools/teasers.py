@@ -214,7 +214,16 @@ def _tail_of(
 ) -> list[tuple[int, str]]:
     """:func:`_tail` with the credit shapes. (A memo of the last tail, for the credits step's question about the same
     text, was measured: no gain on real pages, and never a hit with a corpus index; it went.)"""
+    if text is not None and not may_hold_teaser(text, options):
+        return []
     return _tail(paragraphs, options, index, credits_at, _credit_kind)
+
+
+def may_hold_teaser(text: str, options: TeasersOptions) -> bool:
+    """False when ``text`` is too short for any of its lines to be in the teaser band: a line of ``n`` characters
+    has at most ``(n + 1) // 2`` words, and :func:`_tail` finds no tail without a line in the band (recurrence
+    never starts one). Short records then need no split and no look at their last lines."""
+    return (len(text) + 1) // 2 >= options.min_words
 
 
 def _tail(
@@ -420,6 +429,8 @@ class Teasers(Step):
         return self.state
 
     def label(self, doc: Doc) -> Labels:
+        if not may_hold_teaser(doc.text, self.options):
+            return Labels(doc)
         lines = doc.lines
         credits_at = end_credits_position(doc.metadata, len(lines))
         # Only the teaser tail is cut: the subhead labels that label_teasers adds for the whole text (for
