@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import regex
 
 from corpus_tools.credit_shapes import credit_kind as _credit_kind
+from corpus_tools.credit_shapes import end_credit_shaped
 from corpus_tools.errors import ConfigError, RecordError, below_bounds
 from corpus_tools.labels import (
     Label,
@@ -269,7 +270,7 @@ def _tail(
                 after_heading = False
             elif is_heading(paragraph, options, credit_kind):
                 after_heading = bool(run)
-            elif not run and not held and credit_kind(paragraph) in _END_CREDITS:
+            elif not run and not held and _end_credit(paragraph, credit_kind):
                 # End credits below everything (a bio at the very end of the page): the tail may stand above them,
                 # as it does once the credits step has cut them; stepping over them gives that in either order.
                 pass
@@ -303,6 +304,13 @@ def _tail(
         else:
             break  # contiguity broken: everything above stays
     return tail
+
+
+def _end_credit(paragraph: str, credit_kind: Callable[[str], str | None]) -> bool:
+    """``credit_kind(paragraph) in _END_CREDITS``; with the credit shapes themselves, by their cheaper test."""
+    if credit_kind is _credit_kind:
+        return end_credit_shaped(paragraph)
+    return credit_kind(paragraph) in _END_CREDITS
 
 
 def _after_credits(

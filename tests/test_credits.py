@@ -827,3 +827,22 @@ def test_the_one_line_shortcut_on_every_fixture_line():
     assert len(lines) > 2000
     for line in lines:
         assert label_credits([line]) == _one_line_labels(line), line
+
+
+@given(st.lists(st.sampled_from(ONE_LINE_PIECES), max_size=10).map("".join) | st.text(max_size=40))
+@example("Translated by Ann Lee")
+@example("Ann Lee is a professor at the University of Hong Kong.")
+@example("By Ann Lee is a writer")
+def test_the_end_credit_test_is_the_shape(line: str):
+    # What the teasers step asks of the last lines: credit_kind's answer, with its cheaper tests first.
+    assert credits_module.end_credit_shaped(line) == (credit_kind(line) in (BIO, TRANSLATOR))
+
+
+def test_the_end_credit_test_on_every_fixture_line():
+    lines = {p for case in [*CASES, *KNOWN_FAILURES] for p in case.paragraphs} | {line for line, _ in SHAPES}
+    lines |= {
+        line for item in parse_jsonl((DATA / "credits_real" / "items.jsonl").read_bytes()) for line in item["lines"]
+    }
+    assert sum(map(credits_module.end_credit_shaped, lines)) > 50
+    for line in lines:
+        assert credits_module.end_credit_shaped(line) == (credit_kind(line) in (BIO, TRANSLATOR)), line
