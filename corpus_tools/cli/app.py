@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import enum
-import gc
 import os
 import signal
 import sys
@@ -412,13 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handled = _handle_stop_signals()
     try:
         try:
-            command = app_for(args)
-            if argv is None:
-                # The process's own entry point: what is loaded by now (typer, the steps' modules and their tables)
-                # lives as long as the process; out of the collector's generations, it is no longer walked by each
-                # cycle collection a long run makes (a caller passing ``argv`` keeps its own collector as it was).
-                gc.freeze()
-            command(args=args, prog_name="corpus-tools")
+            app_for(args)(args=args, prog_name="corpus-tools")
         except _Stopped as exc:  # raised outside typer's own KeyboardInterrupt handling (before or after the command)
             stopped.append(exc.signum)
         except SystemExit as exc:
