@@ -241,6 +241,17 @@ def credit_kind(paragraph: str, options: CreditsOptions | None = None) -> str | 
     return _shape(paragraph.strip(), options or DEFAULT_OPTIONS)[0]
 
 
+def end_credit_shaped(paragraph: str) -> bool:
+    """``credit_kind(paragraph) in ("bio", "translator")``: a line shaped like the credits that close an article
+    (the teasers step steps over them at the end of a page). Either needs a translator credit's first word or the
+    head of a bio (:func:`_bio`, with the line's length bound), so most lines are answered by those two cheap tests
+    without the byline and contributor shapes that :func:`_shape` tries first."""
+    line = paragraph.strip()
+    if not line.startswith(_TRANSLATOR_STARTS) and _bio(line, DEFAULT_OPTIONS) is None:
+        return False
+    return _shape(line, DEFAULT_OPTIONS)[0] in (BIO, TRANSLATOR)
+
+
 def _shape(line: str, options: CreditsOptions) -> tuple[str | None, list[str]]:
     """The credit kind of a stripped line and the names it credits."""
     if not line or len(line) > options.max_line_chars:

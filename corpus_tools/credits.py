@@ -155,6 +155,8 @@ def _label_credits(
     by the label's kind) and ``contributors`` with the ``(name, role)`` pairs of contributor lines. ``recurring``:
     the (casefolded) subjects of end bios the corpus repeats word for word, corroborated like a byline's names."""
     labels: dict[int, Label] = {}
+    if len(paragraphs) == 1 and not recurring and not _may_credit(paragraphs[0], options):
+        return labels
     contributors = {} if contributors is None else contributors
     first = _next_filled(paragraphs, 0)
     if first is None:
@@ -193,6 +195,25 @@ def _label_credits(
             _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined)
         _label_author_box(paragraphs, text, labels, names, options, bylined)
     return labels
+
+
+def _may_credit(line: str, options: CreditsOptions) -> bool:
+    """For a text of this one line: False only when :func:`_label_credits` (without corpus recurrence) labels
+    nothing in it. Every rule needs, on a line with no other line around it, one of: a credit phrase's first
+    word at its start (bylines, `Photo:`, a phrase whose name would be on the next line), `contributed` or `Have a
+    tip?`, a dash at its start (a signature; `NAME, Place` needs a sentence above it), `ranslat` (translator
+    credits, and the translator shapes a bio may sit above), or the start of a bio (:func:`_bio` without the role
+    requirement is the loosest form it takes; a bio's byline corroboration needs a byline, another line). An author
+    box needs its heading and the bio under it, two lines. Short records (a headline, a sentence) are mostly
+    none of these, and are answered here without the passes over the head, the tail and the bio positions."""
+    stripped = line.strip()
+    if not stripped:
+        return False
+    if stripped[0] in "—–-" or _TRANSLATOR_CLUE in line or "contributed" in line or "Have a tip?" in line:
+        return True
+    if stripped.startswith(_credit_prefixes()):
+        return True
+    return _bio(stripped, options, require_role=False) is not None
 
 
 _MAX_HEADING_CHARS = 32

@@ -756,6 +756,8 @@ def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, 
 
         return normalize_reference.normalize_text(text, options)
     counts = _ZERO.copy()
+    if text.isascii() and text.isprintable() and _plain_line_is_normal(text):
+        return text, counts
     for round_ in range(MAX_ROUNDS):
         before = text
         text, unusual, clean, data = _repair(text, plan, counts, True)
@@ -769,6 +771,15 @@ def _normalize(text: str, options: NormalizeOptions, plan: _Plan) -> tuple[str, 
         if clean or text == before:
             break
     return text, counts
+
+
+def _plain_line_is_normal(text: str) -> bool:
+    """For a ``text`` of printable ASCII only (so one line, with no control character, odd space or character
+    outside ASCII): whether no fix has anything to do in it. ftfy can then only decode an entity (``&``); the
+    spacing fixes only find a run of spaces, a space at either end or a doubled full stop (blank lines need a
+    ``\\n``, odd spaces and en dashes are not ASCII). Short records (a headline, a sentence) are often so, and
+    this answers for them without the encoding, the byte passes and the rounds of the general path."""
+    return "&" not in text and "  " not in text and ".." not in text and text[:1] != " " and text[-1:] != " "
 
 
 def add_counts(metadata: dict[str, Any], counts: dict[str, int]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -69,23 +70,33 @@ class Pipeline:
             work["metadata"] = dict(metadata)
             if "cuts" in metadata:
                 checked_cuts(metadata["cuts"])
-        for step in self.steps:
-            doc = Doc(work, self.text_field)
-            if keys is not None and isinstance(step.corpus_pass, OrderedPass):
-                keys.append(step.corpus_pass.key(doc, step.options))
+        text_field = self.text_field
+        for step, name, dry, ordered in self._plan:
+            doc = Doc(work, text_field)
+            if keys is not None and ordered:
+                keys.append(step.corpus_pass.key(doc, step.options))  # type: ignore[union-attr]
             labels = step.label(doc)
             result = step.apply(work, labels)
             if type(result) is Drop:
-                return Dropped(step.name, result, record)
-            dry = step.dry_run
-            if labels.cuts or not dry:
-                _audit(work, step.name, labels.cuts, len(doc.lines), dry)
-            if counts is not None:
-                for i in labels.cuts:
-                    counts[f"{step.name}.{labels.cuts[i]}"] += 1
-            if not _has_text(work[self.text_field]):
-                return Dropped(step.name, Drop(EMPTY_AFTER_CLEANING), record)
+                return Dropped(name, result, record)
+            cuts = labels.cuts
+            if cuts:
+                _audit(work, name, cuts, len(doc.lines), dry)
+                if counts is not None:
+                    for i in cuts:
+                        counts[f"{name}.{cuts[i]}"] += 1
+            elif not dry:
+                _audit_nothing(work, name)
+            text = work[text_field]
+            if not text or text.isspace():
+                return Dropped(name, Drop(EMPTY_AFTER_CLEANING), record)
         return work
+
+    @functools.cached_property
+    def _plan(self) -> tuple[tuple[Step, str, bool, bool], ...]:
+        """Each step with what the runner asks of it for every record: its name, whether it runs dry, whether it
+        has an ordered pass (worked out once: the steps and their frozen options do not change)."""
+        return tuple((step, step.name, step.dry_run, isinstance(step.corpus_pass, OrderedPass)) for step in self.steps)
 
     def __call__(self, record: Any, counts: Counter[str] | None = None) -> Record | Dropped:
         return self.process(record, counts)
@@ -116,8 +127,22 @@ class Verdicts:
             step.corpus_pass.finish(state, step.options)  # type: ignore[union-attr]
 
 
-def _has_text(text: str) -> bool:
-    return not text.isspace() and text != ""
+def _audit_nothing(work: Record, step: str) -> None:
+    """:func:`_audit` for a step that cut nothing (and did not run dry), without building anything: the record
+    keeps the very ``metadata.cuts`` list it came with, made the last key, unless an earlier dry run of ``step``
+    left entries there to replace."""
+    metadata = work.get("metadata")
+    if type(metadata) is dict:
+        previous = metadata.get("cuts")
+        if previous is None:
+            if "cuts" not in metadata:
+                metadata["cuts"] = []  # a new key is the last one
+                return
+        elif not previous or not any(c.get("dry_run") and c.get("step") == step for c in previous):
+            if next(reversed(metadata)) != "cuts":  # the audit stays the last key, whatever the steps added
+                metadata["cuts"] = metadata.pop("cuts")
+            return
+    _audit(work, step, {}, 0, False)
 
 
 def _audit(work: Record, step: str, cuts: dict[int, str], line_count: int, dry: bool) -> None:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import regex
 
 from corpus_tools.credit_shapes import credit_kind as _credit_kind
+from corpus_tools.credit_shapes import end_credit_shaped
 from corpus_tools.errors import ConfigError, RecordError, below_bounds
 from corpus_tools.labels import (
     Label,
@@ -214,7 +215,16 @@ def _tail_of(
 ) -> list[tuple[int, str]]:
     """:func:`_tail` with the credit shapes. (A memo of the last tail, for the credits step's question about the same
     text, was measured: no gain on real pages, and never a hit with a corpus index; it went.)"""
+    if text is not None and not may_hold_teaser(text, options):
+        return []
     return _tail(paragraphs, options, index, credits_at, _credit_kind)
+
+
+def may_hold_teaser(text: str, options: TeasersOptions) -> bool:
+    """False when ``text`` is too short for any of its lines to be in the teaser band: a line of ``n`` characters
+    has at most ``(n + 1) // 2`` words, and :func:`_tail` finds no tail without a line in the band (recurrence
+    never starts one). Short records then need no split and no look at their last lines."""
+    return (len(text) + 1) // 2 >= options.min_words
 
 
 def _tail(
@@ -260,7 +270,7 @@ def _tail(
                 after_heading = False
             elif is_heading(paragraph, options, credit_kind):
                 after_heading = bool(run)
-            elif not run and not held and credit_kind(paragraph) in _END_CREDITS:
+            elif not run and not held and _end_credit(paragraph, credit_kind):
                 # End credits below everything (a bio at the very end of the page): the tail may stand above them,
                 # as it does once the credits step has cut them; stepping over them gives that in either order.
                 pass
@@ -294,6 +304,13 @@ def _tail(
         else:
             break  # contiguity broken: everything above stays
     return tail
+
+
+def _end_credit(paragraph: str, credit_kind: Callable[[str], str | None]) -> bool:
+    """``credit_kind(paragraph) in _END_CREDITS``; with the credit shapes themselves, by their cheaper test."""
+    if credit_kind is _credit_kind:
+        return end_credit_shaped(paragraph)
+    return credit_kind(paragraph) in _END_CREDITS
 
 
 def _after_credits(
@@ -420,6 +437,8 @@ class Teasers(Step):
         return self.state
 
     def label(self, doc: Doc) -> Labels:
+        if not may_hold_teaser(doc.text, self.options):
+            return Labels(doc)
         lines = doc.lines
         credits_at = end_credits_position(doc.metadata, len(lines))
         # Only the teaser tail is cut: the subhead labels that label_teasers adds for the whole text (for

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, parse_jsonl, run_shell
 from corpus_tools import credit_shapes as credits_module
+from corpus_tools import credits as credits_module_step
 from corpus_tools.credit_shapes import BIO, BYLINE, TRANSLATOR, bio_names, credit_kind
 from corpus_tools.credits import Credits, CreditsOptions, find_credits, label_credits
 from corpus_tools.errors import ConfigError
@@ -777,3 +778,76 @@ def test_sentences_about_a_public_figure_at_the_end_of_many_articles_stay_body(t
     out = parse_jsonl(run_shell(f"corpus-tools clean {_site(tmp_path, endings)} -q --no-dedup").stdout)
     assert [r["metadata"]["authors"] for r in out] == [[]] * 4
     assert all(r["text"].endswith(ending) for r, ending in zip(out, endings, strict=True))
+
+
+ONE_LINE_PIECES = [
+    *PIECES,
+    "— ",
+    "– ",
+    "-",
+    "  ",
+    "\t",
+    "Have a tip? ",
+    " may be reached at ",
+    " contributed to this report.",
+    "Photo: ",
+    "Von ",
+    "Par ",
+    "Por ",
+    "Autor: ",
+    "Written by:",
+    "Posted by ",
+    "The writer is a ",
+    "columnist",
+    ", a ",
+    " at the University of Hong Kong",
+    "Tiny record 1 says little.",
+]
+
+
+def _one_line_labels(line: str) -> dict:
+    """What the whole labelling (the one-line shortcut out of the way) finds in a text of one line."""
+    original = credits_module_step._may_credit
+    credits_module_step._may_credit = lambda line, options: True
+    try:
+        return label_credits([line])
+    finally:
+        credits_module_step._may_credit = original
+
+
+@given(st.lists(st.sampled_from(ONE_LINE_PIECES), max_size=10).map("".join) | st.text(max_size=40))
+def test_the_one_line_shortcut_never_hides_a_credit(line: str):
+    line = line.replace("\n", " ")
+    if not credits_module_step._may_credit(line, credits_module.DEFAULT_OPTIONS):
+        assert _one_line_labels(line) == {}
+        assert label_credits([line]) == {}
+
+
+def test_the_one_line_shortcut_on_every_fixture_line():
+    # Each line of the fixture set as a record of its own: the shortcut agrees with the whole labelling.
+    lines = {p for case in [*CASES, *KNOWN_FAILURES] for p in case.paragraphs} | {line for line, _ in SHAPES}
+    real = parse_jsonl((DATA / "credits_real" / "items.jsonl").read_bytes())
+    lines |= {line for item in real for line in item["lines"]}
+    lines |= {line for path in SEEDS.glob("*.txt") for line in path.read_text(encoding="utf-8").split("\n")}
+    assert len(lines) > 2000
+    for line in lines:
+        assert label_credits([line]) == _one_line_labels(line), line
+
+
+@given(st.lists(st.sampled_from(ONE_LINE_PIECES), max_size=10).map("".join) | st.text(max_size=40))
+@example("Translated by Ann Lee")
+@example("Ann Lee is a professor at the University of Hong Kong.")
+@example("By Ann Lee is a writer")
+def test_the_end_credit_test_is_the_shape(line: str):
+    # What the teasers step asks of the last lines: credit_kind's answer, with its cheaper tests first.
+    assert credits_module.end_credit_shaped(line) == (credit_kind(line) in (BIO, TRANSLATOR))
+
+
+def test_the_end_credit_test_on_every_fixture_line():
+    lines = {p for case in [*CASES, *KNOWN_FAILURES] for p in case.paragraphs} | {line for line, _ in SHAPES}
+    lines |= {
+        line for item in parse_jsonl((DATA / "credits_real" / "items.jsonl").read_bytes()) for line in item["lines"]
+    }
+    assert sum(map(credits_module.end_credit_shaped, lines)) > 50
+    for line in lines:
+        assert credits_module.end_credit_shaped(line) == (credit_kind(line) in (BIO, TRANSLATOR)), line

@@ -12,7 +12,7 @@ import random
 
 import ftfy
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import DATA, SEEDS, options_strategy
@@ -181,3 +181,21 @@ def test_with_another_ftfy_release_the_reference_runs(monkeypatch: pytest.Monkey
         "control_chars": 1,
         "space_runs": 1,
     }
+
+
+ASCII_LINES = st.lists(
+    st.sampled_from(["Tiny", "record", " ", "  ", ".", "..", "...", "&amp;", "&", "AT&T", "1", "x.", "\x7f", "\t"]),
+    max_size=12,
+).map("".join)
+
+
+@given(ASCII_LINES)
+@example("Tiny record..")
+@example("Taiwan.. The")
+@example("AT&amp;T")
+@example(" Tiny")
+def test_a_plain_ascii_line_is_the_reference(text: str) -> None:
+    # The shortcut for one line of printable ASCII: what it calls normal, the reference leaves as it is.
+    assert_same(text)
+    if text.isascii() and text.isprintable() and nz._plain_line_is_normal(text):
+        assert ref.normalize_text(text, NormalizeOptions()) == (text, nz.zero_counts())

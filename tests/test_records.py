@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from corpus_tools.records import InexactNumber, exact_loads, holds_big_float
+from corpus_tools.records import (
+    MAX_DEPTH,
+    InexactNumber,
+    RefusedValue,
+    TooDeep,
+    exact_loads,
+    holds_big_float,
+    written_as_orjson_writes,
+)
 
 JSON_VALUES = st.recursive(
     st.none()
@@ -70,3 +78,56 @@ def test_only_a_float_as_large_as_a_big_int_makes_the_slow_check():
     assert not holds_big_float({"text": "x" * 100, "metadata": {"n": 9.2e18, "m": [-9.2e18, 2**64 - 1]}})
     assert holds_big_float({"text": "x", "metadata": {"n": [[2.0**63]]}})
     assert holds_big_float([-(2.0**63)])
+
+
+@given(JSON_VALUES)
+def test_a_compact_line_is_read_exactly_or_refused(value):
+    # Written the way orjson writes (no spaces, non-ASCII as it is): the cheap test that the line is orjson's own
+    # writing answers for most of these; it must refuse exactly what the closer look refuses.
+    line = json.dumps({"text": "x", "extra": value}, separators=(",", ":"), ensure_ascii=False).encode()
+    representable = all(-(2**63) <= n < 2**64 for n in _ints(value))
+    if representable:
+        assert exact_loads(line) == orjson.loads(line) == json.loads(line)
+    else:
+        with pytest.raises(InexactNumber):
+            exact_loads(line)
+
+
+@given(JSON_VALUES)
+def test_a_line_orjson_wrote_needs_no_closer_look(value):
+    value = json.loads(json.dumps(value))  # what reading gives (floats of integers beyond 64 bits aside)
+    try:
+        line = orjson.dumps({"text": "x", "extra": value})
+    except TypeError:  # an integer orjson cannot write
+        return
+    assert written_as_orjson_writes(orjson.loads(line), line + b"\n")
+    assert written_as_orjson_writes(orjson.loads(line), line)
+    assert not written_as_orjson_writes(orjson.loads(line), line + b"\r\n")
+    assert not written_as_orjson_writes(orjson.loads(line), b" " + line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"text":"A","text":"B"}',
+        b'{"text":"A","m":{"k":1,"k":1}}',
+        b'{"text":"A","m":"\\u003a","m":"b"}',
+        b'{"text":"x","n":18446744073709551616}',
+        b'{"text":"x","n":123456789012345678901234567890}',
+    ],
+)
+def test_a_compact_line_with_a_lost_key_or_a_big_integer_gets_the_closer_look(line):
+    assert not written_as_orjson_writes(orjson.loads(line), line)
+    with pytest.raises(RefusedValue):
+        exact_loads(line)
+
+
+def test_the_depth_orjson_writes_is_the_depth_accepted():
+    for levels, accepted in ((MAX_DEPTH, True), (MAX_DEPTH + 1, False)):
+        line = b"[" * levels + b"]" * levels
+        assert written_as_orjson_writes(orjson.loads(line), line) is accepted
+        if accepted:
+            exact_loads(line)
+        else:
+            with pytest.raises(TooDeep):
+                exact_loads(line)

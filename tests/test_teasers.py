@@ -19,6 +19,7 @@ from corpus_tools.credits import Credits, CreditsOptions
 from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.labels import Label, ends_sentence, more_words_than, split_paragraphs, word_count
 from corpus_tools.pipeline import Pipeline
+from corpus_tools.step import Doc
 from corpus_tools.tailindex import TailIndex
 from corpus_tools.teasers import (
     REASONS,
@@ -897,3 +898,22 @@ def test_a_bio_below_the_tail_does_not_hide_it_in_either_order():
     assert one["text"] == other["text"] == "The council voted.\nSupporters said so."
     assert one["metadata"]["teasers"] == other["metadata"]["teasers"] == text.split("\n")[2:4]
     assert one["metadata"]["authors"] == other["metadata"]["authors"] == ["Omar Haddad"]
+
+
+@given(
+    st.lists(st.sampled_from(["w", "w ", " ", "w.", "\n", "Ann Lee is a writer."]), max_size=40).map("".join),
+    st.integers(1, 12),
+    st.integers(0, 4),
+)
+def test_a_text_too_short_for_the_band_has_no_tail(text: str, min_words: int, more: int):
+    # The shortcut before any split: a text whose length cannot hold min_words words has no teaser, as the full
+    # walk over its lines (with a corpus index too) finds.
+    options = TeasersOptions(min_words=min_words, max_words=min_words + more)
+    index = TailIndex(1, 20)
+    index.add_text(text)
+    index.add_text(text)
+    index.add_text(text)
+    if not teasers_module.may_hold_teaser(text, options):
+        for with_index in (None, index):
+            assert teasers_module._tail(text.split("\n"), options, with_index, None, credit_kind) == []
+        assert Teasers(options, index).label(Doc({"text": text})).cuts == {}
