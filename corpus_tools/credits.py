@@ -723,9 +723,13 @@ def _merge_contributors(metadata: dict[str, Any], new: list[dict[str, str]]) -> 
 
 
 def _merge(metadata: dict[str, Any], key: str, new: list[str]) -> list[str]:
+    """What was there first, then ``new``: names each once; ``bylines`` (the removed lines, verbatim) every one, as
+    a first run records them, so a second run that finds nothing leaves the list as it was."""
     old = metadata.get(key)
     if old is None:
         return new
     if not isinstance(old, list) or not all(isinstance(x, str) for x in old):
         raise RecordError(f"metadata.{key} is not a list of strings")
+    if key == "bylines":
+        return [*old, *new]
     return _unique([*old, *new])

@@ -851,3 +851,15 @@ def test_the_end_credit_test_on_every_fixture_line():
     assert sum(map(credits_module.end_credit_shaped, lines)) > 50
     for line in lines:
         assert credits_module.end_credit_shaped(line) == (credit_kind(line) in (BIO, TRANSLATOR)), line
+
+
+def test_a_credit_line_given_twice_is_recorded_twice_and_a_second_run_changes_nothing():
+    from corpus_tools.credits import Credits, CreditsOptions
+    from corpus_tools.pipeline import Pipeline
+
+    text = "Translated by Eddy Chang\nThe body says something. It ends well.\nTranslated by Eddy Chang"
+    pipeline = Pipeline([Credits(CreditsOptions())])
+    once = pipeline.process({"id": "x", "text": text})
+    assert once["metadata"]["bylines"] == ["Translated by Eddy Chang", "Translated by Eddy Chang"]
+    assert once["metadata"]["translators"] == ["Eddy Chang"]
+    assert pipeline.process(once) == once  # every removed line stays listed: clean(clean(x)) == clean(x)
