@@ -978,10 +978,12 @@ def label_residue(
         _trailing_previews(lines, words, rule, marks, o)
 
     model_features: dict[int, list[float]] = {}
-    if o.model and model_inputs is None:
-        _model_cuts(lines, words, rule, marks, entries, body, o, model_features)
-    elif model_inputs is not None:
-        model_inputs.extend(_model_features(lines, words, rule, marks, entries, body, o))
+    if o.model or model_inputs is not None:
+        scored = _model_features(lines, words, rule, marks, entries, body, o)
+        if model_inputs is not None:
+            model_inputs.extend(scored)
+        else:
+            _model_cuts(scored, rule, o, model_features)
 
     # guard the start of the body
     if body_start >= 0 and o.guard_lines:
@@ -1253,20 +1255,15 @@ def _model_features(
 
 
 def _model_cuts(
-    lines: list[str],
-    words: list[int],
-    rule: list[str | None],
-    marks: list[int],
-    entries: list[list[Any]],
-    body: tuple[int, int] | None,
-    o: ResidueOptions,
-    found: dict[int, list[float]],
+    scored: list[tuple[int, list[float]]], rule: list[str | None], o: ResidueOptions, found: dict[int, list[float]]
 ) -> None:
+    """Cut the ``scored`` lines (index, features) the model puts at or over the threshold; ``found`` gets their
+    features (for explain)."""
     reaches = load_model().reaches
     # the threshold as log-odds: one comparison per line, no exp
     t = o.model_threshold
     cut_at = math.log(t / (1 - t)) if 0 < t < 1 else (math.inf if t >= 1 else -math.inf)
-    for i, f in _model_features(lines, words, rule, marks, entries, body, o):
+    for i, f in scored:
         if reaches(f, cut_at):
             rule[i] = "model"
             found[i] = f
