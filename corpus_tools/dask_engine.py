@@ -7,8 +7,8 @@ workers need no access to the input files (only the same corpus-tools version in
 
 With no scheduler address, a ``LocalCluster`` of process workers on loopback is started for the run.
 
-stderr carries corpus-tools' own lines: ``distributed``'s log lines below ERROR (the local cluster's workers, and this
-process's client) are not shown while the engine runs. Without that, a run stopped by a signal prints a WARNING per
+stderr carries corpus-tools' own lines: ``distributed``'s log lines below CRITICAL (the local cluster's workers, and
+this process's client) are not shown while the engine runs. Without that, a run stopped by a signal prints a WARNING per
 cancelled task (``... ended with CancelledError``), which says nothing the exit code does not.
 """
 
@@ -259,8 +259,9 @@ def _connect(distributed: Any, scheduler: str) -> Any:
         raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
 
-#: distributed's log lines at this level and above still reach stderr (a worker's crash, say).
-QUIET_LEVEL = logging.ERROR
+#: distributed's log lines at this level and above still reach stderr. ERROR lines stay off too: a task's failure
+#: comes back to the client as its exception, and is reported as one ``error:`` line, not a worker's traceback.
+QUIET_LEVEL = logging.CRITICAL
 
 
 def _quiet_logs() -> list[tuple[logging.Handler, int]]:

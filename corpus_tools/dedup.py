@@ -888,6 +888,9 @@ class KeepFirst(OrderedPass):
         return digest, signature(doc.text, options) if options.mode == NEAR else None
 
     def start(self, options: DedupOptions) -> _Kept:
+        if options.mode == NEAR:  # say what is missing before any work, not from a worker halfway through
+            _rensa()
+            _numpy()
         kept = _Kept(options)
         if options.against:
             earlier = load_index(options.against)

@@ -1335,6 +1335,10 @@ def clean_corpus(
     engine = engine or LocalEngine(1)
     config = plan.config()
     started = time.perf_counter()
+    # The ordered passes' states first (dedup loads --against, checks near mode's packages): a run that cannot
+    # start says so before the output is touched.
+    ordered_steps = Pipeline(tuple(plan.built()), plan.text_field).ordered
+    verdicts = Verdicts(ordered_steps) if ordered_steps else None
     checkpoint = (
         _checkpoint(plan, paths, output, engine, rejects, dropped, shard_records, shard_bytes, shard_format)
         if resume
@@ -1370,9 +1374,7 @@ def clean_corpus(
             )
         else:
             sink = StreamSink(stack.enter_context(open_output(output)))
-        verdicts = None
-        if checkpoint is not None and pipeline.ordered:
-            verdicts = Verdicts(pipeline.ordered)
+        if checkpoint is not None and verdicts is not None:
             checkpoint.attach(verdicts)  # dedup's kept records of the stopped run, replayed
         stats = run_pipeline(
             paths,

@@ -292,7 +292,7 @@ def open_binary(path: str) -> BinaryIO:
         try:
             raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
         except OSError as exc:
-            raise InputError(exc.strerror or str(exc), path) from None
+            raise InputError(_strerror(exc), path) from None
     if not hasattr(raw, "peek"):
         raw = io.BufferedReader(raw)  # type: ignore[arg-type]
     head = raw.peek(10)[:10]  # type: ignore[attr-defined]
@@ -658,11 +658,11 @@ def _check_shards_target(path: str) -> None:
 
 def previous_shards(directory: str) -> bool:
     """Whether ``directory`` holds only a previous sharded output (a manifest and shards, or the part of one that a
-    stopped ``clean --resume`` left) and may be replaced."""
-    from corpus_tools.resume import PROGRESS, _ours
+    stopped or failed run left: shards, progress files) and may be replaced."""
+    from corpus_tools.resume import _ours
 
     names = os.listdir(directory)
-    return (MANIFEST_NAME in names or PROGRESS in names) and all(_ours(n) for n in names)
+    return bool(names) and all(_ours(n) for n in names)
 
 
 def create_beside(target: str, *, folder: bool = False) -> tuple[int | None, str]:

@@ -372,7 +372,13 @@ class ShardTarget:
         except BaseException:
             target.abort()
             raise
-        return {"path": name, "records": records, "bytes": hashing.size, "sha256": hashing.sha256.hexdigest()}
+        return {
+            "path": name,
+            "records": records,
+            "bytes": hashing.size,
+            "json_bytes": sum(map(len, blocks)),
+            "sha256": hashing.sha256.hexdigest(),
+        }
 
 
 class WorkerShards:
@@ -385,6 +391,7 @@ class WorkerShards:
 
         self.shard_target = ShardTarget(directory, shard_format, text_field)  # what the workers write with
         self.direct = DirectTarget(directory)
+        self.created = not self.direct.names() and not self.direct.fs.exists(self.direct.root)
         self.direct.prepare()
         self.shards: list[dict[str, Any]] = []
         self.records = 0
@@ -411,5 +418,18 @@ class WorkerShards:
     def __enter__(self) -> WorkerShards:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            self.abort()
+
+    def abort(self) -> None:
+        """A failed run: take away what the workers wrote (and the folder, when this run made it). The previous output
+        there is gone already: its manifest went first, and its shards' names are the new ones'."""
+        from corpus_tools.resume import _ours
+
+        with contextlib.suppress(Exception):
+            for name in self.direct.names():
+                if _ours(name):
+                    self.direct.remove(name)
+            if self.created:
+                self.direct.fs.rmdir(self.direct.root)

@@ -545,9 +545,10 @@ def _worker_cpu(client: Any) -> float:
     return float(sum(usage.values()))
 
 
-def _cluster_clean(path: Path, workers: int, *extra: str) -> tuple[float, float, float]:
-    """(wall seconds, client CPU seconds, workers' CPU seconds) of ``clean --engine dask`` on a LocalCluster of
-    ``workers`` single-threaded process workers started here, so the command's own CPU is the client's alone."""
+def _cluster_clean(path: Path, workers: int, *extra: str) -> tuple[float, float, float, float]:
+    """(wall seconds, client CPU seconds, workers' CPU seconds, scheduler's CPU seconds) of ``clean --engine dask``
+    on a LocalCluster of ``workers`` single-threaded process workers started here, so the command's own CPU is the
+    client's alone (and the scheduler, in this process, is this process's)."""
     import distributed
 
     out = path.parent / "bench-cluster-out"
@@ -562,14 +563,16 @@ def _cluster_clean(path: Path, workers: int, *extra: str) -> tuple[float, float,
         command += ["--scheduler", cluster.scheduler_address, *extra]
         workers_before = _worker_cpu(client)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        scheduler_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
         start = time.perf_counter()
         subprocess.run(command, check=True, env=_user_env())
         wall = time.perf_counter() - start
+        scheduler_cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - scheduler_before
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         workers_cpu = _worker_cpu(client) - workers_before
     shutil.rmtree(out, ignore_errors=True)
     client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, client_cpu, workers_cpu
+    return wall, client_cpu, workers_cpu, scheduler_cpu
 
 
 def _simulated_manifest(terabytes: float, shard_mb: int) -> int:
@@ -590,7 +593,7 @@ def run_cluster(args: argparse.Namespace) -> int:
     path = build_corpus(args.data, args.size_mb, args.defect_share, args.seed)
     megabytes = path.stat().st_size / 1_000_000
     print(f"corpus: {path} ({megabytes:.1f} MB); load average {os.getloadavg()[0]:.1f}")
-    rows: dict[tuple[str, int], tuple[float, float, float]] = {}
+    rows: dict[tuple[str, int], tuple[float, float, float, float]] = {}
     # 1 and 2 workers alternate, best of --repeat each: load from other users of the machine comes and goes.
     for _ in range(args.repeat):
         for label, extra in (("clean --no-corpus-aware", ("--no-corpus-aware",)), ("clean", ())):
@@ -598,10 +601,16 @@ def run_cluster(args: argparse.Namespace) -> int:
                 run = _cluster_clean(path, workers, "--shard-bytes", str(args.shard_mb << 20), *extra)
                 rows[(label, workers)] = min(rows.get((label, workers), run), run)
     print(f"what 2 processes get here at all: {_machine_scaling():.2f}x one")
-    print(f"{'':34}  {'workers':>7}  {'wall s':>7}  {'client CPU s':>12}  {'workers CPU s':>13}  {'client share':>12}")
-    for (label, workers), (wall, client_cpu, workers_cpu) in rows.items():
+    print(
+        f"{'':34}  {'workers':>7}  {'wall s':>7}  {'client CPU s':>12}  {'workers CPU s':>13}  {'scheduler CPU s':>15}"
+        f"  {'client share':>12}"
+    )
+    for (label, workers), (wall, client_cpu, workers_cpu, scheduler_cpu) in rows.items():
         share = client_cpu / (client_cpu + workers_cpu)
-        print(f"{label:34}  {workers:7d}  {wall:7.1f}  {client_cpu:12.2f}  {workers_cpu:13.2f}  {share:12.1%}")
+        print(
+            f"{label:34}  {workers:7d}  {wall:7.1f}  {client_cpu:12.2f}  {workers_cpu:13.2f}  {scheduler_cpu:15.2f}"
+            f"  {share:12.1%}"
+        )
     for label in ("clean --no-corpus-aware", "clean"):
         print(f"{label}: 2 workers {rows[(label, 1)][0] / rows[(label, 2)][0]:.2f}x one (target >= 1.7x)")
     one = rows[("clean", 1)][0] - rows[("clean --no-corpus-aware", 1)][0]

@@ -322,3 +322,18 @@ def test_a_killed_dask_run_resumed_is_byte_identical_to_one_run(cluster, tmp_pat
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == names
     for name in names:
         assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+def test_a_failed_run_whose_workers_write_shards_leaves_nothing(cluster, tmp_path: Path) -> None:
+    bad = tmp_path / "in.jsonl"
+    bad.write_bytes(b'{"text": "fine"}\n' * 50 + b"{broken\n")
+    out = tmp_path / "out"
+    command = [BIN, "clean", bad, "--engine", "dask", "--scheduler", cluster.scheduler_address, "-o", f"{out}/"]
+    failed = subprocess.run(command, capture_output=True)
+    assert failed.returncode == 2
+    assert failed.stderr.decode().startswith(f"error: {bad}:51: invalid JSON")
+    assert b"Traceback" not in failed.stderr
+    assert not out.exists()  # the folder this run made, and the shards its workers wrote, are gone
+    bad.write_bytes(b'{"text": "fine"}\n' * 50)
+    assert subprocess.run(command, capture_output=True).returncode == 0
+    assert (out / "manifest.json").exists()

@@ -12,7 +12,7 @@ import pytest
 import regex
 from rich.console import Console
 
-from conftest import DATA, SEEDS, parse_jsonl, run_shell
+from conftest import DATA, SEED_IDS, SEEDS, parse_jsonl, run_shell
 from corpus_tools.cli.explain import plain_line, render_rich
 from corpus_tools.credits import CreditsOptions
 from corpus_tools.engine import CleanPlan
@@ -254,3 +254,10 @@ def test_an_index_whose_band_misses_the_teaser_band_is_warned_about_as_in_teaser
     assert cli(["teasers", "--index", narrow, "-q", SEED_000]).stderr == warning  # the very same line
     result = cli(["explain", "--index", default, SEED_000])
     assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_piped_explain_says_which_record_a_step_dropped(cli):
+    result = cli(["explain", str(SEEDS), "--format", "plain"])
+    assert result.exit_code == 0
+    dropped = [line for line in result.stdout.splitlines() if "\tdropped\t" in line]
+    assert dropped == [f'{SEED_IDS[1]}\t-\tdropped\tdedup\tduplicate_exact\t{{"duplicate_of":"{SEED_IDS[0]}"}}']

@@ -384,3 +384,14 @@ def test_an_s3_error_is_one_line_without_the_secret(s3, tmp_path: Path):
     err = result.stderr.decode()
     assert err.startswith("error: s3://no-such-bucket/in/: ") and len(err.splitlines()) == 1, err
     assert "s3cret" not in err
+
+
+def test_a_run_that_cannot_start_leaves_the_previous_output_whole(tmp_path: Path, cli):
+    out = f"{tmp_path}/out/"
+    assert cli(["clean", str(SEEDS), "-o", out, "--resume"]).exit_code == 0
+    before = sorted(os.listdir(out))
+    failed = cli(["clean", str(SEEDS), "-o", out, "--resume", "--against", f"{tmp_path}/missing.idx"])
+    assert failed.exit_code == 2
+    assert failed.stderr == f"error: {tmp_path}/missing.idx: no such file or directory\n"
+    assert sorted(os.listdir(out)) == before and "manifest.json" in before
+    assert cli(["clean", str(SEEDS), "-o", out, "--resume"]).exit_code == 0

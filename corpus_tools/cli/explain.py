@@ -75,7 +75,8 @@ explain runs clean's own pipeline, with clean's step options, --config and corpu
 clean cuts. A record a step drops is shown with the drop's reason.
 
 On a terminal: a coloured table per document. Piped (--format plain): one tab-separated line per non-blank line,
-`ID  INDEX  KIND  STEP  RULE  TEXT` (`-` for body's step and rule). --format json: one object per document.
+`ID  INDEX  KIND  STEP  RULE  TEXT` (`-` for body's step and rule), and for a dropped record one more,
+`ID  -  dropped  STEP  REASON  DETAILS` (the drop's details as JSON). --format json: one object per document.
 INDEX counts lines of the text (blank ones included) as it came in, as in metadata.cuts.
 """
 
@@ -218,6 +219,13 @@ def plain_line(doc: Explanation, row_index: int) -> str:
 def write_plain(doc: Explanation, out: TextIO) -> None:
     for i in range(len(doc.rows)):
         out.write(plain_line(doc, i) + "\n")
+    if doc.dropped:  # one more line: `ID  -  dropped  STEP  REASON  {details}`
+        from corpus_tools.check import id_text
+
+        details = {k: v for k, v in doc.dropped.items() if k not in ("step", "reason")}
+        detail_text = orjson.dumps(details).decode() if details else "-"
+        fields = (id_text(doc.id) or "", "-", "dropped", doc.dropped["step"], doc.dropped["reason"], detail_text)
+        out.write("\t".join(fields) + "\n")
 
 
 def render_rich(doc: Explanation, console: Console, *, full: bool = False) -> None:
