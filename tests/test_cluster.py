@@ -43,21 +43,22 @@ def test_jobs_are_submitted_then_cancelled_when_the_command_is_stopped(tmp_path:
     command = [str(BIN), "cluster", "slurm", "--jobs", "2", "--cores", "2"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        first = process.stdout.readline().decode()  # type: ignore[union-attr]
         deadline = time.monotonic() + 60
         while len(list(tmp_path.glob("job-*.sh"))) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=60)
+        output, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
+    first, out = output.decode().split("\n", 1)
+    first += "\n"
     assert re.fullmatch(r"scheduler: tcp://[\d.]+:\d+\n", first)
     jobs = sorted(path.stem.removeprefix("job-") for path in tmp_path.glob("job-*.sh"))
     assert len(jobs) == 2
     assert sorted((tmp_path / "cancelled").read_text().split()) == jobs
     address = first.split()[1]
     assert address in (tmp_path / f"job-{jobs[0]}.sh").read_text()  # the workers find this scheduler
-    assert out.decode() == f"  corpus-tools clean IN/ -o OUT/ --engine dask --scheduler {address}\n"
+    assert out == f"  corpus-tools clean IN/ -o OUT/ --engine dask --scheduler {address}\n"
 
 
 def test_without_dask_jobqueue_the_install_hint_is_one_line(cli, monkeypatch: pytest.MonkeyPatch) -> None:
