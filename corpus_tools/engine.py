@@ -896,7 +896,8 @@ class RunCounts(RunStats):
         return {**super().counts_dict(), "bytes_in": self.bytes_in}
 
     def summary(self) -> str:
-        return f"{super().summary()}, {self.bytes_in / 1e6:.1f} MB, {self.seconds:.1f} s"
+        size = f"{self.bytes_in / 1e6:.1f} MB" if self.bytes_in >= 1e5 else f"{self.bytes_in / 1e3:.1f} KB"
+        return f"{super().summary()}, {size}, {self.seconds:.1f} s"
 
 
 class Progress(Protocol):

@@ -261,7 +261,7 @@ def test_stdout_carries_records_only_and_stderr_the_summary() -> None:
     assert len(lines) == 1
     assert lines[0].startswith(
         "clean: 5 records in, 4 out, 0 rejected, 1 dropped (1 dedup.duplicate_exact), 26 lines cut (credits 6, "
-        "teasers 16, normalize 4), "
+        "teasers 16, normalize 4), 41.8 KB, "
     )
     assert "(config " in lines[0]
     quiet = run_shell("corpus-tools clean seeds/ -q")
