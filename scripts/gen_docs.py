@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-WIDTH = 100
+WIDTH = 120  # wide enough that rich never cuts an option name (clean has long ones)
 
 BLOCK = re.compile(
     r"(?P<start><!-- \[\[\[gen:(?P<kind>[\w-]+)(?: (?P<arg>[^\]]*?))? *\]\]\] -->\n)"

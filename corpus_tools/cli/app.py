@@ -422,6 +422,10 @@ def _stop(signum: int, frame: Any) -> None:
     raise _Stopped(signum)
 
 
+#: Columns of help that is not shown on a terminal: wide enough that no option name is cut.
+HELP_WIDTH = 120
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code.
 
@@ -429,6 +433,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     process the signal ended.
     """
     args = list(argv) if argv is not None else sys.argv[1:]
+    if "COLUMNS" not in os.environ and not sys.stdout.isatty():
+        # Piped help (`clean --help | less`): rich would lay it out in 80 columns and cut long option names.
+        os.environ["COLUMNS"] = str(HELP_WIDTH)
     stopped: list[int] = []
     handled = _handle_stop_signals()
     try:
