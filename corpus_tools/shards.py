@@ -82,6 +82,31 @@ def _previous_output(directory: Path) -> bool:
     return previous_shards(str(directory))
 
 
+def full_manifest(
+    manifest: dict[str, Any], shard_format: str, records: int, shards: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``manifest.json``'s content: the run's ``manifest`` fields, then the shards (whoever wrote them)."""
+    return {
+        "format": MANIFEST_FORMAT,
+        **manifest,
+        **({"shard_format": shard_format} if shard_format != "jsonl" else {}),
+        "records": records,
+        "shards": shards,
+    }
+
+
+def parquet_shard(lines: list[bytes], text_field: str, name: str, output: str) -> bytes:
+    """A Parquet shard's bytes; a value that fits no Parquet column is one :class:`OutputError` naming the shard."""
+    from corpus_tools.storage import parquet_bytes
+
+    try:
+        return parquet_bytes(lines, text_field)
+    except CorpusError:
+        raise
+    except Exception as exc:  # a value that fits no Parquet column (a key of two kinds, say)
+        raise OutputError(f"cannot write {name} as Parquet: {exc}", output) from None
+
+
 class _Lines:
     """Collects a Parquet shard's encoded lines until it closes (a Parquet file is written whole)."""
 
@@ -250,27 +275,14 @@ class ShardWriter:
             self.checkpoint.shard_done(self)
 
     def _parquet(self, lines: list[bytes]) -> bytes:
-        from corpus_tools.storage import parquet_bytes
-
-        try:
-            return parquet_bytes(lines, self.text_field)
-        except CorpusError:
-            raise
-        except Exception as exc:  # a value that fits no Parquet column (a key of two kinds, say)
-            raise OutputError(f"cannot write {self.shards[-1]['path']} as Parquet: {exc}", self.path) from None
+        return parquet_shard(lines, self.text_field, self.shards[-1]["path"], self.path)
 
     # -- finishing
 
     def finish(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Close the last shard, write ``manifest.json`` (``manifest`` + the shards), move the corpus into place."""
         self._close()
-        full = {
-            "format": MANIFEST_FORMAT,
-            **manifest,
-            **({"shard_format": self.shard_format} if self.shard_format != "jsonl" else {}),
-            "records": self.records,
-            "shards": self.shards,
-        }
+        full = full_manifest(manifest, self.shard_format, self.records, self.shards)
         if self.direct is not None:
             self.direct.finish(orjson.dumps(full, option=orjson.OPT_INDENT_2) + b"\n", [s["path"] for s in self.shards])
             if self.checkpoint is not None:
@@ -356,10 +368,8 @@ class ShardTarget:
         try:
             hashing = _Hashing(target.open_shard(name))
             if self.shard_format == "parquet":
-                from corpus_tools.storage import parquet_bytes
-
                 lines = b"".join(blocks).splitlines(keepends=True)
-                hashing.write(parquet_bytes(lines, self.text_field))
+                hashing.write(parquet_shard(lines, self.text_field, name, self.directory))
             else:
                 with zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(hashing, closefd=False) as stream:
                     for block in blocks:
@@ -404,14 +414,7 @@ class WorkerShards:
         raise AssertionError("the workers write the records of a sharded output")
 
     def finish(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        shard_format = self.shard_target.shard_format
-        full = {
-            "format": MANIFEST_FORMAT,
-            **manifest,
-            **({"shard_format": shard_format} if shard_format != "jsonl" else {}),
-            "records": self.records,
-            "shards": self.shards,
-        }
+        full = full_manifest(manifest, self.shard_target.shard_format, self.records, self.shards)
         self.direct.finish(orjson.dumps(full, option=orjson.OPT_INDENT_2) + b"\n", [s["path"] for s in self.shards])
         return full
 
