@@ -538,6 +538,11 @@ def test_labels_are_credit_shaped_and_cutting_removes_exactly_them(paragraphs: l
     paragraphs = split_paragraphs(join_paragraphs(paragraphs))
     labels = label_credits(paragraphs)
     for i, label in labels.items():
+        if label.reason == "signature_at_end":  # a letter's signature ('-Ann A'): its own shape, not a byline's
+            assert credits_module.SIGNATURE_RE.match(paragraphs[i].strip()) or credits_module.SIGNATURE_PLACE_RE.match(
+                paragraphs[i].strip()
+            )
+            continue
         assert credit_kind(paragraphs[i]) == label.kind
     out = Credits().process({"text": join_paragraphs(paragraphs)}, "text")
     kept = join_paragraphs([p for i, p in enumerate(paragraphs) if i not in labels])
