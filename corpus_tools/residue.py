@@ -985,6 +985,7 @@ def label_residue(
         else:
             _model_cuts(scored, rule, o, model_features)
 
+    _release_subheads(words, rule)
     # guard the start of the body
     if body_start >= 0 and o.guard_lines:
         guarded = 0
@@ -1138,6 +1139,27 @@ def _footer_run(
             if _paragraphs_follow(lines, words, rule, i, 2):
                 continue
             rule[i] = "footer_run"
+
+
+#: the rules that cut a short line for where it sits (a run, a block, below the footer), not for what it says
+_PLACED = frozenset({"footer_run", "nav_run", "link_block"})
+
+
+def _release_subheads(words: list[int], rule: list[str | None], long_words: int = 15) -> None:
+    """A short line a placing rule (:data:`_PLACED`) cut between two uncut lines of ``long_words`` words or more
+    is a subhead of the text around it, not a menu, a link block or a footer: it stays."""
+    nonblank = [i for i, w in enumerate(words) if w]
+    release = [
+        i
+        for p, i, q in zip(nonblank, nonblank[1:], nonblank[2:], strict=False)
+        if rule[i] in _PLACED
+        and rule[p] is None
+        and rule[q] is None
+        and words[p] >= long_words
+        and words[q] >= long_words
+    ]
+    for i in release:
+        rule[i] = None
 
 
 def _paragraphs_follow(lines: list[str], words: list[int], rule: list[str | None], i: int, k: int) -> bool:
