@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -59,7 +60,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corpus_tools.errors import ConfigError
-from corpus_tools.residue_model import MAX_WORDS, doc_features, line_shape, load_model
+from corpus_tools.residue_model import MAX_BODY_WORDS, MAX_WORDS, doc_features, line_shape, load_model
 from corpus_tools.step import CorpusPass, Doc, Drop, Labels, Step, entry_lines
 
 STEP = "residue"
@@ -977,15 +978,17 @@ def label_residue(
     if o.previews:
         _trailing_previews(lines, words, rule, marks, o)
 
+    subheads = _subheads(words, rule)
     model_features: dict[int, list[float]] = {}
     if o.model or model_inputs is not None:
         scored = _model_features(lines, words, rule, marks, entries, body, o)
         if model_inputs is not None:
             model_inputs.extend(scored)
         else:
-            _model_cuts(scored, rule, o, model_features)
+            _model_cuts(scored, rule, o, model_features, _model_veto(words, rule, entries, body))
 
-    _release_subheads(words, rule)
+    for i in subheads:  # after the model, which saw them cut (its features were learned so)
+        rule[i] = None
     # guard the start of the body
     if body_start >= 0 and o.guard_lines:
         guarded = 0
@@ -1145,9 +1148,9 @@ def _footer_run(
 _PLACED = frozenset({"footer_run", "nav_run", "link_block"})
 
 
-def _release_subheads(words: list[int], rule: list[str | None], long_words: int = 15) -> None:
-    """A short line a placing rule (:data:`_PLACED`) cut between two uncut lines of ``long_words`` words or more
-    is a subhead of the text around it, not a menu, a link block or a footer: it stays."""
+def _subheads(words: list[int], rule: list[str | None], long_words: int = 15) -> list[int]:
+    """The short lines a placing rule (:data:`_PLACED`) cut between two lines of ``long_words`` words or more that
+    no rule cut: subheads of the text around them, not a menu, a link block or a footer (they stay)."""
     nonblank = [i for i, w in enumerate(words) if w]
     release = [
         i
@@ -1158,8 +1161,7 @@ def _release_subheads(words: list[int], rule: list[str | None], long_words: int 
         and words[p] >= long_words
         and words[q] >= long_words
     ]
-    for i in release:
-        rule[i] = None
+    return release
 
 
 def _paragraphs_follow(lines: list[str], words: list[int], rule: list[str | None], i: int, k: int) -> bool:
@@ -1250,10 +1252,19 @@ def _model_features(
     o: ResidueOptions,
 ) -> list[tuple[int, list[float]]]:
     """The lines the model scores (no rule cut them, at most ``MAX_WORDS`` words), each with its features."""
-    candidates = [i for i in range(len(lines)) if rule[i] is None and 0 < words[i] <= MAX_WORDS]
+    prose = [e[1] for e in entries]
+    # inside the main body the model scores only its short lines that are not prose (a subhead, a caption, an
+    # inline link or ad): a paragraph of the article is never the model's to cut, and most lines of a page are those
+    b0, b1 = body if body is not None else (len(lines), -1)
+    candidates = [
+        i
+        for i in range(len(lines))
+        if rule[i] is None
+        and 0 < words[i] <= MAX_WORDS
+        and not (b0 <= i <= b1 and (prose[i] or words[i] > MAX_BODY_WORDS))
+    ]
     if not candidates:
         return []
-    prose = [e[1] for e in entries]
     cut = [r is not None for r in rule]
     max_words = o.max_headline_words
 
@@ -1272,21 +1283,47 @@ def _model_features(
         return e[4]
 
     ends = [e[6] for e in entries]
-    vectors = doc_features(lines, words, cut, prose, body, candidates, shapes, ends)
+    vectors = doc_features(lines, words, cut, prose, body, candidates, shapes, ends, [e[5] for e in entries])
     return list(zip(candidates, vectors, strict=True))
 
 
+def _model_veto(
+    words: list[int], rule: list[str | None], entries: list[list[Any]], body: tuple[int, int] | None
+) -> set[int]:
+    """The lines the model never cuts (keep wins): the page's first line (its title); the uncut lines that end a
+    sentence right below the main body, up to the first that does not (the article's last short paragraphs); inside
+    the main body, a line right over a prose line (a subhead)."""
+    nonblank = [i for i, w in enumerate(words) if w]
+    veto = set(nonblank[:1])
+    if body is not None:
+        for i in nonblank:
+            if i <= body[1]:
+                continue
+            if rule[i] is not None or not entries[i][6]:
+                break
+            veto.add(i)
+        # inside the main body, a line over a prose line: a subhead over its paragraph
+        for i, j in itertools.pairwise(nonblank):
+            if body[0] <= i <= body[1] and entries[j][1]:
+                veto.add(i)
+    return veto
+
+
 def _model_cuts(
-    scored: list[tuple[int, list[float]]], rule: list[str | None], o: ResidueOptions, found: dict[int, list[float]]
+    scored: list[tuple[int, list[float]]],
+    rule: list[str | None],
+    o: ResidueOptions,
+    found: dict[int, list[float]],
+    veto: set[int],
 ) -> None:
-    """Cut the ``scored`` lines (index, features) the model puts at or over the threshold; ``found`` gets their
-    features (for explain)."""
+    """Cut the ``scored`` lines (index, features) the model puts at or over the threshold, but those in ``veto``
+    (:func:`_model_veto`); ``found`` gets their features (for explain)."""
     reaches = load_model().reaches
     # the threshold as log-odds: one comparison per line, no exp
     t = o.model_threshold
     cut_at = math.log(t / (1 - t)) if 0 < t < 1 else (math.inf if t >= 1 else -math.inf)
     for i, f in scored:
-        if reaches(f, cut_at):
+        if i not in veto and reaches(f, cut_at):
             rule[i] = "model"
             found[i] = f
 

@@ -23,6 +23,9 @@ from typing import Any
 
 #: Lines longer than this are never scored (the article's paragraphs; a long residue line is the rules' job).
 MAX_WORDS = 40
+#: Inside the main body (the cluster of prose lines with the most words) only lines of at most this many words that
+#: are not prose are scored: subheads, captions, inline links; never a paragraph of the article.
+MAX_BODY_WORDS = 12
 
 #: The features, in the order of a feature vector (the model file names them too, and must match).
 FEATURES = (
@@ -66,6 +69,13 @@ FEATURES = (
     "prose_near",  # log(1 + prose words within four non-blank lines either side)
     "prose_up",  # log(1 + non-blank lines up to the nearest prose line above), 5.0 when none
     "prose_down",  # the same below
+    "cut_near",  # share of the three non-blank lines either side that a rule cut
+    "short_near",  # share of the three non-blank lines either side of at most eight words
+    "cut_above",  # share of the non-blank lines above that a rule cut
+    "cut_below",  # the same below
+    "to_end",  # log(1 + non-blank lines below)
+    "prev_menu",  # the line above is menu-shaped
+    "next_menu",
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -143,6 +153,7 @@ def doc_features(
     candidates: Sequence[int],
     shapes: Any,
     ends: Sequence[bool] | None = None,
+    menu: Sequence[bool] | None = None,
 ) -> list[list[float]]:
     """The feature vectors of the ``candidates`` (line indices) of one page.
 
@@ -192,6 +203,18 @@ def doc_features(
         if prose[nonblank[k]]:
             seen = k
     total = total or 1
+    # prefix counts over non-blank lines: cut by a rule, short (at most eight words)
+    ccum = [0] * (len(nonblank) + 1)
+    scum = [0] * (len(nonblank) + 1)
+    c = t = 0
+    for k, i in enumerate(nonblank):
+        c += cut[i]
+        t += words[i] <= 8
+        ccum[k + 1] = c
+        scum[k + 1] = t
+    last = len(nonblank)
+    if menu is None:
+        menu = [False] * n
     b0, b1 = body if body is not None else (n, -1)
     out = []
     for i in candidates:
@@ -228,6 +251,19 @@ def doc_features(
                 _log(cum[min(r + 5, len(nonblank))] - cum[max(r - 4, 0)] - (words[i] if prose[i] else 0)),
                 _log(r - last_prose[r]) if last_prose[r] >= 0 else 5.0,
                 _log(next_prose[r] - r) if next_prose[r] >= 0 else 5.0,
+            )
+        )
+        lo, hi = max(r - 3, 0), min(r + 4, last)
+        others = hi - lo - 1
+        f.extend(
+            (
+                (ccum[hi] - ccum[lo] - cut[i]) / others if others else 0.0,
+                (scum[hi] - scum[lo] - (words[i] <= 8)) / others if others else 0.0,
+                ccum[r] / r if r else 0.0,
+                (ccum[last] - ccum[r + 1]) / (last - r - 1) if r + 1 < last else 0.0,
+                _log(last - r - 1),
+                1.0 if p >= 0 and menu[p] else 0.0,
+                1.0 if q >= 0 and menu[q] else 0.0,
             )
         )
         out.append(f)

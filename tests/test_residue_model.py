@@ -83,3 +83,31 @@ def test_the_early_stopping_trees_decide_as_the_whole_ensemble():
         for _, f in inputs:
             for cut_at in (-2.0, 0.0, math.log(4), 3.0):
                 assert model.reaches(f, cut_at) == (model.raw(f) >= cut_at)
+
+
+def test_the_model_never_cuts_the_title_the_last_short_paragraphs_or_a_subhead_over_prose():
+    # with a threshold that cuts nearly every line it scores, the vetoed lines still stay
+    body = [
+        "The harbour ferry will run every hour from next month, the council said on Tuesday after a long debate.",
+        "Residents had asked for a later last crossing, and the operator agreed to add two evening runs.",
+        "Night crossings",
+        "The new timetable starts on the first of May and fares stay the same until the end of the year.",
+    ]
+    lines = ["Ferry to run every hour", *body, "Tickets go on sale on Monday.", "Fares stay low.", "Harbour news"]
+    cuts = dict(label_residue(lines, ResidueOptions(model_threshold=0.01)).cuts)
+    for kept in (0, 3, 5, 6):  # the title, the subhead, the two short paragraphs right below the body
+        assert kept not in cuts, (lines[kept], cuts)
+    assert cuts.get(7) == "model"  # the model still cuts past them
+
+
+def test_inside_the_main_body_the_model_scores_only_short_lines_that_are_not_prose():
+    from corpus_tools.residue_model import MAX_BODY_WORDS
+
+    long_line = " ".join(["word"] * (MAX_BODY_WORDS + 1))
+    prose = "The new timetable starts on the first of May and fares stay the same until the end of the year."
+    lines = [prose, long_line, "A short caption line", prose, prose, "Harbour news"]
+    inputs: list[tuple[int, list[float]]] = []
+    label_residue(lines, ResidueOptions(), model_inputs=inputs)
+    scored = {i for i, _ in inputs}
+    assert 1 not in scored and 0 not in scored and 3 not in scored  # a long line and prose inside the body
+    assert {2, 5} <= scored
