@@ -52,7 +52,7 @@ import hashlib
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -319,6 +319,11 @@ def _is_cjk(ch: str) -> bool:
 _WORD = re.compile(r"\w+")
 
 
+def _is_word(ch: str) -> bool:
+    """What the regex class ``\\w`` matches (on str): a letter, a digit or ``_``."""
+    return ch.isalnum() or ch == "_"
+
+
 class _Contains:
     """Phrases matched anywhere in a folded line. Each latin phrase is filed under its longest word; only the
     phrases filed under one of the line's words are tried (a substring test, then the boundary check), so most
@@ -327,23 +332,33 @@ class _Contains:
     __slots__ = ("cjk", "keys")
 
     def __init__(self, phrases: Iterable[str]) -> None:
-        self.keys: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        # per phrase: whether it needs a word boundary before it and after it (the ends that are a letter or a
+        # digit, as in _alt): checked by hand, so no regex is compiled per phrase
+        self.keys: dict[str, list[tuple[str, bool, bool]]] = {}
         cjk = []
         for p in sorted(set(phrases)):
             if _CJK_CHARS.search(p):
                 cjk.append(p)
                 continue
             key = max(_WORD.findall(p) or [p], key=len)
-            self.keys.setdefault(key, []).append((p, re.compile(_alt([p]))))
+            left = p[0].isalnum() and not _is_cjk(p[0])
+            right = p[-1].isalnum() and not _is_cjk(p[-1])
+            self.keys.setdefault(key, []).append((p, left, right))
         self.cjk = re.compile(_alt(cjk)) if cjk else None
 
     def search(self, folded: str, tokens: set[str] | None = None, cjk: bool | None = None) -> bool:
         if tokens is None:
             tokens = set(_WORD.findall(folded))
         for key in self.keys.keys() & tokens:
-            for phrase, rx in self.keys[key]:
-                if phrase in folded and rx.search(folded):
-                    return True
+            for phrase, left, right in self.keys[key]:
+                at = folded.find(phrase)
+                while at >= 0:
+                    end = at + len(phrase)
+                    if (not left or at == 0 or not _is_word(folded[at - 1])) and (
+                        not right or end == len(folded) or not _is_word(folded[end])
+                    ):
+                        return True
+                    at = folded.find(phrase, at + 1)
         if self.cjk is None:
             return False
         if cjk is None:
@@ -355,11 +370,12 @@ class _Prefix:
     """A regex anchored at a line's start over a phrase list, tried only when the line's first word is the first
     word of one of the phrases (a set look-up)."""
 
-    __slots__ = ("firsts", "rx")
+    __slots__ = ("firsts", "pattern", "rx")
 
     def __init__(self, phrases: Iterable[str], pattern: str) -> None:
         self.firsts = frozenset(w[0] if w else p for p in phrases for w in [_WORD.findall(p)])
-        self.rx = re.compile(pattern)
+        self.pattern = pattern
+        self.rx: re.Pattern[str] | None = None  # compiled on first use (a run that never needs it never pays)
 
     def match(self, folded: str, first: str | None = None) -> re.Match[str] | None:
         if first is None:
@@ -367,6 +383,8 @@ class _Prefix:
             first = m.group(0) if m else ""
         if first not in self.firsts:
             return None
+        if self.rx is None:
+            self.rx = re.compile(self.pattern)
         return self.rx.match(folded)
 
 
@@ -985,7 +1003,7 @@ def label_residue(
         if model_inputs is not None:
             model_inputs.extend(scored)
         else:
-            _model_cuts(scored, rule, o, model_features, _model_veto(words, rule, entries, body))
+            _model_cuts(scored, rule, o, model_features, lambda: _model_veto(words, rule, entries, body))
 
     for i in subheads:  # after the model, which saw them cut (its features were learned so)
         rule[i] = None
@@ -1314,16 +1332,20 @@ def _model_cuts(
     rule: list[str | None],
     o: ResidueOptions,
     found: dict[int, list[float]],
-    veto: set[int],
+    veto: Callable[[], set[int]],
 ) -> None:
-    """Cut the ``scored`` lines (index, features) the model puts at or over the threshold, but those in ``veto``
-    (:func:`_model_veto`); ``found`` gets their features (for explain)."""
+    """Cut the ``scored`` lines (index, features) the model puts at or over the threshold, but those in ``veto()``
+    (:func:`_model_veto`, worked out only when a line reaches it); ``found`` gets their features (for explain)."""
     reaches = load_model().reaches
     # the threshold as log-odds: one comparison per line, no exp
     t = o.model_threshold
     cut_at = math.log(t / (1 - t)) if 0 < t < 1 else (math.inf if t >= 1 else -math.inf)
-    for i, f in scored:
-        if i not in veto and reaches(f, cut_at):
+    hits = [(i, f) for i, f in scored if reaches(f, cut_at)]
+    if not hits:
+        return
+    vetoed = veto()
+    for i, f in hits:
+        if i not in vetoed:
             rule[i] = "model"
             found[i] = f
 

@@ -165,54 +165,53 @@ def doc_features(
     if ends is None:
         ends = [_ends_sentence(line) for line in lines]
     nonblank = [i for i in range(n) if words[i]]
-    m = len(nonblank) or 1
-    prose_share = sum(1 for i in nonblank if prose[i]) / m
-    doc_lines = _log(len(nonblank))
-    rank = {i: k for k, i in enumerate(nonblank)}
+    last = len(nonblank)
+    m = last or 1
+    doc_lines = _log(last)
+    rank = [0] * n
     counts: dict[str, int] = {}
     for i in candidates:
         key = lines[i].strip()
         counts[key] = counts.get(key, 0) + 1
-    # runs of short non-prose lines (over non-blank lines)
+    # one pass over the non-blank lines: their rank; prefix sums of prose words, rule cuts and short lines (at most
+    # eight words); the last prose line above each; the runs of non-prose lines
+    cum = [0] * (last + 1)
+    ccum = [0] * (last + 1)
+    scum = [0] * (last + 1)
+    last_prose = [-1] * last
     run_len = [0] * n
-    k = 0
-    while k < len(nonblank):
-        j = k
-        while j < len(nonblank) and not prose[nonblank[j]]:
-            j += 1
-        for t in range(k, j):
-            run_len[nonblank[t]] = j - k
-        k = j + 1 if j == k else j
-    # prefix sums over non-blank lines: prose words, and the last / next prose line
-    total = 0
-    cum = [0] * (len(nonblank) + 1)
+    total = c = t = n_prose = 0
+    seen = run_start = -1
     for k, i in enumerate(nonblank):
-        if prose[i]:
-            total += words[i]
-        cum[k + 1] = total
-    last_prose = [-1] * len(nonblank)
-    seen = -1
-    for k, i in enumerate(nonblank):
+        rank[i] = k
+        w = words[i]
+        c += cut[i]
+        t += w <= 8
+        ccum[k + 1] = c
+        scum[k + 1] = t
         last_prose[k] = seen
         if prose[i]:
+            total += w
+            n_prose += 1
             seen = k
-    next_prose = [-1] * len(nonblank)
+            if run_start >= 0:
+                for j in nonblank[run_start:k]:
+                    run_len[j] = k - run_start
+                run_start = -1
+        elif run_start < 0:
+            run_start = k
+        cum[k + 1] = total
+    if run_start >= 0:
+        for j in nonblank[run_start:]:
+            run_len[j] = last - run_start
+    prose_share = n_prose / m
+    next_prose = [-1] * last
     seen = -1
-    for k in range(len(nonblank) - 1, -1, -1):
+    for k in range(last - 1, -1, -1):
         next_prose[k] = seen
         if prose[nonblank[k]]:
             seen = k
     total = total or 1
-    # prefix counts over non-blank lines: cut by a rule, short (at most eight words)
-    ccum = [0] * (len(nonblank) + 1)
-    scum = [0] * (len(nonblank) + 1)
-    c = t = 0
-    for k, i in enumerate(nonblank):
-        c += cut[i]
-        t += words[i] <= 8
-        ccum[k + 1] = c
-        scum[k + 1] = t
-    last = len(nonblank)
     if menu is None:
         menu = [False] * n
     b0, b1 = body if body is not None else (n, -1)

@@ -308,3 +308,15 @@ def test_a_full_line_cache_is_emptied_and_decides_the_same(monkeypatch):
     for _ in range(3):
         assert label_residue(doc, options).cuts == expected
         assert len(residue._line_cache(options).info) <= 3
+
+
+@given(st.text(alphabet="ab _-.é1\u00e0\u4e00", max_size=12), st.sampled_from(["ab", "a b", "b.", "-a", "é1", "b_"]))
+def test_phrase_search_by_hand_matches_the_word_boundary_regex(text, phrase):
+    # _Contains checks the word boundaries itself (no regex per phrase): the same answer as _alt's (?<!\w)...(?!\w)
+    import re
+
+    from corpus_tools.residue import _alt, _Contains
+
+    contains = _Contains([phrase])
+    expected = re.search(_alt([phrase]), text) is not None
+    assert contains.search(text, set(re.findall(r"\w+", text))) == expected
