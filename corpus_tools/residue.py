@@ -89,6 +89,7 @@ KINDS: dict[str, tuple[str, ...]] = {
 }
 RULES = tuple(rule for rules in KINDS.values() for rule in rules)
 UNMISTAKABLE = frozenset({"lone_url", "cookie", "related_link", "copyright", "advertisement", "share"})
+_LINK_BLOCK = frozenset({"link_heading", "link_block"})
 
 SECTIONS = (
     "leadin",
@@ -1013,7 +1014,9 @@ def label_residue(
         i = body_start
         while i < n and guarded < o.guard_lines:
             if words[i]:
-                if rule[i] is not None and rule[i] not in UNMISTAKABLE:
+                # a link block's heading and headlines are not the article's start (its first paragraph may
+                # sit right above a "Related posts" block): not guarded
+                if rule[i] is not None and rule[i] not in UNMISTAKABLE and rule[i] not in _LINK_BLOCK:
                     rule[i] = None
                 guarded += 1
             i += 1

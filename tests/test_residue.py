@@ -105,6 +105,12 @@ def test_body_guard_keeps_the_first_body_lines_unless_unmistakable():
     assert label_residue(lines, ResidueOptions(guard_lines=0)).cuts == [(0, "cta"), (1, "lone_url")]
 
 
+def test_the_body_guard_does_not_keep_a_link_block_under_the_first_paragraph():
+    lines = [BODY[0], "Related posts", "Ferry timetable changes for the summer", BODY[1], BODY[2]]
+    cuts = dict(label_residue(lines).cuts)
+    assert cuts.get(1) == "link_heading" and cuts.get(2) == "link_block"
+
+
 def test_photo_credit_is_left_to_the_credits_step():
     for line in ("Photo: Jane Roe/Example Agency", "Foto: dpa", "(Credit: Jane Roe / Example)", "© Jane Roe"):
         assert is_photo_credit(line), line
