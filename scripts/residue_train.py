@@ -7,8 +7,9 @@ ones, the report part, are never read here), both renderings. Each page goes thr
 (:func:`corpus_tools.residue._model_features`) are labelled from the page's snippets: a line holding a ``cut``
 snippet and no ``keep`` snippet is residue (1), a line holding a ``keep`` snippet is body (0), other lines are left
 out. Fitted: scikit-learn's ``GradientBoostingClassifier`` (training time only: ``pip install scikit-learn``), body
-lines weighted ``--body-weight`` times a residue line (keep wins). The trees are written as plain JSON, with where
-they came from; ``corpus_tools.residue_model`` evaluates them in pure Python.
+lines weighted ``--body-weight`` times a residue line (keep wins), ``--extracted-body-weight`` times in the extracted
+rendering (its keep target is the stricter one, and it has few residue lines to learn from). The trees are written
+as plain JSON, with where they came from; ``corpus_tools.residue_model`` evaluates them in pure Python.
 
     python scripts/residue_train.py                      # train and write the model file
     python scripts/residue_train.py --cv 5 --no-write    # out-of-fold figures per threshold, on the tune part only
@@ -169,6 +170,7 @@ def to_json(model: Any, args: argparse.Namespace, n_rows: int, n_pos: int) -> di
             "learning_rate": args.learning_rate,
             "min_leaf": args.min_leaf,
             "body_weight": args.body_weight,
+            "extracted_body_weight": args.extracted_body_weight,
             "lines": n_rows,
             "residue_lines": n_pos,
         },
@@ -211,6 +213,7 @@ def main() -> None:
     ap.add_argument("--learning-rate", type=float, default=0.15)
     ap.add_argument("--min-leaf", type=int, default=10)
     ap.add_argument("--body-weight", type=float, default=3.0)
+    ap.add_argument("--extracted-body-weight", type=float, default=10.0, help="the same for extracted lines")
     ap.add_argument("--cv", type=int, default=0, help="also print out-of-fold figures (folds by page)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--dump", type=Path, help="write the labelled lines (JSON lines) here")
@@ -223,7 +226,10 @@ def main() -> None:
     rows = labelled_lines(data, args.renderings)
     x = np.array([r["features"] for r in rows], dtype=np.float64)
     y = np.array([r["y"] for r in rows])
-    w = np.array([r["weight"] for r in rows]) * np.where(y == 0, args.body_weight, 1.0)
+    # a body line of the extracted rendering weighs more: there the keep target is stricter (0.995, not 0.98)
+    extracted = np.array([r["rendering"] == "extracted" for r in rows])
+    body_weight = np.where(extracted, args.extracted_body_weight, args.body_weight)
+    w = np.array([r["weight"] for r in rows]) * np.where(y == 0, body_weight, 1.0)
     print(f"{len(rows)} lines ({int(y.sum())} residue, {int((y == 0).sum())} body)", file=sys.stderr)
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as f:
@@ -243,7 +249,7 @@ def main() -> None:
             for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
                 body = sel & (y == 0)
                 res = sel & (y == 1)
-                lost = round(float(((oof >= t) * body * w).sum()) / args.body_weight, 1)
+                lost = round(float(((oof >= t) * body * w / body_weight).sum()), 1)
                 got = int((oof[res] >= t).sum())
                 print(
                     f"{rendering} t={t:.1f}: body lines lost {lost}/{int(body.sum())}, "
