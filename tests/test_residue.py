@@ -316,7 +316,7 @@ def test_a_full_line_cache_is_emptied_and_decides_the_same(monkeypatch):
         assert len(residue._line_cache(options).info) <= 3
 
 
-@given(st.text(alphabet="ab _-.é1\u00e0\u4e00", max_size=12), st.sampled_from(["ab", "a b", "b.", "-a", "é1", "b_"]))
+@given(st.text(alphabet="ab _-.é1\u00e0\u4e00", max_size=12), st.sampled_from(["ab", "a b", "b.", "-a", "é1", "b-a"]))
 def test_phrase_search_by_hand_matches_the_word_boundary_regex(text, phrase):
     # _Contains checks the word boundaries itself (no regex per phrase): the same answer as _alt's (?<!\w)...(?!\w)
     import re
