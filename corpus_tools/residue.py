@@ -161,6 +161,11 @@ class ResidueOptions:
         "Residue probability from which the model cuts a line (higher: fewer cuts, less body at risk).",
         "--residue-model-threshold",
     )
+    model_threshold_busy: float = _opt(
+        0.7,
+        "The same, instead, on a busy page (80 lines or more, the main body under half its words: menus, footers...).",
+        "--residue-model-threshold-busy",
+    )
     listing_pages: bool = _opt(
         True,
         "Drop documents that are mostly previews (listing or index pages).",
@@ -239,7 +244,7 @@ class ResidueOptions:
                 problems.append(f"{name} must be an integer (got {value!r})")
             elif not low <= value < 2**63:
                 problems.append(f"{name} must be >= {low} (got {value!r})")
-        for name in ("listing_share", "recurrence_min_share", "model_threshold"):
+        for name in ("listing_share", "recurrence_min_share", "model_threshold", "model_threshold_busy"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
                 problems.append(f"{name} must be a number in (0, 1] (got {value!r})")
@@ -1004,7 +1009,8 @@ def label_residue(
         if model_inputs is not None:
             model_inputs.extend(scored)
         else:
-            _model_cuts(scored, rule, o, model_features, lambda: _model_veto(words, rule, entries, body))
+            threshold = o.model_threshold_busy if _busy(words, body) else o.model_threshold
+            _model_cuts(scored, rule, threshold, model_features, lambda: _model_veto(words, rule, entries, body))
 
     for i in subheads:  # after the model, which saw them cut (its features were learned so)
         rule[i] = None
@@ -1308,6 +1314,19 @@ def _model_features(
     return list(zip(candidates, vectors, strict=True))
 
 
+#: a busy page: at least this many non-blank lines, its main body holding under half of its words (a whole page's
+#: text, menus and footers and all, not an extracted article)
+BUSY_LINES = 80
+
+
+def _busy(words: list[int], body: tuple[int, int] | None) -> bool:
+    """Whether the page is busy (:data:`BUSY_LINES`): there the model cuts from ``model_threshold_busy``."""
+    if sum(1 for w in words if w) < BUSY_LINES:
+        return False
+    in_body = sum(words[body[0] : body[1] + 1]) if body is not None else 0
+    return in_body * 2 < sum(words)
+
+
 def _model_veto(
     words: list[int], rule: list[str | None], entries: list[list[Any]], body: tuple[int, int] | None
 ) -> set[int]:
@@ -1333,15 +1352,14 @@ def _model_veto(
 def _model_cuts(
     scored: list[tuple[int, list[float]]],
     rule: list[str | None],
-    o: ResidueOptions,
+    t: float,
     found: dict[int, list[float]],
     veto: Callable[[], set[int]],
 ) -> None:
-    """Cut the ``scored`` lines (index, features) the model puts at or over the threshold, but those in ``veto()``
+    """Cut the ``scored`` lines (index, features) the model puts at or over the threshold ``t``, but those in ``veto()``
     (:func:`_model_veto`, worked out only when a line reaches it); ``found`` gets their features (for explain)."""
     reaches = load_model().reaches
     # the threshold as log-odds: one comparison per line, no exp
-    t = o.model_threshold
     cut_at = math.log(t / (1 - t)) if 0 < t < 1 else (math.inf if t >= 1 else -math.inf)
     hits = [(i, f) for i, f in scored if reaches(f, cut_at)]
     if not hits:

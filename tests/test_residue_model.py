@@ -111,3 +111,21 @@ def test_inside_the_main_body_the_model_scores_only_short_lines_that_are_not_pro
     scored = {i for i, _ in inputs}
     assert 1 not in scored and 0 not in scored and 3 not in scored  # a long line and prose inside the body
     assert {2, 5} <= scored
+
+
+def test_a_busy_page_has_its_own_model_threshold():
+    from corpus_tools.residue import BUSY_LINES, _busy
+
+    prose = "The new timetable starts on the first of May and fares stay the same until the end of the year."
+    menu = [f"Menu item {k}" for k in range(BUSY_LINES)]
+    words = [len(line.split()) for line in [prose, *menu]]
+    assert _busy(words, (0, 0))  # 80 lines or more, the body under half the words
+    assert not _busy(words[:40], (0, 0))  # too few lines
+    article = [prose] * BUSY_LINES
+    assert not _busy([len(line.split()) for line in article], (0, BUSY_LINES - 1))
+    # on a busy page the busy threshold decides: at 1.0 nothing is cut by the model, at a low one more is
+    lines = [prose, *menu[:3], "Harbour news", *[f"Ferry story number {k} of the week" for k in range(BUSY_LINES)]]
+    never = ResidueOptions(model_threshold=0.01, model_threshold_busy=1.0)
+    assert "model" not in {rule for _, rule in label_residue(lines, never).cuts}
+    low = ResidueOptions(model_threshold=1.0, model_threshold_busy=0.01)
+    assert "model" in {rule for _, rule in label_residue(lines, low).cuts}
