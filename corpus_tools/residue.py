@@ -111,6 +111,7 @@ SECTIONS = (
     "count",
     "prevnext",
     "posted",
+    "heading_word",
 )
 
 
@@ -407,6 +408,7 @@ class _Phrases:
             merged["leadin"], r"^[\W_]{0,3}(?:" + _alt(merged["leadin"]) + r")" + sep + r"\s*(?P<rest>.*)$"
         )
         self.whole_heading = frozenset(merged["heading"] | merged["leadin"])
+        self.heading_words = frozenset(merged["heading_word"])
         self.nav = frozenset(merged["nav"])
         self.cta = _Contains(merged["cta"])
         self.share = _Contains(merged["share"])
@@ -945,6 +947,8 @@ def label_residue(
 
     # link blocks: a heading, then headline-shaped lines
     if o.link_blocks:
+        _word_headings(lines, words, rule, entries, o, ph)
+    if o.link_blocks:
         i = 0
         while i < n:
             if rule[i] == "link_heading":
@@ -1207,6 +1211,37 @@ def _paragraphs_follow(lines: list[str], words: list[int], rule: list[str | None
 def _ends_truncated(line: str) -> bool:
     s = line.rstrip()
     return s.endswith(("…", "...", "»", "›", "]", ")")) or s[-1:].isalnum()
+
+
+def _word_headings(
+    lines: list[str], words: list[int], rule: list[str | None], entries: list[list[Any]], o: ResidueOptions, ph: Any
+) -> None:
+    """A short line (two to seven words, no sentence end) whose first word opens a link-block heading ("Weitere
+    Artikel zum Thema", "More from the author", "Otras noticias": the ``heading_word`` lists) over three lines that
+    are headline-shaped or already cut: the heading of a link block (``link_heading``; its headlines follow)."""
+    n = len(lines)
+    for i in range(n):
+        if rule[i] is not None or not 2 <= words[i] <= 7 or entries[i][6]:
+            continue
+        first = lines[i].split()[0].casefold().strip("»>«‹›*•·-–—")
+        if first not in ph.heading_words:
+            continue
+        below = 0
+        j = i + 1
+        while j < n and below < HEADING_OVER:
+            if words[j]:
+                if rule[j] is None and (
+                    entries[j][1] or not _headline_shaped(lines[j], words[j], o.max_headline_words)
+                ):
+                    break
+                below += 1
+            j += 1
+        if below == HEADING_OVER:
+            rule[i] = "link_heading"
+
+
+#: how many headline-shaped (or cut) lines a ``heading_word`` line must sit over to be a link-block heading
+HEADING_OVER = 3
 
 
 def _trailing_bullets(lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions) -> None:
