@@ -122,7 +122,7 @@ def fit(x: Any, y: Any, weights: Any, args: argparse.Namespace) -> Any:
         n_estimators=args.trees,
         max_depth=args.depth,
         learning_rate=args.learning_rate,
-        subsample=0.8,
+        subsample=args.subsample,
         min_samples_leaf=args.min_leaf,
         random_state=0,
     )
@@ -169,6 +169,7 @@ def to_json(model: Any, args: argparse.Namespace, n_rows: int, n_pos: int) -> di
             "depth": args.depth,
             "learning_rate": args.learning_rate,
             "min_leaf": args.min_leaf,
+            "subsample": args.subsample,
             "body_weight": args.body_weight,
             "extracted_body_weight": args.extracted_body_weight,
             "lines": n_rows,
@@ -212,6 +213,7 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--learning-rate", type=float, default=0.15)
     ap.add_argument("--min-leaf", type=int, default=10)
+    ap.add_argument("--subsample", type=float, default=1.0, help="share of lines per tree (1.0: no sampling, no seed)")
     ap.add_argument("--body-weight", type=float, default=3.0)
     ap.add_argument("--extracted-body-weight", type=float, default=10.0, help="the same for extracted lines")
     ap.add_argument("--cv", type=int, default=0, help="also print out-of-fold figures (folds by page)")
