@@ -516,6 +516,13 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HANDLE_TOKEN = re.compile(r"^[@#][\w.]+[,;]?$")
 _DATE_TOKEN = re.compile(r"\d+|[^\W\d_]+\.?", re.UNICODE)
 _DATE_JUNK = re.compile(r"[^\s.,:/\-|()–—]")
+# a long line that opens as a copyright footer does: "© 2020 - ...", "Copyright © 2019 Salon.com, LLC. ...",
+# "© OpenJS Foundation ... All rights reserved.", "Some rights reserved 2017-2023 by ..."
+_COPYRIGHT_START = re.compile(
+    r"^\W{0,2}(?:(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:(?:19|20)\d\d|[^.!?]{0,80}?\b(?:all|some) rights reserved)"
+    r"|(?:all|some) rights reserved\b)",
+    re.I,
+)
 _DATE_SHAPE = re.compile(r"\d{1,4}[./-]\d{1,2}|\d{1,2}[:h]\d{2}|^(?:19|20)\d\d$")
 _TIME = re.compile(r"\d{1,2}[:.h]\d{2}")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
@@ -884,8 +891,10 @@ class _LineCache:
         if not line or line.isspace():
             return _BLANK
         w = _nwords(line)
-        if w > 40:  # body-like: only a cookie notice is cut
+        if w > 40:  # body-like: only a cookie notice and a copyright footer are cut
             r = "cookie" if "ookie" in line and self.ph.cookie.search(_fold(line)) else None
+            if r is None and _COPYRIGHT_START.match(line):
+                r = "copyright"
         else:
             r = _line_rule(line, _fold(line), w, self.ph, self.o)
         e = [w, _is_prose(line, w), r, -1, None, w <= 4 and _menu_shaped(line, w), _ends_sentence(line)]
