@@ -1,9 +1,11 @@
 """The residue step's line model: a small gradient-boosted tree ensemble over cheap line features, shipped as JSON.
 
 The rules of :mod:`corpus_tools.residue` cut what a phrase list or a shape names; the model looks at the lines
-they leave and scores each short one (at most :data:`MAX_WORDS` words) from its shape, its place in the page and
-its neighbours (:data:`FEATURES`). A line scoring at least the step's ``model_threshold`` is cut with the rule
-``model``; ``explain`` shows the features that pushed it most (:meth:`Model.top_features`).
+they leave and scores each short one (at most :data:`MAX_WORDS` words; inside the main body at most
+:data:`MAX_BODY_WORDS` and not prose) from its shape, its place in the page and its neighbours, their rule cuts and
+shapes (:data:`FEATURES`). A line scoring at least the step's ``model_threshold`` (``model_threshold_busy`` on a
+busy page) is cut with the rule ``model``; ``explain`` shows the features that pushed it most
+(:meth:`Model.top_features`).
 
 The weights (``data/residue/model.json``) come from ``scripts/residue_train.py``, trained on the lines of the
 realworld set's tune part (page ids ending in an even digit, both renderings), labelled by the pages' ``keep`` and
