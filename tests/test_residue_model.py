@@ -130,3 +130,22 @@ def test_a_busy_page_has_its_own_model_threshold():
     assert "model" not in {rule for _, rule in label_residue(lines, never).cuts}
     low = ResidueOptions(model_threshold=1.0, model_threshold_busy=0.01)
     assert "model" in {rule for _, rule in label_residue(lines, low).cuts}
+
+
+def test_the_context_features_count_cuts_and_short_lines_around_a_line():
+    from corpus_tools.residue_model import doc_features
+
+    lines = ["Menu", "", "Home", "A long line of prose that is the article and ends here now.", "Tags", "Footer", "End"]
+    words = [1, 0, 1, 12, 1, 1, 1]
+    cut = [True, False, True, False, False, True, False]
+    prose = [False, False, False, True, False, False, False]
+    menu = [True, False, True, False, True, True, True]
+    [f] = doc_features(lines, words, cut, prose, (3, 3), [4], lambda i: [0.0] * 20, None, menu)
+    v = dict(zip(FEATURES, f, strict=True))
+    # line 4 ("Tags") is the 4th of 6 non-blank lines: three above (Menu, Home, prose), two below (Footer, End)
+    assert v["cut_near"] == 3 / 5  # Menu, Home, Footer of the five around it
+    assert v["short_near"] == 4 / 5  # all but the prose line
+    assert v["cut_above"] == 2 / 3 and v["cut_below"] == 1 / 2
+    assert math.isclose(v["to_end"], math.log1p(2))
+    assert v["prev_menu"] == 0.0 and v["next_menu"] == 1.0
+    assert v["prev_prose"] == 1.0 and v["run_short"] == math.log1p(3)  # Tags, Footer, End
