@@ -150,10 +150,13 @@ def _label_credits(
     names: dict[int, list[str]],
     contributors: dict[int, list[tuple[str, str]]] | None = None,
     recurring: frozenset[str] = frozenset(),
+    known_authors: frozenset[str] = frozenset(),
 ) -> dict[int, Label]:
     """:func:`label_credits`, filling ``names`` with the names each labelled line gives (authors or translators,
     by the label's kind) and ``contributors`` with the ``(name, role)`` pairs of contributor lines. ``recurring``:
-    the (casefolded) subjects of end bios the corpus repeats word for word, corroborated like a byline's names."""
+    the (casefolded) subjects of end bios the corpus repeats word for word, corroborated like a byline's names.
+    ``known_authors``: the (casefolded) authors the record's metadata gives already (a byline an earlier run took
+    out of the text still says who wrote it)."""
     labels: dict[int, Label] = {}
     if len(paragraphs) == 1 and not recurring and not _may_credit(paragraphs[0], options):
         return labels
@@ -182,8 +185,14 @@ def _label_credits(
 
     if options.bios:
         tail = _tail_start(paragraphs, text)
-        bylined = {n.casefold() for i, label in labels.items() if label.kind == BYLINE for n in names.get(i, ())}
-        bylined |= recurring
+        # The authors the page's own byline names (not a contributor's or a letter's signature).
+        page_authors = {
+            n.casefold()
+            for i, label in labels.items()
+            if label.kind == BYLINE and label.reason in _PAGE_BYLINE_REASONS
+            for n in names.get(i, ())
+        } | known_authors
+        bylined = page_authors | recurring
         # Bio positions: right before a translator credit, right before the tail, at the end.
         anchors: dict[int, str] = {}
         for i in translator_lines:
@@ -192,7 +201,7 @@ def _label_credits(
             anchors.setdefault(tail, REASON_BIO_BEFORE_TAIL)
         anchors.setdefault(len(paragraphs), REASON_BIO_AT_END)
         for anchor, reason in sorted(anchors.items()):
-            _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined)
+            _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined, page_authors)
         _label_author_box(paragraphs, text, labels, names, options, bylined)
     return labels
 
@@ -479,6 +488,7 @@ def _label_bios_before(
     names: dict[int, list[str]],
     options: CreditsOptions,
     bylined: frozenset[str] | set[str] = frozenset(),
+    page_authors: frozenset[str] | set[str] = frozenset(),
 ) -> None:
     """Label the bio lines that end right before ``anchor``, stepping over blank lines and other credits, and
     over one section label between the credits and the tail ("More opinion", "Related"); at the end of the text,
@@ -523,7 +533,7 @@ def _label_bios_before(
             found is not None
             and reason != REASON_BIO_BEFORE_TRANSLATOR
             and taken == 0
-            and not _corroborated(paragraphs, i, line, found, bylined, labels)
+            and not _corroborated(paragraphs, i, line, found, bylined, labels, page_authors)
         ):
             found = None
         if found is None and bylined and line[:1].isupper() and not line.startswith(_NOT_BIO_FIRST):
@@ -543,6 +553,16 @@ def _label_bios_before(
         i -= 1
 
 
+# The bylines that say who wrote the page (`By NAME` at its head, `Written by:` and the name under it).
+_PAGE_BYLINE_REASONS = frozenset(
+    {
+        REASON_BY_NAME,
+        REASON_BY_NAME_UNDER_TITLE,
+        REASON_BY_NAME_BEFORE_BODY,
+        REASON_CREDIT_PHRASE,
+        REASON_NAME_AFTER_PHRASE,
+    }
+)
 # The most lines of page furniture the search for an end bio steps over.
 _MAX_FURNITURE_LINES = 8
 # Credit lines that may stand between an end bio and the end of the text.
@@ -569,13 +589,14 @@ def find_credits(
     *,
     text: str | None = None,
     recurring: frozenset[str] = frozenset(),
+    known_authors: frozenset[str] = frozenset(),
 ) -> CreditsFound:
     """Label the credits and collect the names they give, in text order, each name once (``text``: see
     :func:`label_credits`)."""
     options = options or DEFAULT_OPTIONS
     names: dict[int, list[str]] = {}
     pairs: dict[int, list[tuple[str, str]]] = {}
-    labels = _label_credits(paragraphs, options, text, names, pairs, recurring)
+    labels = _label_credits(paragraphs, options, text, names, pairs, recurring, known_authors)
     authors: list[str] = []
     translators: list[str] = []
     bylines: list[str] = []
@@ -698,7 +719,13 @@ class Credits(Step):
     corpus_pass = BioRecurrence()
 
     def label(self, doc: Doc) -> Labels:
-        found = find_credits(doc.lines, self.options, text=doc.text, recurring=self.state or frozenset())
+        authors = doc.metadata.get("authors")
+        known = (
+            frozenset(n.casefold() for n in authors if isinstance(n, str)) if isinstance(authors, list) else frozenset()
+        )
+        found = find_credits(
+            doc.lines, self.options, text=doc.text, recurring=self.state or frozenset(), known_authors=known
+        )
         return Labels(doc, cuts={i: label.reason for i, label in found.labels.items()}, found=found)
 
     def record_found(self, metadata: dict[str, Any], labels: Labels) -> None:

@@ -405,9 +405,23 @@ def test_check_schema_accepts_cuts_and_names_a_malformed_one():
 
 
 def test_existing_credits_are_kept_and_merged():
-    record = {"text": "Body.\nAnn Lee is a researcher at an institute.", "metadata": {"authors": ["Bo Chen"]}}
+    record = {
+        "text": "By Ann Lee\nBody.\nAnn Lee is a researcher at an institute.",
+        "metadata": {"authors": ["Bo Chen"]},
+    }
     out = Credits().process(record, "text")
     assert out["metadata"]["authors"] == ["Bo Chen", "Ann Lee"]
+    assert out["text"] == "Body."
+
+
+def test_the_authors_a_record_gives_already_say_whose_bio_it_is():
+    # a byline an earlier run (or the scraper) took out of the text is in metadata.authors: a bio-shaped last line
+    # about someone else is the text's, one about that author is the author's note
+    text = "Body of the story.\nAnn Lee is a researcher at the Hive Institute."
+    other = Credits().process({"text": text, "metadata": {"authors": ["Bo Chen"]}}, "text")
+    assert (other["text"], other["metadata"]["authors"]) == (text, ["Bo Chen"])
+    same = Credits().process({"text": text, "metadata": {"authors": ["Ann Lee"]}}, "text")
+    assert (same["text"], same["metadata"]["authors"]) == ("Body of the story.", ["Ann Lee"])
 
 
 def test_metadata_of_the_wrong_type_is_a_record_error():
@@ -673,11 +687,13 @@ def test_the_bounds_admit_options_that_still_find_credits():
     text = "By Ann Lee\nBody text here.\nAnn Lee is a reporter in Hualien."
     assert kinds(text, CreditsOptions(max_bio_words=7, max_bio_lines=1)) == [(0, BYLINE), (2, BIO)]
     # a role given as one word, in any case or hyphenated, is a role
-    keeper = text.replace("reporter", "beekeeper").replace("By Ann Lee", "By Bo Chen")
-    assert kinds(keeper, CreditsOptions()) == [(0, BYLINE)]
-    assert kinds(keeper, CreditsOptions(extra_roles=("Beekeeper", "editor-at-large"))) == [(0, BYLINE), (2, BIO)]
+    keeper = "Body text here.\nAnn Lee is a beekeeper in Hualien."
+    assert kinds(keeper, CreditsOptions()) == []
+    assert kinds(keeper, CreditsOptions(extra_roles=("Beekeeper", "editor-at-large"))) == [(1, BIO)]
+    # ... but not under a byline that names someone else: the last sentence is about another person
+    assert kinds("By Bo Chen\n" + keeper, CreditsOptions(extra_roles=("Beekeeper",))) == [(0, BYLINE)]
     # a bio whose subject the byline names needs no role word
-    assert kinds(keeper.replace("By Bo Chen", "By Ann Lee"), CreditsOptions()) == [(0, BYLINE), (2, BIO)]
+    assert kinds("By Ann Lee\n" + keeper, CreditsOptions()) == [(0, BYLINE), (2, BIO)]
 
 
 # ------------------------------------------------------------------------ shortcuts vs the plain computation
