@@ -401,8 +401,17 @@ def _may_start_with_name(line: str) -> bool:
     return not first.isascii() or "A" <= first <= "Z"
 
 
+# The end of a predicate's first sentence: a full stop after a word of three lower-case letters or more, then a
+# capital (`goodies. Pick out ...`); `Dr. Ann`, `U.S. Naval` and `Ph.D. student` do not end one.
+_SENTENCE_END_RE = regex.compile(r"(?<=\p{Ll}{3})[.!?]\s++(?=[\p{Lu}\"“])")
+
+
 def _has_role(text: str, options: CreditsOptions) -> bool:
-    """Whether the first words of ``text`` name a role (`researchers`, `editor-in-chief`, `Taipei-based writer`)."""
+    """Whether the first words of ``text``'s first sentence name a role (`researchers`, `editor-in-chief`,
+    `Taipei-based writer`): a role word further on (`... take your tray to the staff`) says nothing of the subject."""
+    end = _SENTENCE_END_RE.search(text, 0, 400)
+    if end is not None:
+        text = text[: end.start()]
     # The first words, found one at a time: no more of a long predicate is read than they need (a cut at a fixed
     # length could make "directorship" a "director").
     words = [match[0].lower() for match in itertools.islice(_ROLE_WORD_RE.finditer(text), _ROLE_WINDOW_WORDS)]
