@@ -33,6 +33,7 @@ Reasons (stable strings, used as ``metadata.cuts[].rule``, stats keys and test a
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -125,14 +126,29 @@ _HEADING_END_CHARS = frozenset(",;:、，；：")
 
 
 def is_truncated(paragraph: str) -> bool:
-    """Whether a paragraph stops mid-sentence: no sentence ending, and not a colon or a closing quote/bracket."""
+    """Whether a paragraph stops mid-sentence: no sentence ending, and not a colon or a closing quote/bracket, nor
+    a link, handle, hashtag or emoji (see :func:`ends_on_a_post_mark`)."""
     text = paragraph.rstrip()
     if not text:
         return False
     last = text[-1]
     if last.isascii() and last.isalnum():
-        return True  # a sentence ending and an open ending both need punctuation last: no pattern to run
-    return not ends_sentence(text) and _OPEN_ENDING.search(text[-4:]) is None
+        # a sentence ending and an open ending both need punctuation last: no pattern to run
+        return not ends_on_a_post_mark(text)
+    return not ends_sentence(text) and _OPEN_ENDING.search(text[-4:]) is None and not ends_on_a_post_mark(text)
+
+
+_POST_MARK_STARTS = ("http://", "https://", "www.", "@", "#")
+
+
+def ends_on_a_post_mark(text: str) -> bool:
+    """Whether ``text`` (right-stripped) ends on a link, a handle, a hashtag or an emoji or other symbol: the way
+    a body paragraph or a post ends without a full stop (`... at https://example.org/report`, `... 🎉`); a preview
+    cut at a word boundary ends on a word."""
+    last_word = text.rsplit(None, 1)[-1]  # from the right: one word's worth of work
+    if last_word.startswith(_POST_MARK_STARTS) or "://" in last_word:
+        return True
+    return unicodedata.category(text[-1]) in ("So", "Sk") or text[-1] == "\ufe0f"
 
 
 def is_heading(paragraph: str, options: TeasersOptions = TeasersOptions(), credit_kind: Any = None) -> bool:

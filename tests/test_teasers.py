@@ -81,6 +81,12 @@ def record(text: str, **metadata) -> dict:
         ("and there are three of them:", False),  # a colon introduces what follows: not truncation evidence
         ("the phrase she uses: “come and count the queue”", False),  # a closing quote without a full stop
         ("a bracketed aside (see below)", False),
+        ("the full report is at https://example.org/report", False),  # a link, a handle, a hashtag, an emoji:
+        ("follow the team on @newsdesk", False),  # the way a body paragraph or a post ends without a full stop
+        ("we are back next week #summer", False),
+        ("what a night 🎉", False),
+        ("a night to remember ❤️", False),
+        ("the talks resume in 2024", True),  # a number may be where a preview was cut
         ("", False),
     ],
 )
@@ -778,7 +784,16 @@ _PLAIN_HEADING_END = regex.compile(r"[,;:、，；：]\s*$")
 
 def _plain_is_truncated(paragraph: str) -> bool:
     text = paragraph.rstrip()
-    return bool(text) and not ends_sentence(text) and teasers_module._OPEN_ENDING.search(text[-4:]) is None
+    return (
+        bool(text)
+        and not ends_sentence(text)
+        and teasers_module._OPEN_ENDING.search(text[-4:]) is None
+        and _PLAIN_POST_MARK.search(text) is None
+    )
+
+
+# The ending teasers.ends_on_a_post_mark tests for, as one pattern.
+_PLAIN_POST_MARK = regex.compile(r"(?:^|\s)(?:\S*://|https?://|www\.|[@#])\S*$|[\p{So}\p{Sk}\uFE0F]$")
 
 
 def _plain_is_heading(paragraph: str) -> bool:
@@ -799,6 +814,8 @@ def _plain_is_heading(paragraph: str) -> bool:
 @example("Heading：")
 @example("1. Item")
 @example("Ends on a quote”")
+@example("a\t#tag")
+@example("see\u00a0https://x.org")
 def test_paragraph_shape_shortcuts_agree_with_the_plain_patterns(paragraph: str):
     assert is_truncated(paragraph) == _plain_is_truncated(paragraph)
     assert is_heading(paragraph) == _plain_is_heading(paragraph)
