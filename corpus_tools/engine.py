@@ -940,7 +940,7 @@ def run_pipeline(
     engine = engine or LocalEngine(1)
     rejects = rejects or Rejects(None)
     dropped = dropped or DroppedStream(None)
-    stats = RunCounts()
+    stats = RunCounts(dry_steps=frozenset(step.name for step in pipeline.steps if step.dry_run))
     write_lines = getattr(sink, "write_lines", None) or _line_by_line(sink)
     started = time.perf_counter()
     # Workers on this machine read their own input ranges and, when the output can take it, leave their output in
