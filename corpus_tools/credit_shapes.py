@@ -593,7 +593,8 @@ _ROMAN = frozenset({"II", "III", "IV"})
 # an outlet or a role.
 _TAIL_START_RE = regex.compile(
     r"\s?(?:[|•·:;(]|//|(?<=\S)/|\s[-–—]\s|@|\d)|\s(?:on|at|am|le|el|for|im|Last|Published|Updated|Veröffentlicht|Erstellt|"
-    r"Kategorien|Twitter|Share|Photos?|Foto|via|von\sPexels|on\sUnsplash|For)\b"
+    r"Kategorien|Twitter|Share|Photos?|Photographs?|Fotos?|Fotograf[ií]as?|Illustrations?|Illustrationen|Ilustraci[oó]n"
+    r"|Grafiken?|Bilder|Images?|Video|via|von\sPexels|on\sUnsplash|For)\b"
 )
 _NAME_SPLIT_RE = regex.compile(r",\s*+|\s(?:and|And|AND|und|y|et|&)\s|\s/\s")
 _NAME_FULL_RE = regex.compile(rf"^{_HONORIFIC}(?P<name>{_NAME1})\.?$")

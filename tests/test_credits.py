@@ -235,6 +235,9 @@ def test_bio_names(line: str, names: list[str]):
         ("By Ann Lee, Staff reporter\nBody.", ["Ann Lee"], []),
         ("Body.\nDr Ann Lee is a lecturer in law.", ["Ann Lee"], []),
         ("Body.\nThe writer is a lecturer in law.", [], []),
+        # the author's name ends where another role's credit starts (seen on real pages)
+        ("Text von Christian Seiler Illustration von Markus Roost\nBody.", ["Christian Seiler"], []),
+        ("Text: Anna Meier Fotos: Peter Huber\nBody.", ["Anna Meier"], []),
     ],
 )
 def test_names_recorded(text: str, authors: list[str], translators: list[str]):
