@@ -824,6 +824,36 @@ def test_a_remembered_tail_is_only_reused_for_the_same_question(lines, options, 
     assert tail_start(paragraphs, options, text=text) == tail_start(paragraphs, options)
 
 
+@given(
+    st.lists(
+        st.sampled_from([BODY, BIO, TRANSLATOR, TEASER, STOP_TEASER, "", "More opinion", "Share this"]),
+        min_size=1,
+        max_size=10,
+    ),
+    st.sets(st.integers(0, 9)),
+    st.sampled_from(
+        [TeasersOptions(), TeasersOptions(min_words=101, max_words=104), TeasersOptions(use_credits=False)]
+    ),
+    st.sampled_from([None, 0, 1, 2, 3, 5, 8]),
+)
+@example([BODY, TRANSLATOR, BODY, TEASER], {1}, TeasersOptions(), 1)
+@example([BODY, STOP_TEASER, TEASER], {0}, TeasersOptions(), 1)
+@example([TEASER, TEASER], {0}, TeasersOptions(), None)
+def test_a_remembered_tail_is_reused_only_where_the_lines_it_read_are_the_same(lines, cut, options, credits_at):
+    # The credits step asks about its lines, then the teasers step about what is left once credits are cut: the
+    # same string objects, fewer of them, perhaps with the place of removed credits. The memo answers that question
+    # as the walk itself would.
+    paragraphs = [(line + "\0")[:-1] for line in lines]  # distinct objects, as a split makes them
+    tail_start(paragraphs)
+    kept = [p for i, p in enumerate(paragraphs) if i not in cut]
+    if credits_at is not None and credits_at > len(kept):
+        credits_at = len(kept)
+    fresh = teasers_module._tail(kept, options, None, credits_at, credit_kind)
+    assert teasers_module._tail_of(None, kept, options, None, credits_at) == fresh
+    # and the same question again (now remembered when it had no credit position)
+    assert teasers_module._tail_of(None, kept, options, None, credits_at) == fresh
+
+
 # ------------------------------------------------------------------------------------ option bounds
 
 
