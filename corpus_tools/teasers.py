@@ -49,7 +49,7 @@ from corpus_tools.labels import (
     more_words_than,
     words_between,
 )
-from corpus_tools.step import CorpusPass, Doc, Labels, Step, entry_lines, option
+from corpus_tools.step import CorpusPass, Doc, Labels, Step, option
 
 if TYPE_CHECKING:
     from corpus_tools.tailindex import TailIndex
@@ -440,8 +440,10 @@ def end_credits_position(metadata: Mapping[str, Any], line_count: int) -> int | 
     if not ends:
         return None
     last = max(ends)
-    origin = entry_lines(line_count, cuts)
-    return next((i for i, line in enumerate(origin) if line > last), line_count)
+    # The first current line whose place in the text as it came in (entry_lines) is past `last`: as many lines as
+    # there were up to `last` (from 0) less those cut, counted from the cuts alone.
+    removed = {c["paragraph"] for c in cuts if not c.get("dry_run")}
+    return min(line_count, max(0, last + 1 - sum(1 for line in removed if 0 <= line <= last)))
 
 
 class TailRecurrence(CorpusPass):

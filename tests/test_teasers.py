@@ -19,7 +19,7 @@ from corpus_tools.credits import Credits, CreditsOptions
 from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.labels import Label, ends_sentence, more_words_than, split_paragraphs, word_count
 from corpus_tools.pipeline import Pipeline
-from corpus_tools.step import Doc
+from corpus_tools.step import Doc, entry_lines
 from corpus_tools.tailindex import TailIndex
 from corpus_tools.teasers import (
     REASONS,
@@ -247,6 +247,35 @@ def cut_entry(i: int, kind: str = "bio") -> dict:
 )
 def test_end_credits_position(cuts, line_count, position):
     assert end_credits_position({"cuts": cuts}, line_count) == position
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "step": st.sampled_from(["credits", "normalize", "teasers"]),
+                "rule": st.sampled_from(["translated_by_line", "bio_at_end", "by_name_first_line", "blank_line"]),
+                "paragraph": st.integers(-2, 30),
+            },
+            optional={"dry_run": st.booleans()},
+        ),
+        max_size=8,
+    ),
+    st.integers(0, 30),
+)
+def test_end_credits_position_is_counted_from_the_lines_as_they_came_in(cuts, line_count):
+    # The position read off the cuts alone is the first current line whose place as it came in is past the last
+    # removed end credit, as mapping every line back (entry_lines) finds it.
+    ends = [
+        c["paragraph"]
+        for c in cuts
+        if c["step"] == "credits" and not c.get("dry_run") and c["rule"] in teasers_module.END_CREDIT_RULES
+    ]
+    expected = None
+    if ends:
+        origin = entry_lines(line_count, cuts)
+        expected = next((i for i, line in enumerate(origin) if line > max(ends)), line_count)
+    assert end_credits_position({"cuts": cuts}, line_count) == expected
 
 
 @pytest.mark.parametrize(
