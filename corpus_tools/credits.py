@@ -274,56 +274,66 @@ _HEAD_LINES = 100
 _TAIL_LINES = 16
 
 
+# What a tip line starts with (`Have a tip? NAME may be reached at ...`).
+_HAVE_A_TIP = "Have a tip?"
+
+
 @functools.cache
 def _start_heads() -> frozenset[str]:
-    """The first two characters of the credit phrases' first words and of a translator credit's."""
-    return _credit_prefix_heads() | {start[:2] for start in _TRANSLATOR_STARTS}
+    """The first two characters of the credit phrases' first words, a translator credit's and a tip line's."""
+    return _credit_prefix_heads() | {start[:2] for start in (*_TRANSLATOR_STARTS, _HAVE_A_TIP)}
 
 
 def _start_candidates(paragraphs: list[str]) -> list[int]:
-    """The lines that may start, once stripped, with the first word of a credit phrase or of a translator credit:
-    their first two characters are those of such a word, or they start with whitespace. One pass over the lines
-    (a set lookup a line), which the byline and the translator searches share."""
+    """The lines that may start, once stripped, with the first word of a credit phrase or of a translator credit,
+    or start a tip line: their first two characters are those of such a word, or they start with whitespace. One
+    pass over the lines (a set lookup a line), which the byline, tip and translator searches share."""
     heads = _start_heads()
     return [k for k, line in enumerate(paragraphs) if line[:2] in heads or line[:1].isspace()]
 
 
-def _credit_candidates(paragraphs: list[str], first: int, starts: list[int] | None = None) -> list[int]:
+def _credit_candidates(
+    paragraphs: list[str], first: int, starts: list[int] | None = None, text: str | None = None
+) -> list[int]:
     """The lines that start with the first word of a credit phrase, among the first :data:`_HEAD_LINES` lines
     from ``first`` and the last :data:`_TAIL_LINES` lines; and among those last lines, the ones that say
     `contributed` or start `Have a tip?` (end-of-article credits) and are short enough for such a credit.
-    ``starts``: :func:`_start_candidates`, when the caller has it."""
+    ``starts``: :func:`_start_candidates`, and ``text``: the lines joined, when the caller has them."""
     prefixes = _credit_prefixes()
     heads = _credit_prefix_heads()
     past_head = first + _HEAD_LINES
+    if starts is None:
+        starts = _start_candidates(paragraphs)
     # The start candidates in the head, tested as every line of the head would be.
     found = [
         k
-        for k in (_start_candidates(paragraphs) if starts is None else starts)
+        for k in starts
         if first <= k < past_head
         and (
             ((line := paragraphs[k])[:2] in heads and line.startswith(prefixes))
             or (line[:1] in _INDENT and line.lstrip().startswith(prefixes))
         )
     ]
-    # The last lines: a credit phrase (past the head), `NAME contributed ...`, `Have a tip? ...`; those two only on
-    # a line short enough for them (strip() returns a line with nothing to strip itself: no copy).
-    short = _SHORT_CREDIT_CHARS
-    tail = [
-        k
-        for k in range(max(first, len(paragraphs) - _TAIL_LINES), len(paragraphs))
-        if (
-            (len(line := paragraphs[k]) <= short or len(line.strip()) <= short)
-            and ("contributed" in line or line.startswith("Have a tip?"))
-        )
-        or (k >= past_head and line.lstrip().startswith(prefixes))
-    ]
-    return found + tail
+    # The last lines: `Have a tip? ...` (a start candidate) and `NAME contributed ...` (not looked for line by line in
+    # a text without the word), each on a line short enough for it; a credit phrase past the head.
+    n = len(paragraphs)
+    last = max(first, n - _TAIL_LINES)
+    tail = {k for k in starts if k >= last and paragraphs[k].startswith(_HAVE_A_TIP) and _short_credit(paragraphs[k])}
+    if text is None or "contributed" in text:
+        tail.update(k for k in range(last, n) if "contributed" in paragraphs[k] and _short_credit(paragraphs[k]))
+    if n > past_head:
+        tail.update(k for k in range(max(last, past_head), n) if paragraphs[k].lstrip().startswith(prefixes))
+    return found + sorted(tail)
 
 
 # `NAME contributed to this report.` and `Have a tip? NAME may be reached ...` are credits only on a line of at
 # most this many characters, stripped.
 _SHORT_CREDIT_CHARS = 300
+
+
+def _short_credit(line: str) -> bool:
+    """Whether ``line``, stripped, is short enough for a contributor or tip credit."""
+    return len(line) <= _SHORT_CREDIT_CHARS or len(line.strip()) <= _SHORT_CREDIT_CHARS
 
 
 def _body_start(paragraphs: list[str], start: int, end: int) -> int:
@@ -361,13 +371,13 @@ def _label_bylines(
     (`– NAME`, `NAME, Place`) at the end."""
     body_start = first  # the running text starts at body_start or later: known up to `scanned`
     scanned = first
-    for i in _credit_candidates(paragraphs, first, starts):
+    for i in _credit_candidates(paragraphs, first, starts, text):
         if i in labels or i >= len(paragraphs):
             continue
         line = paragraphs[i].strip()
         if len(line) > options.max_line_chars or i in labels:
             continue
-        if line.startswith("Have a tip?"):
+        if line.startswith(_HAVE_A_TIP):
             match = HAVE_A_TIP_RE.match(line) if len(line) <= _SHORT_CREDIT_CHARS else None
             if match and name_evidence(match["name"]):
                 labels[i] = Label(BYLINE, REASON_HAVE_A_TIP, STEP)

@@ -898,7 +898,9 @@ CANDIDATE_PIECES = [
 ]
 
 
-def _plain_credit_candidates(paragraphs: list[str], first: int, starts: object = None) -> list[int]:
+def _plain_credit_candidates(
+    paragraphs: list[str], first: int, starts: object = None, text: object = None
+) -> list[int]:
     """The credit candidates as a test of every line of the head and of the last lines finds them (the reference
     of the start candidates and the short-line test)."""
     prefixes = credits_module_step._credit_prefixes()
@@ -919,10 +921,13 @@ def _plain_credit_candidates(paragraphs: list[str], first: int, starts: object =
 @example(["Body.", "Ann Lee contributed to this report." + " " * 300])
 @example(["Body.", "\t" * 300 + "Have a tip? Ann Lee may be reached at ann@example.com"])
 @example(["Body."] * 110 + ["Photo: Ann Lee"])
+@example(["Body.", "Have a tip? Ann Lee may be reached at ann@example.com"])
+@example(["Body.", "Have a tip? Ann Lee may be reached at ann@example.com" + " " * 300])
 def test_the_start_and_length_shortcuts_change_no_label(paragraphs: list[str]):
     # The lines that cannot start a credit, and the long last lines, are never tested one by one: with every line
     # tested (every line a translator candidate too), the labelling is the same.
     fast = find_credits(paragraphs, text=join_paragraphs(paragraphs))
+    assert find_credits(paragraphs) == fast
     starts, candidates = credits_module_step._start_candidates, credits_module_step._credit_candidates
     credits_module_step._start_candidates = lambda paragraphs: list(range(len(paragraphs)))
     credits_module_step._credit_candidates = _plain_credit_candidates
