@@ -136,9 +136,10 @@ def label_credits(
     """Label the credit lines of one document (index -> :class:`Label`); unlabelled lines are body.
 
     Works whether or not the teaser tail is still there, and whether or not it was cut already.
-    Only a few lines are ever looked at closely: the first two non-blank ones (byline), the lines that mention
-    "translat", and the few lines above each bio position. ``text``, the paragraphs joined with line breaks
-    when the caller has it, lets one search of it find those lines.
+    Only a few lines are ever looked at closely: those of the page head and the last lines that start like a
+    credit phrase, the lines that start like a translator credit, and the few lines above each bio position.
+    ``text``, the paragraphs joined with line breaks when the caller has it, spares the teaser tail's search a
+    text too short for one.
     """
     return _label_credits(paragraphs, options or DEFAULT_OPTIONS, text, {})
 
@@ -165,18 +166,15 @@ def _label_credits(
     if first is None:
         return labels
 
+    starts = _start_candidates(paragraphs)
     if options.bylines:
-        _label_bylines(paragraphs, first, text, labels, names, contributors, options)
+        _label_bylines(paragraphs, first, text, labels, names, contributors, options, starts)
 
     translator_lines = []
     if options.translators:
-        # A translator credit starts with `Translated`, `translated` or `Translation` (TRANSLATOR_RE), so only
-        # lines holding "ranslat" can be one.
-        if text is None:
-            candidates = [i for i, p in enumerate(paragraphs) if _TRANSLATOR_CLUE in p]
-        else:
-            candidates = lines_containing(text, _TRANSLATOR_CLUE)
-        for i in candidates:
+        # A translator credit starts with `Translated`, `translated` or `Translation` (TRANSLATOR_RE) once
+        # stripped: it is among the start candidates.
+        for i in starts:
             found = [] if i in labels else _translator_names(paragraphs[i].strip(), options)
             if found:
                 labels[i] = Label(TRANSLATOR, REASON_TRANSLATED_BY, STEP)
@@ -237,9 +235,12 @@ def _label_author_box(
     bylined: frozenset[str] | set[str],
 ) -> None:
     """Label the bio right under an author-box heading, wherever the box stands."""
+    # A heading is a short line: a text with none (news paragraphs rarely are) has no author box.
+    if min(map(len, paragraphs), default=0) >= _MAX_HEADING_CHARS:
+        return
     printed = _author_box_headings_printed()
-    # One pass over the lines, the length first: a heading is a short line, printed in one of a few cases (no
-    # search of the whole text per heading, which costs more on a long page).
+    # One pass over the lines, the length first: a heading is printed in one of a few cases (no search of the whole
+    # text per heading, which costs more on a long page).
     lines = [i for i, p in enumerate(paragraphs) if len(p) < _MAX_HEADING_CHARS and p in printed]
     for line in lines:
         j = _next_filled(paragraphs, line + 1)
@@ -282,30 +283,66 @@ _HEAD_LINES = 100
 _TAIL_LINES = 16
 
 
-def _credit_candidates(paragraphs: list[str], first: int) -> list[int]:
+# What a tip line starts with (`Have a tip? NAME may be reached at ...`).
+_HAVE_A_TIP = "Have a tip?"
+
+
+@functools.cache
+def _start_heads() -> frozenset[str]:
+    """The first two characters of the credit phrases' first words, a translator credit's and a tip line's."""
+    return _credit_prefix_heads() | {start[:2] for start in (*_TRANSLATOR_STARTS, _HAVE_A_TIP)}
+
+
+def _start_candidates(paragraphs: list[str]) -> list[int]:
+    """The lines that may start, once stripped, with the first word of a credit phrase or of a translator credit,
+    or start a tip line: their first two characters are those of such a word, or they start with whitespace. One
+    pass over the lines (a set lookup a line), which the byline, tip and translator searches share."""
+    heads = _start_heads()
+    return [k for k, line in enumerate(paragraphs) if line[:2] in heads or line[:1].isspace()]
+
+
+def _credit_candidates(
+    paragraphs: list[str], first: int, starts: list[int] | None = None, text: str | None = None
+) -> list[int]:
     """The lines that start with the first word of a credit phrase, among the first :data:`_HEAD_LINES` lines
     from ``first`` and the last :data:`_TAIL_LINES` lines; and among those last lines, the ones that say
-    `contributed` or start `Have a tip?` (end-of-article credits)."""
+    `contributed` or start `Have a tip?` (end-of-article credits) and are short enough for such a credit.
+    ``starts``: :func:`_start_candidates`, and ``text``: the lines joined, when the caller has them."""
     prefixes = _credit_prefixes()
     heads = _credit_prefix_heads()
-    head = paragraphs[first : first + _HEAD_LINES]
-    # The first two characters first (one set lookup a line), the whole prefixes only on a hit.
+    past_head = first + _HEAD_LINES
+    if starts is None:
+        starts = _start_candidates(paragraphs)
+    # The start candidates in the head, tested as every line of the head would be.
     found = [
         k
-        for k, line in enumerate(head, first)
-        if (line[:2] in heads and line.startswith(prefixes))
-        or (line[:1] in _INDENT and line.lstrip().startswith(prefixes))
+        for k in starts
+        if first <= k < past_head
+        and (
+            ((line := paragraphs[k])[:2] in heads and line.startswith(prefixes))
+            or (line[:1] in _INDENT and line.lstrip().startswith(prefixes))
+        )
     ]
-    # The last lines: a credit phrase (past the head), `NAME contributed ...`, `Have a tip? ...`.
-    past_head = first + _HEAD_LINES
-    tail = [
-        k
-        for k in range(max(first, len(paragraphs) - _TAIL_LINES), len(paragraphs))
-        if "contributed" in paragraphs[k]
-        or paragraphs[k].startswith("Have a tip?")
-        or (k >= past_head and paragraphs[k].lstrip().startswith(prefixes))
-    ]
-    return found + tail
+    # The last lines: `Have a tip? ...` (a start candidate) and `NAME contributed ...` (not looked for line by line in
+    # a text without the word), each on a line short enough for it; a credit phrase past the head.
+    n = len(paragraphs)
+    last = max(first, n - _TAIL_LINES)
+    tail = {k for k in starts if k >= last and paragraphs[k].startswith(_HAVE_A_TIP) and _short_credit(paragraphs[k])}
+    if text is None or "contributed" in text:
+        tail.update(k for k in range(last, n) if "contributed" in paragraphs[k] and _short_credit(paragraphs[k]))
+    if n > past_head:
+        tail.update(k for k in range(max(last, past_head), n) if paragraphs[k].lstrip().startswith(prefixes))
+    return found + sorted(tail)
+
+
+# `NAME contributed to this report.` and `Have a tip? NAME may be reached ...` are credits only on a line of at
+# most this many characters, stripped.
+_SHORT_CREDIT_CHARS = 300
+
+
+def _short_credit(line: str) -> bool:
+    """Whether ``line``, stripped, is short enough for a contributor or tip credit."""
+    return len(line) <= _SHORT_CREDIT_CHARS or len(line.strip()) <= _SHORT_CREDIT_CHARS
 
 
 def _body_start(paragraphs: list[str], start: int, end: int) -> int:
@@ -333,6 +370,7 @@ def _label_bylines(
     names: dict[int, list[str]],
     contributors: dict[int, list[tuple[str, str]]],
     options: CreditsOptions,
+    starts: list[int] | None = None,
 ) -> None:
     """Label the credit-phrase lines: `By NAME` lines before the first paragraph of running text (the first line,
     the line under the title, or a line further down the page head: where the running text starts is the first
@@ -342,20 +380,20 @@ def _label_bylines(
     (`– NAME`, `NAME, Place`) at the end."""
     body_start = first  # the running text starts at body_start or later: known up to `scanned`
     scanned = first
-    for i in _credit_candidates(paragraphs, first):
+    for i in _credit_candidates(paragraphs, first, starts, text):
         if i in labels or i >= len(paragraphs):
             continue
         line = paragraphs[i].strip()
         if len(line) > options.max_line_chars or i in labels:
             continue
-        if line.startswith("Have a tip?"):
-            match = HAVE_A_TIP_RE.match(line) if len(line) <= 300 else None
+        if line.startswith(_HAVE_A_TIP):
+            match = HAVE_A_TIP_RE.match(line) if len(line) <= _SHORT_CREDIT_CHARS else None
             if match and name_evidence(match["name"]):
                 labels[i] = Label(BYLINE, REASON_HAVE_A_TIP, STEP)
                 names[i] = [_display_name(_latin_name(match["name"]))]
             continue
         if "contributed" in line:
-            pairs = contributor_credits(line) if len(line) <= 300 else None
+            pairs = contributor_credits(line) if len(line) <= _SHORT_CREDIT_CHARS else None
             if pairs:
                 labels[i] = Label(BYLINE, REASON_CONTRIBUTED, STEP)
                 names[i] = []

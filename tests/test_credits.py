@@ -887,3 +887,71 @@ def test_a_credit_line_given_twice_is_recorded_twice_and_a_second_run_changes_no
     assert once["metadata"]["bylines"] == ["Translated by Eddy Chang", "Translated by Eddy Chang"]
     assert once["metadata"]["translators"] == ["Eddy Chang"]
     assert pipeline.process(once) == once  # every removed line stays listed: clean(clean(x)) == clean(x)
+
+
+CANDIDATE_PIECES = [
+    "By ",
+    "by ",
+    "BY ",
+    "Photo: ",
+    "Posted by ",
+    "Written by:",
+    "Translated by ",
+    "translated by ",
+    "Translation by ",
+    "Ann Lee",
+    " and ",
+    "Jane Doe",
+    " contributed to this report.",
+    "Have a tip? ",
+    " may be reached at ann@example.com",
+    " is a professor at the University of Hong Kong.",
+    "The body goes on and says something. ",
+    "x" * 140 + " ",
+    " ",
+    "\u3000",
+    "\t",
+    "\u2003",
+    "\u00a0",
+    "",
+]
+
+
+def _plain_credit_candidates(
+    paragraphs: list[str], first: int, starts: object = None, text: object = None
+) -> list[int]:
+    """The credit candidates as a test of every line of the head and of the last lines finds them (the reference
+    of the start candidates and the short-line test)."""
+    prefixes = credits_module_step._credit_prefixes()
+    head = [k for k, line in enumerate(paragraphs[first : first + 100], first) if line.lstrip().startswith(prefixes)]
+    head = [k for k in head if paragraphs[k][:1] in credits_module_step._INDENT or paragraphs[k].startswith(prefixes)]
+    tail = [
+        k
+        for k in range(max(first, len(paragraphs) - 16), len(paragraphs))
+        if "contributed" in paragraphs[k]
+        or paragraphs[k].startswith("Have a tip?")
+        or (k >= first + 100 and paragraphs[k].lstrip().startswith(prefixes))
+    ]
+    return head + tail
+
+
+@given(st.lists(st.lists(st.sampled_from(CANDIDATE_PIECES), max_size=6).map("".join), min_size=1, max_size=24))
+@example(["Title", "\u2003Translated by Ann Lee", "Body."])
+@example(["Body.", "Ann Lee contributed to this report." + " " * 300])
+@example(["Body.", "\t" * 300 + "Have a tip? Ann Lee may be reached at ann@example.com"])
+@example(["Body."] * 110 + ["Photo: Ann Lee"])
+@example(["Body.", "Have a tip? Ann Lee may be reached at ann@example.com"])
+@example(["Body.", "Have a tip? Ann Lee may be reached at ann@example.com" + " " * 300])
+def test_the_start_and_length_shortcuts_change_no_label(paragraphs: list[str]):
+    # The lines that cannot start a credit, and the long last lines, are never tested one by one: with every line
+    # tested (every line a translator candidate too), the labelling is the same.
+    fast = find_credits(paragraphs, text=join_paragraphs(paragraphs))
+    assert find_credits(paragraphs) == fast
+    starts, candidates = credits_module_step._start_candidates, credits_module_step._credit_candidates
+    credits_module_step._start_candidates = lambda paragraphs: list(range(len(paragraphs)))
+    credits_module_step._credit_candidates = _plain_credit_candidates
+    try:
+        plain = find_credits(paragraphs, text=join_paragraphs(paragraphs))
+    finally:
+        credits_module_step._start_candidates, credits_module_step._credit_candidates = starts, candidates
+    assert fast == plain
