@@ -58,6 +58,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,28 +302,45 @@ def _start_candidates(paragraphs: list[str]) -> list[int]:
     return [k for k, line in enumerate(paragraphs) if line[:2] in heads or line[:1].isspace()]
 
 
+def _head_end(paragraphs: list[str], first: int, labels: Mapping[int, Label]) -> int:
+    """Where the page head ends: after :data:`_HEAD_LINES` lines from ``first`` as a second run would read them,
+    without the ``labels``' lines and with the blank-line runs their removal makes collapsed (normalize's rule), so
+    a second run's head holds no line this run's did not (``clean(clean(x)) == clean(x)``)."""
+    n = len(paragraphs)
+    if n - first <= _HEAD_LINES:
+        return n
+    count = 0
+    previous_blank = True  # a blank line at the start goes
+    for k in range(first, n):
+        if k in labels:
+            continue
+        blank = not paragraphs[k] or paragraphs[k].isspace()
+        if blank and previous_blank:
+            continue
+        previous_blank = blank
+        count += 1
+        if count == _HEAD_LINES:
+            return k + 1
+    return n
+
+
 def _credit_candidates(
-    paragraphs: list[str], first: int, starts: list[int] | None = None, text: str | None = None
+    paragraphs: list[str],
+    first: int,
+    starts: list[int] | None = None,
+    text: str | None = None,
+    head: tuple[int, int] | None = None,
 ) -> list[int]:
-    """The lines that start with the first word of a credit phrase, among the first :data:`_HEAD_LINES` lines
-    from ``first`` and the last :data:`_TAIL_LINES` lines; and among those last lines, the ones that say
-    `contributed` or start `Have a tip?` (end-of-article credits) and are short enough for such a credit.
-    ``starts``: :func:`_start_candidates`, and ``text``: the lines joined, when the caller has them."""
+    """The lines that start with the first word of a credit phrase, among the lines of the page head (``head``,
+    ``(start, end)``: by default from ``first`` to :func:`_head_end`) and the last :data:`_TAIL_LINES` lines; and
+    among those last lines, the ones that say `contributed` or start `Have a tip?` (end-of-article credits) and are
+    short enough for such a credit. ``starts``: :func:`_start_candidates`, and ``text``: the lines joined, when the
+    caller has them."""
     prefixes = _credit_prefixes()
-    heads = _credit_prefix_heads()
-    past_head = first + _HEAD_LINES
+    head_start, past_head = head if head is not None else (first, _head_end(paragraphs, first, {}))
     if starts is None:
         starts = _start_candidates(paragraphs)
-    # The start candidates in the head, tested as every line of the head would be.
-    found = [
-        k
-        for k in starts
-        if first <= k < past_head
-        and (
-            ((line := paragraphs[k])[:2] in heads and line.startswith(prefixes))
-            or (line[:1] in _INDENT and line.lstrip().startswith(prefixes))
-        )
-    ]
+    found = _head_candidates(paragraphs, starts, head_start, past_head)
     # The last lines: `Have a tip? ...` (a start candidate) and `NAME contributed ...` (not looked for line by line in
     # a text without the word), each on a line short enough for it; a credit phrase past the head.
     n = len(paragraphs)
@@ -338,6 +356,22 @@ def _credit_candidates(
 # `NAME contributed to this report.` and `Have a tip? NAME may be reached ...` are credits only on a line of at
 # most this many characters, stripped.
 _SHORT_CREDIT_CHARS = 300
+
+
+def _head_candidates(paragraphs: list[str], starts: list[int], start: int, end: int) -> list[int]:
+    """The start candidates in lines ``start``..``end`` that start with a credit phrase's first word, tested as
+    every line there would be."""
+    prefixes = _credit_prefixes()
+    heads = _credit_prefix_heads()
+    return [
+        k
+        for k in starts
+        if start <= k < end
+        and (
+            ((line := paragraphs[k])[:2] in heads and line.startswith(prefixes))
+            or (line[:1] in _INDENT and line.lstrip().startswith(prefixes))
+        )
+    ]
 
 
 def _short_credit(line: str) -> bool:
@@ -380,7 +414,10 @@ def _label_bylines(
     (`– NAME`, `NAME, Place`) at the end."""
     body_start = first  # the running text starts at body_start or later: known up to `scanned`
     scanned = first
-    for i in _credit_candidates(paragraphs, first, starts, text):
+    if starts is None:
+        starts = _start_candidates(paragraphs)
+    head_end = _head_end(paragraphs, first, {})
+    for i in _growing_candidates(paragraphs, first, starts, text, head_end, labels):
         if i in labels or i >= len(paragraphs):
             continue
         line = paragraphs[i].strip()
@@ -462,6 +499,29 @@ def _label_bylines(
             if line[:1] in "—–-" or not _furniture(line):
                 break
         i -= 1
+
+
+def _growing_candidates(
+    paragraphs: list[str], first: int, starts: list[int], text: str | None, head_end: int, labels: dict[int, Label]
+) -> Iterator[int]:
+    """:func:`_credit_candidates`, the head growing by the lines labelled in it as they are labelled: a second run,
+    on the text without them, reads that much further down (:func:`_head_end`)."""
+    candidates = _credit_candidates(paragraphs, first, starts, text, (first, head_end))
+    seen: set[int] = set()
+    for i in candidates:
+        if i >= head_end and head_end < len(paragraphs):
+            # past the head: first the lines the labels above let into it
+            while (grown := _head_end(paragraphs, first, labels)) > head_end:
+                for k in _head_candidates(paragraphs, starts, head_end, grown):
+                    seen.add(k)
+                    yield k
+                head_end = grown
+        if i not in seen:
+            seen.add(i)
+            yield i
+    while (grown := _head_end(paragraphs, first, labels)) > head_end:
+        yield from (k for k in _head_candidates(paragraphs, starts, head_end, grown) if k not in seen)
+        head_end = grown
 
 
 def _previous_filled(paragraphs: list[str], start: int) -> int | None:

@@ -417,6 +417,23 @@ def test_existing_credits_are_kept_and_merged():
     assert out["text"] == "Body."
 
 
+def test_the_page_head_reaches_as_far_as_a_second_run_reads_it():
+    # The head is the first 100 lines as the next run will read them: the credit lines cut from it let as many
+    # lines further down in, so a credit line just past the first 100 lines is taken now, not by a second run.
+    body = [f"Paragraph {n} of the listing, a line of its own." for n in range(120)]
+    paragraphs = body[:]
+    for k, name in ((0, "Ann Lee"), (10, "Bo Chen"), (20, "Carl Diaz"), (101, "Dana Eng")):
+        paragraphs[k] = f"Autor: {name}"
+    record = {"text": "\n".join(paragraphs)}
+    once = Pipeline((Credits(),)).process(record)
+    assert once["metadata"]["authors"] == ["Ann Lee", "Bo Chen", "Carl Diaz", "Dana Eng"]
+    twice = Pipeline((Credits(),)).process(once)
+    assert twice == once
+    # a blank line the cuts leave next to another counts once, as normalize collapses the pair
+    spaced = "\n".join(paragraphs[:1] + [""] + paragraphs[1:])
+    assert Pipeline((Credits(),)).process({"text": spaced})["metadata"]["authors"][-1] == "Dana Eng"
+
+
 def test_the_authors_a_record_gives_already_say_whose_bio_it_is():
     # a byline an earlier run (or the scraper) took out of the text is in metadata.authors: a bio-shaped last line
     # about someone else is the text's, one about that author is the author's note
@@ -918,19 +935,24 @@ CANDIDATE_PIECES = [
 
 
 def _plain_credit_candidates(
-    paragraphs: list[str], first: int, starts: object = None, text: object = None
+    paragraphs: list[str],
+    first: int,
+    starts: object = None,
+    text: object = None,
+    head_range: tuple[int, int] | None = None,
 ) -> list[int]:
     """The credit candidates as a test of every line of the head and of the last lines finds them (the reference
     of the start candidates and the short-line test)."""
     prefixes = credits_module_step._credit_prefixes()
-    head = [k for k, line in enumerate(paragraphs[first : first + 100], first) if line.lstrip().startswith(prefixes)]
+    start, end = head_range or (first, credits_module_step._head_end(paragraphs, first, {}))
+    head = [k for k, line in enumerate(paragraphs[start:end], start) if line.lstrip().startswith(prefixes)]
     head = [k for k in head if paragraphs[k][:1] in credits_module_step._INDENT or paragraphs[k].startswith(prefixes)]
     tail = [
         k
         for k in range(max(first, len(paragraphs) - 16), len(paragraphs))
         if "contributed" in paragraphs[k]
         or paragraphs[k].startswith("Have a tip?")
-        or (k >= first + 100 and paragraphs[k].lstrip().startswith(prefixes))
+        or (k >= end and paragraphs[k].lstrip().startswith(prefixes))
     ]
     return head + tail
 
