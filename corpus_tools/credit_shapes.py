@@ -401,8 +401,17 @@ def _may_start_with_name(line: str) -> bool:
     return not first.isascii() or "A" <= first <= "Z"
 
 
+# The end of a predicate's first sentence: a full stop after a word of three lower-case letters or more, then a
+# capital (`goodies. Pick out ...`); `Dr. Ann`, `U.S. Naval` and `Ph.D. student` do not end one.
+_SENTENCE_END_RE = regex.compile(r"(?<=\p{Ll}{3})[.!?]\s++(?=[\p{Lu}\"“])")
+
+
 def _has_role(text: str, options: CreditsOptions) -> bool:
-    """Whether the first words of ``text`` name a role (`researchers`, `editor-in-chief`, `Taipei-based writer`)."""
+    """Whether the first words of ``text``'s first sentence name a role (`researchers`, `editor-in-chief`,
+    `Taipei-based writer`): a role word further on (`... take your tray to the staff`) says nothing of the subject."""
+    end = _SENTENCE_END_RE.search(text, 0, 400)
+    if end is not None:
+        text = text[: end.start()]
     # The first words, found one at a time: no more of a long predicate is read than they need (a cut at a fixed
     # length could make "directorship" a "director").
     words = [match[0].lower() for match in itertools.islice(_ROLE_WORD_RE.finditer(text), _ROLE_WINDOW_WORDS)]
@@ -584,7 +593,8 @@ _ROMAN = frozenset({"II", "III", "IV"})
 # an outlet or a role.
 _TAIL_START_RE = regex.compile(
     r"\s?(?:[|•·:;(]|//|(?<=\S)/|\s[-–—]\s|@|\d)|\s(?:on|at|am|le|el|for|im|Last|Published|Updated|Veröffentlicht|Erstellt|"
-    r"Kategorien|Twitter|Share|Photos?|Foto|via|von\sPexels|on\sUnsplash|For)\b"
+    r"Kategorien|Twitter|Share|Photos?|Photographs?|Fotos?|Fotograf[ií]as?|Illustrations?|Illustrationen|Ilustraci[oó]n"
+    r"|Grafiken?|Bilder|Images?|Video|via|von\sPexels|on\sUnsplash|For)\b"
 )
 _NAME_SPLIT_RE = regex.compile(r",\s*+|\s(?:and|And|AND|und|y|et|&)\s|\s/\s")
 _NAME_FULL_RE = regex.compile(rf"^{_HONORIFIC}(?P<name>{_NAME1})\.?$")
@@ -741,12 +751,30 @@ _WRITER_ROLES = _words(
 _AFFILIATION_RE = regex.compile(
     r"\sat\s|\s(?:of|for|with|bei|für|von|an|am|in)\s(?:the\s|der\s|die\s|dem\s|des\s)?[\p{Lu}»\"“«]"
 )
+# `is the president of France`, `is China's foreign minister`: the one holder of an office, the way news names
+# a public figure; an author's note says `is a ...`, or names the institution (`is the director of the ... Center`).
+_DEFINITE_PREDICATE_RE = regex.compile(r"\s(?:is|was|ist|war)\s(?:the|der|die|\p{Lu}\p{L}*+['’]s)\s")
+_INSTITUTION_RE = regex.compile(
+    r"\b(?:Institut\w*+|Universit\w*+|College|School|Schule|Cent(?:er|re)|Zentrum|Foundation|Stiftung|Council"
+    r"|Program(?:me)?|Department|Project|Initiative|Forum|Association|Society|Academy|Akademie|Laborator\w*+|Fund"
+    r"|Trust|Museum|Library|Hospital|Clinic|Klinik|Observatory|Network|Studies|Research|Think\s?[Tt]ank)\b"
+)
+# What a sentence about someone else says, never an author's note: `... who was not involved in the study`.
+_NEWS_CLAUSE_RE = regex.compile(r"\bnot\sinvolved\b|\b(?:said|says|told)\b")
 _SEPARATORS = frozenset({"—", "–", "-", "--", "---", "***", "* * *", "___", "•", "■"})
 
 
 def _corroborated(
-    paragraphs: list[str], i: int, line: str, names: list[str], bylined: frozenset[str] | set[str], labels: dict
+    paragraphs: list[str],
+    i: int,
+    line: str,
+    names: list[str],
+    bylined: frozenset[str] | set[str],
+    labels: dict,
+    page_authors: frozenset[str] | set[str] = frozenset(),
 ) -> bool:
+    """Whether a bio-shaped line at an end position is an author's note, not the text's last sentence about someone
+    (`Emmanuel Macron is the president of France.`). ``page_authors``: the names the page's byline gives."""
     if any(n.casefold() in bylined for n in names):
         return True
     # Next to a translator credit: in the credits block.
@@ -758,13 +786,19 @@ def _corroborated(
             return True
     if (line[:1] in "*_" and line[-1:] in "*_") or not names:
         return True  # in italics markers; `The writer is ...` (no name) is a bio by its own words
+    if page_authors:
+        return False  # the byline names who wrote the page, and not this person: the sentence is about someone else
+    predicate = line[len(names[0]) :][:300]
+    if _NEWS_CLAUSE_RE.search(predicate):
+        return False
     if line.split(None, 1)[0].rstrip(".").casefold() in _HONORIFICS:
         return True  # `Dr Ann Lee is a lecturer in law.`: a title and a role, the way author notes begin
-    predicate = line[len(names[0]) :][:300]
     words = [w.strip(".,;:()").casefold() for w in predicate.split()[:_ROLE_WINDOW_WORDS]]
     if any(w in _WRITER_ROLES for w in words) or (len(words) > 1 and words[0] in _ROLE_VERBS):
         return True
-    if _AFFILIATION_RE.search(predicate):
+    if _AFFILIATION_RE.search(predicate) and (
+        _DEFINITE_PREDICATE_RE.match(predicate) is None or _INSTITUTION_RE.search(predicate)
+    ):
         return True
     j = i - 1
     while j >= 0 and not paragraphs[j].strip():

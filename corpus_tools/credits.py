@@ -58,6 +58,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,9 +137,10 @@ def label_credits(
     """Label the credit lines of one document (index -> :class:`Label`); unlabelled lines are body.
 
     Works whether or not the teaser tail is still there, and whether or not it was cut already.
-    Only a few lines are ever looked at closely: the first two non-blank ones (byline), the lines that mention
-    "translat", and the few lines above each bio position. ``text``, the paragraphs joined with line breaks
-    when the caller has it, lets one search of it find those lines.
+    Only a few lines are ever looked at closely: those of the page head and the last lines that start like a
+    credit phrase, the lines that start like a translator credit, and the few lines above each bio position.
+    ``text``, the paragraphs joined with line breaks when the caller has it, spares the teaser tail's search a
+    text too short for one.
     """
     return _label_credits(paragraphs, options or DEFAULT_OPTIONS, text, {})
 
@@ -150,10 +152,13 @@ def _label_credits(
     names: dict[int, list[str]],
     contributors: dict[int, list[tuple[str, str]]] | None = None,
     recurring: frozenset[str] = frozenset(),
+    known_authors: frozenset[str] = frozenset(),
 ) -> dict[int, Label]:
     """:func:`label_credits`, filling ``names`` with the names each labelled line gives (authors or translators,
     by the label's kind) and ``contributors`` with the ``(name, role)`` pairs of contributor lines. ``recurring``:
-    the (casefolded) subjects of end bios the corpus repeats word for word, corroborated like a byline's names."""
+    the (casefolded) subjects of end bios the corpus repeats word for word, corroborated like a byline's names.
+    ``known_authors``: the (casefolded) authors the record's metadata gives already (a byline an earlier run took
+    out of the text still says who wrote it)."""
     labels: dict[int, Label] = {}
     if len(paragraphs) == 1 and not recurring and not _may_credit(paragraphs[0], options):
         return labels
@@ -162,18 +167,15 @@ def _label_credits(
     if first is None:
         return labels
 
+    starts = _start_candidates(paragraphs)
     if options.bylines:
-        _label_bylines(paragraphs, first, text, labels, names, contributors, options)
+        _label_bylines(paragraphs, first, text, labels, names, contributors, options, starts)
 
     translator_lines = []
     if options.translators:
-        # A translator credit starts with `Translated`, `translated` or `Translation` (TRANSLATOR_RE), so only
-        # lines holding "ranslat" can be one.
-        if text is None:
-            candidates = [i for i, p in enumerate(paragraphs) if _TRANSLATOR_CLUE in p]
-        else:
-            candidates = lines_containing(text, _TRANSLATOR_CLUE)
-        for i in candidates:
+        # A translator credit starts with `Translated`, `translated` or `Translation` (TRANSLATOR_RE) once
+        # stripped: it is among the start candidates.
+        for i in starts:
             found = [] if i in labels else _translator_names(paragraphs[i].strip(), options)
             if found:
                 labels[i] = Label(TRANSLATOR, REASON_TRANSLATED_BY, STEP)
@@ -182,8 +184,14 @@ def _label_credits(
 
     if options.bios:
         tail = _tail_start(paragraphs, text)
-        bylined = {n.casefold() for i, label in labels.items() if label.kind == BYLINE for n in names.get(i, ())}
-        bylined |= recurring
+        # The authors the page's own byline names (not a contributor's or a letter's signature).
+        page_authors = {
+            n.casefold()
+            for i, label in labels.items()
+            if label.kind == BYLINE and label.reason in _PAGE_BYLINE_REASONS
+            for n in names.get(i, ())
+        } | known_authors
+        bylined = page_authors | recurring
         # Bio positions: right before a translator credit, right before the tail, at the end.
         anchors: dict[int, str] = {}
         for i in translator_lines:
@@ -192,7 +200,7 @@ def _label_credits(
             anchors.setdefault(tail, REASON_BIO_BEFORE_TAIL)
         anchors.setdefault(len(paragraphs), REASON_BIO_AT_END)
         for anchor, reason in sorted(anchors.items()):
-            _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined)
+            _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined, page_authors)
         _label_author_box(paragraphs, text, labels, names, options, bylined)
     return labels
 
@@ -228,9 +236,12 @@ def _label_author_box(
     bylined: frozenset[str] | set[str],
 ) -> None:
     """Label the bio right under an author-box heading, wherever the box stands."""
+    # A heading is a short line: a text with none (news paragraphs rarely are) has no author box.
+    if min(map(len, paragraphs), default=0) >= _MAX_HEADING_CHARS:
+        return
     printed = _author_box_headings_printed()
-    # One pass over the lines, the length first: a heading is a short line, printed in one of a few cases (no
-    # search of the whole text per heading, which costs more on a long page).
+    # One pass over the lines, the length first: a heading is printed in one of a few cases (no search of the whole
+    # text per heading, which costs more on a long page).
     lines = [i for i, p in enumerate(paragraphs) if len(p) < _MAX_HEADING_CHARS and p in printed]
     for line in lines:
         j = _next_filled(paragraphs, line + 1)
@@ -273,30 +284,99 @@ _HEAD_LINES = 100
 _TAIL_LINES = 16
 
 
-def _credit_candidates(paragraphs: list[str], first: int) -> list[int]:
-    """The lines that start with the first word of a credit phrase, among the first :data:`_HEAD_LINES` lines
-    from ``first`` and the last :data:`_TAIL_LINES` lines; and among those last lines, the ones that say
-    `contributed` or start `Have a tip?` (end-of-article credits)."""
+# What a tip line starts with (`Have a tip? NAME may be reached at ...`).
+_HAVE_A_TIP = "Have a tip?"
+
+
+@functools.cache
+def _start_heads() -> frozenset[str]:
+    """The first two characters of the credit phrases' first words, a translator credit's and a tip line's."""
+    return _credit_prefix_heads() | {start[:2] for start in (*_TRANSLATOR_STARTS, _HAVE_A_TIP)}
+
+
+def _start_candidates(paragraphs: list[str]) -> list[int]:
+    """The lines that may start, once stripped, with the first word of a credit phrase or of a translator credit,
+    or start a tip line: their first two characters are those of such a word, or they start with whitespace. One
+    pass over the lines (a set lookup a line), which the byline, tip and translator searches share."""
+    heads = _start_heads()
+    return [k for k, line in enumerate(paragraphs) if line[:2] in heads or line[:1].isspace()]
+
+
+def _head_end(paragraphs: list[str], first: int, labels: Mapping[int, Label]) -> int:
+    """Where the page head ends: after :data:`_HEAD_LINES` lines from ``first`` as a second run would read them,
+    without the ``labels``' lines and with the blank-line runs their removal makes collapsed (normalize's rule), so
+    a second run's head holds no line this run's did not (``clean(clean(x)) == clean(x)``)."""
+    n = len(paragraphs)
+    if n - first <= _HEAD_LINES:
+        return n
+    count = 0
+    previous_blank = True  # a blank line at the start goes
+    for k in range(first, n):
+        if k in labels:
+            continue
+        blank = not paragraphs[k] or paragraphs[k].isspace()
+        if blank and previous_blank:
+            continue
+        previous_blank = blank
+        count += 1
+        if count == _HEAD_LINES:
+            return k + 1
+    return n
+
+
+def _credit_candidates(
+    paragraphs: list[str],
+    first: int,
+    starts: list[int] | None = None,
+    text: str | None = None,
+    head: tuple[int, int] | None = None,
+) -> list[int]:
+    """The lines that start with the first word of a credit phrase, among the lines of the page head (``head``,
+    ``(start, end)``: by default from ``first`` to :func:`_head_end`) and the last :data:`_TAIL_LINES` lines; and
+    among those last lines, the ones that say `contributed` or start `Have a tip?` (end-of-article credits) and are
+    short enough for such a credit. ``starts``: :func:`_start_candidates`, and ``text``: the lines joined, when the
+    caller has them."""
+    prefixes = _credit_prefixes()
+    head_start, past_head = head if head is not None else (first, _head_end(paragraphs, first, {}))
+    if starts is None:
+        starts = _start_candidates(paragraphs)
+    found = _head_candidates(paragraphs, starts, head_start, past_head)
+    # The last lines: `Have a tip? ...` (a start candidate) and `NAME contributed ...` (not looked for line by line in
+    # a text without the word), each on a line short enough for it; a credit phrase past the head.
+    n = len(paragraphs)
+    last = max(first, n - _TAIL_LINES)
+    tail = {k for k in starts if k >= last and paragraphs[k].startswith(_HAVE_A_TIP) and _short_credit(paragraphs[k])}
+    if text is None or "contributed" in text:
+        tail.update(k for k in range(last, n) if "contributed" in paragraphs[k] and _short_credit(paragraphs[k]))
+    if n > past_head:
+        tail.update(k for k in range(max(last, past_head), n) if paragraphs[k].lstrip().startswith(prefixes))
+    return found + sorted(tail)
+
+
+# `NAME contributed to this report.` and `Have a tip? NAME may be reached ...` are credits only on a line of at
+# most this many characters, stripped.
+_SHORT_CREDIT_CHARS = 300
+
+
+def _head_candidates(paragraphs: list[str], starts: list[int], start: int, end: int) -> list[int]:
+    """The start candidates in lines ``start``..``end`` that start with a credit phrase's first word, tested as
+    every line there would be."""
     prefixes = _credit_prefixes()
     heads = _credit_prefix_heads()
-    head = paragraphs[first : first + _HEAD_LINES]
-    # The first two characters first (one set lookup a line), the whole prefixes only on a hit.
-    found = [
+    return [
         k
-        for k, line in enumerate(head, first)
-        if (line[:2] in heads and line.startswith(prefixes))
-        or (line[:1] in _INDENT and line.lstrip().startswith(prefixes))
+        for k in starts
+        if start <= k < end
+        and (
+            ((line := paragraphs[k])[:2] in heads and line.startswith(prefixes))
+            or (line[:1] in _INDENT and line.lstrip().startswith(prefixes))
+        )
     ]
-    # The last lines: a credit phrase (past the head), `NAME contributed ...`, `Have a tip? ...`.
-    past_head = first + _HEAD_LINES
-    tail = [
-        k
-        for k in range(max(first, len(paragraphs) - _TAIL_LINES), len(paragraphs))
-        if "contributed" in paragraphs[k]
-        or paragraphs[k].startswith("Have a tip?")
-        or (k >= past_head and paragraphs[k].lstrip().startswith(prefixes))
-    ]
-    return found + tail
+
+
+def _short_credit(line: str) -> bool:
+    """Whether ``line``, stripped, is short enough for a contributor or tip credit."""
+    return len(line) <= _SHORT_CREDIT_CHARS or len(line.strip()) <= _SHORT_CREDIT_CHARS
 
 
 def _body_start(paragraphs: list[str], start: int, end: int) -> int:
@@ -324,6 +404,7 @@ def _label_bylines(
     names: dict[int, list[str]],
     contributors: dict[int, list[tuple[str, str]]],
     options: CreditsOptions,
+    starts: list[int] | None = None,
 ) -> None:
     """Label the credit-phrase lines: `By NAME` lines before the first paragraph of running text (the first line,
     the line under the title, or a line further down the page head: where the running text starts is the first
@@ -333,20 +414,23 @@ def _label_bylines(
     (`– NAME`, `NAME, Place`) at the end."""
     body_start = first  # the running text starts at body_start or later: known up to `scanned`
     scanned = first
-    for i in _credit_candidates(paragraphs, first):
+    if starts is None:
+        starts = _start_candidates(paragraphs)
+    head_end = _head_end(paragraphs, first, {})
+    for i in _growing_candidates(paragraphs, first, starts, text, head_end, labels):
         if i in labels or i >= len(paragraphs):
             continue
         line = paragraphs[i].strip()
         if len(line) > options.max_line_chars or i in labels:
             continue
-        if line.startswith("Have a tip?"):
-            match = HAVE_A_TIP_RE.match(line) if len(line) <= 300 else None
+        if line.startswith(_HAVE_A_TIP):
+            match = HAVE_A_TIP_RE.match(line) if len(line) <= _SHORT_CREDIT_CHARS else None
             if match and name_evidence(match["name"]):
                 labels[i] = Label(BYLINE, REASON_HAVE_A_TIP, STEP)
                 names[i] = [_display_name(_latin_name(match["name"]))]
             continue
         if "contributed" in line:
-            pairs = contributor_credits(line) if len(line) <= 300 else None
+            pairs = contributor_credits(line) if len(line) <= _SHORT_CREDIT_CHARS else None
             if pairs:
                 labels[i] = Label(BYLINE, REASON_CONTRIBUTED, STEP)
                 names[i] = []
@@ -417,6 +501,29 @@ def _label_bylines(
         i -= 1
 
 
+def _growing_candidates(
+    paragraphs: list[str], first: int, starts: list[int], text: str | None, head_end: int, labels: dict[int, Label]
+) -> Iterator[int]:
+    """:func:`_credit_candidates`, the head growing by the lines labelled in it as they are labelled: a second run,
+    on the text without them, reads that much further down (:func:`_head_end`)."""
+    candidates = _credit_candidates(paragraphs, first, starts, text, (first, head_end))
+    seen: set[int] = set()
+    for i in candidates:
+        if i >= head_end and head_end < len(paragraphs):
+            # past the head: first the lines the labels above let into it
+            while (grown := _head_end(paragraphs, first, labels)) > head_end:
+                for k in _head_candidates(paragraphs, starts, head_end, grown):
+                    seen.add(k)
+                    yield k
+                head_end = grown
+        if i not in seen:
+            seen.add(i)
+            yield i
+    while (grown := _head_end(paragraphs, first, labels)) > head_end:
+        yield from (k for k in _head_candidates(paragraphs, starts, head_end, grown) if k not in seen)
+        head_end = grown
+
+
 def _previous_filled(paragraphs: list[str], start: int) -> int | None:
     """The index of the last non-blank line before ``start``."""
     for i in range(start - 1, -1, -1):
@@ -479,6 +586,7 @@ def _label_bios_before(
     names: dict[int, list[str]],
     options: CreditsOptions,
     bylined: frozenset[str] | set[str] = frozenset(),
+    page_authors: frozenset[str] | set[str] = frozenset(),
 ) -> None:
     """Label the bio lines that end right before ``anchor``, stepping over blank lines and other credits, and
     over one section label between the credits and the tail ("More opinion", "Related"); at the end of the text,
@@ -523,7 +631,7 @@ def _label_bios_before(
             found is not None
             and reason != REASON_BIO_BEFORE_TRANSLATOR
             and taken == 0
-            and not _corroborated(paragraphs, i, line, found, bylined, labels)
+            and not _corroborated(paragraphs, i, line, found, bylined, labels, page_authors)
         ):
             found = None
         if found is None and bylined and line[:1].isupper() and not line.startswith(_NOT_BIO_FIRST):
@@ -543,6 +651,16 @@ def _label_bios_before(
         i -= 1
 
 
+# The bylines that say who wrote the page (`By NAME` at its head, `Written by:` and the name under it).
+_PAGE_BYLINE_REASONS = frozenset(
+    {
+        REASON_BY_NAME,
+        REASON_BY_NAME_UNDER_TITLE,
+        REASON_BY_NAME_BEFORE_BODY,
+        REASON_CREDIT_PHRASE,
+        REASON_NAME_AFTER_PHRASE,
+    }
+)
 # The most lines of page furniture the search for an end bio steps over.
 _MAX_FURNITURE_LINES = 8
 # Credit lines that may stand between an end bio and the end of the text.
@@ -569,13 +687,14 @@ def find_credits(
     *,
     text: str | None = None,
     recurring: frozenset[str] = frozenset(),
+    known_authors: frozenset[str] = frozenset(),
 ) -> CreditsFound:
     """Label the credits and collect the names they give, in text order, each name once (``text``: see
     :func:`label_credits`)."""
     options = options or DEFAULT_OPTIONS
     names: dict[int, list[str]] = {}
     pairs: dict[int, list[tuple[str, str]]] = {}
-    labels = _label_credits(paragraphs, options, text, names, pairs, recurring)
+    labels = _label_credits(paragraphs, options, text, names, pairs, recurring, known_authors)
     authors: list[str] = []
     translators: list[str] = []
     bylines: list[str] = []
@@ -623,14 +742,15 @@ class BioRecurrence(CorpusPass):
         for line in lines:
             if line[:1].islower() or len(line) > DEFAULT_OPTIONS.max_line_chars:
                 continue
-            key = hash_line(line)
-            if key in seen:
-                continue
-            # the shape, whatever this run's options: a bio, or a sentence about a named person
+            # the shape, whatever this run's options: a bio, or a sentence about a named person; only a line of
+            # that shape is hashed (hashing every last line was a tenth of a default clean's time)
             found = _bio(line, DEFAULT_OPTIONS, require_role=False) or (
                 [subject] if (subject := subject_name(line)) else None
             )
             if found:
+                key = hash_line(line)
+                if key in seen:
+                    continue
                 seen.add(key)
                 count, names = state.get(key, (0, found))
                 state[key] = (count + 1, names)
@@ -697,7 +817,13 @@ class Credits(Step):
     corpus_pass = BioRecurrence()
 
     def label(self, doc: Doc) -> Labels:
-        found = find_credits(doc.lines, self.options, text=doc.text, recurring=self.state or frozenset())
+        authors = doc.metadata.get("authors")
+        known = (
+            frozenset(n.casefold() for n in authors if isinstance(n, str)) if isinstance(authors, list) else frozenset()
+        )
+        found = find_credits(
+            doc.lines, self.options, text=doc.text, recurring=self.state or frozenset(), known_authors=known
+        )
         return Labels(doc, cuts={i: label.reason for i, label in found.labels.items()}, found=found)
 
     def record_found(self, metadata: dict[str, Any], labels: Labels) -> None:

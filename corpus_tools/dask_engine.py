@@ -147,7 +147,7 @@ class DaskEngine:
 
         def results() -> Iterator[Any]:
             # A result lost with a worker is recomputed only while a future of this client wants it.
-            for result in ordered(submit, numbered, self.window):
+            for result in ordered(submit, numbered, self.window, settle=_settle):
                 held.popleft()
                 yield result
 
@@ -224,7 +224,8 @@ class DaskEngine:
         def results() -> Iterator[BatchResult]:
             # The shared steps too stay wanted till the end: a batch lost with a worker is computed again.
             wanted = [shared_future]
-            for batch, result in enumerate(ordered(submit, range(len(done)), self.window)):
+            settle = _settle if after is not None else None
+            for batch, result in enumerate(ordered(submit, range(len(done)), self.window, settle=settle)):
                 del held[batch]
                 done[batch] = None  # the batch leaves the workers once it is written
                 yield result
@@ -278,6 +279,15 @@ def _quiet_logs() -> list[tuple[logging.Handler, int]]:
 def _restore_logs(changed: list[tuple[logging.Handler, int]]) -> None:
     for handler, level in changed:
         handler.setLevel(level)
+
+
+#: How long a run given up waits for the shards its workers are writing, so that none lands after the clean-up.
+SETTLE_SECONDS = 60
+
+
+def _settle(futures: list[Any]) -> None:
+    """Wait (at most :data:`SETTLE_SECONDS`) for the tasks in flight, whose writes cannot be stopped once they run."""
+    _distributed().wait(futures, timeout=SETTLE_SECONDS)
 
 
 def _group_of(entry: tuple[int, Any]) -> int:

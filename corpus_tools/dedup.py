@@ -68,6 +68,7 @@ from operator import add, eq
 from typing import Any, Literal
 
 import orjson
+import regex
 from xxhash import xxh3_128_digest
 
 from corpus_tools.errors import ConfigError, InputError, below_bounds
@@ -235,6 +236,9 @@ _CASE_WHITESPACE_TABLE = bytes(
     0x20 if c in _ASCII_SPACE else ord(chr(c).lower()) if c < 0x80 else c for c in range(256)
 )
 _SPACES = re.compile(b"  +")
+# The regex module's literal search: `b"  " in data` (and re's) stop at every space of a text full of them and took
+# a third of the fold; this one takes ~60% of that on 7 KB texts.
+_DOUBLE_SPACE = regex.compile(b"  ")
 _FOLDED: dict[tuple[str, bool], bytes | None] = {}
 _FOLDED_MAX = 1 << 17  # the memo stays bounded, whatever the input
 
@@ -276,14 +280,15 @@ def folded_bytes(text: str, fold: str = FOLD_CASE_WHITESPACE) -> bytes:
         raise ConfigError(f"dedup: fold must be one of {', '.join(FOLDS)} (got {fold!r})")
     case = fold == FOLD_CASE_WHITESPACE
     data = text.encode("utf-8", "surrogatepass")
-    rare = data.translate(None, _ASCII)
-    if rare and _changes(rare.decode("utf-8", "surrogatepass"), case):
-        for char in set(rare.decode("utf-8", "surrogatepass")):
-            replacement = _folded_char(char, case)
-            if replacement is not None:
-                data = data.replace(char.encode("utf-8", "surrogatepass"), replacement)
+    if len(data) != len(text):  # a character outside ASCII (one byte each): look at those
+        rare = data.translate(None, _ASCII)
+        if _changes(rare.decode("utf-8", "surrogatepass"), case):
+            for char in set(rare.decode("utf-8", "surrogatepass")):
+                replacement = _folded_char(char, case)
+                if replacement is not None:
+                    data = data.replace(char.encode("utf-8", "surrogatepass"), replacement)
     data = data.translate(_CASE_WHITESPACE_TABLE if case else _WHITESPACE_TABLE)
-    if b"  " in data:  # runs of whitespace (a blank line between paragraphs, say) become one space
+    if _DOUBLE_SPACE.search(data) is not None:  # runs of whitespace (a blank line, say) become one space
         data = _SPACES.sub(b" ", data)
     return data.strip(b" ")
 

@@ -632,11 +632,16 @@ class Engine(Protocol):
 
 
 def ordered(
-    submit: Callable[[Batch], concurrent.futures.Future[Any]], items: Iterable[Batch], window: int
+    submit: Callable[[Batch], concurrent.futures.Future[Any]],
+    items: Iterable[Batch],
+    window: int,
+    settle: Callable[[list[Any]], None] | None = None,
 ) -> Iterator[Any]:
     """Submit ``items`` with at most ``window`` in flight and yield their results in submission order.
 
-    The bounded window is what keeps memory flat: input is read only as fast as results are written.
+    The bounded window is what keeps memory flat: input is read only as fast as results are written. A run given
+    up with work in flight (an error, a stop) cancels it, after ``settle`` (when given) had it end: a task that
+    writes output cannot be stopped once it runs, and the clean-up must come after its write.
     """
     in_flight: collections.deque[concurrent.futures.Future[Any]] = collections.deque()
     try:
@@ -647,6 +652,9 @@ def ordered(
         while in_flight:
             yield in_flight.popleft().result()
     finally:
+        if in_flight and settle is not None:
+            with contextlib.suppress(Exception):
+                settle(list(in_flight))
         for future in in_flight:
             future.cancel()
 
@@ -932,7 +940,7 @@ def run_pipeline(
     engine = engine or LocalEngine(1)
     rejects = rejects or Rejects(None)
     dropped = dropped or DroppedStream(None)
-    stats = RunCounts()
+    stats = RunCounts(dry_steps=frozenset(step.name for step in pipeline.steps if step.dry_run))
     write_lines = getattr(sink, "write_lines", None) or _line_by_line(sink)
     started = time.perf_counter()
     # Workers on this machine read their own input ranges and, when the output can take it, leave their output in
@@ -968,6 +976,9 @@ def run_pipeline(
         else:
             results = engine.map(fn, shared, items)
         lines_before = 0  # the lines of the earlier range batches of the file being read
+        # An error here ends the engine's generator now, while its engine is still up to cancel what is in flight
+        # (left to garbage collection, that came after a cluster's client had closed, and printed a traceback).
+        stack.callback(getattr(results, "close", lambda: None))
         for result in results:
             if result.lines is not None:
                 if result.starts_file:

@@ -93,6 +93,9 @@ class NormalizeOptions:
         True, "Odd spaces to spaces, runs collapsed, line ends trimmed, blank-line runs collapsed."
     )
     punctuation: bool = option(True, "Fix doubled full stops (Taiwan..) and en dashes (––).")
+    #: A dry run's blank lines are listed in ``metadata.cuts`` (marked ``dry_run``); its repairs are not counted in
+    #: ``metadata.normalize``, which says what was done to the text (a real run afterwards would count them twice).
+    dry_run: bool = option(False, "Label only: the text stays as it is, nothing counted.", flag="--dry-run")
 
     def __post_init__(self) -> None:
         if self.unicode_form not in FORMS:
@@ -834,8 +837,9 @@ class Normalize(Step):
 
     def apply(self, record: Record, labels: Labels) -> Record:
         text, counts = labels.found
-        if not self.dry_run:
-            record[labels.doc.text_field] = text
+        if self.dry_run:
+            return record
+        record[labels.doc.text_field] = text
         add_counts(metadata_of(record), counts)
         return record
 

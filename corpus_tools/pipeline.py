@@ -198,6 +198,8 @@ class RunStats:
 
     #: ``step.reason`` -> records dropped for it.
     dropped_reasons: Counter[str] = field(default_factory=Counter)
+    #: The steps that ran dry: their ``counts`` are lines labelled, not cut.
+    dry_steps: frozenset[str] = frozenset()
 
     def drop(self, dropped: Dropped) -> None:
         self.dropped += 1
@@ -227,10 +229,15 @@ class RunStats:
         dropped = f"{self.dropped} dropped"
         if self.dropped_reasons:
             dropped += " (" + ", ".join(f"{n} {k}" for k, n in sorted(self.dropped_reasons.items())) + ")"
-        cut = self.lines_cut()
+        per_step = self.lines_cut()
+        cut = {step: n for step, n in per_step.items() if step not in self.dry_steps}
         lines = f"{sum(cut.values())} lines cut"
         if cut:
             lines += " (" + ", ".join(f"{step} {n}" for step, n in cut.items()) + ")"
+        labelled = {step: n for step, n in per_step.items() if step in self.dry_steps}
+        if labelled:
+            lines += f", {sum(labelled.values())} labelled in a dry run ("
+            lines += ", ".join(f"{step} {n}" for step, n in labelled.items()) + ")"
         return f"{self.read} records in, {self.written} out, {self.rejected} rejected, {dropped}, {lines}"
 
     def summary_of_rejects(self) -> str:

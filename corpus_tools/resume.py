@@ -195,7 +195,12 @@ def stats_data(stats: Any) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for f in dataclasses.fields(stats):
         value = getattr(stats, f.name)
-        data[f.name] = [[k, n] for k, n in value.items()] if isinstance(value, Counter) else copy.copy(value)
+        if isinstance(value, Counter):
+            data[f.name] = [[k, n] for k, n in value.items()]
+        elif isinstance(value, frozenset):
+            data[f.name] = sorted(value)
+        else:
+            data[f.name] = copy.copy(value)
     return data
 
 
@@ -208,7 +213,11 @@ def stats_from(data: dict[str, Any]) -> Any:
             continue
         current = getattr(stats, f.name)
         value = data[f.name]
-        setattr(stats, f.name, Counter({k: n for k, n in value}) if isinstance(current, Counter) else value)
+        if isinstance(current, Counter):
+            value = Counter({k: n for k, n in value})
+        elif isinstance(current, frozenset):
+            value = frozenset(value)
+        setattr(stats, f.name, value)
     return stats
 
 
@@ -224,6 +233,8 @@ def added(base: Any, run: Any) -> Any:
             setattr(total, f.name, (mine + theirs)[:limit])
         elif f.name == "seconds":
             setattr(total, f.name, theirs)
+        elif isinstance(mine, frozenset):
+            setattr(total, f.name, mine | theirs)
         else:
             setattr(total, f.name, mine + theirs)
     return total

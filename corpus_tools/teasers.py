@@ -33,9 +33,11 @@ Reasons (stable strings, used as ``metadata.cuts[].rule``, stats keys and test a
 
 from __future__ import annotations
 
+import operator
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import regex
 
@@ -48,7 +50,7 @@ from corpus_tools.labels import (
     more_words_than,
     words_between,
 )
-from corpus_tools.step import CorpusPass, Doc, Labels, Step, entry_lines, option
+from corpus_tools.step import CorpusPass, Doc, Labels, Step, option
 
 if TYPE_CHECKING:
     from corpus_tools.tailindex import TailIndex
@@ -125,14 +127,29 @@ _HEADING_END_CHARS = frozenset(",;:、，；：")
 
 
 def is_truncated(paragraph: str) -> bool:
-    """Whether a paragraph stops mid-sentence: no sentence ending, and not a colon or a closing quote/bracket."""
+    """Whether a paragraph stops mid-sentence: no sentence ending, and not a colon or a closing quote/bracket, nor
+    a link, handle, hashtag or emoji (see :func:`ends_on_a_post_mark`)."""
     text = paragraph.rstrip()
     if not text:
         return False
     last = text[-1]
     if last.isascii() and last.isalnum():
-        return True  # a sentence ending and an open ending both need punctuation last: no pattern to run
-    return not ends_sentence(text) and _OPEN_ENDING.search(text[-4:]) is None
+        # a sentence ending and an open ending both need punctuation last: no pattern to run
+        return not ends_on_a_post_mark(text)
+    return not ends_sentence(text) and _OPEN_ENDING.search(text[-4:]) is None and not ends_on_a_post_mark(text)
+
+
+_POST_MARK_STARTS = ("http://", "https://", "www.", "@", "#")
+
+
+def ends_on_a_post_mark(text: str) -> bool:
+    """Whether ``text`` (right-stripped) ends on a link, a handle, a hashtag or an emoji or other symbol: the way
+    a body paragraph or a post ends without a full stop (`... at https://example.org/report`, `... 🎉`); a preview
+    cut at a word boundary ends on a word."""
+    last_word = text.rsplit(None, 1)[-1]  # from the right: one word's worth of work
+    if last_word.startswith(_POST_MARK_STARTS) or "://" in last_word:
+        return True
+    return unicodedata.category(text[-1]) in ("So", "Sk") or text[-1] == "\ufe0f"
 
 
 def is_heading(paragraph: str, options: TeasersOptions = TeasersOptions(), credit_kind: Any = None) -> bool:
@@ -206,6 +223,39 @@ def tail_start(
     return min((i for i, _ in teasers), default=len(paragraphs))
 
 
+class _LastTail(NamedTuple):
+    """The last tail :func:`_tail_of` found without an index or removed credits, with what the answer rests on:
+    the walk up from the end reads only the last lines (down to where it stops), so another list that ends with
+    the very same line objects has the same tail, shifted by the difference in length."""
+
+    options: TeasersOptions
+    #: the lines read, from the topmost to the last (the whole text when the walk went past its first line)
+    lines: tuple[str, ...]
+    whole: bool
+    #: where the walk up from the end stopped, counted from the end (-1 is the last line)
+    stopped: int
+    #: the tail, its lines counted from the end
+    tail: tuple[tuple[int, str], ...]
+
+    def answers(self, paragraphs: list[str], options: TeasersOptions, credits_at: int | None) -> bool:
+        """Whether the tail of ``paragraphs`` (with ``credits_at``, no index) is this one."""
+        n, m = len(paragraphs), len(self.lines)
+        return (
+            (n == m if self.whole else n >= m)
+            and (self.options is options or self.options == options)
+            # removed credits change the walk only where it checks their place: at or below where it stopped
+            and (credits_at is None or credits_at <= max(n + self.stopped, 0))
+            and all(map(operator.is_, paragraphs[n - m :], self.lines))
+        )
+
+
+# The credits step asks where the tail starts (to find the bio above it), then the teasers step asks for the tail of
+# what is left: the same lines (split once, the strings shared), or fewer when credits were cut, almost always
+# above the few last lines the walk reads. So the last answer is kept, matched by the identity of those lines (kept
+# alive by the entry, so no identity is reused), and reused when it is the same question. One entry, swapped whole.
+_last_tail: _LastTail | None = None
+
+
 def _tail_of(
     text: str | None,
     paragraphs: list[str],
@@ -213,11 +263,22 @@ def _tail_of(
     index: TailIndex | None,
     credits_at: int | None,
 ) -> list[tuple[int, str]]:
-    """:func:`_tail` with the credit shapes. (A memo of the last tail, for the credits step's question about the same
-    text, was measured: no gain on real pages, and never a hit with a corpus index; it went.)"""
+    """:func:`_tail` with the credit shapes, the last answer reused when it holds (see :class:`_LastTail`). With an
+    index the answer also rests on counts: it is found afresh."""
+    global _last_tail
     if text is not None and not may_hold_teaser(text, options):
         return []
-    return _tail(paragraphs, options, index, credits_at, _credit_kind)
+    if index is not None:
+        return _tail(paragraphs, options, index, credits_at, _credit_kind)
+    n = len(paragraphs)
+    last = _last_tail
+    if last is not None and last.answers(paragraphs, options, credits_at):
+        return [(n + j, reason) for j, reason in last.tail]
+    tail, stopped, lowest = _walk_tail(paragraphs, options, None, credits_at, _credit_kind)
+    if credits_at is None:
+        read = tuple(paragraphs[max(lowest, 0) :])
+        _last_tail = _LastTail(options, read, lowest < 0, stopped - n, tuple((j - n, r) for j, r in tail))
+    return tail
 
 
 def may_hold_teaser(text: str, options: TeasersOptions) -> bool:
@@ -235,6 +296,18 @@ def _tail(
     credit_kind: Callable[[str], str | None],
 ) -> list[tuple[int, str]]:
     """The teaser tail as (index, reason) pairs, bottom up."""
+    return _walk_tail(paragraphs, options, index, credits_at, credit_kind)[0]
+
+
+def _walk_tail(
+    paragraphs: list[str],
+    options: TeasersOptions,
+    index: TailIndex | None,
+    credits_at: int | None,
+    credit_kind: Callable[[str], str | None],
+) -> tuple[list[tuple[int, str]], int, int]:
+    """:func:`_tail`, and how far up it looked: the line where the walk up from the end stopped, and the topmost line
+    the answer rests on (each -1 when it went past the first line: then it rests on every line)."""
     # The trailing run of in-band paragraphs, bottom up. Blank lines are stepped over, and so are short subheads
     # ("Advertisement" after the tail, "More opinion" between teasers); but above a subhead inside the run only
     # a truncated paragraph goes on with it, so a subhead standing before the tail still guards the body above.
@@ -277,12 +350,13 @@ def _tail(
             else:
                 break
         i -= 1
+    stopped = i
     # the line right above the run (or the removed credits, or the held paragraphs, which stay), or -1
     above = held[0] if held else i
     truncated = [j for j in run if is_truncated(paragraphs[j])]
     if not truncated:
         # No paragraph stops mid-sentence: no tail. Recurrence alone never starts one.
-        return []
+        return [], stopped, stopped
     top = truncated[-1]  # run is bottom up: the last truncated one is the topmost
     tail: list[tuple[int, str]] = []
     for j in run:
@@ -293,17 +367,18 @@ def _tail(
     # Full-stop paragraphs above the topmost truncated one: teasers only with another signal.
     head = [j for j in run if j < top]  # bottom up
     if not head:
-        return tail
+        return tail, stopped, stopped
+    # The credits above and the first paragraph (the index's baseline) may be anywhere up the text.
     if options.use_credits and _after_credits(paragraphs, above, credit_kind, removed_credits):
         tail.extend((j, AFTER_CREDITS) for j in head)
-        return tail
+        return tail, stopped, -1
     baseline = _baseline(paragraphs, index) if index is not None else 0
     for j in head:
         if index is not None and _recurs(paragraphs[j], index, baseline, options):
             tail.append((j, RECURRENT))
         else:
             break  # contiguity broken: everything above stays
-    return tail
+    return tail, stopped, -1
 
 
 def _end_credit(paragraph: str, credit_kind: Callable[[str], str | None]) -> bool:
@@ -381,8 +456,10 @@ def end_credits_position(metadata: Mapping[str, Any], line_count: int) -> int | 
     if not ends:
         return None
     last = max(ends)
-    origin = entry_lines(line_count, cuts)
-    return next((i for i, line in enumerate(origin) if line > last), line_count)
+    # The first current line whose place in the text as it came in (entry_lines) is past `last`: as many lines as
+    # there were up to `last` (from 0) less those cut, counted from the cuts alone.
+    removed = {c["paragraph"] for c in cuts if not c.get("dry_run")}
+    return min(line_count, max(0, last + 1 - sum(1 for line in removed if 0 <= line <= last)))
 
 
 class TailRecurrence(CorpusPass):

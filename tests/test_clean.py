@@ -268,6 +268,18 @@ def test_stdout_carries_records_only_and_stderr_the_summary() -> None:
     assert quiet.stderr == b"" and quiet.stdout == result.stdout
 
 
+def test_a_dry_run_leaves_every_text_as_it_came_and_says_it_cut_nothing() -> None:
+    ingested = parse_jsonl(run_shell("corpus-tools ingest seeds/").stdout)
+    dry = run_shell("corpus-tools clean seeds/ --dry-run --no-dedup")
+    assert dry.returncode == 0, dry.stderr
+    records = parse_jsonl(dry.stdout)
+    assert [r["text"] for r in records] == [r["text"] for r in ingested]
+    assert all("normalize" not in r["metadata"] for r in records)  # what was done to the text: nothing
+    cuts = [c for r in records for c in r["metadata"]["cuts"]]
+    assert len(cuts) == 26 and all(c["dry_run"] is True for c in cuts)
+    assert ", 0 lines cut, 26 labelled in a dry run (credits 6, teasers 16, normalize 4), " in dry.stderr.decode()
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_the_summary_counts_this_runs_cuts_not_what_the_input_carried(tmp_path: Path, jobs: int) -> None:
     first = run_shell(f"corpus-tools clean seeds/ --no-corpus-aware -o {tmp_path / 'once.jsonl'}")

@@ -337,3 +337,27 @@ def test_a_failed_run_whose_workers_write_shards_leaves_nothing(cluster, tmp_pat
     bad.write_bytes(b'{"text": "fine"}\n' * 50)
     assert subprocess.run(command, capture_output=True).returncode == 0
     assert (out / "manifest.json").exists()
+
+
+def test_a_failed_run_with_work_in_flight_says_one_line_and_leaves_no_shard(cluster, tmp_path: Path) -> None:
+    # The first task fails at once while the second, a bigger file, is still being cleaned on the other worker: the
+    # client must not clear the output before that task's shard lands, or the shard stays behind.
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.jsonl").write_bytes(b"{broken\n")
+    corpus = generated_corpus(tmp_path / "gen", files=1, per_file=2000)
+    (inputs / "b.jsonl").write_bytes((corpus / "part-0.jsonl").read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()  # an output folder that exists already (the previous corpus there): the run does not remove it
+    engine = ["--engine", "dask", "--scheduler", cluster.scheduler_address]
+    command = [BIN, "clean", inputs, *engine, "--no-corpus-aware", "--no-dedup", "-o", f"{out}/"]
+    failed = subprocess.run(command, capture_output=True)
+    assert failed.returncode == 2, failed.stderr
+    # one line: the engine's work in flight is cancelled while its client is up (a traceback came after it)
+    assert failed.stderr.decode().startswith(f"error: {inputs / 'a.jsonl'}:1: invalid JSON")
+    assert failed.stderr.count(b"\n") == 1, failed.stderr.decode()
+    with distributed.Client(cluster.scheduler_address) as client:
+        deadline = time.monotonic() + 60
+        while any(client.processing().values()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert sorted(path.name for path in out.iterdir()) == []

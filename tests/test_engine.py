@@ -254,6 +254,41 @@ def test_memory_is_bounded_by_the_window(tmp_path: Path) -> None:
         assert len(consumed) <= n + 4
 
 
+def test_work_in_flight_is_settled_then_cancelled_when_a_run_is_given_up() -> None:
+    """A run given up (its consumer stopped) lets ``settle`` see the futures still in flight before cancelling them:
+    a cluster's engine waits there for the shards being written."""
+    submitted: list[Future] = []
+
+    def submit(item: int) -> Future:
+        submitted.append(Future())
+        return submitted[-1]
+
+    settled: list[list[Future]] = []
+
+    def settle(futures: list[Future]) -> None:
+        settled.append(futures)
+        assert not any(f.cancelled() for f in futures)  # still wanted while they settle
+        for future in futures:
+            future.set_result("written")
+
+    results = ordered(submit, range(10), window=3, settle=settle)
+    threading.Timer(0.01, lambda: submitted[0].set_result("first")).start()
+    assert next(results) == "first"
+    results.close()  # given up with items 1 and 2 in flight
+    assert settled == [submitted[1:3]]
+    assert all(f.result() == "written" for f in submitted[1:3])
+    # a run that ends normally has nothing in flight: no settling
+    done = ordered(lambda item: _done(item), range(4), window=2, settle=settle)
+    assert list(done) == [0, 1, 2, 3]
+    assert len(settled) == 1
+
+
+def _done(value: int) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
 def test_a_missing_input_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"), open_output(None) as stream:
         run_pipeline([str(tmp_path / "missing.jsonl")], PIPELINE, StreamSink(stream))

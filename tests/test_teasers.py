@@ -19,7 +19,7 @@ from corpus_tools.credits import Credits, CreditsOptions
 from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.labels import Label, ends_sentence, more_words_than, split_paragraphs, word_count
 from corpus_tools.pipeline import Pipeline
-from corpus_tools.step import Doc
+from corpus_tools.step import Doc, entry_lines
 from corpus_tools.tailindex import TailIndex
 from corpus_tools.teasers import (
     REASONS,
@@ -81,6 +81,12 @@ def record(text: str, **metadata) -> dict:
         ("and there are three of them:", False),  # a colon introduces what follows: not truncation evidence
         ("the phrase she uses: “come and count the queue”", False),  # a closing quote without a full stop
         ("a bracketed aside (see below)", False),
+        ("the full report is at https://example.org/report", False),  # a link, a handle, a hashtag, an emoji:
+        ("follow the team on @newsdesk", False),  # the way a body paragraph or a post ends without a full stop
+        ("we are back next week #summer", False),
+        ("what a night 🎉", False),
+        ("a night to remember ❤️", False),
+        ("the talks resume in 2024", True),  # a number may be where a preview was cut
         ("", False),
     ],
 )
@@ -247,6 +253,35 @@ def cut_entry(i: int, kind: str = "bio") -> dict:
 )
 def test_end_credits_position(cuts, line_count, position):
     assert end_credits_position({"cuts": cuts}, line_count) == position
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "step": st.sampled_from(["credits", "normalize", "teasers"]),
+                "rule": st.sampled_from(["translated_by_line", "bio_at_end", "by_name_first_line", "blank_line"]),
+                "paragraph": st.integers(-2, 30),
+            },
+            optional={"dry_run": st.booleans()},
+        ),
+        max_size=8,
+    ),
+    st.integers(0, 30),
+)
+def test_end_credits_position_is_counted_from_the_lines_as_they_came_in(cuts, line_count):
+    # The position read off the cuts alone is the first current line whose place as it came in is past the last
+    # removed end credit, as mapping every line back (entry_lines) finds it.
+    ends = [
+        c["paragraph"]
+        for c in cuts
+        if c["step"] == "credits" and not c.get("dry_run") and c["rule"] in teasers_module.END_CREDIT_RULES
+    ]
+    expected = None
+    if ends:
+        origin = entry_lines(line_count, cuts)
+        expected = next((i for i, line in enumerate(origin) if line > max(ends)), line_count)
+    assert end_credits_position({"cuts": cuts}, line_count) == expected
 
 
 @pytest.mark.parametrize(
@@ -778,7 +813,16 @@ _PLAIN_HEADING_END = regex.compile(r"[,;:、，；：]\s*$")
 
 def _plain_is_truncated(paragraph: str) -> bool:
     text = paragraph.rstrip()
-    return bool(text) and not ends_sentence(text) and teasers_module._OPEN_ENDING.search(text[-4:]) is None
+    return (
+        bool(text)
+        and not ends_sentence(text)
+        and teasers_module._OPEN_ENDING.search(text[-4:]) is None
+        and _PLAIN_POST_MARK.search(text) is None
+    )
+
+
+# The ending teasers.ends_on_a_post_mark tests for, as one pattern.
+_PLAIN_POST_MARK = regex.compile(r"(?:^|\s)(?:\S*://|https?://|www\.|[@#])\S*$|[\p{So}\p{Sk}\uFE0F]$")
 
 
 def _plain_is_heading(paragraph: str) -> bool:
@@ -799,6 +843,8 @@ def _plain_is_heading(paragraph: str) -> bool:
 @example("Heading：")
 @example("1. Item")
 @example("Ends on a quote”")
+@example("a\t#tag")
+@example("see\u00a0https://x.org")
 def test_paragraph_shape_shortcuts_agree_with_the_plain_patterns(paragraph: str):
     assert is_truncated(paragraph) == _plain_is_truncated(paragraph)
     assert is_heading(paragraph) == _plain_is_heading(paragraph)
@@ -822,6 +868,36 @@ def test_a_remembered_tail_is_only_reused_for_the_same_question(lines, options, 
     fresh = teasers_module._tail(paragraphs, options, None, credits_at, credit_kind)
     assert teasers_module._tail_of(text, paragraphs, options, None, credits_at) == fresh
     assert tail_start(paragraphs, options, text=text) == tail_start(paragraphs, options)
+
+
+@given(
+    st.lists(
+        st.sampled_from([BODY, BIO, TRANSLATOR, TEASER, STOP_TEASER, "", "More opinion", "Share this"]),
+        min_size=1,
+        max_size=10,
+    ),
+    st.sets(st.integers(0, 9)),
+    st.sampled_from(
+        [TeasersOptions(), TeasersOptions(min_words=101, max_words=104), TeasersOptions(use_credits=False)]
+    ),
+    st.sampled_from([None, 0, 1, 2, 3, 5, 8]),
+)
+@example([BODY, TRANSLATOR, BODY, TEASER], {1}, TeasersOptions(), 1)
+@example([BODY, STOP_TEASER, TEASER], {0}, TeasersOptions(), 1)
+@example([TEASER, TEASER], {0}, TeasersOptions(), None)
+def test_a_remembered_tail_is_reused_only_where_the_lines_it_read_are_the_same(lines, cut, options, credits_at):
+    # The credits step asks about its lines, then the teasers step about what is left once credits are cut: the
+    # same string objects, fewer of them, perhaps with the place of removed credits. The memo answers that question
+    # as the walk itself would.
+    paragraphs = [(line + "\0")[:-1] for line in lines]  # distinct objects, as a split makes them
+    tail_start(paragraphs)
+    kept = [p for i, p in enumerate(paragraphs) if i not in cut]
+    if credits_at is not None and credits_at > len(kept):
+        credits_at = len(kept)
+    fresh = teasers_module._tail(kept, options, None, credits_at, credit_kind)
+    assert teasers_module._tail_of(None, kept, options, None, credits_at) == fresh
+    # and the same question again (now remembered when it had no credit position)
+    assert teasers_module._tail_of(None, kept, options, None, credits_at) == fresh
 
 
 # ------------------------------------------------------------------------------------ option bounds
