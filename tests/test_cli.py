@@ -400,3 +400,40 @@ def test_clean_into_a_fifo_writes_no_manifest_beside_it(tmp_path):
     assert result.returncode == 0, result.stderr
     assert len(parse_jsonl(received[0])) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no pipe.manifest.json, no temporary
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (["en,de"], ("en", "de")),
+        (["en", "de"], ("en", "de")),
+        (["en, de", "fr"], ("en", "de", "fr")),
+        ([""], ()),
+        (None, ()),
+    ],
+)
+def test_a_list_flag_takes_commas_as_well_as_repeats(given, expected):
+    from corpus_tools.cli.steps import list_value
+
+    assert list_value(given) == expected
+
+
+def test_residue_languages_as_its_help_shows_it(cli, tmp_path: Path):
+    """`--residue-languages en,de` (the help's own example), the repeated flag and the TOML list agree."""
+    data = b'{"id": "a", "text": "Body line one here.\\nSubscribe to our newsletter", "source": "s", "metadata": {}}\n'
+    config = tmp_path / "c.toml"
+    config.write_text('[residue]\nlanguages = ["en", "de"]\n', encoding="utf-8")
+    runs = [
+        ["residue", "--residue-languages", "en,de"],
+        ["residue", "--residue-languages", "en", "--residue-languages", "de"],
+        ["residue", "--config", config],
+        ["clean", "-q", "--residue", "--residue-languages", "en,de"],
+    ]
+    outputs = []
+    for args in runs:
+        result = cli(args, input=data)
+        assert result.exit_code == 0, (args, result.stderr)
+        outputs.append(parse_jsonl(result.stdout_bytes))
+    assert outputs[0] == outputs[1] == outputs[2]
+    bad = cli(["residue", "--residue-languages", "en,xx"], input=data)
+    assert bad.exit_code == 2 and "no phrase list for 'xx'" in bad.stderr

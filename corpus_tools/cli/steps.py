@@ -79,8 +79,14 @@ def flag_value(spec: OptionSpec, value: Any) -> Any:
         canonical = {c.lower(): c for c in spec.choices}[value.lower()]
         return spec.type(canonical) if isinstance(spec.type, type) and issubclass(spec.type, enum.Enum) else canonical
     if typing.get_origin(spec.type) is tuple:
-        return tuple(value or ())
+        return list_value(value)
     return value
+
+
+def list_value(values: typing.Iterable[str] | None) -> tuple[str, ...]:
+    """A list option's values, each given either alone or comma-separated: ``--x en,de``, ``--x en --x de`` and
+    ``--x en,de --x fr`` all work (blanks around a comma are dropped; ``--x ''`` alone is the empty list)."""
+    return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
 
 
 _STREAM = [
