@@ -88,6 +88,32 @@ def test_help_blocks_do_not_depend_on_the_terminal(monkeypatch):
     assert text.lstrip().startswith("Usage: corpus-tools stats")
 
 
+def test_generated_help_blocks_cut_nothing():
+    """rich ends a cell that does not fit with an ellipsis: no help block in the docs may have one."""
+    for page in gen_docs.pages(ROOT):
+        for block in gen_docs.BLOCK.finditer(page.read_text(encoding="utf-8")):
+            if block["kind"] == "help":
+                assert "…" not in block["body"], f"{page.relative_to(ROOT)}: help {block['arg']} is cut"
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_help_at_narrow_widths_shows_every_option_name_whole(width):
+    """At 80 or 100 columns, long option names (clean's residue options) were cut into stubs (--residue-listin…)."""
+    names = ["clean", "explain", "normalize", "check"]
+    texts = gen_docs.help_texts(names, width=width)
+    for name in names:
+        text = texts[name]
+        assert "…" not in text, name
+        assert max(len(line) for line in text.splitlines()) <= width
+        command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+        for param in command.params:
+            if getattr(param, "hidden", False):
+                continue
+            for flag in [*param.opts, *param.secondary_opts]:
+                if flag.startswith("-"):
+                    assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text), f"{name} {width}: {flag}"
+
+
 def test_options_table_reads_flag_and_help_from_field_metadata():
     @dataclasses.dataclass(frozen=True)
     class ToyOptions:

@@ -40,10 +40,21 @@ class _Group(TyperGroup):
         if command is not None:
             get_params = command.get_params
             command.get_params = lambda ctx: _switches_without_metavar(get_params(ctx))
+            format_help = command.format_help
+
+            def with_whole_names(ctx: Any, formatter: Any) -> Any:
+                _whole_option_names()
+                return format_help(ctx, formatter)
+
+            command.format_help = with_whole_names
         return command
 
     def get_params(self, ctx: Any) -> Any:
         return _switches_without_metavar(super().get_params(ctx))
+
+    def format_help(self, ctx: Any, formatter: Any) -> Any:
+        _whole_option_names()
+        return super().format_help(ctx, formatter)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """Click's own errors (a bad flag, a value out of range) in the one style: ``error: ...``, exit code 2."""
@@ -88,6 +99,14 @@ class _Group(TyperGroup):
             typer.echo(f"error: {where}{reason}", err=True)
             _silence_stdout()
             ctx.exit(2)
+
+
+def _whole_option_names() -> None:
+    """Lay out ``--help`` so no option name or help word is cut (see :mod:`corpus_tools.cli.help_layout`); done
+    when help is drawn, not at start-up, which imports no rich."""
+    from corpus_tools.cli.help_layout import install
+
+    install()
 
 
 def _click_exceptions() -> Any:
