@@ -437,3 +437,15 @@ def test_residue_languages_as_its_help_shows_it(cli, tmp_path: Path):
     assert outputs[0] == outputs[1] == outputs[2]
     bad = cli(["residue", "--residue-languages", "en,xx"], input=data)
     assert bad.exit_code == 2 and "no phrase list for 'xx'" in bad.stderr
+
+
+def test_help_says_what_stdin_is_and_every_compression_read(cli):
+    def words(command: str) -> str:  # the help's words, without the panels' borders
+        return " ".join(re.sub("[│╭╮╰╯─]", " ", cli([command, "--help"]).stdout).split())
+
+    ingest, normalize = words("ingest"), words("normalize")
+    assert "stdin is one text document" in ingest and "stdin is JSON lines" not in ingest
+    assert "stdin is JSON lines" in normalize
+    for text in (ingest, normalize):
+        assert ".gz/.zst/.xz/.bz2 read transparently" in text
+        assert ".gz/.zst/.xz/.bz2 compress" in text

@@ -22,6 +22,7 @@ TABLES = tables()
 app = app_for(["--help"])  # every command registered, the generated ones too
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 MKDOCS = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+INDEX = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
 _spec = importlib.util.spec_from_file_location("gen_docs", ROOT / "scripts" / "gen_docs.py")
@@ -49,6 +50,7 @@ def test_command_has_help_and_a_docs_page(cli, name):
     assert f"<!-- [[[gen:help {name}]]] -->" in text, f"{page.name} has no generated --help block"
     assert f"commands/{name}.md" in MKDOCS, f"mkdocs.yml's nav does not list commands/{name}.md"
     assert f"docs/commands/{name}.md" in README, f"the README does not link to docs/commands/{name}.md"
+    assert f"](commands/{name}.md)" in INDEX, f"docs/index.md's command table does not link to commands/{name}.md"
 
 
 @pytest.mark.parametrize("step", sorted(TABLES))

@@ -163,13 +163,15 @@ Inputs = Annotated[
     list[str] | None,
     typer.Argument(
         help="Files, directories (recursive) or globs; .txt is one document, .jsonl/.json are records; "
-        ".gz/.zst read transparently. '-' or nothing reads stdin.",
+        ".gz/.zst/.xz/.bz2 read transparently. '-' or nothing reads stdin.",
         show_default=False,
     ),
 ]
 Output = Annotated[
     str | None,
-    typer.Option("-o", "--output", help="Write here instead of stdout (.gz/.zst compress); written atomically."),
+    typer.Option(
+        "-o", "--output", help="Write here instead of stdout (.gz/.zst/.xz/.bz2 compress); written atomically."
+    ),
 ]
 TextField = Annotated[str, typer.Option("--text-field", help="The record key that holds the text.")]
 OnErrorOption = Annotated[
@@ -235,15 +237,22 @@ StorageOptions = Annotated[
         show_default=False,
     ),
 ]
-InputFormatOption = Annotated[
-    InputFormat,
-    typer.Option(
-        "--input-format",
-        callback=_read_inputs_as,
-        help="auto: JSON lines by suffix (.jsonl .json .ndjson .jl .jsonlines), .txt is text, else by content; "
-        "stdin is JSON lines. jsonl or text: read every input so.",
-    ),
-]
+
+
+def input_format_option(stdin: str = "stdin is JSON lines") -> Any:
+    """The ``--input-format`` option; ``stdin`` says what ``auto`` makes of stdin for the command."""
+    return Annotated[
+        InputFormat,
+        typer.Option(
+            "--input-format",
+            callback=_read_inputs_as,
+            help="auto: JSON lines by suffix (.jsonl .json .ndjson .jl .jsonlines), .txt is text, else by content; "
+            f"{stdin}. jsonl or text: read every input so.",
+        ),
+    ]
+
+
+InputFormatOption = input_format_option()
 
 
 @dataclass(frozen=True)
