@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import inspect
+import io
 import os
 import re
 import subprocess
@@ -449,3 +450,35 @@ def test_help_says_what_stdin_is_and_every_compression_read(cli):
     for text in (ingest, normalize):
         assert ".gz/.zst/.xz/.bz2 read transparently" in text
         assert ".gz/.zst/.xz/.bz2 compress" in text
+
+
+class _TerminalStdin(io.TextIOWrapper):
+    """Stdin that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("args", [["stats", "--format", "json"], ["clean", "-q", "-"], ["normalize"]])
+def test_reading_a_terminal_stdin_says_so_once_on_stderr(args, monkeypatch, capsys):
+    """With no input on a terminal a command used to wait without a word."""
+    import corpus_tools.io as inputs
+
+    data = b'{"id": "a", "text": "A line.", "source": "s", "metadata": {}}\n'
+    monkeypatch.setattr(sys, "stdin", _TerminalStdin(io.BytesIO(data), encoding="utf-8"))
+    monkeypatch.setattr(inputs, "on_terminal_stdin", None)
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    name = f"corpus-tools {args[0]}"
+    hint = f"{name}: reading stdin, a terminal: pipe the input in or name files (see '{name} --help'); Ctrl-D ends"
+    assert err.count(hint + " the input\n") == 1
+
+
+def test_no_hint_when_stdin_is_not_a_terminal(monkeypatch, capsys):
+    import corpus_tools.io as inputs
+
+    monkeypatch.setattr(inputs, "on_terminal_stdin", None)
+    data = b'{"id": "a", "text": "A line.", "source": "s", "metadata": {}}\n'
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    assert main(["normalize"]) == 0
+    assert "reading stdin" not in capsys.readouterr().err

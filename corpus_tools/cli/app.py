@@ -464,6 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "COLUMNS" not in os.environ and not sys.stdout.isatty():
         # Piped help (`clean --help | less`): rich would lay it out in 80 columns and cut long option names.
         os.environ["COLUMNS"] = str(HELP_WIDTH)
+    _hint_at_a_terminal_stdin(args)
     stopped: list[int] = []
     handled = _handle_stop_signals()
     try:
@@ -488,6 +489,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         for signum, previous in handled.items():
             signal.signal(signum, previous)
     return 128 + stopped[0] if stopped else 0
+
+
+def _hint_at_a_terminal_stdin(args: Sequence[str]) -> None:
+    """A command given no input reads stdin; on a terminal it would wait without a word: say so, on stderr, when
+    it starts reading (see :data:`corpus_tools.io.on_terminal_stdin`)."""
+    from corpus_tools import io as inputs
+
+    name = f"corpus-tools {args[0]}" if args and not args[0].startswith("-") else "corpus-tools"
+
+    def hint() -> None:
+        typer.echo(
+            f"{name}: reading stdin, a terminal: pipe the input in or name files (see '{name} --help'); "
+            "Ctrl-D ends the input",
+            err=True,
+        )
+
+    inputs.on_terminal_stdin = hint
 
 
 def _stop_signal_of(exc: BaseException) -> int | None:
