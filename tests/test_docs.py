@@ -98,7 +98,7 @@ def test_generated_help_blocks_cut_nothing():
                 assert "…" not in block["body"], f"{page.relative_to(ROOT)}: help {block['arg']} is cut"
 
 
-@pytest.mark.parametrize("width", [80, 100])
+@pytest.mark.parametrize("width", [60, 80, 100])
 def test_help_at_narrow_widths_shows_every_option_name_whole(width):
     """At 80 or 100 columns, long option names (clean's residue options) were cut into stubs (--residue-listin…)."""
     names = ["clean", "explain", "normalize", "check"]

@@ -27,7 +27,9 @@ def install() -> None:
 
     def panel(*, name: str, params: Any, ctx: Any, markup_mode: Any, console: Any) -> None:
         try:
-            drawn = _options_panel(rich_utils, name=name, params=params, ctx=ctx, markup_mode=markup_mode)
+            drawn = _options_panel(
+                rich_utils, name=name, params=params, ctx=ctx, markup_mode=markup_mode, width=console.width
+            )
         except (AttributeError, TypeError):  # a typer whose internals differ: its own layout
             original(name=name, params=params, ctx=ctx, markup_mode=markup_mode, console=console)
             return
@@ -38,9 +40,15 @@ def install() -> None:
     rich_utils._print_options_panel = panel
 
 
-def _options_panel(rich_utils: Any, *, name: str, params: Any, ctx: Any, markup_mode: Any) -> Any:
-    """The panel of ``params`` (options or arguments): names | value type | help, or ``None`` for no params."""
+#: Fewest columns the help may wrap in beside the names; narrower, each option's help goes below its names.
+MIN_HELP_WIDTH = 24
+
+
+def _options_panel(rich_utils: Any, *, name: str, params: Any, ctx: Any, markup_mode: Any, width: int = 80) -> Any:
+    """The panel of ``params`` (options or arguments): names | value type | help, or ``None`` for no params; on
+    a terminal too narrow for that, each option's names and type on a line, its help indented below."""
     from rich.console import Group
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
@@ -82,14 +90,26 @@ def _options_panel(rich_utils: Any, *, name: str, params: Any, ctx: Any, markup_
         padding=rich_utils.STYLE_OPTIONS_TABLE_PADDING,
     )
     with_required = any(row[0].plain for row in rows)
-    if with_required:
-        table.add_column(no_wrap=True)
     widest = max(len(line) for row in rows for line in row[1].plain.split("\n"))
-    table.add_column(no_wrap=True, min_width=widest)  # the names: never shrunk, never cut
-    table.add_column(overflow="fold")  # the value type: may wrap
-    table.add_column(overflow="fold", ratio=1)  # the help: takes the rest, wraps
-    for row in rows:
-        table.add_row(*(row if with_required else row[1:]))
+    types_width = max(row[2].cell_len for row in rows)
+    # panel border and padding (4), the gaps between columns (2 each), the required marker's column
+    beside = width - 4 - widest - types_width - (2 if types_width else 0) - 2 - (2 if with_required else 0)
+    if beside < MIN_HELP_WIDTH:
+        table.add_column(overflow="fold", ratio=1)
+        for required, label, types, help_ in rows:
+            head = Text.assemble(required, " " if required.plain else "", label)
+            if types.plain:
+                head.append("  ")
+                head.append_text(types)
+            table.add_row(Group(head, Padding(help_, (0, 0, 0, 4))))
+    else:
+        if with_required:
+            table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, min_width=widest)  # the names: never shrunk, never cut
+        table.add_column(overflow="fold")  # the value type: may wrap
+        table.add_column(overflow="fold", ratio=1)  # the help: takes the rest, wraps
+        for row in rows:
+            table.add_row(*(row if with_required else row[1:]))
     from rich.panel import Panel
 
     return Panel(
