@@ -13,7 +13,8 @@ What is a finding and what is unusable input:
 - a line with a lone surrogate (``"\\ud800"``: valid JSON grammar, not valid Unicode; orjson refuses it) or with
   bytes that are not UTF-8 is checked too, and the ``unicode`` rule reports it (exit 1);
 - a line that is not JSON at all, or a file that cannot be read, is unusable input: ``error: FILE:LINE: ...`` and
-  exit 2, as in every other command.
+  exit 2, as in every other command; with ``--on-error skip`` (``on_unusable``) it is skipped and is a finding of
+  the ``unusable-input`` rule (exit 1), so a gate never passes a corpus it could not read whole.
 """
 
 from __future__ import annotations
@@ -614,6 +615,14 @@ RULES: tuple[Rule, ...] = (
         "the input holds at least one record (a producer that wrote nothing does not pass the gate)",
     ),
     Rule(
+        "unusable-input",
+        Severity.error,
+        "unusable input skipped",
+        lambda options: lambda doc: [],  # a finding about a line that is no record: see check_items
+        "with --on-error skip, every line or file that is not a record (not JSON, unreadable) and was skipped; "
+        "without it, the first one stops the check (exit 2)",
+    ),
+    Rule(
         "duplicate-text",
         Severity.warning,
         "duplicate text",
@@ -708,10 +717,12 @@ class Report:
     records_by_rule: Counter[str] = field(default_factory=Counter)  # records with at least one hit
     hits_by_rule: Counter[str] = field(default_factory=Counter)
     empty_is_error: bool = False  # no records, and the no-records rule is an error
+    unusable: int = 0  # lines or files skipped as unusable input (--on-error skip); not records
+    unusable_is_error: bool = False  # some were skipped, and the unusable-input rule is an error
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.errors or self.empty_is_error else 0
+        return 1 if self.errors or self.empty_is_error or self.unusable_is_error else 0
 
     def as_dict(self) -> dict[str, Any]:
         rules = []
@@ -729,6 +740,7 @@ class Report:
             )
         return {
             "records": self.records,
+            "unusable": self.unusable,
             "errors": self.errors,
             "warnings": self.warnings,
             "exit_code": self.exit_code,
@@ -745,7 +757,8 @@ def check_items(
     on_unusable: Callable[[Item, str], None] | None = None,
 ) -> Report:
     """Run every rule that is not off over ``items``; raise :class:`InputError` for unusable input, or hand it to
-    ``on_unusable`` (item, reason) when one is given (``--on-error skip``: it is then not checked)."""
+    ``on_unusable`` (item, reason) when one is given (``--on-error skip``: it is then not checked, and it is a
+    finding of the ``unusable-input`` rule: a skipped line must not let a gate pass)."""
     severity = severities(options)
     report = Report(severity)
     checkers: list[tuple[str, Severity, Checker]] = []
@@ -761,6 +774,16 @@ def check_items(
             if on_unusable is None:
                 raise
             on_unusable(item, exc.reason)
+            report.unusable += 1
+            unusable = severity["unusable-input"]
+            if unusable is not Severity.off:
+                report.records_by_rule["unusable-input"] += 1
+                report.hits_by_rule["unusable-input"] += 1
+                report.unusable_is_error = report.unusable_is_error or unusable is Severity.error
+                if not options.max_findings or kept["unusable-input"] < options.max_findings:
+                    kept["unusable-input"] += 1
+                    where = _printable(exc.path or item.source)
+                    report.findings.append(Finding("unusable-input", unusable, where, exc.line, None, exc.reason))
             continue
         report.records += 1
         found: set[Severity] = set()
@@ -907,7 +930,10 @@ def summary_line(report: Report) -> str:
     errors = f"{report.errors} record{'s' if report.errors != 1 else ''} with errors"
     warnings = f"{report.warnings} with warnings"
     verdict = "clean" if report.exit_code == 0 else "not clean"
-    return f"checked {report.records} record{'s' if report.records != 1 else ''}: {errors}, {warnings}: {verdict}"
+    checked = f"checked {report.records} record{'s' if report.records != 1 else ''}"
+    if report.unusable:
+        checked += f" ({report.unusable} unusable input{'s' if report.unusable != 1 else ''} skipped)"
+    return f"{checked}: {errors}, {warnings}: {verdict}"
 
 
 def render_text(report: Report) -> str:
@@ -922,8 +948,9 @@ def render_text(report: Report) -> str:
             shown = sum(1 for f in report.findings if f.rule == rule.name)
             more = report.hits_by_rule[rule.name] - shown
             tail = f" ({more} more not shown)" if more > 0 else ""
+            noun = "input" if rule.name == "unusable-input" else "record"  # a skipped line is no record
             lines.append(
-                f"{rule.name}: {records} record{'s' if records != 1 else ''}: {rule.reason} [{severity}]{tail}"
+                f"{rule.name}: {records} {noun}{'s' if records != 1 else ''}: {rule.reason} [{severity}]{tail}"
             )
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
@@ -988,6 +1015,19 @@ def render_github(report: Report) -> str:
         lines.append(f"::{level} {','.join(props)}::{_gh_data(one_line(ident + where + finding.detail))}")
     lines.append(f"::notice title=corpus-tools check::{_gh_data(summary_line(report))}")
     return "\n".join(lines) + "\n"
+
+
+def render_github_input_error(error: InputError) -> str:
+    """The ``::error`` annotation for input that stopped the check (exit 2), naming its file and line, so a GitHub
+    Actions job shows why it failed where the annotations are read."""
+    props = []
+    if error.path and error.path != "-":
+        props.append(f"file={_gh_property(one_line(_printable(error.path)))}")
+        if error.line is not None:
+            props.append(f"line={error.line}")
+    props.append(f"title={_gh_property('unusable input (exit 2)')}")
+    where = f"{error.path}:{error.line}: " if error.path == "-" and error.line is not None else ""
+    return f"::error {','.join(props)}::{_gh_data(one_line(_printable(where + error.reason)))}\n"
 
 
 def _gh_data(text: str) -> str:

@@ -159,6 +159,10 @@ def _coerce(value: Any, hint: Any, what: str) -> Any:
         # by type too: True == 1, so Literal[1] must not take `true`
         if any(value == arg and type(value) is type(arg) for arg in args):
             return value
+        # a choice in any case, as its command-line flag takes it (`--form nfkc`): the canonical spelling
+        same = [arg for arg in args if isinstance(arg, str) and isinstance(value, str) and arg.lower() == value.lower()]
+        if len(same) == 1:
+            return same[0]
         raise ConfigError(f"{what} must be one of {', '.join(map(repr, args))}, got {value!r}")
     if origin is tuple:
         if not isinstance(value, list):
@@ -178,9 +182,12 @@ def _coerce(value: Any, hint: Any, what: str) -> Any:
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(hint, type) and issubclass(hint, str) and hint is not str and isinstance(value, str):
-        try:  # str-valued enums
+        try:  # str-valued enums, in any case as on the command line
             return hint(value)
         except ValueError:
+            same = [member for member in hint if str(member.value).lower() == value.lower()]  # type: ignore[attr-defined]
+            if len(same) == 1:
+                return same[0]
             raise ConfigError(f"{what} must be one of {', '.join(map(str, hint))}, got {value!r}") from None
     if isinstance(hint, type) and isinstance(value, hint):
         return value

@@ -797,7 +797,8 @@ def _corroborated(
     if any(w in _WRITER_ROLES for w in words) or (len(words) > 1 and words[0] in _ROLE_VERBS):
         return True
     if _AFFILIATION_RE.search(predicate) and (
-        _DEFINITE_PREDICATE_RE.match(predicate) is None or _INSTITUTION_RE.search(predicate)
+        # `the ... of COUNTRY/COMPANY` is news; `the founder ... at FIRM`, `the director of the ... Center` a note
+        _DEFINITE_PREDICATE_RE.match(predicate) is None or " at " in predicate or _INSTITUTION_RE.search(predicate)
     ):
         return True
     j = i - 1

@@ -475,6 +475,8 @@ def _label_bylines(
             continue
         _record(labels, names, contributors, i, role, found, REASON_CREDIT_PHRASE)
 
+    _unlabel_listing_bylines(paragraphs, labels, names)
+
     # A signature closes the text: `– NAME` or `NAME, Place` among the last lines, with only furniture after it
     # (`NAME, Place` right under a finished sentence, the end of the letter).
     i = len(paragraphs) - 1
@@ -499,6 +501,37 @@ def _label_bylines(
             if line[:1] in "—–-" or not _furniture(line):
                 break
         i -= 1
+
+
+# A page's head with author credit lines in this many places or more, apart, naming two people or more, is a list
+# of other articles (`headline / By NAME / preview`, `Autor: NAME, Datum: ...`), not the page's byline.
+_LISTING_BYLINE_GROUPS = 3
+
+
+def _unlabel_listing_bylines(paragraphs: list[str], labels: dict[int, Label], names: dict[int, list[str]]) -> None:
+    """Take back the author labels of a listing's bylines (see :data:`_LISTING_BYLINE_GROUPS`); a byline on the
+    page's first lines (`by_name_first_line`, `by_name_under_title`) stays the page's own."""
+    authored = sorted(
+        i for i, label in labels.items() if label.kind == BYLINE and label.reason in _LISTING_REASONS and names.get(i)
+    )
+    if len(authored) < _LISTING_BYLINE_GROUPS:
+        return
+    groups: list[list[int]] = []
+    for i in authored:
+        # lines with only blank or labelled lines between them are one byline (`By A` / `By B`)
+        if groups and all(k in labels or not paragraphs[k].strip() for k in range(groups[-1][-1] + 1, i)):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    people = {n.casefold() for i in authored for n in names[i]}
+    if len(groups) < _LISTING_BYLINE_GROUPS or len(people) < 2:
+        return
+    for i in authored:
+        del labels[i]
+        del names[i]
+
+
+_LISTING_REASONS = frozenset({REASON_BY_NAME_BEFORE_BODY, REASON_CREDIT_PHRASE})
 
 
 def _growing_candidates(

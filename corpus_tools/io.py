@@ -26,7 +26,7 @@ import secrets
 import socket
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -275,6 +275,30 @@ def compressed(head: bytes) -> bool:
     return head.startswith((GZIP_MAGIC, ZSTD_MAGIC, XZ_MAGIC)) or BZ2_MAGIC.match(head) is not None
 
 
+#: Called once, before the first read of stdin when stdin is a terminal (the CLI prints a one-line hint: a command
+#: given no input would otherwise wait there in silence). ``None``: nothing.
+on_terminal_stdin: Callable[[], None] | None = None
+
+
+def _reading_a_terminal() -> None:
+    global on_terminal_stdin
+    hook, on_terminal_stdin = on_terminal_stdin, None  # once per process
+    if hook is not None:
+        try:
+            tty = sys.stdin.isatty()
+        except (AttributeError, ValueError):  # no stdin, or a closed one
+            tty = False
+        if tty:
+            hook()
+
+
+def before_reading(paths: Sequence[str]) -> None:
+    """Call :data:`on_terminal_stdin` now if ``paths`` will read a terminal's stdin (none given, or ``-``): for a
+    command that draws a progress bar before it reads, so the hint is not drawn into the bar."""
+    if not paths or STDIN in paths:
+        _reading_a_terminal()
+
+
 def open_binary(path: str) -> BinaryIO:
     """Open ``path`` (or stdin for ``-``) for reading, decompressing gzip, zstd, xz or bz2 transparently.
 
@@ -283,6 +307,7 @@ def open_binary(path: str) -> BinaryIO:
     shorter, complete input.
     """
     if path == STDIN:
+        _reading_a_terminal()
         raw: BinaryIO = sys.stdin.buffer
     elif is_url(path):
         from corpus_tools.storage import open_read

@@ -10,7 +10,8 @@ A generated block sits between two HTML comments, which Markdown does not render
 Kinds of block:
 
 - ``help COMMAND``: ``corpus-tools COMMAND --help`` as a text block (``help`` alone: ``corpus-tools --help``),
-  rendered in a subprocess at a fixed width (100 columns) without colour, so the output is the same everywhere.
+  rendered in a subprocess at a fixed width (``WIDTH``, 120 columns) without colour, so the output is the same
+  everywhere.
 - ``options STEP``: a table of the step's options dataclass (the ``[STEP]`` table of ``config.tables()``): option
   (flag), config key, default, description.
 
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-WIDTH = 120  # wide enough that rich never cuts an option name (clean has long ones)
+WIDTH = 120  # the help's layout (corpus_tools/cli/help_layout.py) cuts nothing at any width; 120 reads well
 
 BLOCK = re.compile(
     r"(?P<start><!-- \[\[\[gen:(?P<kind>[\w-]+)(?: (?P<arg>[^\]]*?))? *\]\]\] -->\n)"

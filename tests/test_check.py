@@ -58,7 +58,8 @@ def test_every_rule_has_a_firing_and_a_quiet_fixture_with_expectations():
 def test_fixture_gives_exactly_the_expected_findings(path: Path):
     rule, _, kind = path.stem.rpartition("-")
     ignore = () if rule == "teaser-tail" else ("teaser-tail",)  # the tail rule is tested on its own fixtures
-    report = check_paths([str(path)], CheckOptions(ignore=ignore))
+    skip = (lambda item, reason: None) if rule == "unusable-input" else None  # it fires under --on-error skip
+    report = check_paths([str(path)], CheckOptions(ignore=ignore), on_unusable=skip)
     got = lines(report, path)
     assert got == EXPECTED[path.name]
     if kind == "fire":
@@ -164,6 +165,23 @@ def test_a_line_that_is_not_json_is_unusable_input():
     with pytest.raises(InputError) as info:
         check_items(items)
     assert str(info.value) == "bad.jsonl:3: invalid JSON (unexpected character: column 2)"
+
+
+def test_skipped_unusable_input_is_a_finding_so_the_gate_does_not_pass():
+    items = [*records("Fine. Ends here."), Item("bad.jsonl", 3, error="invalid JSON (oops)", raw="{oops")]
+    skipped: list[str] = []
+    report = check_items(items, CheckOptions(ignore=("teaser-tail",)), on_unusable=lambda i, r: skipped.append(r))
+    assert skipped == ["invalid JSON (oops)"]
+    assert (report.records, report.unusable, report.errors, report.exit_code) == (1, 1, 0, 1)
+    assert lines(report, Path("bad.jsonl")) == ["3: unusable-input (error): invalid JSON (oops)"]
+    assert check.summary_line(report).endswith(
+        "(1 unusable input skipped): 0 records with errors, 0 with warnings: not clean"
+    )
+    # only an explicit choice lets such a corpus pass
+    warned = check_items(items, CheckOptions(warn=("unusable-input",)), on_unusable=lambda i, r: None)
+    assert (warned.exit_code, warned.findings[-1].severity) == (0, Severity.warning)
+    ignored = check_items(items, CheckOptions(ignore=("unusable-input", "teaser-tail")), on_unusable=lambda i, r: None)
+    assert (ignored.exit_code, ignored.findings, ignored.unusable) == (0, [], 1)
 
 
 def test_an_integer_beyond_64_bits_is_a_schema_finding_not_unusable_input(tmp_path: Path):
@@ -309,6 +327,40 @@ def test_cli_exit_codes(cli):
     assert bad.exit_code == 2
     assert bad.stderr.startswith("error: -:2: invalid JSON")
     assert bad.stdout == ""
+
+
+def test_cli_on_error_skip_fails_the_check_on_the_lines_it_skipped(cli, tmp_path: Path):
+    data = b'{"id": "a", "text": "ok", "source": "s", "metadata": {}}\n{bad\n'
+    result = cli(
+        ["check", "--on-error", "skip", "--ignore", "teaser-tail", "--rejects", tmp_path / "r.jsonl"], input=data
+    )
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0].startswith("-:2: unusable-input (error): invalid JSON")
+    assert result.stdout.endswith(
+        "checked 1 record (1 unusable input skipped): 0 records with errors, 0 with warnings: not clean\n"
+    )
+    assert "skipped" in result.stderr
+    assert (tmp_path / "r.jsonl").read_bytes().count(b"\n") == 1
+    assert cli(["check", "-q", "--on-error", "skip"], input=data).exit_code == 1
+    github = cli(["check", "--on-error", "skip", "--format", "github", "--ignore", "teaser-tail"], input=data)
+    assert github.stdout.startswith("::error title=unusable-input%3A unusable input skipped::invalid JSON")
+
+
+def test_cli_github_annotation_for_input_that_stops_the_check(cli, tmp_path: Path):
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b'{"id": "a", "text": "ok", "source": "s", "metadata": {}}\n{bad\n')
+    result = cli(["check", "--format", "github", path])
+    assert result.exit_code == 2
+    assert result.stdout.startswith(f"::error file={path},line=2,title=unusable input (exit 2)::invalid JSON")
+    assert result.stdout.count("\n") == 1
+    assert result.stderr.startswith(f"error: {path}:2: invalid JSON")
+    assert cli(["check", "--format", "human", path]).stdout == ""  # the other formats: the error line alone
+
+
+def test_check_help_names_every_rule(cli):
+    text = " ".join(cli(["check", "--help"]).stdout.split())
+    for name in RULE_NAMES:
+        assert name in text, name
 
 
 def test_cli_plain_report_when_piped(cli):
@@ -500,14 +552,7 @@ def test_docs_document_every_rule():
     page = (ROOT / "docs" / "commands" / "check.md").read_text(encoding="utf-8")
     section = page.split("## Rules", 1)[1].split("\n## ", 1)[0]
     for rule in check.RULES:
-        if rule.name in README_PENDING:
-            continue
         assert f"`{rule.name}`" in section, rule.name
-
-
-# Rules whose README row the README's owner has still to add (the hardening branch does not edit README.md); they
-# are documented in docs/bad-input.md meanwhile. Remove a name once README.md has it.
-README_PENDING = {"no-records"}
 
 
 # ------------------------------------------------------------------------------------ option bounds

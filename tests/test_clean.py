@@ -336,6 +336,32 @@ def test_options_that_make_no_sense_alone_are_errors(args: list[str], message: s
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "warnings"),
+    [
+        (
+            ["--residue-languages", "en,de", "--no-residue-cta"],
+            [
+                "warning: --no-residue-cta has no effect without --residue (the residue step does not run)",
+                "warning: --residue-languages has no effect without --residue (the residue step does not run)",
+            ],
+        ),
+        (
+            ["--no-credits", "--max-bio-words", "30"],
+            ["warning: --max-bio-words has no effect with --no-credits (the credits step does not run)"],
+        ),
+        (["--residue", "--residue-languages", "en"], []),
+        (["--no-dedup", "--dry-run"], []),  # --dry-run sets the steps that do run
+    ],
+)
+def test_a_step_option_for_a_step_that_does_not_run_gets_a_warning(args: list[str], warnings: list[str], cli) -> None:
+    data = b'{"id": "a", "text": "A body line.", "source": "s", "metadata": {}}\n'
+    result = cli(["clean", "-q", *args], input=data)
+    assert result.exit_code == 0
+    assert sorted(result.stderr.splitlines()) == warnings
+    assert len(parse_jsonl(result.stdout)) == 1
+
+
 def test_text_field_is_honoured(tmp_path: Path, cli) -> None:
     records = parse_jsonl(clean_out(cli, "--no-teasers", "--no-credits", "--no-normalize"))
     renamed = tmp_path / "content.jsonl"

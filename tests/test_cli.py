@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import inspect
+import io
 import os
 import re
 import subprocess
@@ -400,3 +401,84 @@ def test_clean_into_a_fifo_writes_no_manifest_beside_it(tmp_path):
     assert result.returncode == 0, result.stderr
     assert len(parse_jsonl(received[0])) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no pipe.manifest.json, no temporary
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (["en,de"], ("en", "de")),
+        (["en", "de"], ("en", "de")),
+        (["en, de", "fr"], ("en", "de", "fr")),
+        ([""], ()),
+        (None, ()),
+    ],
+)
+def test_a_list_flag_takes_commas_as_well_as_repeats(given, expected):
+    from corpus_tools.cli.steps import list_value
+
+    assert list_value(given) == expected
+
+
+def test_residue_languages_as_its_help_shows_it(cli, tmp_path: Path):
+    """`--residue-languages en,de` (the help's own example), the repeated flag and the TOML list agree."""
+    data = b'{"id": "a", "text": "Body line one here.\\nSubscribe to our newsletter", "source": "s", "metadata": {}}\n'
+    config = tmp_path / "c.toml"
+    config.write_text('[residue]\nlanguages = ["en", "de"]\n', encoding="utf-8")
+    runs = [
+        ["residue", "--residue-languages", "en,de"],
+        ["residue", "--residue-languages", "en", "--residue-languages", "de"],
+        ["residue", "--config", config],
+        ["clean", "-q", "--residue", "--residue-languages", "en,de"],
+    ]
+    outputs = []
+    for args in runs:
+        result = cli(args, input=data)
+        assert result.exit_code == 0, (args, result.stderr)
+        outputs.append(parse_jsonl(result.stdout_bytes))
+    assert outputs[0] == outputs[1] == outputs[2]
+    bad = cli(["residue", "--residue-languages", "en,xx"], input=data)
+    assert bad.exit_code == 2 and "no phrase list for 'xx'" in bad.stderr
+
+
+def test_help_says_what_stdin_is_and_every_compression_read(cli):
+    def words(command: str) -> str:  # the help's words, without the panels' borders
+        return " ".join(re.sub("[│╭╮╰╯─]", " ", cli([command, "--help"]).stdout).split())
+
+    ingest, normalize = words("ingest"), words("normalize")
+    assert "stdin is one text document" in ingest and "stdin is JSON lines" not in ingest
+    assert "stdin is JSON lines" in normalize
+    for text in (ingest, normalize):
+        assert ".gz/.zst/.xz/.bz2 read transparently" in text
+        assert ".gz/.zst/.xz/.bz2 compress" in text
+
+
+class _TerminalStdin(io.TextIOWrapper):
+    """Stdin that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("args", [["stats", "--format", "json"], ["clean", "-q", "-"], ["normalize"]])
+def test_reading_a_terminal_stdin_says_so_once_on_stderr(args, monkeypatch, capsys):
+    """With no input on a terminal a command used to wait without a word."""
+    import corpus_tools.io as inputs
+
+    data = b'{"id": "a", "text": "A line.", "source": "s", "metadata": {}}\n'
+    monkeypatch.setattr(sys, "stdin", _TerminalStdin(io.BytesIO(data), encoding="utf-8"))
+    monkeypatch.setattr(inputs, "on_terminal_stdin", None)
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    name = f"corpus-tools {args[0]}"
+    hint = f"{name}: reading stdin, a terminal: pipe the input in or name files (see '{name} --help'); Ctrl-D ends"
+    assert err.count(hint + " the input\n") == 1
+
+
+def test_no_hint_when_stdin_is_not_a_terminal(monkeypatch, capsys):
+    import corpus_tools.io as inputs
+
+    monkeypatch.setattr(inputs, "on_terminal_stdin", None)
+    data = b'{"id": "a", "text": "A line.", "source": "s", "metadata": {}}\n'
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    assert main(["normalize"]) == 0
+    assert "reading stdin" not in capsys.readouterr().err

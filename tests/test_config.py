@@ -9,6 +9,7 @@ import pytest
 
 from corpus_tools.config import check_tables, config_hash, load_config, options_dict, options_from, tables
 from corpus_tools.errors import ConfigError
+from corpus_tools.registry import step_named
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,21 @@ class Example:
 def test_table_maps_onto_fields_with_coercion():
     table = {"count": 3, "share": 1, "names": ["a", "b"], "form": "NFKC", "label": "x", "flag": True}
     assert options_from(Example, table, where="c.toml [ex]") == Example(3, 1.0, ("a", "b"), "NFKC", "x", True)
+
+
+def test_a_choice_is_taken_in_any_case_as_its_flag_takes_it(cli, tmp_path):
+    # `--form nfkc` was accepted and `unicode_form = "nfkc"` refused: both give the canonical spelling now
+    assert options_from(Example, {"form": "nfkc"}, where="w").form == "NFKC"
+    config = tmp_path / "c.toml"
+    config.write_text('[normalize]\nunicode_form = "nfkc"\n', encoding="utf-8")
+    tables_ = load_config(str(config))
+    normalize = step_named("normalize").Options
+    assert options_from(normalize, tables_["normalize"], where="c.toml").unicode_form == "NFKC"
+    record = b'{"id": "a", "text": "x\xc2\xb2", "source": "s", "metadata": {}}\n'
+    by_file = cli(["normalize", "--config", config], input=record)
+    by_flag = cli(["normalize", "--form", "nfkc"], input=record)
+    assert by_file.exit_code == 0, by_file.stderr
+    assert by_file.stdout == by_flag.stdout and '"text":"x2"' in by_file.stdout
 
 
 def test_empty_table_gives_defaults_or_base():
@@ -290,7 +306,7 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
             "check",
             "ignore = ['nope']",
             "c.toml [check]: unknown rule 'nope' in ignore (rules: schema, types, duplicate-id, empty-text, unicode, "
-            "mojibake, html-entities, credit-lines, teaser-tail, no-records, duplicate-text)",
+            "mojibake, html-entities, credit-lines, teaser-tail, no-records, unusable-input, duplicate-text)",
         ),
         ("stats", "stats", "top = -3", "c.toml [stats]: top must be >= 0 (got -3)"),
         (

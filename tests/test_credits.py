@@ -420,18 +420,37 @@ def test_existing_credits_are_kept_and_merged():
 def test_the_page_head_reaches_as_far_as_a_second_run_reads_it():
     # The head is the first 100 lines as the next run will read them: the credit lines cut from it let as many
     # lines further down in, so a credit line just past the first 100 lines is taken now, not by a second run.
-    body = [f"Paragraph {n} of the listing, a line of its own." for n in range(120)]
+    body = [f"Paragraph {n} of the gallery, a line of its own." for n in range(120)]
     paragraphs = body[:]
     for k, name in ((0, "Ann Lee"), (10, "Bo Chen"), (20, "Carl Diaz"), (101, "Dana Eng")):
-        paragraphs[k] = f"Autor: {name}"
+        paragraphs[k] = f"Photo: {name}"
     record = {"text": "\n".join(paragraphs)}
     once = Pipeline((Credits(),)).process(record)
-    assert once["metadata"]["authors"] == ["Ann Lee", "Bo Chen", "Carl Diaz", "Dana Eng"]
+    photographers = [c["name"] for c in once["metadata"]["contributors"]]
+    assert photographers == ["Ann Lee", "Bo Chen", "Carl Diaz", "Dana Eng"]
     twice = Pipeline((Credits(),)).process(once)
     assert twice == once
     # a blank line the cuts leave next to another counts once, as normalize collapses the pair
-    spaced = "\n".join(paragraphs[:1] + [""] + paragraphs[1:])
-    assert Pipeline((Credits(),)).process({"text": spaced})["metadata"]["authors"][-1] == "Dana Eng"
+    spaced = "\n".join([*paragraphs[:1], "", *paragraphs[1:]])
+    assert Pipeline((Credits(),)).process({"text": spaced})["metadata"]["contributors"][-1]["name"] == "Dana Eng"
+
+
+def test_a_listings_bylines_are_not_the_pages_authors():
+    # headline / By NAME / preview, again and again: other articles' bylines stay with them in the text
+    entries = [
+        ("A new bridge for the old harbour", "Ann Lee"),
+        ("Schools open their gyms at night", "Bo Chen"),
+        ("The last ferry to the islands", "Carl Diaz"),
+    ]
+    lines = ["Latest news"]
+    for title, name in entries:
+        lines += [title, f"By {name}", "The council approved the plan on Monday after a long debate about its cost..."]
+    text = "\n".join(lines)
+    out = Credits().process({"text": text}, "text")
+    assert (out["text"], out["metadata"]["authors"]) == (text, [])
+    # two bylines of one article on two lines are one byline, and the page's own
+    two = "By Ann Lee\nBy Bo Chen\n" + "\n".join(lines[1:])
+    assert Credits().process({"text": two}, "text")["metadata"]["authors"][:2] == ["Ann Lee", "Bo Chen"]
 
 
 def test_the_authors_a_record_gives_already_say_whose_bio_it_is():

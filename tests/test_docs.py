@@ -22,6 +22,7 @@ TABLES = tables()
 app = app_for(["--help"])  # every command registered, the generated ones too
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 MKDOCS = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+INDEX = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
 _spec = importlib.util.spec_from_file_location("gen_docs", ROOT / "scripts" / "gen_docs.py")
@@ -49,6 +50,7 @@ def test_command_has_help_and_a_docs_page(cli, name):
     assert f"<!-- [[[gen:help {name}]]] -->" in text, f"{page.name} has no generated --help block"
     assert f"commands/{name}.md" in MKDOCS, f"mkdocs.yml's nav does not list commands/{name}.md"
     assert f"docs/commands/{name}.md" in README, f"the README does not link to docs/commands/{name}.md"
+    assert f"](commands/{name}.md)" in INDEX, f"docs/index.md's command table does not link to commands/{name}.md"
 
 
 @pytest.mark.parametrize("step", sorted(TABLES))
@@ -86,6 +88,32 @@ def test_help_blocks_do_not_depend_on_the_terminal(monkeypatch):
     assert "\x1b[" not in text
     assert max(len(line) for line in text.splitlines()) == gen_docs.WIDTH
     assert text.lstrip().startswith("Usage: corpus-tools stats")
+
+
+def test_generated_help_blocks_cut_nothing():
+    """rich ends a cell that does not fit with an ellipsis: no help block in the docs may have one."""
+    for page in gen_docs.pages(ROOT):
+        for block in gen_docs.BLOCK.finditer(page.read_text(encoding="utf-8")):
+            if block["kind"] == "help":
+                assert "…" not in block["body"], f"{page.relative_to(ROOT)}: help {block['arg']} is cut"
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_help_at_narrow_widths_shows_every_option_name_whole(width):
+    """At 80 or 100 columns, long option names (clean's residue options) were cut into stubs (--residue-listin…)."""
+    names = ["clean", "explain", "normalize", "check"]
+    texts = gen_docs.help_texts(names, width=width)
+    for name in names:
+        text = texts[name]
+        assert "…" not in text, name
+        assert max(len(line) for line in text.splitlines()) <= width
+        command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+        for param in command.params:
+            if getattr(param, "hidden", False):
+                continue
+            for flag in [*param.opts, *param.secondary_opts]:
+                if flag.startswith("-"):
+                    assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text), f"{name} {width}: {flag}"
 
 
 def test_options_table_reads_flag_and_help_from_field_metadata():

@@ -261,3 +261,17 @@ def test_piped_explain_says_which_record_a_step_dropped(cli):
     assert result.exit_code == 0
     dropped = [line for line in result.stdout.splitlines() if "\tdropped\t" in line]
     assert dropped == [f'{SEED_IDS[1]}\t-\tdropped\tdedup\tduplicate_exact\t{{"duplicate_of":"{SEED_IDS[0]}"}}']
+
+
+def test_an_option_that_names_a_file_to_write_is_refused(cli, tmp_path):
+    """explain writes nothing: `--save-index` (dedup's index file) used to be accepted and silently ignored."""
+    index = tmp_path / "kept.idx"
+    result = cli(["explain", SEEDS / f"{SEED_IDS[0]}.txt", "--save-index", index])
+    assert result.exit_code == 2
+    assert result.stderr == "error: explain writes nothing: --save-index is for clean and dedup\n"
+    assert result.stdout == "" and not index.exists()
+    # the same key in a config file shared with clean is clean's: explain leaves it unused
+    config = tmp_path / "clean.toml"
+    config.write_text(f'[dedup]\nsave_index = "{index}"\n', encoding="utf-8")
+    assert cli(["explain", SEEDS / f"{SEED_IDS[0]}.txt", "--config", config]).exit_code == 0
+    assert not index.exists()

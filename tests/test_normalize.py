@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import random
@@ -139,7 +140,8 @@ def _seeded_text(seed: int) -> str:
 # (Not st.randoms(): with use_true_random=False it routes every call of the generator through hypothesis, one
 # draw each, which made generation cost four times the check itself.)
 RANDOM_TEXTS = st.integers(0, 2**64 - 1).map(_seeded_text)
-OPTIONS = options_strategy(NormalizeOptions)
+# What normalize does to a text: a dry run leaves it as it came (tested on its own).
+OPTIONS = options_strategy(NormalizeOptions).map(lambda options: dataclasses.replace(options, dry_run=False))
 
 
 def seed_paragraphs() -> list[str]:
@@ -842,3 +844,21 @@ def test_bad_unicode_form_names_the_step_option_and_choices() -> None:
     with pytest.raises(ConfigError) as exc:
         NormalizeOptions(unicode_form="nfc")
     assert str(exc.value) == "normalize: unicode_form must be one of NFC, NFKC, NFD, NFKD, none (got 'nfc')"
+
+
+def test_a_dry_run_changes_no_text_and_counts_nothing_but_lists_the_blank_lines() -> None:
+    from corpus_tools.normalize import Normalize
+    from corpus_tools.pipeline import Pipeline
+
+    record = {
+        "id": "a",
+        "text": "Caf\u00c3\u00a9 au lait..\n\n\nSecond &amp; last.",
+        "metadata": {"normalize": {"spaces": 1}},
+    }
+    dry = Pipeline((Normalize(NormalizeOptions(dry_run=True)),)).process(record)
+    assert dry["text"] == record["text"]
+    assert dry["metadata"]["normalize"] == {"spaces": 1}  # what was done to the text: nothing more
+    assert dry["metadata"]["cuts"] == [{"step": "normalize", "rule": "blank_line", "paragraph": 2, "dry_run": True}]
+    real = Pipeline((Normalize(),)).process(record)
+    assert real["text"] == "Café au lait.\n\nSecond & last."
+    assert real["metadata"]["cuts"] == [{"step": "normalize", "rule": "blank_line", "paragraph": 2}]

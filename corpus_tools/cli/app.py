@@ -40,10 +40,21 @@ class _Group(TyperGroup):
         if command is not None:
             get_params = command.get_params
             command.get_params = lambda ctx: _switches_without_metavar(get_params(ctx))
+            format_help = command.format_help
+
+            def with_whole_names(ctx: Any, formatter: Any) -> Any:
+                _whole_option_names()
+                return format_help(ctx, formatter)
+
+            command.format_help = with_whole_names
         return command
 
     def get_params(self, ctx: Any) -> Any:
         return _switches_without_metavar(super().get_params(ctx))
+
+    def format_help(self, ctx: Any, formatter: Any) -> Any:
+        _whole_option_names()
+        return super().format_help(ctx, formatter)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """Click's own errors (a bad flag, a value out of range) in the one style: ``error: ...``, exit code 2."""
@@ -88,6 +99,14 @@ class _Group(TyperGroup):
             typer.echo(f"error: {where}{reason}", err=True)
             _silence_stdout()
             ctx.exit(2)
+
+
+def _whole_option_names() -> None:
+    """Lay out ``--help`` so no option name or help word is cut (see :mod:`corpus_tools.cli.help_layout`); done
+    when help is drawn, not at start-up, which imports no rich."""
+    from corpus_tools.cli.help_layout import install
+
+    install()
 
 
 def _click_exceptions() -> Any:
@@ -144,13 +163,15 @@ Inputs = Annotated[
     list[str] | None,
     typer.Argument(
         help="Files, directories (recursive) or globs; .txt is one document, .jsonl/.json are records; "
-        ".gz/.zst read transparently. '-' or nothing reads stdin.",
+        ".gz/.zst/.xz/.bz2 read transparently. '-' or nothing reads stdin.",
         show_default=False,
     ),
 ]
 Output = Annotated[
     str | None,
-    typer.Option("-o", "--output", help="Write here instead of stdout (.gz/.zst compress); written atomically."),
+    typer.Option(
+        "-o", "--output", help="Write here instead of stdout (.gz/.zst/.xz/.bz2 compress); written atomically."
+    ),
 ]
 TextField = Annotated[str, typer.Option("--text-field", help="The record key that holds the text.")]
 OnErrorOption = Annotated[
@@ -216,15 +237,22 @@ StorageOptions = Annotated[
         show_default=False,
     ),
 ]
-InputFormatOption = Annotated[
-    InputFormat,
-    typer.Option(
-        "--input-format",
-        callback=_read_inputs_as,
-        help="auto: JSON lines by suffix (.jsonl .json .ndjson .jl .jsonlines), .txt is text, else by content; "
-        "stdin is JSON lines. jsonl or text: read every input so.",
-    ),
-]
+
+
+def input_format_option(stdin: str = "stdin is JSON lines") -> Any:
+    """The ``--input-format`` option; ``stdin`` says what ``auto`` makes of stdin for the command."""
+    return Annotated[
+        InputFormat,
+        typer.Option(
+            "--input-format",
+            callback=_read_inputs_as,
+            help="auto: JSON lines by suffix (.jsonl .json .ndjson .jl .jsonlines), .txt is text, else by content; "
+            f"{stdin}. jsonl or text: read every input so.",
+        ),
+    ]
+
+
+InputFormatOption = input_format_option()
 
 
 @dataclass(frozen=True)
@@ -436,6 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "COLUMNS" not in os.environ and not sys.stdout.isatty():
         # Piped help (`clean --help | less`): rich would lay it out in 80 columns and cut long option names.
         os.environ["COLUMNS"] = str(HELP_WIDTH)
+    _hint_at_a_terminal_stdin(args)
     stopped: list[int] = []
     handled = _handle_stop_signals()
     try:
@@ -460,6 +489,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         for signum, previous in handled.items():
             signal.signal(signum, previous)
     return 128 + stopped[0] if stopped else 0
+
+
+def _hint_at_a_terminal_stdin(args: Sequence[str]) -> None:
+    """A command given no input reads stdin; on a terminal it would wait without a word: say so, on stderr, when
+    it starts reading (see :data:`corpus_tools.io.on_terminal_stdin`)."""
+    from corpus_tools import io as inputs
+
+    name = f"corpus-tools {args[0]}" if args and not args[0].startswith("-") else "corpus-tools"
+
+    def hint() -> None:
+        typer.echo(
+            f"{name}: reading stdin, a terminal: pipe the input in or name files (see '{name} --help'); "
+            "Ctrl-D ends the input",
+            err=True,
+        )
+
+    inputs.on_terminal_stdin = hint
 
 
 def _stop_signal_of(exc: BaseException) -> int | None:

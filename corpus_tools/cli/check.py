@@ -22,6 +22,7 @@ from corpus_tools.cli.app import (
     check_rejects_option,
     skipping,
 )
+from corpus_tools.errors import InputError
 from corpus_tools.io import open_output
 from corpus_tools.pipeline import OnError
 
@@ -74,8 +75,9 @@ def check(
     """Check records against the corpus rules; exit 0 when clean, 1 on findings, 2 on unusable input.
 
     Rules: schema, types, duplicate-id, empty-text, unicode, mojibake, html-entities, credit-lines,
-    teaser-tail (errors by default) and duplicate-text (a warning by default). Warnings are reported but
-    do not change the exit code.
+    teaser-tail, no-records, unusable-input (errors by default) and duplicate-text (a warning by default).
+    Warnings are reported but do not change the exit code. With --on-error skip, each unusable line is skipped
+    and is an unusable-input finding (exit 1); without it, the first one stops the check (exit 2).
     """
     # Imported here, not at the top: every command's start-up pays for what the CLI package imports.
     from corpus_tools import check as checking
@@ -94,9 +96,15 @@ def check(
         )
     check_rejects_option(on_error, rejects)
     check_outputs(tuple(inputs or ()), output, rejects)
-    with skipping(on_error, rejects) as (skip, skipped):
-        report = checking.check_paths(tuple(inputs or ()), options, text_field=text_field, on_unusable=skip)
-        skipped.read += report.records
+    try:
+        with skipping(on_error, rejects) as (skip, skipped):
+            report = checking.check_paths(tuple(inputs or ()), options, text_field=text_field, on_unusable=skip)
+            skipped.read += report.records
+    except InputError as exc:
+        if output_format is Format.github and not quiet:  # the job's annotations say why it stopped, too
+            with open_output(output) as stream:
+                stream.write(checking.render_github_input_error(exc).encode("utf-8"))
+        raise
     if quiet:
         raise typer.Exit(report.exit_code)
     with open_output(output) as stream:

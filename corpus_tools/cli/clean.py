@@ -34,7 +34,7 @@ from corpus_tools.cli.app import (
 )
 from corpus_tools.cli.steps import plan_from, with_pipeline_options
 from corpus_tools.errors import ConfigError, CorpusError
-from corpus_tools.io import STDIN, compression_for, expand_inputs
+from corpus_tools.io import STDIN, before_reading, compression_for, expand_inputs
 from corpus_tools.pipeline import OnError
 from corpus_tools.shards import DEFAULT_SHARD_RECORDS
 from corpus_tools.storage import is_parquet, is_url  # clean is built only when it runs: no start-up cost
@@ -139,6 +139,7 @@ def clean(ctx: typer.Context, **kwargs: Any) -> None:
     plan = plan_from(ctx, kwargs, clean.step_flags)  # type: ignore[attr-defined]
     quiet: bool = kwargs["quiet"]
     engine = _engine(kwargs)
+    before_reading(inputs)  # the hint for a terminal's stdin goes above the progress bar, not into it
     try:
         with _progress(quiet, inputs) as progress:
             stats, manifest = engines.clean_corpus(

@@ -23,10 +23,11 @@ from corpus_tools.cli.app import (
     StorageOptions,
     TextField,
     check_rejects_option,
+    given,
     report_rejects,
 )
 from corpus_tools.cli.steps import plan_from, with_pipeline_options
-from corpus_tools.errors import RecordError
+from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.io import open_output, read_items
 from corpus_tools.pipeline import OnError
 from corpus_tools.records import check_record
@@ -81,10 +82,18 @@ INDEX counts lines of the text (blank ones included) as it came in, as in metada
 """
 
 
+#: Step options that name a file the step writes: explain writes nothing, so given as a flag they are refused
+#: (from a --config file shared with clean they are left unused, as the file is clean's).
+WRITES = {("dedup", "save_index")}
+
+
 def explain(ctx: typer.Context, **kwargs: Any) -> None:
     from corpus_tools import engine as engines
 
     inputs = tuple(kwargs["inputs"] or ())
+    for flag in explain.step_flags:  # type: ignore[attr-defined]
+        if (flag.step, flag.spec.name) in WRITES and given(ctx, flag.param):
+            raise ConfigError(f"explain writes nothing: {flag.spec.flag} is for clean and {flag.step}")
     check_rejects_option(kwargs["on_error"], kwargs["rejects"])
     fmt = _format(kwargs)
     plan = plan_from(ctx, kwargs, explain.step_flags)  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ import typer
 
 from corpus_tools.cli.app import (
     InputFormat,
-    InputFormatOption,
     Inputs,
     OnErrorOption,
     Output,
@@ -18,6 +17,7 @@ from corpus_tools.cli.app import (
     StreamOptions,
     TextField,
     app,
+    input_format_option,
     run_steps,
 )
 from corpus_tools.pipeline import OnError
@@ -32,7 +32,7 @@ def ingest(
     on_error: OnErrorOption = OnError.fail,
     rejects: RejectsOption = None,
     quiet: Quiet = False,
-    input_format: InputFormatOption = InputFormat.auto,
+    input_format: input_format_option("stdin is one text document (JSON lines with --stdin-jsonl)") = InputFormat.auto,  # type: ignore[valid-type]
     stdin_jsonl: Annotated[
         bool,
         typer.Option("--stdin-jsonl", help="Read stdin as JSON lines (records), not as one text document."),

@@ -79,8 +79,14 @@ def flag_value(spec: OptionSpec, value: Any) -> Any:
         canonical = {c.lower(): c for c in spec.choices}[value.lower()]
         return spec.type(canonical) if isinstance(spec.type, type) and issubclass(spec.type, enum.Enum) else canonical
     if typing.get_origin(spec.type) is tuple:
-        return tuple(value or ())
+        return list_value(value)
     return value
+
+
+def list_value(values: typing.Iterable[str] | None) -> tuple[str, ...]:
+    """A list option's values, each given either alone or comma-separated: ``--x en,de``, ``--x en --x de`` and
+    ``--x en,de --x fr`` all work (blanks around a comma are dropped; ``--x ''`` alone is the empty list)."""
+    return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
 
 
 _STREAM = [
@@ -246,8 +252,37 @@ def plan_from(ctx: typer.Context, kwargs: dict[str, Any], flags: list[StepFlag])
         where = f"{config_path}: [{step.name}]"
         options = options_from(step.Options, tables.get(step.name), where=where, overrides=changes)
         chosen.append((step.name, options))
+    _warn_unused_flags(ctx, flags, {name for name, options in chosen if options is not None}, kwargs)
     corpus_aware = kwargs.get("corpus_aware", True)
     return engines.CleanPlan(tuple(chosen), kwargs["text_field"], corpus_aware, kwargs.get("index"))
+
+
+def _warn_unused_flags(ctx: typer.Context, flags: list[StepFlag], on: set[str], kwargs: dict[str, Any]) -> None:
+    """One warning line per step option given on the command line for a step that does not run
+    (``--residue-languages en`` without ``--residue``): it would otherwise be ignored without a word."""
+    from corpus_tools.registry import steps as registered
+
+    steps_of: dict[str, set[str]] = {}
+    for flag in flags:
+        steps_of.setdefault(flag.param, set()).add(flag.step)
+    default_on = {step.name: step.default_on for step in registered()}
+    for param, owners in steps_of.items():
+        if owners & on or not given(ctx, param):
+            continue
+        step = sorted(owners)[0]
+        why = f"with --no-{step}" if default_on.get(step, True) else f"without --{step}"
+        name = _flag_name(ctx, param, kwargs.get(param))
+        typer.echo(f"warning: {name} has no effect {why} (the {step} step does not run)", err=True)
+
+
+def _flag_name(ctx: typer.Context, param: str, value: Any) -> str:
+    """The flag as the user wrote it (``--no-residue-cta`` for a switch given off)."""
+    for p in ctx.command.params:
+        if p.name == param:
+            if getattr(p, "secondary_opts", None) and value is False:
+                return p.secondary_opts[0]
+            return next((o for o in p.opts if o.startswith("--")), p.opts[0])
+    return "--" + param.replace("_", "-")
 
 
 def params_name(params: dict[str, inspect.Parameter], spec: OptionSpec) -> str:
