@@ -216,6 +216,7 @@ class ResidueOptions:
         "The record key naming a record's site, for the recurrence pass (default: the host of a URL source).",
         "--site-field",
     )
+    dry_run: bool = _opt(False, "Label only: fill metadata.cuts with what would be cut; text unchanged.", "--dry-run")
 
     def __post_init__(self) -> None:
         problems = []

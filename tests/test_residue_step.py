@@ -50,6 +50,16 @@ def test_cuts_go_to_the_audit_with_their_rules():
     assert Residue.kinds["cta"] == "cta"
 
 
+def test_a_dry_run_labels_and_cuts_nothing():
+    # clean --dry-run sets every step's dry_run, this one's too (it cut lines in a dry run)
+    text = "A body paragraph that says something about the matter at hand, in full.\nSubscribe to our newsletter"
+    out = Pipeline((Residue(ResidueOptions(dry_run=True)),)).process({"id": "a", "text": text})
+    assert out["text"] == text
+    assert out["metadata"]["cuts"] == [{"step": "residue", "rule": "cta", "paragraph": 1, "dry_run": True}]
+    dry = run_shell("corpus-tools clean - --residue --dry-run --no-dedup -q", input=orjson.dumps({"text": text}))
+    assert parse_jsonl(dry.stdout)[0]["text"] == text
+
+
 def test_site_furniture_by_recurrence_is_a_corpus_pass(tmp_path):
     body = "Paragraph {} of page {} says what this page is about, and ends a sentence."
     footer = "Our partners and friends across the region"
