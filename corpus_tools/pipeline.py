@@ -71,7 +71,7 @@ class Pipeline:
             if "cuts" in metadata:
                 checked_cuts(metadata["cuts"])
         text_field = self.text_field
-        for step, name, dry, ordered in self._plan:
+        for step, name, dry, ordered, rounds in self._plan:
             doc = Doc(work, text_field)
             if keys is not None and ordered:
                 keys.append(step.corpus_pass.key(doc, step.options))  # type: ignore[union-attr]
@@ -85,6 +85,18 @@ class Pipeline:
                 if counts is not None:
                     for i in cuts:
                         counts[f"{name}.{cuts[i]}"] += 1
+                for _ in range(rounds - 1 if not dry else 0):
+                    # Again on what it left, while it still cuts; first the earlier steps it names, which read
+                    # the lines it removed (a byline is the first line once the menus above it are gone).
+                    for earlier in self._rerun.get(name, ()):
+                        drop = self._again(earlier, work, counts)
+                        if type(drop) is Drop:
+                            return Dropped(earlier.name, drop, record)
+                    again = self._again(step, work, counts)
+                    if type(again) is Drop:
+                        return Dropped(name, again, record)
+                    if again is None:
+                        break
             elif not dry:
                 _audit_nothing(work, name)
             text = work[text_field]
@@ -92,11 +104,41 @@ class Pipeline:
                 return Dropped(name, Drop(EMPTY_AFTER_CLEANING), record)
         return work
 
+    def _again(self, step: Step, work: Record, counts: Counter[str] | None) -> Drop | bool | None:
+        """One more application of ``step`` to ``work``: what dropped it, else whether it cut lines (``True``) or
+        not (``None``)."""
+        doc = Doc(work, self.text_field)
+        labels = step.label(doc)
+        result = step.apply(work, labels)
+        if type(result) is Drop:
+            return result
+        cuts = labels.cuts
+        if not cuts:
+            return None
+        _audit(work, step.name, cuts, len(doc.lines), False)
+        if counts is not None:
+            for i in cuts:
+                counts[f"{step.name}.{cuts[i]}"] += 1
+        return True
+
     @functools.cached_property
-    def _plan(self) -> tuple[tuple[Step, str, bool, bool], ...]:
+    def _rerun(self) -> dict[str, tuple[Step, ...]]:
+        """For each step with more than one round, the earlier steps of this pipeline it runs again first."""
+        return {
+            step.name: tuple(s for s in self.steps[:k] if s.name in step.rerun and not s.dry_run)
+            for k, step in enumerate(self.steps)
+            if step.rounds > 1
+        }
+
+    @functools.cached_property
+    def _plan(self) -> tuple[tuple[Step, str, bool, bool, int], ...]:
         """Each step with what the runner asks of it for every record: its name, whether it runs dry, whether it
-        has an ordered pass (worked out once: the steps and their frozen options do not change)."""
-        return tuple((step, step.name, step.dry_run, isinstance(step.corpus_pass, OrderedPass)) for step in self.steps)
+        has an ordered pass, how many rounds it may take (worked out once: the steps and their frozen options do
+        not change)."""
+        return tuple(
+            (step, step.name, step.dry_run, isinstance(step.corpus_pass, OrderedPass), step.rounds)
+            for step in self.steps
+        )
 
     def __call__(self, record: Any, counts: Counter[str] | None = None) -> Record | Dropped:
         return self.process(record, counts)

@@ -1471,32 +1471,34 @@ class Residue(Step):
     corpus_pass = SiteRecurrence()
     order = 250  # after credits (a credit line goes to metadata, not away), before teasers and dedup
     default_on = False  # below its recall targets and slower than clean itself: on when asked (--residue)
+    rounds = 3  # a menu run, a link block grow as lines between them go: cut again what a second run would
+    rerun = ("credits",)  # and a byline is the first line once the menu above it is gone
 
-    #: the last document's model cuts: (its line count, the cuts before this step, line -> features)
-    _last_model: tuple[int, list[Any], dict[int, list[float]]] | None = None
+    #: the last document's model cuts, one entry per round: (its line count, the cuts before it, line -> features)
+    _last_model: tuple[Any, list[tuple[int, list[Any], dict[int, list[float]]]]] = (None, [])
 
     def label(self, doc: Doc) -> Labels:
         state = self.state
         site = site_of(doc.record, self.options.site_field) if state is not None else None
         found = label_residue(doc.lines, self.options, recurrence=state, site=site)
         drop = Drop(LISTING_PAGE) if found.drop else None
+        # a further round works on the same record object: its model cuts join the first round's
+        rounds = self._last_model[1] if self._last_model[0] is doc.record else []
         if found.model_features:
             before = doc.metadata.get("cuts")
-            self._last_model = (len(doc.lines), list(before or ()), found.model_features)
-        else:
-            self._last_model = None
+            rounds = [*rounds, (len(doc.lines), list(before or ()), found.model_features)]
+        self._last_model = (doc.record, rounds)
         return Labels(doc, cuts=dict(found.cuts), drop=drop)
 
     def cut_detail(self, cut: Mapping[str, Any]) -> str | None:
         """Why the last document's line was cut, beyond its rule: for a ``model`` cut, the features that pushed
         it most ("model: after_body +1.31, run_short +0.52"). ``cut``: its ``metadata.cuts`` entry."""
-        last = self._last_model
-        if cut.get("rule") != "model" or last is None:
+        if cut.get("rule") != "model":
             return None
-        line_count, before, features = last
-        origin = entry_lines(line_count, before)
-        for i, f in features.items():
-            if origin[i] == cut.get("paragraph"):
-                top = load_model().top_features(f)
-                return "model: " + ", ".join(f"{name} {value:+.2f}" for name, value in top)
+        for line_count, before, features in self._last_model[1]:
+            origin = entry_lines(line_count, before)
+            for i, f in features.items():
+                if origin[i] == cut.get("paragraph"):
+                    top = load_model().top_features(f)
+                    return "model: " + ", ".join(f"{name} {value:+.2f}" for name, value in top)
         return None

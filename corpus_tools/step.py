@@ -245,6 +245,12 @@ class Step:
     order: ClassVar[int] = 500
     #: Whether ``clean`` runs it unless told ``--no-NAME`` (a plugin may ship off by default).
     default_on: ClassVar[bool] = True
+    #: How many times the runner applies it to a record while it still cuts: a step whose labels depend on the
+    #: lines around them (a run of menu lines grows once a line between them goes) reaches its fixed point, so a
+    #: second run of the pipeline finds nothing new.
+    rounds: ClassVar[int] = 1
+    #: The earlier steps that run again before each further round (their labels read the lines this one cuts).
+    rerun: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: Any = None, state: Any = None) -> None:
         self.options = options if options is not None else self.Options()

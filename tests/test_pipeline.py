@@ -117,3 +117,50 @@ def test_cli_rejects_with_a_file_name_that_is_not_utf8(tmp_path):
     assert entry["source"] == "fn/bad\\xffname.txt"
     assert entry["record"]["text"] == "hello\n"
     assert [r["id"] for r in parse_jsonl((tmp_path / "out.jsonl").read_bytes())] == ["good"]
+
+
+class MenuRun(Step):
+    """A toy step whose labels read the lines around them: it cuts a 'menu' line only when a menu line stands
+    right above it, or it is the first line, so each cut lets the next one in."""
+
+    name = "menurun"
+    Options = type(None)
+    rounds = 3
+    rerun = ("marker",)
+
+    def label(self, doc: Doc) -> Labels:
+        lines = doc.lines
+        cuts = {i: "menu" for i, line in enumerate(lines) if line == "menu" and (i == 0 or lines[i - 1] == "menu")}
+        return Labels(doc, cuts=dict(list(cuts.items())[:1]))  # one at a time: the lines around decide
+
+
+class Marker(Step):
+    """A toy earlier step that cuts a 'by' line once it is the first line (as credits takes a byline once the
+    menu above it is gone)."""
+
+    name = "marker"
+    Options = type(None)
+
+    def label(self, doc: Doc) -> Labels:
+        return Labels(doc, cuts={0: "first"} if doc.lines[0] == "by" else {})
+
+
+def test_a_step_with_rounds_cuts_what_a_second_run_would_and_reruns_the_steps_it_names():
+    text = "menu\nmenu\nmenu\nmenu\nby\nbody"
+    once = Pipeline((Marker(), MenuRun())).process({"text": text})
+    # three rounds of the menu step, each cutting one line; the marker runs again before rounds 2 and 3
+    assert once["text"] == "menu\nby\nbody"
+    assert once["metadata"]["cuts"] == [
+        {"step": "menurun", "rule": "menu", "paragraph": 0},
+        {"step": "menurun", "rule": "menu", "paragraph": 1},
+        {"step": "menurun", "rule": "menu", "paragraph": 2},
+    ]
+    done = Pipeline((Marker(), MenuRun())).process({"text": "menu\nby\nbody"})
+    assert done["text"] == "body"  # the menu line goes, then the marker takes 'by', now the first line
+    assert [(c["step"], c["paragraph"]) for c in done["metadata"]["cuts"]] == [("menurun", 0), ("marker", 1)]
+    # one round only (the default): one cut a run
+    MenuRun.rounds = 1
+    try:
+        assert Pipeline((Marker(), MenuRun())).process({"text": text})["text"] == "menu\nmenu\nmenu\nby\nbody"
+    finally:
+        MenuRun.rounds = 3
