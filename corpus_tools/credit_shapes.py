@@ -109,7 +109,41 @@ class CreditsOptions:
 DEFAULT_OPTIONS = CreditsOptions()
 
 # ------------------------------------------------------------------------------------------------ patterns
-#
+
+
+class _OnFirstUse:
+    """A pattern compiled the first time a line needs it. Compiling the credit patterns is most of what importing
+    this module costs, at every start of a command; the shapes a run may never meet (a contributor, tip or
+    signature line, the names after a credit phrase, the corpus pass's subjects) wait until one is asked about."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: regex.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> regex.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = regex.compile(self.pattern)
+        return self._compiled
+
+    def match(self, *args: Any) -> Any:
+        return self.compiled.match(*args)
+
+    def search(self, *args: Any) -> Any:
+        return self.compiled.search(*args)
+
+    def finditer(self, *args: Any) -> Any:
+        return self.compiled.finditer(*args)
+
+    def findall(self, *args: Any) -> Any:
+        return self.compiled.findall(*args)
+
+    def split(self, *args: Any) -> Any:
+        return self.compiled.split(*args)
+
+
 # Building blocks. Rule kept by every piece (and asserted by tests/test_credits.py): `*` and `+` only ever
 # follow a character class and are possessive (`*+`, `++`); a group is only repeated a bounded number of times.
 
@@ -136,7 +170,7 @@ _NAMES1 = rf"{_NAME1}(?:{_AND}{_NAME1}){{0,5}}"
 
 # What may follow the names of a byline: `By Ann Lee, Staff reporter`, `By Ann Lee / Staff writer`.
 _BYLINE_TAIL = r"(?P<desc>\s?[,/|—–-]\s[^.!?,/|—–]{1,60}+)?"
-BYLINE_RE = regex.compile(rf"^By\s(?P<names>{_NAMES1}){_BYLINE_TAIL}\s*+$")
+BYLINE_RE = _OnFirstUse(rf"^By\s(?P<names>{_NAMES1}){_BYLINE_TAIL}\s*+$")
 # Role words that may stand between `by` and a translator's name: `Translated by Staff Writer Jake Chung`.
 _ROLE_BEFORE_NAME = (
     r"(?:(?:[Ss]taff|[Ww]riters?+|[Rr]eporters?+|[Ee]ditors?+|[Cc]orrespondents?+|[Tt]ranslators?+|[Ss]enior|"
@@ -591,13 +625,13 @@ _ROMAN = frozenset({"II", "III", "IV"})
 
 # Where the names end and the tail starts: a separator, a digit, a handle or e-mail, or a word that opens a date,
 # an outlet or a role.
-_TAIL_START_RE = regex.compile(
+_TAIL_START_RE = _OnFirstUse(
     r"\s?(?:[|•·:;(]|//|(?<=\S)/|\s[-–—]\s|@|\d)|\s(?:on|at|am|le|el|for|im|Last|Published|Updated|Veröffentlicht|Erstellt|"
     r"Kategorien|Twitter|Share|Photos?|Photographs?|Fotos?|Fotograf[ií]as?|Illustrations?|Illustrationen|Ilustraci[oó]n"
     r"|Grafiken?|Bilder|Images?|Video|via|von\sPexels|on\sUnsplash|For)\b"
 )
 _NAME_SPLIT_RE = regex.compile(r",\s*+|\s(?:and|And|AND|und|y|et|&)\s|\s/\s")
-_NAME_FULL_RE = regex.compile(rf"^{_HONORIFIC}(?P<name>{_NAME1})\.?$")
+_NAME_FULL_RE = _OnFirstUse(rf"^{_HONORIFIC}(?P<name>{_NAME1})\.?$")
 # Words a name never ends with but a byline often goes on with (`By Evan Halper Staff Writer`, `Feb 8, 2020`).
 _TRAILING_NON_NAME = _words(
     """
@@ -695,17 +729,15 @@ def phrase_credit(line: str) -> tuple[str, list[str], bool] | None:
 
 _BY_WORDS = frozenset({"By", "by", "BY", "Von", "von", "VON", "Por", "por", "POR", "Par", "par", "PAR"})
 # `NAME contributed to this report.`, `NAME and NAME contributed reporting.`
-CONTRIBUTED_RE = regex.compile(
+CONTRIBUTED_RE = _OnFirstUse(
     rf"^(?P<names>{_NAMES1})\s(?:also\s)?contributed\s(?P<what>to\sthis\s(?:report|story|article)|reporting|"
     rf"additional\sreporting)(?:\s(?:from|in)\s[\p{{L}}\s,]{{1,60}}+)?\.?\s*+$"
 )
 # `Have a tip? NAME may be reached at ...`
-HAVE_A_TIP_RE = regex.compile(rf"^Have\sa\stip\?\s(?P<name>{_NAME1})\s(?:may|can)\sbe\sreached\s(?:at|on|by)\s")
+HAVE_A_TIP_RE = _OnFirstUse(rf"^Have\sa\stip\?\s(?P<name>{_NAME1})\s(?:may|can)\sbe\sreached\s(?:at|on|by)\s")
 # A signature at the end of a letter or column: `– NAME` alone on its line, or `NAME, Place`.
-SIGNATURE_RE = regex.compile(rf"^[—–-]\s?+(?P<name>{_NAME1})\.?$")
-SIGNATURE_PLACE_RE = regex.compile(
-    rf"^(?P<name>{_NAME1}),\s\p{{Lu}}[\p{{L}}.’'-]*+(?:\s\p{{Lu}}[\p{{L}}.’'-]*+){{0,2}}$"
-)
+SIGNATURE_RE = _OnFirstUse(rf"^[—–-]\s?+(?P<name>{_NAME1})\.?$")
+SIGNATURE_PLACE_RE = _OnFirstUse(rf"^(?P<name>{_NAME1}),\s\p{{Lu}}[\p{{L}}.’'-]*+(?:\s\p{{Lu}}[\p{{L}}.’'-]*+){{0,2}}$")
 
 
 def _split_credit_parts(line: str) -> list[str]:
@@ -824,7 +856,7 @@ def _bylined_bio(line: str, options: CreditsOptions, bylined: frozenset[str] | s
     return None
 
 
-_SUBJECT_RE = regex.compile(rf"^{_HONORIFIC}(?P<name>{_NAME2})\s(?=\p{{Ll}})")
+_SUBJECT_RE = _OnFirstUse(rf"^{_HONORIFIC}(?P<name>{_NAME2})\s(?=\p{{Ll}})")
 _REPORTING_VERBS = ("said", "says", "told", "added", "asked")
 
 

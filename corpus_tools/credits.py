@@ -45,8 +45,9 @@ removed line stood and the rule that cut it: the audit trail the teasers step re
 stood once they are gone.
 
 The word lists and phrases live in ``corpus_tools/data/credits/`` (each file says where it came from) and are read
-on first use. Only the page head, the last lines and the short lines (author-box headings) are looked at line by
-line; the rest of a text is never searched per phrase.
+on first use. Each line's first two characters are looked up once (what a credit line, a translator credit or a tip
+line can start with); only those lines, the last lines and the short lines (author-box headings) are looked at
+closely, and the rest of a text is never searched per phrase.
 
 Every pattern is anchored and built from possessive quantifiers on character classes, with only bounded
 repetition of groups, so no input makes them backtrack; and no line longer than

@@ -232,9 +232,9 @@ class _LastTail(NamedTuple):
     #: the lines read, from the topmost to the last (the whole text when the walk went past its first line)
     lines: tuple[str, ...]
     whole: bool
-    #: where the walk up from the end stopped, counted from the end (-1 is the last line)
+    #: how many lines the text had, and the line where the walk up from the end stopped (-1: past the first)
+    length: int
     stopped: int
-    #: the tail, its lines counted from the end
     tail: tuple[tuple[int, str], ...]
 
     def answers(self, paragraphs: list[str], options: TeasersOptions, credits_at: int | None) -> bool:
@@ -242,9 +242,11 @@ class _LastTail(NamedTuple):
         n, m = len(paragraphs), len(self.lines)
         return (
             (n == m if self.whole else n >= m)
+            # (another text's last line first: the question about a new text is turned away at once)
+            and (m == 0 or paragraphs[-1] is self.lines[-1])
             and (self.options is options or self.options == options)
             # removed credits change the walk only where it checks their place: at or below where it stopped
-            and (credits_at is None or credits_at <= max(n + self.stopped, 0))
+            and (credits_at is None or credits_at <= max(self.stopped + n - self.length, 0))
             and all(map(operator.is_, paragraphs[n - m :], self.lines))
         )
 
@@ -270,14 +272,14 @@ def _tail_of(
         return []
     if index is not None:
         return _tail(paragraphs, options, index, credits_at, _credit_kind)
-    n = len(paragraphs)
     last = _last_tail
     if last is not None and last.answers(paragraphs, options, credits_at):
-        return [(n + j, reason) for j, reason in last.tail]
+        shift = len(paragraphs) - last.length
+        return [(j + shift, reason) for j, reason in last.tail]
     tail, stopped, lowest = _walk_tail(paragraphs, options, None, credits_at, _credit_kind)
     if credits_at is None:
         read = tuple(paragraphs[max(lowest, 0) :])
-        _last_tail = _LastTail(options, read, lowest < 0, stopped - n, tuple((j - n, r) for j, r in tail))
+        _last_tail = _LastTail(options, read, lowest < 0, len(paragraphs), stopped, tuple(tail))
     return tail
 
 

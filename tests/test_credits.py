@@ -527,7 +527,7 @@ def _jsonl(text: str) -> bytes:
 PATTERNS = {
     name: value.pattern
     for name, value in vars(credits_module).items()
-    if isinstance(value, regex.Pattern) and name.endswith("_RE")
+    if isinstance(value, (regex.Pattern, credits_module._OnFirstUse)) and name.endswith("_RE")
 }
 
 
@@ -549,6 +549,12 @@ def structure_problems(pattern: str) -> list[str]:
 @pytest.mark.parametrize("name", sorted(PATTERNS))
 def test_pattern_structure_cannot_backtrack(name: str):
     assert structure_problems(PATTERNS[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_every_pattern_compiles(name: str):
+    # (the ones compiled on first use too: a typo must not wait for the first line that needs the shape)
+    assert regex.compile(PATTERNS[name]).pattern == PATTERNS[name]
 
 
 @pytest.mark.parametrize(
