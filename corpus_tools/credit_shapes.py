@@ -863,6 +863,10 @@ _REPORTING_VERBS = ("said", "says", "told", "added", "asked")
 def subject_name(line: str) -> str | None:
     """The person a sentence is about when it opens with a name and a verb (`Ann Lee runs a dog rescue ...`),
     a name with evidence (:func:`name_evidence`); ``None`` for a reporting verb (`Ann Lee said ...`)."""
+    # The pattern opens as BIO_HEAD_RE does (a title or a name word, then a name word): the same cheap test turns
+    # most lines away before the pattern runs (it ran on each of a document's last lines in the corpus pass).
+    if not _may_start_with_name(line):
+        return None
     match = _SUBJECT_RE.match(line)
     if match is None or line[match.end() :].startswith(_REPORTING_VERBS):
         return None

@@ -640,6 +640,9 @@ def test_the_name_precheck_never_turns_away_a_bio_head(line: str):
     # The shortcut in front of BIO_HEAD_RE may only say "cannot match" when the pattern indeed cannot.
     if credits_module.BIO_HEAD_RE.match(line) is not None:
         assert credits_module._may_start_with_name(line)
+    # ... nor away from the subject of a sentence, whose pattern opens the same way
+    if credits_module._SUBJECT_RE.match(line) is not None:
+        assert credits_module._may_start_with_name(line)
 
 
 @given(HEADISH)
