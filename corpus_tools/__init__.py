@@ -1,3 +1,3 @@
 """corpus-tools: turn scraped news text into a clean, auditable JSONL corpus."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
