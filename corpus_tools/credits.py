@@ -540,22 +540,17 @@ def _growing_candidates(
 ) -> Iterator[int]:
     """:func:`_credit_candidates`, the head growing by the lines labelled in it as they are labelled: a second run,
     on the text without them, reads that much further down (:func:`_head_end`)."""
-    candidates = _credit_candidates(paragraphs, first, starts, text, (first, head_end))
     seen: set[int] = set()
-    for i in candidates:
-        if i >= head_end and head_end < len(paragraphs):
-            # past the head: first the lines the labels above let into it
-            while (grown := _head_end(paragraphs, first, labels)) > head_end:
-                for k in _head_candidates(paragraphs, starts, head_end, grown):
-                    seen.add(k)
-                    yield k
-                head_end = grown
-        if i not in seen:
+    for i in [*_credit_candidates(paragraphs, first, starts, text, (first, head_end)), None]:
+        # before a line past the head (and at the end): the lines the labels so far let into the head
+        while (i is None or i >= head_end) and (grown := _head_end(paragraphs, first, labels)) > head_end:
+            for k in _head_candidates(paragraphs, starts, head_end, grown):
+                seen.add(k)
+                yield k
+            head_end = grown
+        if i is not None and i not in seen:
             seen.add(i)
             yield i
-    while (grown := _head_end(paragraphs, first, labels)) > head_end:
-        yield from (k for k in _head_candidates(paragraphs, starts, head_end, grown) if k not in seen)
-        head_end = grown
 
 
 def _previous_filled(paragraphs: list[str], start: int) -> int | None:

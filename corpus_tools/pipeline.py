@@ -81,10 +81,7 @@ class Pipeline:
                 return Dropped(name, result, record)
             cuts = labels.cuts
             if cuts:
-                _audit(work, name, cuts, len(doc.lines), dry)
-                if counts is not None:
-                    for i in cuts:
-                        counts[f"{name}.{cuts[i]}"] += 1
+                _record_cuts(work, name, cuts, len(doc.lines), dry, counts)
                 for _ in range(rounds - 1 if not dry else 0):
                     # Again on what it left, while it still cuts; first the earlier steps it names, which read
                     # the lines it removed (a byline is the first line once the menus above it are gone).
@@ -112,13 +109,9 @@ class Pipeline:
         result = step.apply(work, labels)
         if type(result) is Drop:
             return result
-        cuts = labels.cuts
-        if not cuts:
+        if not labels.cuts:
             return None
-        _audit(work, step.name, cuts, len(doc.lines), False)
-        if counts is not None:
-            for i in cuts:
-                counts[f"{step.name}.{cuts[i]}"] += 1
+        _record_cuts(work, step.name, labels.cuts, len(doc.lines), False, counts)
         return True
 
     @functools.cached_property
@@ -167,6 +160,16 @@ class Verdicts:
     def finish(self) -> None:
         for step, state in zip(self.steps, self.states, strict=True):
             step.corpus_pass.finish(state, step.options)  # type: ignore[union-attr]
+
+
+def _record_cuts(
+    work: Record, step: str, cuts: dict[int, str], line_count: int, dry: bool, counts: Counter[str] | None
+) -> None:
+    """A step's cuts in ``metadata.cuts`` (:func:`_audit`) and in the run's counters (``step.rule``)."""
+    _audit(work, step, cuts, line_count, dry)
+    if counts is not None:
+        for i in cuts:
+            counts[f"{step}.{cuts[i]}"] += 1
 
 
 def _audit_nothing(work: Record, step: str) -> None:
