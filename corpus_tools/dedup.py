@@ -270,6 +270,30 @@ def _changes(chars: str, case: bool) -> bool:
     return (case and chars.casefold() != chars) or _NON_ASCII_SPACE.search(chars) is not None
 
 
+_cache_utf8: Callable[[str, None], int] | None = None
+
+
+def utf8(text: str) -> bytes:
+    """``text.encode("utf-8", "surrogatepass")``, leaving the UTF-8 cached on ``text`` (CPython keeps the
+    encoding ``PyUnicode_AsUTF8AndSize`` makes on the string): the writer's ``orjson.dumps`` then reads that cache
+    instead of encoding the text again, so the fold's encoding is the output's too."""
+    global _cache_utf8
+    if text.isascii():
+        return text.encode()  # the string's own bytes: nothing to cache
+    if _cache_utf8 is None:
+        import ctypes  # here: only the exact fold needs it
+
+        function = ctypes.pythonapi.PyUnicode_AsUTF8AndSize  # a PyDLL function: a Python error is raised
+        function.argtypes = (ctypes.py_object, ctypes.c_void_p)
+        function.restype = ctypes.c_void_p
+        _cache_utf8 = function
+    try:
+        _cache_utf8(text, None)
+    except UnicodeEncodeError:  # a lone surrogate: no cache, the text is encoded with it passed through
+        return text.encode("utf-8", "surrogatepass")
+    return text.encode("utf-8", "surrogatepass")  # a copy of the cache
+
+
 def folded_bytes(text: str, fold: str = FOLD_CASE_WHITESPACE) -> bytes:
     """``fold_text(text, fold)`` in UTF-8 (lone surrogates passed), built faster."""
     if fold == FOLD_NONE:
@@ -279,7 +303,7 @@ def folded_bytes(text: str, fold: str = FOLD_CASE_WHITESPACE) -> bytes:
     if fold not in (FOLD_CASE_WHITESPACE, FOLD_WHITESPACE):
         raise ConfigError(f"dedup: fold must be one of {', '.join(FOLDS)} (got {fold!r})")
     case = fold == FOLD_CASE_WHITESPACE
-    data = text.encode("utf-8", "surrogatepass")
+    data = utf8(text)
     if len(data) != len(text):  # a character outside ASCII (one byte each): look at those
         rare = data.translate(None, _ASCII)
         if _changes(rare.decode("utf-8", "surrogatepass"), case):

@@ -46,6 +46,7 @@ from corpus_tools.dedup import (
     signature,
     signatures,
     similarity,
+    utf8,
     words,
 )
 from corpus_tools.errors import ConfigError, InputError
@@ -203,6 +204,16 @@ def test_fast_fold_is_the_reference_fold(text):
         "utf-8", "surrogatepass"
     )
     assert folded_bytes(text, FOLD_WHITESPACE) == " ".join(text.split()).encode("utf-8", "surrogatepass")
+
+
+def test_the_fold_leaves_the_utf8_cached_on_the_text_for_the_writer():
+    text = "".join(["caf\u00e9 \u2019quoted\u2019 ", "Stra\u00dfe"])  # built at run time: no cache yet
+    size = sys.getsizeof(text)
+    assert utf8(text) == text.encode("utf-8")
+    assert sys.getsizeof(text) > size  # CPython counts the cached UTF-8 in the string's size
+    lone = "a\ud800b"  # no UTF-8 to cache: encoded with the surrogate passed through
+    assert utf8(lone) == b"a\xed\xa0\x80b"
+    assert orjson.dumps({"text": text}) == b'{"text":"' + text.encode("utf-8") + b'"}'
 
 
 def test_exact_index_add_lookup_merge():
