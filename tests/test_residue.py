@@ -111,7 +111,7 @@ def test_the_body_guard_does_not_keep_a_link_block_under_the_first_paragraph():
     assert cuts.get(1) == "link_heading" and cuts.get(2) == "link_block"
 
 
-def test_photo_credit_is_left_to_the_credits_step():
+def test_photo_credit_shape():
     for line in ("Photo: Jane Roe/Example Agency", "Foto: dpa", "(Credit: Jane Roe / Example)", "© Jane Roe"):
         assert is_photo_credit(line), line
     for line in ("© 2021 Example Media Ltd", "The photo shows the harbour at dawn.", BODY[0]):
