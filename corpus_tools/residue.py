@@ -601,6 +601,30 @@ def is_photo_credit(line: str) -> bool:
 
 
 _CREDIT_PARTS = re.compile(r"\s*[/|;]\s*")
+_CREDITED_PARTS = re.compile(r"\s*[/|;,&]\s*|\s+(?:and|und|et|y|e)\s+")
+# A word of a name as printed: a capital, then letters, apostrophes, hyphens or a full stop ("O'Neil", "J.").
+_NAME_WORD = re.compile(r"[^\W\d_a-z][^\W\d_]*(?:['’.-][^\W\d_]*)*\.?")
+
+
+def _may_credit_a_person(line: str) -> bool:
+    """Whether a photo credit names what may be a person ("Photo: Yhomo Hutchinson", "APA/Jane Roe"): two to four
+    capitalised words, not all capitals, not an agency. The credits step, which runs first, records a person it has
+    evidence for in ``metadata.contributors``; one it left is left in the text too, since cutting it would lose
+    the name without a record (keeping wins)."""
+    s = " ".join(line.split()).strip("()[] ")
+    label = re.match(r"[^:]{1,40}:\s*", s) or re.match(r"\S+(?: \S+)? (?:by|von|de|par|di|por) ", s, re.IGNORECASE)
+    credited = s[label.end() :] if label else s
+    agencies = _phrases(()).agency
+    for part in _CREDITED_PARTS.split(credited):
+        words = part.strip(" ()©").split()
+        if (
+            2 <= len(words) <= 4
+            and all(_NAME_WORD.fullmatch(word) and word[:1].isupper() for word in words)
+            and not all(word.isupper() for word in words)
+            and _fold(" ".join(words)) not in agencies
+        ):
+            return True
+    return False
 
 
 def _is_agency_credit(folded: str, ph: _Phrases) -> bool:
@@ -744,7 +768,12 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "advertisement"
     first = folded.lstrip(" \t|([")[:1]
     # a photo credit the credits step (run before) left: an agency, a name it did not take for a person's
-    if words <= 12 and (words <= 5 or not _ends_sentence(line)) and is_photo_credit(line):
+    if (
+        words <= 12
+        and (words <= 5 or not _ends_sentence(line))
+        and is_photo_credit(line)
+        and not _may_credit_a_person(line)
+    ):
         return "photo_credit"
     if words <= 3:
         if _URL.match(line) or _DOMAIN.match(line):
