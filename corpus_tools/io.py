@@ -61,6 +61,7 @@ READ_ERRORS = (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError)
 GLOB_CHARS = frozenset("*?[")
 MANIFEST_NAME = "manifest.json"  # written by ``clean`` beside its output; see corpus_tools/shards.py
 _LINE_COLUMN = re.compile(r"line \d+ column (\d+) \(char \d+\)")
+_COLUMN = re.compile(r"column \d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,6 +504,8 @@ def json_line_items(lines: Iterable[bytes], source: str) -> Iterator[Item]:
             # orjson counts lines within the one line it was given: keep only the column. (The line number
             # comes from ``lines``, not from jsonlines, which counts from 1 wherever the lines started.)
             detail = _LINE_COLUMN.sub(r"column \1", str(cause)) if cause is not None else ""
+            if getattr(cause, "lineno", 1) > 1:  # past the line's end (orjson was given its "\n" too): the end
+                detail = _COLUMN.sub(f"column {len(raw.rstrip(chr(10)).rstrip(chr(13))) + 1}", detail)
             detail = f" ({detail})" if detail and reason == "invalid JSON" else ""
             if source == STDIN and reader_line(reader) == 1 and not raw.lstrip().startswith(("{", "[")):
                 detail += f"; {STDIN_HINT}"

@@ -70,6 +70,15 @@ def test_bad_record_fails_with_one_line_naming_file_and_line(cli, tmp_path, case
     assert re.fullmatch(f"error: {re.escape(str(path))}:2: {EXPECTED_REASON[case]}\n", result.stderr)
 
 
+def test_a_line_cut_short_names_the_column_where_it_ends(cli, tmp_path):
+    # orjson is handed the line with its "\n" and reports the end of data on "line 2": the column is the line's end
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"id":"b","text":"ok"\n')
+    result = cli(["normalize", path])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {path}:1: invalid JSON (unexpected end of data: column 22)\n"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
