@@ -121,7 +121,7 @@ from corpus_tools.labels import (
     lines_containing,
     more_words_than,
 )
-from corpus_tools.step import CorpusPass, Doc, Labels, Step
+from corpus_tools.step import BLANK_LINE, BLANK_LINE_REASON, CorpusPass, Doc, Labels, Step
 from corpus_tools.teasers import tail_start
 
 # ------------------------------------------------------------------------------------------------ position
@@ -824,6 +824,7 @@ class Credits(Step):
         REASON_CONTRIBUTED: "a contributor credit ('NAME contributed to this report', 'Photo: NAME')",
         REASON_HAVE_A_TIP: "'Have a tip? NAME may be reached at ...'",
         REASON_SIGNATURE: "a signature ('- NAME', 'NAME, City') at the end of a letter",
+        BLANK_LINE: BLANK_LINE_REASON,
     }
     kinds = {
         REASON_BY_NAME: BYLINE,

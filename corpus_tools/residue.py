@@ -65,7 +65,7 @@ from urllib.parse import urlsplit
 
 from corpus_tools.errors import ConfigError
 from corpus_tools.residue_model import MAX_BODY_WORDS, MAX_WORDS, doc_features, line_shape, load_model
-from corpus_tools.step import CorpusPass, Doc, Drop, Labels, Step, entry_lines
+from corpus_tools.step import BLANK_LINE, BLANK_LINE_REASON, CorpusPass, Doc, Drop, Labels, Step, entry_lines
 
 STEP = "residue"
 LISTING_PAGE = "listing_page"
@@ -1519,6 +1519,7 @@ class Residue(Step):
     reasons = {
         **{rule: f"a {kind.replace('_', ' ')} line" for kind, rules in KINDS.items() for rule in rules},
         LISTING_PAGE: "a page of previews (an index or listing page), not an article",
+        BLANK_LINE: BLANK_LINE_REASON,
     }
     kinds = dict(_KIND_OF)
     corpus_pass = SiteRecurrence()

@@ -50,7 +50,7 @@ from corpus_tools.labels import (
     more_words_than,
     words_between,
 )
-from corpus_tools.step import CorpusPass, Doc, Labels, Step, option
+from corpus_tools.step import BLANK_LINE, BLANK_LINE_REASON, CorpusPass, Doc, Labels, Step, option
 
 if TYPE_CHECKING:
     from corpus_tools.tailindex import TailIndex
@@ -506,6 +506,7 @@ class Teasers(Step):
         CONTIGUOUS: "a teaser-length paragraph in a run of truncated ones",
         AFTER_CREDITS: "a teaser-length paragraph right after the end credits",
         RECURRENT: "a teaser-length paragraph that recurs across the corpus",
+        BLANK_LINE: BLANK_LINE_REASON,
     }
     kinds = dict.fromkeys((TRUNCATED, CONTIGUOUS, AFTER_CREDITS, RECURRENT), "teaser")
     corpus_pass = TailRecurrence()

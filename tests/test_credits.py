@@ -19,6 +19,7 @@ from corpus_tools.credits import Credits, CreditsOptions, find_credits, label_cr
 from corpus_tools.errors import ConfigError
 from corpus_tools.labels import join_paragraphs, split_paragraphs
 from corpus_tools.pipeline import Dropped, Pipeline
+from corpus_tools.step import BLANK_LINE
 from corpus_tools.teasers import Teasers
 
 CASES_DIR = DATA / "credits"
@@ -37,7 +38,7 @@ class Case:
     note: str
     authors: list[str]
     translators: list[str]
-    kinds: list[str]  # per paragraph: body, heading, teaser, blank, byline, bio, translator
+    kinds: list[str]  # per paragraph: body, heading, teaser, blank, byline, bio, translator, blank_line (cut)
     paragraphs: list[str]
     contributors: list[dict[str, str]]  # `contributors: Name (role); Name (role)`, optional
 
@@ -97,7 +98,8 @@ def test_fixture_set_is_big_and_covers_every_form():
 def test_fixture_case(case: Case):
     record = {"id": case.name, "text": case.text, "source": "fixture", "metadata": {}}
     out = Pipeline((Credits(),)).process(record)
-    expected_text = join_paragraphs([p for i, p in enumerate(case.paragraphs) if i not in case.credit_lines])
+    cut = case.credit_lines.keys() | {i for i, kind in enumerate(case.kinds) if kind == BLANK_LINE}
+    expected_text = join_paragraphs([p for i, p in enumerate(case.paragraphs) if i not in cut])
     assert out["text"] == expected_text, case.note
     assert out["metadata"]["authors"] == case.authors
     assert out["metadata"]["translators"] == case.translators
@@ -107,7 +109,8 @@ def test_fixture_case(case: Case):
     assert {i: label.kind for i, label in labels.items()} == case.credit_lines
     # where each removed line stood and the reason its label gave; the rule says the kind
     assert out["metadata"]["cuts"] == [
-        {"step": "credits", "rule": labels[i].reason, "paragraph": i} for i in sorted(case.credit_lines)
+        {"step": "credits", "rule": labels[i].reason if i in labels else BLANK_LINE, "paragraph": i}
+        for i in sorted(cut)
     ]
     assert [Credits.kinds[labels[i].reason] for i in sorted(case.credit_lines)] == [
         case.kinds[i] for i in sorted(case.credit_lines)
@@ -151,13 +154,15 @@ def test_dry_run_labels_without_cutting(case: Case):
     assert out["metadata"]["translators"] == case.translators
     assert out["metadata"]["bylines"] == []  # only lines actually removed are listed
     # the cuts it would make, marked as a dry run's (a later real run replaces them)
+    labels = label_credits(case.paragraphs)
+    blank = [i for i, kind in enumerate(case.kinds) if kind == BLANK_LINE]
     assert out["metadata"]["cuts"] == [
-        {"step": "credits", "rule": label.reason, "paragraph": i, "dry_run": True}
-        for i, label in sorted(label_credits(case.paragraphs).items())
+        {"step": "credits", "rule": labels[i].reason if i in labels else BLANK_LINE, "paragraph": i, "dry_run": True}
+        for i in sorted([*labels, *blank])
     ]
     real = Pipeline((Credits(),)).process(out)
     assert all(not c.get("dry_run") for c in real["metadata"]["cuts"])
-    assert len(real["metadata"]["cuts"]) == len(case.credit_lines)
+    assert len(real["metadata"]["cuts"]) == len(case.credit_lines) + len(blank)
 
 
 # ------------------------------------------------------------------------------------------------ shapes
@@ -345,10 +350,11 @@ def test_keys_always_present_and_lists():
 def test_cuts_say_where_each_removed_line_stood():
     text = "By Ann Lee\nBody one.\nBody two.\nAnn Lee is a researcher at an institute.\n\nTranslated by Bo Chen"
     out = Pipeline((Credits(),)).process({"text": text})
-    assert out["text"] == "Body one.\nBody two.\n"
+    assert out["text"] == "Body one.\nBody two."  # the blank line between the cuts does not end the text
     assert out["metadata"]["cuts"] == [
         {"step": "credits", "rule": "by_name_first_line", "paragraph": 0},
         {"step": "credits", "rule": "bio_before_translator", "paragraph": 3},
+        {"step": "credits", "rule": BLANK_LINE, "paragraph": 4},
         {"step": "credits", "rule": "translated_by_line", "paragraph": 5},
     ]
 

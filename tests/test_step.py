@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import subprocess
 import sys
 from collections import Counter
@@ -15,7 +16,17 @@ from corpus_tools.config import options_from
 from corpus_tools.errors import ConfigError
 from corpus_tools.pipeline import Dropped, Pipeline
 from corpus_tools.registry import BUILTIN, step_named, step_names, steps
-from corpus_tools.step import CorpusPass, Doc, Labels, OrderedPass, Step, entry_lines, option, option_specs
+from corpus_tools.step import (
+    CorpusPass,
+    Doc,
+    Labels,
+    OrderedPass,
+    Step,
+    entry_lines,
+    option,
+    option_specs,
+    orphaned_blank_lines,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,3 +131,42 @@ def test_passes_that_read_after_the_same_steps_share_one_read(monkeypatch, tmp_p
     states = engines.corpus_states(plan, [str(tmp_path / "a.jsonl")], engines.LocalEngine(1))
     assert stages == [(["normalize"], ["credits", "teasers"]), (["normalize", "credits"], ["residue"])]
     assert set(states) == {"credits", "teasers", "residue"}
+
+
+# ------------------------------------------------------------------------------ blank lines a cut leaves behind
+
+# (lines, cut lines, the blank lines that go with them); "" is a blank line, "x" a line of text
+ORPHANED_BLANK_LINES = [
+    (["T", "", "by", "", "Body"], {2}, [3]),  # the two runs around the cut would join: one stays
+    (["by", "", "Body"], {0}, [1]),  # the text would start with it
+    (["Body", "", "credit"], {2}, [1]),  # the text would end with it
+    (["Body", "", "bio", "", "credit", "", "tail"], {2, 4}, [3, 5]),
+    (["Body", "", "bio", "", "credit", ""], {2, 4}, [1, 3]),  # the last blank line was there before the cut
+    (["Body", "cut", "Body"], {1}, []),
+    (["Body", "", "", "cut", "Body"], {3}, []),  # a run the text had stays as it was
+    (["", "cut", "Body"], {1}, []),  # so does a blank line the text started with
+    (["cut", "", "cut"], {0, 2}, [1]),  # nothing left but blank lines
+]
+
+
+@pytest.mark.parametrize(("lines", "cuts", "expected"), ORPHANED_BLANK_LINES)
+def test_orphaned_blank_lines(lines, cuts, expected):
+    assert orphaned_blank_lines(lines, dict.fromkeys(cuts, "rule")) == expected
+
+
+@given(st.lists(st.sampled_from(["", "x", "y"]), max_size=12), st.data())
+def test_cutting_the_orphaned_blank_lines_adds_no_blank_run_or_end(lines, data):
+    cuts = data.draw(st.sets(st.integers(0, len(lines) - 1))) if lines else set()
+    found = orphaned_blank_lines(lines, dict.fromkeys(cuts, "rule"))
+    assert all(not lines[i] and i not in cuts for i in found)  # only kept blank lines
+    kept = [line for i, line in enumerate(lines) if i not in cuts and i not in found]
+
+    def flaws(seq: list[str]) -> bool:
+        text = [i for i, line in enumerate(seq) if line]
+        if not text:
+            return False
+        inner = seq[text[0] : text[-1] + 1]
+        return text[0] > 0 or text[-1] < len(seq) - 1 or any(a == b == "" for a, b in itertools.pairwise(inner))
+
+    if not flaws(lines):  # a text without blank runs or blank ends keeps none after any cut
+        assert not flaws(kept)

@@ -19,7 +19,7 @@ from corpus_tools.credits import Credits, CreditsOptions
 from corpus_tools.errors import ConfigError, RecordError
 from corpus_tools.labels import Label, ends_sentence, more_words_than, split_paragraphs, word_count
 from corpus_tools.pipeline import Pipeline
-from corpus_tools.step import Doc, entry_lines
+from corpus_tools.step import Doc, entry_lines, orphaned_blank_lines
 from corpus_tools.tailindex import TailIndex
 from corpus_tools.teasers import (
     REASONS,
@@ -217,11 +217,18 @@ def test_credits_signal_can_be_turned_off():
     assert teasers_of(label_teasers(paragraphs, TeasersOptions(use_credits=False))) == [3]
 
 
-def test_blank_lines_are_stepped_over_and_kept():
+def test_blank_lines_are_stepped_over_and_those_the_cut_leaves_at_the_end_go():
     paragraphs = [BODY, "", TEASER, "", TEASER, "", ""]
     assert teasers_of(label_teasers(paragraphs)) == [2, 4]
     out = Teasers().process(record("\n".join(paragraphs)), "text")
-    assert out["text"] == "\n".join([BODY, "", "", "", ""])
+    # lines 1 and 3 would end the text; 5 and 6 ended it before the cut (normalize's to take, not the cut's)
+    assert out["text"] == "\n".join([BODY, "", ""])
+    assert [(c["rule"], c["paragraph"]) for c in out["metadata"]["cuts"]] == [
+        ("blank_line", 1),
+        ("truncated", 2),
+        ("blank_line", 3),
+        ("truncated", 4),
+    ]
 
 
 # ----------------------------------------------------------------------- end credits the credits step removed
@@ -329,6 +336,7 @@ def test_step_reads_the_position_from_the_cuts():
     out = Teasers().process(record("\n".join(paragraphs), cuts=credited), "text")
     assert out["metadata"]["cuts"] == [
         *credited,
+        {"step": "teasers", "rule": "blank_line", "paragraph": 3},  # it would end the text
         {"step": "teasers", "rule": "after-credits", "paragraph": 4},
         {"step": "teasers", "rule": "truncated", "paragraph": 5},
     ]
@@ -354,9 +362,12 @@ def test_credits_then_teasers_gives_the_labels_teasers_alone_gives():
     after = Teasers().process(credited, "text")
     assert after["metadata"]["teasers"] == alone["metadata"]["teasers"] == [STOP_TEASER, TEASER, STOP_TEASER]
     # the same lines, counted as the text first had them
-    teaser_cuts = [c for c in after["metadata"]["cuts"] if c["step"] == "teasers"]
-    assert teaser_cuts == alone["metadata"]["cuts"]
+    teaser_cuts = [c for c in after["metadata"]["cuts"] if c["step"] == "teasers" and c["rule"] != "blank_line"]
+    assert teaser_cuts == [c for c in alone["metadata"]["cuts"] if c["rule"] != "blank_line"]
     assert [c["rule"] for c in teaser_cuts] == ["after-credits", "truncated", "contiguous"]
+    # either way the text ends on the body: the blank line above the cut lines goes with them
+    assert after["text"] == "\n".join([BODY, BODY])
+    assert alone["text"].endswith(TRANSLATOR)
 
 
 # --------------------------------------------------------------------------------------------- recurrence
@@ -652,7 +663,9 @@ def test_property_output_is_the_input_minus_the_cut_lines_in_order(paragraphs):
     out = Teasers().process(record("\n".join(paragraphs)), "text")
     cut = [c["paragraph"] for c in out["metadata"]["cuts"]]
     assert out["text"].split("\n") == [p for i, p in enumerate(paragraphs) if i not in cut]
-    assert out["metadata"]["teasers"] == [paragraphs[i] for i in cut]
+    teasers = [c["paragraph"] for c in out["metadata"]["cuts"] if c["rule"] != "blank_line"]
+    assert out["metadata"]["teasers"] == [paragraphs[i] for i in teasers]
+    assert all(not paragraphs[i].strip() for i in set(cut) - set(teasers))
     assert (
         out["text"].split("\n")[: min(cut, default=len(paragraphs))] == paragraphs[: min(cut, default=len(paragraphs))]
     )
@@ -775,10 +788,11 @@ def test_property_step_cuts_exactly_the_teaser_labels_of_label_teasers(paragraph
     assert position == (None if credits_at is None else min(credits_at, len(paragraphs)))
     labels = label_teasers(paragraphs, credits_at=position)
     shift = (lambda i: i) if credits_at is None else (lambda i: i + (i >= credits_at))
+    teasers = {i: labels[i].reason for i in labels if labels[i].kind == "teaser"}
+    blank = orphaned_blank_lines(paragraphs, teasers)
     assert out["metadata"]["cuts"] == cuts + [
-        {"step": "teasers", "rule": labels[i].reason, "paragraph": shift(i)}
-        for i in sorted(labels)
-        if labels[i].kind == "teaser"
+        {"step": "teasers", "rule": teasers.get(i, "blank_line"), "paragraph": shift(i)}
+        for i in sorted([*teasers, *blank])
     ]
 
 
