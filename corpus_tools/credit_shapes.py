@@ -847,17 +847,25 @@ def _bylined_bio(line: str, options: CreditsOptions, bylined: frozenset[str] | s
         return loose
     if more_words_than(line, options.max_bio_words):
         return None
+    if not ends_sentence(line):  # a sentence about the author, not a link or a label ("NAME on Twitter")
+        return None
     folded = line.casefold()
     for name in bylined:
         if folded.startswith(name + " "):
             rest = line[len(name) + 1 :]
-            if rest[:1].islower() and not rest.startswith(("said", "says", "told", "added")):
+            if rest[:1].islower() and not rest.startswith(_NOT_A_VERB):
                 return [line[: len(name)]]
     return None
 
 
 _SUBJECT_RE = _OnFirstUse(rf"^{_HONORIFIC}(?P<name>{_NAME2})\s(?=\p{{Ll}})")
 _REPORTING_VERBS = ("said", "says", "told", "added", "asked")
+# Words that follow a name but start no predicate: a name then one of these is a label or a link, not a sentence
+# about the person ("NAME on Twitter", "NAME this link opens in a new tab").
+_NOT_A_VERB = (
+    *(f"{w} " for w in ("on", "in", "at", "via", "for", "from", "to", "with", "by", "this", "the", "a", "an")),
+    *_REPORTING_VERBS,
+)
 
 
 def subject_name(line: str) -> str | None:
@@ -868,7 +876,7 @@ def subject_name(line: str) -> str | None:
     if not _may_start_with_name(line):
         return None
     match = _SUBJECT_RE.match(line)
-    if match is None or line[match.end() :].startswith(_REPORTING_VERBS):
+    if match is None or line[match.end() :].startswith(_NOT_A_VERB) or not ends_sentence(line):
         return None
     name = match["name"]
     return name if name_evidence(name) else None

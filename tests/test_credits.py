@@ -1011,3 +1011,11 @@ def test_the_start_and_length_shortcuts_change_no_label(paragraphs: list[str]):
     finally:
         credits_module_step._start_candidates, credits_module_step._credit_candidates = starts, candidates
     assert fast == plain
+
+
+def test_a_name_line_that_recurs_on_a_sites_pages_is_no_authors_note(tmp_path):
+    # a link or label under each page names a person but says nothing of them: no bio, no author, the line stays
+    for ending in ("Martha Stewart this link opens in a new tab", "Sarah Jones on Twitter"):
+        out = parse_jsonl(run_shell(f"corpus-tools clean {_site(tmp_path, [ending] * 3)} -q --no-dedup").stdout)
+        assert [r["metadata"]["authors"] for r in out] == [[]] * 3
+        assert all(r["text"].endswith(ending) for r in out)
