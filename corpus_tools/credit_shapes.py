@@ -330,7 +330,7 @@ def _translator_names(line: str, options: CreditsOptions) -> list[str]:
     if len(line) > options.max_line_chars or not line.startswith(_TRANSLATOR_STARTS):
         return []
     match = TRANSLATOR_RE.match(line)
-    return _split_names(match["names"]) if match else []
+    return [_display_name(name) for name in _split_names(match["names"])] if match else []
 
 
 def bio_names(line: str, options: CreditsOptions | None = None) -> list[str]:
@@ -607,9 +607,14 @@ def _display_name(name: str) -> str:
     comes out as `Mcdonald`: the document gives no better evidence of the intended case on that line.
     """
     words = name.split()
-    if not any(len(w) > 2 and w.isupper() and w.isalpha() for w in words):
+    if not any(len(w) > 2 and _capitals(w) for w in words):
         return name
-    return " ".join(w.title() if len(w) > 1 and w.isupper() and w.isalpha() and w not in _ROMAN else w for w in words)
+    return " ".join(w.title() if len(w) > 1 and _capitals(w) and w not in _ROMAN else w for w in words)
+
+
+def _capitals(word: str) -> bool:
+    """A name word printed in capitals: letters, apostrophes and hyphens (`MARY-JANE`, `O'BRIEN`), no lower case."""
+    return word.isupper() and all(c.isalpha() or c in "-'’" for c in word)
 
 
 _ROMAN = frozenset({"II", "III", "IV"})

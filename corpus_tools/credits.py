@@ -14,9 +14,9 @@ Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape
   script, initials, a middle initial, a romanised Han surname then a given name, a Han name starting with a
   surname, or the CJK form after the Latin one. ``By Royal Decree`` has none and stays a headline; agency and
   staff bylines (``By AP and TOI staff``) name no person;
-- **case rule** for all-caps bylines: the byline stays verbatim in ``metadata.bylines``; the name is recorded in
-  title case, word by word (``BY JAKE SHERMAN`` -> ``Jake Sherman``, ``Bruno CANEPARO`` -> ``Bruno Caneparo``;
-  initials and ``II``/``III``/``IV`` as printed);
+- **case rule** for all-caps bylines and translator credits: the byline stays verbatim in ``metadata.bylines``; the
+  name is recorded in title case, word by word (``BY JAKE SHERMAN`` -> ``Jake Sherman``, ``Bruno CANEPARO`` ->
+  ``Bruno Caneparo``, ``MARY-JANE O'BRIEN`` -> ``Mary-Jane O'Brien``; initials and ``II``/``III``/``IV`` as printed);
 - a **contributor** line goes to ``metadata.contributors`` as ``{"name", "role"}``, not to the authors: ``Photo:
   NAME`` (``photo``), ``Additional reporting by A; Editing by B`` (``additional_reporting``, ``editing``),
   ``Reporting by``, ``Illustration:``, ``NAME contributed to this report.`` (``contributor``); it is labelled
