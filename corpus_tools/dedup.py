@@ -56,6 +56,7 @@ Index file, version 1 (little-endian)::
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import struct
 import sys
@@ -156,10 +157,11 @@ class DedupOptions:
         },
     )
     seed: int = field(default=1, metadata={"help": "near mode: MinHash seed", "flag": "--seed", "low": 0})
-    against: str | None = field(
-        default=None,
+    against: tuple[str, ...] = field(
+        default=(),
         metadata={
-            "help": "Also drop records that duplicate one kept by an earlier run (its --save-index file).",
+            "help": "Also drop records that duplicate one kept by an earlier run (its --save-index file); repeat "
+            "(or comma-separate) for several runs.",
             "flag": "--against",
         },
     )
@@ -188,6 +190,18 @@ class DedupOptions:
                 problems.append(f"{name} must be <= {high} (got {value!r})")
             else:
                 problems.extend(below_bounds(self, ((name, low),)))
+        against = self.against
+        if isinstance(against, str):  # one path, as 0.4.0 took it (a config file's `against = "x.idx"`)
+            against = (against,) if against else ()
+            object.__setattr__(self, "against", against)
+        if not isinstance(against, tuple) or not all(isinstance(path, str) for path in against):
+            problems.append(f"against must be a list of index paths (got {against!r})")
+        elif self.save_index and any(_same_path(self.save_index, path) for path in against):
+            # the new index holds this run's kept records only: it would silently lose the earlier ones
+            problems.append(
+                f"--save-index {self.save_index} is also an --against index: it would be replaced by this run's "
+                "kept records alone; save to a new file and pass both to the next run's --against"
+            )
         if problems:
             raise ConfigError("dedup: " + "; ".join(problems))
 
@@ -802,6 +816,28 @@ def save_index(index: DedupIndex, path: str) -> int:
     return len(data)
 
 
+def load_indexes(paths: Sequence[str], options: DedupOptions) -> DedupIndex:
+    """The indexes at ``paths`` as one, in the order given (each checked against ``options``): what several earlier
+    runs kept, for ``--against``."""
+    merged: DedupIndex | None = None
+    for path in paths:
+        index = load_index(path)
+        index.check_compatible(options)
+        if merged is None:
+            merged = index
+            continue
+        signatures: Sequence[bytes | None] = index.signatures if index.has_signatures else [None] * len(index)
+        for id, digest, sig in zip(index.ids, index.digests, signatures, strict=True):
+            merged.add(id, digest, sig)
+    if merged is None:
+        raise ValueError("load_indexes needs at least one path")
+    return merged
+
+
+def _same_path(a: str, b: str) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
 def load_index(path: str) -> DedupIndex:
     """Read an index written by :func:`save_index` (:class:`InputError` naming ``path`` when it is not one)."""
     from corpus_tools.io import read_document_bytes
@@ -922,9 +958,7 @@ class KeepFirst(OrderedPass):
             _numpy()
         kept = _Kept(options)
         if options.against:
-            earlier = load_index(options.against)
-            earlier.check_compatible(options)
-            kept.earlier = earlier
+            kept.earlier = load_indexes(options.against, options)
         return kept
 
     def decide(self, state: _Kept, key: tuple[bytes, bytes | None], id: Any) -> Drop | None:

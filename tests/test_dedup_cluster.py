@@ -112,7 +112,7 @@ def test_an_earlier_run_counts_first_on_the_cluster_too(tmp_path, mode: str) -> 
         index.add(record["id"], exact_key(record["text"], options.fold), sig)
     save_index(index, str(tmp_path / "earlier.idx"))
     today = earlier[1::3] + today  # some of today's documents are yesterday's
-    against = DedupOptions(mode=mode, threshold=0.6, shingle=2, against=str(tmp_path / "earlier.idx"))
+    against = DedupOptions(mode=mode, threshold=0.6, shingle=2, against=(str(tmp_path / "earlier.idx"),))
     pipeline = Pipeline([Dedup(against)])
     batches = batches_of(today, 5)
     expected = in_order(pipeline, batches)

@@ -97,6 +97,32 @@ def test_across_runs_save_index_then_against(tmp_path):
     assert all(d["earlier_run"] for d in dropped)  # 001 too: its text is 000's, which the earlier run kept
 
 
+def test_against_several_earlier_runs(tmp_path):
+    # a daily crawl: each day's kept records in an index of its own, each new day checked against all of them
+    bridge = "The mayor opened the new bridge across the river on Monday morning with a ribbon."
+    bakery = "Fresh news about a local bakery winning an award for its sourdough bread loaves."
+    days = {
+        "day1": [{"id": "x1", "text": bridge}],
+        "day2": [{"id": "y1", "text": bakery}],
+        "day3": [{"id": "z1", "text": bridge}, {"id": "z2", "text": bakery}, {"id": "z3", "text": "Something new."}],
+    }
+    for day, records in days.items():
+        (tmp_path / f"{day}.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    run = lambda args: run_shell(f"corpus-tools dedup -q {args}", cwd=tmp_path)  # noqa: E731
+    assert run("day1.jsonl --save-index k1.idx -o /dev/null").returncode == 0
+    assert run("day2.jsonl --against k1.idx --save-index k2.idx -o /dev/null").returncode == 0
+    both = run("day3.jsonl --against k1.idx --against k2.idx --dropped d.jsonl")
+    assert [r["id"] for r in parse_jsonl(both.stdout)] == ["z3"]
+    dropped = parse_jsonl((tmp_path / "d.jsonl").read_bytes())
+    assert [(d["record"]["id"], d["duplicate_of"]) for d in dropped] == [("z1", "x1"), ("z2", "y1")]
+    assert parse_jsonl(run("day3.jsonl --against k1.idx,k2.idx").stdout) == parse_jsonl(both.stdout)
+    # the index a run saves holds its own kept records only: saving over an --against index would lose the others
+    same = run("day2.jsonl --against k1.idx --save-index k1.idx")
+    assert same.returncode == 2
+    assert same.stderr.decode().startswith("error: dedup: --save-index k1.idx is also an --against index")
+    assert (tmp_path / "k1.idx").stat().st_size > 0
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
