@@ -575,6 +575,10 @@ _HAN_ONLY_RE = regex.compile(r"^\p{Han}{2,6}$")
 _HONORIFICS = frozenset({"dr", "dr.", "prof", "prof.", "professor", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "rev."})
 
 
+# English function words as a title-case headline capitalises them; no name word is spelt so.
+_TITLE_CASE_FUNCTION_WORDS = frozenset("Of The And For In On At To With From Into Over Under".split())
+
+
 def name_evidence(name: str) -> bool:
     """Whether ``name`` (a name-shaped phrase) reads as a person's name; see the rule above."""
     if _HAN_ONLY_RE.match(name):
@@ -582,8 +586,8 @@ def name_evidence(name: str) -> bool:
     if CJK_SUFFIX_RE.search(name):
         return True
     words = [w for w in name.split() if w.casefold() not in _HONORIFICS]
-    if len(words) < 2:
-        return False
+    if len(words) < 2 or any(w in _TITLE_CASE_FUNCTION_WORDS for w in words[1:]):
+        return False  # "By Grace Of God", "By The Way": a title-case phrase, not a name
     if _INITIALS_RE.match(words[0]):
         return True
     first_names = _first_names()
