@@ -45,6 +45,7 @@ REASON_CONTRIBUTED = "contributed_line"
 REASON_HAVE_A_TIP = "have_a_tip"
 REASON_SIGNATURE = "signature_at_end"
 REASON_BIO_UNDER_HEADING = "bio_under_author_heading"
+REASON_MACHINE_TRANSLATED = "machine_translated_line"
 
 METADATA_KEYS = ("authors", "bylines", "translators", "contributors")
 # The role of an author and a translator in a credit phrase; every other role is a contributor's.
@@ -576,7 +577,9 @@ _HONORIFICS = frozenset({"dr", "dr.", "prof", "prof.", "professor", "mr", "mr.",
 
 
 # English function words as a title-case headline capitalises them; no name word is spelt so.
-_TITLE_CASE_FUNCTION_WORDS = frozenset("Of The And For In On At To With From Into Over Under".split())
+_TITLE_CASE_FUNCTION_WORDS = frozenset(
+    ("Of", "The", "And", "For", "In", "On", "At", "To", "With", "From", "Into", "Over", "Under")
+)
 
 
 def name_evidence(name: str) -> bool:

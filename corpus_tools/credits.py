@@ -85,6 +85,7 @@ from corpus_tools.credit_shapes import (
     REASON_CONTRIBUTED,
     REASON_CREDIT_PHRASE,
     REASON_HAVE_A_TIP,
+    REASON_MACHINE_TRANSLATED,
     REASON_NAME_AFTER_PHRASE,
     REASON_SIGNATURE,
     REASON_TRANSLATED_BY,
@@ -178,9 +179,16 @@ def _label_credits(
         # stripped: it is among the start candidates.
         for i in starts:
             found = [] if i in labels else _translator_names(paragraphs[i].strip(), options)
-            if found:
-                labels[i] = Label(TRANSLATOR, REASON_TRANSLATED_BY, STEP)
-                names[i] = found
+            if not found:
+                continue
+            # `Translated by Google`: a machine-translation service is a contributor, not a translator
+            people = [name for name in found if not _machine_translation(name)]
+            machines = [(name, ROLE_MACHINE_TRANSLATION) for name in found if _machine_translation(name)]
+            labels[i] = Label(TRANSLATOR, REASON_TRANSLATED_BY if people else REASON_MACHINE_TRANSLATED, STEP)
+            names[i] = people
+            if machines:
+                contributors[i] = machines
+            if people:
                 translator_lines.append(i)
 
     if options.bios:
@@ -578,6 +586,22 @@ def _record(
         contributors[i] = [(n, role) for n in found]
 
 
+#: The role of a machine-translation service named as a text's translator (`Translated by DeepL`).
+ROLE_MACHINE_TRANSLATION = "machine_translation"
+# Services whose name in a translator credit means the text was machine-translated (casefolded, whole name).
+_MACHINE_TRANSLATION_SERVICES = frozenset(
+    s.casefold()
+    for s in (
+        "Google", "Google Translate", "DeepL", "DeepL Translator", "Bing", "Bing Translator", "Microsoft Translator",
+        "Yandex", "Yandex Translate", "Baidu Translate", "Papago", "ChatGPT", "AI", "machine translation",
+    )
+)  # fmt: skip
+
+
+def _machine_translation(name: str) -> bool:
+    return name.casefold() in _MACHINE_TRANSLATION_SERVICES
+
+
 def _next_filled(paragraphs: list[str], start: int) -> int | None:
     """The index of the first non-blank line at or after ``start``."""
     for i in range(start, len(paragraphs)):
@@ -824,6 +848,7 @@ class Credits(Step):
         REASON_CONTRIBUTED: "a contributor credit ('NAME contributed to this report', 'Photo: NAME')",
         REASON_HAVE_A_TIP: "'Have a tip? NAME may be reached at ...'",
         REASON_SIGNATURE: "a signature ('- NAME', 'NAME, City') at the end of a letter",
+        REASON_MACHINE_TRANSLATED: "a machine-translation credit ('Translated by Google'): no translator's",
         BLANK_LINE: BLANK_LINE_REASON,
     }
     kinds = {
@@ -841,6 +866,7 @@ class Credits(Step):
         REASON_CONTRIBUTED: BYLINE,
         REASON_HAVE_A_TIP: BYLINE,
         REASON_SIGNATURE: BYLINE,
+        REASON_MACHINE_TRANSLATED: TRANSLATOR,
     }
     order = 200
 
