@@ -393,7 +393,11 @@ def _mojibake(options: CheckOptions) -> Checker:
     def check(doc: Doc) -> list[Hit]:
         if doc.text is None or not _loud_characters().search(doc.text):
             return []
-        hits = [Hit(f"looks like mojibake: {_snippet(p)}", i) for i, p in enumerate(doc.paragraphs) if is_bad(p)]
+        hits = [
+            Hit(f"looks like mojibake: {_snippet(p)}", i)
+            for i, p in enumerate(doc.paragraphs)
+            if is_bad(p) and _repairable(p)
+        ]
         return hits if len(hits) >= options.mojibake_min_paragraphs else []
 
     return check
@@ -418,6 +422,14 @@ def _loud_characters() -> re.Pattern[str]:
     from corpus_tools.mojibake import SUSPECT
 
     return SUSPECT
+
+
+def _repairable(paragraph: str) -> bool:
+    """Whether ftfy's encoding repair changes ``paragraph``: ftfy's badness test alone takes some correct text for
+    mojibake (German quotes before a capital umlaut, `»Überall ...«`), which no repair changes."""
+    import ftfy
+
+    return ftfy.fix_encoding(paragraph) != paragraph
 
 
 def is_bad(text: str) -> bool:
