@@ -210,6 +210,14 @@ def _label_credits(
         anchors.setdefault(len(paragraphs), REASON_BIO_AT_END)
         for anchor, reason in sorted(anchors.items()):
             _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined, page_authors)
+        # A bio's subject is an author from then on, as a second run would read it in metadata.authors: the
+        # lines about them above it are looked at once more with that evidence.
+        found = {n.casefold() for i, label in labels.items() if label.kind == BIO for n in names.get(i, ())}
+        if found - page_authors:
+            page_authors |= found
+            bylined = page_authors | recurring
+            for anchor, reason in sorted(anchors.items()):
+                _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined, page_authors)
         _label_author_box(paragraphs, text, labels, names, options, bylined)
     return labels
 

@@ -85,21 +85,35 @@ class Pipeline:
                 for _ in range(rounds - 1 if not dry else 0):
                     # Again on what it left, while it still cuts; first the earlier steps it names, which read
                     # the lines it removed (a byline is the first line once the menus above it are gone).
-                    for earlier in self._rerun.get(name, ()):
-                        drop = self._again(earlier, work, counts)
-                        if type(drop) is Drop:
-                            return Dropped(earlier.name, drop, record)
+                    drop = self._rerun_earlier(name, work, counts, record)
+                    if drop is not None:
+                        return drop
                     again = self._again(step, work, counts)
                     if type(again) is Drop:
                         return Dropped(name, again, record)
                     if again is None:
                         break
+                else:
+                    # its last round cut lines too: the earlier steps read them once more (a bio that page
+                    # furniture kept from the end), so a second run finds nothing left for them
+                    if rounds > 1 and not dry:
+                        drop = self._rerun_earlier(name, work, counts, record)
+                        if drop is not None:
+                            return drop
             elif not dry:
                 _audit_nothing(work, name)
             text = work[text_field]
             if not text or text.isspace():
                 return Dropped(name, Drop(EMPTY_AFTER_CLEANING), record)
         return work
+
+    def _rerun_earlier(self, name: str, work: Record, counts: Counter[str] | None, record: Any) -> Dropped | None:
+        """The earlier steps that step ``name`` reruns, applied again to ``work``: what dropped it, if one did."""
+        for earlier in self._rerun.get(name, ()):
+            drop = self._again(earlier, work, counts)
+            if type(drop) is Drop:
+                return Dropped(earlier.name, drop, record)
+        return None
 
     def _again(self, step: Step, work: Record, counts: Counter[str] | None) -> Drop | bool | None:
         """One more application of ``step`` to ``work``: what dropped it, else whether it cut lines (``True``) or

@@ -155,6 +155,15 @@ def test_a_step_with_rounds_cuts_what_a_second_run_would_and_reruns_the_steps_it
         {"step": "menurun", "rule": "menu", "paragraph": 1},
         {"step": "menurun", "rule": "menu", "paragraph": 2},
     ]
+    # the last round cut too: the marker reads what it left once more, as a second run would
+    last = Pipeline((Marker(), MenuRun())).process({"text": "menu\nmenu\nmenu\nby\nbody"})
+    assert last["text"] == "body"
+    assert [(c["step"], c["paragraph"]) for c in last["metadata"]["cuts"]] == [
+        ("menurun", 0),
+        ("menurun", 1),
+        ("menurun", 2),
+        ("marker", 3),
+    ]
     done = Pipeline((Marker(), MenuRun())).process({"text": "menu\nby\nbody"})
     assert done["text"] == "body"  # the menu line goes, then the marker takes 'by', now the first line
     assert [(c["step"], c["paragraph"]) for c in done["metadata"]["cuts"]] == [("menurun", 0), ("marker", 1)]
