@@ -803,8 +803,12 @@ _INSTITUTION_RE = regex.compile(
     r"|Program(?:me)?|Department|Project|Initiative|Forum|Association|Society|Academy|Akademie|Laborator\w*+|Fund"
     r"|Trust|Museum|Library|Hospital|Clinic|Klinik|Observatory|Network|Studies|Research|Think\s?[Tt]ank)\b"
 )
-# What a sentence about someone else says, never an author's note: `... who was not involved in the study`.
-_NEWS_CLAUSE_RE = regex.compile(r"\bnot\sinvolved\b|\b(?:said|says|told)\b")
+# What a sentence about someone else says, never an author's note: `... who was not involved in the study`,
+# `... He was taken to hospital with minor injuries.`, `... and voted for the first time.`
+_NEWS_CLAUSE_RE = regex.compile(
+    r"\bnot\sinvolved\b|\b(?:said|says|told)\b|\bdied\b|\bvoted\b|\bwho\sled\b"
+    r"|\b(?:was|were)\s(?:taken\sto\shospital|arrested|killed|injured|wounded|charged|detained|shot|sentenced)\b"
+)
 _SEPARATORS = frozenset({"—", "–", "-", "--", "---", "***", "* * *", "___", "•", "■"})
 
 
