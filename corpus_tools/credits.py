@@ -213,7 +213,7 @@ def _label_credits(
         # A bio's subject is an author from then on, as a second run would read it in metadata.authors: the
         # lines about them above it are looked at once more with that evidence.
         found = {n.casefold() for i, label in labels.items() if label.kind == BIO for n in names.get(i, ())}
-        if found - page_authors:
+        if found - page_authors and _names_a_line_above(paragraphs, labels, found - page_authors):
             page_authors |= found
             bylined = page_authors | recurring
             for anchor, reason in sorted(anchors.items()):
@@ -710,6 +710,24 @@ def _label_bios_before(
         names[i] = _shape(line, options)[1] if line.startswith(_NOT_BIO_FIRST) else found
         taken += 1
         i -= 1
+
+
+def _names_a_line_above(paragraphs: list[str], labels: dict[int, Label], names: set[str]) -> bool:
+    """Whether one of the few lines above a bio block starts with one of ``names`` (casefolded): only then can a
+    second look at the bio positions find more (most texts have one bio line, or none)."""
+    for i, label in labels.items():
+        if label.kind != BIO or (i - 1 in labels and labels[i - 1].kind == BIO):
+            continue
+        seen = 0
+        j = i - 1
+        while j >= 0 and seen < 3:
+            line = paragraphs[j].strip()
+            if line:
+                seen += 1
+                if j not in labels and line.casefold().startswith(tuple(names)):
+                    return True
+            j -= 1
+    return False
 
 
 # The bylines that say who wrote the page (`By NAME` at its head, `Written by:` and the name under it).

@@ -267,11 +267,15 @@ class Step:
         """Drop, or cut the labelled lines (not on a dry run) and :meth:`record_found`."""
         if labels.drop is not None:
             return labels.drop
-        blank = orphaned_blank_lines(labels.doc.lines, labels.cuts) if labels.cuts else []
-        if labels.cuts and not self.dry_run:
+        if not labels.cuts:
+            self.record_found(metadata_of(record), labels)
+            return record
+        blank = orphaned_blank_lines(labels.doc.lines, labels.cuts)
+        if not self.dry_run:
             record[labels.doc.text_field] = cut_text(labels.doc.lines, {*labels.cuts, *blank})
         self.record_found(metadata_of(record), labels)  # from the step's own labels
-        labels.cuts.update(dict.fromkeys(blank, BLANK_LINE))  # cut too: the runner records them with the others
+        if blank:
+            labels.cuts.update(dict.fromkeys(blank, BLANK_LINE))  # cut too: the runner records them with the others
         return record
 
     def record_found(self, metadata: dict[str, Any], labels: Labels) -> None:
@@ -294,34 +298,32 @@ def orphaned_blank_lines(lines: Sequence[str], cuts: Mapping[int, str]) -> list[
     """The kept blank lines that cutting ``cuts`` would leave at the start or the end of the text, or next to the
     blank lines on the other side of a cut ("Title / (blank) / By NAME / (blank) / Body" keeps one blank line, not
     two). Blank lines at the ends or in runs that the text had before the cut are not the cut's doing: they stay."""
-
-    def kept_blanks(start: int, stop: int) -> list[int]:
-        """The kept blank lines from ``start`` towards ``stop`` (either way), up to the first other line."""
-        run = []
-        for k in range(start, stop, 1 if stop > start else -1):
-            if k in cuts or lines[k].strip():
-                break
-            run.append(k)
-        return run
-
-    kept_text = [k for k in range(len(lines)) if k not in cuts and lines[k].strip()]
+    n = len(lines)
+    first = 0  # the first kept line of text (most texts: line 0)
+    while first < n and (first in cuts or not lines[first].strip()):
+        first += 1
+    last = n - 1  # and the last
+    while last >= 0 and (last in cuts or not lines[last].strip()):
+        last -= 1
     found: list[int] = []
-    k = 0
-    while k < len(lines):
-        if k not in cuts:
-            k += 1
-            continue
-        start = k
-        while k < len(lines) and k in cuts:
-            k += 1
-        above, below = kept_blanks(start - 1, -1), kept_blanks(k, len(lines))
-        if not kept_text or kept_text[0] > start:
-            found += below  # the text would start with them
-        elif kept_text[-1] < start:
-            found += above  # the text would end with them
-        elif above and below:
-            found += below  # the two runs would join
-    return sorted(set(found))
+    for start in sorted(cuts):
+        if start - 1 in cuts or not 0 <= start < n:
+            continue  # inside a run of cut lines: its first line speaks for it
+        end = start
+        while end + 1 in cuts:
+            end += 1
+        if last < start:  # the text would end with the blank lines above the run (none above: nothing is left)
+            k = start - 1
+            while k >= 0 and k not in cuts and not lines[k].strip():
+                found.append(k)
+                k -= 1
+        elif first > start or (start > 0 and start - 1 not in cuts and not lines[start - 1].strip()):
+            # the text would start with the blank lines below the run, or they would join those above it
+            k = end + 1
+            while k < n and k not in cuts and not lines[k].strip():
+                found.append(k)
+                k += 1
+    return sorted(found)
 
 
 class CorpusPass:
