@@ -1107,6 +1107,7 @@ class Dedup(Step):
     }
     corpus_pass = KeepFirst()
     order = 900  # last: duplicates are judged on the cleaned text
+    labels_lines = False  # its verdicts are the ordered pass's; label (for explain) gives no lines
 
     def label(self, doc: Doc) -> Labels:
         return Labels(doc)

@@ -71,10 +71,17 @@ class Pipeline:
             if "cuts" in metadata:
                 checked_cuts(metadata["cuts"])
         text_field = self.text_field
-        for step, name, dry, ordered, rounds in self._plan:
+        for step, name, dry, ordered, rounds, labels_lines in self._plan:
             doc = Doc(work, text_field)
             if keys is not None and ordered:
                 keys.append(step.corpus_pass.key(doc, step.options))  # type: ignore[union-attr]
+            if not labels_lines:  # a pass's step (dedup): its verdict comes in input order, the text stays as it is
+                if not dry:
+                    _audit_nothing(work, name)
+                text = work[text_field]
+                if not text or text.isspace():
+                    return Dropped(name, Drop(EMPTY_AFTER_CLEANING), record)
+                continue
             labels = step.label(doc)
             result = step.apply(work, labels)
             if type(result) is Drop:
@@ -138,12 +145,12 @@ class Pipeline:
         }
 
     @functools.cached_property
-    def _plan(self) -> tuple[tuple[Step, str, bool, bool, int], ...]:
+    def _plan(self) -> tuple[tuple[Step, str, bool, bool, int, bool], ...]:
         """Each step with what the runner asks of it for every record: its name, whether it runs dry, whether it
-        has an ordered pass, how many rounds it may take (worked out once: the steps and their frozen options do
-        not change)."""
+        has an ordered pass, how many rounds it may take, whether it labels lines (worked out once: the steps and
+        their frozen options do not change)."""
         return tuple(
-            (step, step.name, step.dry_run, isinstance(step.corpus_pass, OrderedPass), step.rounds)
+            (step, step.name, step.dry_run, isinstance(step.corpus_pass, OrderedPass), step.rounds, step.labels_lines)
             for step in self.steps
         )
 

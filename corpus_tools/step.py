@@ -251,6 +251,9 @@ class Step:
     rounds: ClassVar[int] = 1
     #: The earlier steps that run again before each further round (their labels read the lines this one cuts).
     rerun: ClassVar[tuple[str, ...]] = ()
+    #: False for a step that never labels a line nor drops in ``apply`` (its verdicts come from an ordered pass):
+    #: the runner then skips its ``label`` and ``apply`` for every record.
+    labels_lines: ClassVar[bool] = True
 
     def __init__(self, options: Any = None, state: Any = None) -> None:
         self.options = options if options is not None else self.Options()
