@@ -75,18 +75,13 @@ class Pipeline:
             doc = Doc(work, text_field)
             if keys is not None and ordered:
                 keys.append(step.corpus_pass.key(doc, step.options))  # type: ignore[union-attr]
-            if not labels_lines:  # a pass's step (dedup): its verdict comes in input order, the text stays as it is
-                if not dry:
-                    _audit_nothing(work, name)
-                text = work[text_field]
-                if not text or text.isspace():
-                    return Dropped(name, Drop(EMPTY_AFTER_CLEANING), record)
-                continue
-            labels = step.label(doc)
-            result = step.apply(work, labels)
-            if type(result) is Drop:
-                return Dropped(name, result, record)
-            cuts = labels.cuts
+            cuts = None  # a step without labels (dedup: its verdicts are its ordered pass's) leaves the text as it is
+            if labels_lines:
+                labels = step.label(doc)
+                result = step.apply(work, labels)
+                if type(result) is Drop:
+                    return Dropped(name, result, record)
+                cuts = labels.cuts
             if cuts:
                 _record_cuts(work, name, cuts, len(doc.lines), dry, counts)
                 for _ in range(rounds - 1 if not dry else 0):
