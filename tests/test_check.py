@@ -291,6 +291,7 @@ def test_every_badness_match_needs_a_loud_character():
             assert not BADNESS_RE.search("".join(chars)), chars
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 def test_class_chars_matches_the_regex_reading_of_ftfy_categories():
     import re
 

@@ -293,6 +293,7 @@ def _reference_shingle_hash(shingle: str) -> int:
     return x ^ (x >> 31)
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 @pytest.mark.parametrize(
     "text",
     [
@@ -357,6 +358,7 @@ def test_raw_seeds_000_001_are_not_near_duplicates():
     assert len(kept) == 5 and dropped == []
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 def test_cleaned_seeds_000_001_are_one_document(cleaned_seeds):
     kept, dropped = dedup_records(cleaned_seeds, NEAR_OPTIONS)
     assert [r["id"] for r in kept] == ["000_d71da426b8456c2b", "002_38a8e521ae68cf37", "003_275b2542cd664c9b",

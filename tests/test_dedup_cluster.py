@@ -90,6 +90,7 @@ def test_the_cluster_decision_equals_the_in_order_one(mode: str, seed: int) -> N
     assert on_cluster(pipeline, batches, seed) == expected
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 @given(seed=st.integers(0, 2**32 - 1), documents=st.integers(0, 60), size=st.integers(1, 9))
 @settings(max_examples=60, deadline=None)
 def test_the_cluster_decision_equals_the_in_order_one_on_generated_corpora(

@@ -59,6 +59,7 @@ def test_every_config_table_has_an_option_table_on_its_page(step):
     assert f"<!-- [[[gen:options {step}]]] -->" in page.read_text(encoding="utf-8"), f"{page.name}: no option table"
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 def test_generated_pages_are_not_stale():
     stale = gen_docs.run(ROOT, check=True)
     assert not stale, (
@@ -80,6 +81,7 @@ def test_check_mode_names_the_stale_page_and_the_rewrite_fixes_it(tmp_path: Path
     assert gen_docs.main(["--check", "--root", str(tmp_path)]) == 0
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 def test_help_blocks_do_not_depend_on_the_terminal(monkeypatch):
     monkeypatch.setenv("COLUMNS", "40")
     monkeypatch.setenv("TERMINAL_WIDTH", "40")
@@ -98,6 +100,7 @@ def test_generated_help_blocks_cut_nothing():
                 assert "…" not in block["body"], f"{page.relative_to(ROOT)}: help {block['arg']} is cut"
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 @pytest.mark.parametrize("width", [60, 80, 100])
 def test_help_at_narrow_widths_shows_every_option_name_whole(width):
     """At 80 or 100 columns, long option names (clean's residue options) were cut into stubs (--residue-listin…)."""

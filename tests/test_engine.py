@@ -129,6 +129,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     return write_corpus(root)
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 @pytest.mark.parametrize(("jobs", "batch_bytes"), [(1, 1 << 20), (1, 300), (2, 1 << 20), (2, 300), (3, 1)])
 def test_engine_matches_the_single_command_loop(corpus: list[str], jobs: int, batch_bytes: int) -> None:
     expected = sequential(corpus)

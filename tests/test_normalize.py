@@ -230,6 +230,7 @@ def _charmap_mojibake(text: str) -> list[str]:
     return out
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 def test_copied_encoding_step_is_ftfys_step() -> None:
     # normalize._encoding_step is ftfy 6.3.1's step written out (see normalize._OWN_STEP); every branch of it:
     # each charset, restore_byte_a0 ("Ã " for "Ã\xa0"), lossy sequences, utf-8-variants (CESU-8), inconsistent
@@ -450,6 +451,7 @@ EDGE_TEXTS = st.one_of(
 )
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 @settings(max_examples=150)
 @given(st.integers(0, 2**64 - 1))
 def test_windows_line_breaks_are_fixed_as_ftfy_fixes_them(seed: int) -> None:
@@ -495,6 +497,7 @@ def _spacing(text: str, options: NormalizeOptions, known: bool) -> tuple[str, di
 SPACING_OPTIONS = [NormalizeOptions(whitespace=w, punctuation=p) for w in (True, False) for p in (True, False)]
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 @settings(max_examples=300)
 @given(EDGE_TEXTS, st.integers(0, 2**64 - 1))
 def test_fix_spacing_is_the_plain_substitutions(first: str, seed: int) -> None:

@@ -106,6 +106,7 @@ def test_fast_path_is_the_reference_for_every_option(text: str, options: Normali
     assert_same(text, options)
 
 
+@pytest.mark.slow  # over 0.3 s: out of the quick loop (pytest -m 'not slow')
 @settings(max_examples=300)
 @given(TEXTS)
 def test_the_reference_repair_is_ftfy_fix_text(text: str) -> None:
