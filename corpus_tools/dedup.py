@@ -303,9 +303,9 @@ def utf8(text: str) -> bytes:
         _cache_utf8 = function
     try:
         _cache_utf8(text, None)
-    except UnicodeEncodeError:  # a lone surrogate: no cache, the text is encoded with it passed through
-        return text.encode("utf-8", "surrogatepass")
-    return text.encode("utf-8", "surrogatepass")  # a copy of the cache
+    except UnicodeEncodeError:  # a lone surrogate: nothing cached, the encoding below passes it through
+        pass
+    return text.encode("utf-8", "surrogatepass")  # a copy of the cache, when there is one
 
 
 def folded_bytes(text: str, fold: str = FOLD_CASE_WHITESPACE) -> bytes:
