@@ -55,6 +55,7 @@ Index file, version 1 (little-endian)::
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -301,10 +302,8 @@ def utf8(text: str) -> bytes:
         function.argtypes = (ctypes.py_object, ctypes.c_void_p)
         function.restype = ctypes.c_void_p
         _cache_utf8 = function
-    try:
+    with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: nothing cached, the encoding passes it
         _cache_utf8(text, None)
-    except UnicodeEncodeError:  # a lone surrogate: nothing cached, the encoding below passes it through
-        pass
     return text.encode("utf-8", "surrogatepass")  # a copy of the cache, when there is one
 
 
