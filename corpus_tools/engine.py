@@ -12,25 +12,20 @@ At most ``window`` batches are in flight at a time, so memory stays flat however
 from __future__ import annotations
 
 import collections
-import concurrent.futures
-import concurrent.futures.process
 import contextlib
 import dataclasses
 import errno
 import gc
 import io
 import itertools
-import multiprocessing
 import os
 import signal
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 import orjson
 
@@ -42,6 +37,7 @@ from corpus_tools.io import (
     compressed,
     document_item,
     input_files,
+    input_format,
     is_json_lines,
     json_line_items,
     open_binary,
@@ -54,6 +50,9 @@ from corpus_tools.records import suspect
 from corpus_tools.step import CorpusPass, Doc, Link, Member, OrderedPass, Ordinal, Step
 from corpus_tools.storage import is_parquet, is_url
 from corpus_tools.storage import size as size_of
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 #: Bytes of input per batch: big enough that shipping a batch to a worker costs little next to processing it,
 #: small enough that a few batches per worker in flight keep memory low.
@@ -213,6 +212,7 @@ def batches(
     batch_documents: int = BATCH_DOCUMENTS,
     ranges: bool = False,
     whole_files: bool = False,
+    stdin_is_text: bool = False,
 ) -> Iterator[Batch]:
     """Cut the inputs into batches, in input order (the order :func:`corpus_tools.io.read_items` reads them).
 
@@ -221,7 +221,7 @@ def batches(
     ``ranges`` (workers that share this machine's files), a plain JSON-lines file is cut into byte ranges that
     the workers read themselves: this process reads only a few bytes around each cut. With ``whole_files`` too (a
     cluster's workers), a compressed JSON-lines file is one batch its worker reads, and text documents are batches
-    of paths: this process reads no input at all.
+    of paths: this process reads no input at all. ``stdin_is_text``: as :func:`corpus_tools.io.read_items` takes it.
     """
     pending: list[tuple[str, bytes]] = []
     ids: list[str] = []
@@ -240,7 +240,7 @@ def batches(
                 pending, ids, pending_bytes = [], [], 0
             yield from _parquet_blocks(path, batch_bytes)
             continue
-        if is_json_lines(path):
+        if is_json_lines(path) and not (path == STDIN and stdin_is_text and input_format() != "jsonl"):
             if pending:
                 yield DocumentsBatch(tuple(pending), tuple(ids))
                 pending, ids, pending_bytes = [], [], 0
@@ -460,7 +460,7 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
         result.lines = batch.data.count(b"\n")  # every range but a file's last ends with a line end
     elif isinstance(batch, FileBatch):
         batch = batch.read()
-    lines: list[bytes] = []  # the encoded records since the last reject
+    lines = _Block()  # the encoded records since the last reject
     keyed = bool(pipeline.ordered)
     keys: list[tuple[Any, ...]] = []  # with ordered passes: each line's (id, keys, source, line)
     # JSON lines come as (line number, value): an Item is made only for a reject (it costs as much as a step's
@@ -482,7 +482,8 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
                     else:
                         result.outputs.append(DroppedOut(item.source, item.line, record))
                     continue
-                lines.append(encode(record))
+                lines.data += encode(record)
+                lines.records += 1
                 if keyed:
                     where = (batch.source, entry[0]) if item is None else (item.source, item.line)  # type: ignore[union-attr,index]
                     keys.append((record.get("id"), record_keys, *where))  # type: ignore[arg-type]
@@ -501,6 +502,8 @@ def _process_and_spill(shared: tuple[Pipeline, str], batch: Batch) -> BatchResul
     """:func:`process_batch`, with the encoded blocks written to a file in the directory ``shared[1]`` (on a RAM
     file system where there is one) and sent back as :class:`Spilled` references: a local worker's output then
     crosses to the main process as one write and one in-kernel copy, not pickled through a pipe."""
+    import tempfile
+
     pipeline, directory = shared
     result = process_batch(pipeline, batch)
     if not result.block_records:
@@ -516,14 +519,26 @@ def _process_and_spill(shared: tuple[Pipeline, str], batch: Batch) -> BatchResul
     return result
 
 
-def _close_block(result: BatchResult, lines: list[bytes], keys: list[tuple[Any, ...]]) -> None:
-    if lines:
-        result.outputs.append(b"".join(lines))
-        result.block_records.append(len(lines))
+class _Block:
+    """Encoded records in one buffer, copied in as they come: orjson (3.12 on) hands each line out in a buffer of
+    4 KB or more, which a list of the lines would hold on to (60 MB for a batch of tiny records)."""
+
+    __slots__ = ("data", "records")
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.records = 0
+
+
+def _close_block(result: BatchResult, lines: _Block, keys: list[tuple[Any, ...]]) -> None:
+    if lines.records:
+        result.outputs.append(bytes(lines.data))
+        result.block_records.append(lines.records)
         if keys:
             result.block_keys.append(list(keys))
             keys.clear()
-        lines.clear()
+        lines.data.clear()
+        lines.records = 0
 
 
 def group_entries(
@@ -759,6 +774,8 @@ class LocalEngine:
         items = itertools.chain(first, items)
         if len(first) <= 1:
             return (fn(shared, item) for item in items)
+        import concurrent.futures  # with workers only: a single command's one core does without (start-up)
+
         context = _start_context()
         pool = concurrent.futures.ProcessPoolExecutor(
             len(first),
@@ -807,6 +824,9 @@ def _start_context() -> Any:
     some thread held, so then the workers start from a clean forkserver and receive the steps pickled.
     (The progress display refreshes from the main loop, not from a thread, for this reason.)
     """
+    import multiprocessing
+    import threading
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
@@ -815,9 +835,11 @@ def _start_context() -> Any:
 
 def _worker_deaths(results: Iterator[Any]) -> Iterator[Any]:
     """A worker killed under us (out of memory, a signal) becomes one error line, not a traceback."""
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         yield from results
-    except concurrent.futures.process.BrokenProcessPool:
+    except BrokenProcessPool:
         raise CorpusError("a worker process died unexpectedly (out of memory?); try fewer --jobs") from None
 
 
@@ -929,10 +951,12 @@ def run_pipeline(
     batch_bytes: int | None = None,
     on_batch: Callable[[RunCounts], None] | None = None,
     verdicts: Verdicts | None = None,
+    stdin_is_text: bool = False,
 ) -> RunCounts:
     """Run ``pipeline`` over every input record and write the results to ``sink`` in input order.
 
     ``on_batch(stats)`` is called after each batch's output has gone to ``sink`` (clean --resume's checkpoints).
+    ``stdin_is_text``: ``-`` is one raw text document (``ingest``), as :func:`corpus_tools.io.read_items` takes it.
 
     Rejects and ``--on-error`` go through :func:`corpus_tools.pipeline.reject`, the very function the single
     commands use, so a bad record is reported the same way (file and line) whatever the engine.
@@ -960,9 +984,11 @@ def run_pipeline(
         fn: Callable[[Any, Batch], BatchResult] = process_batch
         shared: Any = pipeline
         if spill:
+            import tempfile
+
             directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="corpus-tools-", dir=_SPILL_ROOT))
             fn, shared = _process_and_spill, (pipeline, directory)
-        items = _batches_for(engine, paths, batch_bytes)
+        items = _batches_for(engine, paths, batch_bytes, stdin_is_text=stdin_is_text)
         # A cluster's workers write their batches as shards themselves when the sink lets them (WorkerShards).
         shard_target = getattr(sink, "shard_target", None)
         after = partial(write_shard, shard_target) if shard_target is not None else None
@@ -1108,13 +1134,19 @@ def _merge_parts(
     return states, left[1] + right[1]
 
 
-def _batches_for(engine: Engine, paths: Sequence[str], batch_bytes: int | None) -> Iterator[Batch]:
+def _batches_for(
+    engine: Engine, paths: Sequence[str], batch_bytes: int | None, *, stdin_is_text: bool = False
+) -> Iterator[Batch]:
     """The batches of ``paths`` as ``engine``'s workers read them (see :class:`Engine`), of ``batch_bytes`` or the
     size the engine likes (a cluster's tasks are larger: each costs its client a few milliseconds)."""
     batch_bytes = batch_bytes or getattr(engine, "batch_bytes", BATCH_BYTES)
     ranges = getattr(engine, "reads_files", False)
     return batches(
-        paths, batch_bytes=batch_bytes, ranges=ranges, whole_files=getattr(engine, "reads_whole_files", False)
+        paths,
+        batch_bytes=batch_bytes,
+        ranges=ranges,
+        whole_files=getattr(engine, "reads_whole_files", False),
+        stdin_is_text=stdin_is_text,
     )
 
 

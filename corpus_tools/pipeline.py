@@ -397,6 +397,9 @@ def run(
 ) -> RunStats:
     """Run ``pipeline`` on every item and write the results in input order (its ordered passes decide in it).
 
+    The reference runner: one item at a time, the readable definition that every command's runner,
+    :func:`corpus_tools.engine.run_pipeline` (batches, workers, clusters), is tested against; no command uses it.
+
     With ``on_error=fail`` the first unusable item raises :class:`InputError` (file and line named);
     with ``skip`` it is counted, sent to ``rejects`` with its reason, and the run goes on.
     """

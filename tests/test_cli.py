@@ -187,18 +187,40 @@ def test_main_returns_exit_codes(capsys):
     assert main(["no-such-command"]) == 2
 
 
+@pytest.mark.parametrize("command", ["ingest", "index", "normalize", "credits", "residue", "teasers", "dedup", "clean"])
+def test_every_command_that_reads_records_runs_on_the_one_run_loop(monkeypatch, tmp_path, command):
+    """One runner: the single commands, index and ingest go through clean's run loop (on one core), not a loop of
+    their own; what differs is only the steps it is given."""
+    from corpus_tools import engine
+
+    seen: list[list[str]] = []
+    run_pipeline = engine.run_pipeline
+
+    def spy(paths, pipeline, sink, **kwargs):
+        seen.append([step.name for step in pipeline.steps])
+        return run_pipeline(paths, pipeline, sink, **kwargs)
+
+    monkeypatch.setattr(engine, "run_pipeline", spy)
+    path = write_jsonl(tmp_path / "in.jsonl", ['{"id": "a", "text": "One paragraph of text."}'])
+    args = [command, str(path), "-o", str(tmp_path / ("out.idx" if command == "index" else "out.jsonl")), "-q"]
+    assert main(args + (["--jobs", "1"] if command == "clean" else [])) == 0
+    steps = {"ingest": [], "index": ["index"], "clean": ["normalize", "credits", "teasers", "dedup"]}
+    assert seen == [steps.get(command, [command])]
+
+
 # ------------------------------------------------------------------------------------------------ start-up
 
 #: What each command must NOT import to run: every command pays the CLI package's imports at start-up (each stage of
 #: a shell pipe does), so a command imports only what it runs. check/stats/explain (and rich, their renderer) load
-#: only with their own command; a single step loads only its step (credits looks up where teasers' tail starts);
-#: clean loads the engine, the config loader and its steps (and parses with orjson: jsonlines only for a bad line).
-_RUNNERS = ("corpus_tools.engine", "corpus_tools.config", "corpus_tools.shards")
+#: only with their own command; a single step loads only its step (credits looks up where teasers' tail starts) and
+#: the runner on one core (no worker pool); clean loads the config loader and its steps too. All parse with orjson:
+#: jsonlines only for a bad line.
+_ONE_CORE = ("corpus_tools.config", "corpus_tools.shards", "concurrent.futures.process", "multiprocessing", "jsonlines")
 NOT_IMPORTED = {
-    "ingest": ("corpus_tools.normalize", "corpus_tools.credits", "corpus_tools.teasers", *_RUNNERS),
-    "normalize": ("corpus_tools.credits", "corpus_tools.teasers", "corpus_tools.tailindex", *_RUNNERS),
-    "credits": ("corpus_tools.normalize", "ftfy", *_RUNNERS),
-    "teasers": ("corpus_tools.normalize", "ftfy", *_RUNNERS),
+    "ingest": ("corpus_tools.normalize", "corpus_tools.credits", "corpus_tools.teasers", *_ONE_CORE),
+    "normalize": ("corpus_tools.credits", "corpus_tools.teasers", "corpus_tools.tailindex", *_ONE_CORE),
+    "credits": ("corpus_tools.normalize", "ftfy", *_ONE_CORE),
+    "teasers": ("corpus_tools.normalize", "ftfy", *_ONE_CORE),
     "clean": ("corpus_tools.dask_engine", "jsonlines"),
 }
 NEVER_IMPORTED = ("corpus_tools.check", "corpus_tools.stats", "corpus_tools.explain", "rich")
@@ -214,7 +236,8 @@ def test_a_command_imports_only_what_it_runs(tmp_path, command):
     code = (
         "import sys\nfrom corpus_tools.cli import main\n"
         f"code = main({args!r})\n"
-        "print(code, *sorted(m for m in sys.modules if m.startswith(('corpus_tools', 'ftfy', 'rich', 'jsonlines'))))"
+        "print(code, *sorted(m for m in sys.modules if m.startswith(('corpus_tools', 'ftfy', 'rich', 'jsonlines', "
+        "'concurrent', 'multiprocessing'))))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     exit_code, *modules = result.stdout.split()

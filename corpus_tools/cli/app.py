@@ -23,13 +23,11 @@ from corpus_tools.errors import ConfigError, CorpusError
 from corpus_tools.io import (
     STDIN,
     STDOUT_NAME,
-    RecordWriter,
     check_output_path,
     open_output,
-    read_items,
     reading_as,
 )
-from corpus_tools.pipeline import DroppedStream, OnError, Pipeline, Rejects, RunStats, reject, run
+from corpus_tools.pipeline import DroppedStream, OnError, Pipeline, Rejects, RunStats, reject
 
 
 class _Group(TyperGroup):
@@ -271,19 +269,30 @@ class StreamOptions:
 def run_steps(
     options: StreamOptions, steps: Sequence[Any], *, stdin_is_text: bool = False, write_records: bool = True
 ) -> RunStats:
-    """Read the inputs, apply ``steps``, write the output and the rejects, report what was skipped.
+    """Read the inputs, apply ``steps``, write the output and the rejects, report what was skipped: through the
+    runner ``clean`` uses (:func:`corpus_tools.engine.run_pipeline`), on one core.
 
     ``write_records=False`` runs the steps for what they collect (``index``) and writes no records.
     """
+    from corpus_tools.engine import LocalEngine, StreamSink, run_pipeline
+
     check_rejects_option(options.on_error, options.rejects)
     check_outputs(options.inputs, options.output, options.rejects, dropped=options.dropped)
     pipeline = Pipeline(tuple(steps), options.text_field)
-    items = read_items(options.inputs, text_field=options.text_field, stdin_is_text=stdin_is_text)
     with contextlib.ExitStack() as stack:
-        writer = RecordWriter(stack.enter_context(open_output(options.output))) if write_records else _Discard()
+        sink = StreamSink(stack.enter_context(open_output(options.output))) if write_records else _Discard()
         rejects = Rejects(stack.enter_context(open_output(options.rejects)) if options.rejects else None)
         dropped = DroppedStream(stack.enter_context(open_output(options.dropped)) if options.dropped else None)
-        stats = run(items, pipeline, writer, on_error=options.on_error, rejects=rejects, dropped=dropped)  # type: ignore[arg-type]
+        stats = run_pipeline(
+            options.inputs,
+            pipeline,
+            sink,
+            engine=LocalEngine(1),
+            on_error=options.on_error,
+            rejects=rejects,
+            dropped=dropped,
+            stdin_is_text=stdin_is_text,
+        )
     report_rejects(stats, options.rejects)
     report_dropped(stats, options.dropped, options.quiet)
     return stats
@@ -336,12 +345,13 @@ def _same_file(a: str, b: str) -> bool:
 
 
 class _Discard:
-    """Stands in for the record writer when a run's product is not records."""
+    """Stands in for the output when a run's product is not records."""
 
-    count = 0
+    def write_line(self, line: bytes) -> None:
+        pass
 
-    def write(self, record: Any) -> None:
-        self.count += 1
+    def write_lines(self, block: bytes, records: int) -> None:
+        pass
 
 
 @contextlib.contextmanager
