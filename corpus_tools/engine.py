@@ -1111,11 +1111,18 @@ def _pass_batch(shared: tuple[Pipeline, tuple[Step, ...]], batch: Batch) -> tupl
     prefix, steps = shared
     passes = [step.corpus_pass for step in steps]
     states = [corpus_pass.start(step.options) for corpus_pass, step in zip(passes, steps, strict=True)]  # type: ignore[union-attr]
-    for item in batch_items(batch, prefix.text_field):
-        if item.error is not None:
+    if isinstance(batch, (RangeBatch, FileBatch)):
+        batch = batch.read()
+    entries = _json_entries(batch) if isinstance(batch, LinesBatch) else batch_items(batch, prefix.text_field)
+    for entry in entries:
+        if type(entry) is tuple:
+            value = entry[1]
+        elif entry.error is None:
+            value = entry.record
+        else:
             continue
         try:
-            record = prefix.process(item.record)
+            record = prefix.process(value)
         except RecordError:
             continue
         if type(record) is Dropped:
