@@ -213,6 +213,7 @@ def batches(
     ranges: bool = False,
     whole_files: bool = False,
     stdin_is_text: bool = False,
+    eager_stdin: bool = False,
 ) -> Iterator[Batch]:
     """Cut the inputs into batches, in input order (the order :func:`corpus_tools.io.read_items` reads them).
 
@@ -222,6 +223,8 @@ def batches(
     the workers read themselves: this process reads only a few bytes around each cut. With ``whole_files`` too (a
     cluster's workers), a compressed JSON-lines file is one batch its worker reads, and text documents are batches
     of paths: this process reads no input at all. ``stdin_is_text``: as :func:`corpus_tools.io.read_items` takes it.
+    ``eager_stdin``: a block of stdin is what has arrived (at least one whole line), not ``batch_bytes``: a slow
+    producer's records come out as they come (one core; workers want full batches).
     """
     pending: list[tuple[str, bytes]] = []
     ids: list[str] = []
@@ -249,7 +252,7 @@ def batches(
             elif whole_files and path != STDIN:
                 yield FileBatch(path, *_located(path))
             else:
-                yield from _line_blocks(path, batch_bytes)
+                yield from _line_blocks(path, batch_bytes, eager=eager_stdin and path == STDIN)
             continue
         if whole_files and path != STDIN:
             size, at = _located(path)
@@ -293,9 +296,9 @@ def _parquet_blocks(path: str, batch_bytes: int) -> Iterator[LinesBatch]:
         yield LinesBatch(path, first, b"".join(parts))
 
 
-def _line_blocks(path: str, batch_bytes: int, name: str | None = None) -> Iterator[LinesBatch]:
+def _line_blocks(path: str, batch_bytes: int, name: str | None = None, *, eager: bool = False) -> Iterator[LinesBatch]:
     """Blocks of whole lines of ``path`` (called ``name`` in messages and items, default ``path``); a line longer
-    than ``batch_bytes`` makes one block of its own."""
+    than ``batch_bytes`` makes one block of its own. ``eager``: a block ends with the read that completed a line."""
     try:
         stream = open_binary(path)
     except InputError as exc:
@@ -305,7 +308,7 @@ def _line_blocks(path: str, batch_bytes: int, name: str | None = None) -> Iterat
     carry: list[bytes] = []  # the start of a line that did not end in the last chunk read
     try:
         while True:
-            chunk = _read_chunk(stream, batch_bytes, path, line, carry)
+            chunk = _read_chunk(stream, batch_bytes, path, line, carry, eager=eager)
             if not chunk:
                 break
             end = chunk.rfind(b"\n") + 1
@@ -323,7 +326,7 @@ def _line_blocks(path: str, batch_bytes: int, name: str | None = None) -> Iterat
             stream.close()
 
 
-def _read_chunk(stream: BinaryIO, size: int, path: str, line: int, carry: list[bytes]) -> bytes:
+def _read_chunk(stream: BinaryIO, size: int, path: str, line: int, carry: list[bytes], *, eager: bool = False) -> bytes:
     """``size`` bytes of ``stream`` (fewer only at its end). A read error is an :class:`InputError` naming the line
     it stopped in, counted from ``line`` (the first line of ``carry``, what came before this chunk).
 
@@ -340,6 +343,8 @@ def _read_chunk(stream: BinaryIO, size: int, path: str, line: int, carry: list[b
                 break
             parts.append(part)
             left -= len(part)
+            if eager and b"\n" in part:
+                break
     except READ_ERRORS as exc:
         raise InputError(f"cannot read: {exc}", path, line + sum(c.count(b"\n") for c in (*carry, *parts))) from None
     return parts[0] if len(parts) == 1 else b"".join(parts)
@@ -878,6 +883,9 @@ class StreamSink:
         self.stream.write(block)
         self.count += records
 
+    def flush(self) -> None:
+        self.stream.flush()
+
     def takes_spilled(self) -> bool:
         """Whether spilled blocks can be copied into the stream in the kernel: a buffered plain file or pipe (not a
         compressing stream, nor an in-memory one)."""
@@ -966,6 +974,10 @@ def run_pipeline(
     dropped = dropped or DroppedStream(None)
     stats = RunCounts(dry_steps=frozenset(step.name for step in pipeline.steps if step.dry_run))
     write_lines = getattr(sink, "write_lines", None) or _line_by_line(sink)
+    # Reading stdin on one core, blocks come as the producer writes them (batches(eager_stdin)): each goes out at
+    # once, for the next command of a pipe, not when the output buffer fills.
+    streams = getattr(engine, "jobs", None) == 1 and (not paths or STDIN in paths)
+    flush = getattr(sink, "flush", None) if streams else None
     started = time.perf_counter()
     # Workers on this machine read their own input ranges and, when the output can take it, leave their output in
     # files that are copied in the kernel: neither crosses a pipe.
@@ -1049,6 +1061,8 @@ def run_pipeline(
                 progress.advance(result.records, result.bytes_in)
             if on_batch is not None:
                 on_batch(stats)
+            if flush is not None:
+                flush()
     if verdicts is not None:
         verdicts.finish()
     stats.seconds = time.perf_counter() - started
@@ -1154,6 +1168,7 @@ def _batches_for(
         ranges=ranges,
         whole_files=getattr(engine, "reads_whole_files", False),
         stdin_is_text=stdin_is_text,
+        eager_stdin=getattr(engine, "jobs", None) == 1,
     )
 
 

@@ -208,6 +208,31 @@ def test_every_command_that_reads_records_runs_on_the_one_run_loop(monkeypatch, 
     assert seen == [steps.get(command, [command])]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["normalize", "clean"])
+def test_a_slow_producer_s_records_come_out_as_they_come(command):
+    """In a pipe, a record read from stdin goes on to the next command before the producer writes the next one
+    (not when 1 MB of input or the output buffer fills). Waits at most a minute for it: a liveness check."""
+    import selectors
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout block-buffered, as in a shell
+    args = [sys.executable, "-m", "corpus_tools", command, "-q"] + (["--jobs", "1"] if command == "clean" else [])
+    with subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env) as process:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(b'{"id": "a", "text": "First record."}\n')
+        process.stdin.flush()
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            ready = selector.select(timeout=60)
+        first = process.stdout.readline() if ready else b""
+        process.stdin.write(b'{"id": "b", "text": "Second record."}\n')
+        process.stdin.close()
+        rest = process.stdout.read()
+    assert process.returncode == 0
+    assert [r["id"] for r in parse_jsonl(first)] == ["a"]
+    assert [r["id"] for r in parse_jsonl(rest)] == ["b"]
+
+
 # ------------------------------------------------------------------------------------------------ start-up
 
 #: What each command must NOT import to run: every command pays the CLI package's imports at start-up (each stage of
