@@ -308,17 +308,19 @@ def _line_blocks(path: str, batch_bytes: int, name: str | None = None, *, eager:
     carry: list[bytes] = []  # the start of a line that did not end in the last chunk read
     try:
         while True:
-            chunk = _read_chunk(stream, batch_bytes, path, line, carry, eager=eager)
+            chunk, error = _read_chunk(stream, batch_bytes, path, line, carry, eager=eager)
+            end = chunk.rfind(b"\n") + 1
+            if end:
+                block = b"".join([*carry, chunk[:end]]) if carry else chunk[:end]
+                carry = [chunk[end:]] if end < len(chunk) else []
+                yield LinesBatch(path, line, block)  # the whole lines read before an error go out first
+                line += block.count(b"\n")
+            elif chunk:
+                carry.append(chunk)
+            if error is not None:
+                raise error
             if not chunk:
                 break
-            end = chunk.rfind(b"\n") + 1
-            if end == 0:
-                carry.append(chunk)
-                continue
-            block = b"".join([*carry, chunk[:end]]) if carry else chunk[:end]
-            carry = [chunk[end:]] if end < len(chunk) else []
-            yield LinesBatch(path, line, block)
-            line += block.count(b"\n")
         if carry:
             yield LinesBatch(path, line, b"".join(carry))
     finally:
@@ -326,9 +328,12 @@ def _line_blocks(path: str, batch_bytes: int, name: str | None = None, *, eager:
             stream.close()
 
 
-def _read_chunk(stream: BinaryIO, size: int, path: str, line: int, carry: list[bytes], *, eager: bool = False) -> bytes:
-    """``size`` bytes of ``stream`` (fewer only at its end). A read error is an :class:`InputError` naming the line
-    it stopped in, counted from ``line`` (the first line of ``carry``, what came before this chunk).
+def _read_chunk(
+    stream: BinaryIO, size: int, path: str, line: int, carry: list[bytes], *, eager: bool = False
+) -> tuple[bytes, InputError | None]:
+    """``size`` bytes of ``stream`` (fewer only at its end), and the read error that ended it early, if one did: an
+    :class:`InputError` naming the line it stopped in, counted from ``line`` (the first line of ``carry``, what came
+    before this chunk). The bytes read before the error come with it: their whole lines are records.
 
     Read with ``read1``, each call handing out what one decompression step gave: ``read(size)`` drops the bytes it
     decoded before the error (a gzip's CRC is checked at its very end), and the error would then name the first
@@ -346,8 +351,9 @@ def _read_chunk(stream: BinaryIO, size: int, path: str, line: int, carry: list[b
             if eager and b"\n" in part:
                 break
     except READ_ERRORS as exc:
-        raise InputError(f"cannot read: {exc}", path, line + sum(c.count(b"\n") for c in (*carry, *parts))) from None
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+        where = line + sum(c.count(b"\n") for c in (*carry, *parts))
+        return b"".join(parts), InputError(f"cannot read: {exc}", path, where)
+    return parts[0] if len(parts) == 1 else b"".join(parts), None
 
 
 def _plain_file(path: str) -> bool:

@@ -241,6 +241,27 @@ def test_truncated_zstd_json_lines_raise_at_the_first_line_not_read(tmp_path, cu
     assert all(item.error is None for item in read)
 
 
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_the_run_loop_hands_out_every_whole_line_read_before_a_cut(tmp_path, suffix):
+    """The batches of a compressed file cut short hold every record that the reference reader yields before the
+    error (the single commands write them before they stop), and the error names the same line."""
+    from corpus_tools.engine import _json_entries, batches
+
+    data = _lines(20000)
+    whole = gzip.compress(data, mtime=0) if suffix == ".gz" else zstandard.ZstdCompressor(level=3).compress(data)
+    path = tmp_path / f"t.jsonl{suffix}"
+    path.write_bytes(whole[: len(whole) // 2])
+    expected = []
+    with pytest.raises(InputError) as reference:
+        expected.extend(item.record["id"] for item in read_items([str(path)]))
+    got = []
+    with pytest.raises(InputError) as exc:
+        for batch in batches([str(path)], batch_bytes=1 << 16):
+            got.extend(value["id"] for _, value in _json_entries(batch))
+    assert str(exc.value) == str(reference.value)
+    assert got == expected and len(got) > 1000
+
+
 def test_truncated_zstd_and_gzip_fail_the_same_way(tmp_path):
     data = _lines(1000)
     (tmp_path / "t.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(data)[:20])
