@@ -612,6 +612,11 @@ def _descriptor(path: str) -> int | None:
     return None
 
 
+def writes_to_stdout(path: str | None) -> bool:
+    """Whether :func:`open_output` of ``path`` writes to stdout (``None``, ``-``, ``/dev/stdout``, ``/dev/fd/1``)."""
+    return path is None or path == STDIN or _descriptor(path) == 1
+
+
 def check_output_path(path: str | None, *, shards_allowed: bool = False) -> None:
     """Raise :class:`OutputError` (``PATH: reason``, one line) if ``path`` cannot be written, before any work.
 

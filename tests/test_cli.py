@@ -322,6 +322,8 @@ def test_main_builds_the_whole_app_unless_a_command_comes_first(args):
 
 
 OVERWRITE = "--rejects in.jsonl would overwrite the input in.jsonl"
+ONE_STDOUT = "write all but one of them to a file"
+TO_STDOUT = f"to stdout: {ONE_STDOUT}"
 
 
 @pytest.mark.parametrize("command", ["normalize", "clean"])
@@ -332,6 +334,13 @@ OVERWRITE = "--rejects in.jsonl would overwrite the input in.jsonl"
         (["in.jsonl", "-o", "o.jsonl", "--rejects", "./o.jsonl"], "--rejects and -o are the same file: ./o.jsonl"),
         (["in.jsonl", "-o", "o.jsonl", "--rejects", "in.jsonl"], OVERWRITE),
         (["in.jsonl", "--rejects", "hard.jsonl"], "--rejects hard.jsonl would overwrite the input in.jsonl"),
+        (["in.jsonl", "--rejects", "-"], f"the records and --rejects - would both go {TO_STDOUT}"),
+        (["in.jsonl", "--rejects", "/dev/stdout"], f"the records and --rejects /dev/stdout would both go {TO_STDOUT}"),
+        (["in.jsonl", "-o", "-", "--dropped", "-"], f"-o - and --dropped - would both go {TO_STDOUT}"),
+        (
+            ["in.jsonl", "-o", "o.jsonl", "--rejects", "-", "--dropped", "/dev/fd/1"],
+            f"--rejects - and --dropped /dev/fd/1 would both go {TO_STDOUT}",
+        ),
     ],
 )
 def test_rejects_never_land_on_the_output_or_an_input(cli, tmp_path, monkeypatch, command, args, message):

@@ -26,6 +26,7 @@ from corpus_tools.io import (
     check_output_path,
     open_output,
     reading_as,
+    writes_to_stdout,
 )
 from corpus_tools.pipeline import DroppedStream, OnError, Pipeline, Rejects, RunStats, reject
 
@@ -324,6 +325,19 @@ def check_outputs(
         for path in inputs:
             if path != STDIN and (where == os.path.realpath(path) or _same_file(rejects, path)):
                 raise ConfigError(f"--rejects {rejects} would overwrite the input {path}")
+    # Two streams of JSON lines on one stdout make one stream that no reader can split.
+    on_stdout = [
+        name
+        for name, path, given_ in (
+            ("the records" if output is None else f"-o {output}", output, True),
+            (f"--rejects {rejects}", rejects, rejects is not None),
+            (f"--dropped {dropped}", dropped, dropped is not None),
+        )
+        if given_ and writes_to_stdout(path)
+    ]
+    if len(on_stdout) > 1:
+        both = "both" if len(on_stdout) == 2 else "all"
+        raise ConfigError(f"{' and '.join(on_stdout)} would {both} go to stdout: write all but one of them to a file")
     check_output_path(output, shards_allowed=shards)
     check_output_path(rejects)
     if dropped and dropped != STDIN:
