@@ -293,6 +293,43 @@ def _reading_a_terminal() -> None:
             hook()
 
 
+class ClosedStream:
+    """Stands in for a standard stream the process was started without (``<&-``, ``>&-``; Python then has ``None``
+    there): it is no terminal, and reading or writing it is one error line (exit 2), not a traceback."""
+
+    def __init__(self, error: CorpusError) -> None:
+        self._error = error
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "the stream is closed")
+
+    @property
+    def buffer(self) -> BinaryIO:
+        raise self._error
+
+    def read(self, *args: Any) -> Any:
+        raise self._error
+
+    def write(self, data: Any) -> int:
+        raise self._error
+
+    def flush(self) -> None:
+        pass  # nothing was written: the interpreter's last flush has nothing to do
+
+
+def stand_in_for_closed_streams() -> None:
+    """Put a :class:`ClosedStream` where stdin or stdout is missing, and discard what goes to a missing stderr."""
+    if sys.stdin is None:
+        sys.stdin = ClosedStream(InputError("cannot read: standard input is closed", STDIN))  # type: ignore[assignment]
+    if sys.stdout is None:
+        sys.stdout = ClosedStream(OutputError("cannot write: standard output is closed", STDOUT_NAME))  # type: ignore[assignment]
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+
+
 def before_reading(paths: Sequence[str]) -> None:
     """Call :data:`on_terminal_stdin` now if ``paths`` will read a terminal's stdin (none given, or ``-``): for a
     command that draws a progress bar before it reads, so the hint is not drawn into the bar."""

@@ -233,6 +233,36 @@ def test_a_slow_producer_s_records_come_out_as_they_come(command):
     assert [r["id"] for r in parse_jsonl(rest)] == ["b"]
 
 
+CLOSED_STDIN = "error: -: cannot read: standard input is closed"
+CLOSED_STDOUT = "error: <stdout>: cannot write: standard output is closed"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("normalize <&-", CLOSED_STDIN),
+        ("ingest <&-", CLOSED_STDIN),
+        ("clean -q <&-", CLOSED_STDIN),
+        ("stats <&-", CLOSED_STDIN),
+        ("normalize in.jsonl >&-", CLOSED_STDOUT),
+        ("normalize --help >&-", CLOSED_STDOUT),
+        ("steps >&-", CLOSED_STDOUT),
+    ],
+)
+def test_a_closed_standard_stream_is_one_error_line(tmp_path, command, message):
+    """Started without stdin or stdout (`<&-`, `>&-`: Python has None there), a command that needs it says so in
+    one line, exit 2; one that does not need it runs."""
+    write_jsonl(tmp_path / "in.jsonl", ['{"id": "a", "text": "Fine."}'])
+    result = run_shell(f"corpus-tools {command} 2>err.txt; echo $? > rc.txt", cwd=tmp_path)
+    assert result.returncode == 0
+    assert (tmp_path / "err.txt").read_text() == message + "\n"
+    assert (tmp_path / "rc.txt").read_text() == "2\n"
+    ok = run_shell("corpus-tools normalize in.jsonl -q -o out.jsonl >&- <&-", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert [r["id"] for r in parse_jsonl((tmp_path / "out.jsonl").read_bytes())] == ["a"]
+
+
 # ------------------------------------------------------------------------------------------------ start-up
 
 #: What each command must NOT import to run: every command pays the CLI package's imports at start-up (each stage of

@@ -26,6 +26,7 @@ from corpus_tools.io import (
     check_output_path,
     open_output,
     reading_as,
+    stand_in_for_closed_streams,
     writes_to_stdout,
 )
 from corpus_tools.pipeline import DroppedStream, OnError, Pipeline, Rejects, RunStats, reject
@@ -72,6 +73,9 @@ class _Group(TyperGroup):
         except typer.Abort:
             typer.echo("Aborted!", err=True)
             sys.exit(1)
+        except CorpusError as exc:  # outside a command: help written to a closed stdout, say
+            typer.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: typer.Context) -> Any:
@@ -485,6 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     process the signal ended.
     """
     args = list(argv) if argv is not None else sys.argv[1:]
+    stand_in_for_closed_streams()
     if "COLUMNS" not in os.environ and not sys.stdout.isatty():
         # Piped help (`clean --help | less`): rich would lay it out in 80 columns and cut long option names.
         os.environ["COLUMNS"] = str(HELP_WIDTH)
