@@ -89,6 +89,7 @@ class CreditsOptions:
         "With the corpus pass: an end-of-article bio line found word for word in this many documents corroborates "
         "its subject as an author.",
         low=2,
+        corpus_pass=True,
     )
 
     def __post_init__(self) -> None:

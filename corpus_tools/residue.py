@@ -120,8 +120,8 @@ SECTIONS = (
 )
 
 
-def _opt(default: Any, help: str, flag: str, low: int | None = None) -> Any:
-    return field(default=default, metadata={"help": help, "flag": flag, "low": low})
+def _opt(default: Any, help: str, flag: str, low: int | None = None, corpus_pass: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "flag": flag, "low": low, "corpus_pass": corpus_pass})
 
 
 @dataclass(frozen=True)
@@ -208,15 +208,16 @@ class ResidueOptions:
         0.5, "Share of the remaining words in previews that makes a listing page.", "--residue-listing-share"
     )
     recurrence_min_docs: int = _opt(
-        5, "Fewest documents of a site a recurring furniture line is in.", "--residue-min-docs", low=1
+        5, "Fewest documents of a site a recurring furniture line is in.", "--residue-min-docs", low=1, corpus_pass=True
     )
     recurrence_min_share: float = _opt(
-        0.2, "Smallest share of a site's documents a recurring line is in.", "--residue-min-share"
+        0.2, "Smallest share of a site's documents a recurring line is in.", "--residue-min-share", corpus_pass=True
     )
     site_field: str | None = _opt(
         None,
         "The record key naming a record's site, for the recurrence pass (default: the host of a URL source).",
         "--site-field",
+        corpus_pass=True,
     )
     dry_run: bool = _opt(False, "Label only: fill metadata.cuts with what would be cut; text unchanged.", "--dry-run")
 

@@ -33,14 +33,16 @@ def option(
     low: float | None = None,
     high: float | None = None,
     cli: bool = True,
+    corpus_pass: bool = False,
 ) -> Any:
     """A field of a step's options dataclass, with what the CLI, the config file and the docs need.
 
     ``flag``: the command-line spelling (default ``--field-name``; booleans get ``--x/--no-x`` unless the flag
     says otherwise). ``low``/``high``: the accepted range, checked by :func:`check_ranges` and shown by the CLI.
-    ``cli=False``: a config-file-only option.
+    ``cli=False``: a config-file-only option. ``corpus_pass``: read only by the step's corpus pass (the commands
+    warn when it is given to a run without one).
     """
-    metadata = {"help": help, "flag": flag, "low": low, "high": high, "cli": cli}
+    metadata = {"help": help, "flag": flag, "low": low, "high": high, "cli": cli, "corpus_pass": corpus_pass}
     if isinstance(default, (list, dict, set)):
         raise TypeError("options are frozen: use a tuple for a list default")
     return field(default=default, metadata=metadata)
@@ -60,6 +62,8 @@ class OptionSpec:
     cli: bool
     #: a choice option that the step's own command also takes as one switch per choice (``--near``)
     switches: bool = False
+    #: read only by the step's corpus pass
+    corpus_pass: bool = False
 
     @property
     def is_bool(self) -> bool:
@@ -102,6 +106,7 @@ def option_specs(options_class: type) -> list[OptionSpec]:
                 high=meta.get("high"),
                 cli=meta.get("cli", True),
                 switches=meta.get("switches", False),
+                corpus_pass=meta.get("corpus_pass", False),
             )
         )
     return specs

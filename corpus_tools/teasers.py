@@ -99,7 +99,9 @@ class TeasersOptions:
     use_credits: bool = option(
         True, "Use 'right after the credit lines' as a teaser signal.", flag="--credits/--no-credits"
     )
-    min_recurrence: int = option(3, "With the corpus index: documents a paragraph must recur in.", low=2)
+    min_recurrence: int = option(
+        3, "With the corpus index: documents a paragraph must recur in.", low=2, corpus_pass=True
+    )
     dry_run: bool = option(False, "Label only: fill metadata.cuts with what would be cut; text unchanged.")
 
     def __post_init__(self) -> None:

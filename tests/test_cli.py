@@ -263,6 +263,50 @@ def test_a_closed_standard_stream_is_one_error_line(tmp_path, command, message):
     assert [r["id"] for r in parse_jsonl((tmp_path / "out.jsonl").read_bytes())] == ["a"]
 
 
+NO_PASS = "here: clean runs the corpus pass"
+
+
+@pytest.mark.parametrize(
+    ("args", "warnings"),
+    [
+        (["credits", "--min-bio-recurrence", "2"], [f"--min-bio-recurrence has no effect {NO_PASS}"]),
+        (
+            ["teasers", "--min-recurrence", "2"],
+            ["--min-recurrence has no effect without --index (a prebuilt corpus index)"],
+        ),
+        (
+            ["residue", "--residue-min-docs", "2", "--site-field", "host"],
+            [f"--residue-min-docs has no effect {NO_PASS}", f"--site-field has no effect {NO_PASS}"],
+        ),
+        (
+            ["clean", "--no-corpus-aware", "--min-recurrence", "2"],
+            ["--min-recurrence has no effect with --no-corpus-aware: it sets the teasers step's corpus pass"],
+        ),
+        (["clean", "--min-recurrence", "2", "--min-bio-recurrence", "2"], []),
+        (["credits"], []),
+    ],
+)
+def test_an_option_of_a_corpus_pass_that_does_not_run_is_warned_about(cli, tmp_path, args, warnings):
+    path = write_jsonl(tmp_path / "in.jsonl", ['{"id": "a", "text": "One paragraph of text."}'])
+    result = cli([*args, str(path), "-q", "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [f"warning: {w}" for w in warnings]
+
+
+def test_the_options_read_only_by_a_corpus_pass_are_marked():
+    from corpus_tools.registry import steps
+    from corpus_tools.step import option_specs
+
+    marked = {(step.name, spec.name) for step in steps() for spec in option_specs(step.Options) if spec.corpus_pass}
+    assert marked == {
+        ("credits", "min_bio_recurrence"),
+        ("teasers", "min_recurrence"),
+        ("residue", "recurrence_min_docs"),
+        ("residue", "recurrence_min_share"),
+        ("residue", "site_field"),
+    }
+
+
 # ------------------------------------------------------------------------------------------------ start-up
 
 #: What each command must NOT import to run: every command pays the CLI package's imports at start-up (each stage of

@@ -33,6 +33,7 @@ from corpus_tools.cli.app import (
     given,
     run_steps,
 )
+from corpus_tools.io import STDIN
 from corpus_tools.pipeline import OnError
 from corpus_tools.step import CorpusPass, OptionSpec, option_specs
 
@@ -137,6 +138,10 @@ def step_command(step_name: str) -> Callable[..., None]:
             kwargs["quiet"],
             kwargs["dropped"],
         )
+        for spec in specs:
+            if spec.corpus_pass and given(ctx, spec.name) and not (loads and kwargs.get("index")):
+                why = "without --index (a prebuilt corpus index)" if loads else "here: clean runs the corpus pass"
+                typer.echo(f"warning: {spec.flag} has no effect {why}", err=True)
         state = None
         if loads and kwargs.get("index"):
             state, warning = step.corpus_pass.load(kwargs["index"], options)  # type: ignore[union-attr]
@@ -254,6 +259,16 @@ def plan_from(ctx: typer.Context, kwargs: dict[str, Any], flags: list[StepFlag])
         chosen.append((step.name, options))
     _warn_unused_flags(ctx, flags, {name for name, options in chosen if options is not None}, kwargs)
     corpus_aware = kwargs.get("corpus_aware", True)
+    inputs = kwargs.get("inputs") or ()
+    if not corpus_aware or not inputs or STDIN in inputs:
+        why = "with --no-corpus-aware" if not corpus_aware else "on stdin (read once)"
+        loaded = {"teasers"} if kwargs.get("index") else set()  # the prebuilt index is the teasers' pass
+        on = {name for name, options in chosen if options is not None} - loaded
+        for flag in flags:
+            if flag.spec.corpus_pass and flag.step in on and given(ctx, flag.param):
+                name = _flag_name(ctx, flag.param, kwargs.get(flag.param))
+                message = f"warning: {name} has no effect {why}: it sets the {flag.step} step's corpus pass"
+                typer.echo(message, err=True)
     return engines.CleanPlan(tuple(chosen), kwargs["text_field"], corpus_aware, kwargs.get("index"))
 
 
