@@ -504,7 +504,8 @@ def document_item(path: str, data: bytes, text_field: str = "text", doc_id: str 
     try:
         return Item(path, None, document_record(doc_id, path, data, text_field))
     except RecordError as exc:
-        return Item(path, None, error=exc.reason)
+        # stdin cannot be read again: its bytes go to the rejects (a file's stay in the file)
+        return Item(path, None, error=exc.reason, raw_bytes=data if path == STDIN else None)
 
 
 def _read_json_lines(path: str) -> Iterator[Item]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import inspect
 import io
@@ -135,6 +136,20 @@ def test_binary_file_is_rejected_with_skip(cli, tmp_path):
         "line": None,
         "reason": "binary file (NUL byte at offset 3)",
         "raw": None,
+    }
+
+
+def test_a_binary_document_on_stdin_keeps_its_bytes_in_the_rejects(tmp_path):
+    """stdin cannot be read again: what it held goes to the rejects whole (a file's bytes stay in the file)."""
+    result = run_shell("corpus-tools ingest --on-error skip --rejects r.jsonl -q", cwd=tmp_path, input=b"a\0b\xff")
+    assert result.returncode == 0 and result.stdout == b""
+    [row] = parse_jsonl((tmp_path / "r.jsonl").read_bytes())
+    assert row == {
+        "source": "-",
+        "line": None,
+        "reason": "binary file (NUL byte at offset 1)",
+        "raw": None,
+        "raw_base64": base64.b64encode(b"a\0b\xff").decode("ascii"),
     }
 
 
