@@ -86,12 +86,26 @@ def test_a_line_cut_short_names_the_column_where_it_ends(cli, tmp_path):
         (lambda p: [p / "missing.txt"], "{p}/missing.txt: no such file or directory"),
         (lambda p: [(p / "empty").mkdir() or p / "empty"], "{p}/empty: directory holds no input files"),
         (lambda p: [DATA / "ingest" / "binary.bin"], f"{DATA}/ingest/binary.bin: binary file (NUL byte at offset 3)"),
+        (
+            lambda p: ["--stdin-jsonl", "--input-format", "text"],
+            "--stdin-jsonl and --input-format text contradict each other: give one of them",
+        ),
     ],
 )
 def test_unusable_inputs_fail_with_one_line(cli, tmp_path, args, message):
     result = cli(["ingest", *args(tmp_path)])
     assert result.exit_code == 2
     assert result.stderr == f"error: {message.format(p=tmp_path)}\n"
+
+
+def test_text_on_stdin_read_as_json_lines_says_how_to_read_it_as_text(cli):
+    for args in (["normalize"], ["ingest", "--stdin-jsonl"]):
+        result = cli(args, input=b"Just a line of text.\n")
+        assert result.exit_code == 2
+        assert result.stderr == (
+            "error: -:1: invalid JSON (unexpected character, expected a JSON value: column 1); stdin is read as "
+            "JSON lines: raw text needs --input-format text (or ingest, without --stdin-jsonl)\n"
+        )
 
 
 def test_skip_counts_reports_and_writes_rejects_with_reasons(cli, tmp_path):

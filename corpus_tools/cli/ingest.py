@@ -20,6 +20,7 @@ from corpus_tools.cli.app import (
     input_format_option,
     run_steps,
 )
+from corpus_tools.errors import ConfigError
 from corpus_tools.pipeline import OnError
 
 
@@ -44,5 +45,7 @@ def ingest(
     files pass through as records. Stdin ('-' or no input) is one text document (id "stdin"), or JSON lines with
     --stdin-jsonl.
     """
+    if stdin_jsonl and input_format is InputFormat.text:
+        raise ConfigError("--stdin-jsonl and --input-format text contradict each other: give one of them")
     options = StreamOptions(tuple(inputs or ()), output, text_field, on_error, rejects, quiet)
     run_steps(options, (), stdin_is_text=not stdin_jsonl)
