@@ -108,6 +108,15 @@ def test_text_on_stdin_read_as_json_lines_says_how_to_read_it_as_text(cli):
         )
 
 
+def test_a_value_not_among_the_choices_is_one_plain_error_line(cli):
+    result = cli(["normalize", "--form", "xyz"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: Invalid value for '--form': 'xyz' is not one of 'nfc', 'nfkc', 'nfd', 'nfkd', 'none'. "
+        "(see 'corpus-tools normalize --help')\n"
+    )
+
+
 def test_skip_counts_reports_and_writes_rejects_with_reasons(cli, tmp_path):
     bad = [BAD_LINES[case][1] for case in sorted(BAD_LINES)]
     lines = ['{"id": "a", "text": "ok"}', *bad, '{"id": "z", "text": "end"}']

@@ -68,7 +68,8 @@ class _Group(TyperGroup):
             hint = ""
             if isinstance(exc, errors.UsageError) and exc.ctx is not None:
                 hint = f" (see '{exc.ctx.command_path} --help')"
-            typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+            message = exc.format_message().replace(": Value error, ", ": ")  # typer's choice check's own prefix
+            typer.echo(f"error: {message}{hint}", err=True)
             sys.exit(exc.exit_code)
         except typer.Abort:
             typer.echo("Aborted!", err=True)
