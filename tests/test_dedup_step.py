@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from conftest import SEEDS, parse_jsonl, run_shell
+from conftest import ROOT, SEEDS, parse_jsonl, run_shell
 from corpus_tools.dedup import Dedup, DedupOptions
 from corpus_tools.pipeline import Dropped, Pipeline, Verdicts
 
@@ -30,13 +30,14 @@ def test_clean_keeps_four_by_default_five_without_dedup_and_names_the_kept_one(t
     assert [r["id"] for r in parse_jsonl(without.stdout)] == SEED_IDS
 
 
-def test_the_single_command_near_keeps_four_and_names_000():
-    result = run_shell("corpus-tools clean seeds/ --no-dedup -q | corpus-tools dedup --near --dropped /dev/stdout -q")
+def test_the_single_command_near_keeps_four_and_names_000(tmp_path):
+    result = run_shell(
+        f"corpus-tools clean {ROOT}/seeds/ --no-dedup -q | corpus-tools dedup --near --dropped d.jsonl -q", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
-    lines = parse_jsonl(result.stdout)
-    kept = [r for r in lines if "reason" not in r]
-    dropped = [r for r in lines if "reason" in r]
-    assert len(kept) == 4
+    kept = parse_jsonl(result.stdout)
+    dropped = parse_jsonl((tmp_path / "d.jsonl").read_bytes())
+    assert len(kept) == 4 and all("reason" not in r for r in kept)
     assert [(d["reason"], d["duplicate_of"], d["record"]["id"]) for d in dropped] == [
         ("duplicate_near", SEED_IDS[0], SEED_IDS[1])
     ]
