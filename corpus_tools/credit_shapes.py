@@ -529,11 +529,11 @@ def _first_names() -> frozenset[str]:
 
 
 @functools.cache
-def _author_box_headings_printed() -> frozenset[str]:
-    """The author-box headings as a page prints them: as written in the data file, in capitals, in lower case,
-    with the first letter only in capitals; each with and without a colon after it."""
+def _author_box_headings_printed(filename: str = "author_box_headings.txt") -> frozenset[str]:
+    """The author-box headings (or those of ``filename``) as a page prints them: as written in the data file, in
+    capitals, in lower case, with the first letter only in capitals; each with and without a colon after it."""
     forms = set()
-    for line in _data_lines("author_box_headings.txt"):
+    for line in _data_lines(filename):
         heading = line.strip()
         for form in (heading, heading.upper(), heading.lower(), heading.capitalize()):
             forms.update((form, form + ":", form + " :"))

@@ -257,20 +257,38 @@ def _label_author_box(
     if min(map(len, paragraphs), default=0) >= _MAX_HEADING_CHARS:
         return
     printed = _author_box_headings_printed()
+    about_a_person = _author_box_headings_printed("person_box_headings.txt")
     # One pass over the lines, the length first: a heading is printed in one of a few cases (no search of the whole
     # text per heading, which costs more on a long page).
-    lines = [i for i, p in enumerate(paragraphs) if len(p) < _MAX_HEADING_CHARS and p in printed]
+    lines = [
+        i for i, p in enumerate(paragraphs) if len(p) < _MAX_HEADING_CHARS and (p in printed or p in about_a_person)
+    ]
     for line in lines:
         j = _next_filled(paragraphs, line + 1)
         if j is None or j in labels or j - line > 2:
             continue
         bio = paragraphs[j].strip()
-        found = _bio(bio, options)
-        if found is None and bylined:
-            found = _bylined_bio(bio, options, bylined)
+        if paragraphs[line] in about_a_person:
+            # A profile of the author (a guest piece) or of someone the article is about: the author's when the
+            # byline names its subject, or when the article above never names them (it quotes whom it is about).
+            found = _bylined_bio(bio, options, bylined) if bylined else None
+            if found is None:
+                found = _bio(bio, options)
+                if found and _named_above(paragraphs, line, found):
+                    found = None
+        else:
+            found = _bio(bio, options)
+            if found is None and bylined:
+                found = _bylined_bio(bio, options, bylined)
         if found:
             labels[j] = Label(BIO, REASON_BIO_UNDER_HEADING, STEP)
             names[j] = _shape(bio, options)[1] if bio.startswith(_NOT_BIO_FIRST) else found
+
+
+def _named_above(paragraphs: list[str], line: int, names: list[str]) -> bool:
+    """Whether a line above ``line`` names one of ``names`` (by its last word, the surname)."""
+    surnames = [name.split()[-1] for name in names if name.split()]
+    return any(surname in paragraphs[k] for k in range(line) for surname in surnames)
 
 
 def _candidate_lines(paragraphs: list[str], text: str | None, clue: str) -> list[int]:
