@@ -113,6 +113,7 @@ SECTIONS = (
     "credit",
     "agency",
     "date",
+    "duration",
     "count",
     "prevnext",
     "posted",
@@ -439,6 +440,7 @@ class _Phrases:
         )
         self.agency = frozenset(merged["agency"])
         self.date_words = frozenset(merged["date"])
+        self.duration_words = frozenset(merged["duration"])
         # "12 Kommentare", "11 responses to “Headline”": a number, then a comment-count word, at the line's start;
         # "... | 0 COMMENTS", "... - 91 Ergänzungen": the same as a part of its own, between separators or at the end
         count = _alt(merged["count"])
@@ -522,6 +524,24 @@ _DOMAIN = re.compile(
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HANDLE_TOKEN = re.compile(r"^[@#][\w.]+[,;]?$")
+# Python's decorators, which a line of code on a programming page holds alone: not a social-media handle
+_DECORATORS = frozenset(
+    [
+        "@classmethod",
+        "@staticmethod",
+        "@property",
+        "@abstractmethod",
+        "@dataclass",
+        "@override",
+        "@cache",
+        "@cached_property",
+        "@lru_cache",
+        "@contextmanager",
+        "@functools.cache",
+        "@functools.wraps",
+        "@pytest.fixture",
+    ]
+)
 _DATE_TOKEN = re.compile(r"\d+|[^\W\d_]+\.?", re.UNICODE)
 _DATE_JUNK = re.compile(r"[^\s.,:/\-|()–—]")
 # a long line that opens as a copyright footer does: "© 2020 - ...", "Copyright © 2019 Salon.com, LLC. ...",
@@ -531,7 +551,8 @@ _COPYRIGHT_START = re.compile(
     r"|(?:all|some) rights reserved\b)",
     re.I,
 )
-_DATE_SHAPE = re.compile(r"\d{1,4}[./-]\d{1,2}|\d{1,2}[:h]\d{2}|^(?:19|20)\d\d$")
+# d.m / d/m, y-m-d or d-m-y (a bare "1-4" is a range), a time, a year
+_DATE_SHAPE = re.compile(r"\d{1,4}[./]\d{1,2}|\d{1,4}-\d{1,2}-\d{1,4}|\d{1,2}[:h]\d{2}|^(?:19|20)\d\d$")
 _TIME = re.compile(r"\d{1,2}[:.h]\d{2}")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _CREDIT_TAIL = re.compile(
@@ -779,7 +800,7 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
     if words <= 3:
         if _URL.match(line) or _DOMAIN.match(line):
             return "lone_url"
-        if all(_HANDLE_TOKEN.match(t) for t in line.split()):
+        if all(_HANDLE_TOKEN.match(t) for t in line.split()) and line.split()[0] not in _DECORATORS:
             return "handle"
     if (
         words <= 12
@@ -883,6 +904,7 @@ def _lone_date(head: str, ph: _Phrases) -> bool:
     if len(head) > 60 or _DATE_JUNK.search(_DATE_TOKEN.sub("", head)):
         return False
     has_digit = has_word = False
+    durations = True  # every word a unit of time: `120 Minuten` is how long something takes, not when
     for tok in _DATE_TOKEN.findall(head):
         if tok[0].isdigit():
             has_digit = True
@@ -892,7 +914,10 @@ def _lone_date(head: str, ph: _Phrases) -> bool:
             return False
         else:
             has_word = True
-    return has_digit and (has_word or _DATE_SHAPE.search(head) is not None)
+            durations = durations and tok.rstrip(".") in ph.duration_words
+    if _DATE_SHAPE.search(head) is not None:
+        return has_digit
+    return has_digit and has_word and not durations
 
 
 def _marked(line: str, ph: _Phrases) -> int:
@@ -916,8 +941,14 @@ def _marked(line: str, ph: _Phrases) -> int:
 
 
 def _arrow_not_quote(s: str) -> bool:
-    """A final » or › is a link arrow, not the close of a «quote» or ‹quote›."""
-    return s.count("«") < s.count("»") if s.rstrip()[-1] == "»" else s.count("‹") < s.count("›") or s[-1] not in "›"
+    """A final » or › is a link arrow, not the close of a «quote» or ‹quote›; a final > neither, after a < (a tag or
+    code: `<br>`, `in <module>`)."""
+    last = s.rstrip()[-1]
+    if last == "»":
+        return s.count("«") < s.count("»")
+    if last == "›":
+        return s.count("‹") < s.count("›")
+    return last != ">" or "<" not in s
 
 
 #: a blank line's entry (never cached, never written to)
@@ -1360,7 +1391,7 @@ def _nav_runs(
                     members.append(j)
                 j += 1
             inside = body_start >= 0 and members and body_start < members[-1] and members[0] < body_end
-            if len(members) >= o.nav_run_min and not inside:
+            if len(members) >= o.nav_run_min and not inside and not _introduced(lines, words, rule, i):
                 digits = sum(1 for k in members if lines[k].lstrip()[:1].isdigit())
                 if digits * 3 < len(members):  # not an ingredient list or a table of numbers
                     for k in members:
@@ -1369,6 +1400,15 @@ def _nav_runs(
             i = j
             continue
         i += 1
+
+
+def _introduced(lines: list[str], words: list[int], rule: list[str | None], start: int) -> bool:
+    """Whether the line above ``start`` introduces a list: a sentence no rule cut that ends with a colon
+    (`Folgende Universitäten sind betroffen:`), not a short lead-in (`Read more:`, cut as a link heading)."""
+    k = start - 1
+    while k >= 0 and not words[k]:
+        k -= 1
+    return k >= 0 and rule[k] is None and words[k] >= 4 and lines[k].rstrip().endswith(":")
 
 
 def _model_features(
