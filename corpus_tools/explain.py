@@ -122,10 +122,12 @@ def explain_record(record: Record, pipeline: Pipeline, verdicts: Verdicts | None
     by_line: dict[int, list[Label]] = {}
     dropped = None
     counts: dict[str, int] = {}
+    processed = result
     if type(result) is Dropped:
         dropped = {"step": result.step, "reason": result.drop.reason, **result.drop.details}
-    else:
-        after = result.get("metadata", {})
+        processed = result.work  # what the steps had cut before the drop: shown too
+    if isinstance(processed, dict):
+        after = processed.get("metadata", {})
         counts = after.get("normalize", {}) if "normalize" in steps else {}
         # The lines as they came in, as the cuts count them (earlier runs' cuts are counted back in).
         origin = entry_lines(len(lines), before)

@@ -35,6 +35,8 @@ class Dropped:
     step: str
     drop: Drop
     record: Any
+    #: the record as the steps had made it when it was dropped, with their cuts (what ``explain`` labels)
+    work: Any = None
 
 
 #: The reason of the drop every run makes: a record whose text is empty after a step (nothing left to keep).
@@ -80,7 +82,7 @@ class Pipeline:
                 labels = step.label(doc)
                 result = step.apply(work, labels)
                 if type(result) is Drop:
-                    return Dropped(name, result, record)
+                    return Dropped(name, result, record, work)
                 cuts = labels.cuts
             if cuts:
                 _record_cuts(work, name, cuts, len(doc.lines), dry, counts)
@@ -92,7 +94,7 @@ class Pipeline:
                         return drop
                     again = self._again(step, work, counts)
                     if type(again) is Drop:
-                        return Dropped(name, again, record)
+                        return Dropped(name, again, record, work)
                     if again is None:
                         break
                 else:
@@ -106,7 +108,7 @@ class Pipeline:
                 _audit_nothing(work, name)
             text = work[text_field]
             if not text or text.isspace():
-                return Dropped(name, Drop(EMPTY_AFTER_CLEANING), record)
+                return Dropped(name, Drop(EMPTY_AFTER_CLEANING), record, work)
         return work
 
     def _rerun_earlier(self, name: str, work: Record, counts: Counter[str] | None, record: Any) -> Dropped | None:
@@ -114,7 +116,7 @@ class Pipeline:
         for earlier in self._rerun.get(name, ()):
             drop = self._again(earlier, work, counts)
             if type(drop) is Drop:
-                return Dropped(earlier.name, drop, record)
+                return Dropped(earlier.name, drop, record, work)
         return None
 
     def _again(self, step: Step, work: Record, counts: Counter[str] | None) -> Drop | bool | None:

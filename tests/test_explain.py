@@ -94,9 +94,11 @@ def test_a_record_already_cleaned_shows_nothing_more_to_cut(cli):
 
 
 def test_a_dropped_record_says_which_step_dropped_it_and_why():
+    # the lines the steps cut before the drop show as clean cut them: here the byline that left nothing
     doc = explain_text("By Ann Lee")
     assert doc.dropped == {"step": "credits", "reason": "empty_after_cleaning"}
-    assert doc.summary() == "1 paragraphs: 1 body; dropped by credits: empty_after_cleaning"
+    assert doc.summary() == "1 paragraphs: 1 byline; dropped by credits: empty_after_cleaning"
+    assert [(row.kind, row.step, row.reason) for row in doc.rows] == [("byline", "credits", "by_name_first_line")]
 
 
 def test_plain_output_on_a_seed_is_exact(cli):
