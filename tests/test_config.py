@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import pytest
 
+from conftest import SEEDS
 from corpus_tools.config import check_tables, config_hash, load_config, options_dict, options_from, tables
 from corpus_tools.errors import ConfigError
 from corpus_tools.registry import step_named
@@ -105,6 +106,26 @@ def test_unknown_table_is_an_error():
         r"\(known: check, credits, dedup, normalize, residue, stats, teasers\)$",
     ):
         check_tables({"normalise": {}}, {"normalize", "teasers"}, where="c.toml")
+
+
+@pytest.mark.parametrize(
+    ("toml", "flags", "message"),
+    [
+        (
+            '[dedup]\nmode = "fuzzy"\n',
+            ["--no-dedup"],
+            "[dedup]: option 'mode' must be one of 'exact', 'near', got 'fuzzy'",
+        ),
+        ("[residue]\nbogus = 5\n", [], "[residue]: unknown option 'bogus' (known: "),
+    ],
+)
+def test_the_table_of_a_step_that_does_not_run_is_checked_all_the_same(cli, tmp_path, toml, flags, message):
+    """A typo in a step's table fails the run that has the step off too, not the first run that switches it on."""
+    config = tmp_path / "c.toml"
+    config.write_text(toml, encoding="utf-8")
+    result = cli(["clean", SEEDS, "-q", "--config", config, *flags])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {config}: {message}")
 
 
 def test_hash_is_stable_and_order_independent():

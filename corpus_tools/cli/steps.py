@@ -247,6 +247,8 @@ def plan_from(ctx: typer.Context, kwargs: dict[str, Any], flags: list[StepFlag])
     for step in registered():
         on = not kwargs.get(f"no_{step.name}") if step.default_on else kwargs.get(f"with_{step.name}")
         if not on:
+            if step.name in tables:  # checked all the same: a typo should not wait for the day the step is on
+                options_from(step.Options, tables[step.name], where=f"{config_path}: [{step.name}]")
             chosen.append((step.name, None))
             continue
         changes = {}
