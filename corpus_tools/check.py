@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 
 from corpus_tools.errors import ConfigError, InputError, below_bounds
-from corpus_tools.io import Item, read_items
+from corpus_tools.io import STDIN, Item, read_items
 from corpus_tools.labels import split_paragraphs
 from corpus_tools.records import INEXACT_NUMBER, json_type
 
@@ -767,8 +767,10 @@ def check_items(
     *,
     text_field: str = "text",
     on_unusable: Callable[[Item, str], None] | None = None,
+    inputs: str = "(input)",
 ) -> Report:
-    """Run every rule that is not off over ``items``; raise :class:`InputError` for unusable input, or hand it to
+    """Run every rule that is not off over ``items`` (read from ``inputs``, as the empty input's finding names them);
+    raise :class:`InputError` for unusable input, or hand it to
     ``on_unusable`` (item, reason) when one is given (``--on-error skip``: it is then not checked, and it is a
     finding of the ``unusable-input`` rule: a skipped line must not let a gate pass)."""
     severity = severities(options)
@@ -824,7 +826,7 @@ def check_items(
         report.errors += Severity.error in found
         report.warnings += Severity.warning in found
     if not report.records and severity["no-records"] is not Severity.off:
-        report.findings.append(Finding("no-records", severity["no-records"], "(input)", None, None, NO_RECORDS))
+        report.findings.append(Finding("no-records", severity["no-records"], inputs, None, None, NO_RECORDS))
         report.hits_by_rule["no-records"] = 1
         report.empty_is_error = severity["no-records"] is Severity.error
     return report
@@ -838,7 +840,8 @@ def check_paths(
     on_unusable: Callable[[Item, str], None] | None = None,
 ) -> Report:
     items = read_items(paths, text_field=text_field)
-    return check_items(items, options, text_field=text_field, on_unusable=on_unusable)
+    inputs = _printable(" ".join(paths)) if paths else STDIN
+    return check_items(items, options, text_field=text_field, on_unusable=on_unusable, inputs=inputs)
 
 
 def _doc_of(item: Item, text_field: str) -> Doc:

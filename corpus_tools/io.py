@@ -112,7 +112,8 @@ def input_files(paths: Sequence[str]) -> list[tuple[str, str]]:
             files.extend(expand(path))
         elif os.path.isdir(path):
             found = _walk(path)
-            if not found:
+            # a folder `clean -o DIR/` wrote for a run that kept no record holds its manifest alone: no records
+            if not found and not os.path.isfile(os.path.join(path, MANIFEST_NAME)):
                 raise InputError("directory holds no input files", path)
             files.extend((file, relative_id(file, path)) for file in found)
         elif os.path.exists(path):

@@ -320,6 +320,23 @@ def test_max_findings_flag(cli):
     assert (len(report["findings"]), report["errors"]) == (1, 3)
 
 
+def test_a_run_that_kept_no_record_checks_as_no_records_whether_a_file_or_a_shard_folder(cli, tmp_path):
+    """clean's output of a run that dropped every record: the same finding (naming the input), exit 1, for the
+    file and for `-o DIR/` (which holds its manifest alone); stats counts 0 records for both."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "text": "  "}\n', encoding="utf-8")
+    for output in (f"{tmp_path}/out.jsonl", f"{tmp_path}/shards/"):
+        assert cli(["clean", source, "-q", "-o", output]).exit_code == 0
+        result = cli(["check", output])
+        assert result.exit_code == 1
+        assert result.stdout.splitlines()[0] == (
+            f"{output}: no-records (error): no records were read: the input is empty (a producer that wrote nothing?)"
+        )
+        stats = cli(["stats", output, "--format", "json"])
+        assert stats.exit_code == 0 and json.loads(stats.stdout)["records"] == 0
+    assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == ["manifest.json"]
+
+
 def test_cli_exit_codes(cli):
     assert cli(["check", CASES / "empty-text-quiet.jsonl"]).exit_code == 0
     assert cli(["check", CASES / "empty-text-fire.jsonl"]).exit_code == 1
