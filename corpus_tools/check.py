@@ -338,9 +338,9 @@ def _visible_chars(text: str, enough: int) -> int:
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Characters that do not belong in a text of one paragraph per line: C0 controls except tab and newline (a carriage
-# return included: line breaks are \n), DEL, C1 controls, and U+FFFD, the mark of bytes lost in decoding.
-# (The standard library's re scans a character class about three times faster than the regex module.)
-_BAD_CHAR = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
+# return included: line breaks are \n), DEL, C1 controls. (The standard library's re scans a character class about
+# three times faster than the regex module.)
+_BAD_CHAR = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _unicode(options: CheckOptions) -> Checker:
@@ -358,10 +358,20 @@ def _unicode(options: CheckOptions) -> Checker:
         for index, paragraph in enumerate(doc.paragraphs):
             match = _BAD_CHAR.search(paragraph)
             if match:
-                char = ord(match.group())
-                what = "replacement character" if char == 0xFFFD else "control character"
-                hits.append(Hit(f"{what} U+{char:04X}", index))
+                hits.append(Hit(f"control character U+{ord(match.group()):04X}", index))
         return hits
+
+    return check
+
+
+def _replacement_char(options: CheckOptions) -> Checker:
+    """U+FFFD, the mark of bytes an earlier decoder could not read: what they were is lost, and no cleaning step
+    can bring it back, so the record is told about (a warning), not failed (``--error replacement-char`` does)."""
+
+    def check(doc: Doc) -> list[Hit]:
+        if doc.text is None or "\ufffd" not in doc.text:
+            return []
+        return [Hit("replacement character U+FFFD", i) for i, p in enumerate(doc.paragraphs) if "\ufffd" in p]
 
     return check
 
@@ -595,7 +605,7 @@ RULES: tuple[Rule, ...] = (
         Severity.error,
         "invalid Unicode",
         _unicode,
-        "no lone surrogates anywhere, no invalid UTF-8, no control characters or U+FFFD in the text",
+        "no lone surrogates anywhere, no invalid UTF-8, no control characters in the text",
     ),
     Rule("mojibake", Severity.error, "mojibake left", _mojibake, "no paragraph that ftfy's badness check flags"),
     Rule(
@@ -633,6 +643,13 @@ RULES: tuple[Rule, ...] = (
         lambda options: lambda doc: [],  # a finding about a line that is no record: see check_items
         "with --on-error skip, every line or file that is not a record (not JSON, unreadable) and was skipped; "
         "without it, the first one stops the check (exit 2)",
+    ),
+    Rule(
+        "replacement-char",
+        Severity.warning,
+        "replacement character",
+        _replacement_char,
+        "no U+FFFD in the text (bytes an earlier decoder lost: a warning, as no step can repair them)",
     ),
     Rule(
         "duplicate-text",

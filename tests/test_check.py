@@ -85,7 +85,10 @@ def test_reasons_are_short_stable_and_unique():
     assert len(set(reasons)) == len(reasons)
     assert all(0 < len(r) <= 40 and r == r.strip() for r in reasons)
     assert {r.name: r.severity for r in check.RULES}["duplicate-text"] is Severity.warning
-    assert all(r.severity is Severity.error for r in check.RULES if r.name != "duplicate-text")
+    assert {r.name: r.severity for r in check.RULES}["replacement-char"] is Severity.warning
+    assert all(
+        r.severity is Severity.error for r in check.RULES if r.name not in ("duplicate-text", "replacement-char")
+    )
 
 
 # ------------------------------------------------------------------------------------------ thresholds
@@ -311,7 +314,7 @@ def test_list_rules(cli):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(RULE_NAMES)
-    assert lines[-1].startswith("duplicate-text  warning  duplicate text: no two records have exactly the same text")
+    assert lines[-1].startswith("duplicate-text    warning  duplicate text: no two records have exactly the same text")
 
 
 def test_max_findings_flag(cli):

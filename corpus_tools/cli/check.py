@@ -75,7 +75,8 @@ def check(
     """Check records against the corpus rules; exit 0 when clean, 1 on findings, 2 on unusable input.
 
     Rules: schema, types, duplicate-id, empty-text, unicode, mojibake, html-entities, credit-lines,
-    teaser-tail, no-records, unusable-input (errors by default) and duplicate-text (a warning by default).
+    teaser-tail, no-records, unusable-input (errors by default), replacement-char and duplicate-text (warnings
+    by default).
     Warnings are reported but do not change the exit code. With --on-error skip, each unusable line is skipped
     and is an unusable-input finding (exit 1); without it, the first one stops the check (exit 2).
     """
