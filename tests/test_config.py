@@ -327,7 +327,7 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
             "check",
             "ignore = ['nope']",
             "c.toml [check]: unknown rule 'nope' in ignore (rules: schema, types, duplicate-id, empty-text, unicode, "
-            "mojibake, html-entities, credit-lines, teaser-tail, no-records, unusable-input, duplicate-text)",
+            "mojibake, html-entities, credit-lines, teaser-tail, no-records, unusable-input, replacement-char, duplicate-text)",
         ),
         ("stats", "stats", "top = -3", "c.toml [stats]: top must be >= 0 (got -3)"),
         (
