@@ -145,6 +145,15 @@ def _valid(instance: Any, changes: dict[str, Any]) -> bool:
     return True
 
 
+def _toml(value: Any) -> str:
+    """A value as a TOML file spells it (`true`, not Python's `True`), for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml, value)) + "]"
+    return repr(value)
+
+
 def _coerce(value: Any, hint: Any, what: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
@@ -154,7 +163,7 @@ def _coerce(value: Any, hint: Any, what: str) -> Any:
                 return _coerce(value, arg, what)
             except ConfigError:
                 continue
-        raise ConfigError(f"{what} must be {_describe(hint)}, got {value!r}")
+        raise ConfigError(f"{what} must be {_describe(hint)}, got {_toml(value)}")
     if origin is typing.Literal:
         # by type too: True == 1, so Literal[1] must not take `true`
         if any(value == arg and type(value) is type(arg) for arg in args):
@@ -163,10 +172,10 @@ def _coerce(value: Any, hint: Any, what: str) -> Any:
         same = [arg for arg in args if isinstance(arg, str) and isinstance(value, str) and arg.lower() == value.lower()]
         if len(same) == 1:
             return same[0]
-        raise ConfigError(f"{what} must be one of {', '.join(map(repr, args))}, got {value!r}")
+        raise ConfigError(f"{what} must be one of {', '.join(map(repr, args))}, got {_toml(value)}")
     if origin is tuple:
         if not isinstance(value, list):
-            raise ConfigError(f"{what} must be an array, got {value!r}")
+            raise ConfigError(f"{what} must be an array, got {_toml(value)}")
         item = args[0] if args else Any
         return tuple(_coerce(v, item, what) for v in value)
     if hint is Any:
@@ -174,11 +183,11 @@ def _coerce(value: Any, hint: Any, what: str) -> Any:
     if hint is type(None):
         if value is None:
             return None
-        raise ConfigError(f"{what} must be empty, got {value!r}")
+        raise ConfigError(f"{what} must be empty, got {_toml(value)}")
     if hint is int and isinstance(value, bool):  # isinstance(True, int): TOML's true is not a number
-        raise ConfigError(f"{what} must be an integer, got {value!r}")
+        raise ConfigError(f"{what} must be an integer, got {_toml(value)}")
     if hint in (int, float) and isinstance(value, int) and not isinstance(value, bool) and value not in INT_RANGE:
-        raise ConfigError(f"{what} must be a 64-bit integer, got {value!r}")
+        raise ConfigError(f"{what} must be a 64-bit integer, got {_toml(value)}")
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(hint, type) and issubclass(hint, str) and hint is not str and isinstance(value, str):
@@ -188,10 +197,10 @@ def _coerce(value: Any, hint: Any, what: str) -> Any:
             same = [member for member in hint if str(member.value).lower() == value.lower()]  # type: ignore[attr-defined]
             if len(same) == 1:
                 return same[0]
-            raise ConfigError(f"{what} must be one of {', '.join(map(str, hint))}, got {value!r}") from None
+            raise ConfigError(f"{what} must be one of {', '.join(map(str, hint))}, got {_toml(value)}") from None
     if isinstance(hint, type) and isinstance(value, hint):
         return value
-    raise ConfigError(f"{what} must be {_describe(hint)}, got {value!r}")
+    raise ConfigError(f"{what} must be {_describe(hint)}, got {_toml(value)}")
 
 
 def _describe(hint: Any) -> str:

@@ -241,7 +241,9 @@ def is_json_lines(path: str) -> bool:
 
 _SNIFF_BYTES = 1 << 16
 #: Said when stdin's first line is not JSON: raw text is read with a flag, or by ingest.
-STDIN_HINT = "stdin is read as JSON lines: raw text needs --input-format text (or ingest, without --stdin-jsonl)"
+STDIN_HINT = (
+    "stdin is read as JSON lines: raw text needs --input-format text (or corpus-tools ingest, without --stdin-jsonl)"
+)
 
 
 def looks_like_json_lines(path: str) -> bool:

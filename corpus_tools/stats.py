@@ -310,7 +310,7 @@ def _teasers_text(r: dict[str, Any]) -> str:
     t = r["teasers"]
     if not t["recorded"] and r["records"]:
         return "not recorded (the teasers step has not run)"
-    return f"{t['cut']} in {_n(t['records'], 'record')} ({t['per_record']} per record)"
+    return f"{t['cut']} in {_n(t['records'], 'record')} of {r['records']} ({t['per_record']} per record)"
 
 
 def _credit_lines_text(r: dict[str, Any]) -> str:

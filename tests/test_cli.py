@@ -104,7 +104,7 @@ def test_text_on_stdin_read_as_json_lines_says_how_to_read_it_as_text(cli):
         assert result.exit_code == 2
         assert result.stderr == (
             "error: -:1: invalid JSON (unexpected character, expected a JSON value: column 1); stdin is read as "
-            "JSON lines: raw text needs --input-format text (or ingest, without --stdin-jsonl)\n"
+            "JSON lines: raw text needs --input-format text (or corpus-tools ingest, without --stdin-jsonl)\n"
         )
 
 

@@ -55,7 +55,7 @@ def test_empty_table_gives_defaults_or_base():
     [
         ({"cuont": 1}, "c.toml [ex]: unknown option 'cuont' (known: count, flag, form, label, names, share)"),
         ({"count": "3"}, "c.toml [ex]: option 'count' must be int, got '3'"),
-        ({"count": True}, "c.toml [ex]: option 'count' must be an integer, got True"),
+        ({"count": True}, "c.toml [ex]: option 'count' must be an integer, got true"),
         ({"form": "NFD"}, "c.toml [ex]: option 'form' must be one of 'NFC', 'NFKC', got 'NFD'"),
         ({"names": "a"}, "c.toml [ex]: option 'names' must be an array, got 'a'"),
         ({"flag": 1}, "c.toml [ex]: option 'flag' must be bool, got 1"),
@@ -189,7 +189,7 @@ class Numbers:
         # arrays of mixed or wrong types
         ("counts = [1, 'x']", "c.toml [n]: option 'counts' must be int, got 'x'"),
         ("counts = [1, [2]]", "c.toml [n]: option 'counts' must be int, got [2]"),
-        ("counts = [1, true]", "c.toml [n]: option 'counts' must be an integer, got True"),
+        ("counts = [1, true]", "c.toml [n]: option 'counts' must be an integer, got true"),
         # integers beyond 64 bits (TOML promises no more; JSON writers take no more)
         ("count = 9223372036854775808", "c.toml [n]: option 'count' must be a 64-bit integer, got 9223372036854775808"),
         (
@@ -203,8 +203,8 @@ class Numbers:
         # a float where an int is expected, and isinstance(True, int)
         ("count = 2.0", "c.toml [n]: option 'count' must be int, got 2.0"),
         ("count = inf", "c.toml [n]: option 'count' must be int, got inf"),
-        ("share = true", "c.toml [n]: option 'share' must be float, got True"),
-        ("one = true", "c.toml [n]: option 'one' must be one of 1, 2, got True"),
+        ("share = true", "c.toml [n]: option 'share' must be float, got true"),
+        ("one = true", "c.toml [n]: option 'one' must be one of 1, 2, got true"),
         ("count = 1979-05-27", "c.toml [n]: option 'count' must be int, got datetime.date(1979, 5, 27)"),
     ],
 )
@@ -321,20 +321,21 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
             "unicode_form = 'NFX'",
             "c.toml: [normalize]: option 'unicode_form' must be one of 'NFC', 'NFKC', 'NFD', 'NFKD', 'none', got 'NFX'",
         ),
-        ("check", "check", "min_chars = -5", "c.toml [check]: min_chars must be >= 1 (got -5)"),
+        ("check", "check", "min_chars = -5", "c.toml: [check]: min_chars must be >= 1 (got -5)"),
         (
             "check",
             "check",
             "ignore = ['nope']",
-            "c.toml [check]: unknown rule 'nope' in ignore (rules: schema, types, duplicate-id, empty-text, unicode, "
-            "mojibake, html-entities, credit-lines, teaser-tail, no-records, unusable-input, replacement-char, duplicate-text)",
+            "c.toml: [check]: unknown rule 'nope' in ignore (rules: schema, types, duplicate-id, empty-text, unicode, "
+            "mojibake, html-entities, credit-lines, teaser-tail, no-records, unusable-input, replacement-char, "
+            "duplicate-text)",
         ),
-        ("stats", "stats", "top = -3", "c.toml [stats]: top must be >= 0 (got -3)"),
+        ("stats", "stats", "top = -3", "c.toml: [stats]: top must be >= 0 (got -3)"),
         (
             "stats",
             "stats",
             "length_bins = [5, 1]",
-            "c.toml [stats]: length_bins must be strictly increasing word counts starting at 0 (got [5, 1])",
+            "c.toml: [stats]: length_bins must be strictly increasing word counts starting at 0 (got [5, 1])",
         ),
         # a key unknown in a table the command reads is still an error
         (
@@ -348,7 +349,7 @@ def test_one_file_serves_every_command(cli, tmp_path, monkeypatch, command):
             "stats",
             "stats",
             "tops = 3",
-            "c.toml [stats]: unknown option 'tops' (known: length_bins, max_tracked, min_repeats, top)",
+            "c.toml: [stats]: unknown option 'tops' (known: length_bins, max_tracked, min_repeats, top)",
         ),
     ],
 )

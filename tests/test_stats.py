@@ -101,7 +101,7 @@ def test_plain_report_for_pipes():
         "with authors: 1 (33.3%)\n"
         "with translators: 1 (33.3%)\n"
         "credit lines moved to metadata: 1\n"
-        "teasers cut: 2 in 1 record (0.67 per record)\n"
+        "teasers cut: 2 in 1 record of 3 (0.67 per record)\n"
         "cuts by rule: after-credits 1, truncated 1\n"
         "normalization fixes: 3 in 2 records\n"
         "  entities: 2\n"

@@ -89,7 +89,7 @@ def check(
         raise typer.Exit(0)
     options = checking.CheckOptions()
     if config is not None:
-        options = options_from(checking.CheckOptions, load_config(config).get("check"), where=f"{config} [check]")
+        options = options_from(checking.CheckOptions, load_config(config).get("check"), where=f"{config}: [check]")
     options = checking.with_overrides(options, ignore=ignore or (), warn=warn or (), error=error or ())
     if max_findings is not None:
         options = options_from(

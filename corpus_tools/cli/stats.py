@@ -70,7 +70,7 @@ def stats(
 
     options = counting.StatsOptions()
     if config is not None:
-        options = options_from(counting.StatsOptions, load_config(config).get("stats"), where=f"{config} [stats]")
+        options = options_from(counting.StatsOptions, load_config(config).get("stats"), where=f"{config}: [stats]")
     if top is not None:
         options = options_from(counting.StatsOptions, {"top": top}, where="--top", base=options)
     if as_json:
