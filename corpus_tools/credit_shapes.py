@@ -178,9 +178,23 @@ _ROLE_BEFORE_NAME = (
     r"(?:(?:[Ss]taff|[Ww]riters?+|[Rr]eporters?+|[Ee]ditors?+|[Cc]orrespondents?+|[Tt]ranslators?+|[Ss]enior|"
     r"[Cc]ontributing|[Ff]reelance|[Oo]ur)\s){0,3}"
 )
+# The first word of a translator credit: English, German, French, Spanish, Portuguese, Italian, Dutch.
+_TRANSLATOR_STARTS = (
+    *("Translated", "translated", "Translation", "Übersetzt", "Übersetzung", "Traduit", "Traduction"),
+    *("Traducido", "Traducida", "Traducción", "Traduzido", "Traduzida", "Tradução", "Tradotto", "Tradotta"),
+    *("Traduzione", "Vertaald", "Vertaling"),
+)
+# What every one of them holds (a quick test before the pattern: `ranslat`, `bersetz`, `radu`, `ertaal`).
+_TRANSLATOR_CLUES = ("ranslat", "bersetz", "radu", "ertaal")
 TRANSLATOR_RE = regex.compile(
-    rf"^(?:[Tt]ranslated|Translation)(?:\sfrom\s(?:the\s)?\p{{Lu}}\p{{L}}*+)?(?:\sand\s(?:edited|adapted))?"
-    rf"\s(?:by|von)\s{_ROLE_BEFORE_NAME}(?P<names>{_NAMES1})\.?\s*+$"
+    rf"^(?:{'|'.join(_TRANSLATOR_STARTS)})"
+    # the language it was translated from: `from the German`, `aus dem Englischen`, `de l'anglais`, `del inglés`,
+    # `do inglês`, `dall'inglese`, `uit het Engels`
+    r"(?:\sfrom\s(?:the\s)?\p{Lu}\p{L}*+|\saus\sdem\s\p{Lu}\p{L}*+"
+    r"|\s(?:de\sl['’]|del\s|do\s|dall['’]|dal\s|uit\shet\s)\p{L}++)?"
+    r"(?:\sand\s(?:edited|adapted))?"
+    # `by NAME`, `von NAME`, `par NAME`, `por NAME`, `de NAME`, `da NAME`, `di NAME`, `door NAME`, a colon too
+    rf"(?:\s(?:by|von|par|por|de|da|di|door):?|\s?:)\s{_ROLE_BEFORE_NAME}(?P<names>{_NAMES1})\.?\s*+$"
 )
 # A title before the name of a bio's subject; not part of the name recorded.
 _HONORIFIC = r"(?:(?:Dr|Prof|Professor|Mr|Mrs|Ms|Rev)\.?\s)?"
@@ -206,7 +220,7 @@ PLURAL_VERB_RE = regex.compile(rf"\G\s{_PLURAL_VERB}\s")
 # A second author later in the line: `NAME is ... and NAME is ...`.
 SECOND_AUTHOR_RE = regex.compile(rf"(?:,\s|\s)and\s{_HONORIFIC}(?P<name>{_NAME2})\s{_VERB}\s")
 CJK_SUFFIX_RE = regex.compile(rf"{_CJK}$")
-SPLIT_NAMES_RE = regex.compile(r",?\s(?:and|&)\s|,\s")
+SPLIT_NAMES_RE = regex.compile(r",?\s(?:and|&|und|y|et)\s|,\s")  # the separators _AND takes
 
 
 def _words(text: str) -> frozenset[str]:
@@ -259,9 +273,6 @@ _NOT_NAME_WORDS = _words(
 
 
 _ANONYMOUS_FIFTH = ("a", "w", "c")
-# What a (stripped) line that TRANSLATOR_RE matches starts with, and what all three hold.
-_TRANSLATOR_STARTS = ("Translated", "translated", "Translation")
-_TRANSLATOR_CLUE = "ranslat"
 # The starts of the shapes _shape tries before the bio shape.
 _NOT_BIO_FIRST = ("By", *_TRANSLATOR_STARTS)
 
@@ -328,7 +339,7 @@ def _is_contributor_line(line: str) -> bool:
 
 def _translator_names(line: str, options: CreditsOptions) -> list[str]:
     """The names of a translator credit line (stripped), ``[]`` when it is not one."""
-    # The pattern starts `[Tt]ranslated` or `Translation` (then any whitespace: NBSP and tabs too).
+    # The pattern starts with one of _TRANSLATOR_STARTS (then any whitespace: NBSP and tabs too).
     if len(line) > options.max_line_chars or not line.startswith(_TRANSLATOR_STARTS):
         return []
     match = TRANSLATOR_RE.match(line)
@@ -482,8 +493,8 @@ def _latin_name(name: str) -> str:
 
 
 def _split_names(names: str) -> list[str]:
-    # Every separator holds a comma, "and" or "&": a single name needs no pattern run.
-    parts = SPLIT_NAMES_RE.split(names) if "," in names or "and" in names or "&" in names else [names]
+    # Every separator holds a comma, "&" or a space: a single name of one word needs no pattern run.
+    parts = SPLIT_NAMES_RE.split(names) if "," in names or "&" in names or " " in names else [names]
     return _unique(_latin_name(n) for n in parts if n.strip())
 
 

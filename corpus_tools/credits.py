@@ -25,7 +25,9 @@ Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape
   the last sentence of a letter) credit an author;
 - a **translator** credit is a whole line ``Translated by NAME``, ``Translated by NAME and NAME``, ``Translated
   and edited by NAME``, ``Translated from the Chinese by NAME`` or ``Translated by Staff Writer NAME`` (the role
-  words are not the name); a sentence that mentions "translated by" in passing is not a credit;
+  words are not the name), or its German, French, Spanish, Portuguese, Italian or Dutch form (``Übersetzt von:
+  NAME``, ``Traduit de l'anglais par NAME``, ``Traducción: NAME y NAME``); a sentence that mentions "translated
+  by" in passing is not a credit;
 - a **bio** (``NAME is a ...``, ``NAME, a ... at ..., is a ...``, ``NAME and NAME are ...``, ``NAME writes
   about ...``, ``NAME ist ...``, ``The writer is ...``; ``Jr.``/``Sr.``/``III`` and middle initials in the name)
   counts only in the bio position: the last lines right before a translator credit, before the teaser tail
@@ -68,7 +70,7 @@ from corpus_tools.credit_shapes import (
     _NOT_BIO_FIRST,
     _SECTION_LABEL_WORDS,
     _TITLE_WORDS,
-    _TRANSLATOR_CLUE,
+    _TRANSLATOR_CLUES,
     _TRANSLATOR_STARTS,
     BIO,
     BYLINE,
@@ -175,7 +177,7 @@ def _label_credits(
 
     translator_lines = []
     if options.translators:
-        # A translator credit starts with `Translated`, `translated` or `Translation` (TRANSLATOR_RE) once
+        # A translator credit starts with one of _TRANSLATOR_STARTS (TRANSLATOR_RE: `Translated`, `Übersetzt` ...) once
         # stripped: it is among the start candidates.
         for i in starts:
             found = [] if i in labels else _translator_names(paragraphs[i].strip(), options)
@@ -226,15 +228,18 @@ def _may_credit(line: str, options: CreditsOptions) -> bool:
     """For a text of this one line: False only when :func:`_label_credits` (without corpus recurrence) labels
     nothing in it. Every rule needs, on a line with no other line around it, one of: a credit phrase's first
     word at its start (bylines, `Photo:`, a phrase whose name would be on the next line), `contributed` or `Have a
-    tip?`, a dash at its start (a signature; `NAME, Place` needs a sentence above it), `ranslat` (translator
-    credits, and the translator shapes a bio may sit above), or the start of a bio (:func:`_bio` without the role
-    requirement is the loosest form it takes; a bio's byline corroboration needs a byline, another line). An author
+    tip?`, a dash at its start (a signature; `NAME, Place` needs a sentence above it), one of `_TRANSLATOR_CLUES`
+    (translator credits, and the translator shapes a bio may sit above), or the start of a bio (:func:`_bio`
+    without the role requirement is the loosest form it takes; a bio's byline corroboration needs a byline, another
+    line). An author
     box needs its heading and the bio under it, two lines. Short records (a headline, a sentence) are mostly
     none of these, and are answered here without the passes over the head, the tail and the bio positions."""
     stripped = line.strip()
     if not stripped:
         return False
-    if stripped[0] in "—–-" or _TRANSLATOR_CLUE in line or "contributed" in line or "Have a tip?" in line:
+    if stripped[0] in "—–-" or "contributed" in line or "Have a tip?" in line:
+        return True
+    if any(clue in line for clue in _TRANSLATOR_CLUES):
         return True
     if stripped.startswith(_credit_prefixes()):
         return True

@@ -493,7 +493,7 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
                     else:
                         result.outputs.append(DroppedOut(item.source, item.line, record))
                     continue
-                lines.data += encode(record)
+                lines.add(encode(record))
                 lines.records += 1
                 if keyed:
                     where = (batch.source, entry[0]) if item is None else (item.source, item.line)  # type: ignore[union-attr,index]
@@ -531,25 +531,46 @@ def _process_and_spill(shared: tuple[Pipeline, str], batch: Batch) -> BatchResul
 
 
 class _Block:
-    """Encoded records in one buffer, copied in as they come: orjson (3.12 on) hands each line out in a buffer of
-    4 KB or more, which a list of the lines would hold on to (60 MB for a batch of tiny records)."""
+    """Encoded records, joined every :data:`_JOIN_EVERY` lines: orjson (3.12 on) hands each line out in a buffer of
+    4 KB or more, which a list of a batch's lines would hold on to (60 MB for a batch of tiny records). A batch of
+    news-length records (~135 a MB) is joined once, as before. (A growing bytearray copied each byte ~8 times as
+    it grew: +2% of clean's instructions.)"""
 
-    __slots__ = ("data", "records")
+    __slots__ = ("lines", "parts", "records")
 
     def __init__(self) -> None:
-        self.data = bytearray()
+        self.lines: list[bytes] = []
+        self.parts: list[bytes] = []
         self.records = 0
+
+    def add(self, line: bytes) -> None:
+        lines = self.lines
+        lines.append(line)
+        if len(lines) == _JOIN_EVERY:
+            self.parts.append(b"".join(lines))
+            lines.clear()
+
+    def take(self) -> bytes:
+        """The block's bytes; the block is empty again."""
+        if self.lines:
+            self.parts.append(b"".join(self.lines))
+            self.lines.clear()
+        data = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+        self.parts.clear()
+        self.records = 0
+        return data
+
+
+_JOIN_EVERY = 256
 
 
 def _close_block(result: BatchResult, lines: _Block, keys: list[tuple[Any, ...]]) -> None:
     if lines.records:
-        result.outputs.append(bytes(lines.data))
         result.block_records.append(lines.records)
+        result.outputs.append(lines.take())
         if keys:
             result.block_keys.append(list(keys))
             keys.clear()
-        lines.data.clear()
-        lines.records = 0
 
 
 def group_entries(
