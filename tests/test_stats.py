@@ -316,3 +316,11 @@ def test_normalization_fixes_list_every_kind_in_the_steps_order():
     render_rich(report, Console(file=buffer, width=160, color_system=None))
     rows = [line.split("│")[1:4] for line in buffer.getvalue().splitlines() if line.startswith("│ normalize ")]
     assert [(kind.strip(), int(n)) for _, kind, n in rows] == list(report["normalize"]["by_kind"].items())
+
+
+def test_plain_is_spelled_as_explain_spells_it_and_text_is_its_deprecated_alias(cli):
+    plain = cli(["stats", SEEDS, "--format", "plain"])
+    old = cli(["stats", SEEDS, "--format", "text"])
+    assert plain.exit_code == old.exit_code == 0
+    assert plain.stdout == old.stdout and plain.stdout.startswith("records: 5\n")
+    assert plain.stderr == "" and old.stderr == "warning: --format text is deprecated, use --format plain\n"

@@ -32,8 +32,9 @@ from corpus_tools.pipeline import OnError
 class StatsFormat(str, enum.Enum):
     auto = "auto"
     table = "table"
-    text = "text"
+    plain = "plain"  # as explain spells it
     json = "json"
+    text = "text"  # deprecated: plain
 
 
 @app.command()
@@ -45,7 +46,8 @@ def stats(
         typer.Option(
             "--format",
             case_sensitive=False,
-            help="auto: a table on a terminal, plain text when piped; json: one JSON object, for machines.",
+            help="auto: a table on a terminal, plain text when piped; table; plain (text); json: one JSON object, "
+            "for machines.",
         ),
     ] = StatsFormat.auto,
     top: Annotated[
@@ -76,6 +78,9 @@ def stats(
     if as_json:
         typer.echo("warning: --json is deprecated, use --format json", err=True)
         output_format = StatsFormat.json
+    if output_format is StatsFormat.text:
+        typer.echo("warning: --format text is deprecated, use --format plain", err=True)
+        output_format = StatsFormat.plain
     check_rejects_option(on_error, rejects)
     check_outputs(tuple(inputs or ()), output, rejects)
     with skipping(on_error, rejects) as (skip, skipped):
