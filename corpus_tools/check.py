@@ -1031,6 +1031,14 @@ def render_json(report: Report) -> bytes:
     return orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2) + b"\n"
 
 
+def render_json_input_error(error: InputError) -> bytes:
+    """``--format json`` for input that stopped the check (exit 2): ``{"exit_code": 2, "error": {"file", "line",
+    "reason"}}``, so a parser of the report reads why there is none."""
+    where = {"file": _printable(error.path) if error.path else None, "line": error.line}
+    body = {"exit_code": 2, "error": {**where, "reason": _printable(error.reason)}}
+    return orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n"
+
+
 def render_github(report: Report) -> str:
     """GitHub Actions workflow commands: one ``::error``/``::warning`` annotation per kept finding, then a notice."""
     lines = []

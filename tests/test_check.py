@@ -375,7 +375,17 @@ def test_cli_github_annotation_for_input_that_stops_the_check(cli, tmp_path: Pat
     assert result.stdout.startswith(f"::error file={path},line=2,title=unusable input (exit 2)::invalid JSON")
     assert result.stdout.count("\n") == 1
     assert result.stderr.startswith(f"error: {path}:2: invalid JSON")
-    assert cli(["check", "--format", "human", path]).stdout == ""  # the other formats: the error line alone
+    assert cli(["check", "--format", "human", path]).stdout == ""  # the human format: the error line alone
+    as_json = cli(["check", "--format", "json", path])  # json: why there is no report, for its parser
+    assert as_json.exit_code == 2 and as_json.stderr.startswith(f"error: {path}:2: invalid JSON")
+    assert json.loads(as_json.stdout) == {
+        "exit_code": 2,
+        "error": {
+            "file": str(path),
+            "line": 2,
+            "reason": "invalid JSON (unexpected character, expected a string key: column 2)",
+        },
+    }
 
 
 def test_check_help_names_every_rule(cli):

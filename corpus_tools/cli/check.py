@@ -105,6 +105,9 @@ def check(
         if output_format is Format.github and not quiet:  # the job's annotations say why it stopped, too
             with open_output(output) as stream:
                 stream.write(checking.render_github_input_error(exc).encode("utf-8"))
+        elif output_format is Format.json and not quiet:  # and a parser of the report reads why there is none
+            with open_output(output) as stream:
+                stream.write(checking.render_json_input_error(exc))
         raise
     if quiet:
         raise typer.Exit(report.exit_code)
