@@ -108,6 +108,12 @@ def test_text_on_stdin_read_as_json_lines_says_how_to_read_it_as_text(cli):
         )
 
 
+def test_an_option_without_its_value_points_at_the_command_s_help(cli):
+    result = cli(["index", "seeds/", "-o"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: Option '-o' requires an argument. (see 'corpus-tools index --help')\n"
+
+
 def test_a_value_not_among_the_choices_is_one_plain_error_line(cli):
     result = cli(["normalize", "--form", "xyz"])
     assert result.exit_code == 2

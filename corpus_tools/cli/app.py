@@ -68,6 +68,10 @@ class _Group(TyperGroup):
             hint = ""
             if isinstance(exc, errors.UsageError) and exc.ctx is not None:
                 hint = f" (see '{exc.ctx.command_path} --help')"
+            elif isinstance(exc, errors.UsageError):  # raised before a context (`-o` with no value): the command's
+                name = next((a for a in kwargs.get("args") or () if not a.startswith("-")), None)
+                if name in self.commands:
+                    hint = f" (see 'corpus-tools {name} --help')"
             message = exc.format_message().replace(": Value error, ", ": ")  # typer's choice check's own prefix
             typer.echo(f"error: {message}{hint}", err=True)
             sys.exit(exc.exit_code)
