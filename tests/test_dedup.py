@@ -511,6 +511,7 @@ def _partitioned_verdicts(records: list[dict], options: DedupOptions, rng: rando
     return decide(shuffled, options)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_near_verdicts_do_not_depend_on_partitioning(seed):
     records = _corpus(300, seed)

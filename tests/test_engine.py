@@ -211,6 +211,7 @@ LINES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(st.lists(LINES, max_size=25), st.integers(1, 64), st.booleans())
 def test_any_cut_of_json_lines_reads_the_same(lines: list[bytes], batch_bytes: int, final_newline: bool) -> None:
     data = b"\n".join(lines) + (b"\n" if final_newline else b"")
@@ -312,6 +313,7 @@ def test_a_dead_worker_is_one_error_line(corpus: list[str]) -> None:
     engine.close()
 
 
+@pytest.mark.slow
 def test_workers_start_from_a_forkserver_when_threads_run(corpus: list[str]) -> None:
     """Forking beside other threads can deadlock: then the steps are pickled to fresh workers, same output."""
     stop = threading.Event()

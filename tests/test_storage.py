@@ -104,6 +104,7 @@ def test_a_url_that_is_not_there_is_one_line(tmp_path: Path, cli):
 # ------------------------------------------------------------------------------------------------ Parquet
 
 
+@pytest.mark.slow
 def test_parquet_shards_read_back_as_the_jsonl_shards_records(tmp_path: Path, cli):
     corpus = generated_corpus(tmp_path / "in", files=3, per_file=20)
     args = [str(corpus), "--on-error", "skip", "-q", "--shard-size", "25"]
