@@ -108,6 +108,15 @@ def test_text_on_stdin_read_as_json_lines_says_how_to_read_it_as_text(cli):
         )
 
 
+def test_a_run_that_writes_no_records_may_send_its_rejects_to_stdout(tmp_path):
+    """`index` writes an index file, not records: its rejects alone on stdout are fine (records and rejects on one
+    stdout are what is refused)."""
+    write_jsonl(tmp_path / "in.jsonl", ['{"id": "a", "text": "Fine."}', "nope"])
+    result = run_shell("corpus-tools index in.jsonl -o i.idx --on-error skip --rejects - -q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [r["line"] for r in parse_jsonl(result.stdout)] == [2]
+
+
 def test_an_option_without_its_value_points_at_the_command_s_help(cli):
     result = cli(["index", "seeds/", "-o"])
     assert result.exit_code == 2

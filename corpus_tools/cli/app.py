@@ -287,7 +287,7 @@ def run_steps(
     from corpus_tools.engine import LocalEngine, StreamSink, run_pipeline
 
     check_rejects_option(options.on_error, options.rejects)
-    check_outputs(options.inputs, options.output, options.rejects, dropped=options.dropped)
+    check_outputs(options.inputs, options.output, options.rejects, dropped=options.dropped, writes_output=write_records)
     pipeline = Pipeline(tuple(steps), options.text_field)
     with contextlib.ExitStack() as stack:
         sink = StreamSink(stack.enter_context(open_output(options.output))) if write_records else _Discard()
@@ -316,11 +316,18 @@ def check_rejects_option(on_error: OnError, rejects: str | None) -> None:
 
 
 def check_outputs(
-    inputs: Sequence[str], output: str | None, rejects: str | None, *, shards: bool = False, dropped: str | None = None
+    inputs: Sequence[str],
+    output: str | None,
+    rejects: str | None,
+    *,
+    shards: bool = False,
+    dropped: str | None = None,
+    writes_output: bool = True,
 ) -> None:
     """Refuse, before any work, a run whose rejects would land on its output, on an input, or inside its shard
     folder (both are written atomically at the end, so one would silently replace the other, or the input), and
-    outputs that cannot be written (a one-line error each). ``shards``: ``-o DIR/`` writes shards (clean).
+    outputs that cannot be written (a one-line error each). ``shards``: ``-o DIR/`` writes shards (clean);
+    ``writes_output=False``: the run writes no records (``index``), so its rejects may take stdout.
 
     ``-o`` naming an input is allowed: the output replaces it only once the run has read everything.
     """
@@ -338,7 +345,7 @@ def check_outputs(
     on_stdout = [
         name
         for name, path, given_ in (
-            ("the records" if output is None else f"-o {output}", output, True),
+            ("the records" if output is None else f"-o {output}", output, writes_output),
             (f"--rejects {rejects}", rejects, rejects is not None),
             (f"--dropped {dropped}", dropped, dropped is not None),
         )
