@@ -1152,6 +1152,7 @@ def _pass_batch(shared: tuple[Pipeline, tuple[Step, ...]], batch: Batch) -> tupl
     prefix, steps = shared
     passes = [step.corpus_pass for step in steps]
     states = [corpus_pass.start(step.options) for corpus_pass, step in zip(passes, steps, strict=True)]  # type: ignore[union-attr]
+    size = batch.size  # as the input has it (a file batch's compressed size), before it is read
     if isinstance(batch, (RangeBatch, FileBatch)):
         batch = batch.read()
     entries = _json_entries(batch) if isinstance(batch, LinesBatch) else batch_items(batch, prefix.text_field)
@@ -1171,7 +1172,7 @@ def _pass_batch(shared: tuple[Pipeline, tuple[Step, ...]], batch: Batch) -> tupl
         doc = Doc(record, prefix.text_field)
         for corpus_pass, state in zip(passes, states, strict=True):
             corpus_pass.add(state, doc)  # type: ignore[union-attr]
-    return states, batch.size
+    return states, size
 
 
 def _merge_parts(
