@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -184,8 +185,8 @@ _TRANSLATOR_STARTS = (
     *("Traducido", "Traducida", "Traducción", "Traduzido", "Traduzida", "Tradução", "Tradotto", "Tradotta"),
     *("Traduzione", "Vertaald", "Vertaling"),
 )
-# What every one of them holds (a quick test before the pattern: `ranslat`, `bersetz`, `radu`, `ertaal`).
-_TRANSLATOR_CLUES = ("ranslat", "bersetz", "radu", "ertaal")
+# What every one of them holds: one search of a line before any pattern (short records take it on every line).
+_TRANSLATOR_CLUES = re.compile("ranslat|bersetz|radu|ertaal")
 TRANSLATOR_RE = regex.compile(
     rf"^(?:{'|'.join(_TRANSLATOR_STARTS)})"
     # the language it was translated from: `from the German`, `aus dem Englischen`, `de l'anglais`, `del inglés`,

@@ -239,7 +239,7 @@ def _may_credit(line: str, options: CreditsOptions) -> bool:
         return False
     if stripped[0] in "—–-" or "contributed" in line or "Have a tip?" in line:
         return True
-    if any(clue in line for clue in _TRANSLATOR_CLUES):
+    if _TRANSLATOR_CLUES.search(line):
         return True
     if stripped.startswith(_credit_prefixes()):
         return True
