@@ -403,6 +403,12 @@ def batch_items(batch: Batch, text_field: str) -> Iterator[Item]:
         yield from _json_items(batch)
 
 
+def _entries(batch: Batch, text_field: str) -> Iterator[tuple[int, Any] | Item]:
+    """A read batch's records: JSON lines on the fast path (``(line number, value)``, see :func:`_json_entries`),
+    documents and unreadable inputs as items."""
+    return _json_entries(batch) if isinstance(batch, LinesBatch) else batch_items(batch, text_field)
+
+
 def _json_items(batch: LinesBatch) -> Iterator[Item]:
     """The items of a block of JSON lines (see :func:`_json_entries`)."""
     source = batch.source
@@ -476,7 +482,7 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
     keys: list[tuple[Any, ...]] = []  # with ordered passes: each line's (id, keys, source, line)
     # JSON lines come as (line number, value): an Item is made only for a reject (it costs as much as a step's
     # cheapest work on a document).
-    entries = _json_entries(batch) if isinstance(batch, LinesBatch) else batch_items(batch, pipeline.text_field)
+    entries = _entries(batch, pipeline.text_field)
     for entry in entries:
         if type(entry) is tuple:
             item, value, reason = None, entry[1], None
@@ -494,7 +500,6 @@ def process_batch(pipeline: Pipeline, batch: Batch) -> BatchResult:
                         result.outputs.append(DroppedOut(item.source, item.line, record))
                     continue
                 lines.add(encode(record))
-                lines.records += 1
                 if keyed:
                     where = (batch.source, entry[0]) if item is None else (item.source, item.line)  # type: ignore[union-attr,index]
                     keys.append((record.get("id"), record_keys, *where))  # type: ignore[arg-type]
@@ -544,6 +549,7 @@ class _Block:
         self.records = 0
 
     def add(self, line: bytes) -> None:
+        self.records += 1
         lines = self.lines
         lines.append(line)
         if len(lines) == _JOIN_EVERY:
@@ -1155,8 +1161,7 @@ def _pass_batch(shared: tuple[Pipeline, tuple[Step, ...]], batch: Batch) -> tupl
     size = batch.size  # as the input has it (a file batch's compressed size), before it is read
     if isinstance(batch, (RangeBatch, FileBatch)):
         batch = batch.read()
-    entries = _json_entries(batch) if isinstance(batch, LinesBatch) else batch_items(batch, prefix.text_field)
-    for entry in entries:
+    for entry in _entries(batch, prefix.text_field):
         if type(entry) is tuple:
             value = entry[1]
         elif entry.error is None:
