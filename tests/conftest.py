@@ -47,7 +47,8 @@ def cli():
 
 def run_shell(command: str, cwd: Path = ROOT, input: bytes | None = None) -> subprocess.CompletedProcess:
     """Run a real shell pipeline with the installed ``corpus-tools`` on PATH (the venv's bin first)."""
-    env = dict(os.environ)
+    # stdout block-buffered, as in a user's shell (a PYTHONUNBUFFERED here hid a failed flush at exit)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return subprocess.run(
         ["bash", "-o", "pipefail", "-c", command], cwd=cwd, input=input, capture_output=True, env=env, timeout=300

@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from corpus_tools import __version__
-from corpus_tools.errors import ConfigError, CorpusError
+from corpus_tools.errors import ConfigError, CorpusError, OutputError
 from corpus_tools.io import (
     STDIN,
     STDOUT_NAME,
@@ -91,6 +91,9 @@ class _Group(TyperGroup):
             raise SystemExit(128 + exc.signum) from exc
         except CorpusError as exc:
             typer.echo(f"error: {exc}", err=True)
+            if isinstance(exc, OutputError) and exc.path == STDOUT_NAME:
+                # what stdout's buffer still holds would fail again at exit (exit 120, "Exception ignored")
+                _silence_stdout()
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # The reader went away (`... | head -1`): not an error of ours. Point stdout at /dev/null so the
