@@ -60,6 +60,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import compress, repeat
+from operator import is_not, itemgetter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -952,7 +954,9 @@ def _arrow_not_quote(s: str) -> bool:
 
 
 #: a blank line's entry (never cached, never written to)
-_BLANK: list[Any] = [0, False, None, 0, None, False, False]
+_BLANK: list[Any] = [0, False, None, 0, None, False, False, False, False, False]
+# the fields of a line's cache entry (_LineCache.add)
+_WORDS, _PROSE, _RULE, _MARK, _MENU, _ENDS, _HEADING, _ARROW, _SHORT = map(itemgetter, (0, 1, 2, 3, 5, 6, 7, 8, 9))
 #: the per-line cache is emptied when it holds this many lines (about 350 bytes each with the model's features,
 #: the text aside) or this many characters of line text
 CACHE_LINES = 200_000
@@ -975,8 +979,8 @@ class _LineCache:
         self.chars = 0
 
     def add(self, line: str) -> list[Any]:
-        """Work out ``line``'s entry: [words, prose, rule, mark (-1: not yet), model shape (None: not yet),
-        menu-shaped, ends a sentence]."""
+        """Work out ``line``'s entry: [words, prose, rule, truncation mark, model shape (None: not yet), menu-shaped,
+        ends a sentence, may head a link block, a prev/next link, short and not prose]."""
         if not line or line.isspace():
             return _BLANK
         w = _nwords(line)
@@ -986,7 +990,21 @@ class _LineCache:
                 r = "copyright"
         else:
             r = _line_rule(line, _fold(line), w, self.ph, self.o)
-        e = [w, _is_prose(line, w), r, -1, None, w <= 4 and _menu_shaped(line, w), _ends_sentence(line)]
+        ends = _ends_sentence(line)
+        o = self.o
+        e = [
+            w,
+            _is_prose(line, w),
+            r,
+            _marked(line, self.ph) if w >= o.min_preview_words else 0,
+            None,
+            w <= 4 and _menu_shaped(line, w),
+            ends,
+            # may open a link block's heading (_word_headings), may be a prev/next link (a link_arrow)
+            2 <= w <= 7 and not ends and _heading_word(line) in self.ph.heading_words,
+            2 <= w <= o.max_headline_words and _arrow_line(line, w, o.max_headline_words),
+            w <= MAX_BODY_WORDS,  # short, so not prose: the model may score it inside the main body
+        ]
         if self.chars > CACHE_CHARS or len(self.info) >= CACHE_LINES:
             self.info.clear()
             self.chars = 0
@@ -1013,104 +1031,72 @@ def label_residue(
     given, the model does not run; the (line, features) it would score are appended to it (for training)."""
     o = options or _DEFAULT
     cache = _line_cache(o)
-    ph = cache.ph
-    info = cache.info
     n = len(lines)
-    words = [0] * n
-    rule: list[str | None] = [None] * n
-    entries: list[list[Any]] = [_BLANK] * n
-    body_start = body_end = -1
-    for i, line in enumerate(lines):
-        e = info.get(line)
-        if e is None:
-            e = cache.add(line)
-        w = e[0]
-        if not w:
-            continue
-        entries[i] = e
-        words[i] = w
-        if e[1]:
-            if body_start < 0:
-                body_start = i
-            body_end = i
-        r = e[2]
-        if (
-            r is None
-            and recurrence is not None
-            and w <= 40
-            and recurrence.is_furniture(site, line, o.recurrence_min_docs, o.recurrence_min_share)
-        ):
-            r = "site_recurring"
-        rule[i] = r
+    # each line's cache entry, then the per-line facts as lists, and the lines a later rule looks at (the rules
+    # visit those, not every line again): whole-list operations, not a Python loop over the lines
+    entries: list[list[Any]] = list(map(cache.info.get, lines))
+    if None in entries:
+        add = cache.add
+        entries = [e if e is not None else add(line) for e, line in zip(entries, lines, strict=True)]
+    words: list[int] = list(map(_WORDS, entries))
+    rule: list[str | None] = list(map(_RULE, entries))
+    prose_at = list(compress(range(n), map(_PROSE, entries)))
+    marked_at = list(compress(range(n), map(_MARK, entries)))
+    heading_at = list(compress(range(n), map(_HEADING, entries)))
+    arrow_at = list(compress(range(n), map(_ARROW, entries)))
+    menus = sum(map(_MENU, entries))
+    short_at = list(compress(range(n), map(_SHORT, entries)))
+    body_start, body_end = (prose_at[0], prose_at[-1]) if prose_at else (-1, -1)
+    if recurrence is not None:
+        for i, line in enumerate(lines):
+            if (
+                rule[i] is None
+                and 0 < words[i] <= 40
+                and recurrence.is_furniture(site, line, o.recurrence_min_docs, o.recurrence_min_share)
+            ):
+                rule[i] = "site_recurring"
 
     # link blocks: a heading, then headline-shaped lines
     if o.link_blocks:
-        _word_headings(lines, words, rule, entries, o, ph)
-    if o.link_blocks:
-        i = 0
-        while i < n:
-            if rule[i] == "link_heading":
-                j = i + 1
-                while j < n:
-                    if words[j] == 0:
-                        j += 1
-                        continue
-                    if (
-                        rule[j] is None
-                        and not lines[j].rstrip().endswith(":")
-                        and _headline_shaped(lines[j], words[j], o.max_headline_words)
-                        and not (_is_prose(lines[j], words[j]))
-                    ):
-                        rule[j] = "link_block"
-                        j += 1
-                        continue
-                    if rule[j] == "related_link":
-                        j += 1
-                        continue
-                    break
-                i = j
-                continue
-            i += 1
-        for i in range(n):
-            if rule[i] is None and 2 <= words[i] <= o.max_headline_words:
-                s = lines[i]
-                arrow = (_ARROW_START.match(s) and "»" not in s) or (
-                    s.rstrip()[-1:] in "»›→>" and _ARROW_END.search(s) and _arrow_not_quote(s)
-                )
-                if arrow and _headline_shaped(s.strip(" «‹←<»›→>-"), words[i], o.max_headline_words):
-                    rule[i] = "link_arrow"
-        _nav_runs(lines, words, rule, [e[5] for e in entries], o, body_start, body_end)
+        if heading_at:
+            _word_headings(lines, words, rule, entries, o, heading_at)
+        if "link_heading" in rule:
+            _link_block_lines(lines, words, rule, o)
+        for i in arrow_at:
+            if rule[i] is None:
+                rule[i] = "link_arrow"
+        # a run needs nav_run_min menu-shaped or cut lines
+        if menus + n - rule.count(None) >= o.nav_run_min:
+            _nav_runs(lines, words, rule, list(map(_MENU, entries)), o, body_start, body_end)
         _trailing_bullets(lines, words, rule, o)
 
-    body = _main_body(lines, words, prose=[e[1] for e in entries])
-    if o.furniture:
+    body = _main_body(lines, words, prose_at=prose_at)
+    if o.furniture and not _FOOTER_SIGNALS.isdisjoint(rule):
         _footer_run(lines, words, rule, o, body)
 
-    # truncation marks
+    # truncation marks (of the lines no rule cut)
     marks = [0] * n
-    for i in range(n):
-        if words[i] >= o.min_preview_words and rule[i] is None:
-            e = entries[i]
-            if e[3] < 0:
-                e[3] = _marked(lines[i], ph)
-            marks[i] = e[3]
+    min_words = o.min_preview_words
+    for i in marked_at:
+        if rule[i] is None and words[i] >= min_words:
+            marks[i] = entries[i][3]
 
     # listing page: repeated units of a headline (a byline may follow it) over a marked preview
     drop = None
-    if o.listing_pages and sum(1 for m in marks if m) >= o.listing_min_previews:
+    if o.listing_pages and n - marks.count(0) >= o.listing_min_previews:
         drop = _listing_page(lines, words, rule, marks, o)
 
     # previews: the trailing run
     if o.previews:
         _trailing_previews(lines, words, rule, marks, o)
 
-    subheads = _subheads(words, rule)
+    subheads = [] if _PLACED.isdisjoint(rule) else _subheads(words, rule)
     model_features: dict[int, list[float]] = {}
     if o.model or model_inputs is not None:
-        scored = _model_features(lines, words, rule, marks, entries, body, o)
+        scored = _model_features(lines, words, rule, marks, entries, body, o, short_at)
         if model_inputs is not None:
             model_inputs.extend(scored)
-        else:
+        elif scored:
             threshold = o.model_threshold_busy if _busy(words, body) else o.model_threshold
             _model_cuts(scored, rule, threshold, model_features, lambda: _model_veto(words, rule, entries, body))
 
@@ -1128,10 +1114,47 @@ def label_residue(
                     rule[i] = None
                 guarded += 1
             i += 1
-    cuts = [(i, r) for i, r in enumerate(rule) if r is not None and o.enabled(r)]
+    cuts = [] if rule.count(None) == n else [(i, r) for i, r in enumerate(rule) if r is not None and o.enabled(r)]
     if model_features:
         model_features = {i: f for i, f in model_features.items() if rule[i] == "model"}
     return ResidueLabels(cuts=cuts, drop=drop, model_features=model_features)
+
+
+def _link_block_lines(lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions) -> None:
+    """The headline-shaped lines under each link-block heading (``link_heading``): ``link_block``."""
+    n = len(lines)
+    i = 0
+    while i < n:
+        if rule[i] == "link_heading":
+            j = i + 1
+            while j < n:
+                if words[j] == 0:
+                    j += 1
+                    continue
+                if (
+                    rule[j] is None
+                    and not lines[j].rstrip().endswith(":")
+                    and _headline_shaped(lines[j], words[j], o.max_headline_words)
+                    and not (_is_prose(lines[j], words[j]))
+                ):
+                    rule[j] = "link_block"
+                    j += 1
+                    continue
+                if rule[j] == "related_link":
+                    j += 1
+                    continue
+                break
+            i = j
+            continue
+        i += 1
+
+
+def _arrow_line(s: str, words: int, max_words: int) -> bool:
+    """A prev/next link: a headline behind an arrow ("« headline", "headline »")."""
+    arrow = (_ARROW_START.match(s) and "»" not in s) or (
+        s.rstrip()[-1:] in "»›→>" and _ARROW_END.search(s) and _arrow_not_quote(s)
+    )
+    return bool(arrow) and _headline_shaped(s.strip(" «‹←<»›→>-"), words, max_words)
 
 
 def _listing_page(
@@ -1228,17 +1251,15 @@ _FOOTER_SIGNALS = frozenset(
 
 
 def _main_body(
-    lines: list[str], words: list[int], gap: int = 8, prose: list[bool] | None = None
+    lines: list[str], words: list[int], gap: int = 8, prose_at: list[int] | None = None
 ) -> tuple[int, int] | None:
     """First and last line of the main body: the cluster of prose lines (at most ``gap`` lines apart) holding
-    the most words. ``prose``: per line, :func:`_is_prose` (worked out when not given)."""
-    if prose is None:
-        prose = [bool(w) and _is_prose(line, w) for line, w in zip(lines, words, strict=True)]
+    the most words. ``prose_at``: the prose lines (:func:`_is_prose`), in order (worked out when not given)."""
+    if prose_at is None:
+        prose_at = [i for i, (line, w) in enumerate(zip(lines, words, strict=True)) if w and _is_prose(line, w)]
     best = None
     best_words = start = last = total = 0
-    for i in range(len(lines)):
-        if not prose[i]:
-            continue
+    for i in prose_at:
         if total and i - last > gap:
             if total > best_words:
                 best, best_words = (start, last), total
@@ -1311,18 +1332,26 @@ def _ends_truncated(line: str) -> bool:
     return s.endswith(("…", "...", "»", "›", "]", ")")) or s[-1:].isalnum()
 
 
+def _heading_word(line: str) -> str:
+    """The first word of a line as the ``heading_word`` lists hold it: case-folded, bullets and arrows off."""
+    return line.split()[0].casefold().strip("»>«‹›*•·-–—")
+
+
 def _word_headings(
-    lines: list[str], words: list[int], rule: list[str | None], entries: list[list[Any]], o: ResidueOptions, ph: Any
+    lines: list[str],
+    words: list[int],
+    rule: list[str | None],
+    entries: list[list[Any]],
+    o: ResidueOptions,
+    candidates: list[int],
 ) -> None:
     """A short line (two to seven words, no sentence end) whose first word opens a link-block heading ("Weitere
     Artikel zum Thema", "More from the author", "Otras noticias": the ``heading_word`` lists) over three lines that
-    are headline-shaped or already cut: the heading of a link block (``link_heading``; its headlines follow)."""
+    are headline-shaped or already cut: the heading of a link block (``link_heading``; its headlines follow).
+    ``candidates``: the lines of that shape (a line's cache entry knows)."""
     n = len(lines)
-    for i in range(n):
-        if rule[i] is not None or not 2 <= words[i] <= 7 or entries[i][6]:
-            continue
-        first = lines[i].split()[0].casefold().strip("»>«‹›*•·-–—")
-        if first not in ph.heading_words:
+    for i in candidates:
+        if rule[i] is not None:
             continue
         below = 0
         j = i + 1
@@ -1419,22 +1448,21 @@ def _model_features(
     entries: list[list[Any]],
     body: tuple[int, int] | None,
     o: ResidueOptions,
+    short_at: list[int],
 ) -> list[tuple[int, list[float]]]:
-    """The lines the model scores (no rule cut them, at most ``MAX_WORDS`` words), each with its features."""
-    prose = [e[1] for e in entries]
+    """The lines the model scores (no rule cut them, at most ``MAX_WORDS`` words), each with its features.
+    ``short_at``: the lines of at most ``MAX_BODY_WORDS`` words that are not prose."""
     # inside the main body the model scores only its short lines that are not prose (a subhead, a caption, an
     # inline link or ad): a paragraph of the article is never the model's to cut, and most lines of a page are those
-    b0, b1 = body if body is not None else (len(lines), -1)
-    candidates = [
-        i
-        for i in range(len(lines))
-        if rule[i] is None
-        and 0 < words[i] <= MAX_WORDS
-        and not (b0 <= i <= b1 and (prose[i] or words[i] > MAX_BODY_WORDS))
-    ]
+    n = len(lines)
+    b0, b1 = body if body is not None else (n, n - 1)
+    candidates = [i for i in range(b0) if rule[i] is None and 0 < words[i] <= MAX_WORDS]
+    candidates += [i for i in short_at if b0 <= i <= b1 and rule[i] is None]
+    candidates += [i for i in range(b1 + 1, n) if rule[i] is None and 0 < words[i] <= MAX_WORDS]
     if not candidates:
         return []
-    cut = [r is not None for r in rule]
+    prose = list(map(_PROSE, entries))
+    cut = list(map(is_not, rule, repeat(None)))
     max_words = o.max_headline_words
 
     def shapes(i: int) -> list[float]:
@@ -1451,8 +1479,8 @@ def _model_features(
             )
         return e[4]
 
-    ends = [e[6] for e in entries]
-    vectors = doc_features(lines, words, cut, prose, body, candidates, shapes, ends, [e[5] for e in entries])
+    ends = list(map(_ENDS, entries))
+    vectors = doc_features(lines, words, cut, prose, body, candidates, shapes, ends, list(map(_MENU, entries)))
     return list(zip(candidates, vectors, strict=True))
 
 
@@ -1463,7 +1491,7 @@ BUSY_LINES = 80
 
 def _busy(words: list[int], body: tuple[int, int] | None) -> bool:
     """Whether the page is busy (:data:`BUSY_LINES`): there the model cuts from ``model_threshold_busy``."""
-    if sum(1 for w in words if w) < BUSY_LINES:
+    if len(words) - words.count(0) < BUSY_LINES:
         return False
     in_body = sum(words[body[0] : body[1] + 1]) if body is not None else 0
     return in_body * 2 < sum(words)

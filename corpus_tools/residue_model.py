@@ -18,9 +18,12 @@ from __future__ import annotations
 import json
 import math
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+from itertools import accumulate, compress
+from operator import mul
 from typing import Any
 
 #: Lines longer than this are never scored (the article's paragraphs; a long residue line is the rules' job).
@@ -166,60 +169,37 @@ def doc_features(
     n = len(lines)
     if ends is None:
         ends = [_ends_sentence(line) for line in lines]
-    nonblank = [i for i in range(n) if words[i]]
+    # per non-blank line (by rank): prefix sums of prose words, rule cuts and short lines (at most eight words);
+    # the ranks of the prose lines, whence the prose line above and below a candidate and its run of non-prose lines
+    nonblank = list(compress(range(n), words))
     last = len(nonblank)
     m = last or 1
     doc_lines = _log(last)
-    rank = [0] * n
     counts: dict[str, int] = {}
     for i in candidates:
         key = lines[i].strip()
         counts[key] = counts.get(key, 0) + 1
-    # one pass over the non-blank lines: their rank; prefix sums of prose words, rule cuts and short lines (at most
-    # eight words); the last prose line above each; the runs of non-prose lines
-    cum = [0] * (last + 1)
-    ccum = [0] * (last + 1)
-    scum = [0] * (last + 1)
-    last_prose = [-1] * last
-    run_len = [0] * n
-    total = c = t = n_prose = 0
-    seen = run_start = -1
-    for k, i in enumerate(nonblank):
-        rank[i] = k
-        w = words[i]
-        c += cut[i]
-        t += w <= 8
-        ccum[k + 1] = c
-        scum[k + 1] = t
-        last_prose[k] = seen
-        if prose[i]:
-            total += w
-            n_prose += 1
-            seen = k
-            if run_start >= 0:
-                for j in nonblank[run_start:k]:
-                    run_len[j] = k - run_start
-                run_start = -1
-        elif run_start < 0:
-            run_start = k
-        cum[k + 1] = total
-    if run_start >= 0:
-        for j in nonblank[run_start:]:
-            run_len[j] = last - run_start
+    ranked_words = list(map(words.__getitem__, nonblank))
+    ranked_prose = list(map(prose.__getitem__, nonblank))
+    cum = list(accumulate(map(mul, ranked_words, ranked_prose), initial=0))
+    ccum = list(accumulate(map(cut.__getitem__, nonblank), initial=0))
+    scum = list(accumulate(map((8).__ge__, ranked_words), initial=0))
+    prose_ranks = list(compress(range(last), ranked_prose))
+    n_prose = len(prose_ranks)
+    total = cum[last]
     prose_share = n_prose / m
-    next_prose = [-1] * last
-    seen = -1
-    for k in range(last - 1, -1, -1):
-        next_prose[k] = seen
-        if prose[nonblank[k]]:
-            seen = k
     total = total or 1
     if menu is None:
         menu = [False] * n
     b0, b1 = body if body is not None else (n, -1)
     out = []
     for i in candidates:
-        r = rank[i]
+        r = bisect_left(nonblank, i)
+        k = bisect_left(prose_ranks, r)
+        prose_above_at = prose_ranks[k - 1] if k else -1  # the nearest prose line above, by rank
+        k += k < n_prose and prose_ranks[k] == r
+        prose_below_at = prose_ranks[k] if k < n_prose else -1
+        run_len = 0 if prose[i] else (prose_below_at if prose_below_at >= 0 else last) - prose_above_at - 1
         p = nonblank[r - 1] if r > 0 else -1
         q = nonblank[r + 1] if r + 1 < len(nonblank) else -1
         f = list(shapes(i))
@@ -239,7 +219,7 @@ def doc_features(
                 _log(dist),
                 doc_lines,
                 prose_share,
-                _log(run_len[i]),
+                _log(run_len),
                 _log(words[p]) if p >= 0 else 0.0,
                 _log(words[q]) if q >= 0 else 0.0,
                 1.0 if p >= 0 and prose[p] else 0.0,
@@ -250,8 +230,8 @@ def doc_features(
                 1.0 if q >= 0 and ends[q] else 0.0,
                 cum[r] / total,
                 _log(cum[min(r + 5, len(nonblank))] - cum[max(r - 4, 0)] - (words[i] if prose[i] else 0)),
-                _log(r - last_prose[r]) if last_prose[r] >= 0 else 5.0,
-                _log(next_prose[r] - r) if next_prose[r] >= 0 else 5.0,
+                _log(r - prose_above_at) if prose_above_at >= 0 else 5.0,
+                _log(prose_below_at - r) if prose_below_at >= 0 else 5.0,
             )
         )
         lo, hi = max(r - 3, 0), min(r + 4, last)
