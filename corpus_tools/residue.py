@@ -53,10 +53,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -1093,12 +1092,13 @@ def label_residue(
     subheads = [] if _PLACED.isdisjoint(rule) else _subheads(words, rule)
     model_features: dict[int, list[float]] = {}
     if o.model or model_inputs is not None:
-        scored = _model_features(lines, words, rule, marks, entries, body, o, short_at)
+        training = model_inputs is not None
+        scored = _model_features(lines, words, rule, marks, entries, body, o, short_at, veto=not training)
         if model_inputs is not None:
             model_inputs.extend(scored)
         elif scored:
             threshold = o.model_threshold_busy if _busy(words, body) else o.model_threshold
-            _model_cuts(scored, rule, threshold, model_features, lambda: _model_veto(words, rule, entries, body))
+            _model_cuts(scored, rule, threshold, model_features)
 
     for i in subheads:  # after the model, which saw them cut (its features were learned so)
         rule[i] = None
@@ -1449,9 +1449,11 @@ def _model_features(
     body: tuple[int, int] | None,
     o: ResidueOptions,
     short_at: list[int],
+    veto: bool = True,
 ) -> list[tuple[int, list[float]]]:
     """The lines the model scores (no rule cut them, at most ``MAX_WORDS`` words), each with its features.
-    ``short_at``: the lines of at most ``MAX_BODY_WORDS`` words that are not prose."""
+    ``short_at``: the lines of at most ``MAX_BODY_WORDS`` words that are not prose. ``veto``: leave out the lines
+    the model may never cut (:func:`_model_veto`; training sees them all)."""
     # inside the main body the model scores only its short lines that are not prose (a subhead, a caption, an
     # inline link or ad): a paragraph of the article is never the model's to cut, and most lines of a page are those
     n = len(lines)
@@ -1461,6 +1463,12 @@ def _model_features(
     candidates += [i for i in range(b1 + 1, n) if rule[i] is None and 0 < words[i] <= MAX_WORDS]
     if not candidates:
         return []
+    scored = candidates
+    if veto:
+        vetoed = _model_veto(words, rule, entries, body, candidates)
+        scored = [i for i in candidates if i not in vetoed]
+        if not scored:
+            return []
     prose = list(map(_PROSE, entries))
     cut = list(map(is_not, rule, repeat(None)))
     max_words = o.max_headline_words
@@ -1480,8 +1488,10 @@ def _model_features(
         return e[4]
 
     ends = list(map(_ENDS, entries))
-    vectors = doc_features(lines, words, cut, prose, body, candidates, shapes, ends, list(map(_MENU, entries)))
-    return list(zip(candidates, vectors, strict=True))
+    vectors = doc_features(
+        lines, words, cut, prose, body, candidates, shapes, ends, list(map(_MENU, entries)), scored=scored
+    )
+    return list(zip(scored, vectors, strict=True))
 
 
 #: a busy page: at least this many non-blank lines, its main body holding under half of its words (a whole page's
@@ -1498,45 +1508,47 @@ def _busy(words: list[int], body: tuple[int, int] | None) -> bool:
 
 
 def _model_veto(
-    words: list[int], rule: list[str | None], entries: list[list[Any]], body: tuple[int, int] | None
+    words: list[int],
+    rule: list[str | None],
+    entries: list[list[Any]],
+    body: tuple[int, int] | None,
+    candidates: list[int],
 ) -> set[int]:
-    """The lines the model never cuts (keep wins): the page's first line (its title); the uncut lines that end a
-    sentence right below the main body, up to the first that does not (the article's last short paragraphs); inside
-    the main body, a line right over a prose line (a subhead)."""
-    nonblank = [i for i, w in enumerate(words) if w]
-    veto = set(nonblank[:1])
+    """Of the ``candidates``, the lines the model never cuts (keep wins): the page's first line (its title); the
+    uncut lines that end a sentence right below the main body, up to the first that does not (the article's last
+    short paragraphs); inside the main body, a line right over a prose line (a subhead)."""
+    n = len(words)
+    first = next(compress(range(n), words), None)
+    veto = {first} if first is not None else set()
     if body is not None:
-        for i in nonblank:
-            if i <= body[1]:
+        b0, b1 = body
+        for i in range(b1 + 1, n):
+            if not words[i]:
                 continue
             if rule[i] is not None or not entries[i][6]:
                 break
             veto.add(i)
         # inside the main body, a line over a prose line: a subhead over its paragraph
-        for i, j in itertools.pairwise(nonblank):
-            if body[0] <= i <= body[1] and entries[j][1]:
-                veto.add(i)
+        for i in candidates:
+            if b0 <= i <= b1:
+                j = i + 1
+                while j < n and not words[j]:
+                    j += 1
+                if j < n and entries[j][1]:
+                    veto.add(i)
     return veto
 
 
 def _model_cuts(
-    scored: list[tuple[int, list[float]]],
-    rule: list[str | None],
-    t: float,
-    found: dict[int, list[float]],
-    veto: Callable[[], set[int]],
+    scored: list[tuple[int, list[float]]], rule: list[str | None], t: float, found: dict[int, list[float]]
 ) -> None:
-    """Cut the ``scored`` lines (index, features) the model puts at or over the threshold ``t``, but those in ``veto()``
-    (:func:`_model_veto`, worked out only when a line reaches it); ``found`` gets their features (for explain)."""
+    """Cut the ``scored`` lines (index, features) the model puts at or over the threshold ``t``; ``found`` gets
+    their features (for explain)."""
     reaches = load_model().reaches
     # the threshold as log-odds: one comparison per line, no exp
     cut_at = math.log(t / (1 - t)) if 0 < t < 1 else (math.inf if t >= 1 else -math.inf)
-    hits = [(i, f) for i, f in scored if reaches(f, cut_at)]
-    if not hits:
-        return
-    vetoed = veto()
-    for i, f in hits:
-        if i not in vetoed:
+    for i, f in scored:
+        if reaches(f, cut_at):
             rule[i] = "model"
             found[i] = f
 

@@ -159,8 +159,10 @@ def doc_features(
     shapes: Any,
     ends: Sequence[bool] | None = None,
     menu: Sequence[bool] | None = None,
+    scored: Sequence[int] | None = None,
 ) -> list[list[float]]:
-    """The feature vectors of the ``candidates`` (line indices) of one page.
+    """The feature vectors of the ``candidates`` (line indices) of one page (of ``scored`` only, when given: some
+    of the candidates, which all count for the ``repeats`` feature).
 
     ``words``: per line (0: blank); ``cut``: a rule cut it; ``prose``: a prose line (15 words or more, ending a
     sentence); ``body``: the main body's first and last line (or ``None``); ``shapes(i)``: line ``i``'s own
@@ -193,7 +195,7 @@ def doc_features(
         menu = [False] * n
     b0, b1 = body if body is not None else (n, -1)
     out = []
-    for i in candidates:
+    for i in candidates if scored is None else scored:
         r = bisect_left(nonblank, i)
         k = bisect_left(prose_ranks, r)
         prose_above_at = prose_ranks[k - 1] if k else -1  # the nearest prose line above, by rank
