@@ -7,6 +7,10 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
 from conftest import DATA
 from corpus_tools.explain import explain_record
 from corpus_tools.pipeline import Pipeline
@@ -149,3 +153,91 @@ def test_the_context_features_count_cuts_and_short_lines_around_a_line():
     assert math.isclose(v["to_end"], math.log1p(2))
     assert v["prev_menu"] == 0.0 and v["next_menu"] == 1.0
     assert v["prev_prose"] == 1.0 and v["run_short"] == math.log1p(3)  # Tags, Footer, End
+
+
+def _context_reference(lines, words, cut, prose, body, candidates, ends, menu, i):
+    """The page features of line ``i`` (FEATURES after the first 20), worked out the slow, readable way: by scanning
+    the page's non-blank lines around it. :func:`doc_features` (prefix sums, bisection) must give the same."""
+    log = math.log1p
+    nb = [k for k in range(len(lines)) if words[k]]
+    last, r = len(nb), nb.index(i)
+    m = last or 1
+    total = sum(words[k] for k in nb if prose[k]) or 1
+    p = nb[r - 1] if r > 0 else -1
+    q = nb[r + 1] if r + 1 < last else -1
+    above = [k for k in nb[:r] if prose[k]]
+    below = [k for k in nb[r + 1 :] if prose[k]]
+    run = 0
+    if not prose[i]:
+        lo = nb.index(above[-1]) + 1 if above else 0
+        hi = nb.index(below[0]) if below else last
+        run = hi - lo
+    before = after = 0.0
+    dist = 0
+    if body is not None:
+        before, after = float(i < body[0]), float(i > body[1])
+        dist = body[0] - i if i < body[0] else (i - body[1] if i > body[1] else 0)
+    near = [k for k in nb[max(r - 4, 0) : r + 5] if prose[k] and k != i]
+    around = [k for k in nb[max(r - 3, 0) : r + 4] if k != i]
+    return [
+        1.0 if sum(lines[c].strip() == lines[i].strip() for c in candidates) > 1 else 0.0,
+        r / m,
+        before,
+        after,
+        log(dist),
+        log(last),
+        sum(1 for k in nb if prose[k]) / m,
+        log(run),
+        log(words[p]) if p >= 0 else 0.0,
+        log(words[q]) if q >= 0 else 0.0,
+        float(p >= 0 and prose[p]),
+        float(q >= 0 and prose[q]),
+        float(p >= 0 and cut[p]),
+        float(q >= 0 and cut[q]),
+        float(p >= 0 and ends[p]),
+        float(q >= 0 and ends[q]),
+        sum(words[k] for k in above) / total,
+        log(sum(words[k] for k in near)),
+        log(r - nb.index(above[-1])) if above else 5.0,
+        log(nb.index(below[0]) - r) if below else 5.0,
+        sum(cut[k] for k in around) / len(around) if around else 0.0,
+        sum(words[k] <= 8 for k in around) / len(around) if around else 0.0,
+        sum(cut[k] for k in nb[:r]) / r if r else 0.0,
+        sum(cut[k] for k in nb[r + 1 :]) / (last - r - 1) if r + 1 < last else 0.0,
+        log(last - r - 1),
+        float(p >= 0 and menu[p]),
+        float(q >= 0 and menu[q]),
+    ]
+
+
+_PAGE_LINE = st.tuples(
+    st.integers(0, 30),  # words (0: blank)
+    st.booleans(),  # prose (taken only for 15 words or more)
+    st.booleans(),  # cut by a rule
+    st.booleans(),  # ends a sentence
+    st.booleans(),  # menu-shaped
+    st.sampled_from(["Home", "Read more", "A headline", "Text"]),  # few texts: the repeats feature gets exercised
+)
+
+
+@given(page=st.lists(_PAGE_LINE, min_size=1, max_size=40), pick=st.data())
+def test_the_page_features_match_a_slow_readable_reference(page, pick):
+    from corpus_tools.residue_model import doc_features
+
+    lines = [text if w else "" for w, _, _, _, _, text in page]
+    words = [w for w, *_ in page]
+    prose = [bool(w >= 15 and p) for w, p, *_ in page]
+    cut = [bool(w and c) for w, _, c, *_ in page]
+    ends = [e for *_, e, _, _ in page]
+    menu = [mn for *_, mn, _ in page]
+    nonblank = [k for k in range(len(page)) if words[k]]
+    assume(nonblank)
+    candidates = pick.draw(st.lists(st.sampled_from(nonblank), min_size=1, unique=True).map(sorted))
+    scored = pick.draw(st.lists(st.sampled_from(candidates), unique=True).map(sorted))
+    body = pick.draw(st.none() | st.tuples(st.sampled_from(nonblank), st.sampled_from(nonblank)).map(sorted))
+    shape = [0.0] * 20
+    got = doc_features(lines, words, cut, prose, body, candidates, lambda i: shape, ends, menu, scored=scored)
+    assert len(got) == len(scored)
+    for i, f in zip(scored, got, strict=True):
+        want = _context_reference(lines, words, cut, prose, body, candidates, ends, menu, i)
+        assert f[20:] == pytest.approx(want, abs=1e-12), i
