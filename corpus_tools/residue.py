@@ -605,16 +605,16 @@ def _menu_shaped(line: str, words: int) -> bool:
     return not s.endswith((".", "!", "?", ";", ",", ":", "。")) or s.endswith("...")
 
 
-def is_photo_credit(line: str) -> bool:
+def is_photo_credit(line: str, folded: str | None = None) -> bool:
     """A line that is only a photo credit ("Photo: NAME/AGENCY", "Foto: X", "(Credit: X)", "Crédits photos :
-    X", "© NAME" without a year): the credits step's, never residue."""
+    X", "© NAME" without a year): the credits step's, never residue. ``folded``: ``_fold(line)``, when known."""
     s = line.strip()
     if not s or len(s) > 120:
         return False
     words = len(s.split())
     if words > 12:
         return False
-    folded = _fold(s).lstrip("([")
+    folded = (_fold(s) if folded is None else folded).lstrip("([")
     ph = _phrases(())
     if ph.credit.match(folded):
         return True
@@ -658,6 +658,8 @@ def _is_agency_credit(folded: str, ph: _Phrases) -> bool:
         return False
     if s in ph.agency:
         return True
+    if "/" not in s and "|" not in s and ";" not in s:
+        return False  # one part: not an agency's
     parts = [part.strip(" ()©") for part in _CREDIT_PARTS.split(s)]
     # each part a name or an agency ("NAME / AGENCY"), not a headline ("Reuters/Ipsos poll shows ...")
     return len(parts) > 1 and any(p in ph.agency for p in parts) and all(len(p.split()) <= 3 for p in parts)
@@ -794,7 +796,7 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
     if (
         words <= 12
         and (words <= 5 or not _ends_sentence(line))
-        and is_photo_credit(line)
+        and is_photo_credit(line, folded)
         and not _may_credit_a_person(line)
     ):
         return "photo_credit"
@@ -863,14 +865,14 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
         if (
             ("©" in folded or "copyright" in folded or "(c)" in folded)
             and _YEAR.search(folded)
-            and not is_photo_credit(line)
+            and not is_photo_credit(line, folded)
         ):
             return "copyright"
     if (
         words >= 3
         and (line.rstrip()[-1:] == ")" or "©" in line)
         and _CREDIT_TAIL.search(line)
-        and not is_photo_credit(line)
+        and not is_photo_credit(line, folded)
     ):
         return "caption"
     return None
@@ -896,7 +898,7 @@ def _long_line_rule(line: str, folded: str, ph: _Phrases) -> str | None:
         return "copyright"
     if ("©" in folded or "copyright" in folded or "(c)" in folded) and _YEAR.search(folded):
         return "copyright"
-    if (line.rstrip()[-1:] == ")" or "©" in line) and _CREDIT_TAIL.search(line) and not is_photo_credit(line):
+    if (line.rstrip()[-1:] == ")" or "©" in line) and _CREDIT_TAIL.search(line) and not is_photo_credit(line, folded):
         return "caption"
     return None
 
