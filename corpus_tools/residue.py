@@ -23,7 +23,8 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
 * **calls to action** (``cta``, ``share``, ``comments``): short lines holding a stock phrase; comment counts
   ("12 Kommentare", "3 responses to ...").
 * **furniture** (``nav``, ``cookie``, ``advertisement``, ``copyright``, ``reading_time``, ``tags_line``,
-  ``meta_line``, ``site_recurring``, ``footer_run``): menu items as whole lines, stock phrases, (given a
+  ``meta_line``, ``site_recurring``, ``footer_run``): menu items as whole lines, stock phrases, an affiliate or
+  advertiser disclosure (``advertisement``, in a line of up to :data:`DISCLOSURE_MAX_WORDS` words), (given a
   :class:`LineRecurrence`) short lines that recur across a site's documents, and below the main body (the
   cluster of prose lines with the most words), from the first line a phrase rule cut as furniture on, the short
   lines (up to ``footer_max_words`` words) that end no sentence (not a subhead over two paragraphs).
@@ -119,6 +120,7 @@ SECTIONS = (
     "prevnext",
     "posted",
     "heading_word",
+    "disclosure",
 )
 
 
@@ -477,7 +479,17 @@ class _Phrases:
             self.tags_bare,
         )
         self.prefix_firsts = frozenset().union(*(p.firsts for p in prefixes))
-        contains = (self.cta, self.share, self.comments, self.cookie, self.copyright, self.reading_time)
+        # an affiliate or advertiser disclosure ("We may earn a commission ..."): rule advertisement, up to 80 words
+        self.disclosure = _Contains(merged["disclosure"])
+        contains = (
+            self.cta,
+            self.share,
+            self.comments,
+            self.cookie,
+            self.copyright,
+            self.reading_time,
+            self.disclosure,
+        )
         self.contains_keys = frozenset(k for c in contains for k in c.keys)
 
 
@@ -847,6 +859,8 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
                 return "meta_line"
             if words <= 8 and ph.leadin_colon.match(folded, first_word):
                 return "link_heading"
+        if hit and ph.disclosure.search(folded, toks, cjk):
+            return "advertisement"
         if hit and ph.share.search(folded, toks, cjk):
             return "share"
         if hit and ph.comments.search(folded, toks, cjk):
@@ -890,12 +904,18 @@ def _headline_start(line: str, folded: str, rest: str | None) -> bool:
     return ch.isupper() or ch.isdigit() or ch in "\"'“„«‘¿¡" or _is_cjk(ch)
 
 
+#: an affiliate or advertiser disclosure is a short paragraph: a longer line holding such a phrase is the article's
+DISCLOSURE_MAX_WORDS = 80
+
+
 def _long_line_rule(line: str, folded: str, ph: _Phrases) -> str | None:
     """A line longer than the short-line rules look at: a cookie notice, a copyright line, a caption."""
     if "ookie" in line and ph.cookie.search(folded):
         return "cookie"
     if ph.copyright.search(folded):
         return "copyright"
+    if _nwords(line) <= DISCLOSURE_MAX_WORDS and ph.disclosure.search(folded):
+        return "advertisement"
     if ("©" in folded or "copyright" in folded or "(c)" in folded) and _YEAR.search(folded):
         return "copyright"
     if (line.rstrip()[-1:] == ")" or "©" in line) and _CREDIT_TAIL.search(line) and not is_photo_credit(line, folded):
@@ -985,10 +1005,12 @@ class _LineCache:
         if not line or line.isspace():
             return _BLANK
         w = _nwords(line)
-        if w > 40:  # body-like: only a cookie notice and a copyright footer are cut
+        if w > 40:  # body-like: only a cookie notice, a copyright footer and a disclosure are cut
             r = "cookie" if "ookie" in line and self.ph.cookie.search(_fold(line)) else None
             if r is None and _COPYRIGHT_START.match(line):
                 r = "copyright"
+            if r is None and w <= DISCLOSURE_MAX_WORDS and self.ph.disclosure.search(_fold(line)):
+                r = "advertisement"
         else:
             r = _line_rule(line, _fold(line), w, self.ph, self.o)
         ends = _ends_sentence(line)
