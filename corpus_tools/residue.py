@@ -20,7 +20,8 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
   the headline-shaped lines under it; a prev/next link ("« headline", "headline »", "Previous
   article headline"); a run of ``nav_run_min`` or more menu-shaped lines (one to four words, no sentence
   punctuation, no ", ") away from the body.
-* **calls to action** (``cta``, ``share``, ``comments``): short lines holding a stock phrase; comment counts
+* **calls to action** (``cta``, ``share``, ``comments``): short lines holding a stock phrase, a paragraph of up to
+  :data:`CTA_PARAGRAPH_MAX_WORDS` words holding two (a newsletter or follow box); comment counts
   ("12 Kommentare", "3 responses to ...").
 * **furniture** (``nav``, ``cookie``, ``advertisement``, ``copyright``, ``reading_time``, ``tags_line``,
   ``meta_line``, ``site_recurring``, ``footer_run``): menu items as whole lines, stock phrases, an affiliate or
@@ -363,6 +364,22 @@ class _Contains:
             right = p[-1].isalnum() and not _is_cjk(p[-1])
             self.keys.setdefault(key, []).append((p, left, right))
         self.cjk = re.compile(_alt(cjk)) if cjk else None
+
+    def found(self, folded: str, tokens: Iterable[str]) -> set[str]:
+        """The latin phrases in ``folded`` (``tokens``: its words), at word boundaries."""
+        out = set()
+        for key in self.keys.keys() & set(tokens):
+            for phrase, left, right in self.keys[key]:
+                at = folded.find(phrase)
+                while at >= 0:
+                    end = at + len(phrase)
+                    if (not left or at == 0 or not _is_word(folded[at - 1])) and (
+                        not right or end == len(folded) or not _is_word(folded[end])
+                    ):
+                        out.add(phrase)
+                        break
+                    at = folded.find(phrase, at + 1)
+        return out
 
     def search(self, folded: str, tokens: set[str] | None = None, cjk: bool | None = None) -> bool:
         if tokens is None:
@@ -904,18 +921,35 @@ def _headline_start(line: str, folded: str, rest: str | None) -> bool:
     return ch.isupper() or ch.isdigit() or ch in "\"'“„«‘¿¡" or _is_cjk(ch)
 
 
+#: a paragraph of calls to action ("Subscribe to our newsletter and follow us on ..."): at most this many words
+CTA_PARAGRAPH_MAX_WORDS = 60
+
+
+def _cta_paragraph(folded: str, tokens: Iterable[str], ph: _Phrases) -> bool:
+    """A line too long for the short-line rules that holds two calls to action or more (share prompts count),
+    neither part of the other ("sign up for our newsletter ... follow us on"): a newsletter or follow box."""
+    found = ph.cta.found(folded, tokens) | ph.share.found(folded, tokens)
+    if len(found) < 2:
+        return False
+    distinct = [p for p in found if not any(p != q and p in q for q in found)]
+    return len(distinct) >= 2
+
+
 #: an affiliate or advertiser disclosure is a short paragraph: a longer line holding such a phrase is the article's
 DISCLOSURE_MAX_WORDS = 80
 
 
 def _long_line_rule(line: str, folded: str, ph: _Phrases) -> str | None:
-    """A line longer than the short-line rules look at: a cookie notice, a copyright line, a caption."""
+    """A line longer than the short-line rules look at (but at most 40 words): a cookie notice, a copyright line,
+    a disclosure, a paragraph of calls to action, a caption."""
     if "ookie" in line and ph.cookie.search(folded):
         return "cookie"
     if ph.copyright.search(folded):
         return "copyright"
-    if _nwords(line) <= DISCLOSURE_MAX_WORDS and ph.disclosure.search(folded):
+    if ph.disclosure.search(folded):
         return "advertisement"
+    if _cta_paragraph(folded, _WORD.findall(folded), ph):
+        return "cta"
     if ("©" in folded or "copyright" in folded or "(c)" in folded) and _YEAR.search(folded):
         return "copyright"
     if (line.rstrip()[-1:] == ")" or "©" in line) and _CREDIT_TAIL.search(line) and not is_photo_credit(line, folded):
@@ -1011,6 +1045,10 @@ class _LineCache:
                 r = "copyright"
             if r is None and w <= DISCLOSURE_MAX_WORDS and self.ph.disclosure.search(_fold(line)):
                 r = "advertisement"
+            if r is None and w <= CTA_PARAGRAPH_MAX_WORDS:
+                folded = _fold(line)
+                if _cta_paragraph(folded, _WORD.findall(folded), self.ph):
+                    r = "cta"
         else:
             r = _line_rule(line, _fold(line), w, self.ph, self.o)
         ends = _ends_sentence(line)
