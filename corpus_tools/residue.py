@@ -32,7 +32,8 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
 * **captions** (``caption``, ``photo_credit``): "Image caption ...", a description ending in a photo credit
   ("(Foto: X)", "| © X"); a photo credit alone (:func:`is_photo_credit`: "Foto: dpa", "(Credit: X / Y)") that
   the credits step, which runs first, left in the text: an agency or a name it could not tell for a person's.
-* **dates** (``lone_date``): a line that is only a date or a timestamp.
+* **dates** (``lone_date``): a line that is only a date or a timestamp; a date with two or three short labels
+  around it, split at ``|``, ``·`` or ``•`` (a post's or a listing entry's meta line) is ``meta_line``.
 * **contacts** (``lone_url``, ``email``, ``handle``): a lone URL or domain, a short line holding an e-mail
   address, a line of @handles / #hashtags.
 
@@ -890,6 +891,8 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "caption"
     elif hit and ph.cookie.search(folded, toks, cjk):
         return "cookie"
+    if words <= 16 and ("|" in line or "·" in line or "•" in line) and _dated_meta(line, ph):
+        return "meta_line"
     if words <= 40:
         if hit and ph.copyright.search(folded, toks, cjk):
             return "copyright"
@@ -955,6 +958,29 @@ def _long_line_rule(line: str, folded: str, ph: _Phrases) -> str | None:
     if (line.rstrip()[-1:] == ")" or "©" in line) and _CREDIT_TAIL.search(line) and not is_photo_credit(line, folded):
         return "caption"
     return None
+
+
+_META_PARTS = re.compile(r"\s+[|·•]\s+|\s+[|]|[|]\s+")
+
+
+def _dated_meta(line: str, ph: _Phrases) -> bool:
+    """A post's or a listing entry's meta line: two to four parts split at ``|``, ``·`` or ``•``, one of them a
+    lone date or timestamp, the others short labels that end no sentence ("24. April 2020 | Pressemitteilungen",
+    "Paddy · April 19, 2019 · 7 comments"). Not a table row (a line that starts or ends with ``|``)."""
+    s = line.strip()
+    if s[:1] == "|" or s[-1:] == "|" or not any(ch.isdigit() for ch in s):
+        return False
+    parts = [p for p in _META_PARTS.split(s) if p.strip()]
+    if not 2 <= len(parts) <= 4:
+        return False
+    dated = False
+    for p in parts:
+        folded = _fold(p)
+        if not dated and _lone_date(_strip_heading(folded) or folded, ph):
+            dated = True
+        elif len(p.split()) > 6 or _ends_sentence(p):
+            return False
+    return dated
 
 
 def _lone_date(head: str, ph: _Phrases) -> bool:
