@@ -1156,6 +1156,8 @@ def label_residue(
         if menus + n - rule.count(None) >= o.nav_run_min:
             _nav_runs(lines, words, rule, list(map(_MENU, entries)), o, body_start, body_end)
         _trailing_bullets(lines, words, rule, o)
+        if heading_at:
+            _trailing_heading(words, rule, entries)
 
     body = _main_body(lines, words, prose_at=prose_at)
     if o.furniture and not _FOOTER_SIGNALS.isdisjoint(rule):
@@ -1453,6 +1455,15 @@ def _word_headings(
             j += 1
         if below == HEADING_OVER:
             rule[i] = "link_heading"
+
+
+def _trailing_heading(words: list[int], rule: list[str | None], entries: list[list[Any]]) -> None:
+    """The last line no rule cut, when it has the shape of a link-block heading (a ``heading_word`` first, two to
+    seven words, no sentence end: "Weitere aktuelle Themen aus der Arbeitswelt", "More in Good Deals") and is not
+    the page's only line: the heading of a link block the scraper left out."""
+    last = next((i for i in range(len(words) - 1, -1, -1) if words[i] and rule[i] is None), -1)
+    if last > 0 and entries[last][7] and any(words[:last]):
+        rule[last] = "link_heading"
 
 
 #: how many headline-shaped (or cut) lines a ``heading_word`` line must sit over to be a link-block heading
