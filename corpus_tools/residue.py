@@ -1148,7 +1148,7 @@ def label_residue(
         if heading_at:
             _word_headings(lines, words, rule, entries, o, heading_at)
         if "link_heading" in rule:
-            _link_block_lines(lines, words, rule, o)
+            _link_block_lines(lines, words, rule, entries, o)
         for i in arrow_at:
             if rule[i] is None:
                 rule[i] = "link_arrow"
@@ -1210,13 +1210,18 @@ def label_residue(
     return ResidueLabels(cuts=cuts, drop=drop, model_features=model_features)
 
 
-def _link_block_lines(lines: list[str], words: list[int], rule: list[str | None], o: ResidueOptions) -> None:
-    """The headline-shaped lines under each link-block heading (``link_heading``): ``link_block``."""
+def _link_block_lines(
+    lines: list[str], words: list[int], rule: list[str | None], entries: list[list[Any]], o: ResidueOptions
+) -> None:
+    """The lines under each link-block heading (``link_heading``): ``link_block``. Headline-shaped lines; and under
+    a headline of the block, its teaser (up to :data:`TEASER_MAX_WORDS` words) when a truncation mark ends it or
+    a line a rule cut ("Read more") follows it."""
     n = len(lines)
     i = 0
     while i < n:
         if rule[i] == "link_heading":
             j = i + 1
+            after_headline = False
             while j < n:
                 if words[j] == 0:
                     j += 1
@@ -1228,15 +1233,29 @@ def _link_block_lines(lines: list[str], words: list[int], rule: list[str | None]
                     and not (_is_prose(lines[j], words[j]))
                 ):
                     rule[j] = "link_block"
+                    after_headline = True
                     j += 1
                     continue
                 if rule[j] == "related_link":
                     j += 1
                     continue
+                if after_headline and rule[j] is None and words[j] <= TEASER_MAX_WORDS:
+                    k = j + 1
+                    while k < n and not words[k]:
+                        k += 1
+                    if entries[j][3] or (k < n and rule[k] is not None):
+                        rule[j] = "link_block"
+                        after_headline = False
+                        j += 1
+                        continue
                 break
             i = j
             continue
         i += 1
+
+
+#: the most words of a related article's teaser under its headline in a link block
+TEASER_MAX_WORDS = 60
 
 
 def _arrow_line(s: str, words: int, max_words: int) -> bool:
