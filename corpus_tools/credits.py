@@ -106,6 +106,7 @@ from corpus_tools.credit_shapes import (
     _corroborated,
     _credit_names,
     _credit_phrases,
+    _data_lines,
     _display_name,
     _furniture,
     _latin_name,
@@ -221,6 +222,7 @@ def _label_credits(
             for anchor, reason in sorted(anchors.items()):
                 _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined, page_authors)
         _label_author_box(paragraphs, text, labels, names, options, bylined)
+        _label_blog_author_box(paragraphs, labels, names)
     return labels
 
 
@@ -288,6 +290,58 @@ def _label_author_box(
         if found:
             labels[j] = Label(BIO, REASON_BIO_UNDER_HEADING, STEP)
             names[j] = _shape(bio, options)[1] if bio.startswith(_NOT_BIO_FIRST) else found
+
+
+#: the most words of a bio in a blog platform's author box
+_BOX_BIO_MAX_WORDS = 150
+
+
+def _label_blog_author_box(paragraphs: list[str], labels: dict[int, Label], names: dict[int, list[str]]) -> None:
+    """A blog platform's author box: a heading naming the author ("Über NAME", "About NAME"), the bio, then the
+    link to the author's posts ("Zeige alle Beiträge von NAME →", ``author_box_footers.txt``). The bio is NAME's."""
+    footers, heads = _author_box_footers()
+    # a set look-up of each line's first two characters: most pages have no such line, and pay only that
+    for i in [i for i, p in enumerate(paragraphs) if p[:2] in heads]:
+        line = paragraphs[i]
+        if len(line) > 120:
+            continue
+        folded = " ".join(line.split()).casefold()
+        footer = next((f for f in footers if folded.startswith(f + " ")), None)
+        if footer is None:
+            continue
+        name = " ".join(line.split())[len(footer) + 1 :].strip(" →»>›.:")
+        if not 1 <= len(name.split()) <= 4 or not name[:1].isupper():
+            continue
+        bio = _prev_filled(paragraphs, i - 1)
+        heading = _prev_filled(paragraphs, bio - 1) if bio is not None else None
+        if bio is None or heading is None or bio in labels or heading in labels:
+            continue
+        head = " ".join(paragraphs[heading].split()).rstrip(":")
+        # the heading is the name, or a word or two before it ("Über", "À propos de")
+        if not head.casefold().endswith(name.casefold()) or len(head.split()) > len(name.split()) + 3:
+            continue
+        if len(paragraphs[bio].split()) > _BOX_BIO_MAX_WORDS:
+            continue
+        labels[bio] = Label(BIO, REASON_BIO_UNDER_HEADING, STEP)
+        names[bio] = [name]
+
+
+def _prev_filled(paragraphs: list[str], start: int) -> int | None:
+    """The index of the last non-blank line at or before ``start``."""
+    for i in range(start, -1, -1):
+        line = paragraphs[i]
+        if line and not line.isspace():
+            return i
+    return None
+
+
+@functools.cache
+def _author_box_footers() -> tuple[tuple[str, ...], frozenset[str]]:
+    """The author-box footer phrases, case-folded, longest first (``author_box_footers.txt``), and their first two
+    characters as a line prints them (as written, capitalised, in capitals)."""
+    phrases = {" ".join(p.split()).casefold() for p in _data_lines("author_box_footers.txt")}
+    heads = frozenset(form[:2] for p in phrases for form in (p, p.capitalize(), p.upper()))
+    return tuple(sorted(phrases, key=len, reverse=True)), heads
 
 
 def _named_above(paragraphs: list[str], line: int, names: list[str]) -> bool:
