@@ -175,6 +175,7 @@ def _label_credits(
     starts = _start_candidates(paragraphs)
     if options.bylines:
         _label_bylines(paragraphs, first, text, labels, names, contributors, options, starts)
+        _label_photo_credits(paragraphs, starts, labels, names, contributors)
 
     translator_lines = []
     if options.translators:
@@ -229,13 +230,13 @@ def _label_credits(
 def _may_credit(line: str, options: CreditsOptions) -> bool:
     """For a text of this one line: False only when :func:`_label_credits` (without corpus recurrence) labels
     nothing in it. Every rule needs, on a line with no other line around it, one of: a credit phrase's first
-    word at its start (bylines, `Photo:`, a phrase whose name would be on the next line), `contributed` or `Have a
-    tip?`, a dash at its start (a signature; `NAME, Place` needs a sentence above it), one of `_TRANSLATOR_CLUES`
-    (translator credits, and the translator shapes a bio may sit above), or the start of a bio (:func:`_bio`
-    without the role requirement is the loosest form it takes; a bio's byline corroboration needs a byline, another
-    line). An author
-    box needs its heading and the bio under it, two lines. Short records (a headline, a sentence) are mostly
-    none of these, and are answered here without the passes over the head, the tail and the bio positions."""
+    word at its start, after a bracket or not (bylines, `Photo:`, `(Foto: NAME)`, a phrase whose name would be on
+    the next line), `contributed` or `Have a tip?`, a dash at its start (a signature; `NAME, Place` needs a
+    sentence above it), one of `_TRANSLATOR_CLUES` (translator credits, and the translator shapes a bio may sit
+    above), or the start of a bio (:func:`_bio` without the role requirement is the loosest form it takes; a bio's
+    byline corroboration needs a byline, another line). An author box needs its heading and the bio under it, two
+    lines. Short records (a headline, a sentence) are mostly none of these, and are answered here without the
+    passes over the head, the tail and the bio positions."""
     stripped = line.strip()
     if not stripped:
         return False
@@ -243,7 +244,7 @@ def _may_credit(line: str, options: CreditsOptions) -> bool:
         return True
     if _TRANSLATOR_CLUES.search(line):
         return True
-    if stripped.startswith(_credit_prefixes()):
+    if stripped.startswith(_credit_prefixes()) or (stripped[0] == "(" and stripped[1:].startswith(_credit_prefixes())):
         return True
     return _bio(stripped, options, require_role=False) is not None
 
@@ -385,7 +386,38 @@ _HAVE_A_TIP = "Have a tip?"
 @functools.cache
 def _start_heads() -> frozenset[str]:
     """The first two characters of the credit phrases' first words, a translator credit's and a tip line's."""
-    return _credit_prefix_heads() | {start[:2] for start in (*_TRANSLATOR_STARTS, _HAVE_A_TIP)}
+    # and a bracket before a credit phrase's first letter: "(Foto: NAME)" (_label_photo_credits)
+    bracketed = {"(" + head[:1] for head in _credit_prefix_heads()}
+    return _credit_prefix_heads() | bracketed | {start[:2] for start in (*_TRANSLATOR_STARTS, _HAVE_A_TIP)}
+
+
+#: The role of a photo credit's name in ``metadata.contributors`` (the credit phrases' data file says it too).
+ROLE_PHOTO = "photo"
+#: A photo credit line anywhere on the page has at most this many words.
+_PHOTO_CREDIT_WORDS = 12
+
+
+def _label_photo_credits(
+    paragraphs: list[str],
+    starts: list[int],
+    labels: dict[int, Label],
+    names: dict[int, list[str]],
+    contributors: dict[int, list[tuple[str, str]]],
+) -> None:
+    """A photo credit naming a person anywhere on the page ("Foto: NAME/AGENCY", "(Photo: NAME)" under a picture in
+    the middle of the text): a contributor, ``photo``. The head and the last lines had every credit form looked for;
+    elsewhere only this one, on the start candidates (a bracket first is one)."""
+    for i in starts:
+        if i in labels:
+            continue
+        line = paragraphs[i].strip()
+        if line[:1] == "(" and line[-1:] == ")":
+            line = line[1:-1].strip()
+        if not line or len(line) > 160 or more_words_than(line, _PHOTO_CREDIT_WORDS):
+            continue
+        credit = phrase_credit(line)
+        if credit is not None and credit[0] == ROLE_PHOTO and credit[1] and not credit[2]:
+            _record(labels, names, contributors, i, ROLE_PHOTO, credit[1], REASON_CONTRIBUTED)
 
 
 def _start_candidates(paragraphs: list[str]) -> list[int]:
