@@ -87,6 +87,7 @@ KINDS: dict[str, tuple[str, ...]] = {
         "reading_time",
         "tags_line",
         "meta_line",
+        "page_title",
         "site_recurring",
         "footer_run",
     ),
@@ -1143,6 +1144,9 @@ def label_residue(
             ):
                 rule[i] = "site_recurring"
 
+    if o.furniture and body_start >= 0:
+        _page_title(lines, words, rule)
+
     # link blocks: a heading, then headline-shaped lines
     if o.link_blocks:
         if heading_at:
@@ -1474,6 +1478,30 @@ def _word_headings(
             j += 1
         if below == HEADING_OVER:
             rule[i] = "link_heading"
+
+
+_TITLE_PARTS = re.compile(r"\s+(?:[|·•]|[-–—]|::)\s+")
+#: the most words the site's name and section in a page's title line may have, together
+TITLE_SITE_WORDS = 8
+
+
+def _page_title(lines: list[str], words: list[int], rule: list[str | None]) -> None:
+    """The page's first line when it is its ``<title>``: the headline with the site's name (and section, date) around
+    it, split at ``|``, ``-``, ``·`` ("Skoda: Der lange Weg zum Strom | autohaus.de"), the headline printed again as
+    a line further down. The copy below stays; this one is ``page_title``."""
+    first = next(compress(range(len(words)), words), None)
+    if first is None or rule[first] is not None or words[first] > 40:
+        return
+    parts = _TITLE_PARTS.split(lines[first].strip())
+    if len(parts) < 2:
+        return
+    later = {" ".join(line.split()) for line in lines[first + 1 :] if line}
+    for k, part in enumerate(parts):
+        headline = " ".join(part.split())
+        site = sum(len(p.split()) for j, p in enumerate(parts) if j != k)
+        if len(headline.split()) >= 2 and site <= TITLE_SITE_WORDS and headline in later:
+            rule[first] = "page_title"
+            return
 
 
 def _trailing_heading(words: list[int], rule: list[str | None], entries: list[list[Any]]) -> None:
