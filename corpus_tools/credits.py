@@ -223,7 +223,7 @@ def _label_credits(
             for anchor, reason in sorted(anchors.items()):
                 _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined, page_authors)
         _label_author_box(paragraphs, text, labels, names, options, bylined)
-        _label_blog_author_box(paragraphs, labels, names)
+        _label_blog_author_box(paragraphs, starts, labels, names)
     return labels
 
 
@@ -297,19 +297,20 @@ def _label_author_box(
 _BOX_BIO_MAX_WORDS = 150
 
 
-def _label_blog_author_box(paragraphs: list[str], labels: dict[int, Label], names: dict[int, list[str]]) -> None:
+def _label_blog_author_box(
+    paragraphs: list[str], starts: list[int], labels: dict[int, Label], names: dict[int, list[str]]
+) -> None:
     """A blog platform's author box: a heading naming the author ("Über NAME", "About NAME"), the bio, then the
-    link to the author's posts ("Zeige alle Beiträge von NAME →", ``author_box_footers.txt``). The bio is NAME's."""
-    footers, heads = _author_box_footers()
-    # a set look-up of each line's first two characters: most pages have no such line, and pay only that
-    for i in [i for i, p in enumerate(paragraphs) if p[:2] in heads]:
+    link to the author's posts ("Zeige alle Beiträge von NAME →", ``author_box_footers.txt``). The bio is NAME's.
+    ``starts``: :func:`_start_candidates` (the footers' first two characters are among its heads)."""
+    footers, _ = _author_box_footers()
+    for i in starts:
         line = paragraphs[i]
-        if len(line) > 120:
+        # normalize (run before) leaves no runs of spaces: the phrase is the folded line's start, as written
+        if len(line) > 120 or not line[:40].casefold().startswith(footers):
             continue
         folded = " ".join(line.split()).casefold()
-        footer = next((f for f in footers if folded.startswith(f + " ")), None)
-        if footer is None:
-            continue
+        footer = next(f for f in footers if folded.startswith(f))[:-1]
         name = " ".join(line.split())[len(footer) + 1 :].strip(" →»>›.:")
         if not 1 <= len(name.split()) <= 4 or not name[:1].isupper():
             continue
@@ -338,11 +339,12 @@ def _prev_filled(paragraphs: list[str], start: int) -> int | None:
 
 @functools.cache
 def _author_box_footers() -> tuple[tuple[str, ...], frozenset[str]]:
-    """The author-box footer phrases, case-folded, longest first (``author_box_footers.txt``), and their first two
-    characters as a line prints them (as written, capitalised, in capitals)."""
+    """The author-box footer phrases, case-folded, longest first, a space after each (``author_box_footers.txt``),
+    and their first two characters as a line prints them (as written, capitalised, in capitals)."""
     phrases = {" ".join(p.split()).casefold() for p in _data_lines("author_box_footers.txt")}
     heads = frozenset(form[:2] for p in phrases for form in (p, p.capitalize(), p.upper()))
-    return tuple(sorted(phrases, key=len, reverse=True)), heads
+    # each with the space before the name: a str.startswith test of all of them at once
+    return tuple(p + " " for p in sorted(phrases, key=len, reverse=True)), heads
 
 
 def _named_above(paragraphs: list[str], line: int, names: list[str]) -> bool:
@@ -385,10 +387,12 @@ _HAVE_A_TIP = "Have a tip?"
 
 @functools.cache
 def _start_heads() -> frozenset[str]:
-    """The first two characters of the credit phrases' first words, a translator credit's and a tip line's."""
+    """The first two characters of the credit phrases' first words, a translator credit's, a tip line's and an
+    author box's footer ("View all posts by")."""
     # and a bracket before a credit phrase's first letter: "(Foto: NAME)" (_label_photo_credits)
     bracketed = {"(" + head[:1] for head in _credit_prefix_heads()}
-    return _credit_prefix_heads() | bracketed | {start[:2] for start in (*_TRANSLATOR_STARTS, _HAVE_A_TIP)}
+    others = {start[:2] for start in (*_TRANSLATOR_STARTS, _HAVE_A_TIP)} | _author_box_footers()[1]
+    return _credit_prefix_heads() | bracketed | others
 
 
 #: The role of a photo credit's name in ``metadata.contributors`` (the credit phrases' data file says it too).
@@ -407,10 +411,13 @@ def _label_photo_credits(
     """A photo credit naming a person anywhere on the page ("Foto: NAME/AGENCY", "(Photo: NAME)" under a picture in
     the middle of the text): a contributor, ``photo``. The head and the last lines had every credit form looked for;
     elsewhere only this one, on the start candidates (a bracket first is one)."""
+    prefixes = _photo_prefixes()
     for i in starts:
         if i in labels:
             continue
         line = paragraphs[i].strip()
+        if not line.startswith(prefixes):
+            continue
         if line[:1] == "(" and line[-1:] == ")":
             line = line[1:-1].strip()
         if not line or len(line) > 160 or more_words_than(line, _PHOTO_CREDIT_WORDS):
@@ -418,6 +425,15 @@ def _label_photo_credits(
         credit = phrase_credit(line)
         if credit is not None and credit[0] == ROLE_PHOTO and credit[1] and not credit[2]:
             _record(labels, names, contributors, i, ROLE_PHOTO, credit[1], REASON_CONTRIBUTED)
+
+
+@functools.cache
+def _photo_prefixes() -> tuple[str, ...]:
+    """The first words of the photo-credit phrases, as printed and after a bracket (a line's start test)."""
+    by_first, _ = _credit_phrases()
+    words = {w for w, phrases in by_first.items() if any(role == ROLE_PHOTO for _, role in phrases)}
+    words = {w.rstrip(":") for w in words}
+    return tuple(sorted({form for w in words for form in (w, "(" + w, w.upper(), "(" + w.upper())}))
 
 
 def _start_candidates(paragraphs: list[str]) -> list[int]:
