@@ -34,8 +34,8 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
   the credits step, which runs first, left in the text: an agency or a name it could not tell for a person's.
 * **dates** (``lone_date``): a line that is only a date or a timestamp; a date with two or three short labels
   around it, split at ``|``, ``·`` or ``•`` (a post's or a listing entry's meta line) is ``meta_line``.
-* **contacts** (``lone_url``, ``email``, ``handle``): a lone URL or domain, a short line holding an e-mail
-  address, a line of @handles / #hashtags.
+* **contacts** (``lone_url``, ``email``, ``phone``, ``handle``): a lone URL or domain, a short line holding an
+  e-mail address, a phone or fax line ("Tel.: (030) 78 95 47 78"), a line of @handles / #hashtags.
 
 Precision first: the first ``guard_lines`` prose lines of the body (the first line of 15 words or more that ends
 a sentence, and those after it) are never cut, except by an unmistakable rule (``lone_url``, ``cookie``).
@@ -93,7 +93,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     ),
     "captions": ("caption", "photo_credit"),
     "dates": ("lone_date",),
-    "contacts": ("lone_url", "email", "handle"),
+    "contacts": ("lone_url", "email", "phone", "handle"),
     "model": ("model",),
 }
 RULES = tuple(rule for rules in KINDS.values() for rule in rules)
@@ -469,6 +469,7 @@ class _Phrases:
         self.count = re.compile(
             r"^[\W_]{0,2}\d{1,5}\s+(?:" + count + r")(?!\w)"
             r"|\s[|•·–—-]\s*\d{1,5}\s+(?:" + count + r")\s*(?:$|[|•·–—-])"
+            r"|^[\W_]{0,2}(?:" + count + r")\s*\(\d{1,5}\)\W*$"  # "Kommentare (34)"
         )
         # "Filed under Politics", "Abgelegt unter Allgemein": a tags phrase of two words or more needs no colon
         self.tags_bare = _Prefix(
@@ -555,6 +556,26 @@ _DOMAIN = re.compile(
     re.I,
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# a contact's phone or fax line: the label, then only the number ("Tel.: +49 (0)40 / 49 07 11 06", "Fax: 030 ...")
+_PHONE_WORDS = frozenset(
+    {
+        "tel",
+        "telefon",
+        "telephone",
+        "téléphone",
+        "teléfono",
+        "telefone",
+        "telefono",
+        "phone",
+        "fon",
+        "fax",
+        "mobil",
+        "mobile",
+        "handy",
+        "tél",
+    }
+)
+_PHONE = re.compile(r"^\W{0,2}\w+\.?\s*[:.]?\s*[+(]?\d[\d\s()/.-]{5,}\d\s*$")
 _HANDLE_TOKEN = re.compile(r"^[@#][\w.]+[,;]?$")
 # Python's decorators, which a line of code on a programming page holds alone: not a social-media handle
 _DECORATORS = frozenset(
@@ -848,6 +869,8 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "cookie"
         if "@" in line and 2 <= words <= 10 and _EMAIL.search(line) and not _ends_sentence(line):
             return "email"
+        if words <= 8 and first_word in _PHONE_WORDS and _PHONE.match(line):
+            return "phone"
         # the line-start lists, tried only when the first word opens a phrase of one of them (a set look-up)
         pre = first_word in ph.prefix_firsts
         if pre:
@@ -860,7 +883,15 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
                     return "link_arrow"
         if (
             words <= 16
-            and (first.isdigit() or "|" in line or "- " in line or "–" in line or "—" in line or "•" in line)
+            and (
+                first.isdigit()
+                or "|" in line
+                or "(" in line
+                or "- " in line
+                or "–" in line
+                or "—" in line
+                or "•" in line
+            )
             and ph.count.search(folded)
             and not _ends_sentence(line)
         ):
