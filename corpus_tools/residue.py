@@ -24,7 +24,8 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
   :data:`CTA_PARAGRAPH_MAX_WORDS` words holding two (a newsletter or follow box); comment counts
   ("12 Kommentare", "3 responses to ...").
 * **furniture** (``nav``, ``cookie``, ``advertisement``, ``copyright``, ``reading_time``, ``tags_line``,
-  ``meta_line``, ``site_recurring``, ``footer_run``): menu items as whole lines, stock phrases, an affiliate or
+  ``meta_line``, ``page_title``, ``site_recurring``, ``footer_run``): menu items as whole lines, breadcrumb
+  trails ("Startseite » Film » Geschichte"), the page's ``<title>`` as its first line, stock phrases, an affiliate or
   advertiser disclosure (``advertisement``, in a line of up to :data:`DISCLOSURE_MAX_WORDS` words), (given a
   :class:`LineRecurrence`) short lines that recur across a site's documents, and below the main body (the
   cluster of prose lines with the most words), from the first line a phrase rule cut as furniture on, the short
@@ -555,6 +556,21 @@ _DOMAIN = re.compile(
     r"co|gov|edu|br|mx|ar|cl|pl|cn|tw|hk|jp|ru|ca|au|in)/?\s*$",
     re.I,
 )
+_CRUMB = re.compile(r"\s[>»›]\s")
+
+
+def _breadcrumb(line: str) -> bool:
+    """A breadcrumb trail: three parts or more split at ``>``, ``»`` or ``›`` ("Startseite » Film » Geschichte",
+    "Home > Ratgeber > iPhone & iPad"), the parts before the last short labels. Not a line with ``«`` (a quote)."""
+    if "«" in line or "‹" in line:
+        return False
+    parts = _CRUMB.split(line.strip())
+    if len(parts) < 3:
+        return False
+    *trail, last = parts
+    return all(0 < len(p.split()) <= 5 and not _ends_sentence(p) for p in trail) and len(last.split()) <= 15
+
+
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # a contact's phone or fax line: the label, then only the number ("Tel.: +49 (0)40 / 49 07 11 06", "Fax: 030 ...")
 _PHONE_WORDS = frozenset(
@@ -871,6 +887,8 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "email"
         if words <= 8 and first_word in _PHONE_WORDS and _PHONE.match(line):
             return "phone"
+        if (">" in line or "»" in line or "›" in line) and _breadcrumb(line):
+            return "nav"
         # the line-start lists, tried only when the first word opens a phrase of one of them (a set look-up)
         pre = first_word in ph.prefix_firsts
         if pre:
