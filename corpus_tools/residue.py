@@ -22,7 +22,7 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
   punctuation, no ", ") away from the body.
 * **calls to action** (``cta``, ``share``, ``comments``): short lines holding a stock phrase, a paragraph of up to
   :data:`CTA_PARAGRAPH_MAX_WORDS` words holding two (a newsletter or follow box); comment counts
-  ("12 Kommentare", "3 responses to ...").
+  ("12 Kommentare", "3 responses to ...", "Kommentare (34)") and a comment form's field labels ("Name *").
 * **furniture** (``nav``, ``cookie``, ``advertisement``, ``copyright``, ``reading_time``, ``tags_line``,
   ``meta_line``, ``page_title``, ``site_recurring``, ``footer_run``): menu items as whole lines, breadcrumb
   trails ("Startseite » Film » Geschichte"), the page's ``<title>`` as its first line, stock phrases, an affiliate or
@@ -556,6 +556,14 @@ _DOMAIN = re.compile(
     r"co|gov|edu|br|mx|ar|cl|pl|cn|tw|hk|jp|ru|ca|au|in)/?\s*$",
     re.I,
 )
+# a comment or login form's field label with its required mark ("Name *", "E-Mail (erforderlich)", "Passwort *")
+_FORM_FIELD = re.compile(
+    r"^(?:pflichtfeld\s+)?(?:name|nom|nombre|nome|e-?mail(?:-adresse| address| adresse)?|courriel"
+    r"|correo(?: electrónico)?|website|webseite|site web|sitio web|comment|kommentar|commentaire|comentario"
+    r"|commento|password|passwort"
+    r"|mot de passe|contraseña|captcha)\s*(?:\*|\((?:required|erforderlich|pflichtfeld|obligatoire|obligatorio"
+    r"|obbligatorio|obrigatório)\))$"
+)
 _CRUMB = re.compile(r"\s[>»›]\s")
 
 
@@ -889,6 +897,8 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "phone"
         if (">" in line or "»" in line or "›" in line) and _breadcrumb(line):
             return "nav"
+        if words <= 4 and _FORM_FIELD.match(folded):
+            return "comments"
         # the line-start lists, tried only when the first word opens a phrase of one of them (a set look-up)
         pre = first_word in ph.prefix_firsts
         if pre:
