@@ -1548,17 +1548,16 @@ def _page_title(lines: list[str], words: list[int], rule: list[str | None]) -> N
     """The page's first line when it is its ``<title>``: the headline with the site's name (and section, date) around
     it, split at ``|``, ``-``, ``·`` ("Skoda: Der lange Weg zum Strom | autohaus.de"), the headline printed again as
     a line further down. The copy below stays; this one is ``page_title``."""
-    first = next(compress(range(len(words)), words), None)
+    first = 0 if words[0] else next(compress(range(len(words)), words), None)
     if first is None or rule[first] is not None or words[first] > 40:
         return
     parts = _TITLE_PARTS.split(lines[first].strip())
     if len(parts) < 2:
         return
-    later = {" ".join(line.split()) for line in lines[first + 1 :] if line}
+    later = lines[first + 1 :]  # normalize (run before) left each line stripped, its spaces single
     for k, part in enumerate(parts):
-        headline = " ".join(part.split())
         site = sum(len(p.split()) for j, p in enumerate(parts) if j != k)
-        if len(headline.split()) >= 2 and site <= TITLE_SITE_WORDS and headline in later:
+        if len(part.split()) >= 2 and site <= TITLE_SITE_WORDS and part in later:
             rule[first] = "page_title"
             return
 
