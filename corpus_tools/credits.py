@@ -387,12 +387,25 @@ _HAVE_A_TIP = "Have a tip?"
 
 @functools.cache
 def _start_heads() -> frozenset[str]:
-    """The first two characters of the credit phrases' first words, a translator credit's, a tip line's and an
-    author box's footer ("View all posts by")."""
-    # and a bracket before a credit phrase's first letter: "(Foto: NAME)" (_label_photo_credits)
-    bracketed = {"(" + head[:1] for head in _credit_prefix_heads()}
-    others = {start[:2] for start in (*_TRANSLATOR_STARTS, _HAVE_A_TIP)} | _author_box_footers()[1]
-    return _credit_prefix_heads() | bracketed | others
+    """The first two characters of the credit phrases' first words, a translator credit's and a tip line's."""
+    return _credit_prefix_heads() | {start[:2] for start in (*_TRANSLATOR_STARTS, _HAVE_A_TIP)}
+
+
+@functools.cache
+def _short_line_heads() -> frozenset[str]:
+    """The first two characters of what starts only a short line (:data:`_SHORT_LINE_CHARS`): a credit phrase after a
+    bracket ("(Foto: NAME)", :func:`_label_photo_credits`) and an author box's footer ("View all posts by NAME")."""
+    return frozenset({"(" + head[:1] for head in _credit_prefix_heads()} | _author_box_footers()[1]) - _start_heads()
+
+
+@functools.cache
+def _all_start_heads() -> frozenset[str]:
+    return _start_heads() | _short_line_heads()
+
+
+#: The most characters of a line that only :func:`_short_line_heads` make a start candidate (a body paragraph starting
+#: "Al..." or "Se..." is longer, and is not looked at).
+_SHORT_LINE_CHARS = 160
 
 
 #: The role of a photo credit's name in ``metadata.contributors`` (the credit phrases' data file says it too).
@@ -438,10 +451,13 @@ def _photo_prefixes() -> tuple[str, ...]:
 
 def _start_candidates(paragraphs: list[str]) -> list[int]:
     """The lines that may start, once stripped, with the first word of a credit phrase or of a translator credit,
-    or start a tip line: their first two characters are those of such a word, or they start with whitespace. One
-    pass over the lines (a set lookup a line), which the byline, tip and translator searches share."""
-    heads = _start_heads()
-    return [k for k, line in enumerate(paragraphs) if line[:2] in heads or line[:1].isspace()]
+    or start a tip line: their first two characters are those of such a word, or they start with whitespace; and
+    the short lines that may be a bracketed photo credit or an author box's footer. One pass over the lines (a set
+    lookup a line), which the byline, tip, translator, photo-credit and author-box searches share."""
+    heads, any_heads = _start_heads(), _all_start_heads()
+    found = [k for k, line in enumerate(paragraphs) if line[:2] in any_heads or line[:1].isspace()]
+    # a line with a short-line head only stays when short (a few lines a page get this far)
+    return [k for k in found if (p := paragraphs[k])[:2] in heads or len(p) <= _SHORT_LINE_CHARS or p[:1].isspace()]
 
 
 def _head_end(paragraphs: list[str], first: int, labels: Mapping[int, Label]) -> int:
