@@ -10,7 +10,8 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
   (footer lines already cut step over) that end with a truncation mark: ``…``, ``...``, ``[…]``, ``(more)``,
   ``Read more``, ``Continue reading``, ``FULL STORY`` glued or not, ``»`` (phrases: data files, ``[more]``), with
   the headline and ``By NAME`` lines between them. One paragraph ending in a bare ellipsis is not a run (body
-  paragraphs end so too); a strong mark (a phrase, ``[…]``) makes a single one a preview.
+  paragraphs end so too); a strong mark (a phrase, ``[…]``) makes a single one a preview. And anywhere on a page
+  that has two or more, each unit of a headline, a teaser and a "Read more" link alone on its line.
 * **listing pages** (``drop == "listing_page"``): at least ``listing_min_previews`` units of a headline (and
   maybe a byline) over a marked preview, holding at least ``listing_share`` of the words left after the other
   cuts, with at most a quarter as many words of other prose: an index page, never a body.
@@ -457,6 +458,7 @@ class _Phrases:
         more = merged["more"]
         self.more_strong = re.compile(r"(?:" + _alt_end(more) + r")[\s»›>→…\.\)\]]*$")
         self.more_last = frozenset(w[-1] for w in map(_WORD.findall, more) if w)
+        self.more_whole = frozenset(more)  # a "Read more" link alone on its line
         self.caption = _Prefix(merged["caption"], r"^[\W_]{0,2}(?:" + _alt(merged["caption"]) + r")\b")
         self.credit = _Prefix(
             merged["credit"], r"^[\W_]{0,2}(?:" + _alt(merged["credit"]) + r")\s*(?::|by\b|von\b|de\b|©)"
@@ -1095,9 +1097,11 @@ def _arrow_not_quote(s: str) -> bool:
 
 
 #: a blank line's entry (never cached, never written to)
-_BLANK: list[Any] = [0, False, None, 0, None, False, False, False, False, False]
+_BLANK: list[Any] = [0, False, None, 0, None, False, False, False, False, False, False]
 # the fields of a line's cache entry (_LineCache.add)
-_WORDS, _PROSE, _RULE, _MARK, _MENU, _ENDS, _HEADING, _ARROW, _SHORT = map(itemgetter, (0, 1, 2, 3, 5, 6, 7, 8, 9))
+_WORDS, _PROSE, _RULE, _MARK, _MENU, _ENDS, _HEADING, _ARROW, _SHORT, _MORE = map(
+    itemgetter, (0, 1, 2, 3, 5, 6, 7, 8, 9, 10)
+)
 #: the per-line cache is emptied when it holds this many lines (about 350 bytes each with the model's features,
 #: the text aside) or this many characters of line text
 CACHE_LINES = 200_000
@@ -1121,7 +1125,7 @@ class _LineCache:
 
     def add(self, line: str) -> list[Any]:
         """Work out ``line``'s entry: [words, prose, rule, truncation mark, model shape (None: not yet), menu-shaped,
-        ends a sentence, may head a link block, a prev/next link, short and not prose]."""
+        ends a sentence, may head a link block, a prev/next link, short and not prose, a "Read more" link]."""
         if not line or line.isspace():
             return _BLANK
         w = _nwords(line)
@@ -1151,6 +1155,7 @@ class _LineCache:
             2 <= w <= 7 and not ends and _heading_word(line) in self.ph.heading_words,
             2 <= w <= o.max_headline_words and _arrow_line(line, w, o.max_headline_words),
             w <= MAX_BODY_WORDS,  # short, so not prose: the model may score it inside the main body
+            w <= 4 and _fold(line).strip(" .:»›>…()[]") in self.ph.more_whole,  # a "Read more" link alone
         ]
         if self.chars > CACHE_CHARS or len(self.info) >= CACHE_LINES:
             self.info.clear()
@@ -1193,6 +1198,7 @@ def label_residue(
     arrow_at = list(compress(range(n), map(_ARROW, entries)))
     menus = sum(map(_MENU, entries))
     short_at = list(compress(range(n), map(_SHORT, entries)))
+    more_at = list(compress(range(n), map(_MORE, entries)))
     body_start, body_end = (prose_at[0], prose_at[-1]) if prose_at else (-1, -1)
     if recurrence is not None:
         for i, line in enumerate(lines):
@@ -1221,6 +1227,9 @@ def label_residue(
         _trailing_bullets(lines, words, rule, o)
         if heading_at:
             _trailing_heading(words, rule, entries)
+
+    if o.previews and len(more_at) >= 2:
+        _teasers_over_more_links(lines, words, rule, more_at, o)
 
     body = _main_body(lines, words, prose_at=prose_at)
     if o.furniture and not _FOOTER_SIGNALS.isdisjoint(rule):
@@ -1560,6 +1569,45 @@ def _page_title(lines: list[str], words: list[int], rule: list[str | None]) -> N
         if len(part.split()) >= 2 and site <= TITLE_SITE_WORDS and part in later:
             rule[first] = "page_title"
             return
+
+
+def _teasers_over_more_links(
+    lines: list[str], words: list[int], rule: list[str | None], more_at: list[int], o: ResidueOptions
+) -> None:
+    """A list of other articles, each a headline, a teaser and a "Read more" link alone on its line: where two such
+    units or more are on the page, each unit's teaser (``preview_marked``), headline (``preview_headline``) and
+    link go."""
+    # a "Read more" link opens a link block when a headline follows it: the next unit's headline, and maybe its
+    # teaser, are link_block already
+    free = (None, "link_block")
+    units = []
+    for i in more_at:
+        p = _above(words, i)
+        if p < 0 or rule[p] not in free or not 3 <= words[p] <= TEASER_MAX_WORDS:
+            continue
+        h = _above(words, p)
+        if (
+            h >= 0
+            and rule[h] in free
+            and _headline_shaped(lines[h], words[h], o.max_headline_words)
+            and not _ends_sentence(lines[h])
+        ):
+            units.append((h, p, i))
+    if len(units) < 2:
+        return
+    for h, p, i in units:
+        rule[h] = "preview_headline"
+        rule[p] = "preview_marked"
+        if rule[i] is None:
+            rule[i] = "preview_marked"
+
+
+def _above(words: list[int], i: int) -> int:
+    """The nearest non-blank line above line ``i`` (-1: none)."""
+    i -= 1
+    while i >= 0 and not words[i]:
+        i -= 1
+    return i
 
 
 def _trailing_heading(words: list[int], rule: list[str | None], entries: list[list[Any]]) -> None:
