@@ -39,8 +39,10 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
 * **contacts** (``lone_url``, ``email``, ``phone``, ``handle``): a lone URL or domain, a short line holding an
   e-mail address, a phone or fax line ("Tel.: (030) 78 95 47 78"), a line of @handles / #hashtags.
 
-Precision first: the first ``guard_lines`` prose lines of the body (the first line of 15 words or more that ends
-a sentence, and those after it) are never cut, except by an unmistakable rule (``lone_url``, ``cookie``).
+Precision first: the first ``guard_lines`` lines of the body (the first line of 15 words or more that ends a
+sentence, and those after it) are never cut, except by an unmistakable rule (``lone_url``, ``cookie``, ...), a
+link block, or, on a line that is not prose, a stock phrase (a paywall's "Wählen Sie Ihren Zugang" under the
+first paragraph); a caption there is the lead picture's and stays.
 
 Phrases live in ``corpus_tools/data/residue/<lang>.txt`` (see the README there), loaded once, on first use.
 
@@ -1271,8 +1273,16 @@ def label_residue(
         while i < n and guarded < o.guard_lines:
             if words[i]:
                 # a link block's heading and headlines are not the article's start (its first paragraph may
-                # sit right above a "Related posts" block): not guarded
-                if rule[i] is not None and rule[i] not in UNMISTAKABLE and rule[i] not in _LINK_BLOCK:
+                # sit right above a "Related posts" block): not guarded; nor is a short line a stock phrase names
+                # (a paywall's "Wählen Sie Ihren Zugang" under the first paragraph): a paragraph is, and what a
+                # line's place, a caption rule (the lead picture's caption reads as the article's) or the model cut
+                r = rule[i]
+                if (
+                    r is not None
+                    and r not in UNMISTAKABLE
+                    and r not in _LINK_BLOCK
+                    and (entries[i][1] or r in _PLACED or r in _GUARDED_ALWAYS)
+                ):
                     rule[i] = None
                 guarded += 1
             i += 1
@@ -1474,6 +1484,9 @@ def _footer_run(
                 continue
             rule[i] = "footer_run"
 
+
+#: the rules the body's first lines are guarded from even on a short line
+_GUARDED_ALWAYS = frozenset({"model", "site_recurring", "caption"})
 
 #: the rules that cut a short line for where it sits (a run, a block, below the footer), not for what it says
 _PLACED = frozenset({"footer_run", "nav_run", "link_block"})
