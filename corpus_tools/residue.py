@@ -925,7 +925,8 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
                 or "•" in line
             )
             and ph.count.search(folded)
-            and not _ends_sentence(line)
+            # a sentence end is the quoted title's ("11 Antworten zu “... noch da!”"), not a body sentence's
+            and (not _ends_sentence(line) or line.rstrip()[-1:] in "”\"»“")
         ):
             return "comments"
         if pre:
