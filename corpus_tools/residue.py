@@ -349,6 +349,19 @@ def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
+def _occurs(folded: str, phrase: str, left: bool, right: bool) -> bool:
+    """Whether ``phrase`` occurs in ``folded`` with a word boundary before it (``left``) and after it (``right``)."""
+    at = folded.find(phrase)
+    while at >= 0:
+        end = at + len(phrase)
+        if (not left or at == 0 or not _is_word(folded[at - 1])) and (
+            not right or end == len(folded) or not _is_word(folded[end])
+        ):
+            return True
+        at = folded.find(phrase, at + 1)
+    return False
+
+
 class _Contains:
     """Phrases matched anywhere in a folded line. Each latin phrase is filed under its longest word; only the
     phrases filed under one of the line's words are tried (a substring test, then the boundary check), so most
@@ -373,33 +386,20 @@ class _Contains:
 
     def found(self, folded: str, tokens: Iterable[str]) -> set[str]:
         """The latin phrases in ``folded`` (``tokens``: its words), at word boundaries."""
-        out = set()
-        for key in self.keys.keys() & set(tokens):
-            for phrase, left, right in self.keys[key]:
-                at = folded.find(phrase)
-                while at >= 0:
-                    end = at + len(phrase)
-                    if (not left or at == 0 or not _is_word(folded[at - 1])) and (
-                        not right or end == len(folded) or not _is_word(folded[end])
-                    ):
-                        out.add(phrase)
-                        break
-                    at = folded.find(phrase, at + 1)
-        return out
+        return {
+            phrase
+            for key in self.keys.keys() & set(tokens)
+            for phrase, left, right in self.keys[key]
+            if _occurs(folded, phrase, left, right)
+        }
 
     def search(self, folded: str, tokens: set[str] | None = None, cjk: bool | None = None) -> bool:
         if tokens is None:
             tokens = set(_WORD.findall(folded))
         for key in self.keys.keys() & tokens:
             for phrase, left, right in self.keys[key]:
-                at = folded.find(phrase)
-                while at >= 0:
-                    end = at + len(phrase)
-                    if (not left or at == 0 or not _is_word(folded[at - 1])) and (
-                        not right or end == len(folded) or not _is_word(folded[end])
-                    ):
-                        return True
-                    at = folded.find(phrase, at + 1)
+                if _occurs(folded, phrase, left, right):
+                    return True
         if self.cjk is None:
             return False
         if cjk is None:
@@ -847,7 +847,7 @@ def _strip_heading(folded: str) -> str:
 def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptions) -> str | None:
     """The per-line rules (no context) for a line of at most 40 words. Cheap checks first."""
     if words > o.max_short_words:
-        return _long_line_rule(line, folded, ph)
+        return _long_line_rule(line, folded, ph, words)
     head = _strip_heading(folded)
     if not head:
         return None
@@ -926,7 +926,7 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             )
             and ph.count.search(folded)
             # a sentence end is the quoted title's ("11 Antworten zu “... noch da!”"), not a body sentence's
-            and (not _ends_sentence(line) or line.rstrip()[-1:] in "”\"»“")
+            and (not _ends_sentence(line) or line.rstrip()[-1:] in '”"»“')
         ):
             return "comments"
         if pre:
@@ -1007,21 +1007,36 @@ def _cta_paragraph(folded: str, tokens: Iterable[str], ph: _Phrases) -> bool:
 DISCLOSURE_MAX_WORDS = 80
 
 
-def _long_line_rule(line: str, folded: str, ph: _Phrases) -> str | None:
+def _long_line_rule(line: str, folded: str, ph: _Phrases, words: int) -> str | None:
     """A line longer than the short-line rules look at (but at most 40 words): a cookie notice, a copyright line,
     a disclosure, a paragraph of calls to action, a caption."""
-    if "ookie" in line and ph.cookie.search(folded):
-        return "cookie"
-    if ph.copyright.search(folded):
-        return "copyright"
-    if ph.disclosure.search(folded):
-        return "advertisement"
-    if _cta_paragraph(folded, _WORD.findall(folded), ph):
-        return "cta"
+    r = _phrase_paragraph(line, folded, ph, words)
+    if r is not None:
+        return r
     if ("©" in folded or "copyright" in folded or "(c)" in folded) and _YEAR.search(folded):
         return "copyright"
     if (line.rstrip()[-1:] == ")" or "©" in line) and _CREDIT_TAIL.search(line) and not is_photo_credit(line, folded):
         return "caption"
+    return None
+
+
+def _phrase_paragraph(line: str, folded: str, ph: _Phrases, words: int, copyright: bool = True) -> str | None:
+    """The phrase rules a paragraph-long line can meet: a cookie notice, a copyright line (``copyright``), a
+    disclosure (up to :data:`DISCLOSURE_MAX_WORDS` words), two calls to action (up to
+    :data:`CTA_PARAGRAPH_MAX_WORDS`). The line's words are split out once; a line holding none of the lists' key
+    words (and no CJK, whose phrases have none) meets none."""
+    tokens = set(_WORD.findall(folded))
+    cjk = not folded.isascii() and _CJK_CHARS.search(folded) is not None
+    if not cjk and ph.contains_keys.isdisjoint(tokens):
+        return None
+    if "ookie" in line and ph.cookie.search(folded, tokens, cjk):
+        return "cookie"
+    if copyright and ph.copyright.search(folded, tokens, cjk):
+        return "copyright"
+    if words <= DISCLOSURE_MAX_WORDS and ph.disclosure.search(folded, tokens, cjk):
+        return "advertisement"
+    if words <= CTA_PARAGRAPH_MAX_WORDS and _cta_paragraph(folded, tokens, ph):
+        return "cta"
     return None
 
 
@@ -1132,16 +1147,14 @@ class _LineCache:
         if not line or line.isspace():
             return _BLANK
         w = _nwords(line)
-        if w > 40:  # body-like: only a cookie notice, a copyright footer and a disclosure are cut
-            r = "cookie" if "ookie" in line and self.ph.cookie.search(_fold(line)) else None
-            if r is None and _COPYRIGHT_START.match(line):
+        if w > 40:  # body-like: a cookie notice, a copyright footer, a disclosure, a box of calls to action
+            r = None
+            if "ookie" in line or w <= DISCLOSURE_MAX_WORDS:
+                # a copyright phrase inside a line this long is the article's: only a line that starts as a
+                # copyright footer is one
+                r = _phrase_paragraph(line, _fold(line), self.ph, w, copyright=False)
+            if r in (None, "advertisement", "cta") and _COPYRIGHT_START.match(line):
                 r = "copyright"
-            if r is None and w <= DISCLOSURE_MAX_WORDS and self.ph.disclosure.search(_fold(line)):
-                r = "advertisement"
-            if r is None and w <= CTA_PARAGRAPH_MAX_WORDS:
-                folded = _fold(line)
-                if _cta_paragraph(folded, _WORD.findall(folded), self.ph):
-                    r = "cta"
         else:
             r = _line_rule(line, _fold(line), w, self.ph, self.o)
         ends = _ends_sentence(line)
@@ -1212,8 +1225,7 @@ def label_residue(
             ):
                 rule[i] = "site_recurring"
 
-    if o.furniture and body_start >= 0:
-        _page_title(lines, words, rule)
+    headline = _page_title(lines, words, rule) if o.furniture and body_start >= 0 else None
 
     # link blocks: a heading, then headline-shaped lines
     if o.link_blocks:
@@ -1267,6 +1279,8 @@ def label_residue(
 
     for i in subheads:  # after the model, which saw them cut (its features were learned so)
         rule[i] = None
+    if headline is not None and rule[headline] is not None and rule[headline] not in UNMISTAKABLE:
+        rule[headline] = None  # the headline the page's <title> line repeats, which that line's cut leaves alone
     # guard the start of the body
     if body_start >= 0 and o.guard_lines:
         guarded = 0
@@ -1567,22 +1581,24 @@ _TITLE_PARTS = re.compile(r"\s+(?:[|·•]|[-–—]|::)\s+")
 TITLE_SITE_WORDS = 8
 
 
-def _page_title(lines: list[str], words: list[int], rule: list[str | None]) -> None:
+def _page_title(lines: list[str], words: list[int], rule: list[str | None]) -> int | None:
     """The page's first line when it is its ``<title>``: the headline with the site's name (and section, date) around
     it, split at ``|``, ``-``, ``·`` ("Skoda: Der lange Weg zum Strom | autohaus.de"), the headline printed again as
-    a line further down. The copy below stays; this one is ``page_title``."""
+    a line further down. This one is ``page_title``; the copy below stays (its index is returned: no later rule may
+    cut it, or the page would lose its headline)."""
     first = 0 if words[0] else next(compress(range(len(words)), words), None)
     if first is None or rule[first] is not None or words[first] > 40:
-        return
+        return None
     parts = _TITLE_PARTS.split(lines[first].strip())
     if len(parts) < 2:
-        return
+        return None
     later = lines[first + 1 :]  # normalize (run before) left each line stripped, its spaces single
     for k, part in enumerate(parts):
         site = sum(len(p.split()) for j, p in enumerate(parts) if j != k)
         if len(part.split()) >= 2 and site <= TITLE_SITE_WORDS and part in later:
             rule[first] = "page_title"
-            return
+            return first + 1 + later.index(part)
+    return None
 
 
 def _teasers_over_more_links(
