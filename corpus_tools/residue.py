@@ -876,6 +876,8 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
     if (
         words <= 12
         and (words <= 5 or not _ends_sentence(line))
+        # past six words only a credit phrase first makes one (an ASCII line's words are its split's)
+        and (words <= 6 or first_word in ph.credit.firsts or not line.isascii())
         and is_photo_credit(line, folded)
         and not _may_credit_a_person(line)
     ):
