@@ -310,12 +310,12 @@ def _label_blog_author_box(
         if len(line) > 120 or not line[:40].casefold().startswith(footers):
             continue
         folded = " ".join(line.split()).casefold()
-        footer = next(f for f in footers if folded.startswith(f))[:-1]
-        name = " ".join(line.split())[len(footer) + 1 :].strip(" →»>›.:")
+        footer = next(f for f in footers if folded.startswith(f))
+        name = " ".join(line.split())[len(footer) :].strip(" →»>›.:")
         if not 1 <= len(name.split()) <= 4 or not name[:1].isupper():
             continue
-        bio = _prev_filled(paragraphs, i - 1)
-        heading = _prev_filled(paragraphs, bio - 1) if bio is not None else None
+        bio = _previous_filled(paragraphs, i)
+        heading = _previous_filled(paragraphs, bio) if bio is not None else None
         if bio is None or heading is None or bio in labels or heading in labels:
             continue
         head = " ".join(paragraphs[heading].split()).rstrip(":")
@@ -326,15 +326,6 @@ def _label_blog_author_box(
             continue
         labels[bio] = Label(BIO, REASON_BIO_UNDER_HEADING, STEP)
         names[bio] = [name]
-
-
-def _prev_filled(paragraphs: list[str], start: int) -> int | None:
-    """The index of the last non-blank line at or before ``start``."""
-    for i in range(start, -1, -1):
-        line = paragraphs[i]
-        if line and not line.isspace():
-            return i
-    return None
 
 
 @functools.cache
@@ -400,6 +391,7 @@ def _short_line_heads() -> frozenset[str]:
 
 @functools.cache
 def _all_start_heads() -> frozenset[str]:
+    """:func:`_start_heads` and :func:`_short_line_heads`: what makes a line worth a second look."""
     return _start_heads() | _short_line_heads()
 
 
@@ -433,7 +425,7 @@ def _label_photo_credits(
             continue
         if line[:1] == "(" and line[-1:] == ")":
             line = line[1:-1].strip()
-        if not line or len(line) > 160 or more_words_than(line, _PHOTO_CREDIT_WORDS):
+        if not line or len(line) > _SHORT_LINE_CHARS or more_words_than(line, _PHOTO_CREDIT_WORDS):
             continue
         credit = phrase_credit(line)
         if credit is not None and credit[0] == ROLE_PHOTO and credit[1] and not credit[2]:
