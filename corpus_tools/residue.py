@@ -128,6 +128,9 @@ SECTIONS = (
     "posted",
     "heading_word",
     "disclosure",
+    "phone",
+    "field",
+    "required",
 )
 
 
@@ -461,6 +464,11 @@ class _Phrases:
         self.more_strong = re.compile(r"(?:" + _alt_end(more) + r")[\s»›>→…\.\)\]]*$")
         self.more_last = frozenset(w[-1] for w in map(_WORD.findall, more) if w)
         self.more_whole = frozenset(more)  # a "Read more" link alone on its line
+        self.phone_words = frozenset(merged["phone"])
+        # a form field's label alone with its required mark: "name *", "e-mail (erforderlich)"
+        self.form_field = re.compile(
+            r"^(?:" + _alt(merged["field"]) + r")\s*(?:\*|\((?:" + _alt(merged["required"]) + r")\))$"
+        )
         self.caption = _Prefix(merged["caption"], r"^[\W_]{0,2}(?:" + _alt(merged["caption"]) + r")\b")
         self.credit = _Prefix(
             merged["credit"], r"^[\W_]{0,2}(?:" + _alt(merged["credit"]) + r")\s*(?::|by\b|von\b|de\b|©)"
@@ -560,14 +568,6 @@ _DOMAIN = re.compile(
     r"co|gov|edu|br|mx|ar|cl|pl|cn|tw|hk|jp|ru|ca|au|in)/?\s*$",
     re.I,
 )
-# a comment or login form's field label with its required mark ("Name *", "E-Mail (erforderlich)", "Passwort *")
-_FORM_FIELD = re.compile(
-    r"^(?:pflichtfeld\s+)?(?:name|nom|nombre|nome|e-?mail(?:-adresse| address| adresse)?|courriel"
-    r"|correo(?: electrónico)?|website|webseite|site web|sitio web|comment|kommentar|commentaire|comentario"
-    r"|commento|password|passwort"
-    r"|mot de passe|contraseña|captcha)\s*(?:\*|\((?:required|erforderlich|pflichtfeld|obligatoire|obligatorio"
-    r"|obbligatorio|obrigatório)\))$"
-)
 _CRUMB = re.compile(r"\s[>»›]\s")
 
 
@@ -584,25 +584,7 @@ def _breadcrumb(line: str) -> bool:
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# a contact's phone or fax line: the label, then only the number ("Tel.: +49 (0)40 / 49 07 11 06", "Fax: 030 ...")
-_PHONE_WORDS = frozenset(
-    {
-        "tel",
-        "telefon",
-        "telephone",
-        "téléphone",
-        "teléfono",
-        "telefone",
-        "telefono",
-        "phone",
-        "fon",
-        "fax",
-        "mobil",
-        "mobile",
-        "handy",
-        "tél",
-    }
-)
+# a contact's phone or fax line: the label (the [phone] lists), then only the number
 _PHONE = re.compile(r"^\W{0,2}\w+\.?\s*[:.]?\s*[+(]?\d[\d\s()/.-]{5,}\d\s*$")
 _HANDLE_TOKEN = re.compile(r"^[@#][\w.]+[,;]?$")
 # Python's decorators, which a line of code on a programming page holds alone: not a social-media handle
@@ -899,11 +881,11 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "cookie"
         if "@" in line and 2 <= words <= 10 and _EMAIL.search(line) and not _ends_sentence(line):
             return "email"
-        if words <= 8 and first_word in _PHONE_WORDS and _PHONE.match(line):
+        if words <= 8 and first_word in ph.phone_words and _PHONE.match(line):
             return "phone"
         if (">" in line or "»" in line or "›" in line) and _breadcrumb(line):
             return "nav"
-        if words <= 4 and _FORM_FIELD.match(folded):
+        if words <= 5 and ph.form_field.match(folded):
             return "comments"
         # the line-start lists, tried only when the first word opens a phrase of one of them (a set look-up)
         pre = first_word in ph.prefix_firsts
