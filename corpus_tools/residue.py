@@ -1700,9 +1700,7 @@ def _nav_runs(
 def _introduced(lines: list[str], words: list[int], rule: list[str | None], start: int) -> bool:
     """Whether the line above ``start`` introduces a list: a sentence no rule cut that ends with a colon
     (`Folgende Universitäten sind betroffen:`), not a short lead-in (`Read more:`, cut as a link heading)."""
-    k = start - 1
-    while k >= 0 and not words[k]:
-        k -= 1
+    k = _above(words, start)
     return k >= 0 and rule[k] is None and words[k] >= 4 and lines[k].rstrip().endswith(":")
 
 
