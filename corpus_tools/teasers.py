@@ -513,6 +513,10 @@ class Teasers(Step):
     kinds = dict.fromkeys((TRUNCATED, CONTIGUOUS, AFTER_CREDITS, RECURRENT), "teaser")
     corpus_pass = TailRecurrence()
     order = 300
+    # once the tail is gone, residue (when it runs, before this step) sees the previews that stood above it as the
+    # page's trailing run: it looks again, so that a second run of the pipeline cuts nothing more
+    rounds = 2
+    rerun = ("residue",)
 
     @property
     def index(self) -> TailIndex | None:

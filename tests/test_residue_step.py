@@ -89,3 +89,35 @@ def test_explain_shows_residue_cuts():
     line = orjson.dumps({"id": "a", "text": text, "source": "s"}) + b"\n"
     result = run_shell("corpus-tools explain --residue --format plain -", input=line)
     assert result.stdout.decode().splitlines()[1].split("\t")[2:5] == ["cta", "residue", "cta"]
+
+
+def test_previews_a_teaser_tail_hid_go_once_teasers_cut_it():
+    # residue runs before teasers: a teaser tail (cut mid-sentence, no truncation mark) ends the page, so the two
+    # marked previews above it are not residue's trailing run; teasers cuts the tail and residue looks again, so
+    # a second run of the pipeline finds nothing more
+    from corpus_tools.credits import Credits
+    from corpus_tools.teasers import Teasers
+
+    body = [
+        "The ministry froze the research budgets of several universities on Monday, and students protested.",
+        "The vice-chancellors said the cut would stop the payment of grants from next month, and asked for talks.",
+        "The minister said the budget would be reviewed in the spring, once the new figures were known.",
+    ]
+    previews = ["Die gesamte Recherche zu den Exporten nach Russland | mehr", "Ein Händler in Haft | mehr"]
+    tail = (  # 100 words, cut mid-sentence: the teaser band
+        "Every few months a foreign reporter goes to the border town to ask the farmers what they think of "
+        "the new road and the farmers say the same thing they said the year before which is that the road "
+        "brings trucks and the trucks bring dust and the dust settles on the fields and the fields give less "
+        "than they did when the road was a track and the carts were slow and nobody came from the city to ask "
+        "them anything at all about the road or the dust or the fields and then the reporter drives back "
+        "along"
+    )
+    pipeline = Pipeline((Credits(), Residue(), Teasers()))
+    once = pipeline.process({"id": "x", "text": "\n".join([*body, *previews, tail])})
+    assert [(c["step"], c["rule"], c["paragraph"]) for c in once["metadata"]["cuts"]] == [
+        ("teasers", "truncated", 5),
+        ("residue", "preview_marked", 3),
+        ("residue", "preview_marked", 4),
+    ]
+    assert once["text"] == "\n".join(body)
+    assert pipeline.process({"id": "x", "text": once["text"]})["text"] == once["text"]
