@@ -147,7 +147,14 @@ class Pipeline:
         has an ordered pass, how many rounds it may take, whether it labels lines (worked out once: the steps and
         their frozen options do not change)."""
         return tuple(
-            (step, step.name, step.dry_run, isinstance(step.corpus_pass, OrderedPass), step.rounds, step.labels_lines)
+            (
+                step,
+                step.name,
+                step.dry_run,
+                isinstance(step.corpus_pass, OrderedPass),
+                1 if step.rounds_for_rerun and not self._rerun.get(step.name) else step.rounds,
+                step.labels_lines,
+            )
             for step in self.steps
         )
 

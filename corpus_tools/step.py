@@ -256,6 +256,8 @@ class Step:
     rounds: ClassVar[int] = 1
     #: The earlier steps that run again before each further round (their labels read the lines this one cuts).
     rerun: ClassVar[tuple[str, ...]] = ()
+    #: Whether its further rounds are only for the ``rerun`` steps: in a pipeline without any of them it runs once.
+    rounds_for_rerun: ClassVar[bool] = False
     #: False for a step that never labels a line nor drops in ``apply`` (its verdicts come from an ordered pass):
     #: the runner then skips its ``label`` and ``apply`` for every record.
     labels_lines: ClassVar[bool] = True

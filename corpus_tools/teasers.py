@@ -517,6 +517,7 @@ class Teasers(Step):
     # page's trailing run: it looks again, so that a second run of the pipeline cuts nothing more
     rounds = 2
     rerun = ("residue",)
+    rounds_for_rerun = True  # without residue, once: its labels are its own fixed point
 
     @property
     def index(self) -> TailIndex | None:

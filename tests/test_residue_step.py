@@ -121,3 +121,17 @@ def test_previews_a_teaser_tail_hid_go_once_teasers_cut_it():
     ]
     assert once["text"] == "\n".join(body)
     assert pipeline.process({"id": "x", "text": once["text"]})["text"] == once["text"]
+
+
+def test_without_residue_teasers_runs_once():
+    # its further round is for residue only: in a pipeline without it, teasers runs once (its labels are their own
+    # fixed point), with it, twice
+    from corpus_tools.credits import Credits
+    from corpus_tools.teasers import Teasers
+
+    def rounds(pipeline: Pipeline) -> dict[str, int]:
+        return {name: n for _, name, _, _, n, _ in pipeline._plan}
+
+    assert rounds(Pipeline((Credits(), Teasers())))["teasers"] == 1
+    assert rounds(Pipeline((Credits(), Residue(), Teasers()))) == {"credits": 1, "residue": 3, "teasers": 2}
+    assert rounds(Pipeline((Residue(),)))["residue"] == 3  # residue's own rounds need no credits
