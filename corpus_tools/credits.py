@@ -33,7 +33,8 @@ Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape
   counts only in the bio position: the last lines right before a translator credit, before the teaser tail
   (:func:`corpus_tools.teasers.tail_start`), at the end of the text even when up to eight lines of page furniture
   follow (``Share this``, ``@handle``), or right under an author-box heading (``About the author``, ``Zur
-  Person``). A role bio away from a translator credit needs corroboration too: the byline names the person, the
+  Person``); anywhere when it starts with the name of the page's own author (the byline's, or a bio's subject as
+  a second run reads it in metadata): a full page's author note above its tags, menus and footer. A role bio away from a translator credit needs corroboration too: the byline names the person, the
   predicate names a writer's role or an affiliation (``at ...``, ``of``/``for``/``bei`` and a capitalised name),
   the subject has an academic title, or the line stands after a separator or in italics markers; so ``Joe Biden is
   a former vice president and the Democratic front-runner.`` at the end is body. A bio without a role word counts
@@ -80,6 +81,7 @@ from corpus_tools.credit_shapes import (
     REASON_BIO_BEFORE_FURNITURE,
     REASON_BIO_BEFORE_TAIL,
     REASON_BIO_BEFORE_TRANSLATOR,
+    REASON_BIO_OF_PAGE_AUTHOR,
     REASON_BIO_UNDER_HEADING,
     REASON_BY_NAME,
     REASON_BY_NAME_BEFORE_BODY,
@@ -224,6 +226,15 @@ def _label_credits(
                 _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined, page_authors)
         _label_author_box(paragraphs, text, labels, names, options, bylined)
         _label_blog_author_box(paragraphs, starts, labels, names)
+        # the authors a second run reads in metadata.authors: the byline's and every bio's subject
+        authors = page_authors | {n.casefold() for i, label in labels.items() if label.kind == BIO for n in names[i]}
+        if authors:
+            # as the page writes them (a byline's or a bio's name; one from metadata in title case)
+            written = {n for i, label in labels.items() if label.kind in (BYLINE, BIO) for n in names.get(i, ())}
+            written.update(n.title() for n in known_authors)
+            heads = tuple(n + " " for n in written if n.casefold() in authors)
+            if heads:
+                _label_page_author_bios(paragraphs, labels, names, options, authors, heads)
     return labels
 
 
@@ -845,6 +856,31 @@ def _label_bios_before(
         i -= 1
 
 
+def _label_page_author_bios(
+    paragraphs: list[str],
+    labels: dict[int, Label],
+    names: dict[int, list[str]],
+    options: CreditsOptions,
+    page_authors: frozenset[str] | set[str],
+    heads: tuple[str, ...],
+) -> None:
+    """Label, anywhere in the text, a bio whose subject the page's own byline names: the author's note a full page
+    keeps between the article and its footer (`Perry Bacon Jr. is a senior writer for FiveThirtyEight.` above tags,
+    menus and related headlines, too far from the end for :func:`_label_bios_before`). Only a line that starts
+    with an author's name as written (``heads``: each name and a space) is looked at; the article does not
+    describe its own author in the third person."""
+    for i, paragraph in enumerate(paragraphs):
+        if not paragraph.startswith(heads) or i in labels:
+            continue
+        line = paragraph.strip()
+        found = _bio(line, options)
+        if not (found and any(n.casefold() in page_authors for n in found)):
+            found = _bylined_bio(line, options, page_authors)
+        if found:
+            labels[i] = Label(BIO, REASON_BIO_OF_PAGE_AUTHOR, STEP)
+            names[i] = found
+
+
 def _names_a_line_above(paragraphs: list[str], labels: dict[int, Label], names: set[str]) -> bool:
     """Whether one of the few lines above a bio block starts with one of ``names`` (casefolded): only then can a
     second look at the bio positions find more (most texts have one bio line, or none)."""
@@ -1001,6 +1037,7 @@ class Credits(Step):
         REASON_BIO_AT_END: "an author bio at the end of the text",
         REASON_BIO_BEFORE_FURNITURE: "an author bio in the last block, with page furniture after it",
         REASON_BIO_UNDER_HEADING: "an author bio under an 'About the author' heading",
+        REASON_BIO_OF_PAGE_AUTHOR: "an author bio about the page's bylined author, with page furniture after it",
         REASON_BY_NAME_BEFORE_BODY: "a byline in the page head, before the running text",
         REASON_CREDIT_PHRASE: "a credit phrase ('Written by:') whose name is on the next line",
         REASON_NAME_AFTER_PHRASE: "the name under a credit phrase",
@@ -1019,6 +1056,7 @@ class Credits(Step):
         REASON_BIO_AT_END: BIO,
         REASON_BIO_BEFORE_FURNITURE: BIO,
         REASON_BIO_UNDER_HEADING: BIO,
+        REASON_BIO_OF_PAGE_AUTHOR: BIO,
         REASON_BY_NAME_BEFORE_BODY: BYLINE,
         REASON_CREDIT_PHRASE: BYLINE,
         REASON_NAME_AFTER_PHRASE: BYLINE,
