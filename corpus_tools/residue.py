@@ -26,7 +26,9 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
   ("12 Kommentare", "3 responses to ...", "Kommentare (34)") and a comment form's field labels ("Name *").
 * **furniture** (``nav``, ``cookie``, ``advertisement``, ``copyright``, ``reading_time``, ``tags_line``,
   ``meta_line``, ``page_title``, ``site_recurring``, ``footer_run``): menu items as whole lines, breadcrumb
-  trails ("Startseite » Film » Geschichte"), the page's ``<title>`` as its first line, stock phrases, an affiliate or
+  trails ("Startseite » Film » Geschichte"), the page's ``<title>`` as its first line and the short lines between
+  it and the headline printed again below, when that headline comes before the main body (``above_headline``: a
+  whole page's menus), stock phrases, an affiliate or
   advertiser disclosure (``advertisement``, in a line of up to :data:`DISCLOSURE_MAX_WORDS` words), (given a
   :class:`LineRecurrence`) short lines that recur across a site's documents, and below the main body (the
   cluster of prose lines with the most words), from the first line a phrase rule cut as furniture on, the short
@@ -92,6 +94,7 @@ KINDS: dict[str, tuple[str, ...]] = {
         "tags_line",
         "meta_line",
         "page_title",
+        "above_headline",
         "site_recurring",
         "footer_run",
     ),
@@ -1261,6 +1264,9 @@ def label_residue(
             threshold = o.model_threshold_busy if _busy(words, body) else o.model_threshold
             _model_cuts(scored, rule, threshold, model_features)
 
+    if headline is not None and body is not None and headline <= body[0]:
+        # after the model, whose features were learned without this rule's cuts
+        _above_headline(words, rule, entries, headline)
     for i in subheads:  # after the model, which saw them cut (its features were learned so)
         rule[i] = None
     if headline is not None and rule[headline] is not None and rule[headline] not in UNMISTAKABLE:
@@ -1488,7 +1494,7 @@ def _footer_run(
 _GUARDED_ALWAYS = frozenset({"model", "site_recurring", "caption"})
 
 #: the rules that cut a short line for where it sits (a run, a block, below the footer), not for what it says
-_PLACED = frozenset({"footer_run", "nav_run", "link_block"})
+_PLACED = frozenset({"footer_run", "nav_run", "link_block", "above_headline"})
 
 
 def _subheads(words: list[int], rule: list[str | None], long_words: int = 15) -> list[int]:
@@ -1583,6 +1589,20 @@ def _page_title(lines: list[str], words: list[int], rule: list[str | None]) -> i
             rule[first] = "page_title"
             return first + 1 + later.index(part)
     return None
+
+
+#: the most words of a line ``above_headline`` cuts: a menu item, a section label, a breadcrumb
+ABOVE_HEADLINE_MAX_WORDS = 8
+
+
+def _above_headline(words: list[int], rule: list[str | None], entries: list[list[Any]], headline: int) -> None:
+    """Between the page's ``<title>`` line (:func:`_page_title`) and its headline printed again at ``headline``,
+    when that headline stands above the main body: the short lines that are not prose are the page's header and
+    menus (``above_headline``). An article starts at its headline; its kicker, date and byline sit under it."""
+    title = rule.index("page_title")
+    for i in range(title + 1, headline):
+        if rule[i] is None and 0 < words[i] <= ABOVE_HEADLINE_MAX_WORDS and not entries[i][1]:
+            rule[i] = "above_headline"
 
 
 def _teasers_over_more_links(
