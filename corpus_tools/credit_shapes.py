@@ -25,6 +25,7 @@ from corpus_tools.labels import (
 from corpus_tools.step import option
 
 STEP = "credits"
+ROLE_PHOTO = "photo"
 
 BYLINE = "byline"
 BIO = "bio"
@@ -751,6 +752,67 @@ def phrase_credit(line: str) -> tuple[str, list[str], bool] | None:
         names = _credit_names(rest.lstrip(":").strip())
         return (role, names, False) if names else None
     return None
+
+
+# A photo credit's credited parts: `Foto: MDR/Bernd Cramer`, `© dpa | Kay Nietfeld`, `Fotos: PR, Teresa Nanni`.
+_PHOTO_PARTS_RE = regex.compile(r"\s*+[/|;,]\s*+|\s++(?:and|und|et|y|e|&|via)\s++")
+_COPYRIGHT_FIRST_RE = regex.compile(r"^©\s*+(?!\d)")
+
+
+def photo_credit(line: str) -> list[str] | None:
+    """The persons a photo-credit line names, ``None`` when the line is not one. A photo credit opens with a photo
+    phrase of ``credit_phrases.tsv`` (`Foto:`, `Bild:`, `Photo by`, `Image credit:`) or a ``©`` without a year,
+    in brackets or not (`(Bild: Dieter Stork)`); what follows may name an agency or a company, a person, or both
+    (`Foto: © Antonio Guillem/123RF.com`, `APA/NAME` after the phrase): a person is a name-shaped part with name
+    evidence (:func:`name_evidence`), so `© Cover Media` credits nobody. ``[]``: a photo credit that names no
+    person."""
+    s = line.strip()
+    if s[:1] == "(" and s[-1:] == ")":
+        s = s[1:-1].strip()
+    if not s:
+        return None
+    copyright_first = _COPYRIGHT_FIRST_RE.match(s)
+    if copyright_first:
+        rest = s[copyright_first.end() :]
+    else:
+        first = s.split(None, 1)[0]
+        by_first, _ = _credit_phrases()
+        rest = None
+        for phrase, role in by_first.get(first) or by_first.get(first.rstrip(":")) or ():
+            if role == ROLE_PHOTO and s.startswith(phrase):
+                after = s[len(phrase) :]
+                if after and (after[:1].isspace() or phrase.endswith(":") or after[:1] == ":"):
+                    rest = after.lstrip(" :")
+                    break
+        if rest is None:
+            return None
+    return _credited_persons(rest)
+
+
+def _credited_persons(rest: str) -> list[str]:
+    """The persons among a credit's parts (``rest``: what follows its label): name-shaped, with name evidence."""
+    names = []
+    for part in _PHOTO_PARTS_RE.split(rest.lstrip("© ").rstrip(" .")):
+        words = part.strip(" ©()[]†").split()
+        while words and words[-1] in _ORG_WORDS:
+            words = words[:-1]
+        piece = " ".join(words)
+        match = _NAME_FULL_RE.match(piece) if 2 <= len(words) <= 4 else None
+        if match and not any(w in _ORG_WORDS for w in words) and name_evidence(match["name"]):
+            names.append(_display_name(match["name"]))
+    return names
+
+
+_LABEL_RE = regex.compile(r"^[^:]{1,40}:\s*+|^\S++(?:\s\S++)?\s(?:by|von|de|par|di|por)\s", regex.IGNORECASE)
+
+
+def credited_persons(line: str) -> list[str]:
+    """The persons a credit line of any form names (`Photo: NAME`, `APA/NAME`, `NAME / Shutterstock`, `© NAME`):
+    its label, if any, set aside, the name-shaped parts with name evidence. The residue step leaves a photo credit
+    that names one, for the credits step."""
+    s = " ".join(line.split()).strip("()[] ")
+    label = _LABEL_RE.match(s)
+    return _credited_persons(s[label.end() :] if label else s)
 
 
 _BY_WORDS = frozenset({"By", "by", "BY", "Von", "von", "VON", "Por", "por", "POR", "Par", "par", "PAR"})

@@ -34,12 +34,13 @@ Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape
   (:func:`corpus_tools.teasers.tail_start`), at the end of the text even when up to eight lines of page furniture
   follow (``Share this``, ``@handle``), or right under an author-box heading (``About the author``, ``Zur
   Person``); anywhere when it starts with the name of the page's own author (the byline's, or a bio's subject as
-  a second run reads it in metadata): a full page's author note above its tags, menus and footer. A role bio away from a translator credit needs corroboration too: the byline names the person, the
-  predicate names a writer's role or an affiliation (``at ...``, ``of``/``for``/``bei`` and a capitalised name),
-  the subject has an academic title, or the line stands after a separator or in italics markers; so ``Joe Biden is
-  a former vice president and the Democratic front-runner.`` at the end is body. A bio without a role word counts
-  when the byline names its subject (``Ann Lee runs a dog rescue charity``). ``Lai is a pragmatist who ...`` in the
-  middle of an article is body, whatever its shape.
+  a second run reads it in metadata): a full page's author note above its tags, menus and footer. A role bio
+  away from a translator credit needs corroboration too: the byline names the person, the predicate names a
+  writer's role or an affiliation (``at ...``, ``of``/``for``/``bei`` and a capitalised name), the subject has an
+  academic title, or the line stands after a separator or in italics markers; so ``Joe Biden is a former vice
+  president and the Democratic front-runner.`` at the end is body. A bio without a role word counts when the
+  byline names its subject (``Ann Lee runs a dog rescue charity``). ``Lai is a pragmatist who ...`` in the middle
+  of an article is body, whatever its shape.
 
 The :class:`Credits` step removes the labelled lines and records them in ``metadata.authors``,
 ``metadata.bylines`` (the removed lines, verbatim, in text order), ``metadata.translators``,
@@ -94,6 +95,7 @@ from corpus_tools.credit_shapes import (
     REASON_SIGNATURE,
     REASON_TRANSLATED_BY,
     ROLE_AUTHOR,
+    ROLE_PHOTO,
     ROLE_TRANSLATOR,
     SIGNATURE_PLACE_RE,
     SIGNATURE_RE,
@@ -117,6 +119,7 @@ from corpus_tools.credit_shapes import (
     _unique,
     contributor_credits,
     name_evidence,
+    photo_credit,
     phrase_credit,
     subject_name,
 )
@@ -242,7 +245,7 @@ def _may_credit(line: str, options: CreditsOptions) -> bool:
     """For a text of this one line: False only when :func:`_label_credits` (without corpus recurrence) labels
     nothing in it. Every rule needs, on a line with no other line around it, one of: a credit phrase's first
     word at its start, after a bracket or not (bylines, `Photo:`, `(Foto: NAME)`, a phrase whose name would be on
-    the next line), `contributed` or `Have a tip?`, a dash at its start (a signature; `NAME, Place` needs a
+    the next line), `©` at its start (a photo credit), `contributed` or `Have a tip?`, a dash at its start (a signature; `NAME, Place` needs a
     sentence above it), one of `_TRANSLATOR_CLUES` (translator credits, and the translator shapes a bio may sit
     above), or the start of a bio (:func:`_bio` without the role requirement is the loosest form it takes; a bio's
     byline corroboration needs a byline, another line). An author box needs its heading and the bio under it, two
@@ -256,6 +259,8 @@ def _may_credit(line: str, options: CreditsOptions) -> bool:
     if _TRANSLATOR_CLUES.search(line):
         return True
     if stripped.startswith(_credit_prefixes()) or (stripped[0] == "(" and stripped[1:].startswith(_credit_prefixes())):
+        return True
+    if stripped.startswith(("©", "(©")):  # `© NAME` under a picture
         return True
     return _bio(stripped, options, require_role=False) is not None
 
@@ -397,7 +402,9 @@ def _start_heads() -> frozenset[str]:
 def _short_line_heads() -> frozenset[str]:
     """The first two characters of what starts only a short line (:data:`_SHORT_LINE_CHARS`): a credit phrase after a
     bracket ("(Foto: NAME)", :func:`_label_photo_credits`) and an author box's footer ("View all posts by NAME")."""
-    return frozenset({"(" + head[:1] for head in _credit_prefix_heads()} | _author_box_footers()[1]) - _start_heads()
+    copyright_heads = {"© ", "(©"}  # `© NAME` under a picture (:func:`_label_photo_credits`)
+    bracketed = {"(" + head[:1] for head in _credit_prefix_heads()}
+    return frozenset(bracketed | copyright_heads | _author_box_footers()[1]) - _start_heads()
 
 
 @functools.cache
@@ -411,8 +418,6 @@ def _all_start_heads() -> frozenset[str]:
 _SHORT_LINE_CHARS = 160
 
 
-#: The role of a photo credit's name in ``metadata.contributors`` (the credit phrases' data file says it too).
-ROLE_PHOTO = "photo"
 #: A photo credit line anywhere on the page has at most this many words.
 _PHOTO_CREDIT_WORDS = 12
 
@@ -432,15 +437,11 @@ def _label_photo_credits(
         if i in labels:
             continue
         line = paragraphs[i].strip()
-        if not line.startswith(prefixes):
+        if not line.startswith(prefixes) or len(line) > _SHORT_LINE_CHARS or more_words_than(line, _PHOTO_CREDIT_WORDS):
             continue
-        if line[:1] == "(" and line[-1:] == ")":
-            line = line[1:-1].strip()
-        if not line or len(line) > _SHORT_LINE_CHARS or more_words_than(line, _PHOTO_CREDIT_WORDS):
-            continue
-        credit = phrase_credit(line)
-        if credit is not None and credit[0] == ROLE_PHOTO and credit[1] and not credit[2]:
-            _record(labels, names, contributors, i, ROLE_PHOTO, credit[1], REASON_CONTRIBUTED)
+        persons = photo_credit(line)
+        if persons:
+            _record(labels, names, contributors, i, ROLE_PHOTO, persons, REASON_CONTRIBUTED)
 
 
 @functools.cache
@@ -449,7 +450,8 @@ def _photo_prefixes() -> tuple[str, ...]:
     by_first, _ = _credit_phrases()
     words = {w for w, phrases in by_first.items() if any(role == ROLE_PHOTO for _, role in phrases)}
     words = {w.rstrip(":") for w in words}
-    return tuple(sorted({form for w in words for form in (w, "(" + w, w.upper(), "(" + w.upper())}))
+    forms = {form for w in words for form in (w, "(" + w, w.upper(), "(" + w.upper())}
+    return tuple(sorted(forms | {"©", "(©"}))  # `© NAME` under a picture: a credit without a phrase
 
 
 def _start_candidates(paragraphs: list[str]) -> list[int]:

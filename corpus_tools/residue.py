@@ -73,6 +73,7 @@ from operator import is_not, itemgetter
 from typing import Any
 from urllib.parse import urlsplit
 
+from corpus_tools.credit_shapes import credited_persons
 from corpus_tools.errors import ConfigError
 from corpus_tools.residue_model import MAX_BODY_WORDS, MAX_WORDS, doc_features, line_shape, load_model
 from corpus_tools.step import BLANK_LINE, BLANK_LINE_REASON, CorpusPass, Doc, Drop, Labels, Step, entry_lines
@@ -689,30 +690,6 @@ def is_photo_credit(line: str, folded: str | None = None) -> bool:
 
 
 _CREDIT_PARTS = re.compile(r"\s*[/|;]\s*")
-_CREDITED_PARTS = re.compile(r"\s*[/|;,&]\s*|\s+(?:and|und|et|y|e)\s+")
-# A word of a name as printed: a capital, then letters, apostrophes, hyphens or a full stop ("O'Neil", "J.").
-_NAME_WORD = re.compile(r"[^\W\d_a-z][^\W\d_]*(?:['’.-][^\W\d_]*)*\.?")
-
-
-def _may_credit_a_person(line: str) -> bool:
-    """Whether a photo credit names what may be a person ("Photo: Yhomo Hutchinson", "APA/Jane Roe"): two to four
-    capitalised words, not all capitals, not an agency. The credits step, which runs first, records a person it has
-    evidence for in ``metadata.contributors``; one it left is left in the text too, since cutting it would lose
-    the name without a record (keeping wins)."""
-    s = " ".join(line.split()).strip("()[] ")
-    label = re.match(r"[^:]{1,40}:\s*", s) or re.match(r"\S+(?: \S+)? (?:by|von|de|par|di|por) ", s, re.IGNORECASE)
-    credited = s[label.end() :] if label else s
-    agencies = _phrases(()).agency
-    for part in _CREDITED_PARTS.split(credited):
-        words = part.strip(" ()©").split()
-        if (
-            2 <= len(words) <= 4
-            and all(_NAME_WORD.fullmatch(word) and word[:1].isupper() for word in words)
-            and not all(word.isupper() for word in words)
-            and _fold(" ".join(words)) not in agencies
-        ):
-            return True
-    return False
 
 
 def _is_agency_credit(folded: str, ph: _Phrases) -> bool:
@@ -857,14 +834,15 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
         if head in ph.ad_whole:
             return "advertisement"
     first = folded.lstrip(" \t|([")[:1]
-    # a photo credit the credits step (run before) left: an agency, a name it did not take for a person's
+    # a photo credit the credits step (run before) left: an agency, a company, a name without a person's evidence
     if (
         words <= 12
         and (words <= 5 or not _ends_sentence(line))
         # past six words only a credit phrase first makes one (an ASCII line's words are its split's)
         and (words <= 6 or first_word in ph.credit.firsts or not line.isascii())
         and is_photo_credit(line, folded)
-        and not _may_credit_a_person(line)
+        # one naming a person (name evidence) is the credits step's: it records what it can read, the rest stays
+        and not credited_persons(line)
     ):
         return "photo_credit"
     if words <= 3:
