@@ -729,29 +729,36 @@ def _list_name(name: str) -> bool:
     return (name_evidence(name) or len(name.split()) >= 2) and _person_like(name)
 
 
-def phrase_credit(line: str) -> tuple[str, list[str], bool] | None:
-    """``(role, names, next_line)`` for a stripped line that opens with a credit phrase, ``None`` otherwise.
-
-    ``next_line``: the line is the phrase alone (`Written by:`, `Article by`), so the names are on the next line.
-    """
+def _opening_phrase(line: str) -> tuple[str, str, str] | None:
+    """``(phrase, role, rest)`` for a stripped line that opens with a credit phrase (the longest that fits),
+    ``None`` otherwise. ``rest``: what follows the phrase, unstripped."""
     first = line.split(None, 1)[0] if line else ""
     by_first, _ = _credit_phrases()
-    phrases = by_first.get(first) or by_first.get(first.rstrip(":"))
-    if not phrases:
-        return None
-    for phrase, role in phrases:
+    for phrase, role in by_first.get(first) or by_first.get(first.rstrip(":")) or ():
         if not line.startswith(phrase):
             continue
         rest = line[len(phrase) :]
         if rest and not rest[:1].isspace() and not phrase.endswith(":"):
             continue
-        rest = rest.strip()
-        if not rest:
-            # The phrase alone on its line: a multi-word phrase or one ending with a colon.
-            return (role, [], True) if (" " in phrase or phrase.endswith(":")) else None
-        names = _credit_names(rest.lstrip(":").strip())
-        return (role, names, False) if names else None
+        return phrase, role, rest
     return None
+
+
+def phrase_credit(line: str) -> tuple[str, list[str], bool] | None:
+    """``(role, names, next_line)`` for a stripped line that opens with a credit phrase, ``None`` otherwise.
+
+    ``next_line``: the line is the phrase alone (`Written by:`, `Article by`), so the names are on the next line.
+    """
+    opening = _opening_phrase(line)
+    if opening is None:
+        return None
+    phrase, role, rest = opening
+    rest = rest.strip()
+    if not rest:
+        # The phrase alone on its line: a multi-word phrase or one ending with a colon.
+        return (role, [], True) if (" " in phrase or phrase.endswith(":")) else None
+    names = _credit_names(rest.lstrip(":").strip())
+    return (role, names, False) if names else None
 
 
 # A photo credit's credited parts: `Foto: MDR/Bernd Cramer`, `© dpa | Kay Nietfeld`, `Fotos: PR, Teresa Nanni`.
@@ -775,24 +782,17 @@ def photo_credit(line: str) -> list[str] | None:
     if copyright_first:
         rest = s[copyright_first.end() :]
     else:
-        first = s.split(None, 1)[0]
-        by_first, _ = _credit_phrases()
-        rest = None
-        for phrase, role in by_first.get(first) or by_first.get(first.rstrip(":")) or ():
-            if role == ROLE_PHOTO and s.startswith(phrase):
-                after = s[len(phrase) :]
-                if after and (after[:1].isspace() or phrase.endswith(":") or after[:1] == ":"):
-                    rest = after.lstrip(" :")
-                    break
-        if rest is None:
+        opening = _opening_phrase(s)
+        if opening is None or opening[1] != ROLE_PHOTO:
             return None
+        rest = opening[2]
     return _credited_persons(rest)
 
 
 def _credited_persons(rest: str) -> list[str]:
     """The persons among a credit's parts (``rest``: what follows its label): name-shaped, with name evidence."""
     names = []
-    for part in _PHOTO_PARTS_RE.split(rest.lstrip("© ").rstrip(" .")):
+    for part in _PHOTO_PARTS_RE.split(rest.lstrip(":© ").rstrip(" .")):
         words = part.strip(" ©()[]†").split()
         while words and words[-1] in _ORG_WORDS:
             words = words[:-1]

@@ -245,12 +245,12 @@ def _may_credit(line: str, options: CreditsOptions) -> bool:
     """For a text of this one line: False only when :func:`_label_credits` (without corpus recurrence) labels
     nothing in it. Every rule needs, on a line with no other line around it, one of: a credit phrase's first
     word at its start, after a bracket or not (bylines, `Photo:`, `(Foto: NAME)`, a phrase whose name would be on
-    the next line), `©` at its start (a photo credit), `contributed` or `Have a tip?`, a dash at its start (a signature; `NAME, Place` needs a
-    sentence above it), one of `_TRANSLATOR_CLUES` (translator credits, and the translator shapes a bio may sit
-    above), or the start of a bio (:func:`_bio` without the role requirement is the loosest form it takes; a bio's
-    byline corroboration needs a byline, another line). An author box needs its heading and the bio under it, two
-    lines. Short records (a headline, a sentence) are mostly none of these, and are answered here without the
-    passes over the head, the tail and the bio positions."""
+    the next line), `©` at its start (a photo credit), `contributed` or `Have a tip?`, a dash at its start (a
+    signature; `NAME, Place` needs a sentence above it), one of `_TRANSLATOR_CLUES` (translator credits, and the
+    translator shapes a bio may sit above), or the start of a bio (:func:`_bio` without the role requirement is the
+    loosest form it takes; a bio's byline corroboration needs a byline, another line). An author box needs its
+    heading and the bio under it, two lines. Short records (a headline, a sentence) are mostly none of these, and
+    are answered here without the passes over the head, the tail and the bio positions."""
     stripped = line.strip()
     if not stripped:
         return False
