@@ -3,25 +3,27 @@
 
 The shipped recipe (``scripts/residue_train.py``) learns from the ~1,400 lines of the realworld set's tune part that
 its snippets label, with the shape and place features of :mod:`corpus_tools.residue_model`. Each way below adds
-one kind of information and is scored the same way, 5 folds by page, on the tune part only (the report part is
-never read):
+one kind of information and is scored the same way, 5 folds by page repeated over ``--repeats`` splits, on the
+tune part only (the report part is never read):
 
 - ``words``: the line's words too (one 0/1 feature for each word seen on at least ``--min-pages`` training pages):
   what a phrase list knows, learnt from the data;
-- ``weak``: ~57,000 more ``plain`` lines, labelled by the page's ``extracted`` rendering (a line trafilatura kept
-  is body, one it left out is furniture; 87% agree with the snippets), at ``--weak-weight`` a labelled line's weight;
+- ``weak``: ~26,000 more ``plain`` lines, labelled by the page's ``extracted`` rendering (a line trafilatura kept
+  is body, one it left out is furniture; 87% agree with the snippets), at ``--weak-weight`` a labelled line's weight
+  (``residue_train.py --weak-weight`` trains the model so);
 - ``context``: the first pass's scores of the three scored lines either side (furniture comes in runs).
 
 Printed per rendering and threshold: ``lost/cut``, body lines lost (a keep snippet's lines weigh 1/k) and residue
 lines cut, as ``residue_train.py --cv`` prints them. A way helps when it cuts more at the same loss.
 
     pip install scikit-learn zstandard
-    python scripts/residue_model_ceiling.py            # ~3 minutes on one core
+    python scripts/residue_model_ceiling.py            # ~2 minutes on one core
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -29,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from residue_train import before_residue, default_data, fit, load_pages, squash, tune
+from residue_train import default_data, extracted_texts, fit, scored_pages, weak_label
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 WORD = r"\w+"
@@ -38,51 +40,27 @@ WORD = r"\w+"
 def scored_lines(data: Path) -> list[dict[str, Any]]:
     """Every tune-part line the model would score: its features, its snippet label (None when no snippet is in it)
     and, in ``plain``, whether the page's ``extracted`` rendering holds it."""
-    import json
-
-    from corpus_tools.residue import ResidueOptions, label_residue
-
-    labels = {r["id"]: r for r in map(json.loads, (data / "labels.jsonl").read_text(encoding="utf-8").splitlines())}
-    extracted = {
-        p["id"]: " ".join(squash(line) for line in before_residue(p))
-        for p in load_pages(data, "extracted")
-        if tune(p["id"])
-    }
-    options = ResidueOptions()
+    extracted = extracted_texts(data)
     rows = []
-    for rendering in ("extracted", "plain"):
-        for page in load_pages(data, rendering):
-            if not tune(page["id"]):
-                continue
-            lab = labels[page["id"]]
-            keep = [s for s in map(squash, lab["keep"]) if s]
-            cut = [s for s in map(squash, lab["cut"]) if s]
-            lines = before_residue(page)
-            inputs: list[tuple[int, list[float]]] = []
-            label_residue(lines, options, model_inputs=inputs)
-            squashed = [squash(line) for line in lines]
-            keep_weight = [0.0] * len(lines)
-            for s in keep:
-                holders = [i for i, line in enumerate(squashed) if s in line]
-                for i in holders:
-                    keep_weight[i] = max(keep_weight[i], 1 / len(holders))
-            for i, features in inputs:
-                gold = 0 if keep_weight[i] else 1 if any(s in squashed[i] for s in cut) else None
-                weak = None
-                if rendering == "plain" and squashed[i]:
-                    weak = 0 if squashed[i] in extracted[page["id"]] else 1
-                rows.append(
-                    {
-                        "page": page["id"],
-                        "rendering": rendering,
-                        "line": i,
-                        "text": lines[i],
-                        "gold": gold,
-                        "keep_weight": keep_weight[i] or 1.0,
-                        "weak": weak,
-                        "features": features,
-                    }
-                )
+    for p in scored_pages(data, ("extracted", "plain")):
+        squashed, keep_weight = p["squashed"], p["keep_weight"]
+        for i, features in p["inputs"]:
+            gold = 0 if keep_weight[i] else 1 if any(s in squashed[i] for s in p["cut"]) else None
+            weak = None
+            if p["rendering"] == "plain" and squashed[i]:
+                weak = weak_label(squashed[i], extracted[p["page"]])
+            rows.append(
+                {
+                    "page": p["page"],
+                    "rendering": p["rendering"],
+                    "line": i,
+                    "text": p["lines"][i],
+                    "gold": gold,
+                    "keep_weight": keep_weight[i] or 1.0,
+                    "weak": weak,
+                    "features": features,
+                }
+            )
     return rows
 
 
@@ -90,6 +68,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=None, help="the realworld folder (default: ../shared/realworld)")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=3, help="fold splits to average over (the first: residue_train's)")
     ap.add_argument("--min-pages", type=int, default=5, help="words: a word is a feature from this many pages on")
     ap.add_argument("--weak-weight", type=float, default=0.05, help="weak: a weak line's weight")
     # the shipped recipe's settings (residue_train.py's defaults)
@@ -112,9 +91,7 @@ def main() -> None:
     extracted = np.array([r["rendering"] == "extracted" for r in rows])
     keep_weight = np.array([r["keep_weight"] for r in rows])
     body_weight = np.where(extracted, args.extracted_body_weight, args.body_weight)
-    pages = sorted({r["page"] for r in rows})
-    fold_of = {p: k % args.folds for k, p in enumerate(pages)}
-    folds = np.array([fold_of[r["page"]] for r in rows])
+    pages = sorted({r["page"] for r in rows if r["gold"] is not None})
     y_gold = np.where(gold >= 0, gold, 0)
     w_gold = keep_weight * np.where(y_gold == 0, body_weight, 1.0)
     texts = [r["text"].casefold() for r in rows]
@@ -124,7 +101,7 @@ def main() -> None:
         file=sys.stderr,
     )
 
-    def out_of_fold(features: Any, use_weak: bool = False) -> Any:
+    def out_of_fold(features: Any, folds: Any, use_weak: bool = False) -> Any:
         """``features``: the feature matrix, or a function of the training rows' mask that makes it."""
         scores = np.zeros(len(rows))
         for k in range(args.folds):
@@ -169,24 +146,44 @@ def main() -> None:
             ]
         return np.hstack([x, extra])
 
-    shipped = out_of_fold(x)
-    ways = {
-        "shipped": shipped,
-        "words": out_of_fold(with_words),
-        "weak": out_of_fold(x, use_weak=True),
-        "context": out_of_fold(with_context(shipped)),
-    }
+    # Repeated cross-validation: one fold split moves a way's figures by a few body lines and tens of residue
+    # lines. Split 0 is residue_train.py --cv's (by the pages with a labelled line, in order), so that its
+    # `shipped` row is that script's; the others shuffle the pages. A page with weak lines only is always training.
+    names = ("shipped", "words", "weak", "context")
+    lost = {(n, r): np.zeros(len(THRESHOLDS)) for n in names for r in ("extracted", "plain")}
+    cut = {(n, r): np.zeros(len(THRESHOLDS)) for n in names for r in ("extracted", "plain")}
+    for split in range(args.repeats):
+        order = list(pages)
+        if split:
+            random.Random(split).shuffle(order)
+        fold_of = {p: k % args.folds for k, p in enumerate(order)}
+        folds = np.array([fold_of.get(r["page"], -1) for r in rows])
+        shipped = out_of_fold(x, folds)
+        ways = {
+            "shipped": shipped,
+            "words": out_of_fold(with_words, folds),
+            "weak": out_of_fold(x, folds, use_weak=True),
+            "context": out_of_fold(with_context(shipped), folds),
+        }
+        for rendering in ("extracted", "plain"):
+            chosen = extracted if rendering == "extracted" else ~extracted
+            body, residue = chosen & (gold == 0), chosen & (gold == 1)
+            for name, scores in ways.items():
+                lost[(name, rendering)] += [(keep_weight * (scores >= t) * body).sum() for t in THRESHOLDS]
+                cut[(name, rendering)] += [(scores[residue] >= t).sum() for t in THRESHOLDS]
     for rendering in ("extracted", "plain"):
         chosen = extracted if rendering == "extracted" else ~extracted
-        body, residue = chosen & (gold == 0), chosen & (gold == 1)
-        print(f"{rendering}: {int(body.sum())} body lines, {int(residue.sum())} residue lines; lost/cut at threshold")
-        print("  way      " + " ".join(f"{t:>9}" for t in THRESHOLDS))
-        for name, scores in ways.items():
-            cells = [
-                f"{(keep_weight * (scores >= t) * body).sum():.0f}/{int((scores[residue] >= t).sum())}"
-                for t in THRESHOLDS
-            ]
-            print(f"  {name:8s} " + " ".join(f"{c:>9}" for c in cells))
+        body, residue = int((chosen & (gold == 0)).sum()), int((chosen & (gold == 1)).sum())
+        print(
+            f"{rendering}: {body} body lines, {residue} residue lines; lost/cut at threshold, "
+            f"mean of {args.repeats} fold splits"
+        )
+        print("  way      " + " ".join(f"{t:>11}" for t in THRESHOLDS))
+        for name in names:
+            mean_lost = lost[(name, rendering)] / args.repeats
+            mean_cut = cut[(name, rendering)] / args.repeats
+            cells = [f"{a:.1f}/{b:.1f}" for a, b in zip(mean_lost, mean_cut, strict=True)]
+            print(f"  {name:8s} " + " ".join(f"{c:>11}" for c in cells))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import io
 import json
 import re
 import sys
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -74,44 +75,81 @@ def before_residue(record: dict[str, Any]) -> list[str]:
     return text.split("\n")
 
 
-def labelled_lines(data: Path, renderings: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Every tune-part line the model would score and the snippets label: page, rendering, text, y, features."""
+def scored_pages(data: Path, renderings: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """Each tune-part page as residue sees it: its ``lines``, the ``inputs`` the model would score ((line,
+    features), :func:`corpus_tools.residue.label_residue`), ``squashed`` lines, ``cut`` snippets and per line its
+    ``keep_weight`` (a keep snippet in k lines is lost only when all k go: each of its lines weighs 1/k as body)."""
     from corpus_tools.residue import ResidueOptions, label_residue
 
     labels = {r["id"]: r for r in map(json.loads, (data / "labels.jsonl").read_text(encoding="utf-8").splitlines())}
     options = ResidueOptions()
-    rows = []
     for rendering in renderings:
         for page in load_pages(data, rendering):
             if not tune(page["id"]):
                 continue
             lab = labels[page["id"]]
             keep = [s for s in map(squash, lab["keep"]) if s]
-            cut = [s for s in map(squash, lab["cut"]) if s]
             lines = before_residue(page)
             inputs: list[tuple[int, list[float]]] = []
             label_residue(lines, options, model_inputs=inputs)
             squashed = [squash(line) for line in lines]
-            # a keep snippet in k lines is lost only when all k go: each of its lines weighs 1/k as body
             keep_weight = [0.0] * len(lines)
             for s in keep:
                 holders = [i for i, line in enumerate(squashed) if s in line]
                 for i in holders:
                     keep_weight[i] = max(keep_weight[i], 1 / len(holders))
-            for i, features in inputs:
-                is_cut = any(s in squashed[i] for s in cut)
-                if not (keep_weight[i] or is_cut):
-                    continue
-                rows.append(
-                    {
-                        "page": page["id"],
-                        "rendering": rendering,
-                        "text": lines[i],
-                        "y": 0 if keep_weight[i] else 1,
-                        "weight": keep_weight[i] or 1.0,
-                        "features": features,
-                    }
-                )
+            yield {
+                "page": page["id"],
+                "rendering": rendering,
+                "lines": lines,
+                "inputs": inputs,
+                "squashed": squashed,
+                "cut": [s for s in map(squash, lab["cut"]) if s],
+                "keep_weight": keep_weight,
+            }
+
+
+def extracted_texts(data: Path) -> dict[str, str]:
+    """Per tune-part page, its ``extracted`` rendering as residue sees it, squashed: what trafilatura kept."""
+    return {
+        p["id"]: " ".join(squash(line) for line in before_residue(p))
+        for p in load_pages(data, "extracted")
+        if tune(p["id"])
+    }
+
+
+def weak_label(squashed_line: str, extracted_text: str) -> int:
+    """A ``plain`` line's label by the page's ``extracted`` rendering: body (0) when trafilatura kept it, else 1."""
+    return 0 if squashed_line in extracted_text else 1
+
+
+def labelled_lines(data: Path, renderings: tuple[str, ...], weak: bool = False) -> list[dict[str, Any]]:
+    """Every tune-part line the model would score and the snippets label: page, rendering, text, y, weight,
+    features, and ``weak`` False. With ``weak``, also the ``plain`` lines no snippet labels, labelled by the page's
+    ``extracted`` rendering (:func:`weak_label`; ``weak`` True, weight 1)."""
+    extracted = extracted_texts(data) if weak else {}
+    rows = []
+    for p in scored_pages(data, renderings):
+        for i, features in p["inputs"]:
+            line = p["squashed"][i]
+            is_cut = any(s in line for s in p["cut"])
+            if p["keep_weight"][i] or is_cut:
+                y, weight, is_weak = (0 if p["keep_weight"][i] else 1), p["keep_weight"][i] or 1.0, False
+            elif weak and p["rendering"] == "plain" and line:
+                y, weight, is_weak = weak_label(line, extracted[p["page"]]), 1.0, True
+            else:
+                continue
+            rows.append(
+                {
+                    "page": p["page"],
+                    "rendering": p["rendering"],
+                    "text": p["lines"][i],
+                    "y": y,
+                    "weight": weight,
+                    "weak": is_weak,
+                    "features": features,
+                }
+            )
     return rows
 
 
@@ -130,7 +168,7 @@ def fit(x: Any, y: Any, weights: Any, args: argparse.Namespace) -> Any:
     return model
 
 
-def to_json(model: Any, args: argparse.Namespace, n_rows: int, n_pos: int) -> dict[str, Any]:
+def to_json(model: Any, args: argparse.Namespace, n_rows: int, n_pos: int, n_weak: int) -> dict[str, Any]:
     """The fitted ensemble as plain data: per tree, parallel lists (a leaf has ``left`` -1)."""
     import numpy as np
 
@@ -174,6 +212,8 @@ def to_json(model: Any, args: argparse.Namespace, n_rows: int, n_pos: int) -> di
             "extracted_body_weight": args.extracted_body_weight,
             "lines": n_rows,
             "residue_lines": n_pos,
+            "weak_weight": args.weak_weight,
+            "weak_lines": n_weak,
         },
         "features": list(FEATURES),
         "base": round(float(np.log(prior / (1 - prior))), 6),
@@ -216,6 +256,12 @@ def main() -> None:
     ap.add_argument("--subsample", type=float, default=1.0, help="share of lines per tree (1.0: no sampling, no seed)")
     ap.add_argument("--body-weight", type=float, default=3.0)
     ap.add_argument("--extracted-body-weight", type=float, default=10.0, help="the same for extracted lines")
+    ap.add_argument(
+        "--weak-weight",
+        type=float,
+        default=0.0,
+        help="also learn from the plain lines no snippet labels, labelled by the extracted rendering, at this weight",
+    )
     ap.add_argument("--cv", type=int, default=0, help="also print out-of-fold figures (folds by page)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--dump", type=Path, help="write the labelled lines (JSON lines) here")
@@ -225,29 +271,40 @@ def main() -> None:
     import numpy as np
 
     data = args.data or default_data()
-    rows = labelled_lines(data, args.renderings)
+    rows = labelled_lines(data, args.renderings, weak=args.weak_weight > 0)
     x = np.array([r["features"] for r in rows], dtype=np.float64)
     y = np.array([r["y"] for r in rows])
+    weak = np.array([r["weak"] for r in rows])
     # a body line of the extracted rendering weighs more: there the keep target is stricter (0.995, not 0.98)
     extracted = np.array([r["rendering"] == "extracted" for r in rows])
     body_weight = np.where(extracted, args.extracted_body_weight, args.body_weight)
-    w = np.array([r["weight"] for r in rows]) * np.where(y == 0, body_weight, 1.0)
-    print(f"{len(rows)} lines ({int(y.sum())} residue, {int((y == 0).sum())} body)", file=sys.stderr)
+    w = (
+        np.array([r["weight"] for r in rows])
+        * np.where(y == 0, body_weight, 1.0)
+        * np.where(weak, args.weak_weight, 1.0)
+    )
+    gold = ~weak
+    print(
+        f"{int(gold.sum())} labelled lines ({int(y[gold].sum())} residue, {int((y[gold] == 0).sum())} body), "
+        f"{int(weak.sum())} weak",
+        file=sys.stderr,
+    )
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
     if args.cv:
-        pages = sorted({r["page"] for r in rows})
+        # folds by the pages with a labelled line; a page with weak lines only is always training
+        pages = sorted({r["page"] for r in rows if not r["weak"]})
         fold_of = {p: k % args.cv for k, p in enumerate(pages)}
-        folds = np.array([fold_of[r["page"]] for r in rows])
+        folds = np.array([fold_of.get(r["page"], -1) for r in rows])
         oof = np.zeros(len(rows))
         for k in range(args.cv):
             m = fit(x[folds != k], y[folds != k], w[folds != k], args)
             oof[folds == k] = m.predict_proba(x[folds == k])[:, 1]
         out = io.StringIO()
         for rendering in args.renderings:
-            sel = np.array([r["rendering"] == rendering for r in rows])
+            sel = np.array([r["rendering"] == rendering for r in rows]) & gold
             for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
                 body = sel & (y == 0)
                 res = sel & (y == 1)
@@ -262,7 +319,7 @@ def main() -> None:
     if args.no_write:
         return
     model = fit(x, y, w, args)
-    data = to_json(model, args, len(rows), int(y.sum()))
+    data = to_json(model, args, int(gold.sum()), int(y[gold].sum()), int(weak.sum()))
     data["checks"] = fixture_checks(model)
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
