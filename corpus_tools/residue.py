@@ -589,7 +589,8 @@ def _breadcrumb(line: str) -> bool:
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # a contact's phone or fax line: the label (the [phone] lists), then only the number
-_PHONE = re.compile(r"^\W{0,2}\w+\.?\s*[:.]?\s*[+(]?\d[\d\s()/.-]{5,}\d\s*$")
+# a label, the number (its groups split by spaces, dots, slashes, dashes), and perhaps office hours in brackets
+_PHONE = re.compile(r"^\W{0,2}\w+\.?\s*[:.]?\s*[+(]?\d[\d\s()/.–-]{5,}\d(?:\s*\([^()]{1,60}\))?\s*$")
 _HANDLE_TOKEN = re.compile(r"^[@#][\w.]+[,;]?$")
 # Python's decorators, which a line of code on a programming page holds alone: not a social-media handle
 _DECORATORS = frozenset(
@@ -862,7 +863,7 @@ def _line_rule(line: str, folded: str, words: int, ph: _Phrases, o: ResidueOptio
             return "cookie"
         if "@" in line and 2 <= words <= 10 and _EMAIL.search(line) and not _ends_sentence(line):
             return "email"
-        if words <= 8 and first_word in ph.phone_words and _PHONE.match(line):
+        if words <= 16 and first_word in ph.phone_words and _PHONE.match(line):
             return "phone"
         if (">" in line or "»" in line or "›" in line) and _breadcrumb(line):
             return "nav"
