@@ -48,6 +48,7 @@ REASON_HAVE_A_TIP = "have_a_tip"
 REASON_SIGNATURE = "signature_at_end"
 REASON_BIO_UNDER_HEADING = "bio_under_author_heading"
 REASON_BIO_OF_PAGE_AUTHOR = "bio_of_page_author"
+REASON_BIO_UNDER_NAME = "bio_under_name"
 REASON_MACHINE_TRANSLATED = "machine_translated_line"
 
 METADATA_KEYS = ("authors", "bylines", "translators", "contributors")

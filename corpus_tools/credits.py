@@ -69,6 +69,7 @@ from typing import Any
 
 from corpus_tools.credit_shapes import (
     _BY_WORDS,
+    _NAME_FULL_RE,
     _NOT_BIO_FIRST,
     _SECTION_LABEL_WORDS,
     _TITLE_WORDS,
@@ -84,6 +85,7 @@ from corpus_tools.credit_shapes import (
     REASON_BIO_BEFORE_TRANSLATOR,
     REASON_BIO_OF_PAGE_AUTHOR,
     REASON_BIO_UNDER_HEADING,
+    REASON_BIO_UNDER_NAME,
     REASON_BY_NAME,
     REASON_BY_NAME_BEFORE_BODY,
     REASON_BY_NAME_UNDER_TITLE,
@@ -227,8 +229,11 @@ def _label_credits(
             bylined = page_authors | recurring
             for anchor, reason in sorted(anchors.items()):
                 _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined, page_authors)
-        _label_author_box(paragraphs, text, labels, names, options, bylined)
+        # the short lines, where an author box's heading or name stands: one pass over the lines for both
+        short = [i for i, p in enumerate(paragraphs) if 0 < len(p) <= _NAME_LINE_CHARS]
+        _label_author_box(paragraphs, short, labels, names, options, bylined)
         _label_blog_author_box(paragraphs, starts, labels, names)
+        _label_name_boxes(paragraphs, short, labels, names, options)
         # the authors a second run reads in metadata.authors: the byline's and every bio's subject
         authors = page_authors | {n.casefold() for i, label in labels.items() if label.kind == BIO for n in names[i]}
         if authors:
@@ -270,23 +275,18 @@ _MAX_HEADING_CHARS = 32
 
 def _label_author_box(
     paragraphs: list[str],
-    text: str | None,
+    short: list[int],
     labels: dict[int, Label],
     names: dict[int, list[str]],
     options: CreditsOptions,
     bylined: frozenset[str] | set[str],
 ) -> None:
-    """Label the bio right under an author-box heading, wherever the box stands."""
-    # A heading is a short line: a text with none (news paragraphs rarely are) has no author box.
-    if min(map(len, paragraphs), default=0) >= _MAX_HEADING_CHARS:
-        return
+    """Label the bio right under an author-box heading, wherever the box stands. ``short``: the lines of at most
+    :data:`_NAME_LINE_CHARS` characters, where a heading stands (news paragraphs rarely are so short)."""
     printed = _author_box_headings_printed()
     about_a_person = _author_box_headings_printed("person_box_headings.txt")
-    # One pass over the lines, the length first: a heading is printed in one of a few cases (no search of the whole
-    # text per heading, which costs more on a long page).
-    lines = [
-        i for i, p in enumerate(paragraphs) if len(p) < _MAX_HEADING_CHARS and (p in printed or p in about_a_person)
-    ]
+    # a heading is printed in one of a few cases: a set look-up a short line (no search of the text per heading)
+    lines = [i for i in short if len(p := paragraphs[i]) < _MAX_HEADING_CHARS and (p in printed or p in about_a_person)]
     for line in lines:
         j = _next_filled(paragraphs, line + 1)
         if j is None or j in labels or j - line > 2:
@@ -858,6 +858,48 @@ def _label_bios_before(
         i -= 1
 
 
+#: A page with this many name-and-bio pairs holds a list of profiles (an article's), not author boxes.
+_PROFILE_LIST_NAMES = 3
+#: The most characters of a line that is only a name.
+_NAME_LINE_CHARS = 40
+
+
+def _label_name_boxes(
+    paragraphs: list[str],
+    short: list[int],
+    labels: dict[int, Label],
+    names: dict[int, list[str]],
+    options: CreditsOptions,
+) -> None:
+    """An author box without a heading, anywhere on the page: a line that is only a person's name (name evidence),
+    then a role bio whose subject is that name or its first name (`David Brand` / `David is a reporter covering
+    housing for ...`); both lines are the bio. The role is what tells an author's note from an article's profile
+    of someone (`Chloe Kim` / `Chloe ist eine Freestyle-Snowboarderin ...`), and three or more such pairs on a page
+    are a list of profiles, left alone."""
+    pairs = []
+    for i in short:
+        words = paragraphs[i].split()
+        j = _next_filled(paragraphs, i + 1) if 2 <= len(words) <= 4 else None
+        if j is None:
+            continue
+        # the cheap test first: the next line starts with the name's first word (most short lines fail here)
+        line = paragraphs[j].strip()
+        if not line.startswith(words[0]) or i in labels or j in labels:
+            continue
+        name = " ".join(words)
+        subject = next((s for s in (name, words[0]) if line.startswith((s + " ", s + ","))), None)
+        if subject is not None and _NAME_FULL_RE.match(name) and name_evidence(name):
+            pairs.append((i, j, name, name + line[len(subject) :]))
+    if len({name for _, _, name, _ in pairs}) >= _PROFILE_LIST_NAMES:
+        return
+    for i, j, name, line in pairs:
+        found = _bio(line, options)
+        if found == [name]:
+            for k in (i, j):
+                labels[k] = Label(BIO, REASON_BIO_UNDER_NAME, STEP)
+                names[k] = [name]
+
+
 def _label_page_author_bios(
     paragraphs: list[str],
     labels: dict[int, Label],
@@ -1040,6 +1082,7 @@ class Credits(Step):
         REASON_BIO_BEFORE_FURNITURE: "an author bio in the last block, with page furniture after it",
         REASON_BIO_UNDER_HEADING: "an author bio under an 'About the author' heading",
         REASON_BIO_OF_PAGE_AUTHOR: "an author bio about the page's bylined author, with page furniture after it",
+        REASON_BIO_UNDER_NAME: "an author box: a name alone on its line, then a role bio of that person",
         REASON_BY_NAME_BEFORE_BODY: "a byline in the page head, before the running text",
         REASON_CREDIT_PHRASE: "a credit phrase ('Written by:') whose name is on the next line",
         REASON_NAME_AFTER_PHRASE: "the name under a credit phrase",
@@ -1059,6 +1102,7 @@ class Credits(Step):
         REASON_BIO_BEFORE_FURNITURE: BIO,
         REASON_BIO_UNDER_HEADING: BIO,
         REASON_BIO_OF_PAGE_AUTHOR: BIO,
+        REASON_BIO_UNDER_NAME: BIO,
         REASON_BY_NAME_BEFORE_BODY: BYLINE,
         REASON_CREDIT_PHRASE: BYLINE,
         REASON_NAME_AFTER_PHRASE: BYLINE,
