@@ -33,8 +33,10 @@ Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape
   counts only in the bio position: the last lines right before a translator credit, before the teaser tail
   (:func:`corpus_tools.teasers.tail_start`), at the end of the text even when up to eight lines of page furniture
   follow (``Share this``, ``@handle``), or right under an author-box heading (``About the author``, ``Zur
-  Person``); anywhere when it starts with the name of the page's own author (the byline's, or a bio's subject as
-  a second run reads it in metadata): a full page's author note above its tags, menus and footer. A role bio
+  Person``) or under a line that is only the person's name (an author box without a heading; not three such on
+  a page: a list of profiles); anywhere when it starts with the name of the page's own author (the byline's, or a
+  bio's subject as a second run reads it in metadata): a full page's author note above its tags, menus and
+  footer. A role bio
   away from a translator credit needs corroboration too: the byline names the person, the predicate names a
   writer's role or an affiliation (``at ...``, ``of``/``for``/``bei`` and a capitalised name), the subject has an
   academic title, or the line stands after a separator or in italics markers; so ``Joe Biden is a former vice
