@@ -67,6 +67,7 @@ import functools
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from corpus_tools.credit_shapes import (
@@ -231,8 +232,9 @@ def _label_credits(
             bylined = page_authors | recurring
             for anchor, reason in sorted(anchors.items()):
                 _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined, page_authors)
-        # the short lines, where an author box's heading or name stands: one pass over the lines for both
-        short = [i for i, p in enumerate(paragraphs) if 0 < len(p) <= _NAME_LINE_CHARS]
+        # the short lines (blank ones too), where an author box's heading or name stands: one pass for both, in C
+        # (a news text's lines are mostly long, and most texts have none)
+        short = list(compress(range(len(paragraphs)), map((_NAME_LINE_CHARS + 1).__gt__, map(len, paragraphs))))
         _label_author_box(paragraphs, short, labels, names, options, bylined)
         _label_blog_author_box(paragraphs, starts, labels, names)
         _label_name_boxes(paragraphs, short, labels, names, options)
