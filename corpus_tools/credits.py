@@ -67,7 +67,6 @@ import functools
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from itertools import compress
 from typing import Any
 
 from corpus_tools.credit_shapes import (
@@ -232,12 +231,14 @@ def _label_credits(
             bylined = page_authors | recurring
             for anchor, reason in sorted(anchors.items()):
                 _label_bios_before(paragraphs, anchor, reason, labels, names, options, bylined, page_authors)
-        # the short lines (blank ones too), where an author box's heading or name stands: one pass for both, in C
-        # (a news text's lines are mostly long, and most texts have none)
-        short = list(compress(range(len(paragraphs)), map((_NAME_LINE_CHARS + 1).__gt__, map(len, paragraphs))))
+        # the short lines (blank ones too), where an author box's heading or name stands: once for both searches,
+        # and only in a text that has one (a news text's lines are mostly long)
+        has_short = min(map(len, paragraphs), default=0) <= _NAME_LINE_CHARS
+        short = [i for i, p in enumerate(paragraphs) if len(p) <= _NAME_LINE_CHARS] if has_short else []
         _label_author_box(paragraphs, short, labels, names, options, bylined)
         _label_blog_author_box(paragraphs, starts, labels, names)
-        _label_name_boxes(paragraphs, short, labels, names, options)
+        if short:
+            _label_name_boxes(paragraphs, short, labels, names, options)
         # the authors a second run reads in metadata.authors: the byline's and every bio's subject
         authors = page_authors | {n.casefold() for i, label in labels.items() if label.kind == BIO for n in names[i]}
         if authors:
@@ -881,12 +882,19 @@ def _label_name_boxes(
     of someone (`Chloe Kim` / `Chloe ist eine Freestyle-Snowboarderin ...`), and three or more such pairs on a page
     are a list of profiles, left alone."""
     pairs = []
+    last = len(paragraphs) - 1
     for i in short:
+        # the cheap tests first: a name line, and under it (often right under it) a line starting with its first
+        # letter; a headline or a byline over a paragraph fails here
+        head = paragraphs[i][:1]
+        if i == last or not head.isupper() or (paragraphs[i + 1] and paragraphs[i + 1][:1] != head):
+            continue
         words = paragraphs[i].split()
-        j = _next_filled(paragraphs, i + 1) if 2 <= len(words) <= 4 else None
+        if not 2 <= len(words) <= 4 or not all(w[:1].isupper() for w in words[1:]):
+            continue  # a name's words are capitalised ("The time is now" is a headline)
+        j = _next_filled(paragraphs, i + 1)
         if j is None:
             continue
-        # the cheap test first: the next line starts with the name's first word (most short lines fail here)
         line = paragraphs[j].strip()
         if not line.startswith(words[0]) or i in labels or j in labels:
             continue
@@ -894,7 +902,7 @@ def _label_name_boxes(
         subject = next((s for s in (name, words[0]) if line.startswith((s + " ", s + ","))), None)
         if subject is not None and _NAME_FULL_RE.match(name) and name_evidence(name):
             pairs.append((i, j, name, name + line[len(subject) :]))
-    if len({name for _, _, name, _ in pairs}) >= _PROFILE_LIST_NAMES:
+    if not pairs or len({name for _, _, name, _ in pairs}) >= _PROFILE_LIST_NAMES:
         return
     for i, j, name, line in pairs:
         found = _bio(line, options)
