@@ -246,7 +246,8 @@ def _label_credits(
             written = {n for i, label in labels.items() if label.kind in (BYLINE, BIO) for n in names.get(i, ())}
             written.update(n.title() for n in known_authors)
             heads = tuple(n + " " for n in written if n.casefold() in authors)
-            if heads:
+            # a line starting with one is rare: one search of the text each (when it is at hand) before the lines
+            if heads and (text is None or any(text.startswith(h) or "\n" + h in text for h in heads)):
                 _label_page_author_bios(paragraphs, labels, names, options, authors, heads)
     return labels
 
