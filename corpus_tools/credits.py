@@ -439,8 +439,10 @@ def _label_photo_credits(
     the middle of the text): a contributor, ``photo``. The head and the last lines had every credit form looked for;
     elsewhere only this one, on the start candidates (a bracket first is one)."""
     prefixes = _photo_prefixes()
+    heads = _photo_heads()
     for i in starts:
-        if i in labels:
+        # a set look-up of the first two characters before the prefixes (a byline's `By` fails here)
+        if paragraphs[i].lstrip()[:2] not in heads or i in labels:
             continue
         line = paragraphs[i].strip()
         if not line.startswith(prefixes) or len(line) > _SHORT_LINE_CHARS or more_words_than(line, _PHOTO_CREDIT_WORDS):
@@ -448,6 +450,12 @@ def _label_photo_credits(
         persons = photo_credit(line)
         if persons:
             _record(labels, names, contributors, i, ROLE_PHOTO, persons, REASON_CONTRIBUTED)
+
+
+@functools.cache
+def _photo_heads() -> frozenset[str]:
+    """The first two characters of :func:`_photo_prefixes`; ``©`` then a space (the start candidates' head)."""
+    return frozenset({p[:2] for p in _photo_prefixes() if len(p) >= 2} | {"© "})
 
 
 @functools.cache
