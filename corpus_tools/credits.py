@@ -36,13 +36,12 @@ Tag first, cut later. :func:`credit_kind` says what one line *looks like* (shape
   Person``) or under a line that is only the person's name (an author box without a heading; not three such on
   a page: a list of profiles); anywhere when it starts with the name of the page's own author (the byline's, or a
   bio's subject as a second run reads it in metadata): a full page's author note above its tags, menus and
-  footer. A role bio
-  away from a translator credit needs corroboration too: the byline names the person, the predicate names a
-  writer's role or an affiliation (``at ...``, ``of``/``for``/``bei`` and a capitalised name), the subject has an
-  academic title, or the line stands after a separator or in italics markers; so ``Joe Biden is a former vice
-  president and the Democratic front-runner.`` at the end is body. A bio without a role word counts when the
-  byline names its subject (``Ann Lee runs a dog rescue charity``). ``Lai is a pragmatist who ...`` in the middle
-  of an article is body, whatever its shape.
+  footer. A role bio away from a translator credit needs corroboration too: the byline names the person, the
+  predicate names a writer's role or an affiliation (``at ...``, ``of``/``for``/``bei`` and a capitalised name),
+  the subject has an academic title, or the line stands after a separator or in italics markers; so ``Joe Biden is
+  a former vice president and the Democratic front-runner.`` at the end is body. A bio without a role word counts
+  when the byline names its subject (``Ann Lee runs a dog rescue charity``). ``Lai is a pragmatist who ...`` in the
+  middle of an article is body, whatever its shape.
 
 The :class:`Credits` step removes the labelled lines and records them in ``metadata.authors``,
 ``metadata.bylines`` (the removed lines, verbatim, in text order), ``metadata.translators``,

@@ -28,8 +28,8 @@ What is cut, by kind (each kind switchable off in :class:`ResidueOptions`):
   ``meta_line``, ``page_title``, ``site_recurring``, ``footer_run``): menu items as whole lines, breadcrumb
   trails ("Startseite » Film » Geschichte"), the page's ``<title>`` as its first line and the short lines between
   it and the headline printed again below, when that headline comes before the main body (``above_headline``: a
-  whole page's menus), stock phrases, an affiliate or
-  advertiser disclosure (``advertisement``, in a line of up to :data:`DISCLOSURE_MAX_WORDS` words), (given a
+  whole page's menus), stock phrases, an affiliate or advertiser disclosure (``advertisement``, in a line of up to
+  :data:`DISCLOSURE_MAX_WORDS` words), (given a
   :class:`LineRecurrence`) short lines that recur across a site's documents, and below the main body (the
   cluster of prose lines with the most words), from the first line a phrase rule cut as furniture on, the short
   lines (up to ``footer_max_words`` words) that end no sentence (not a subhead over two paragraphs).
